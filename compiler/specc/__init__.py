@@ -1,0 +1,64 @@
+"""specc: a declarative model-spec compiler for Keras.
+
+The public API; importing it never imports TensorFlow or Keras (only ``build_model``
+does, when called).
+
+>>> import specc
+>>> spec = specc.load_spec("specs/mnist_cnn.yaml")  # doctest: +SKIP
+>>> specc.summary(spec)["total_params"]             # doctest: +SKIP
+43290
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from specc.errors import Diagnostic, SpecError
+from specc.schema import Spec
+
+if TYPE_CHECKING:
+    from specc.graph import Graph
+
+__all__ = ["Diagnostic", "Spec", "SpecError", "build_model", "load_spec", "resolve", "summary"]
+__version__ = "0.1.0"
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read, validate and check a spec file; raise :class:`SpecError` listing every problem."""
+    from specc.pipeline import compile_file
+
+    return compile_file(path).spec
+
+
+def resolve(spec: Spec | str | os.PathLike[str]) -> Graph:
+    """The resolved layer graph (names, shapes, params) of a spec or spec file."""
+    from specc import graph
+    from specc.pipeline import compile_file
+
+    if not isinstance(spec, Spec):
+        return compile_file(spec).graph
+
+    def diagnose(loc: tuple, message: str) -> Diagnostic:
+        return Diagnostic(message, loc=tuple(loc))
+
+    resolved, problems = graph.resolve(spec, diagnose)
+    if resolved is None:
+        raise SpecError(problems)
+    return resolved
+
+
+def summary(spec: Spec | str | os.PathLike[str]) -> dict[str, Any]:
+    """The layer table as data: ``{"name", "layers": [...], "total_params", ...}``."""
+    from specc import table
+
+    return table.as_dict(resolve(spec))
+
+
+def build_model(spec: Spec | str | os.PathLike[str], *, compile: bool = True) -> Any:
+    """Build (and by default compile) the ``keras.Sequential`` a spec describes."""
+    from specc import keras_build
+
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    return keras_build.build(spec, resolve(spec), compile=compile)

@@ -1,0 +1,151 @@
+"""Cross-field rules: what no single field can know on its own.
+
+Each rule reads the validated spec and its resolved graph and yields diagnostics; the
+rules are independent so every problem in a file is reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+from specc.errors import Diagnostic
+from specc.graph import Graph
+from specc.schema import CastStep, DivideStep, ReshapeStep, Spec
+
+Diagnose = Callable[[tuple, str], Diagnostic]
+
+KNOWN_DATASETS = {
+    # name: (image shape as loaded, number of classes)
+    "mnist": ((28, 28), 10),
+    "fashion_mnist": ((28, 28), 10),
+}
+CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge"}
+SPARSE = {"sparse_categorical_crossentropy"}
+BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
+
+
+def final_activation(spec: Spec) -> tuple[int, str] | None:
+    """Index and name of the activation that produces the model's output, if any.
+
+    Walks back over layers that don't change values' meaning (Dropout, Flatten, ...).
+    """
+    for i in range(len(spec.model.layers) - 1, -1, -1):
+        layer = spec.model.layers[i]
+        if hasattr(layer, "activation"):
+            return i, layer.activation or "linear"
+        if layer.type in ("Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization"):
+            return i, "linear"
+    return None
+
+
+def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """The preprocessed images must have exactly ``model.input.shape``."""
+    if spec.data is None:
+        return
+    source = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[0]
+    shape = source
+    for i, step in enumerate(spec.data.preprocessing.x):
+        if isinstance(step, ReshapeStep):
+            if shape is not None and math.prod(step.reshape) != math.prod(shape):
+                yield diagnose(
+                    ("data", "preprocessing", "x", i, "reshape"),
+                    f"cannot reshape {spec.data.dataset} images of shape {list(shape)} "
+                    f"({math.prod(shape)} values) into {step.reshape} ({math.prod(step.reshape)} values)",
+                )
+                return
+            shape = tuple(step.reshape)
+    if shape is not None and list(shape) != list(spec.model.input.shape):
+        loc = ("data", "preprocessing", "x") if spec.data.preprocessing.x else ("data", "dataset")
+        yield diagnose(
+            loc,
+            f"images reach the model with shape {list(shape)} but model.input.shape is "
+            f"{list(spec.model.input.shape)}; add a reshape step such as "
+            f"{{reshape: {list(spec.model.input.shape)}}}",
+        )
+
+
+def check_image_dtype(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """Dividing uint8 images without a cast first would be integer arithmetic in intent."""
+    if spec.data is None:
+        return
+    steps = spec.data.preprocessing.x
+    for i, step in enumerate(steps):
+        if isinstance(step, DivideStep) and not any(isinstance(s, CastStep) for s in steps[:i]):
+            yield diagnose(("data", "preprocessing", "x", i),
+                           "divide before cast: add {cast: float32} before {divide: ...}")
+
+
+def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """Loss, label encoding and the last layer's width must agree."""
+    if spec.compile is None:
+        return
+    loss = spec.compile.loss
+    out = graph.output_shape
+    last = len(spec.model.layers) - 1
+    steps = spec.data.preprocessing.y if spec.data else []
+    one_hot = steps[-1].one_hot if steps else None
+    classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
+    if loss in CATEGORICAL | SPARSE and len(out) != 2:
+        yield diagnose(("model", "layers", last),
+                       f"loss {loss!r} needs a (batch, classes) output, but the model outputs "
+                       f"{out}; add Flatten or GlobalAveragePooling before the last Dense")
+        return
+    width = out[-1]
+    if loss in CATEGORICAL:
+        if spec.data is not None and one_hot is None:
+            yield diagnose(("data", "preprocessing", "y"),
+                           f"loss {loss!r} needs one-hot labels: add {{one_hot: {width}}} to data.preprocessing.y "
+                           "(or use loss: sparse_categorical_crossentropy)")
+        if one_hot is not None and one_hot != width:
+            yield diagnose(("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+                           f"labels are one-hot over {one_hot} classes but the last layer has {width} units")
+    if loss in SPARSE and one_hot is not None:
+        yield diagnose(("data", "preprocessing", "y", len(steps) - 1),
+                       f"loss {loss!r} takes integer labels, not one-hot: remove the one_hot step "
+                       "(or use loss: categorical_crossentropy)")
+    if classes is not None and loss in CATEGORICAL | SPARSE and width != classes:
+        yield diagnose(("model", "layers", last),
+                       f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}")  # type: ignore[union-attr]
+    if one_hot is not None and classes is not None and one_hot != classes:
+        yield diagnose(("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+                       f"{spec.data.dataset} has {classes} classes, not {one_hot}")  # type: ignore[union-attr]
+
+
+def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """Cross-entropy losses expect probabilities: softmax for categorical, sigmoid for binary."""
+    if spec.compile is None:
+        return
+    loss = spec.compile.loss
+    found = final_activation(spec)
+    if found is None:
+        return
+    index, activation = found
+    loc = ("model", "layers", index, "activation")
+    if loss in CATEGORICAL | SPARSE and activation != "softmax":
+        yield diagnose(loc, f"loss {loss!r} expects probabilities: the last activation must be "
+                            f"softmax, not {activation!r}")
+    if loss in BINARY and activation != "sigmoid":
+        yield diagnose(loc, f"loss {loss!r} expects probabilities: the last activation must be "
+                            f"sigmoid, not {activation!r}")
+    if activation == "softmax" and loss in BINARY and graph.output_shape[-1] != 1:
+        yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
+
+
+def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """Callbacks watching ``val_*`` need a validation split."""
+    if spec.training is None:
+        return
+    for i, cb in enumerate(spec.training.callbacks):
+        if cb.monitor.startswith("val_") and spec.training.validation_split == 0:
+            yield diagnose(("training", "callbacks", i, "monitor"),
+                           f"monitors {cb.monitor!r} but training.validation_split is 0, so there is "
+                           "no validation data; set validation_split (e.g. 0.1)")
+
+
+RULES = (check_data_shape, check_image_dtype, check_labels, check_final_activation, check_callbacks)
+
+
+def run_checks(spec: Spec, graph: Graph, diagnose: Diagnose) -> list[Diagnostic]:
+    """Every cross-field diagnostic for a spec whose shapes resolved."""
+    return [d for rule in RULES for d in rule(spec, graph, diagnose)]

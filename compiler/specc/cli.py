@@ -1,0 +1,154 @@
+"""The ``specc`` command line: a thin layer over the pipeline and the back ends.
+
+Exit codes: 0 ok, 1 invalid spec / stale output / failed training, 2 usage or unreadable
+input. Every user-facing problem is printed as ``file:line:col: error: loc: message``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from specc.errors import Diagnostic, SpecError, render
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+FORMATS = click.Choice(["text", "json", "github"])
+
+EPILOG = """\b
+Exit codes: 0 ok; 1 invalid spec, stale generated code or failed training;
+2 usage error or unreadable input.
+"""
+
+
+def _report(diags: Sequence[Diagnostic], fmt: str = "text") -> None:
+    """Text diagnostics go to stderr; json and github annotations to stdout."""
+    if fmt == "text":
+        click.echo(render(diags, "text"), err=True)
+    else:
+        click.echo(render(diags, fmt))
+
+
+def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
+    """Compile one spec or exit with its diagnostics."""
+    from specc.pipeline import compile_file
+
+    try:
+        return compile_file(spec)
+    except SpecError as exc:
+        _report(exc.diagnostics, "github" if fmt == "github" else "text")
+        sys.exit(exc.exit_code)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
+@click.version_option(package_name="specc")
+def cli() -> None:
+    """specc: compile a YAML model spec into a checked Keras model or training script.
+
+    \b
+    Quick start:
+      specc validate specs/              check every spec, all errors at once
+      specc summary specs/mnist_cnn.yaml the layer table Keras would print
+      specc schema > specc.schema.json   JSON Schema for editor autocompletion
+    """
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text for people, json for tools, github for Actions annotations.")
+def validate(paths: tuple[str, ...], fmt: str) -> None:
+    """Check spec files (or folders of *.yaml/*.yml) without TensorFlow.
+
+    Reports every problem of every file, each with file:line:col, and a layer and
+    parameter count for each valid spec.
+    """
+    from specc.files import find_specs
+    from specc.loader import display_path
+    from specc.pipeline import compile_file
+
+    files: list[Path] = []
+    code = EXIT_OK
+    results = []
+    for given in paths:
+        found = find_specs(given)
+        if not found:
+            results.append({"file": given, "valid": False, "diagnostics": [
+                Diagnostic("no *.yaml or *.yml files in this folder", file=given)]})
+            code = EXIT_USAGE
+        files.extend(found)
+    for file in files:
+        try:
+            compiled = compile_file(file)
+        except SpecError as exc:
+            results.append({"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)})
+            code = max(code, exc.exit_code)
+            continue
+        g = compiled.graph
+        results.append({"file": compiled.file, "valid": True, "diagnostics": [],
+                        "layers": len(g.layers), "total_params": g.total_params})
+    if fmt == "json":
+        out = [dict(r, diagnostics=[d.as_dict() for d in r["diagnostics"]]) for r in results]
+        click.echo(json.dumps({"valid": code == EXIT_OK, "files": out}, indent=2))
+    else:
+        for r in results:
+            if r["valid"]:
+                click.echo(f"{r['file']}: ok ({r['layers']} layers, {r['total_params']:,} params)")
+            else:
+                _report(r["diagnostics"], fmt)
+        bad = sum(not r["valid"] for r in results)
+        if len(results) > 1:
+            click.echo(f"{len(results) - bad} valid, {bad} invalid", err=bad > 0)
+    sys.exit(code)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("spec", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: the table model.summary() prints; json: the same as data.")
+def summary(spec: str, fmt: str) -> None:
+    """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them."""
+    from specc import table
+
+    compiled = _compile(spec)
+    if fmt == "json":
+        click.echo(json.dumps(table.as_dict(compiled.graph), indent=2))
+    else:
+        click.echo(table.as_text(compiled.graph), nl=False)
+
+
+@cli.command(epilog=EPILOG)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file (atomically) instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the spec language.
+
+    Reference it from a spec's first line so editors complete and check keys:
+
+    \b
+      # yaml-language-server: $schema=../specc.schema.json
+    """
+    from specc.jsonschema import json_schema_text
+
+    text = json_schema_text()
+    if output:
+        from specc.files import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="specc", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

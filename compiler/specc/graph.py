@@ -1,0 +1,247 @@
+"""The resolved model: final layer names, shapes and parameter counts.
+
+This is the single input of every back end (summary, keras_build, codegen), so they cannot
+drift apart. Resolving is pure Python; it reproduces Keras 3's naming and shape rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from specc import shapes
+from specc.errors import Diagnostic
+from specc.schema import LayerBase, Spec
+from specc.shapes import Shape, ShapeError
+
+
+def to_snake_case(name: str) -> str:
+    """Keras' automatic layer-name prefix for a class name.
+
+    >>> [to_snake_case(n) for n in ("Conv2D", "MaxPooling2D", "GlobalAveragePooling1D")]
+    ['conv2d', 'max_pooling2d', 'global_average_pooling1d']
+    >>> to_snake_case("BatchNormalization")
+    'batch_normalization'
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass(frozen=True)
+class ResolvedLayer:
+    """One layer with everything a back end needs."""
+
+    index: int
+    name: str
+    type: str
+    spec: LayerBase
+    input_shape: Shape
+    output_shape: Shape
+    trainable_params: int
+    non_trainable_params: int
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An immutable, fully resolved sequential model."""
+
+    name: str
+    input_shape: Shape
+    layers: tuple[ResolvedLayer, ...]
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable_params for layer in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable_params for layer in self.layers)
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+
+# ------------------------------------------------------------------ per-type rules
+# Each rule takes (layer spec, input shape) and returns (output shape, trainable,
+# non-trainable), raising ShapeError when the layer cannot take that input.
+Rule = Callable[[LayerBase, Shape], tuple[Shape, int, int]]
+
+
+def _need_rank(shape: Shape, rank: int, layer: LayerBase, what: str) -> None:
+    if len(shape) != rank:
+        raise ShapeError(
+            f"{layer.type} needs {what} input of rank {rank} (batch included), "  # type: ignore[attr-defined]
+            f"got {shapes.format_shape(shape)}"
+            + ("; it cannot follow Flatten or Dense" if len(shape) == 2 else "")
+        )
+
+
+def _spatial_kind(layer: LayerBase) -> tuple[int, str]:
+    rank = 1 if "1D" in layer.type else 2  # type: ignore[attr-defined]
+    return rank, ("(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)")
+
+
+def _conv(layer, shape):  # type: ignore[no-untyped-def]
+    rank, what = _spatial_kind(layer)
+    _need_rank(shape, rank + 2, layer, what)
+    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ShapeError("strides > 1 cannot be combined with dilation_rate > 1 (Keras refuses it)", "strides")
+    dims = []
+    for axis, n in enumerate(shape[1:-1]):
+        k, s, d = layer.kernel_size[axis], layer.strides[axis], layer.dilation_rate[axis]
+        out = shapes.conv_output_length(n, k, s, d, layer.padding)
+        if out < 1:
+            span = d * (k - 1) + 1
+            raise ShapeError(
+                f"kernel of size {span} does not fit input of size {n} on axis {axis + 1} "
+                f"with padding 'valid' (output would be {out})",
+                "kernel_size",
+            )
+        dims.append(out)
+    params = shapes.conv_params(layer.kernel_size, shape[-1], layer.filters, layer.use_bias)
+    return (shape[0], *dims, layer.filters), params, 0
+
+
+def _pool(layer, shape):  # type: ignore[no-untyped-def]
+    rank, what = _spatial_kind(layer)
+    _need_rank(shape, rank + 2, layer, what)
+    strides = layer.strides or layer.pool_size
+    dims = []
+    for axis, n in enumerate(shape[1:-1]):
+        out = shapes.pool_output_length(n, layer.pool_size[axis], strides[axis], layer.padding)
+        if out < 1:
+            raise ShapeError(
+                f"pool of size {layer.pool_size[axis]} does not fit input of size {n} on axis "
+                f"{axis + 1} (output would be {out}); use padding: same or a smaller pool_size",
+                "pool_size",
+            )
+        dims.append(out)
+    return (shape[0], *dims, shape[-1]), 0, 0
+
+
+def _global_pool(layer, shape):  # type: ignore[no-untyped-def]
+    rank, what = _spatial_kind(layer)
+    _need_rank(shape, rank + 2, layer, what)
+    if layer.keepdims:
+        return (shape[0], *([1] * rank), shape[-1]), 0, 0
+    return (shape[0], shape[-1]), 0, 0
+
+
+def _dense(layer, shape):  # type: ignore[no-untyped-def]
+    params = shapes.dense_params(shape[-1], layer.units, layer.use_bias)
+    return (*shape[:-1], layer.units), params, 0
+
+
+def _axis_size(layer, shape) -> int:  # type: ignore[no-untyped-def]
+    axis = layer.axis
+    if not -len(shape) < axis < len(shape) or axis % len(shape) == 0:
+        raise ShapeError(f"axis {axis} is out of range for input {shapes.format_shape(shape)}", "axis")
+    return shape[axis]
+
+
+def _batch_norm(layer, shape):  # type: ignore[no-untyped-def]
+    c = _axis_size(layer, shape)
+    trainable = c * (int(layer.center) + int(layer.scale))
+    return shape, trainable, 2 * c  # moving mean and variance are never trained
+
+
+def _layer_norm(layer, shape):  # type: ignore[no-untyped-def]
+    c = _axis_size(layer, shape)
+    return shape, c * (int(layer.center) + int(layer.scale)), 0
+
+
+def _spatial_dropout(layer, shape):  # type: ignore[no-untyped-def]
+    rank, what = _spatial_kind(layer)
+    _need_rank(shape, rank + 2, layer, what)
+    return shape, 0, 0
+
+
+def _identity(layer, shape):  # type: ignore[no-untyped-def]
+    return shape, 0, 0
+
+
+def _flatten(layer, shape):  # type: ignore[no-untyped-def]
+    return shapes.flatten_shape(shape), 0, 0
+
+
+def _reshape(layer, shape):  # type: ignore[no-untyped-def]
+    return shapes.reshape_shape(shape, layer.target_shape), 0, 0
+
+
+RULES: dict[str, Rule] = {
+    "Conv1D": _conv, "Conv2D": _conv,
+    "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool, "AveragePooling2D": _pool,
+    "GlobalMaxPooling1D": _global_pool, "GlobalMaxPooling2D": _global_pool,
+    "GlobalAveragePooling1D": _global_pool, "GlobalAveragePooling2D": _global_pool,
+    "Dense": _dense, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    "Dropout": _identity, "Activation": _identity,
+    "SpatialDropout1D": _spatial_dropout, "SpatialDropout2D": _spatial_dropout,
+    "Flatten": _flatten, "Reshape": _reshape,
+}  # fmt: skip
+
+
+def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
+    """Keras 3 names: per-prefix counters, explicit names don't advance them.
+
+    >>> resolve_names(["Conv2D", "Conv2D", "Dense", "Conv2D"], [None, "stem", None, None])
+    ['conv2d', 'stem', 'dense', 'conv2d_1']
+    """
+    counters: dict[str, int] = {}
+    names = []
+    for layer_type, name in zip(types, explicit, strict=True):
+        if name is None:
+            prefix = to_snake_case(layer_type)
+            n = counters.get(prefix, 0)
+            counters[prefix] = n + 1
+            name = prefix if n == 0 else f"{prefix}_{n}"
+        names.append(name)
+    return names
+
+
+def resolve(spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]) -> tuple[Graph | None, list[Diagnostic]]:
+    """Resolve names, shapes and params; return the graph, or None and why not.
+
+    ``diagnose(loc, message)`` turns a YAML path and message into a located diagnostic.
+    Shape flow stops at the first layer that cannot take its input (later shapes are
+    unknown), but name clashes are reported for all layers.
+    """
+    layers = spec.model.layers
+    names = resolve_names([layer.type for layer in layers], [layer.name for layer in layers])
+    problems: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            j = seen[name]
+            where = "name" if layers[i].name is not None else "type"
+            problems.append(diagnose(("model", "layers", i, where),
+                f"layer name {name!r} is already used by layer {j}; Keras requires unique names"))
+        else:
+            seen[name] = i
+    resolved = []
+    shape: Shape = (None, *spec.model.input.shape)
+    for i, (layer, name) in enumerate(zip(layers, names, strict=True)):
+        try:
+            out, trainable, frozen = RULES[layer.type](layer, shape)
+        except ShapeError as exc:
+            loc = ("model", "layers", i) + ((exc.field,) if exc.field else ())
+            problems.append(diagnose(loc, f"{exc} (input {shapes.format_shape(shape)})"
+                                     if "input" not in str(exc) and "got (" not in str(exc) else str(exc)))
+            return None, problems
+        if not layer.trainable:
+            trainable, frozen = 0, trainable + frozen
+        resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
+        shape = out
+    if problems:
+        return None, problems
+    return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), []

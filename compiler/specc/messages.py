@@ -1,0 +1,180 @@
+"""Turn Pydantic's validation errors into located, human diagnostics.
+
+Pydantic's ``loc`` carries union tags (``layers.3.Conv2D.filters``); we walk the schema's
+types alongside the ``loc`` so tags are dropped and we know which keys were allowed where,
+for "did you mean" hints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from specc.errors import Diagnostic, Loc
+from specc.loader import SourceMap
+from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
+
+
+def did_you_mean(word: object, choices: typing.Iterable[str]) -> str | None:
+    """A "did you mean" hint for a near miss, case-insensitively.
+
+    >>> did_you_mean("kernal_size", ["kernel_size", "filters"])
+    "did you mean 'kernel_size'?"
+    >>> did_you_mean("conv2d", ["Conv2D", "Dense"])
+    "did you mean 'Conv2D'?"
+    >>> did_you_mean("zzz", ["Conv2D"]) is None
+    True
+    """
+    if not isinstance(word, str):
+        return None
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered:
+        return f"did you mean {lowered[word.lower()]!r}?"
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"did you mean {lowered[match[0]]!r}?" if match else None
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated / Optional wrappers down to the type that matters for walking."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _members(tp: Any) -> list[type[BaseModel]]:
+    """Model classes of a (possibly tagged) union."""
+    out = []
+    for arg in typing.get_args(tp):
+        arg = _unwrap(arg)
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            out.append(arg)
+    return out
+
+
+def _tag_of(cls: type[BaseModel]) -> set[str]:
+    tags = set()
+    if "type" in cls.model_fields:
+        tags.update(typing.get_args(cls.model_fields["type"].annotation))
+    tags.update(cls.model_fields)  # one-key steps are tagged by their key
+    tags.add(cls.__name__)
+    return tags
+
+
+def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
+    """Drop union tags from a Pydantic ``loc``; also return the model owning the last key."""
+    tp: Any = Spec
+    out: list[str | int] = []
+    owner: type[BaseModel] | None = None
+    parts = list(raw)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        tp = _unwrap(tp)
+        members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else []
+        if members and isinstance(part, str):
+            chosen = next((m for m in members if part in _tag_of(m)), None)
+            if chosen is not None and (i + 1 < len(parts) or part not in chosen.model_fields):
+                tp = chosen
+                i += 1
+                continue
+        if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
+            owner = tp
+            field = tp.model_fields.get(part)
+            tp = field.annotation if field else Any
+        elif typing.get_origin(tp) in (list, tuple) and isinstance(part, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else Any
+        else:
+            tp = Any
+        out.append(part)
+        i += 1
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        owner = tp
+    return tuple(out), owner
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_KIND = {
+    "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
+    "float_parsing": "a number", "bool_type": "true or false", "string_type": "a string",
+    "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping",
+}  # fmt: skip
+
+
+def _message(err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> tuple[str, str | None]:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "missing":
+        return "is required", None
+    if kind == "extra_forbidden":
+        allowed = [f for f in owner.model_fields if f != "type"] if owner else []
+        hint = did_you_mean(loc[-1], allowed)
+        if hint is None and allowed:
+            hint = "allowed keys: " + ", ".join(allowed)
+        return f"unknown key {loc[-1]!r}", hint
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag")
+        expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
+        if tag in CODE_LAYERS:
+            return (f"layer type {tag!r} runs Python code and cannot be declared in a spec",
+                    "use a built-in layer such as Activation, Reshape or Dense instead")
+        what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
+        if "optimizer" in loc:
+            what = "optimizer"
+        return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or ("expected one of " + ", ".join(expected))
+    if kind == "union_tag_not_found":
+        return "needs a 'type' key", None
+    if kind == "unknown_step":
+        keys = list(value) if isinstance(value, dict) else []
+        hint = did_you_mean(keys[0], STEP_KEYS) if keys else None
+        return f"unknown step {_got(value)}; expected one of {', '.join(STEP_KEYS)}", hint
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        if len(choices) <= 6:
+            return f"must be one of {', '.join(map(repr, choices))} (got {_got(value)})", did_you_mean(value, choices)
+        return f"unknown value {_got(value)}", did_you_mean(value, choices) or "see `specc schema` for the allowed values"
+    bounds = {"greater_than": ("greater than", "gt"), "greater_than_equal": ("at least", "ge"),
+              "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le")}  # fmt: skip
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx[key]} (got {_got(value)})", None
+    if kind in _KIND:
+        return f"must be {_KIND[kind]} (got {_got(value)})", None
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} item(s) (got {ctx['actual_length']})", None
+    if kind == "too_long":
+        return f"takes at most {ctx['max_length']} item(s) (got {ctx['actual_length']})", None
+    if kind in ("value_error", "assertion_error"):
+        return str(ctx.get("error", err["msg"])), None
+    msg = err["msg"]
+    return msg[:1].lower() + msg[1:], None
+
+
+def diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagnostic]:
+    """One diagnostic per Pydantic error, in file order."""
+    out = []
+    for err in exc.errors():
+        loc, owner = clean_loc(err["loc"])
+        message, hint = _message(err, loc, owner)
+        out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
+    out.sort(key=lambda d: (d.line, d.col))
+    return out

@@ -1,0 +1,60 @@
+"""From text to a checked, resolved model: load -> schema -> graph -> checks.
+
+Every stage collects its diagnostics; a stage runs only when the one before it produced
+something to work on, and all diagnostics found so far are raised together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from specc import checks, graph, loader, messages
+from specc.errors import SpecError
+from specc.graph import Graph
+from specc.schema import Spec
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A valid spec with its resolved graph and where it came from."""
+
+    spec: Spec
+    graph: Graph
+    file: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def compile_loaded(loaded: loader.Loaded) -> Compiled:
+    source = loaded.source
+    try:
+        spec = Spec.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise SpecError(messages.diagnostics(exc, source)) from None
+
+    def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
+        return source.diagnostic(loc, message)
+
+    resolved, problems = graph.resolve(spec, diagnose)
+    if resolved is not None:
+        problems += checks.run_checks(spec, resolved, diagnose)
+    if problems or resolved is None:
+        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
+    return Compiled(spec, resolved, source.file, loaded.text)
+
+
+def compile_text(text: str, file: str = "<spec>") -> Compiled:
+    """Validate spec text; raise :class:`SpecError` with every problem found."""
+    return compile_loaded(loader.load_text(text, file))
+
+
+def compile_file(path: str | os.PathLike[str]) -> Compiled:
+    """Validate a spec file; raise :class:`SpecError` (exit code 2 when unreadable)."""
+    return compile_loaded(loader.load_file(path))

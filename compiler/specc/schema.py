@@ -1,0 +1,481 @@
+"""The spec language as Pydantic models: what a spec may say, field by field.
+
+Layers are a discriminated union on ``type`` (the Keras class name); every other key is a
+Keras constructor argument, with Keras' own default. ``extra="forbid"`` everywhere so a
+misspelled key is an error, and ``strict=True`` so YAML's ``"3"`` is not quietly an int.
+Rules that need more than one field live in :mod:`specc.checks` and :mod:`specc.graph`.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+SPEC_VERSION = 1
+
+# ---------------------------------------------------------------- value vocabularies
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
+    "tanh_shrink",
+)  # fmt: skip
+INITIALIZERS = (
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
+    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
+    "truncated_normal", "variance_scaling", "zeros",
+)  # fmt: skip
+LOSSES = (
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge",
+    "huber", "kl_divergence", "log_cosh", "mae", "mean_absolute_error", "mse",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "poisson", "sparse_categorical_crossentropy", "squared_hinge",
+)  # fmt: skip
+METRICS = (
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mae", "mse",
+    "mean_absolute_error", "mean_squared_error", "auc", "precision", "recall",
+)  # fmt: skip
+DATASETS = ("mnist", "fashion_mnist", "npz")
+
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Padding = Literal["valid", "same"]
+PosInt = Annotated[int, Field(gt=0)]
+Rate = Annotated[float, Field(ge=0, lt=1)]
+
+
+def _identifier(value: str) -> str:
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise ValueError(f"must be a Python identifier (letters, digits, _), got {value!r}")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+def _spatial(rank: int, what: str = "integer") -> Any:
+    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints."""
+
+    def expand(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value,) * rank
+        if isinstance(value, list | tuple):
+            if len(value) != rank:
+                raise ValueError(f"needs {rank} {what}s, got {len(value)}")
+            return tuple(value)
+        return value
+
+    item = {"type": "integer", "minimum": 1}
+    schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
+    return Annotated[
+        tuple[(PosInt,) * rank],  # type: ignore[misc]
+        BeforeValidator(expand),
+        WithJsonSchema(schema),
+    ]
+
+
+Spatial1 = _spatial(1)
+Spatial2 = _spatial(2)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Regularizer(Strict):
+    """``{l2: 0.01}`` or ``{l1: ..., l2: ...}``."""
+
+    l1: Annotated[float, Field(ge=0)] = 0.0
+    l2: Annotated[float, Field(ge=0)] = 0.0
+
+    @model_validator(mode="after")
+    def _some(self) -> Regularizer:
+        if not self.model_fields_set:
+            raise ValueError("give l1, l2 or both, e.g. {l2: 0.01}")
+        return self
+
+
+# ---------------------------------------------------------------------------- layers
+class LayerBase(Strict):
+    """Arguments every Keras layer takes."""
+
+    KIND: ClassVar[str] = "other"
+    name: Identifier | None = None
+    trainable: bool = True
+
+
+class _Weighted(LayerBase):
+    activation: Activation | None = None
+    use_bias: bool = True
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+    kernel_regularizer: Regularizer | None = None
+    bias_regularizer: Regularizer | None = None
+    activity_regularizer: Regularizer | None = None
+
+
+class Conv1D(_Weighted):
+    KIND = "conv"
+    type: Literal["Conv1D"]
+    filters: PosInt
+    kernel_size: Spatial1
+    strides: Spatial1 = (1,)
+    padding: Literal["valid", "same", "causal"] = "valid"
+    dilation_rate: Spatial1 = (1,)
+
+
+class Conv2D(_Weighted):
+    KIND = "conv"
+    type: Literal["Conv2D"]
+    filters: PosInt
+    kernel_size: Spatial2
+    strides: Spatial2 = (1, 1)
+    padding: Padding = "valid"
+    dilation_rate: Spatial2 = (1, 1)
+
+
+class Dense(_Weighted):
+    type: Literal["Dense"]
+    units: PosInt
+
+
+class MaxPooling1D(LayerBase):
+    KIND = "pool"
+    type: Literal["MaxPooling1D"]
+    pool_size: Spatial1 = (2,)
+    strides: Spatial1 | None = None
+    padding: Padding = "valid"
+
+
+class AveragePooling1D(MaxPooling1D):
+    type: Literal["AveragePooling1D"]  # type: ignore[assignment]
+
+
+class MaxPooling2D(LayerBase):
+    KIND = "pool"
+    type: Literal["MaxPooling2D"]
+    pool_size: Spatial2 = (2, 2)
+    strides: Spatial2 | None = None
+    padding: Padding = "valid"
+
+
+class AveragePooling2D(MaxPooling2D):
+    type: Literal["AveragePooling2D"]  # type: ignore[assignment]
+
+
+class GlobalMaxPooling1D(LayerBase):
+    KIND = "global_pool"
+    type: Literal["GlobalMaxPooling1D"]
+    keepdims: bool = False
+
+
+class GlobalAveragePooling1D(GlobalMaxPooling1D):
+    type: Literal["GlobalAveragePooling1D"]  # type: ignore[assignment]
+
+
+class GlobalMaxPooling2D(GlobalMaxPooling1D):
+    type: Literal["GlobalMaxPooling2D"]  # type: ignore[assignment]
+
+
+class GlobalAveragePooling2D(GlobalMaxPooling1D):
+    type: Literal["GlobalAveragePooling2D"]  # type: ignore[assignment]
+
+
+class BatchNormalization(LayerBase):
+    type: Literal["BatchNormalization"]
+    axis: int = -1
+    momentum: Annotated[float, Field(ge=0, le=1)] = 0.99
+    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    center: bool = True
+    scale: bool = True
+
+
+class LayerNormalization(LayerBase):
+    type: Literal["LayerNormalization"]
+    axis: int = -1
+    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    center: bool = True
+    scale: bool = True
+
+
+class Dropout(LayerBase):
+    type: Literal["Dropout"]
+    rate: Rate
+    seed: Annotated[int, Field(ge=0)] | None = None
+
+
+class SpatialDropout1D(Dropout):
+    type: Literal["SpatialDropout1D"]  # type: ignore[assignment]
+
+
+class SpatialDropout2D(Dropout):
+    type: Literal["SpatialDropout2D"]  # type: ignore[assignment]
+
+
+class Flatten(LayerBase):
+    type: Literal["Flatten"]
+
+
+class Reshape(LayerBase):
+    type: Literal["Reshape"]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_unknown(self) -> Reshape:
+        if self.target_shape.count(-1) > 1 or 0 in self.target_shape:
+            raise ValueError("target_shape takes positive sizes and at most one -1")
+        return self
+
+
+class ActivationLayer(LayerBase):
+    type: Literal["Activation"]
+    activation: Activation
+
+
+LAYER_CLASSES: tuple[type[LayerBase], ...] = (
+    Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    BatchNormalization, LayerNormalization, Dropout, SpatialDropout1D, SpatialDropout2D,
+    Flatten, Reshape, Dense, ActivationLayer,
+)  # fmt: skip
+LAYER_TYPES: dict[str, type[LayerBase]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in LAYER_CLASSES
+}
+CODE_LAYERS = {"Lambda", "TFOpLambda"}
+"""Layers that carry Python code: a spec is data, so these are refused with a reason."""
+
+Layer = Annotated[
+    Conv1D | Conv2D | MaxPooling1D | MaxPooling2D | AveragePooling1D | AveragePooling2D
+    | GlobalMaxPooling1D | GlobalMaxPooling2D | GlobalAveragePooling1D | GlobalAveragePooling2D
+    | BatchNormalization | LayerNormalization | Dropout | SpatialDropout1D | SpatialDropout2D
+    | Flatten | Reshape | Dense | ActivationLayer,
+    Field(discriminator="type"),
+]
+
+
+class Input(Strict):
+    shape: Annotated[list[PosInt], Field(min_length=1, max_length=4)] = Field(
+        description="Input shape without the batch axis, e.g. [28, 28, 1]."
+    )
+
+
+class Model(Strict):
+    input: Input
+    layers: Annotated[list[Layer], Field(min_length=1)]
+
+
+# --------------------------------------------------------------------------- compile
+class _Optimizer(Strict):
+    learning_rate: Annotated[float, Field(gt=0)] = 0.001
+    weight_decay: Annotated[float, Field(ge=0)] | None = None
+    clipnorm: Annotated[float, Field(gt=0)] | None = None
+    clipvalue: Annotated[float, Field(gt=0)] | None = None
+    global_clipnorm: Annotated[float, Field(gt=0)] | None = None
+
+
+class SGD(_Optimizer):
+    type: Literal["SGD"]
+    learning_rate: Annotated[float, Field(gt=0)] = 0.01
+    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
+    nesterov: bool = False
+
+
+class RMSprop(_Optimizer):
+    type: Literal["RMSprop"]
+    rho: Annotated[float, Field(ge=0, le=1)] = 0.9
+    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
+    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    centered: bool = False
+
+
+class _AdamLike(_Optimizer):
+    beta_1: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    beta_2: Annotated[float, Field(ge=0, lt=1)] = 0.999
+    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+
+
+class Adam(_AdamLike):
+    type: Literal["Adam"]
+    amsgrad: bool = False
+
+
+class AdamW(_AdamLike):
+    type: Literal["AdamW"]
+    weight_decay: Annotated[float, Field(ge=0)] = 0.004  # type: ignore[assignment]
+    amsgrad: bool = False
+
+
+class Adamax(_AdamLike):
+    type: Literal["Adamax"]
+
+
+class Nadam(_AdamLike):
+    type: Literal["Nadam"]
+
+
+class Adagrad(_Optimizer):
+    type: Literal["Adagrad"]
+    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
+    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+
+
+class Adadelta(_Optimizer):
+    type: Literal["Adadelta"]
+    rho: Annotated[float, Field(ge=0, le=1)] = 0.95
+    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+
+
+OPTIMIZER_CLASSES = (SGD, RMSprop, Adam, AdamW, Adamax, Nadam, Adagrad, Adadelta)
+OPTIMIZER_NAMES = {cls.__name__.lower(): cls.__name__ for cls in OPTIMIZER_CLASSES}
+"""Keras' string names (``"rmsprop"``) to class names (``"RMSprop"``)."""
+
+
+def _optimizer_by_name(value: Any) -> Any:
+    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults."""
+    if isinstance(value, str):
+        if value.lower() in OPTIMIZER_NAMES:
+            return {"type": OPTIMIZER_NAMES[value.lower()]}
+        return {"type": value}
+    return value
+
+
+Optimizer = Annotated[
+    SGD | RMSprop | Adam | AdamW | Adamax | Nadam | Adagrad | Adadelta,
+    Field(discriminator="type"),
+    BeforeValidator(_optimizer_by_name),
+]
+
+
+class Compile(Strict):
+    optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
+    loss: Literal[LOSSES]  # type: ignore[valid-type]
+    metrics: list[Literal[METRICS]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+# -------------------------------------------------------------------------- training
+Mode = Literal["auto", "min", "max"]
+
+
+class EarlyStopping(Strict):
+    type: Literal["EarlyStopping"]
+    monitor: str = "val_loss"
+    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    patience: Annotated[int, Field(ge=0)] = 0
+    mode: Mode = "auto"
+    restore_best_weights: bool = False
+    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+
+
+class ReduceLROnPlateau(Strict):
+    type: Literal["ReduceLROnPlateau"]
+    monitor: str = "val_loss"
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    patience: Annotated[int, Field(ge=0)] = 10
+    mode: Mode = "auto"
+    min_delta: Annotated[float, Field(ge=0)] = 0.0001
+    cooldown: Annotated[int, Field(ge=0)] = 0
+    min_lr: Annotated[float, Field(ge=0)] = 0.0
+
+
+Callback = Annotated[EarlyStopping | ReduceLROnPlateau, Field(discriminator="type")]
+
+
+class Training(Strict):
+    epochs: PosInt = 1
+    batch_size: PosInt = 32
+    validation_split: Rate = 0.0
+    shuffle: bool = True
+    seed: Annotated[int, Field(ge=0)] | None = None
+    callbacks: list[Callback] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ data
+class ReshapeStep(Strict):
+    reshape: Annotated[list[PosInt], Field(min_length=1)]
+
+
+class CastStep(Strict):
+    cast: Literal["float16", "float32", "float64"]
+
+
+class DivideStep(Strict):
+    divide: Annotated[float, Field(gt=0)]
+
+
+class OneHotStep(Strict):
+    one_hot: PosInt = Field(description="Number of classes.")
+
+
+STEP_KEYS = ("reshape", "cast", "divide")
+
+
+def _step_tag(value: Any) -> str | None:
+    """Each step is a one-key mapping; the key names the step."""
+    if isinstance(value, dict):
+        known = [k for k in value if k in STEP_KEYS]
+        return known[0] if known else None
+    return None
+
+
+XStep = Annotated[
+    Annotated[ReshapeStep, Tag("reshape")]
+    | Annotated[CastStep, Tag("cast")]
+    | Annotated[DivideStep, Tag("divide")],
+    Discriminator(
+        _step_tag,
+        custom_error_type="unknown_step",
+        custom_error_message="each image step is one of {reshape: [...]}, {cast: float32}, {divide: 255}",
+    ),
+]
+
+
+class Preprocessing(Strict):
+    """What happens to the arrays between loading and ``fit``, in order."""
+
+    x: list[XStep] = Field(default_factory=list, description="Steps applied to the images.")
+    y: list[OneHotStep] = Field(default_factory=list, description="Steps applied to the labels.")
+
+
+class Data(Strict):
+    dataset: Literal[DATASETS]  # type: ignore[valid-type]
+    path: str | None = Field(
+        default=None,
+        description="A local .npz with x_train, y_train, x_test, y_test "
+        "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
+    )
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+    @model_validator(mode="after")
+    def _npz_needs_path(self) -> Data:
+        if self.dataset == "npz" and not self.path:
+            raise ValueError("dataset 'npz' needs 'path' to the .npz file")
+        return self
+
+
+# ------------------------------------------------------------------------------ spec
+class Spec(Strict):
+    """A model and how to train it."""
+
+    specc: Literal[1] = SPEC_VERSION
+    name: Identifier
+    description: str | None = None
+    data: Data | None = None
+    model: Model
+    compile: Compile | None = None
+    training: Training | None = None

@@ -1,0 +1,80 @@
+"""The layer table, as data and as Keras prints it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from typing import Any
+
+from specc.graph import Graph
+from specc.shapes import format_shape
+
+
+def as_dict(graph: Graph) -> dict[str, Any]:
+    """The summary as JSON-ready data (the format other tools rely on)."""
+    return {
+        "name": graph.name,
+        "layers": [
+            {
+                "name": layer.name,
+                "type": layer.type,
+                "output_shape": list(layer.output_shape),
+                "params": layer.params,
+                "trainable_params": layer.trainable_params,
+            }
+            for layer in graph.layers
+        ],
+        "total_params": graph.total_params,
+        "trainable_params": graph.trainable_params,
+        "non_trainable_params": graph.non_trainable_params,
+    }
+
+
+def readable_size(n_bytes: float) -> str:
+    """Bytes as Keras' summary prints them.
+
+    >>> readable_size(43290 * 4)
+    '169.10 KB'
+    >>> readable_size(0)
+    '0.00 B'
+    """
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n_bytes / 1024 < 1:
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.2f} PB"
+
+
+def as_text(graph: Graph, width: int | None = None) -> str:
+    """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each)."""
+    import rich.console
+    import rich.markup
+    import rich.table
+
+    line = width or min(88, shutil.get_terminal_size((120, 24)).columns - 4)
+    widths, current = [], 0
+    for pos in (0.45, 0.80, 1.0):
+        widths.append(int(pos * line) - current)
+        current += widths[-1]
+    table = rich.table.Table(
+        rich.table.Column("Layer (type)", justify="left", width=widths[0]),
+        rich.table.Column("Output Shape", justify="left", width=widths[1]),
+        rich.table.Column("Param #", justify="right", width=widths[2]),
+        width=line,
+        show_lines=True,
+    )
+    for layer in graph.layers:
+        table.add_row(
+            rich.markup.escape(f"{layer.name} ({layer.type})"),
+            format_shape(layer.output_shape),
+            f"{layer.params:,}",
+        )
+    buffer = io.StringIO()
+    console = rich.console.Console(file=buffer, highlight=False, force_terminal=False,
+                                   color_system=None, width=line + 4)
+    console.print(f'Model: "{rich.markup.escape(graph.name)}"')
+    console.print(table)
+    for label, count in (("Total", graph.total_params), ("Trainable", graph.trainable_params),
+                         ("Non-trainable", graph.non_trainable_params)):
+        console.print(f" {label} params: {count:,} ({readable_size(count * 4)})")
+    return buffer.getvalue()
