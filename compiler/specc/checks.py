@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from specc.errors import Diagnostic
 from specc.graph import Graph
-from specc.schema import CastStep, DivideStep, ReshapeStep, Spec
+from specc.schema import ReshapeStep, Spec
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
@@ -65,17 +65,6 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
         )
 
 
-def check_image_dtype(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
-    """Dividing uint8 images without a cast first would be integer arithmetic in intent."""
-    if spec.data is None:
-        return
-    steps = spec.data.preprocessing.x
-    for i, step in enumerate(steps):
-        if isinstance(step, DivideStep) and not any(isinstance(s, CastStep) for s in steps[:i]):
-            yield diagnose(("data", "preprocessing", "x", i),
-                           "divide before cast: add {cast: float32} before {divide: ...}")
-
-
 def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """Loss, label encoding and the last layer's width must agree."""
     if spec.compile is None:
@@ -87,29 +76,41 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     one_hot = steps[-1].one_hot if steps else None
     classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
     if loss in CATEGORICAL | SPARSE and len(out) != 2:
-        yield diagnose(("model", "layers", last),
-                       f"loss {loss!r} needs a (batch, classes) output, but the model outputs "
-                       f"{out}; add Flatten or GlobalAveragePooling before the last Dense")
+        yield diagnose(
+            ("model", "layers", last),
+            f"loss {loss!r} needs a (batch, classes) output, but the model outputs "
+            f"{out}; add Flatten or GlobalAveragePooling before the last Dense",
+        )
         return
     width = out[-1]
     if loss in CATEGORICAL:
         if spec.data is not None and one_hot is None:
-            yield diagnose(("data", "preprocessing", "y"),
-                           f"loss {loss!r} needs one-hot labels: add {{one_hot: {width}}} to data.preprocessing.y "
-                           "(or use loss: sparse_categorical_crossentropy)")
+            yield diagnose(
+                ("data", "preprocessing", "y"),
+                f"loss {loss!r} needs one-hot labels: add {{one_hot: {width}}} to data.preprocessing.y "
+                "(or use loss: sparse_categorical_crossentropy)",
+            )
         if one_hot is not None and one_hot != width:
-            yield diagnose(("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
-                           f"labels are one-hot over {one_hot} classes but the last layer has {width} units")
+            yield diagnose(
+                ("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+                f"labels are one-hot over {one_hot} classes but the last layer has {width} units",
+            )
     if loss in SPARSE and one_hot is not None:
-        yield diagnose(("data", "preprocessing", "y", len(steps) - 1),
-                       f"loss {loss!r} takes integer labels, not one-hot: remove the one_hot step "
-                       "(or use loss: categorical_crossentropy)")
+        yield diagnose(
+            ("data", "preprocessing", "y", len(steps) - 1),
+            f"loss {loss!r} takes integer labels, not one-hot: remove the one_hot step "
+            "(or use loss: categorical_crossentropy)",
+        )
     if classes is not None and loss in CATEGORICAL | SPARSE and width != classes:
-        yield diagnose(("model", "layers", last),
-                       f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}")  # type: ignore[union-attr]
+        yield diagnose(
+            ("model", "layers", last),
+            f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}",
+        )  # type: ignore[union-attr]
     if one_hot is not None and classes is not None and one_hot != classes:
-        yield diagnose(("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
-                       f"{spec.data.dataset} has {classes} classes, not {one_hot}")  # type: ignore[union-attr]
+        yield diagnose(
+            ("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+            f"{spec.data.dataset} has {classes} classes, not {one_hot}",
+        )  # type: ignore[union-attr]
 
 
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
@@ -123,11 +124,17 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     index, activation = found
     loc = ("model", "layers", index, "activation")
     if loss in CATEGORICAL | SPARSE and activation != "softmax":
-        yield diagnose(loc, f"loss {loss!r} expects probabilities: the last activation must be "
-                            f"softmax, not {activation!r}")
+        yield diagnose(
+            loc,
+            f"loss {loss!r} expects probabilities: the last activation must be "
+            f"softmax, not {activation!r}",
+        )
     if loss in BINARY and activation != "sigmoid":
-        yield diagnose(loc, f"loss {loss!r} expects probabilities: the last activation must be "
-                            f"sigmoid, not {activation!r}")
+        yield diagnose(
+            loc,
+            f"loss {loss!r} expects probabilities: the last activation must be "
+            f"sigmoid, not {activation!r}",
+        )
     if activation == "softmax" and loss in BINARY and graph.output_shape[-1] != 1:
         yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
 
@@ -138,12 +145,14 @@ def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Di
         return
     for i, cb in enumerate(spec.training.callbacks):
         if cb.monitor.startswith("val_") and spec.training.validation_split == 0:
-            yield diagnose(("training", "callbacks", i, "monitor"),
-                           f"monitors {cb.monitor!r} but training.validation_split is 0, so there is "
-                           "no validation data; set validation_split (e.g. 0.1)")
+            yield diagnose(
+                ("training", "callbacks", i, "monitor"),
+                f"monitors {cb.monitor!r} but training.validation_split is 0, so there is "
+                "no validation data; set validation_split (e.g. 0.1)",
+            )
 
 
-RULES = (check_data_shape, check_image_dtype, check_labels, check_final_activation, check_callbacks)
+RULES = (check_data_shape, check_labels, check_final_activation, check_callbacks)
 
 
 def run_checks(spec: Spec, graph: Graph, diagnose: Diagnose) -> list[Diagnostic]:

@@ -61,8 +61,14 @@ def cli() -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
-              help="text for people, json for tools, github for Actions annotations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMATS,
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for Actions annotations.",
+)
 def validate(paths: tuple[str, ...], fmt: str) -> None:
     """Check spec files (or folders of *.yaml/*.yml) without TensorFlow.
 
@@ -79,20 +85,36 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     for given in paths:
         found = find_specs(given)
         if not found:
-            results.append({"file": given, "valid": False, "diagnostics": [
-                Diagnostic("no *.yaml or *.yml files in this folder", file=given)]})
+            results.append(
+                {
+                    "file": given,
+                    "valid": False,
+                    "diagnostics": [
+                        Diagnostic("no *.yaml or *.yml files in this folder", file=given)
+                    ],
+                }
+            )
             code = EXIT_USAGE
         files.extend(found)
     for file in files:
         try:
             compiled = compile_file(file)
         except SpecError as exc:
-            results.append({"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)})
+            results.append(
+                {"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)}
+            )
             code = max(code, exc.exit_code)
             continue
         g = compiled.graph
-        results.append({"file": compiled.file, "valid": True, "diagnostics": [],
-                        "layers": len(g.layers), "total_params": g.total_params})
+        results.append(
+            {
+                "file": compiled.file,
+                "valid": True,
+                "diagnostics": [],
+                "layers": len(g.layers),
+                "total_params": g.total_params,
+            }
+        )
     if fmt == "json":
         out = [dict(r, diagnostics=[d.as_dict() for d in r["diagnostics"]]) for r in results]
         click.echo(json.dumps({"valid": code == EXIT_OK, "files": out}, indent=2))
@@ -110,8 +132,14 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: the table model.summary() prints; json: the same as data.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: the table model.summary() prints; json: the same as data.",
+)
 def summary(spec: str, fmt: str) -> None:
     """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them."""
     from specc import table
@@ -124,8 +152,12 @@ def summary(spec: str, fmt: str) -> None:
 
 
 @cli.command(epilog=EPILOG)
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write to this file (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file (atomically) instead of stdout.",
+)
 def schema(output: str | None) -> None:
     """Print the JSON Schema of the spec language.
 

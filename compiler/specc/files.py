@@ -28,7 +28,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     try:
         yield Path(tmp)
@@ -44,7 +46,9 @@ def find_specs(path: str | os.PathLike[str]) -> list[Path]:
     if not p.is_dir():
         return [p]
     return sorted(
-        f for f in p.rglob("*")
-        if f.suffix in SPEC_SUFFIXES and f.is_file()
+        f
+        for f in p.rglob("*")
+        if f.suffix in SPEC_SUFFIXES
+        and f.is_file()
         and not any(part.startswith(".") for part in f.relative_to(p).parts)
     )

@@ -81,9 +81,10 @@ Rule = Callable[[LayerBase, Shape], tuple[Shape, int, int]]
 def _need_rank(shape: Shape, rank: int, layer: LayerBase, what: str) -> None:
     if len(shape) != rank:
         raise ShapeError(
-            f"{layer.type} needs {what} input of rank {rank} (batch included), "  # type: ignore[attr-defined]
-            f"got {shapes.format_shape(shape)}"
-            + ("; it cannot follow Flatten or Dense" if len(shape) == 2 else "")
+            f"{layer.type} needs a rank-{rank} input {what}, "  # type: ignore[attr-defined]
+            f"but gets {shapes.format_shape(shape)}"
+            + ("; it cannot follow Flatten or Dense" if len(shape) == 2 else ""),
+            show_input=False,
         )
 
 
@@ -96,15 +97,19 @@ def _conv(layer, shape):  # type: ignore[no-untyped-def]
     rank, what = _spatial_kind(layer)
     _need_rank(shape, rank + 2, layer, what)
     if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
-        raise ShapeError("strides > 1 cannot be combined with dilation_rate > 1 (Keras refuses it)", "strides")
+        raise ShapeError(
+            "strides > 1 cannot be combined with dilation_rate > 1 (Keras refuses it)",
+            "strides",
+            show_input=False,
+        )
     dims = []
     for axis, n in enumerate(shape[1:-1]):
         k, s, d = layer.kernel_size[axis], layer.strides[axis], layer.dilation_rate[axis]
         out = shapes.conv_output_length(n, k, s, d, layer.padding)
         if out < 1:
-            span = d * (k - 1) + 1
+            size = f"{k} dilated by {d} (spanning {d * (k - 1) + 1})" if d > 1 else str(k)
             raise ShapeError(
-                f"kernel of size {span} does not fit input of size {n} on axis {axis + 1} "
+                f"kernel of size {size} does not fit input of size {n} on axis {axis + 1} "
                 f"with padding 'valid' (output would be {out})",
                 "kernel_size",
             )
@@ -146,7 +151,9 @@ def _dense(layer, shape):  # type: ignore[no-untyped-def]
 def _axis_size(layer, shape) -> int:  # type: ignore[no-untyped-def]
     axis = layer.axis
     if not -len(shape) < axis < len(shape) or axis % len(shape) == 0:
-        raise ShapeError(f"axis {axis} is out of range for input {shapes.format_shape(shape)}", "axis")
+        raise ShapeError(
+            f"axis {axis} is out of range for input {shapes.format_shape(shape)}", "axis"
+        )
     return shape[axis]
 
 
@@ -209,12 +216,15 @@ def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     return names
 
 
-def resolve(spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]) -> tuple[Graph | None, list[Diagnostic]]:
-    """Resolve names, shapes and params; return the graph, or None and why not.
+def resolve(
+    spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]
+) -> tuple[Graph | None, list[Diagnostic]]:
+    """Resolve names, shapes and params; return the graph (None if shapes fail) and problems.
 
     ``diagnose(loc, message)`` turns a YAML path and message into a located diagnostic.
     Shape flow stops at the first layer that cannot take its input (later shapes are
-    unknown), but name clashes are reported for all layers.
+    unknown); name clashes are reported for all layers and still yield a graph, so the
+    cross-field checks can run too. The spec is valid only if no problem is returned.
     """
     layers = spec.model.layers
     names = resolve_names([layer.type for layer in layers], [layer.name for layer in layers])
@@ -224,8 +234,12 @@ def resolve(spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]) -> tuple[G
         if name in seen:
             j = seen[name]
             where = "name" if layers[i].name is not None else "type"
-            problems.append(diagnose(("model", "layers", i, where),
-                f"layer name {name!r} is already used by layer {j}; Keras requires unique names"))
+            problems.append(
+                diagnose(
+                    ("model", "layers", i, where),
+                    f"layer name {name!r} is already used by layer {j}; Keras requires unique names",
+                )
+            )
         else:
             seen[name] = i
     resolved = []
@@ -235,13 +249,11 @@ def resolve(spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]) -> tuple[G
             out, trainable, frozen = RULES[layer.type](layer, shape)
         except ShapeError as exc:
             loc = ("model", "layers", i) + ((exc.field,) if exc.field else ())
-            problems.append(diagnose(loc, f"{exc} (input {shapes.format_shape(shape)})"
-                                     if "input" not in str(exc) and "got (" not in str(exc) else str(exc)))
+            message = f"{exc} (input {shapes.format_shape(shape)})" if exc.show_input else str(exc)
+            problems.append(diagnose(loc, message))
             return None, problems
         if not layer.trainable:
             trainable, frozen = 0, trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
         shape = out
-    if problems:
-        return None, problems
-    return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), []
+    return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), problems

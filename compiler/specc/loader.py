@@ -47,7 +47,9 @@ class SourceMap:
                 return self.values[loc[:end]]
         return (1, 1)
 
-    def diagnostic(self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None) -> Diagnostic:
+    def diagnostic(
+        self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
+    ) -> Diagnostic:
         line, col = self.position(loc, key=key)
         return Diagnostic(message, file=self.file, line=line, col=col, loc=tuple(loc), hint=hint)
 
@@ -105,7 +107,13 @@ def decode(raw: bytes, file: str) -> str:
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise SpecError([Diagnostic("contains a NUL byte; is this a binary file?", file=file, line=line, col=col)])
+        raise SpecError(
+            [
+                Diagnostic(
+                    "contains a NUL byte; is this a binary file?", file=file, line=line, col=col
+                )
+            ]
+        )
     return text
 
 
@@ -117,9 +125,16 @@ def _tab_indent(text: str, file: str) -> Diagnostic | None:
             col = len(line) - len(stripped) + 1
             return Diagnostic(
                 "tab character in indentation; YAML indents with spaces only",
-                file=file, line=lineno, col=col, hint="replace the tab with spaces",
+                file=file,
+                line=lineno,
+                col=col,
+                hint="replace the tab with spaces",
             )
     return None
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -149,11 +164,11 @@ class _Builder:
             return self.scalar(node, loc)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _TAG + "seq":
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a spec", loc)
+                self.fail(node, f"YAML tag {_short(node.tag)!r} is not allowed in a spec", loc)
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.MappingNode)
         if node.tag != _TAG + "map":
-            self.fail(node, f"YAML tag {node.tag!r} is not allowed in a spec", loc)
+            self.fail(node, f"YAML tag {_short(node.tag)!r} is not allowed in a spec", loc)
         out: dict[Any, Any] = {}
         first: dict[Any, yaml.Node] = {}
         for key_node, value_node in self._pairs(node, loc):
@@ -163,8 +178,12 @@ class _Builder:
             key = self.scalar(key_node, loc)
             if key in first:
                 line, _ = _mark(first[key])
-                self.fail(key_node, f"duplicate key {key!r} (first defined on line {line})", (*loc, key),
-                          hint="YAML keeps only one of them; remove the other")
+                self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first defined on line {line})",
+                    (*loc, key),
+                    hint="YAML keeps only one of them; remove the other",
+                )
                 continue
             first[key] = key_node
             self.source.keys[(*loc, key)] = _mark(key_node)
@@ -177,10 +196,14 @@ class _Builder:
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 for src in sources:
                     if not isinstance(src, yaml.MappingNode):
-                        self.fail(src, "a merge key (<<) needs a mapping or a list of mappings", loc)
+                        self.fail(
+                            src, "a merge key (<<) needs a mapping or a list of mappings", loc
+                        )
                         continue
                     merged.extend(self._pairs(src, loc))
             else:
@@ -201,8 +224,12 @@ class _Builder:
         if node.tag == _TAG + "timestamp":
             return node.value  # a date-like string: keep the text, don't guess a type
         if node.tag not in _SCALAR_TAGS:
-            self.fail(node, f"YAML tag {node.tag!r} is not allowed in a spec", loc,
-                      hint="specs are plain data: strings, numbers, booleans, lists, mappings")
+            self.fail(
+                node,
+                f"YAML tag {_short(node.tag)!r} is not allowed in a spec",
+                loc,
+                hint="specs are plain data: strings, numbers, booleans, lists, mappings",
+            )
             return node.value
         return _constructor.yaml_constructors[node.tag](_constructor, node)
 
@@ -228,6 +255,8 @@ def load_text(text: str, file: str = "<spec>") -> Loaded:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         if exc.context and "single document" in str(exc.context):
             problem = "expected a single YAML document, found another one (---)"
         raise SpecError([Diagnostic(f"YAML syntax error: {problem}", file, line, col)]) from None
@@ -236,22 +265,41 @@ def load_text(text: str, file: str = "<spec>") -> Loaded:
     except RecursionError:
         raise SpecError([Diagnostic(f"YAML nests deeper than {MAX_DEPTH} levels", file)]) from None
     if node is None:
-        raise SpecError([Diagnostic("file is empty; a spec needs at least 'name' and 'model'", file)])
+        raise SpecError(
+            [Diagnostic("file is empty; a spec needs at least 'name' and 'model'", file)]
+        )
     if not isinstance(node, yaml.MappingNode):
         kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
         line, col = _mark(node)
-        raise SpecError([Diagnostic(f"a spec must be a mapping of keys to values, not {kind}", file, line, col,
-                                    hint="start with 'name: ...' and 'model: ...'")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"a spec must be a mapping of keys to values, not {kind}",
+                    file,
+                    line,
+                    col,
+                    hint="start with 'name: ...' and 'model: ...'",
+                )
+            ]
+        )
     builder = _Builder(source)
     try:
         data = builder.build(node, ())
     except _TooDeep as exc:
         line, col = _mark(exc.node)
-        raise SpecError([Diagnostic(f"YAML nests deeper than {MAX_DEPTH} levels (recursive alias?)", file, line, col)]) from None
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"YAML nests deeper than {MAX_DEPTH} levels (recursive alias?)", file, line, col
+                )
+            ]
+        ) from None
     except _TooBig as exc:
         line, col = _mark(exc.node)
         msg = f"YAML expands to more than {MAX_NODES:,} values (alias bomb?)"
-        raise SpecError([Diagnostic(msg, file, line, col, hint="use fewer anchors/aliases")]) from None
+        raise SpecError(
+            [Diagnostic(msg, file, line, col, hint="use fewer anchors/aliases")]
+        ) from None
     if builder.problems:
         raise SpecError(builder.problems)
     return Loaded(data, source, text)

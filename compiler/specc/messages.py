@@ -121,7 +121,9 @@ _KIND = {
 }  # fmt: skip
 
 
-def _message(err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> tuple[str, str | None]:
+def _message(
+    err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None
+) -> tuple[str, str | None]:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "missing":
         return "is required", None
@@ -135,12 +137,16 @@ def _message(err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> tu
         tag = ctx.get("tag")
         expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
         if tag in CODE_LAYERS:
-            return (f"layer type {tag!r} runs Python code and cannot be declared in a spec",
-                    "use a built-in layer such as Activation, Reshape or Dense instead")
+            return (
+                f"layer type {tag!r} runs Python code and cannot be declared in a spec",
+                "use a built-in layer such as Activation, Reshape or Dense instead",
+            )
         what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
         if "optimizer" in loc:
             what = "optimizer"
-        return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or ("expected one of " + ", ".join(expected))
+        return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or (
+            "expected one of " + ", ".join(expected)
+        )
     if kind == "union_tag_not_found":
         return "needs a 'type' key", None
     if kind == "unknown_step":
@@ -150,8 +156,13 @@ def _message(err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> tu
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         if len(choices) <= 6:
-            return f"must be one of {', '.join(map(repr, choices))} (got {_got(value)})", did_you_mean(value, choices)
-        return f"unknown value {_got(value)}", did_you_mean(value, choices) or "see `specc schema` for the allowed values"
+            return (
+                f"must be one of {', '.join(map(repr, choices))} (got {_got(value)})",
+                did_you_mean(value, choices),
+            )
+        return f"unknown value {_got(value)}", did_you_mean(
+            value, choices
+        ) or "see `specc schema` for the allowed values"
     bounds = {"greater_than": ("greater than", "gt"), "greater_than_equal": ("at least", "ge"),
               "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le")}  # fmt: skip
     if kind in bounds:
@@ -172,8 +183,20 @@ def _message(err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None) -> tu
 def diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagnostic]:
     """One diagnostic per Pydantic error, in file order."""
     out = []
-    for err in exc.errors():
-        loc, owner = clean_loc(err["loc"])
+    errors = [(err, *clean_loc(err["loc"])) for err in exc.errors()]
+    # A misspelled required key shows up twice: as unknown and as missing. Keep the
+    # "unknown key ... did you mean" line only.
+    misspelt = {
+        (*loc[:-1], key)
+        for err, loc, owner in errors
+        if err["type"] == "extra_forbidden" and owner is not None
+        for key in difflib.get_close_matches(
+            str(loc[-1]), list(owner.model_fields), n=1, cutoff=0.6
+        )
+    }
+    for err, loc, owner in errors:
+        if err["type"] == "missing" and loc in misspelt:
+            continue
         message, hint = _message(err, loc, owner)
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))

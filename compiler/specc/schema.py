@@ -261,10 +261,25 @@ CODE_LAYERS = {"Lambda", "TFOpLambda"}
 """Layers that carry Python code: a spec is data, so these are refused with a reason."""
 
 Layer = Annotated[
-    Conv1D | Conv2D | MaxPooling1D | MaxPooling2D | AveragePooling1D | AveragePooling2D
-    | GlobalMaxPooling1D | GlobalMaxPooling2D | GlobalAveragePooling1D | GlobalAveragePooling2D
-    | BatchNormalization | LayerNormalization | Dropout | SpatialDropout1D | SpatialDropout2D
-    | Flatten | Reshape | Dense | ActivationLayer,
+    Conv1D
+    | Conv2D
+    | MaxPooling1D
+    | MaxPooling2D
+    | AveragePooling1D
+    | AveragePooling2D
+    | GlobalMaxPooling1D
+    | GlobalMaxPooling2D
+    | GlobalAveragePooling1D
+    | GlobalAveragePooling2D
+    | BatchNormalization
+    | LayerNormalization
+    | Dropout
+    | SpatialDropout1D
+    | SpatialDropout2D
+    | Flatten
+    | Reshape
+    | Dense
+    | ActivationLayer,
     Field(discriminator="type"),
 ]
 

@@ -15,9 +15,10 @@ Shape = tuple[int | None, ...]
 class ShapeError(ValueError):
     """A layer cannot take its input; ``field`` names the argument to blame, if any."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, show_input: bool = True) -> None:
         super().__init__(message)
         self.field = field
+        self.show_input = show_input
 
 
 def conv_output_length(n: int, kernel: int, stride: int, dilation: int, padding: str) -> int:

@@ -70,11 +70,15 @@ def as_text(graph: Graph, width: int | None = None) -> str:
             f"{layer.params:,}",
         )
     buffer = io.StringIO()
-    console = rich.console.Console(file=buffer, highlight=False, force_terminal=False,
-                                   color_system=None, width=line + 4)
+    console = rich.console.Console(
+        file=buffer, highlight=False, force_terminal=False, color_system=None, width=line + 4
+    )
     console.print(f'Model: "{rich.markup.escape(graph.name)}"')
     console.print(table)
-    for label, count in (("Total", graph.total_params), ("Trainable", graph.trainable_params),
-                         ("Non-trainable", graph.non_trainable_params)):
+    for label, count in (
+        ("Total", graph.total_params),
+        ("Trainable", graph.trainable_params),
+        ("Non-trainable", graph.non_trainable_params),
+    ):
         console.print(f" {label} params: {count:,} ({readable_size(count * 4)})")
     return buffer.getvalue()

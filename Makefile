@@ -1,0 +1,46 @@
+# specc: every target creates .venv on first use and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: run test test-slow lint format golden schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job on the blog spec: validate, show its layer table.
+run: $(STAMP)
+	$(BIN)/specc validate specs
+	$(BIN)/specc summary specs/mnist_cnn.yaml
+
+## Lint, validate the example specs, then the test suite (slow trainings excluded).
+test: $(STAMP)
+	$(BIN)/ruff check compiler tests bench
+	$(BIN)/ruff format --check compiler tests bench
+	$(BIN)/specc validate specs
+	$(BIN)/python -m pytest -q -n 2
+
+## The full trainings and long property runs.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check compiler tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format compiler tests bench
+	$(BIN)/ruff check --fix compiler tests bench
+
+## Regenerate the checked-in JSON Schema.
+schema: $(STAMP)
+	$(BIN)/specc schema -o specc.schema.json
+
+bench: $(STAMP)
+	$(BIN)/python bench/validate_speed.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache
