@@ -56,7 +56,9 @@ def main() -> None:
     tf = wall([sys.executable, "-c", "import tensorflow"], runs=3)
     print(f"python -c pass                        {interp:7.3f} s")
     print(f"specc validate specs/mnist_cnn.yaml   {blog:7.3f} s   (target <= 0.300 s)")
-    print(f"python -c 'import tensorflow'         {tf:7.3f} s   ({tf / blog:.1f}x the validate run)")
+    print(
+        f"python -c 'import tensorflow'         {tf:7.3f} s   ({tf / blog:.1f}x the validate run)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "deep.yaml"

@@ -68,4 +68,9 @@ def test_each_row_resolves(row):
     graph = specc.resolve(SPEC)
     layer = graph.layers[row]
     name, type_, shape, params = BLOG[row]
-    assert (layer.name, layer.type, list(layer.output_shape), layer.params) == (name, type_, shape, params)
+    assert (layer.name, layer.type, list(layer.output_shape), layer.params) == (
+        name,
+        type_,
+        shape,
+        params,
+    )

@@ -98,7 +98,9 @@ def test_specs_carry_schema_modeline():
 
 
 def test_python_dash_m(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "specc", "validate", str(SPECS)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "specc", "validate", str(SPECS)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 

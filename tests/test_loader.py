@@ -12,7 +12,9 @@ from specc.pipeline import compile_text
 
 
 def test_source_map_positions():
-    loaded = loader.load_text("name: x\nmodel:\n  layers:\n    - {type: Dense, units: 3}\n", "f.yaml")
+    loaded = loader.load_text(
+        "name: x\nmodel:\n  layers:\n    - {type: Dense, units: 3}\n", "f.yaml"
+    )
     assert loaded.source.position(("model", "layers", 0, "units")) == (4, 28)
     assert loaded.source.position(("model", "layers", 0, "units"), key=True) == (4, 21)
     # A missing key points at its nearest ancestor.

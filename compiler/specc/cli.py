@@ -56,6 +56,8 @@ def cli() -> None:
       specc validate specs/              check every spec, all errors at once
       specc summary specs/mnist_cnn.yaml the layer table Keras would print
       specc schema > specc.schema.json   JSON Schema for editor autocompletion
+      specc build specs/mnist_cnn.yaml   the Keras model, saved as build/mnist_cnn.keras
+      specc import model.keras           a spec from an existing Sequential model
     """
 
 
@@ -173,6 +175,80 @@ def schema(output: str | None) -> None:
         from specc.files import write_atomic
 
         write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _need_keras() -> None:
+    """Fail clearly when Keras is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:
+        click.echo("error: this command needs Keras: pip install 'specc[keras]'", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("spec", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Where to save the model (must end in .keras).  [default: build/<name>.keras]",
+)
+def build(spec: str, output: str | None) -> None:
+    """Validate SPEC, build its Keras model, print Keras' summary and save it as .keras.
+
+    The file is written atomically: if anything fails, no partial file is left and an
+    existing file is untouched.
+    """
+    if output is not None and not output.endswith(".keras"):
+        raise click.BadParameter("the output file name must end in .keras", param_hint="--output")
+    compiled = _compile(spec)
+    _need_keras()
+    from specc import keras_build
+
+    target = Path(output or Path("build") / f"{compiled.spec.name}.keras")
+    model = keras_build.build(compiled.spec, compiled.graph)
+    model.summary()
+    try:
+        keras_build.save(model, target)
+    except OSError as exc:
+        click.echo(f"{target}: error: cannot write: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"wrote {target} ({model.count_params():,} params)")
+
+
+@cli.command("import", epilog=EPILOG)
+@click.argument("model", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the spec to this file (atomically) instead of stdout.",
+)
+def import_(model: str, output: str | None) -> None:
+    """Turn a saved Keras Sequential model (.keras) into a spec.
+
+    Loads with Keras' safe_mode=True. Arguments equal to Keras defaults are left out, and
+    the compile settings are kept where the file has them. The spec is validated before
+    it is written; unsupported layers or functional models are an error (exit 1).
+    """
+    _need_keras()
+    from specc import importer
+    from specc.pipeline import compile_text
+
+    try:
+        text = importer.to_yaml(importer.import_model(model), model)
+        compile_text(text, output or "<imported spec>")
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        sys.exit(exc.exit_code)
+    if output:
+        from specc.files import write_atomic
+
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
 

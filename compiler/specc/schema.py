@@ -164,6 +164,7 @@ class MaxPooling1D(LayerBase):
 
 class AveragePooling1D(MaxPooling1D):
     type: Literal["AveragePooling1D"]  # type: ignore[assignment]
+    pool_size: Spatial1  # required: unlike MaxPooling1D, Keras gives it no default
 
 
 class MaxPooling2D(LayerBase):
@@ -176,6 +177,7 @@ class MaxPooling2D(LayerBase):
 
 class AveragePooling2D(MaxPooling2D):
     type: Literal["AveragePooling2D"]  # type: ignore[assignment]
+    pool_size: Spatial2  # required: unlike MaxPooling2D, Keras gives it no default
 
 
 class GlobalMaxPooling1D(LayerBase):
@@ -285,7 +287,7 @@ Layer = Annotated[
 
 
 class Input(Strict):
-    shape: Annotated[list[PosInt], Field(min_length=1, max_length=4)] = Field(
+    shape: Annotated[list[PosInt], Field(min_length=1, max_length=3)] = Field(
         description="Input shape without the batch axis, e.g. [28, 28, 1]."
     )
 

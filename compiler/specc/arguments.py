@@ -1,0 +1,65 @@
+"""The Keras constructor arguments of each layer, optimizer and callback, as plain data.
+
+Shared by the Keras builder and the code generator, so the model `specc build` makes and
+the one the emitted script makes are built from the very same arguments. Only what the
+spec states is passed (Keras' defaults stay Keras' defaults), plus the resolved name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from specc.graph import ResolvedLayer
+from specc.schema import Regularizer
+
+KERAS_CLASS = {"Activation": "Activation"}
+"""Layer ``type`` to Keras class name, where they differ (none today: kept for clarity)."""
+
+
+def stated(model: BaseModel) -> dict[str, Any]:
+    """The fields the spec wrote, minus ``type``, as Python values (tuples stay tuples)."""
+    return {key: getattr(model, key) for key in model.model_fields_set if key != "type"}
+
+
+def ordered(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
+    """Arguments in the class's field order, so output is deterministic and readable."""
+    order = list(type(model).model_fields)
+    return dict(sorted(values.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
+
+
+def layer_arguments(layer: ResolvedLayer) -> dict[str, Any]:
+    """Constructor arguments for a resolved layer; the resolved name comes first.
+
+    Regularizers stay :class:`Regularizer` objects: each back end renders them its way.
+    """
+    args = ordered(layer.spec, stated(layer.spec))
+    args.pop("name", None)
+    return {"name": layer.name, **args}
+
+
+def optimizer_arguments(optimizer: BaseModel) -> tuple[str, dict[str, Any]]:
+    """Keras optimizer class name and the arguments the spec set."""
+    return optimizer.type, ordered(optimizer, stated(optimizer))  # type: ignore[attr-defined]
+
+
+def callback_arguments(callback: BaseModel) -> tuple[str, dict[str, Any]]:
+    """Keras callback class name and the arguments the spec set."""
+    return callback.type, ordered(callback, stated(callback))  # type: ignore[attr-defined]
+
+
+def regularizer_call(reg: Regularizer) -> tuple[str, dict[str, float]]:
+    """The simplest Keras regularizer class for ``reg``: L1, L2 or L1L2.
+
+    >>> regularizer_call(Regularizer(l2=0.01))
+    ('L2', {'l2': 0.01})
+    >>> regularizer_call(Regularizer(l1=0.1, l2=0.2))
+    ('L1L2', {'l1': 0.1, 'l2': 0.2})
+    """
+    fields = reg.model_fields_set
+    if fields == {"l2"}:
+        return "L2", {"l2": reg.l2}
+    if fields == {"l1"}:
+        return "L1", {"l1": reg.l1}
+    return "L1L2", {"l1": reg.l1, "l2": reg.l2}

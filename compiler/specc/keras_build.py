@@ -1,0 +1,101 @@
+"""Spec -> ``keras.Sequential``: the only module that builds with Keras.
+
+Keras is imported inside the functions, so importing specc stays TensorFlow-free. The
+builder is backend-agnostic (tensorflow, jax, torch): nothing here is TF-specific.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from specc import kerasenv
+from specc.arguments import (
+    callback_arguments,
+    layer_arguments,
+    optimizer_arguments,
+    regularizer_call,
+)
+from specc.graph import Graph, ResolvedLayer
+from specc.schema import Regularizer, Spec
+
+
+def _keras_value(keras: Any, value: Any) -> Any:
+    if isinstance(value, Regularizer):
+        cls, kwargs = regularizer_call(value)
+        return getattr(keras.regularizers, cls)(**kwargs)
+    return value
+
+
+def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
+    """One Keras layer with exactly the spec's arguments and the graph's resolved name.
+
+    ``keras_names=True`` leaves automatic names to Keras (used to test our naming).
+    """
+    keras = kerasenv.keras()
+
+    args = {k: _keras_value(keras, v) for k, v in layer_arguments(layer).items()}
+    if keras_names and layer.spec.name is None:
+        del args["name"]
+    return getattr(keras.layers, layer.type)(**args)
+
+
+def make_optimizer(spec: Spec) -> Any:
+    keras = kerasenv.keras()
+
+    assert spec.compile is not None
+    cls, kwargs = optimizer_arguments(spec.compile.optimizer)
+    return getattr(keras.optimizers, cls)(**kwargs)
+
+
+def make_callbacks(spec: Spec) -> list[Any]:
+    keras = kerasenv.keras()
+
+    out = []
+    for cb in spec.training.callbacks if spec.training else []:
+        cls, kwargs = callback_arguments(cb)
+        out.append(getattr(keras.callbacks, cls)(**kwargs))
+    return out
+
+
+def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool = False) -> Any:
+    """Build the model; compile it with the spec's optimizer, loss and metrics if asked."""
+    keras = kerasenv.keras()
+
+    layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
+    model = keras.Sequential([keras.Input(shape=graph.input_shape[1:]), *layers], name=spec.name)
+    if compile and spec.compile is not None:
+        model.compile(
+            optimizer=make_optimizer(spec),
+            loss=spec.compile.loss,
+            metrics=list(spec.compile.metrics),
+        )
+    return model
+
+
+def save(model: Any, path: str | os.PathLike[str]) -> None:
+    """Save a ``.keras`` file atomically: on any failure no partial file is left."""
+    from specc.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def layer_table(model: Any) -> list[dict[str, Any]]:
+    """What Keras itself says of each layer, in the shape of ``specc summary``'s rows."""
+    import math
+
+    def count(weights: list[Any]) -> int:
+        return sum(math.prod(w.shape) for w in weights)
+
+    return [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": list(layer.output.shape),
+            "params": layer.count_params(),
+            "trainable_params": count(layer.trainable_weights),
+            "non_trainable_params": count(layer.non_trainable_weights),
+        }
+        for layer in model.layers
+    ]

@@ -1,0 +1,48 @@
+"""Test helpers that talk to Keras directly, independent of specc's builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specc.kerasenv import keras as _keras
+
+
+def keras() -> Any:
+    return _keras()
+
+
+def raw_keras_model(data: dict[str, Any]) -> Any:
+    """Build a Sequential straight from spec data, without specc's graph or builder.
+
+    Used to show that what specc rejects, Keras rejects too.
+    """
+    k = keras()
+    k.backend.clear_session()
+    model = k.Sequential([k.Input(shape=tuple(data["model"]["input"]["shape"]))])
+    for entry in data["model"]["layers"]:
+        args = {key: value for key, value in entry.items() if key != "type"}
+        for key, value in list(args.items()):
+            if key.endswith("_regularizer") and isinstance(value, dict):
+                args[key] = k.regularizers.L1L2(**value)
+        model.add(getattr(k.layers, entry["type"])(**args))
+    return model
+
+
+def keras_rows(model: Any) -> list[dict[str, Any]]:
+    from specc.keras_build import layer_table
+
+    return layer_table(model)
+
+
+def static_rows(graph: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": layer.name,
+            "type": layer.type,
+            "output_shape": list(layer.output_shape),
+            "params": layer.params,
+            "trainable_params": layer.trainable_params,
+            "non_trainable_params": layer.non_trainable_params,
+        }
+        for layer in graph.layers
+    ]
