@@ -140,8 +140,8 @@ def random_specs(draw: Any) -> dict[str, Any]:
         layer = _layer_for(draw, draw(st.integers(1, 3)) if wrong else current)
         if draw(st.integers(0, 4)) == 0:
             layer["name"] = draw(st.sampled_from(NAMES))
-        if draw(st.integers(0, 9)) == 0:
-            layer["trainable"] = False
+        if draw(st.integers(0, 9)) == 0 and not layer["type"].startswith("SpatialDropout"):
+            layer["trainable"] = False  # SpatialDropout takes no trainable argument in Keras
         layers.append(layer)
         current = _rank_after(layer, current)
     return {"name": "random", "model": {"input": {"shape": shape}, "layers": layers}}

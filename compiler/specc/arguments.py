@@ -14,29 +14,39 @@ from pydantic import BaseModel
 from specc.graph import ResolvedLayer
 from specc.schema import Regularizer
 
-KERAS_CLASS = {"Activation": "Activation"}
-"""Layer ``type`` to Keras class name, where they differ (none today: kept for clarity)."""
-
 
 def stated(model: BaseModel) -> dict[str, Any]:
     """The fields the spec wrote, minus ``type``, as Python values (tuples stay tuples)."""
     return {key: getattr(model, key) for key in model.model_fields_set if key != "type"}
 
 
+KERAS_ORDER = (
+    "filters", "units", "rate", "kernel_size", "pool_size", "target_shape", "strides",
+    "padding", "dilation_rate", "activation", "use_bias",
+)  # fmt: skip
+"""Arguments in the order Keras' signatures (and people) list them; the rest follow."""
+
+
 def ordered(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
-    """Arguments in the class's field order, so output is deterministic and readable."""
-    order = list(type(model).model_fields)
-    return dict(sorted(values.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
+    """Arguments in Keras' order, then the class's field order: deterministic, readable."""
+    fields = list(type(model).model_fields)
+
+    def rank(key: str) -> int:
+        return (
+            KERAS_ORDER.index(key) if key in KERAS_ORDER else len(KERAS_ORDER) + fields.index(key)
+        )
+
+    return dict(sorted(values.items(), key=lambda kv: rank(kv[0])))
 
 
 def layer_arguments(layer: ResolvedLayer) -> dict[str, Any]:
-    """Constructor arguments for a resolved layer; the resolved name comes first.
+    """Constructor arguments for a resolved layer; the resolved name comes last.
 
     Regularizers stay :class:`Regularizer` objects: each back end renders them its way.
     """
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
-    return {"name": layer.name, **args}
+    return {**args, "name": layer.name}
 
 
 def optimizer_arguments(optimizer: BaseModel) -> tuple[str, dict[str, Any]]:

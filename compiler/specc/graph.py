@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from specc import shapes
 from specc.errors import Diagnostic
-from specc.schema import LayerBase, Spec
+from specc.schema import NamedLayer, Spec
 from specc.shapes import Shape, ShapeError
 
 
@@ -36,7 +36,7 @@ class ResolvedLayer:
     index: int
     name: str
     type: str
-    spec: LayerBase
+    spec: NamedLayer
     input_shape: Shape
     output_shape: Shape
     trainable_params: int
@@ -75,10 +75,10 @@ class Graph:
 # ------------------------------------------------------------------ per-type rules
 # Each rule takes (layer spec, input shape) and returns (output shape, trainable,
 # non-trainable), raising ShapeError when the layer cannot take that input.
-Rule = Callable[[LayerBase, Shape], tuple[Shape, int, int]]
+Rule = Callable[[NamedLayer, Shape], tuple[Shape, int, int]]
 
 
-def _need_rank(shape: Shape, rank: int, layer: LayerBase, what: str) -> None:
+def _need_rank(shape: Shape, rank: int, layer: NamedLayer, what: str) -> None:
     if len(shape) != rank:
         raise ShapeError(
             f"{layer.type} needs a rank-{rank} input {what}, "  # type: ignore[attr-defined]
@@ -88,7 +88,7 @@ def _need_rank(shape: Shape, rank: int, layer: LayerBase, what: str) -> None:
         )
 
 
-def _spatial_kind(layer: LayerBase) -> tuple[int, str]:
+def _spatial_kind(layer: NamedLayer) -> tuple[int, str]:
     rank = 1 if "1D" in layer.type else 2  # type: ignore[attr-defined]
     return rank, ("(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)")
 
@@ -252,7 +252,7 @@ def resolve(
             message = f"{exc} (input {shapes.format_shape(shape)})" if exc.show_input else str(exc)
             problems.append(diagnose(loc, message))
             return None, problems
-        if not layer.trainable:
+        if not getattr(layer, "trainable", True):
             trainable, frozen = 0, trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
         shape = out

@@ -111,11 +111,16 @@ class Regularizer(Strict):
 
 
 # ---------------------------------------------------------------------------- layers
-class LayerBase(Strict):
-    """Arguments every Keras layer takes."""
+class NamedLayer(Strict):
+    """What every Keras layer takes: a name."""
 
     KIND: ClassVar[str] = "other"
     name: Identifier | None = None
+
+
+class LayerBase(NamedLayer):
+    """Layers that also take Keras' base ``trainable`` argument (through ``**kwargs``)."""
+
     trainable: bool = True
 
 
@@ -221,11 +226,15 @@ class Dropout(LayerBase):
     seed: Annotated[int, Field(ge=0)] | None = None
 
 
-class SpatialDropout1D(Dropout):
-    type: Literal["SpatialDropout1D"]  # type: ignore[assignment]
+class SpatialDropout1D(NamedLayer):
+    """Keras' SpatialDropout layers take no ``**kwargs``, hence no ``trainable``."""
+
+    type: Literal["SpatialDropout1D"]
+    rate: Rate
+    seed: Annotated[int, Field(ge=0)] | None = None
 
 
-class SpatialDropout2D(Dropout):
+class SpatialDropout2D(SpatialDropout1D):
     type: Literal["SpatialDropout2D"]  # type: ignore[assignment]
 
 
@@ -249,13 +258,13 @@ class ActivationLayer(LayerBase):
     activation: Activation
 
 
-LAYER_CLASSES: tuple[type[LayerBase], ...] = (
+LAYER_CLASSES: tuple[type[NamedLayer], ...] = (
     Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
     BatchNormalization, LayerNormalization, Dropout, SpatialDropout1D, SpatialDropout2D,
     Flatten, Reshape, Dense, ActivationLayer,
 )  # fmt: skip
-LAYER_TYPES: dict[str, type[LayerBase]] = {
+LAYER_TYPES: dict[str, type[NamedLayer]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in LAYER_CLASSES
 }
