@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint format golden schema bench clean
+.PHONY: run test test-slow lint format golden generated schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The main job on the blog spec: validate, show its layer table.
+## The main job on the blog spec: validate, layer table, build the Keras model, emit its script.
 run: $(STAMP)
 	$(BIN)/specc validate specs
 	$(BIN)/specc summary specs/mnist_cnn.yaml
+	$(BIN)/specc build specs/mnist_cnn.yaml
+	$(BIN)/specc emit-code specs
 
 ## Lint, validate the example specs, then the test suite (slow trainings excluded).
 test: $(STAMP)
-	$(BIN)/ruff check compiler tests bench
-	$(BIN)/ruff format --check compiler tests bench
+	$(BIN)/ruff check compiler tests bench generated
+	$(BIN)/ruff format --check compiler tests bench generated
 	$(BIN)/specc validate specs
+	$(BIN)/specc emit-code --check specs
 	$(BIN)/python -m pytest -q -n 2
 
 ## The full trainings and long property runs.
@@ -34,6 +37,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format compiler tests bench
 	$(BIN)/ruff check --fix compiler tests bench
+
+## Regenerate the golden files of emitted code (after reading why they changed).
+golden: $(STAMP)
+	$(BIN)/specc emit-code tests/golden/specs -o tests/golden/expected
+
+## Regenerate generated/ from specs/ (CI fails while it is stale).
+generated: $(STAMP)
+	$(BIN)/specc emit-code specs
 
 ## Regenerate the checked-in JSON Schema.
 schema: $(STAMP)

@@ -56,7 +56,7 @@ def preprocess_y(y: np.ndarray) -> np.ndarray:
 def build_model() -> keras.Sequential:
     return keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE),
+            keras.Input(shape=INPUT_SHAPE, name="input_layer"),
             keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d"),
             keras.layers.MaxPooling2D(pool_size=2, name="max_pooling2d"),
             keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
@@ -167,23 +167,16 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=make_callbacks(),
     )
     train_seconds = time.perf_counter() - start
-    test_loss, *test_metrics = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
+    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "model.keras", model.save)
     history_data = {k: [float(v) for v in values] for k, values in history.history.items()}
     write_json(out / "history.json", history_data)
-    names = [m.name for m in model.metrics][1:]
-    metrics = {
-        "test_loss": float(test_loss),
-        **{f"test_{n}": float(v) for n, v in zip(names, test_metrics, strict=True)},
-    }
-    metrics |= {
-        "epochs": len(history.epoch),
-        "train_seconds": round(train_seconds, 3),
-        "backend": keras.backend.backend(),
-    }
+    metrics = {f"test_{name}": float(value) for name, value in test.items()}
+    metrics |= {"epochs": len(history.epoch), "train_seconds": round(train_seconds, 3)}
+    metrics |= {"backend": keras.backend.backend()}
     write_json(out / "metrics.json", metrics)
     plot_history(history_data, out / "curves.png")
     print(json.dumps(metrics, indent=2))

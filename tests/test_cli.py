@@ -110,6 +110,7 @@ TF_FREE = [
     ["summary", str(SPECS / "mnist_cnn.yaml")],
     ["summary", "--format", "json", str(SPECS / "mnist_cnn.yaml")],
     ["schema"],
+    ["emit-code", "--check", str(SPECS)],
 ]
 
 

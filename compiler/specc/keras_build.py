@@ -63,7 +63,9 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
     keras = kerasenv.keras()
 
     layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
-    model = keras.Sequential([keras.Input(shape=graph.input_shape[1:]), *layers], name=spec.name)
+    # The input gets Keras' fresh-session name explicitly too: no process-global counters.
+    inputs = keras.Input(shape=graph.input_shape[1:], name="input_layer")
+    model = keras.Sequential([inputs, *layers], name=spec.name)
     if compile and spec.compile is not None:
         model.compile(
             optimizer=make_optimizer(spec),
