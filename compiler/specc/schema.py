@@ -452,11 +452,15 @@ STEP_KEYS = ("reshape", "cast", "divide")
 
 
 def _step_tag(value: Any) -> str | None:
-    """Each step is a one-key mapping; the key names the step."""
-    if isinstance(value, dict):
-        known = [k for k in value if k in STEP_KEYS]
-        return known[0] if known else None
-    return None
+    """Each step is a one-key mapping; the key names the step (a model when serialising)."""
+    keys = (
+        value
+        if isinstance(value, dict)
+        else type(value).model_fields
+        if isinstance(value, BaseModel)
+        else ()
+    )
+    return next((k for k in keys if k in STEP_KEYS), None)
 
 
 XStep = Annotated[
@@ -494,6 +498,31 @@ class Data(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- runtime
+class Runtime(Strict):
+    """How to run training fast. Never changes the model, optimizer, batch size or epochs.
+
+    ``auto`` picks what measured fastest for the backend and device (see the README).
+    """
+
+    backend: Literal["auto", "tensorflow", "jax", "torch"] = Field(
+        default="auto", description="auto: $KERAS_BACKEND if set, else tensorflow."
+    )
+    jit_compile: Literal["auto"] | bool = Field(
+        default="auto",
+        description="XLA. auto: off on CPU (measured 2.5-4x slower there), Keras' choice on GPU.",
+    )
+    steps_per_execution: Literal["auto"] | PosInt = Field(
+        default="auto",
+        description="Training steps per compiled call. auto: chosen per backend and device.",
+    )
+    loop: Literal["auto", "fit", "fused"] = Field(
+        default="auto",
+        description="fit: Keras' model.fit. fused (jax only): the data resident on the device and "
+        "a whole epoch per compiled call through Keras' stateless API. auto: fused on a jax GPU.",
+    )
+
+
 # ------------------------------------------------------------------------------ spec
 class Spec(Strict):
     """A model and how to train it."""
@@ -505,3 +534,4 @@ class Spec(Strict):
     model: Model
     compile: Compile | None = None
     training: Training | None = None
+    runtime: Runtime = Field(default_factory=Runtime)
