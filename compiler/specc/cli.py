@@ -333,7 +333,9 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     if result.interrupted:
         sys.exit(130)
     m = result.metrics
-    shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if k.startswith("test_"))
+    shown = ", ".join(
+        f"{k} {v:.4f}" for k, v in m.items() if k.startswith("test_") and isinstance(v, float)
+    )
     click.echo(f"{shown}; {m['epochs']} epochs, {m['seconds_per_epoch']:.2f} s/epoch after the first "
                f"({m['first_epoch_seconds']:.2f} s), {m['total_wall_seconds']:.1f} s in all")  # fmt: skip
     click.echo(

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from specc import runtime
 from specc.arguments import (
     callback_arguments,
     layer_arguments,
@@ -120,6 +121,9 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),
         "training": spec.training or Training(),
+        "runtime": spec.runtime,
+        "cpu_spe": runtime.CPU_STEPS_PER_EXECUTION,
+        "gpu_spe": runtime.GPU_STEPS_PER_EXECUTION,
         "callbacks": [dict(zip(("cls", "args"), callback_arguments(cb), strict=True))
                       for cb in (spec.training.callbacks if spec.training else [])],
     }  # fmt: skip

@@ -27,12 +27,9 @@ from specc.checks import CATEGORICAL, SPARSE
 from specc.data import DataError, load, preprocess
 from specc.files import write_atomic
 from specc.pipeline import Compiled
+from specc.runtime import RuntimeChoiceError
+from specc.runtime import resolve as resolve_runtime
 from specc.schema import Runtime, Spec, Training
-
-CPU_STEPS_PER_EXECUTION = 1
-"""On these 2-core CPUs more steps per call measured within noise of 1 (README)."""
-GPU_STEPS_PER_EXECUTION = 128
-"""For `loop: fit` on a GPU: Keras' own multi-step calls (measured 2.1x at 128 on an H100)."""
 
 
 class TrainError(Exception):
@@ -121,22 +118,6 @@ def device_name(backend: str) -> tuple[str, bool]:
     return (f"gpu:{gpus[0].name}", True) if gpus else ("cpu", False)
 
 
-def resolve_runtime(runtime: Runtime, backend: str, gpu: bool) -> dict[str, Any]:
-    """Concrete settings for ``auto`` values, from measurements on these machines."""
-    loop = runtime.loop
-    if loop == "auto":
-        loop = "fused" if backend == "jax" and gpu else "fit"
-    if loop == "fused" and backend != "jax":
-        raise TrainError("runtime.loop 'fused' needs the jax backend (runtime.backend: jax)")
-    jit = runtime.jit_compile
-    if jit == "auto":
-        jit = "auto" if gpu else False  # XLA measured 2.5-4x slower for this model on CPU
-    spe = runtime.steps_per_execution
-    if spe == "auto":
-        spe = GPU_STEPS_PER_EXECUTION if gpu else CPU_STEPS_PER_EXECUTION
-    return {"backend": backend, "loop": loop, "jit_compile": jit, "steps_per_execution": spe}
-
-
 def _classes(spec: Spec, compiled: Compiled) -> int | None:
     steps = spec.data.preprocessing.y if spec.data else []
     if steps:
@@ -207,7 +188,10 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     keras = get_keras()
     device, gpu = device_name(backend)
-    runtime = resolve_runtime(spec.runtime, backend, gpu)
+    try:
+        runtime = resolve_runtime(spec.runtime, backend, gpu)
+    except RuntimeChoiceError as exc:
+        raise TrainError(str(exc)) from None
     seed = training.seed if training.seed is not None else 0
     keras.utils.set_random_seed(seed)
     if backend == "tensorflow" and training.seed is not None:
