@@ -45,4 +45,6 @@ def resolve(runtime: Runtime, backend: str, gpu: bool) -> dict[str, Any]:
     spe = runtime.steps_per_execution
     if spe == "auto":
         spe = GPU_STEPS_PER_EXECUTION if gpu else CPU_STEPS_PER_EXECUTION if tf_cpu else 1
+    if loop == "fused":
+        spe = "epoch"  # the fused loop runs a whole epoch per compiled call
     return {"backend": backend, "loop": loop, "jit_compile": jit, "steps_per_execution": spe}
