@@ -6,8 +6,11 @@ something to work on, and all diagnostics found so far are raised together.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -50,11 +53,30 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     return Compiled(spec, resolved, source.file, loaded.text)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while compiling.
+
+    Loading and validating allocate many small, acyclic objects; the GC's full passes then
+    made cost per layer grow with spec size (36 us/layer at 4,000 layers vs 24 at 1,000).
+    Paused, it stays flat (26 us/layer at both).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compile_text(text: str, file: str = "<spec>") -> Compiled:
     """Validate spec text; raise :class:`SpecError` with every problem found."""
-    return compile_loaded(loader.load_text(text, file))
+    with _gc_paused():
+        return compile_loaded(loader.load_text(text, file))
 
 
 def compile_file(path: str | os.PathLike[str]) -> Compiled:
     """Validate a spec file; raise :class:`SpecError` (exit code 2 when unreadable)."""
-    return compile_loaded(loader.load_file(path))
+    with _gc_paused():
+        return compile_loaded(loader.load_file(path))
