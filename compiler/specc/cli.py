@@ -222,6 +222,9 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
                 _report(exc.diagnostics)
                 code = max(code, exc.exit_code)
                 continue
+            except RuntimeError as exc:  # ruff missing or failing: not the spec's fault
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
             clash = set(rendered) & set(files)
             if clash:
                 _report(

@@ -131,10 +131,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
 
 def format_code(text: str) -> str:
     """ruff format, in memory, with fixed settings (so output never depends on local config)."""
-    from ruff.__main__ import find_ruff_bin
+    try:
+        from ruff.__main__ import find_ruff_bin
 
+        ruff = find_ruff_bin()
+    except (ImportError, FileNotFoundError):
+        raise RuntimeError(
+            "emit-code needs ruff to format its output: pip install ruff==0.17.6"
+        ) from None
     proc = subprocess.run(
-        [find_ruff_bin(), *RUFF_ARGS, "--stdin-filename", "generated.py", "-"],
+        [ruff, *RUFF_ARGS, "--stdin-filename", "generated.py", "-"],
         input=text, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
