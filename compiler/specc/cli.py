@@ -32,6 +32,20 @@ def _report(diags: Sequence[Diagnostic], fmt: str = "text") -> None:
         click.echo(render(diags, fmt))
 
 
+def _spec_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """Every spec file named by ``paths`` (folders searched), and one diagnostic per empty folder."""
+    from specc.files import find_specs
+
+    files: list[Path] = []
+    empty: list[Diagnostic] = []
+    for given in paths:
+        found = find_specs(given)
+        if not found:
+            empty.append(Diagnostic("no *.yaml or *.yml files in this folder", file=given))
+        files.extend(found)
+    return files, empty
+
+
 def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
     """Compile one spec or exit with its diagnostics."""
     from specc.pipeline import compile_file
@@ -80,27 +94,12 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     Reports every problem of every file, each with file:line:col, and a layer and
     parameter count for each valid spec.
     """
-    from specc.files import find_specs
     from specc.loader import display_path
     from specc.pipeline import compile_file
 
-    files: list[Path] = []
-    code = EXIT_OK
-    results = []
-    for given in paths:
-        found = find_specs(given)
-        if not found:
-            results.append(
-                {
-                    "file": given,
-                    "valid": False,
-                    "diagnostics": [
-                        Diagnostic("no *.yaml or *.yml files in this folder", file=given)
-                    ],
-                }
-            )
-            code = EXIT_USAGE
-        files.extend(found)
+    files, empty = _spec_files(paths)
+    code = EXIT_USAGE if empty else EXIT_OK
+    results: list[dict] = [{"file": d.file, "valid": False, "diagnostics": [d]} for d in empty]
     for file in files:
         try:
             compiled = compile_file(file)
@@ -205,38 +204,35 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     Use --check in CI to prove the checked-in code is fresh.
     """
     from specc import codegen
-    from specc.files import find_specs
     from specc.pipeline import compile_file
 
+    specs, empty = _spec_files(paths)
+    if empty:
+        _report(empty)
+    code = EXIT_USAGE if empty else EXIT_OK
     files: dict[Path, str] = {}
-    code = EXIT_OK
-    for given in paths:
-        found = find_specs(given)
-        if not found:
-            _report([Diagnostic("no *.yaml or *.yml files in this folder", file=given)])
-            code = EXIT_USAGE
-        for spec in found:
-            try:
-                rendered = codegen.render(compile_file(spec), output_dir)
-            except SpecError as exc:
-                _report(exc.diagnostics)
-                code = max(code, exc.exit_code)
-                continue
-            except RuntimeError as exc:  # ruff missing or failing: not the spec's fault
-                click.echo(f"error: {exc}", err=True)
-                sys.exit(EXIT_USAGE)
-            clash = set(rendered) & set(files)
-            if clash:
-                _report(
-                    [
-                        Diagnostic(
-                            f"another spec also emits {sorted(clash)[0]}; spec names must differ",
-                            file=str(spec),
-                        )
-                    ]
-                )
-                code = max(code, EXIT_INVALID)
-            files.update(rendered)
+    for spec in specs:
+        try:
+            rendered = codegen.render(compile_file(spec), output_dir)
+        except SpecError as exc:
+            _report(exc.diagnostics)
+            code = max(code, exc.exit_code)
+            continue
+        except RuntimeError as exc:  # ruff missing or failing: not the spec's fault
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        clash = set(rendered) & set(files)
+        if clash:
+            _report(
+                [
+                    Diagnostic(
+                        f"another spec also emits {sorted(clash)[0]}; spec names must differ",
+                        file=str(spec),
+                    )
+                ]
+            )
+            code = max(code, EXIT_INVALID)
+        files.update(rendered)
     if code != EXIT_OK:
         sys.exit(code)
     if check:

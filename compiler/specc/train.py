@@ -92,9 +92,8 @@ def select_backend(runtime: Runtime) -> str:
         return current
     import importlib.util
 
-    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[wanted]
-    if importlib.util.find_spec(module) is None:
-        raise TrainError(f"backend {wanted!r} is not installed (pip install {module})")
+    if importlib.util.find_spec(wanted) is None:  # backend names are their module names
+        raise TrainError(f"backend {wanted!r} is not installed (pip install {wanted})")
     os.environ["KERAS_BACKEND"] = wanted
     return wanted
 
