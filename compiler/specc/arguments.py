@@ -28,13 +28,16 @@ KERAS_ORDER = (
 
 
 def ordered(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
-    """Arguments in Keras' order, then the class's field order: deterministic, readable."""
+    """Positional arguments first, then Keras' usual order, then the class's field order."""
     fields = list(type(model).model_fields)
+    first = tuple(getattr(model, "POSITIONAL", ()))
 
-    def rank(key: str) -> int:
-        return (
-            KERAS_ORDER.index(key) if key in KERAS_ORDER else len(KERAS_ORDER) + fields.index(key)
-        )
+    def rank(key: str) -> tuple[int, int]:
+        if key in first:
+            return (0, first.index(key))
+        if key in KERAS_ORDER:
+            return (1, KERAS_ORDER.index(key))
+        return (2, fields.index(key))
 
     return dict(sorted(values.items(), key=lambda kv: rank(kv[0])))
 
@@ -47,6 +50,20 @@ def layer_arguments(layer: ResolvedLayer) -> dict[str, Any]:
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
     return {**args, "name": layer.name}
+
+
+def split_positional(layer: ResolvedLayer) -> tuple[list[Any], dict[str, Any]]:
+    """Arguments as people write the call: the leading positional ones, then keywords.
+
+    An argument is written positionally only if every positional one before it is too.
+    """
+    args = layer_arguments(layer)
+    positional = []
+    for key in layer.spec.POSITIONAL:
+        if key not in args:
+            break
+        positional.append(args.pop(key))
+    return positional, args
 
 
 def optimizer_arguments(optimizer: BaseModel) -> tuple[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ import jinja2
 from specc import runtime
 from specc.arguments import (
     callback_arguments,
-    layer_arguments,
+    split_positional,
     optimizer_arguments,
     regularizer_call,
 )
@@ -116,7 +116,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "input_shape": tuple(spec.model.input.shape),
         "x_steps": [step.model_dump() for step in spec.data.preprocessing.x],
         "y_steps": [step.model_dump() for step in spec.data.preprocessing.y],
-        "layers": [{"type": layer.type, "args": layer_arguments(layer)} for layer in compiled.graph.layers],
+        "layers": [dict(zip(("cls", "positional", "args"), (layer.type, *split_positional(layer)), strict=True))
+                   for layer in compiled.graph.layers],
         "optimizer": {"cls": cls, "args": args},
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from specc import shapes
 from specc.errors import Diagnostic
-from specc.schema import NamedLayer, Spec
+from specc.layers import LayerSpec
+from specc.schema import Spec
 from specc.shapes import Shape, ShapeError
 
 
@@ -36,7 +37,7 @@ class ResolvedLayer:
     index: int
     name: str
     type: str
-    spec: NamedLayer
+    spec: LayerSpec
     input_shape: Shape
     output_shape: Shape
     trainable_params: int
@@ -70,132 +71,6 @@ class Graph:
     @property
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
-
-
-# ------------------------------------------------------------------ per-type rules
-# Each rule takes (layer spec, input shape) and returns (output shape, trainable,
-# non-trainable), raising ShapeError when the layer cannot take that input.
-Rule = Callable[[NamedLayer, Shape], tuple[Shape, int, int]]
-
-
-def _need_rank(shape: Shape, rank: int, layer: NamedLayer, what: str) -> None:
-    if len(shape) != rank:
-        raise ShapeError(
-            f"{layer.type} needs a rank-{rank} input {what}, "  # type: ignore[attr-defined]
-            f"but gets {shapes.format_shape(shape)}"
-            + ("; it cannot follow Flatten or Dense" if len(shape) == 2 else ""),
-            show_input=False,
-        )
-
-
-def _spatial_kind(layer: NamedLayer) -> tuple[int, str]:
-    rank = 1 if "1D" in layer.type else 2  # type: ignore[attr-defined]
-    return rank, ("(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)")
-
-
-def _conv(layer, shape):  # type: ignore[no-untyped-def]
-    rank, what = _spatial_kind(layer)
-    _need_rank(shape, rank + 2, layer, what)
-    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
-        raise ShapeError(
-            "strides > 1 cannot be combined with dilation_rate > 1 (Keras refuses it)",
-            "strides",
-            show_input=False,
-        )
-    dims = []
-    for axis, n in enumerate(shape[1:-1]):
-        k, s, d = layer.kernel_size[axis], layer.strides[axis], layer.dilation_rate[axis]
-        out = shapes.conv_output_length(n, k, s, d, layer.padding)
-        if out < 1:
-            size = f"{k} dilated by {d} (spanning {d * (k - 1) + 1})" if d > 1 else str(k)
-            raise ShapeError(
-                f"kernel of size {size} does not fit input of size {n} on axis {axis + 1} "
-                f"with padding 'valid' (output would be {out})",
-                "kernel_size",
-            )
-        dims.append(out)
-    params = shapes.conv_params(layer.kernel_size, shape[-1], layer.filters, layer.use_bias)
-    return (shape[0], *dims, layer.filters), params, 0
-
-
-def _pool(layer, shape):  # type: ignore[no-untyped-def]
-    rank, what = _spatial_kind(layer)
-    _need_rank(shape, rank + 2, layer, what)
-    strides = layer.strides or layer.pool_size
-    dims = []
-    for axis, n in enumerate(shape[1:-1]):
-        out = shapes.pool_output_length(n, layer.pool_size[axis], strides[axis], layer.padding)
-        if out < 1:
-            raise ShapeError(
-                f"pool of size {layer.pool_size[axis]} does not fit input of size {n} on axis "
-                f"{axis + 1} (output would be {out}); use padding: same or a smaller pool_size",
-                "pool_size",
-            )
-        dims.append(out)
-    return (shape[0], *dims, shape[-1]), 0, 0
-
-
-def _global_pool(layer, shape):  # type: ignore[no-untyped-def]
-    rank, what = _spatial_kind(layer)
-    _need_rank(shape, rank + 2, layer, what)
-    if layer.keepdims:
-        return (shape[0], *([1] * rank), shape[-1]), 0, 0
-    return (shape[0], shape[-1]), 0, 0
-
-
-def _dense(layer, shape):  # type: ignore[no-untyped-def]
-    params = shapes.dense_params(shape[-1], layer.units, layer.use_bias)
-    return (*shape[:-1], layer.units), params, 0
-
-
-def _axis_size(layer, shape) -> int:  # type: ignore[no-untyped-def]
-    axis = layer.axis
-    if not -len(shape) < axis < len(shape) or axis % len(shape) == 0:
-        raise ShapeError(
-            f"axis {axis} is out of range for input {shapes.format_shape(shape)}", "axis"
-        )
-    return shape[axis]
-
-
-def _batch_norm(layer, shape):  # type: ignore[no-untyped-def]
-    c = _axis_size(layer, shape)
-    trainable = c * (int(layer.center) + int(layer.scale))
-    return shape, trainable, 2 * c  # moving mean and variance are never trained
-
-
-def _layer_norm(layer, shape):  # type: ignore[no-untyped-def]
-    c = _axis_size(layer, shape)
-    return shape, c * (int(layer.center) + int(layer.scale)), 0
-
-
-def _spatial_dropout(layer, shape):  # type: ignore[no-untyped-def]
-    rank, what = _spatial_kind(layer)
-    _need_rank(shape, rank + 2, layer, what)
-    return shape, 0, 0
-
-
-def _identity(layer, shape):  # type: ignore[no-untyped-def]
-    return shape, 0, 0
-
-
-def _flatten(layer, shape):  # type: ignore[no-untyped-def]
-    return shapes.flatten_shape(shape), 0, 0
-
-
-def _reshape(layer, shape):  # type: ignore[no-untyped-def]
-    return shapes.reshape_shape(shape, layer.target_shape), 0, 0
-
-
-RULES: dict[str, Rule] = {
-    "Conv1D": _conv, "Conv2D": _conv,
-    "MaxPooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling1D": _pool, "AveragePooling2D": _pool,
-    "GlobalMaxPooling1D": _global_pool, "GlobalMaxPooling2D": _global_pool,
-    "GlobalAveragePooling1D": _global_pool, "GlobalAveragePooling2D": _global_pool,
-    "Dense": _dense, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
-    "Dropout": _identity, "Activation": _identity,
-    "SpatialDropout1D": _spatial_dropout, "SpatialDropout2D": _spatial_dropout,
-    "Flatten": _flatten, "Reshape": _reshape,
-}  # fmt: skip
 
 
 def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
@@ -246,12 +121,13 @@ def resolve(
     shape: Shape = (None, *spec.model.input.shape)
     for i, (layer, name) in enumerate(zip(layers, names, strict=True)):
         try:
-            out, trainable, frozen = RULES[layer.type](layer, shape)
+            result = layer.infer(shape)
         except ShapeError as exc:
             loc = ("model", "layers", i) + ((exc.field,) if exc.field else ())
             message = f"{exc} (input {shapes.format_shape(shape)})" if exc.show_input else str(exc)
             problems.append(diagnose(loc, message))
             return None, problems
+        out, trainable, frozen = result.shape, result.trainable, result.non_trainable
         if not getattr(layer, "trainable", True):
             trainable, frozen = 0, trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from specc.errors import Diagnostic, Loc
 from specc.loader import SourceMap
+from specc.layers import LayerSpec
 from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 
 
@@ -74,8 +75,22 @@ def _tag_of(cls: type[BaseModel]) -> set[str]:
     return tags
 
 
-def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
-    """Drop union tags from a Pydantic ``loc``; also return the model owning the last key."""
+def _at(data: Any, loc: Loc) -> Any:
+    """The raw value at ``loc`` in the loaded data, or None when it is not there."""
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
+    """Drop union tags from a Pydantic ``loc``; also return the model owning the last key.
+
+    Layer entries are validated by the declaration their ``type`` names, so the walk
+    looks that up in the raw ``data``.
+    """
     tp: Any = Spec
     out: list[str | int] = []
     owner: type[BaseModel] | None = None
@@ -84,6 +99,10 @@ def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
     while i < len(parts):
         part = parts[i]
         tp = _unwrap(tp)
+        if tp is LayerSpec:
+            entry = _at(data, out)
+            kind = entry.get("type") if isinstance(entry, dict) else None
+            tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
         members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else []
         if members and isinstance(part, str):
             chosen = next((m for m in members if part in _tag_of(m)), None)
@@ -103,6 +122,10 @@ def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
         out.append(part)
         i += 1
     tp = _unwrap(tp)
+    if tp is LayerSpec:
+        entry = _at(data, out)
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         owner = tp
     return tuple(out), owner
@@ -180,10 +203,10 @@ def _message(
     return msg[:1].lower() + msg[1:], None
 
 
-def diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagnostic]:
-    """One diagnostic per Pydantic error, in file order."""
+def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> list[Diagnostic]:
+    """One diagnostic per Pydantic error, in file order; ``data`` is what was validated."""
     out = []
-    errors = [(err, *clean_loc(err["loc"])) for err in exc.errors()]
+    errors = [(err, *clean_loc(err["loc"], data)) for err in exc.errors()]
     # A misspelled required key shows up twice: as unknown and as missing. Keep the
     # "unknown key ... did you mean" line only.
     misspelt = {

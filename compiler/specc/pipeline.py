@@ -40,7 +40,7 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
-        raise SpecError(messages.diagnostics(exc, source)) from None
+        raise SpecError(messages.diagnostics(exc, source, loaded.data)) from None
 
     def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
         return source.diagnostic(loc, message)

@@ -8,36 +8,24 @@ Rules that need more than one field live in :mod:`specc.checks` and :mod:`specc.
 
 from __future__ import annotations
 
-import keyword
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    WithJsonSchema,
-    model_validator,
+from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag, model_validator
+
+from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
+from specc.values import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    Identifier,
+    PosInt,
+    Rate,
+    Regularizer,
+    Strict,
 )
 
 SPEC_VERSION = 1
 
 # ---------------------------------------------------------------- value vocabularies
-ACTIVATIONS = (
-    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
-    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
-    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
-    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
-    "tanh_shrink",
-)  # fmt: skip
-INITIALIZERS = (
-    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
-    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "variance_scaling", "zeros",
-)  # fmt: skip
 LOSSES = (
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge",
@@ -52,247 +40,12 @@ METRICS = (
 )  # fmt: skip
 DATASETS = ("mnist", "fashion_mnist", "npz")
 
-Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
-Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
-Padding = Literal["valid", "same"]
-PosInt = Annotated[int, Field(gt=0)]
-Rate = Annotated[float, Field(ge=0, lt=1)]
-
-
-def _identifier(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
-        raise ValueError(f"must be a Python identifier (letters, digits, _), got {value!r}")
-    return value
-
-
-Identifier = Annotated[str, AfterValidator(_identifier)]
-
-
-def _spatial(rank: int, what: str = "integer") -> Any:
-    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints."""
-
-    def expand(value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return (value,) * rank
-        if isinstance(value, list | tuple):
-            if len(value) != rank:
-                raise ValueError(f"needs {rank} {what}s, got {len(value)}")
-            return tuple(value)
-        return value
-
-    item = {"type": "integer", "minimum": 1}
-    schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
-    return Annotated[
-        tuple[(PosInt,) * rank],  # type: ignore[misc]
-        BeforeValidator(expand),
-        WithJsonSchema(schema),
-    ]
-
-
-Spatial1 = _spatial(1)
-Spatial2 = _spatial(2)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Regularizer(Strict):
-    """``{l2: 0.01}`` or ``{l1: ..., l2: ...}``."""
-
-    l1: Annotated[float, Field(ge=0)] = 0.0
-    l2: Annotated[float, Field(ge=0)] = 0.0
-
-    @model_validator(mode="after")
-    def _some(self) -> Regularizer:
-        if not self.model_fields_set:
-            raise ValueError("give l1, l2 or both, e.g. {l2: 0.01}")
-        return self
-
 
 # ---------------------------------------------------------------------------- layers
-class NamedLayer(Strict):
-    """What every Keras layer takes: a name."""
-
-    KIND: ClassVar[str] = "other"
-    name: Identifier | None = None
-
-
-class LayerBase(NamedLayer):
-    """Layers that also take Keras' base ``trainable`` argument (through ``**kwargs``)."""
-
-    trainable: bool = True
-
-
-class _Weighted(LayerBase):
-    activation: Activation | None = None
-    use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
-
-
-class Conv1D(_Weighted):
-    KIND = "conv"
-    type: Literal["Conv1D"]
-    filters: PosInt
-    kernel_size: Spatial1
-    strides: Spatial1 = (1,)
-    padding: Literal["valid", "same", "causal"] = "valid"
-    dilation_rate: Spatial1 = (1,)
-
-
-class Conv2D(_Weighted):
-    KIND = "conv"
-    type: Literal["Conv2D"]
-    filters: PosInt
-    kernel_size: Spatial2
-    strides: Spatial2 = (1, 1)
-    padding: Padding = "valid"
-    dilation_rate: Spatial2 = (1, 1)
-
-
-class Dense(_Weighted):
-    type: Literal["Dense"]
-    units: PosInt
-
-
-class MaxPooling1D(LayerBase):
-    KIND = "pool"
-    type: Literal["MaxPooling1D"]
-    pool_size: Spatial1 = (2,)
-    strides: Spatial1 | None = None
-    padding: Padding = "valid"
-
-
-class AveragePooling1D(MaxPooling1D):
-    type: Literal["AveragePooling1D"]  # type: ignore[assignment]
-    pool_size: Spatial1  # required: unlike MaxPooling1D, Keras gives it no default
-
-
-class MaxPooling2D(LayerBase):
-    KIND = "pool"
-    type: Literal["MaxPooling2D"]
-    pool_size: Spatial2 = (2, 2)
-    strides: Spatial2 | None = None
-    padding: Padding = "valid"
-
-
-class AveragePooling2D(MaxPooling2D):
-    type: Literal["AveragePooling2D"]  # type: ignore[assignment]
-    pool_size: Spatial2  # required: unlike MaxPooling2D, Keras gives it no default
-
-
-class GlobalMaxPooling1D(LayerBase):
-    KIND = "global_pool"
-    type: Literal["GlobalMaxPooling1D"]
-    keepdims: bool = False
-
-
-class GlobalAveragePooling1D(GlobalMaxPooling1D):
-    type: Literal["GlobalAveragePooling1D"]  # type: ignore[assignment]
-
-
-class GlobalMaxPooling2D(GlobalMaxPooling1D):
-    type: Literal["GlobalMaxPooling2D"]  # type: ignore[assignment]
-
-
-class GlobalAveragePooling2D(GlobalMaxPooling1D):
-    type: Literal["GlobalAveragePooling2D"]  # type: ignore[assignment]
-
-
-class BatchNormalization(LayerBase):
-    type: Literal["BatchNormalization"]
-    axis: int = -1
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.99
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
-    center: bool = True
-    scale: bool = True
-
-
-class LayerNormalization(LayerBase):
-    type: Literal["LayerNormalization"]
-    axis: int = -1
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
-    center: bool = True
-    scale: bool = True
-
-
-class Dropout(LayerBase):
-    type: Literal["Dropout"]
-    rate: Rate
-    seed: Annotated[int, Field(ge=0)] | None = None
-
-
-class SpatialDropout1D(NamedLayer):
-    """Keras' SpatialDropout layers take no ``**kwargs``, hence no ``trainable``."""
-
-    type: Literal["SpatialDropout1D"]
-    rate: Rate
-    seed: Annotated[int, Field(ge=0)] | None = None
-
-
-class SpatialDropout2D(SpatialDropout1D):
-    type: Literal["SpatialDropout2D"]  # type: ignore[assignment]
-
-
-class Flatten(LayerBase):
-    type: Literal["Flatten"]
-
-
-class Reshape(LayerBase):
-    type: Literal["Reshape"]
-    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _one_unknown(self) -> Reshape:
-        if self.target_shape.count(-1) > 1 or 0 in self.target_shape:
-            raise ValueError("target_shape takes positive sizes and at most one -1")
-        return self
-
-
-class ActivationLayer(LayerBase):
-    type: Literal["Activation"]
-    activation: Activation
-
-
-LAYER_CLASSES: tuple[type[NamedLayer], ...] = (
-    Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    BatchNormalization, LayerNormalization, Dropout, SpatialDropout1D, SpatialDropout2D,
-    Flatten, Reshape, Dense, ActivationLayer,
-)  # fmt: skip
-LAYER_TYPES: dict[str, type[NamedLayer]] = {
-    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in LAYER_CLASSES
-}
-CODE_LAYERS = {"Lambda", "TFOpLambda"}
-"""Layers that carry Python code: a spec is data, so these are refused with a reason."""
-
-Layer = Annotated[
-    Conv1D
-    | Conv2D
-    | MaxPooling1D
-    | MaxPooling2D
-    | AveragePooling1D
-    | AveragePooling2D
-    | GlobalMaxPooling1D
-    | GlobalMaxPooling2D
-    | GlobalAveragePooling1D
-    | GlobalAveragePooling2D
-    | BatchNormalization
-    | LayerNormalization
-    | Dropout
-    | SpatialDropout1D
-    | SpatialDropout2D
-    | Flatten
-    | Reshape
-    | Dense
-    | ActivationLayer,
-    Field(discriminator="type"),
-]
+LAYER_TYPES = CATALOG
+"""Keras class name -> layer declaration (the catalog, see :mod:`specc.layers`)."""
+LAYER_CLASSES: tuple[type[LayerSpec], ...] = tuple(CATALOG.values())
+__all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regularizer", "Spec"]
 
 
 class Input(Strict):
