@@ -21,9 +21,9 @@ import jinja2
 from specc import runtime
 from specc.arguments import (
     callback_arguments,
-    split_positional,
     optimizer_arguments,
     regularizer_call,
+    split_positional,
 )
 from specc.errors import Diagnostic, SpecError
 from specc.pipeline import Compiled

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from specc.errors import Diagnostic, Loc
-from specc.loader import SourceMap
 from specc.layers import LayerSpec
+from specc.loader import SourceMap
 from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 
 

@@ -65,9 +65,10 @@ INT_OR_TUPLE = IntOrTuple()
 
 def marked(annotation: Any, marker: object) -> bool:
     """Whether ``marker`` appears in the metadata of ``annotation`` or of a type inside it."""
-    if typing.get_origin(annotation) is Annotated:
-        if any(m is marker for m in annotation.__metadata__):
-            return True
+    if typing.get_origin(annotation) is Annotated and any(
+        m is marker for m in annotation.__metadata__
+    ):
+        return True
     return any(marked(arg, marker) for arg in typing.get_args(annotation))
 
 

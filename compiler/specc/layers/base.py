@@ -166,5 +166,14 @@ Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCa
 """The type of a layer entry in a spec (also inside wrappers and nested models)."""
 
 
-__all__ = ["CATALOG", "CODE_LAYERS", "Layer", "LayerSpec", "Out", "Trainable", "need_known", "need_rank", "spatial_rank"]
-
+__all__ = [
+    "CATALOG",
+    "CODE_LAYERS",
+    "Layer",
+    "LayerSpec",
+    "Out",
+    "Trainable",
+    "need_known",
+    "need_rank",
+    "spatial_rank",
+]

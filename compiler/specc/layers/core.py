@@ -31,4 +31,6 @@ class Dense(Weighted):
 
     def infer(self, shape: Shape) -> Out:
         units_in = need_known(self, shape, -1, "the kernel's size depends on it")
-        return Out((*shape[:-1], self.units), shapes.dense_params(units_in, self.units, self.use_bias))
+        return Out(
+            (*shape[:-1], self.units), shapes.dense_params(units_in, self.units, self.use_bias)
+        )
