@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from specc.graph import ResolvedLayer
+from specc.layers import LayerSpec
 from specc.schema import Regularizer
 
 
@@ -52,14 +53,19 @@ def layer_arguments(layer: ResolvedLayer) -> dict[str, Any]:
     return {**args, "name": layer.name}
 
 
-def split_positional(layer: ResolvedLayer) -> tuple[list[Any], dict[str, Any]]:
+def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
+    """Constructor arguments of a layer given inside another (a wrapper's ``layer``)."""
+    return ordered(spec, stated(spec))
+
+
+def split_positional(spec: LayerSpec, args: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """Arguments as people write the call: the leading positional ones, then keywords.
 
     An argument is written positionally only if every positional one before it is too.
     """
-    args = layer_arguments(layer)
+    args = dict(args)
     positional = []
-    for key in layer.spec.POSITIONAL:
+    for key in spec.POSITIONAL:
         if key not in args:
             break
         positional.append(args.pop(key))

@@ -21,11 +21,14 @@ import jinja2
 from specc import runtime
 from specc.arguments import (
     callback_arguments,
+    layer_arguments,
+    nested_arguments,
     optimizer_arguments,
     regularizer_call,
     split_positional,
 )
 from specc.errors import Diagnostic, SpecError
+from specc.layers import LayerSpec
 from specc.pipeline import Compiled
 from specc.schema import Regularizer, Training
 
@@ -50,6 +53,8 @@ def py(value: Any) -> PyCode:
         cls, kwargs = regularizer_call(value)
         inner = ", ".join(f"{key}={py(v)}" for key, v in kwargs.items())
         return PyCode(f"keras.regularizers.{cls}({inner})")
+    if isinstance(value, LayerSpec):  # a layer inside another: its constructor call
+        return layer_call(value, nested_arguments(value))
     if value is None or isinstance(value, bool | int | float | str):
         return PyCode(repr(value))
     if isinstance(value, tuple):
@@ -61,6 +66,13 @@ def py(value: Any) -> PyCode:
     if isinstance(value, list):
         return PyCode("[" + ", ".join(py(v) for v in value) + "]")
     raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def layer_call(spec: LayerSpec, args: dict[str, Any]) -> PyCode:
+    """``keras.layers.Dense(10, activation='softmax', name='dense_1')`` for a layer."""
+    positional, keywords = split_positional(spec, args)
+    parts = [py(v) for v in positional] + [f"{k}={py(v)}" for k, v in keywords.items()]
+    return PyCode(f"keras.{spec.KERAS_PATH}({', '.join(parts)})")
 
 
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
@@ -116,8 +128,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "input_shape": tuple(spec.model.input.shape),
         "x_steps": [step.model_dump() for step in spec.data.preprocessing.x],
         "y_steps": [step.model_dump() for step in spec.data.preprocessing.y],
-        "layers": [dict(zip(("cls", "positional", "args"), (layer.type, *split_positional(layer)), strict=True))
-                   for layer in compiled.graph.layers],
+        "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
         "optimizer": {"cls": cls, "args": args},
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),

@@ -92,6 +92,7 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
     fields = LAYER_TYPES[kind].model_fields
     config = layer.get_config()
     required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
+    required |= LAYER_TYPES[kind].MINIMAL
     defaults = getattr(keras.layers, kind)(**required).get_config()
     entry: dict[str, Any] = {"type": kind}
     if auto_name is None:

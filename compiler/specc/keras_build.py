@@ -13,17 +13,32 @@ from specc import kerasenv
 from specc.arguments import (
     callback_arguments,
     layer_arguments,
+    nested_arguments,
     optimizer_arguments,
     regularizer_call,
 )
 from specc.graph import Graph, ResolvedLayer
+from specc.layers import LayerSpec
 from specc.schema import Regularizer, Spec
+
+
+def keras_class(keras: Any, spec: LayerSpec) -> Any:
+    """The Keras class a declaration stands for (``keras.layers.Dense``, ``keras.Sequential``)."""
+    obj = keras
+    for part in spec.KERAS_PATH.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _keras_value(keras: Any, value: Any) -> Any:
     if isinstance(value, Regularizer):
         cls, kwargs = regularizer_call(value)
         return getattr(keras.regularizers, cls)(**kwargs)
+    if isinstance(value, LayerSpec):  # a layer inside another (wrappers, nested models)
+        args = nested_arguments(value)
+        return keras_class(keras, value)(**{k: _keras_value(keras, v) for k, v in args.items()})
+    if isinstance(value, list):
+        return [_keras_value(keras, v) for v in value]
     return value
 
 
@@ -37,7 +52,7 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     args = {k: _keras_value(keras, v) for k, v in layer_arguments(layer).items()}
     if keras_names and layer.spec.name is None:
         del args["name"]
-    return getattr(keras.layers, layer.type)(**args)
+    return keras_class(keras, layer.spec)(**args)
 
 
 def make_optimizer(spec: Spec) -> Any:

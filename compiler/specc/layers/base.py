@@ -49,6 +49,12 @@ class LayerSpec(BaseModel):
     INT_OR_TUPLE: ClassVar[frozenset[str]] = frozenset()
     """Tuple arguments Keras also accepts as one int (emitted as ``3`` for ``(3, 3)``)."""
 
+    MINIMAL: ClassVar[dict[str, Any]] = {}
+    """Valid values for required arguments whose names the importer does not know
+    (it builds a default Keras instance with them, to leave Keras' defaults out)."""
+    KERAS_PATH: ClassVar[str] = ""
+    """Where the class lives in the ``keras`` namespace (default ``layers.<type>``)."""
+
     type: str
     name: Identifier | None = None
 
@@ -58,6 +64,8 @@ class LayerSpec(BaseModel):
         tags = typing.get_args(cls.model_fields["type"].annotation)
         if len(tags) == 1 and isinstance(tags[0], str):
             CATALOG[tags[0]] = cls
+            if not cls.KERAS_PATH or cls.KERAS_PATH.endswith("." + cls.__mro__[1].__name__):
+                cls.KERAS_PATH = f"layers.{tags[0]}"
             cls.FAMILY = cls.__module__.rsplit(".", 1)[-1]
             cls.INT_OR_TUPLE = frozenset(
                 key
