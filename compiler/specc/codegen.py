@@ -26,9 +26,11 @@ from specc.arguments import (
     optimizer_arguments,
     regularizer_call,
     split_positional,
+    stated,
 )
 from specc.errors import Diagnostic, SpecError
 from specc.layers import LayerSpec
+from specc.objects import KerasObject
 from specc.pipeline import Compiled
 from specc.schema import Regularizer, Training
 
@@ -53,6 +55,9 @@ def py(value: Any) -> PyCode:
         cls, kwargs = regularizer_call(value)
         inner = ", ".join(f"{key}={py(v)}" for key, v in kwargs.items())
         return PyCode(f"keras.regularizers.{cls}({inner})")
+    if isinstance(value, KerasObject):  # keras.losses.SparseCategoricalCrossentropy(...)
+        args = ", ".join(f"{k}={py(v)}" for k, v in stated(value).items())
+        return PyCode(f"keras.{value.MODULE}.{value.type}({args})")
     if isinstance(value, LayerSpec):  # a layer inside another: its constructor call
         return layer_call(value, nested_arguments(value))
     if value is None or isinstance(value, bool | int | float | str):
@@ -126,12 +131,17 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
         "input_shape": tuple(spec.model.input.shape),
+        "input_dtype": spec.model.input.dtype,
+        "input_name": spec.model.input.name or "input_layer",
         "x_steps": [step.model_dump() for step in spec.data.preprocessing.x],
         "y_steps": [step.model_dump() for step in spec.data.preprocessing.y],
         "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
         "optimizer": {"cls": cls, "args": args},
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),
+        "compile_extra": {key: list(getattr(spec.compile, key))
+                          for key in ("weighted_metrics", "loss_weights")
+                          if getattr(spec.compile, key) is not None},
         "training": spec.training or Training(),
         "runtime": spec.runtime,
         "cpu_spe": runtime.CPU_STEPS_PER_EXECUTION,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from specc.errors import Diagnostic, Loc
 from specc.layers import LayerSpec
 from specc.loader import SourceMap
+from specc.objects import BASES, DECLARED, object_class
 from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 
 
@@ -85,6 +86,20 @@ def _at(data: Any, loc: Loc) -> Any:
     return data
 
 
+def _by_type(tp: Any, data: Any, loc: list[str | int]) -> Any:
+    """For a field validated by hand-made dispatch on ``type`` (layers, Keras objects): the
+    declaration the raw entry's ``type`` names, so unknown keys get "did you mean"."""
+    if tp is not LayerSpec and tp not in BASES.values():
+        return tp
+    entry = _at(data, loc)
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    if not isinstance(kind, str):
+        return tp
+    if tp is LayerSpec:
+        return LAYER_TYPES.get(kind, tp)
+    return object_class(tp.MODULE, kind) if kind in DECLARED[tp.MODULE] else tp
+
+
 def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
     """Drop union tags from a Pydantic ``loc``; also return the model owning the last key.
 
@@ -99,10 +114,7 @@ def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
     while i < len(parts):
         part = parts[i]
         tp = _unwrap(tp)
-        if tp is LayerSpec:
-            entry = _at(data, out)
-            kind = entry.get("type") if isinstance(entry, dict) else None
-            tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
+        tp = _by_type(tp, data, out)
         members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else []
         if members and isinstance(part, str):
             chosen = next((m for m in members if part in _tag_of(m)), None)
@@ -121,11 +133,7 @@ def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
             tp = Any
         out.append(part)
         i += 1
-    tp = _unwrap(tp)
-    if tp is LayerSpec:
-        entry = _at(data, out)
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
+    tp = _by_type(_unwrap(tp), data, out)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         owner = tp
     return tuple(out), owner
@@ -141,6 +149,7 @@ _KIND = {
     "float_parsing": "a number", "bool_type": "true or false", "string_type": "a string",
     "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping",
     "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "finite_number": "a finite number",
 }  # fmt: skip
 
 

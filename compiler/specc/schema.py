@@ -13,10 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
+from specc.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.values import (
     ACTIVATIONS,
     INITIALIZERS,
     Identifier,
+    NonNegFloat,
     PosInt,
     Rate,
     Regularizer,
@@ -26,18 +28,8 @@ from specc.values import (
 SPEC_VERSION = 1
 
 # ---------------------------------------------------------------- value vocabularies
-LOSSES = (
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge",
-    "huber", "kl_divergence", "log_cosh", "mae", "mean_absolute_error", "mse",
-    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "poisson", "sparse_categorical_crossentropy", "squared_hinge",
-)  # fmt: skip
-METRICS = (
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mae", "mse",
-    "mean_absolute_error", "mean_squared_error", "auc", "precision", "recall",
-)  # fmt: skip
+LOSSES = LOSS_NAMES
+METRICS = METRIC_NAMES
 DATASETS = ("mnist", "fashion_mnist", "npz")
 
 
@@ -48,9 +40,24 @@ LAYER_CLASSES: tuple[type[LayerSpec], ...] = tuple(CATALOG.values())
 __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regularizer", "Spec"]
 
 
+DTYPES = (
+    "float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "uint16", "uint32", "uint64", "bool",
+)  # fmt: skip
+
+
 class Input(Strict):
-    shape: Annotated[list[PosInt], Field(min_length=1, max_length=3)] = Field(
-        description="Input shape without the batch axis, e.g. [28, 28, 1]."
+    """The model's input, as ``keras.Input`` takes it."""
+
+    shape: Annotated[list[PosInt | None], Field(min_length=1)] = Field(
+        description="Input shape without the batch axis, e.g. [28, 28, 1]; null for a size "
+        "known only at run time, e.g. [null, 71] for sequences of any length."
+    )
+    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]
+        default="float32", description="int32 for token ids (Embedding inputs)."
+    )
+    name: Identifier | None = Field(
+        default=None, description="The input layer's name (Keras' default: input_layer)."
     )
 
 
@@ -61,7 +68,7 @@ class Model(Strict):
 
 # --------------------------------------------------------------------------- compile
 class _Optimizer(Strict):
-    learning_rate: Annotated[float, Field(gt=0)] = 0.001
+    learning_rate: LearningRate = 0.001
     weight_decay: Annotated[float, Field(ge=0)] | None = None
     clipnorm: Annotated[float, Field(gt=0)] | None = None
     clipvalue: Annotated[float, Field(gt=0)] | None = None
@@ -70,7 +77,7 @@ class _Optimizer(Strict):
 
 class SGD(_Optimizer):
     type: Literal["SGD"]
-    learning_rate: Annotated[float, Field(gt=0)] = 0.01
+    learning_rate: LearningRate = 0.01
     momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
     nesterov: bool = False
 
@@ -143,8 +150,15 @@ Optimizer = Annotated[
 
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: Literal[LOSSES]  # type: ignore[valid-type]
-    metrics: list[Literal[METRICS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    loss: LossSpec = Field(
+        description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
+        "{type: SparseCategoricalCrossentropy, from_logits: true}."
+    )
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    weighted_metrics: list[MetricSpec] | None = None
+    loss_weights: list[NonNegFloat] | None = Field(
+        default=None, description="One weight per model output (scales that output's loss)."
+    )
 
 
 # -------------------------------------------------------------------------- training

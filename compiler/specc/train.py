@@ -26,6 +26,7 @@ import numpy as np
 from specc.checks import CATEGORICAL, SPARSE
 from specc.data import DataError, load, preprocess
 from specc.files import write_atomic
+from specc.objects import loss_name
 from specc.pipeline import Compiled
 from specc.runtime import RuntimeChoiceError
 from specc.runtime import resolve as resolve_runtime
@@ -121,7 +122,7 @@ def _classes(spec: Spec, compiled: Compiled) -> int | None:
     steps = spec.data.preprocessing.y if spec.data else []
     if steps:
         return steps[-1].one_hot
-    if spec.compile and spec.compile.loss in CATEGORICAL | SPARSE:
+    if spec.compile and loss_name(spec.compile.loss) in CATEGORICAL | SPARSE:
         return int(compiled.graph.output_shape[-1])  # type: ignore[arg-type]
     return None
 
@@ -206,8 +207,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     model = keras_build.build(spec, compiled.graph, compile=False)
     model.compile(
         optimizer=keras_build.make_optimizer(spec),
-        loss=spec.compile.loss,
-        metrics=list(spec.compile.metrics),
+        **keras_build.compile_arguments(spec),
         jit_compile=runtime["jit_compile"],
         steps_per_execution=1 if runtime["loop"] == "fused" else runtime["steps_per_execution"],
     )

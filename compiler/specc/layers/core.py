@@ -6,8 +6,9 @@ from typing import Literal
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_known
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape
-from specc.values import Activation, Initializer, PosInt, Regularizer
+from specc.values import Activation, PosInt
 
 
 class Weighted(Trainable):
@@ -15,11 +16,13 @@ class Weighted(Trainable):
 
     activation: Activation | None = None
     use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
+    kernel_initializer: InitializerSpec = "glorot_uniform"
+    bias_initializer: InitializerSpec = "zeros"
+    kernel_regularizer: RegularizerSpec | None = None
+    bias_regularizer: RegularizerSpec | None = None
+    activity_regularizer: RegularizerSpec | None = None
+    kernel_constraint: ConstraintSpec | None = None
+    bias_constraint: ConstraintSpec | None = None
 
 
 class Dense(Weighted):
