@@ -485,7 +485,7 @@ def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
     monkeypatch.setattr(keras_build, "build", _refuse)
     run = specc("train", str(spec), "--data", str(data), "--output-dir", str(tmp_path / "run"))
     assert _one_error_line(run, 1) == (
-        f"{spec}: error: Keras could not train the model: "
+        f"{spec}: error: training failed: "
         "ValueError: Exception encountered when calling Dense.call()."
     )
 

@@ -471,8 +471,8 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
         sys.exit(EXIT_INVALID)
     except OSError as exc:  # the run folder: read-only, full disk, a file in the way
         _cannot_write(exc, output_dir)
-    except Exception as exc:  # Keras refused to build, compile, train or save
-        _keras_failed(spec, "Keras could not train the model", exc)
+    except Exception as exc:  # Keras refused to build, compile, train or save the model
+        _keras_failed(spec, "training failed", exc)
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     m = result.metrics

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
-import secrets
-import socket
 import stat
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
-HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_NODE = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+HOST = f"{zlib.crc32(_NODE.encode()):08x}"
 """This machine, in temp names: a PID means something only on the machine that wrote it."""
 STALE_AFTER_S = 3600
 """A temp file untouched this long is stale even if its PID is alive (PIDs are reused)."""
@@ -106,7 +105,7 @@ def _create_temp(target: Path) -> tuple[Path, int]:
     """A new temp file beside ``target``, created with mode 0666 (the umask applies)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        name = f".{target.name}.specc-tmp-{HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f".{target.name}.specc-tmp-{HOST}-{os.getpid()}-{os.urandom(4).hex()}"
         tmp = target.with_name(name + target.suffix)
         try:
             fd = os.open(tmp, flags, 0o666)
