@@ -43,7 +43,11 @@ def _build_sdist(tmp_path: Path) -> Path:
         ROOT,
         src,
         ignore=lambda folder, names: [
-            n for n in names if n in SKIP | CACHES or n.endswith((".egg-info", ".pyc"))
+            n
+            for n in names
+            if n in SKIP | CACHES
+            or n.endswith((".egg-info", ".pyc"))
+            or (Path(folder) == ROOT and n.startswith(".") and (ROOT / n).is_dir())  # caches
         ],
     )
     proc = subprocess.run(
