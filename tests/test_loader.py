@@ -413,3 +413,63 @@ def test_internal_error_is_reported_for_its_file_only(specc, tmp_path, monkeypat
     assert single.exit_code == 1
     assert single.stdout == "" and single.stderr.count("\n") == 1
     assert "internal error: KeyError" in single.stderr
+
+
+# ------------------------------------------- any file under 4 MiB answers at once
+_NEAR = loader.MAX_BYTES - 1024
+_LAYERS = "name: big\nmodel:\n  input: {shape: [4]}\n  layers:\n"
+
+
+def _repeat(unit: str, head: str = "", tail: str = "", size: int = _NEAR) -> str:
+    return head + unit * ((size - len(head) - len(tail)) // len(unit)) + tail
+
+
+ADVERSARIAL = {
+    "long_line": lambda: _repeat("a", "name: x\ndescription: ", "\n"),
+    "many_keys": lambda: "".join(f"k{i}: {i}\n" for i in range(_NEAR // 16)),
+    "many_aliases": lambda: _repeat("*a, ", "a: &a [1, 2, 3, 4, 5, 6, 7, 8]\nb: [", "*a]\n"),
+    "deep_block": lambda: "".join(" " * i + "k:\n" for i in range(2800)),
+    "long_flow_list": lambda: _repeat("1,", "v: [", "1]\n"),
+    "big_integer": lambda: _repeat("9", "name: x\nseed: ", "\n"),
+    "tab_at_the_end": lambda: _repeat("# comment\n", "name: x\n", "a:\n\tb: 1\n"),
+    "merges_of_a_big_mapping": lambda: _repeat(
+        "  - {<<: *b}\n", "b: &b {" + ", ".join(f"k{i}: {i}" for i in range(1000)) + "}\nl:\n"
+    ),
+    # Just under MAX_NODES: thousands of layers with two errors each, or duplicate keys.
+    "layers_with_errors": lambda: (
+        _LAYERS
+        + "    - {type: Dense, units: -3, activation: relx}\n" * (loader.MAX_NODES // 7 - 100)
+    ),
+    "layers_with_typos": lambda: (
+        _LAYERS + "    - {type: Dense, unitz: 3, activaton: relu}\n" * (loader.MAX_NODES // 7 - 100)
+    ),
+    "layers_with_yaml11": lambda: (
+        _LAYERS + "    - {type: Dense, units: 3, use_bias: yes}\n" * (loader.MAX_NODES // 7 - 100)
+    ),
+    "duplicate_keys": lambda: "a: 1\n" * (loader.MAX_NODES // 2 - 100),
+    "valid_and_big": lambda: (
+        _LAYERS
+        + "    - {type: Dense, units: 3, activation: relu}\n" * (loader.MAX_NODES // 7 - 100)
+    ),
+}
+
+
+SLOW_ADVERSARIAL = {"layers_with_typos", "layers_with_yaml11", "duplicate_keys", "long_flow_list"}
+"""Like the others, only slower to run: -m slow."""
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.slow) if k in SLOW_ADVERSARIAL else k for k in ADVERSARIAL],
+)
+def test_large_adversarial_file_answers_in_under_2_s(kind, specc, tmp_path):
+    """CPU time, not wall time: the test machine is shared, the bound is for a quiet one."""
+    text = ADVERSARIAL[kind]()
+    assert len(text.encode()) <= loader.MAX_BYTES
+    (tmp_path / "big.yaml").write_text(text)
+    start = time.process_time()
+    run = specc("validate", "big.yaml", cwd=tmp_path)
+    cpu = time.process_time() - start
+    assert run.exit_code == (0 if kind == "valid_and_big" else 1), run.stderr[:300]
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+    assert cpu < 2.0, f"{kind}: {cpu:.2f} s"

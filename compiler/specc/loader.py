@@ -578,6 +578,26 @@ class _TooDeep(_TooBig):
     pass
 
 
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:
+    """A character YAML does not allow (a control character, say), with its position."""
+    index = exc.position
+    if _BaseLoader is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
+        index = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+    line, col = _line_col(text, index)
+    return Diagnostic(
+        f"character U+{code:04X} is not allowed in YAML ({exc.reason})",
+        file,
+        line,
+        col,
+        hint=f'delete it; inside double quotes it can be written "\\u{code:04x}"',
+    )
+
+
 def _too_big(exc: _TooBig, file: str) -> SpecError:
     line, col = exc.mark.line + 1, exc.mark.column + 1
     if isinstance(exc, _TooDeep):
@@ -594,9 +614,16 @@ def load_text(text: str, file: str = "<spec>") -> Loaded:
     tab = _tab_indent(text, file)
     if tab:
         raise SpecError([tab])
-    parser = _Loader(text)
+    parser = None
     try:
+        parser = _Loader(text)
         node = parser.compose_bounded()
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_reader_error(exc, text, file)]) from None
+    except UnicodeEncodeError as exc:  # a lone surrogate, from an API caller's str
+        line, col = _line_col(text, exc.start)
+        message = "not UTF-8 text (a lone surrogate code point)"
+        raise SpecError([Diagnostic(message, file, line, col)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -607,11 +634,12 @@ def load_text(text: str, file: str = "<spec>") -> Loaded:
             problem = "expected a single YAML document, found another one (---)"
         raise SpecError([Diagnostic(f"YAML syntax error: {problem}", file, line, col)]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Diagnostic(f"YAML error: {exc}", file)]) from None
+        raise SpecError([Diagnostic("YAML error: " + " ".join(str(exc).split()), file)]) from None
     except _TooBig as exc:
         raise _too_big(exc, file) from None
     finally:
-        parser.dispose()
+        if parser is not None:
+            parser.dispose()
     if node is None:
         raise SpecError(
             [Diagnostic("file is empty; a spec needs at least 'name' and 'model'", file)]
