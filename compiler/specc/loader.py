@@ -116,8 +116,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         tag = event.tag
         node: yaml.Node
         if kind is yaml.ScalarEvent:
-            if tag is None or tag == "!":
+            if tag is None:
                 tag = self._resolve(event.value) if event.implicit[0] else _STR
+            elif tag == "!":  # the non-specific tag: a string (YAML 1.2, 10.3.2)
+                tag = _STR
             node = yaml.ScalarNode(
                 tag, event.value, event.start_mark, event.end_mark, style=event.style
             )
@@ -352,7 +354,7 @@ def _int(text: str) -> int:
 
 def _float(text: str) -> float:
     if not _CORE_FLOAT.match(text):
-        raise _Misfit("is not a number", "YAML 1.2 numbers look like 0.5, -2, 1e-3 or .inf")
+        raise _Misfit("is not a number", "YAML 1.2 numbers look like 0.5, -2 or 1e-3")
     if text.lower().endswith(".inf"):
         return -math.inf if text.startswith("-") else math.inf
     if text.lower().endswith(".nan"):
