@@ -116,25 +116,45 @@ def _report(diags: Sequence[Diagnostic], fmt: str = "text") -> None:
 
 
 def _spec_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
-    """Every spec file named by ``paths`` (folders searched), and one diagnostic per empty folder."""
+    """Every spec file named by ``paths`` (folders searched), and one diagnostic per empty
+    folder and per folder that cannot be read (both exit 2)."""
     from specc.files import find_specs
 
     files: list[Path] = []
-    empty: list[Diagnostic] = []
+    problems: list[Diagnostic] = []
     for given in paths:
-        found = find_specs(given)
-        if not found:
-            empty.append(Diagnostic("no *.yaml or *.yml files in this folder", file=given))
+        found, unreadable = find_specs(given)
+        problems.extend(unreadable)
+        if not found and not unreadable:
+            problems.append(Diagnostic("no *.yaml or *.yml files in this folder", file=given))
         files.extend(found)
-    return files, empty
+    return files, problems
 
 
-def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
-    """Compile one spec or exit with its diagnostics."""
+def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
+    """Compile one spec; an unexpected exception becomes a one-line internal error.
+
+    A bug in specc tripped by one file must not hide the results of the others (nor
+    print a traceback): it is reported against that file and counts as invalid (exit 1).
+    """
+    from specc.loader import display_path
     from specc.pipeline import compile_file
 
     try:
         return compile_file(spec)
+    except SpecError:
+        raise
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        detail = detail if len(detail) <= 200 else detail[:197] + "..."
+        message = f"internal error: {detail} (a bug in specc; please report it with this file)"
+        raise SpecError([Diagnostic(message, file=display_path(spec))], EXIT_INVALID) from exc
+
+
+def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
+    """Compile one spec or exit with its diagnostics."""
+    try:
+        return _compile_checked(spec)
     except SpecError as exc:
         _report(exc.diagnostics, "github" if fmt == "github" else "text")
         sys.exit(exc.exit_code)
@@ -179,14 +199,13 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     parameter count for each valid spec.
     """
     from specc.loader import display_path
-    from specc.pipeline import compile_file
 
     files, empty = _spec_files(paths)
     code = EXIT_USAGE if empty else EXIT_OK
     results: list[dict] = [{"file": d.file, "valid": False, "diagnostics": [d]} for d in empty]
     for file in files:
         try:
-            compiled = compile_file(file)
+            compiled = _compile_checked(file)
         except SpecError as exc:
             results.append(
                 {"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)}
@@ -316,7 +335,6 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     Use --check in CI to prove the checked-in code is fresh.
     """
     from specc import codegen
-    from specc.pipeline import compile_file
 
     specs, empty = _spec_files(paths)
     if empty:
@@ -325,7 +343,7 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     files: dict[Path, str] = {}
     for spec in specs:
         try:
-            rendered = codegen.render(compile_file(spec), output_dir)
+            rendered = codegen.render(_compile_checked(spec), output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)
             code = max(code, exc.exit_code)

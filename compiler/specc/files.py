@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from specc.errors import Diagnostic
+
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 _NODE = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
@@ -152,15 +154,44 @@ def _clean_stale(folder: Path) -> None:
             continue
 
 
-def find_specs(path: str | os.PathLike[str]) -> list[Path]:
-    """A file as given, or every ``*.yaml``/``*.yml`` under a folder (sorted, hidden skipped)."""
-    p = Path(path)
-    if not p.is_dir():
-        return [p]
-    return sorted(
-        f
-        for f in p.rglob("*")
-        if f.suffix in SPEC_SUFFIXES
-        and f.is_file()
-        and not any(part.startswith(".") for part in f.relative_to(p).parts)
-    )
+def find_specs(path: str | os.PathLike[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """A file as given, or every ``*.yaml``/``*.yml`` under a folder (sorted, hidden skipped).
+
+    Also returns one diagnostic per folder that cannot be listed, so an unreadable
+    subfolder is reported instead of silently checking less. Entries with a spec suffix
+    that are not regular files (FIFOs, broken or looping symlinks) are returned as files:
+    reading them refuses each with its own message. Symlinks to folders are not followed.
+    """
+    from specc.loader import display_path
+
+    root = Path(path)
+    if not root.is_dir():  # also False for a broken link or a symlink loop
+        return [root], []
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            problems.append(Diagnostic(f"cannot read folder: {why}", file=display_path(folder)))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            entry_path = Path(entry.path)
+            if _is_dir(entry, follow=False):
+                folders.append(entry_path)
+            elif entry_path.suffix in SPEC_SUFFIXES and not _is_dir(entry, follow=True):
+                found.append(entry_path)
+    return sorted(found), sorted(problems, key=lambda d: d.file)
+
+
+def _is_dir(entry: os.DirEntry[str], *, follow: bool) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=follow)
+    except OSError:  # a symlink loop, say: not a folder
+        return False

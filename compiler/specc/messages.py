@@ -8,6 +8,7 @@ for "did you mean" hints.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -32,7 +33,12 @@ def did_you_mean(word: object, choices: typing.Iterable[str]) -> str | None:
     """
     if not isinstance(word, str):
         return None
-    choices = list(choices)
+    return _did_you_mean(word, tuple(choices))
+
+
+@functools.lru_cache(maxsize=1024)
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
+    """Memoised: a file with thousands of the same typo costs one difflib search."""
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
         return f"did you mean {lowered[word.lower()]!r}?"
@@ -55,16 +61,18 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
-def _members(tp: Any) -> list[type[BaseModel]]:
-    """Model classes of a (possibly tagged) union."""
+@functools.lru_cache(maxsize=256)
+def _members(tp: Any) -> tuple[type[BaseModel], ...]:
+    """Model classes of a (possibly tagged) union (memoised: the schema's types are fixed)."""
     out = []
     for arg in typing.get_args(tp):
         arg = _unwrap(arg)
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             out.append(arg)
-    return out
+    return tuple(out)
 
 
+@functools.cache
 def _tag_of(cls: type[BaseModel]) -> set[str]:
     tags = set()
     if "type" in cls.model_fields:
@@ -76,15 +84,24 @@ def _tag_of(cls: type[BaseModel]) -> set[str]:
 
 def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
     """Drop union tags from a Pydantic ``loc``; also return the model owning the last key."""
+    # The walk looks only at the keys, not at list indices: memoise it on the keys alone,
+    # so thousands of errors in thousands of layers cost one walk per kind of error.
+    shape = tuple(p if isinstance(p, str) else 0 if isinstance(p, int) else None for p in raw)
+    kept, owner = _clean_shape(shape)
+    return tuple(raw[i] for i in kept), owner
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_shape(parts: tuple[Any, ...]) -> tuple[tuple[int, ...], type[BaseModel] | None]:
+    """Which parts of a ``loc`` :func:`clean_loc` keeps, and the owning model."""
     tp: Any = Spec
-    out: list[str | int] = []
+    out: list[int] = []
     owner: type[BaseModel] | None = None
-    parts = list(raw)
     i = 0
     while i < len(parts):
         part = parts[i]
         tp = _unwrap(tp)
-        members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else []
+        members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else ()
         if members and isinstance(part, str):
             chosen = next((m for m in members if part in _tag_of(m)), None)
             if chosen is not None and (i + 1 < len(parts) or part not in chosen.model_fields):
@@ -100,7 +117,7 @@ def clean_loc(raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
             tp = args[0] if args else Any
         else:
             tp = Any
-        out.append(part)
+        out.append(i)
         i += 1
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -119,6 +136,10 @@ _KIND = {
     "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping",
     "model_type": "a mapping", "model_attributes_type": "a mapping",
 }  # fmt: skip
+
+
+_TYPE_ERRORS = {*_KIND, "int_from_float", "literal_error"}
+"""Pydantic errors where a value of the wrong type is the problem."""
 
 
 def _message(
@@ -180,6 +201,11 @@ def _message(
     return msg[:1].lower() + msg[1:], None
 
 
+@functools.lru_cache(maxsize=1024)
+def _close_keys(word: str, keys: tuple[str, ...]) -> list[str]:
+    return difflib.get_close_matches(word, keys, n=1, cutoff=0.6)
+
+
 def diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagnostic]:
     """One diagnostic per Pydantic error, in file order."""
     out = []
@@ -190,14 +216,14 @@ def diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagnostic]:
         (*loc[:-1], key)
         for err, loc, owner in errors
         if err["type"] == "extra_forbidden" and owner is not None
-        for key in difflib.get_close_matches(
-            str(loc[-1]), list(owner.model_fields), n=1, cutoff=0.6
-        )
+        for key in _close_keys(str(loc[-1]), tuple(owner.model_fields))
     }
     for err, loc, owner in errors:
         if err["type"] == "missing" and loc in misspelt:
             continue
         message, hint = _message(err, loc, owner)
+        if err["type"] in _TYPE_ERRORS:
+            hint = source.yaml11_hint(loc) or hint  # e.g. `yes` read as true by YAML 1.1
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
     return out
