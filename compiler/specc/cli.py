@@ -267,7 +267,7 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**32 - 1),
     help="Override training.seed (seeded CPU runs repeat exactly).",
 )
 @click.option(
