@@ -419,7 +419,7 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**32 - 1),
     help="Override training.seed (seeded CPU runs repeat exactly).",
 )
 @click.option(

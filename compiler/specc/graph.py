@@ -9,11 +9,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from specc import shapes
 from specc.errors import Diagnostic
 from specc.schema import NamedLayer, Spec
 from specc.shapes import Shape, ShapeError
+
+INPUT_NAME = "input_layer"
+"""The name specc (and the emitted code) give the model's ``keras.Input``: Keras' own name
+for it in a fresh session. A layer may not take it (Keras requires unique names)."""
+MAX_TENSOR_WEIGHTS = 2**31 - 1
+"""Most weights one tensor may hold. TensorFlow's GPU kernels index tensors with 32-bit
+ints and fail beyond it (tensorflow/tensorflow#19473, #60330); as float32 it is 8 GiB."""
+MAX_MODEL_WEIGHTS = 2**33
+"""Most weights a whole model may hold: 32 GiB as float32, 128 GiB with the gradients and
+Adam's two slots, beyond any single accelerator's memory; 60x VGG16's 138 million."""
 
 
 def to_snake_case(name: str) -> str:
@@ -198,6 +209,28 @@ RULES: dict[str, Rule] = {
 }  # fmt: skip
 
 
+def largest_weight(layer: NamedLayer, shape: Shape) -> tuple[int, str, str]:
+    """Elements of a layer's largest weight tensor, how they come about, and the argument
+    to blame: the kernel of Dense and convolutions, the per-channel vectors of normalisations.
+
+    >>> from specc.schema import Dense
+    >>> largest_weight(Dense(type="Dense", units=10), (None, 128))
+    (1280, '128 inputs x 10 units', 'units')
+    """
+    args: Any = layer
+    channels = shape[-1] or 0
+    if args.type == "Dense":
+        return channels * args.units, f"{channels:,} inputs x {args.units:,} units", "units"
+    if args.type in ("Conv1D", "Conv2D"):
+        kernel = " x ".join(str(k) for k in args.kernel_size)
+        how = f"{kernel} kernel x {channels:,} channels x {args.filters:,} filters"
+        return shapes.conv_params(args.kernel_size, channels, args.filters, False), how, "filters"
+    if args.type in ("BatchNormalization", "LayerNormalization"):
+        size = shape[args.axis] or 0
+        return size, f"{size:,} channels", ""
+    return 0, "", ""
+
+
 def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     """Keras 3 names: per-prefix counters, explicit names don't advance them.
 
@@ -216,6 +249,32 @@ def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     return names
 
 
+def _size_problem(
+    spec: Spec,
+    i: int,
+    shape: Shape,
+    before: int,
+    params: int,
+    diagnose: Callable[[tuple, str], Diagnostic],
+) -> Diagnostic | None:
+    """Weights Keras cannot allocate: one tensor too large, or the model with this layer."""
+    largest, how, field = largest_weight(spec.model.layers[i], shape)
+    if largest > MAX_TENSOR_WEIGHTS:
+        return diagnose(
+            ("model", "layers", i, field) if field else ("model", "layers", i),
+            f"its largest weight tensor would have {largest:,} parameters ({how}), more than "
+            f"the {MAX_TENSOR_WEIGHTS:,} one tensor may hold (TensorFlow's 32-bit index "
+            "limit); make the layer or its input smaller",
+        )
+    if before + params > MAX_MODEL_WEIGHTS:
+        return diagnose(
+            ("model", "layers", i),
+            f"with this layer the model has {before + params:,} parameters, more than the "
+            f"{MAX_MODEL_WEIGHTS:,} (32 GiB as float32) specc allows; make it smaller",
+        )
+    return None
+
+
 def resolve(
     spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]
 ) -> tuple[Graph | None, list[Diagnostic]]:
@@ -231,7 +290,14 @@ def resolve(
     problems: list[Diagnostic] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name in seen:
+        if name == INPUT_NAME:
+            problems.append(
+                diagnose(
+                    ("model", "layers", i, "name"),
+                    f"layer name {name!r} is the model input's name in Keras; choose another name",
+                )
+            )
+        elif name in seen:
             j = seen[name]
             where = "name" if layers[i].name is not None else "type"
             problems.append(
@@ -244,6 +310,8 @@ def resolve(
             seen[name] = i
     resolved = []
     shape: Shape = (None, *spec.model.input.shape)
+    total = 0
+    too_big: Diagnostic | None = None
     for i, (layer, name) in enumerate(zip(layers, names, strict=True)):
         try:
             out, trainable, frozen = RULES[layer.type](layer, shape)
@@ -254,6 +322,10 @@ def resolve(
             return None, problems
         if not getattr(layer, "trainable", True):
             trainable, frozen = 0, trainable + frozen
+        if not too_big:  # only the first: the layers after it inherit its size
+            too_big = _size_problem(spec, i, shape, total, trainable + frozen, diagnose)
+            problems += [too_big] if too_big else []
+        total += trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
         shape = out
     return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), problems

@@ -189,6 +189,16 @@ def _message(
     if kind in bounds:
         words, key = bounds[kind]
         return f"must be {words} {ctx[key]} (got {_got(value)})", None
+    if "limit" in ctx and kind == "finite_number":
+        return (
+            f"must be a finite number within float32's range, which Keras computes in "
+            f"(at most {ctx['limit']:.8g} in size; got {_got(value)})",
+            None,
+        )
+    if kind == "finite_number" or (
+        kind == "float_type" and isinstance(value, int) and not isinstance(value, bool)
+    ):  # an int too large for a float is not a finite number either
+        return f"must be a finite number (got {_got(value)})", None
     if kind in _KIND:
         return f"must be {_KIND[kind]} (got {_got(value)})", None
     if kind == "too_short":

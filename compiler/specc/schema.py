@@ -13,15 +13,19 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 SPEC_VERSION = 1
 
@@ -55,17 +59,65 @@ DATASETS = ("mnist", "fashion_mnist", "npz")
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 Padding = Literal["valid", "same"]
-PosInt = Annotated[int, Field(gt=0)]
-Rate = Annotated[float, Field(ge=0, lt=1)]
+INT64_MAX = 2**63 - 1
+"""Every integer is passed to Keras, which turns it into an int64 tensor or attribute."""
+SEED_MAX = 2**32 - 1
+"""Seeds are 32-bit: ``keras.utils.set_random_seed`` refuses more, and so does the jax
+backend's uint32 seed state for a layer's ``seed`` (tensorflow's int64 one allows 2**63 - 1)."""
+
+PosInt = Annotated[int, Field(gt=0, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest float32. Keras computes in float32: a larger learning rate becomes inf in its
+variable, a larger weight_decay fails to convert when training starts."""
+
+
+def _float32(value: float) -> float:
+    if abs(value) > FLOAT32_MAX:
+        raise PydanticCustomError(
+            "finite_number", "Input should be a finite number", {"limit": FLOAT32_MAX}
+        )
+    return value
+
+
+def finite(**bounds: float) -> Any:
+    """A float Keras can use: finite and within float32's range, within ``bounds`` (gt, ge,
+    lt, le). ``.inf``, ``.nan`` and ``1.0e+309`` (which YAML reads as inf) are refused: Keras
+    refuses some and trains others into inf/nan weights, and none is a Python literal in
+    emitted code. Every float field is one. (The validator comes last so the bounds stay
+    standard JSON Schema keywords.)"""
+    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[arg-type]
+
+
+Rate = finite(ge=0, lt=1)
+Positive = finite(gt=0)
+NonNegative = finite(ge=0)
+Fraction = finite(ge=0, le=1)
+
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?!\n)$"
+"""ASCII identifiers (as the message says). ``(?!\n)`` because Python's ``$`` also matches
+before a final newline; ECMA-262 (editors) reads it the same."""
 
 
 def _identifier(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
+    if not (value.isascii() and value.isidentifier()) or keyword.iskeyword(value):
         raise ValueError(f"must be a Python identifier (letters, digits, _), got {value!r}")
     return value
 
 
-Identifier = Annotated[str, AfterValidator(_identifier)]
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": IDENTIFIER_PATTERN,
+            "not": {"enum": sorted(keyword.kwlist)},
+            "description": "An ASCII Python identifier that is not a keyword.",
+        }
+    ),
+]
 
 
 def _spatial(rank: int, what: str = "integer") -> Any:
@@ -80,7 +132,7 @@ def _spatial(rank: int, what: str = "integer") -> Any:
             return tuple(value)
         return value
 
-    item = {"type": "integer", "minimum": 1}
+    item = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
     return Annotated[
         tuple[(PosInt,) * rank],  # type: ignore[misc]
@@ -100,8 +152,10 @@ class Strict(BaseModel):
 class Regularizer(Strict):
     """``{l2: 0.01}`` or ``{l1: ..., l2: ...}``."""
 
-    l1: Annotated[float, Field(ge=0)] = 0.0
-    l2: Annotated[float, Field(ge=0)] = 0.0
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    l1: NonNegative = 0.0
+    l2: NonNegative = 0.0
 
     @model_validator(mode="after")
     def _some(self) -> Regularizer:
@@ -206,8 +260,8 @@ class GlobalAveragePooling2D(GlobalMaxPooling1D):
 class BatchNormalization(LayerBase):
     type: Literal["BatchNormalization"]
     axis: int = -1
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.99
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    momentum: Fraction = 0.99
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
@@ -215,7 +269,7 @@ class BatchNormalization(LayerBase):
 class LayerNormalization(LayerBase):
     type: Literal["LayerNormalization"]
     axis: int = -1
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
@@ -223,7 +277,7 @@ class LayerNormalization(LayerBase):
 class Dropout(LayerBase):
     type: Literal["Dropout"]
     rate: Rate
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
 
 
 class SpatialDropout1D(NamedLayer):
@@ -231,7 +285,7 @@ class SpatialDropout1D(NamedLayer):
 
     type: Literal["SpatialDropout1D"]
     rate: Rate
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
 
 
 class SpatialDropout2D(SpatialDropout1D):
@@ -242,9 +296,17 @@ class Flatten(LayerBase):
     type: Literal["Flatten"]
 
 
+def _reshape_json_schema(schema: dict[str, Any]) -> None:
+    """What ``_one_unknown`` says, for JSON Schema: no 0 and at most one -1."""
+    target = schema["properties"]["target_shape"]
+    target["items"]["not"] = {"const": 0}
+    target.update({"contains": {"const": -1}, "minContains": 0, "maxContains": 1})
+
+
 class Reshape(LayerBase):
+    model_config = ConfigDict(json_schema_extra=_reshape_json_schema)
     type: Literal["Reshape"]
-    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1, le=INT64_MAX)]], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _one_unknown(self) -> Reshape:
@@ -307,33 +369,62 @@ class Model(Strict):
 
 
 # --------------------------------------------------------------------------- compile
+CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
 class _Optimizer(Strict):
-    learning_rate: Annotated[float, Field(gt=0)] = 0.001
-    weight_decay: Annotated[float, Field(ge=0)] | None = None
-    clipnorm: Annotated[float, Field(gt=0)] | None = None
-    clipvalue: Annotated[float, Field(gt=0)] | None = None
-    global_clipnorm: Annotated[float, Field(gt=0)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "anyOf": [
+                    {
+                        "required": [a, b],
+                        "properties": {a: {"type": "number"}, b: {"type": "number"}},
+                    }
+                    for i, a in enumerate(CLIPS)
+                    for b in CLIPS[i + 1 :]
+                ]
+            }
+        }
+    )
+    learning_rate: Positive = 0.001
+    weight_decay: NonNegative | None = None
+    clipnorm: Positive | None = None
+    clipvalue: Positive | None = None
+    global_clipnorm: Positive | None = None
+
+    @field_validator("clipvalue", "global_clipnorm")
+    @classmethod
+    def _one_clip(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """Keras takes at most one of the three; reported at the second one, in file order."""
+        earlier = [k for k in CLIPS[: CLIPS.index(info.field_name)] if info.data.get(k) is not None]
+        if value is not None and earlier:
+            raise ValueError(
+                f"{earlier[0]} is already set; Keras takes only one of clipnorm, clipvalue "
+                "and global_clipnorm"
+            )
+        return value
 
 
 class SGD(_Optimizer):
     type: Literal["SGD"]
-    learning_rate: Annotated[float, Field(gt=0)] = 0.01
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
+    learning_rate: Positive = 0.01
+    momentum: Fraction = 0.0
     nesterov: bool = False
 
 
 class RMSprop(_Optimizer):
     type: Literal["RMSprop"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.9
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.9
+    momentum: Fraction = 0.0
+    epsilon: Positive = 1e-07
     centered: bool = False
 
 
 class _AdamLike(_Optimizer):
-    beta_1: Annotated[float, Field(ge=0, lt=1)] = 0.9
-    beta_2: Annotated[float, Field(ge=0, lt=1)] = 0.999
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    beta_1: Rate = 0.9
+    beta_2: Rate = 0.999
+    epsilon: Positive = 1e-07
 
 
 class Adam(_AdamLike):
@@ -343,7 +434,7 @@ class Adam(_AdamLike):
 
 class AdamW(_AdamLike):
     type: Literal["AdamW"]
-    weight_decay: Annotated[float, Field(ge=0)] = 0.004  # type: ignore[assignment]
+    weight_decay: NonNegative = 0.004  # type: ignore[assignment]
     amsgrad: bool = False
 
 
@@ -357,14 +448,14 @@ class Nadam(_AdamLike):
 
 class Adagrad(_Optimizer):
     type: Literal["Adagrad"]
-    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    initial_accumulator_value: NonNegative = 0.1
+    epsilon: Positive = 1e-07
 
 
 class Adadelta(_Optimizer):
     type: Literal["Adadelta"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.95
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.95
+    epsilon: Positive = 1e-07
 
 
 OPTIMIZER_CLASSES = (SGD, RMSprop, Adam, AdamW, Adamax, Nadam, Adagrad, Adadelta)
@@ -373,12 +464,29 @@ OPTIMIZER_NAMES = {cls.__name__.lower(): cls.__name__ for cls in OPTIMIZER_CLASS
 
 
 def _optimizer_by_name(value: Any) -> Any:
-    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults."""
+    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults.
+
+    Any case, as Keras' ``optimizers.get`` ("case-insensitive for built-in optimizers")."""
     if isinstance(value, str):
-        if value.lower() in OPTIMIZER_NAMES:
-            return {"type": OPTIMIZER_NAMES[value.lower()]}
-        return {"type": value}
+        return {"type": OPTIMIZER_NAMES.get(value.lower(), value)}
     return value
+
+
+def _any_case(word: str) -> str:
+    """A regex matching ``word`` in any case, without flags (JSON Schema has none).
+
+    >>> _any_case("SGD")
+    '[Ss][Gg][Dd]'
+    """
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+OPTIMIZER_NAME_SCHEMA = {
+    "type": "string",
+    "pattern": "^(?:" + "|".join(map(_any_case, OPTIMIZER_NAMES)) + ")(?!\\n)$",
+    "examples": sorted({*OPTIMIZER_NAMES, *OPTIMIZER_NAMES.values()}),
+}
+"""What ``optimizer:`` takes as a string, for JSON Schema: a name in any case."""
 
 
 Optimizer = Annotated[
@@ -401,22 +509,22 @@ Mode = Literal["auto", "min", "max"]
 class EarlyStopping(Strict):
     type: Literal["EarlyStopping"]
     monitor: str = "val_loss"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0
-    patience: Annotated[int, Field(ge=0)] = 0
+    min_delta: NonNegative = 0.0
+    patience: Count = 0
     mode: Mode = "auto"
     restore_best_weights: bool = False
-    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+    start_from_epoch: Count = 0
 
 
 class ReduceLROnPlateau(Strict):
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
-    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
-    patience: Annotated[int, Field(ge=0)] = 10
+    factor: finite(gt=0, lt=1) = 0.1
+    patience: Count = 10
     mode: Mode = "auto"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0001
-    cooldown: Annotated[int, Field(ge=0)] = 0
-    min_lr: Annotated[float, Field(ge=0)] = 0.0
+    min_delta: NonNegative = 0.0001
+    cooldown: Count = 0
+    min_lr: NonNegative = 0.0
 
 
 Callback = Annotated[EarlyStopping | ReduceLROnPlateau, Field(discriminator="type")]
@@ -427,7 +535,7 @@ class Training(Strict):
     batch_size: PosInt = 32
     validation_split: Rate = 0.0
     shuffle: bool = True
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
     callbacks: list[Callback] = Field(default_factory=list)
 
 
@@ -441,7 +549,7 @@ class CastStep(Strict):
 
 
 class DivideStep(Strict):
-    divide: Annotated[float, Field(gt=0)]
+    divide: Positive
 
 
 class OneHotStep(Strict):
@@ -490,6 +598,16 @@ class Data(Strict):
         "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "then": {
+                "required": ["path"],
+                "properties": {"path": {"type": "string", "minLength": 1}},
+            },
+        }
+    )
 
     @model_validator(mode="after")
     def _npz_needs_path(self) -> Data:
