@@ -389,10 +389,24 @@ def long_specs(draw) -> dict:
     return data
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+SWEEP = {"deadline": None, "suppress_health_check": list(HealthCheck)}
+
+
+@settings(max_examples=10, **SWEEP)
 @given(batch=st.lists(long_specs(), min_size=1, max_size=6))
 def test_any_spec_emits_formatted_code(tmp_path_factory, batch):
     """A sweep: long names/strings/numbers, many layers and arguments, all laid out right."""
+    _check_batch(tmp_path_factory, batch)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, **SWEEP)
+@given(batch=st.lists(long_specs(), min_size=1, max_size=6))
+def test_any_spec_emits_formatted_code_long(tmp_path_factory, batch):
+    _check_batch(tmp_path_factory, batch)
+
+
+def _check_batch(tmp_path_factory, batch: list[dict]) -> None:
     files: dict[Path, str] = {}
     for i, data in enumerate(batch):
         data["name"] = f"{data['name']}_{i}"
@@ -434,10 +448,21 @@ def _calls_of(children):
 EXPRS = st.recursive(ATOMS, _calls_of, max_leaves=20)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, **SWEEP)
 @given(expr=EXPRS)
 def test_layout_is_what_the_formatters_write(expr):
     """layout() against ruff and black themselves, in every place the template uses it."""
+    _check_layout(expr)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, **SWEEP)
+@given(expr=EXPRS)
+def test_layout_is_what_the_formatters_write_long(expr):
+    _check_layout(expr)
+
+
+def _check_layout(expr: codegen.Expr) -> None:
     lines = ["def f():"]
     if not str(expr).startswith("-"):  # a bare negative number is never assigned
         lines = [*codegen.assignment_lines("NAME", expr), "", "", *lines]
