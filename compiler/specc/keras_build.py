@@ -114,9 +114,16 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> None:
-    """Save a ``.keras`` file atomically: on any failure no partial file is left."""
+    """Save a ``.keras`` file atomically: on any failure no partial file is left.
+
+    A compiled model's optimizer is built first (its slots start at zero, as in ``fit``):
+    saved unbuilt, loading it warns "Skipping variable loading for optimizer".
+    """
     from specc.files import atomic_path
 
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
     with atomic_path(path) as tmp:
         model.save(tmp)
 

@@ -10,19 +10,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
 from specc.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.values import (
     ACTIVATIONS,
     INITIALIZERS,
+    Count,
+    Fraction,
     Identifier,
-    NonNegFloat,
+    NonNegative,
     PosInt,
+    Positive,
     Rate,
     Regularizer,
+    Seed,
     Strict,
+    finite,
 )
 
 SPEC_VERSION = 1
@@ -67,33 +82,62 @@ class Model(Strict):
 
 
 # --------------------------------------------------------------------------- compile
+CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
 class _Optimizer(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "anyOf": [
+                    {
+                        "required": [a, b],
+                        "properties": {a: {"type": "number"}, b: {"type": "number"}},
+                    }
+                    for i, a in enumerate(CLIPS)
+                    for b in CLIPS[i + 1 :]
+                ]
+            }
+        }
+    )
     learning_rate: LearningRate = 0.001
-    weight_decay: Annotated[float, Field(ge=0)] | None = None
-    clipnorm: Annotated[float, Field(gt=0)] | None = None
-    clipvalue: Annotated[float, Field(gt=0)] | None = None
-    global_clipnorm: Annotated[float, Field(gt=0)] | None = None
+    weight_decay: NonNegative | None = None
+    clipnorm: Positive | None = None
+    clipvalue: Positive | None = None
+    global_clipnorm: Positive | None = None
+
+    @field_validator("clipvalue", "global_clipnorm")
+    @classmethod
+    def _one_clip(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """Keras takes at most one of the three; reported at the second one, in file order."""
+        earlier = [k for k in CLIPS[: CLIPS.index(info.field_name)] if info.data.get(k) is not None]
+        if value is not None and earlier:
+            raise ValueError(
+                f"{earlier[0]} is already set; Keras takes only one of clipnorm, clipvalue "
+                "and global_clipnorm"
+            )
+        return value
 
 
 class SGD(_Optimizer):
     type: Literal["SGD"]
     learning_rate: LearningRate = 0.01
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
+    momentum: Fraction = 0.0
     nesterov: bool = False
 
 
 class RMSprop(_Optimizer):
     type: Literal["RMSprop"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.9
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.9
+    momentum: Fraction = 0.0
+    epsilon: Positive = 1e-07
     centered: bool = False
 
 
 class _AdamLike(_Optimizer):
-    beta_1: Annotated[float, Field(ge=0, lt=1)] = 0.9
-    beta_2: Annotated[float, Field(ge=0, lt=1)] = 0.999
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    beta_1: Rate = 0.9
+    beta_2: Rate = 0.999
+    epsilon: Positive = 1e-07
 
 
 class Adam(_AdamLike):
@@ -103,7 +147,7 @@ class Adam(_AdamLike):
 
 class AdamW(_AdamLike):
     type: Literal["AdamW"]
-    weight_decay: Annotated[float, Field(ge=0)] = 0.004  # type: ignore[assignment]
+    weight_decay: NonNegative = 0.004  # type: ignore[assignment]
     amsgrad: bool = False
 
 
@@ -117,14 +161,14 @@ class Nadam(_AdamLike):
 
 class Adagrad(_Optimizer):
     type: Literal["Adagrad"]
-    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    initial_accumulator_value: NonNegative = 0.1
+    epsilon: Positive = 1e-07
 
 
 class Adadelta(_Optimizer):
     type: Literal["Adadelta"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.95
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.95
+    epsilon: Positive = 1e-07
 
 
 OPTIMIZER_CLASSES = (SGD, RMSprop, Adam, AdamW, Adamax, Nadam, Adagrad, Adadelta)
@@ -133,12 +177,29 @@ OPTIMIZER_NAMES = {cls.__name__.lower(): cls.__name__ for cls in OPTIMIZER_CLASS
 
 
 def _optimizer_by_name(value: Any) -> Any:
-    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults."""
+    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults.
+
+    Any case, as Keras' ``optimizers.get`` ("case-insensitive for built-in optimizers")."""
     if isinstance(value, str):
-        if value.lower() in OPTIMIZER_NAMES:
-            return {"type": OPTIMIZER_NAMES[value.lower()]}
-        return {"type": value}
+        return {"type": OPTIMIZER_NAMES.get(value.lower(), value)}
     return value
+
+
+def _any_case(word: str) -> str:
+    """A regex matching ``word`` in any case, without flags (JSON Schema has none).
+
+    >>> _any_case("SGD")
+    '[Ss][Gg][Dd]'
+    """
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+OPTIMIZER_NAME_SCHEMA = {
+    "type": "string",
+    "pattern": "^(?:" + "|".join(map(_any_case, OPTIMIZER_NAMES)) + ")(?!\\n)$",
+    "examples": sorted({*OPTIMIZER_NAMES, *OPTIMIZER_NAMES.values()}),
+}
+"""What ``optimizer:`` takes as a string, for JSON Schema: a name in any case."""
 
 
 Optimizer = Annotated[
@@ -156,7 +217,7 @@ class Compile(Strict):
     )
     metrics: list[MetricSpec] = Field(default_factory=list)
     weighted_metrics: list[MetricSpec] | None = None
-    loss_weights: list[NonNegFloat] | None = Field(
+    loss_weights: list[NonNegative] | None = Field(
         default=None, description="One weight per model output (scales that output's loss)."
     )
 
@@ -168,22 +229,22 @@ Mode = Literal["auto", "min", "max"]
 class EarlyStopping(Strict):
     type: Literal["EarlyStopping"]
     monitor: str = "val_loss"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0
-    patience: Annotated[int, Field(ge=0)] = 0
+    min_delta: NonNegative = 0.0
+    patience: Count = 0
     mode: Mode = "auto"
     restore_best_weights: bool = False
-    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+    start_from_epoch: Count = 0
 
 
 class ReduceLROnPlateau(Strict):
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
-    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
-    patience: Annotated[int, Field(ge=0)] = 10
+    factor: finite(gt=0, lt=1) = 0.1
+    patience: Count = 10
     mode: Mode = "auto"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0001
-    cooldown: Annotated[int, Field(ge=0)] = 0
-    min_lr: Annotated[float, Field(ge=0)] = 0.0
+    min_delta: NonNegative = 0.0001
+    cooldown: Count = 0
+    min_lr: NonNegative = 0.0
 
 
 Callback = Annotated[EarlyStopping | ReduceLROnPlateau, Field(discriminator="type")]
@@ -194,7 +255,7 @@ class Training(Strict):
     batch_size: PosInt = 32
     validation_split: Rate = 0.0
     shuffle: bool = True
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
     callbacks: list[Callback] = Field(default_factory=list)
 
 
@@ -208,7 +269,7 @@ class CastStep(Strict):
 
 
 class DivideStep(Strict):
-    divide: Annotated[float, Field(gt=0)]
+    divide: Positive
 
 
 class OneHotStep(Strict):
@@ -257,6 +318,16 @@ class Data(Strict):
         "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "then": {
+                "required": ["path"],
+                "properties": {"path": {"type": "string", "minLength": 1}},
+            },
+        }
+    )
 
     @model_validator(mode="after")
     def _npz_needs_path(self) -> Data:

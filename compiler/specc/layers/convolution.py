@@ -41,8 +41,11 @@ class _Conv(Weighted):
                 )
             dims.append(out)
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
-        params = shapes.conv_params(self.kernel_size, channels, self.filters, self.use_bias)  # type: ignore[attr-defined]
-        return Out((shape[0], *dims, self.filters), params)
+        kernel_size = self.kernel_size  # type: ignore[attr-defined]
+        params = shapes.conv_params(kernel_size, channels, self.filters, self.use_bias)  # type: ignore[attr-defined]
+        how = f"{' x '.join(map(str, kernel_size))} kernel x {channels:,} channels x {self.filters:,} filters"
+        kernel = (shapes.conv_params(kernel_size, channels, self.filters, False), how, "filters")
+        return Out((shape[0], *dims, self.filters), params, largest=kernel)
 
 
 class Conv1D(_Conv):

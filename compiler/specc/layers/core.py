@@ -34,6 +34,9 @@ class Dense(Weighted):
 
     def infer(self, shape: Shape) -> Out:
         units_in = need_known(self, shape, -1, "the kernel's size depends on it")
+        kernel = (units_in * self.units, f"{units_in:,} inputs x {self.units:,} units", "units")
         return Out(
-            (*shape[:-1], self.units), shapes.dense_params(units_in, self.units, self.use_bias)
+            (*shape[:-1], self.units),
+            shapes.dense_params(units_in, self.units, self.use_bias),
+            largest=kernel,
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_known
 from specc.shapes import Shape, ShapeError
+from specc.values import Fraction, Positive
 
 
 def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:
@@ -25,23 +24,25 @@ class BatchNormalization(Trainable):
 
     type: Literal["BatchNormalization"]
     axis: int = -1
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.99
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    momentum: Fraction = 0.99
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
-        return Out(shape, c * (int(self.center) + int(self.scale)), 2 * c)
+        return Out(
+            shape, c * (int(self.center) + int(self.scale)), 2 * c, (c, f"{c:,} channels", "")
+        )
 
 
 class LayerNormalization(Trainable):
     type: Literal["LayerNormalization"]
     axis: int = -1
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
-        return Out(shape, c * (int(self.center) + int(self.scale)))
+        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))

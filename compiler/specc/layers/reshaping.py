@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from specc import shapes
 from specc.layers.base import Out, Trainable
 from specc.shapes import Shape
+from specc.values import INT64_MAX
 
 
 class Flatten(Trainable):
@@ -18,10 +19,18 @@ class Flatten(Trainable):
         return Out(shapes.flatten_shape(shape))
 
 
+def _reshape_json_schema(schema: dict[str, Any]) -> None:
+    """What ``_one_unknown`` says, for JSON Schema: no 0 and at most one -1."""
+    target = schema["properties"]["target_shape"]
+    target["items"]["not"] = {"const": 0}
+    target.update({"contains": {"const": -1}, "minContains": 0, "maxContains": 1})
+
+
 class Reshape(Trainable):
+    model_config = ConfigDict(json_schema_extra=_reshape_json_schema)
     POSITIONAL = ("target_shape",)
     type: Literal["Reshape"]
-    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1, le=INT64_MAX)]], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _one_unknown(self) -> Reshape:
