@@ -172,7 +172,7 @@ def _writer(target: Path) -> tuple[subprocess.Popen, Path]:
 def test_a_killed_writers_temp_is_cleaned_by_the_next_write(tmp_path):
     proc, tmp = _writer(tmp_path / "spec.yaml")
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes the pipes
     assert tmp.exists() and not (tmp_path / "spec.yaml").exists()
     subprocess.run(
         [sys.executable, "-m", "specc", "schema", "-o", str(tmp_path / "schema.json")], check=True
