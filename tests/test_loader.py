@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -473,3 +474,13 @@ def test_large_adversarial_file_answers_in_under_2_s(kind, specc, tmp_path):
     assert run.exit_code == (0 if kind == "valid_and_big" else 1), run.stderr[:300]
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr
     assert cpu < 2.0, f"{kind}: {cpu:.2f} s"
+
+
+def test_dump_yaml_round_trips_under_yaml_1_2_and_1_1():
+    """PyYAML alone writes ``1e3`` plain, which YAML 1.2 reads back as a number."""
+    strings = ["1e3", "0o10", "yes", "No", "010", "1_000", "1:30", ".5", "+1", "0x1F", "~",
+               "null", "", "true", ".inf", ".NaN", "2018-01-01", "<<", "=", "plain", "é"]  # fmt: skip
+    data = {"s": strings, "n": [1e-05, 10, -0.5, math.inf, None, True, 2**70]}
+    text = loader.dump_yaml(data, sort_keys=False)
+    assert loader.load_text(text).data == data
+    assert yaml.safe_load(text) == data
