@@ -176,10 +176,21 @@ def test_non_finite_floats_still_parse():
 def test_yaml11_readings_are_recorded_for_hints():
     loaded = loader.load_text("a: yes\nb: [1:30, 1e-3, 010, 'no', plain]\n")
     assert loaded.source.yaml11 == {
-        ("a",): "`yes` is a string in YAML 1.2; write true",
-        ("b", 0): "`1:30` is a string in YAML 1.2, not the base-60 number 90; write 90",
-        ("b", 1): "`1e-3` is a number in YAML 1.2; quote it for text: '1e-3'",
+        ("a",): (True, "`yes` is a string in YAML 1.2; write true"),
+        ("b", 0): (True, "`1:30` is a string in YAML 1.2, not the base-60 number 90; write 90"),
+        ("b", 1): (False, "`1e-3` is a number in YAML 1.2; quote it for text: '1e-3'"),
     }
+
+
+def test_yaml11_hint_only_where_it_explains_the_error():
+    """`yes` where a string goes is fine; `1e3` where a boolean goes is no YAML 1.1 habit."""
+    text = (ROOT / "specs" / "mnist_cnn.yaml").read_text()
+    text = text.replace("activation: relu}", "activation: yes}", 1)
+    text = text.replace("shuffle: true", "shuffle: 1e3")
+    with pytest.raises(SpecError) as info:
+        compile_text(text, "f.yaml")
+    assert [d.loc[-1] for d in info.value.diagnostics] == ["activation", "shuffle"]
+    assert "YAML 1.2" not in str(info.value)
 
 
 def test_yaml11_hint_in_schema_error():

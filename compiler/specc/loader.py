@@ -201,13 +201,14 @@ class SourceMap:
     """Where each YAML path starts: ``values`` for the value, ``keys`` for the key.
 
     ``yaml11`` holds a hint for each plain scalar that YAML 1.1 read as another type
-    (``yes`` was true, ``1e-3`` a string), shown when the schema refuses that value.
+    (``yes`` was true, ``1e-3`` a string), shown when the schema refuses that value;
+    with it, whether YAML 1.2 made the scalar a string.
     """
 
     file: str
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    yaml11: dict[Loc, str] = field(default_factory=dict)
+    yaml11: dict[Loc, tuple[bool, str]] = field(default_factory=dict)
 
     def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
         """Best position for ``loc``: the key or value itself, else its nearest ancestor."""
@@ -219,12 +220,14 @@ class SourceMap:
                 return self.values[loc[:end]]
         return (1, 1)
 
-    def yaml11_hint(self, loc: Loc) -> str | None:
-        """The YAML 1.1 hint for the scalar at ``loc`` (or at the scalar a union tag follows)."""
+    def yaml11_hint(self, loc: Loc, *, wanted_string: bool) -> str | None:
+        """The YAML 1.1 hint for a type error at ``loc`` (or at the scalar a union tag
+        follows), when it explains it: a string where a value was wanted, or the reverse."""
         loc = tuple(loc)
         for end in range(len(loc), 0, -1):
             if loc[:end] in self.yaml11:
-                return self.yaml11[loc[:end]]
+                is_string, hint = self.yaml11[loc[:end]]
+                return hint if is_string != wanted_string else None
         return None
 
     def diagnostic(
@@ -564,7 +567,7 @@ class _Builder:
             self.scalars[memo] = done
         value, hint = done
         if hints and hint:
-            self.source.yaml11[loc] = hint
+            self.source.yaml11[loc] = (isinstance(value, str), hint)
         return value
 
     def _scalar(
