@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -175,10 +176,21 @@ def test_non_finite_floats_still_parse():
 def test_yaml11_readings_are_recorded_for_hints():
     loaded = loader.load_text("a: yes\nb: [1:30, 1e-3, 010, 'no', plain]\n")
     assert loaded.source.yaml11 == {
-        ("a",): "`yes` is a string in YAML 1.2; write true",
-        ("b", 0): "`1:30` is a string in YAML 1.2, not the base-60 number 90; write 90",
-        ("b", 1): "`1e-3` is a number in YAML 1.2; quote it for text: '1e-3'",
+        ("a",): (True, "`yes` is a string in YAML 1.2; write true"),
+        ("b", 0): (True, "`1:30` is a string in YAML 1.2, not the base-60 number 90; write 90"),
+        ("b", 1): (False, "`1e-3` is a number in YAML 1.2; quote it for text: '1e-3'"),
     }
+
+
+def test_yaml11_hint_only_where_it_explains_the_error():
+    """`yes` where a string goes is fine; `1e3` where a boolean goes is no YAML 1.1 habit."""
+    text = (ROOT / "specs" / "mnist_cnn.yaml").read_text()
+    text = text.replace("activation: relu}", "activation: yes}", 1)
+    text = text.replace("shuffle: true", "shuffle: 1e3")
+    with pytest.raises(SpecError) as info:
+        compile_text(text, "f.yaml")
+    assert [d.loc[-1] for d in info.value.diagnostics] == ["activation", "shuffle"]
+    assert "YAML 1.2" not in str(info.value)
 
 
 def test_yaml11_hint_in_schema_error():
@@ -473,3 +485,13 @@ def test_large_adversarial_file_answers_in_under_2_s(kind, specc, tmp_path):
     assert run.exit_code == (0 if kind == "valid_and_big" else 1), run.stderr[:300]
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr
     assert cpu < 2.0, f"{kind}: {cpu:.2f} s"
+
+
+def test_dump_yaml_round_trips_under_yaml_1_2_and_1_1():
+    """PyYAML alone writes ``1e3`` plain, which YAML 1.2 reads back as a number."""
+    strings = ["1e3", "0o10", "yes", "No", "010", "1_000", "1:30", ".5", "+1", "0x1F", "~",
+               "null", "", "true", ".inf", ".NaN", "2018-01-01", "<<", "=", "plain", "é"]  # fmt: skip
+    data = {"s": strings, "n": [1e-05, 10, -0.5, math.inf, None, True, 2**70]}
+    text = loader.dump_yaml(data, sort_keys=False)
+    assert loader.load_text(text).data == data
+    assert yaml.safe_load(text) == data

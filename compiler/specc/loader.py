@@ -55,6 +55,17 @@ _CORE = [
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """Tags of plain scalars as YAML 1.2's core schema reads them."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+
+for _tag, _regexp, _first in _CORE:
+    _CoreResolver.add_implicit_resolver(_tag, _regexp, list(_first))
+_core = _CoreResolver()
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """libyaml's parser (when available) with a composer that counts as it goes.
 
@@ -63,7 +74,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     stops at MAX_NODES events and MAX_DEPTH levels, so no file under 4 MiB takes long.
     """
 
-    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+    yaml_implicit_resolvers = _CoreResolver.yaml_implicit_resolvers
 
     def compose_bounded(self) -> yaml.Node | None:
         """The single document's root node (None for an empty stream)."""
@@ -90,7 +101,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         """The YAML 1.2 tag of a plain scalar (memoised: specs repeat their words)."""
         tag = self._tags.get(value)
         if tag is None:
-            tag = self._tags[value] = self.resolve(yaml.ScalarNode, value, (True, False))
+            tag = self._tags[value] = _core.resolve(yaml.ScalarNode, value, (True, False))
         return tag
 
     def _compose(self, depth: int) -> yaml.Node:
@@ -158,8 +169,24 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         return node
 
 
-for _tag, _regexp, _first in _CORE:
-    _Loader.add_implicit_resolver(_tag, _regexp, list(_first))
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting every string that YAML 1.1 *or* 1.2 reads otherwise.
+
+    PyYAML quotes ``'yes'`` and ``'010'`` (YAML 1.1 would read them as true and 8) but
+    writes ``1e3`` and ``0o10`` plain, which YAML 1.2 (and so specc) reads as numbers.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        tag = super().resolve(kind, value, implicit)
+        if tag == _STR and kind is yaml.ScalarNode and implicit[0]:
+            tag = _core.resolve(kind, value, implicit)
+        return tag
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """YAML text that reads back as ``data`` under YAML 1.2 (specc, editors) and 1.1 alike."""
+    return yaml.dump(data, Dumper=_Dumper, **options)
+
 
 # What YAML 1.1 (PyYAML's default) would have made of a plain scalar, for hints.
 _Yaml11 = yaml.resolver.Resolver()
@@ -174,13 +201,14 @@ class SourceMap:
     """Where each YAML path starts: ``values`` for the value, ``keys`` for the key.
 
     ``yaml11`` holds a hint for each plain scalar that YAML 1.1 read as another type
-    (``yes`` was true, ``1e-3`` a string), shown when the schema refuses that value.
+    (``yes`` was true, ``1e-3`` a string), shown when the schema refuses that value;
+    with it, whether YAML 1.2 made the scalar a string.
     """
 
     file: str
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    yaml11: dict[Loc, str] = field(default_factory=dict)
+    yaml11: dict[Loc, tuple[bool, str]] = field(default_factory=dict)
 
     def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
         """Best position for ``loc``: the key or value itself, else its nearest ancestor."""
@@ -192,12 +220,14 @@ class SourceMap:
                 return self.values[loc[:end]]
         return (1, 1)
 
-    def yaml11_hint(self, loc: Loc) -> str | None:
-        """The YAML 1.1 hint for the scalar at ``loc`` (or at the scalar a union tag follows)."""
+    def yaml11_hint(self, loc: Loc, *, wanted_string: bool) -> str | None:
+        """The YAML 1.1 hint for a type error at ``loc`` (or at the scalar a union tag
+        follows), when it explains it: a string where a value was wanted, or the reverse."""
         loc = tuple(loc)
         for end in range(len(loc), 0, -1):
             if loc[:end] in self.yaml11:
-                return self.yaml11[loc[:end]]
+                is_string, hint = self.yaml11[loc[:end]]
+                return hint if is_string != wanted_string else None
         return None
 
     def diagnostic(
@@ -537,7 +567,7 @@ class _Builder:
             self.scalars[memo] = done
         value, hint = done
         if hints and hint:
-            self.source.yaml11[loc] = hint
+            self.source.yaml11[loc] = (isinstance(value, str), hint)
         return value
 
     def _scalar(

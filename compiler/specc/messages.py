@@ -177,8 +177,9 @@ _KIND = {
 }  # fmt: skip
 
 
-_TYPE_ERRORS = {*_KIND, "int_from_float", "literal_error"}
-"""Pydantic errors where a value of the wrong type is the problem."""
+_VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
+                      "float_parsing", "bool_type", "bool_parsing"}  # fmt: skip
+"""Pydantic errors for a string where a number or boolean belongs."""
 
 
 def _message(
@@ -271,8 +272,10 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
         if err["type"] == "missing" and loc in misspelt:
             continue
         message, hint = _message(err, loc, owner)
-        if err["type"] in _TYPE_ERRORS:
-            hint = source.yaml11_hint(loc) or hint  # e.g. `yes` read as true by YAML 1.1
+        if err["type"] in _VALUE_TYPE_ERRORS or err["type"] in ("string_type", "literal_error"):
+            # e.g. `yes`, which YAML 1.1 read as true; `1e3`, which it read as a string
+            wanted_string = err["type"] not in _VALUE_TYPE_ERRORS
+            hint = source.yaml11_hint(loc, wanted_string=wanted_string) or hint
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
     return out
