@@ -318,7 +318,8 @@ KNOWN_OPEN: dict[str, str] = {
     # merging: then a mutant with such a property that validate accepts is a failure.
     "non_finite_float": "validate accepts .inf/.nan/1e309 where a float goes",
     "seed_over_32_bits": "validate accepts seeds >= 2**32 (Dropout seed, training.seed)",
-    "clipnorm_and_global_clipnorm": "validate accepts both; Keras allows one",
+    "several_gradient_clips": "validate accepts two of clipnorm, clipvalue, global_clipnorm; "
+    "Keras allows one",
     "layer_named_input_layer": "clashes with Keras' implicit input layer",
     "weights_too_big": "validate accepts models of more than 2**31 parameters",
 }
@@ -350,8 +351,9 @@ def known_open(data: dict, params: int) -> str | None:
     if any(k == "seed" and isinstance(v, int) and v >= 2**32 for k, v in pairs):
         return "seed_over_32_bits"
     optimizer = (data.get("compile") or {}).get("optimizer")
-    if isinstance(optimizer, dict) and {"clipnorm", "global_clipnorm"} <= set(optimizer):
-        return "clipnorm_and_global_clipnorm"
+    clips = {"clipnorm", "clipvalue", "global_clipnorm"}
+    if isinstance(optimizer, dict) and len(clips & set(optimizer)) > 1:
+        return "several_gradient_clips"
     if any(k == "name" and v == "input_layer" for k, v in pairs):
         return "layer_named_input_layer"
     if params > WEIGHTS_TOO_BIG:
