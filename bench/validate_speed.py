@@ -3,7 +3,8 @@
 Run: `.venv/bin/python bench/validate_speed.py [--runs N] [--before COMMIT]` (or
 `make bench`). BEFORE is the package at ``--before`` (default 2f3c3f0, the last landing
 before the layer catalog), extracted with ``git archive`` into a temp folder; AFTER is
-this working tree. Both run as whole processes, ``python -m specc validate ...`` with
+this working tree. Both validate the same files as whole processes, ``python -m specc
+validate ...``, with
 the same interpreter and ``PYTHONPATH`` pointing at the tree, alternating BEFORE/AFTER
 (the order flipped every round, so a load spike hits both alike), after one untimed run
 each that writes the bytecode caches an installed package has. Printed:
@@ -53,12 +54,19 @@ def deep_spec(n_layers: int) -> str:
 
 def extract(commit: str, dest: Path) -> Path:
     """The package source (``compiler/``) at ``commit``, unpacked under ``dest``."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", commit, "compiler"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout
+    try:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", commit, "compiler"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        why = getattr(exc, "stderr", b"") or str(exc).encode()
+        raise SystemExit(
+            f"cannot unpack {commit} with git archive (a git checkout that has it is "
+            f"needed; --before picks another commit): {why.decode().strip()}"
+        ) from None
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest / "compiler"
