@@ -3,11 +3,10 @@
 Run: `.venv/bin/python bench/validate_speed.py [--runs N] [--before COMMIT]` (or
 `make bench`). BEFORE is the package at ``--before`` (default 2f3c3f0, the last landing
 before the layer catalog), extracted with ``git archive`` into a temp folder; AFTER is
-this working tree. Both validate the same files as whole processes, ``python -m specc
-validate ...``, with
-the same interpreter and ``PYTHONPATH`` pointing at the tree, alternating BEFORE/AFTER
-(the order flipped every round, so a load spike hits both alike), after one untimed run
-each that writes the bytecode caches an installed package has. Printed:
+this working tree. Both validate the same files as whole processes (``python -m specc
+validate ...``, the same interpreter, ``PYTHONPATH`` pointing at the tree), alternating
+BEFORE/AFTER (the order flipped every round, so a load spike hits both alike), after one
+untimed run each that writes the bytecode caches an installed package has. Printed:
   * median wall time and median CPU time (user + system of the child: less sensitive
     than wall time to other work on the machine) for the blog spec and a generated
     1,000-layer spec, with the AFTER/BEFORE ratio;
