@@ -139,6 +139,52 @@ def test_tf_free_commands_never_import_tensorflow():
     assert proc.stdout.strip() == "[]"
 
 
+BUILT = """\
+import contextlib, io, json, sys
+import pydantic
+import specc
+from specc.cli import main
+
+
+def built():
+    seen, todo = set(), [pydantic.BaseModel]
+    while todo:
+        for cls in todo.pop().__subclasses__():
+            todo.append(cls)
+            if cls.__module__.startswith("specc.") and cls.__pydantic_complete__:
+                seen.add(cls.__name__)
+    return sorted(seen)
+
+
+at_import = built()
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(["validate", sys.argv[1]])
+    except SystemExit:
+        pass
+print(json.dumps([at_import, built()]))
+"""
+
+
+def test_validators_are_built_on_first_use_only():
+    """Start-up pays only for what a spec uses: `import specc` builds no validator (it
+    built 26, one per section, each inlining its nested sections again), and validating
+    the blog spec builds the spec's, its layer types' and the few used directly."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILT, str(SPECS / "mnist_cnn.yaml")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    at_import, after_validate = json.loads(proc.stdout)
+    assert at_import == []
+    layers = {"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"}
+    assert layers | {"Spec"} <= set(after_validate)
+    from specc.layers import CATALOG
+
+    assert not (set(CATALOG) - layers) & set(after_validate)  # no unused layer type
+    assert len(after_validate) <= 10, after_validate
+
+
 # --- counts, JSON on failure -------------------------------------------------------------
 
 ONE_LAYER = """\

@@ -65,7 +65,8 @@ def test_header_and_determinism(at_root):
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    standalone = {"__future__", "argparse", "json", "os", "tempfile", "time", "pathlib", "typing"}
+    standalone = {"__future__", "argparse", "json", "math", "os", "stat", "tempfile", "time"}
+    standalone |= {"pathlib", "typing"}
     assert imported <= standalone | {"keras", "numpy", "matplotlib", "tensorflow", "jax", "torch"}
 
 

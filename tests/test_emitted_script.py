@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from specc import keras_build
 from specc.errors import SpecError
 from specc.pipeline import compile_file, compile_text
-from tests.conftest import MNIST, ROOT, SPECS
+from tests.conftest import MNIST, ROOT, SPECS, synthetic_mnist, write_npz
 from tests.emitted import REPO_SPECS, compile_emittable, completed, emit, load_module, repo_spec_id
 from tests.keras_helpers import keras, keras_rows
 from tests.strategies import random_specs
@@ -188,3 +190,186 @@ def test_help_shows_any_description(tmp_path_factory, description):
     assert (
         "".join(f"fashion_dense.pytrainsfashion_dense.{compiled.spec.description}".split()) in flat
     )
+
+
+# ------------------------------------------- the script run as users run it, on tiny data
+def tiny_script(folder: Path, *, x_steps: str = "[{reshape: [784]}, {divide: 255}]",
+                loss: str = "categorical_crossentropy", activation: str = "softmax",
+                training: str = "{epochs: 1, batch_size: 16, validation_split: 0.25}",
+                runtime: str = "{}") -> Path:  # fmt: skip
+    """The script of a one-layer model on 28x28 images: trains in a second."""
+    text = (
+        f"name: tiny\ndata:\n  dataset: npz\n  path: data.npz\n  preprocessing:\n"
+        f"    x: {x_steps}\n    y: [{{one_hot: 10}}]\n"
+        f"model:\n  input: {{shape: [784]}}\n  layers:\n"
+        f"    - {{type: Dense, units: 10, activation: {activation}}}\n"
+        f"compile: {{optimizer: adam, loss: {loss}, metrics: [accuracy]}}\n"
+        f"training: {training}\nruntime: {runtime}\n"
+    )
+    return emit(compile_text(text, "tiny.yaml"), folder)
+
+
+SPY = """\
+import json, runpy, sys
+from keras.src.utils import progbar
+
+sys.modules["specc"] = None  # any `import specc` would now fail
+shown, real = [], progbar.Progbar.update
+
+
+def spy(self, current, values=None, finalize=None):
+    shown.append([current, self.target])
+    return real(self, current, values, finalize)
+
+
+progbar.Progbar.update = spy
+script, record, *args = sys.argv[1:]
+sys.argv = [script, *args]
+try:
+    runpy.run_path(script, run_name="__main__")
+finally:
+    with open(record, "w") as fh:
+        json.dump(shown, fh)
+"""
+
+
+def run_script(script: Path, *args: str, umask: int | None = None, spy: Path | None = None):
+    """``python <script> args`` in a fresh process (with the progress bar spied on if
+    ``spy`` names a file to record its updates in)."""
+    command = [sys.executable, str(script), *args]
+    if spy is not None:
+        command = [sys.executable, "-c", SPY, str(script), str(spy), *args]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=script.parent,
+        timeout=600,
+        env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+        preexec_fn=None if umask is None else lambda: os.umask(umask),
+    )
+
+
+def strict_json(path: Path):
+    """Parse as strict JSON: NaN/Infinity (Python's extension) are refused."""
+
+    def refuse(name):
+        raise ValueError(f"{path.name} holds bare {name}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One real run: 80 samples at batch 2 and split 0.1 is 36 steps, at 8 steps per
+    execution; umask 027, and an existing metrics.json of mode 0604 in the output folder."""
+    folder = tmp_path_factory.mktemp("tiny_run")
+    script = tiny_script(folder, runtime="{steps_per_execution: 8}",
+                         training="{epochs: 1, batch_size: 2, validation_split: 0.1, seed: 1}")  # fmt: skip
+    data = write_npz(folder / "data.npz", **synthetic_mnist(n_train=80))
+    out = folder / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}\n")
+    (out / "metrics.json").chmod(0o604)
+    shown = folder / "progress.json"
+    proc = run_script(script, "--data", str(data), "--output-dir", str(out), umask=0o027, spy=shown)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, json.loads(shown.read_text())
+
+
+def test_script_files_get_the_umask_mode_and_keep_an_existing_mode(tiny_run):
+    """mkstemp made every file 0600; a new file is 0666 less the umask, an old one keeps its."""
+    out, _ = tiny_run
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir()}
+    assert modes == {
+        "curves.png": "0o640",
+        "history.json": "0o640",
+        "metrics.json": "0o604",
+        "model.keras": "0o640",
+    }
+    assert strict_json(out / "metrics.json")["epochs"] == 1
+    assert set(strict_json(out / "history.json")) >= {"loss", "val_loss"}
+
+
+def test_script_progress_bar_never_passes_its_target(tiny_run):
+    """At 8 steps per execution Keras showed 40/36 on the epoch's last execution."""
+    _, shown = tiny_run
+    assert shown and {target for _, target in shown} == {36}
+    assert max(current for current, _ in shown) == 36
+    assert [current for current, _ in shown][-2:] == [36, 36]  # last execution, then final
+
+
+def test_script_refuses_a_subset_too_small_for_the_validation_split(tmp_path):
+    """Keras failed inside fit(); the script now says why, before it even imports Keras."""
+    script = tiny_script(tmp_path, training="{validation_split: 0.1}")
+    data = write_npz(tmp_path / "data.npz")
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--data", str(data), "--subset", "1", "--output-dir", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, env=_no_keras(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "--subset 1 leaves 1 training sample(s): validation_split 0.1 would leave 0 for "
+        "training and 1 for validation, and each needs at least one; use at least 2 samples "
+        "or change the spec's training.validation_split\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("split", "n", "message"),
+    [
+        (0.5, 1, "use at least 2 samples"),
+        (0.75, 3, "use at least 4 samples"),
+        (0.25, 1, "use at least 2 samples"),
+        (1e-17, 5, "validation_split 1e-17 is too small to hold out a single sample"),
+    ],
+)
+def test_script_sample_count_rule_is_keras_split(tmp_path, split, n, message):
+    """The refusal follows fit()'s split, floor(n * (1 - split)), and names a count that works."""
+    module = load_module(tiny_script(tmp_path, training=f"{{validation_split: {split}}}"))
+    with pytest.raises(SystemExit, match=message):
+        module.check_sample_counts(n, None)
+    if split > 1e-9:
+        need = int(message.split()[-2])
+        module.check_sample_counts(need, None)  # the count it names is accepted
+        kept = int(need * (1 - split))
+        assert 0 < kept < need
+
+
+def test_script_stops_on_a_nan_loss_and_writes_strict_json(tmp_path):
+    """Huge inputs overflow the loss: stop, exit 1 with one line, history.json with null."""
+    script = tiny_script(tmp_path, x_steps="[{reshape: [784]}]", loss="mean_squared_error",
+                         activation="linear", training="{epochs: 3, batch_size: 16}")  # fmt: skip
+    x = np.full((64, 28, 28), 3e19, dtype=np.float32)
+    data = write_npz(tmp_path / "data.npz", x_train=x, x_test=x[:16])
+    out = tmp_path / "run"
+    proc = run_script(script, "--data", str(data), "--output-dir", str(out))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "training diverged: the loss became nan in epoch 1, so training stopped; "
+        f"{out}/history.json holds the epochs run; try a lower learning rate or check the data"
+    )
+    history = strict_json(out / "history.json")
+    assert history["loss"] == [None]  # one epoch, not three; NaN is written as null
+    assert sorted(p.name for p in out.iterdir()) == ["history.json"]
+
+
+def test_script_json_is_strict(tmp_path):
+    module = load_module(tiny_script(tmp_path))
+    text = module.json_text({"loss": [1.5, float("nan")], "val": float("-inf"), "n": 3})
+    assert json.loads(text) == {"loss": [1.5, None], "val": None, "n": 3}
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_script_curves_have_whole_epochs_on_the_x_axis(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    module = load_module(tiny_script(tmp_path))
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    module.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, tmp_path / "c.png")
+    (ax,) = figures[0].axes
+    assert [t for t in ax.get_xticks() if 1 <= t <= 2] == [1.0, 2.0]

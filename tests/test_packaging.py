@@ -16,6 +16,7 @@ import yaml
 from tests.conftest import ROOT
 
 SKIP = {".venv", ".git", "build", "dist", "runs", ".pytest_cache", ".hypothesis", ".ruff_cache"}
+# ruff writes a .ruff_cache beside each ruff.toml it reads (generated/, tests/golden/expected/)
 CACHES = {"__pycache__", ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 

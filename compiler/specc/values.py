@@ -146,7 +146,14 @@ Spatial3 = spatial(3)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    """Base of the spec's sections: unknown keys refused, no coercion, immutable.
+
+    Validators are built on first use (``defer_build``), as the layer declarations' are:
+    built at import, each section's validator would inline its nested sections again
+    (26 validators where ``specc validate`` needs the one of ``Spec``).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Regularizer(Strict):
