@@ -46,6 +46,8 @@ def py(value: Any) -> PyCode:
     '\\'it\\\\\\'s "quoted"\\\\n\\''
     >>> py((3, 3)), py((2, 1)), py(None), py(0.001), py([28, 28, 1])
     ('3', '(2, 1)', 'None', '0.001', '[28, 28, 1]')
+    >>> py(((1, 1), (2, 2))), py(((1, 2), (1, 2))), py(((1, 1), (1, 1))), py((None, None))
+    ('(1, 2)', '((1, 2), (1, 2))', '1', '(None, None)')
     """
     if isinstance(value, PyCode):
         return value
@@ -58,11 +60,10 @@ def py(value: Any) -> PyCode:
     if value is None or isinstance(value, bool | int | float | str):
         return PyCode(repr(value))
     if isinstance(value, tuple):
-        if len(set(value)) == 1:
-            return py(value[0])  # kernel_size=3 rather than (3, 3)
-        return PyCode(
-            "(" + ", ".join(py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-        )
+        items = [py(v) for v in value]
+        if len(set(items)) == 1 and items[0].isdigit():
+            return items[0]  # kernel_size=3 rather than (3, 3); padding=1 for ((1, 1), (1, 1))
+        return PyCode("(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")")
     if isinstance(value, list):
         return PyCode("[" + ", ".join(py(v) for v in value) + "]")
     raise TypeError(f"no Python literal for {type(value).__name__}")

@@ -72,8 +72,8 @@ def marked(annotation: Any, marker: object) -> bool:
     return any(marked(arg, marker) for arg in typing.get_args(annotation))
 
 
-def spatial(rank: int, what: str = "integer") -> Any:
-    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints."""
+def spatial(rank: int, what: str = "integer", minimum: int = 1) -> Any:
+    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints >= minimum."""
 
     def expand(value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -84,10 +84,11 @@ def spatial(rank: int, what: str = "integer") -> Any:
             return tuple(value)
         return value
 
-    item = {"type": "integer", "minimum": 1}
+    item = {"type": "integer", "minimum": minimum}
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
+    number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum)]
     return Annotated[
-        tuple[(PosInt,) * rank],  # type: ignore[misc]
+        tuple[(number,) * rank],  # type: ignore[misc]
         BeforeValidator(expand),
         WithJsonSchema(schema),
         INT_OR_TUPLE,
@@ -114,3 +115,8 @@ class Regularizer(Strict):
         if not self.model_fields_set:
             raise ValueError("give l1, l2 or both, e.g. {l2: 0.01}")
         return self
+
+
+NonNegInt = Annotated[int, Field(ge=0)]
+UnitFloat = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+"""A number in [0, 1] (both ends included)."""
