@@ -68,7 +68,7 @@ def normalise_axes(axes: int | Sequence[int], shape: Shape) -> tuple[int, ...]:
     >>> normalise_axes([1, -2], (None, 5, 4))
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: axis -2 is axis 1 again
+    specc.shapes.ShapeError: axis -2 is axis 1 again; name each axis once
     """
     rank = len(shape)
     seen: list[int] = []
@@ -81,7 +81,9 @@ def normalise_axes(axes: int | Sequence[int], shape: Shape) -> tuple[int, ...]:
                 show_input=False,
             )
         if axis % rank in seen:
-            raise ShapeError(f"axis {axis} is axis {axis % rank} again", "axis")
+            raise ShapeError(
+                f"axis {axis} is axis {axis % rank} again; name each axis once", "axis"
+            )
         seen.append(axis % rank)
     return tuple(seen)
 

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, identity, need_known
@@ -34,7 +34,13 @@ class Dense(Weighted):
     units: PosInt
 
     def infer(self, shape: Shape) -> Out:
-        units_in = need_known(self, shape, -1, "the kernel's size depends on it")
+        units_in = need_known(
+            self,
+            shape,
+            -1,
+            "the kernel's size depends on it; a null in the input's shape, or a Flatten "
+            "over one, leaves it unknown",
+        )
         return Out(
             (*shape[:-1], self.units), shapes.dense_params(units_in, self.units, self.use_bias)
         )
@@ -136,8 +142,9 @@ def einsum_dense_shapes(
     if len(output_shape) != wanted:
         spans = "after the batch axis" if batch_in_spec else "of the equation's output"
         raise ShapeError(
-            f"output_shape has {len(output_shape)} sizes, but the output {out!r} of "
-            f"{equation!r} has {wanted} axes {spans} here",
+            f"output_shape has {len(output_shape)} size{'s' * (len(output_shape) != 1)}, but "
+            f"the output {out!r} of {equation!r} has {wanted} "
+            f"{'axis' if wanted == 1 else 'axes'} {spans} here",
             "output_shape",
         )
     full: list[int | None] = [shape[0], *output_shape]
@@ -181,6 +188,11 @@ def einsum_dense_shapes(
     return tuple(full), kernel, bias
 
 
+def _valid_equation(equation: str) -> str:
+    split_equation(equation)
+    return equation
+
+
 def _output_sizes(value: Any) -> Any:
     """Keras takes one int for a one-axis output: ``64`` is ``[64]``."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -194,7 +206,7 @@ class EinsumDense(Trainable):
     POSITIONAL = ("equation", "output_shape")
     MINIMAL: ClassVar[dict[str, Any]] = {"equation": "ab,bc->ac", "output_shape": 1}
     type: Literal["EinsumDense"]
-    equation: str
+    equation: Annotated[str, AfterValidator(_valid_equation)]
     output_shape: Annotated[list[PosInt | None], BeforeValidator(_output_sizes)]
     activation: Activation | None = None
     bias_axes: Annotated[str, Field(pattern=r"^[a-zA-Z]+$")] | None = None
@@ -204,7 +216,7 @@ class EinsumDense(Trainable):
     bias_regularizer: Regularizer | None = None
 
     @model_validator(mode="after")
-    def _equation(self) -> EinsumDense:
+    def _bias_in_output(self) -> EinsumDense:
         _, _, out, _ = split_equation(self.equation)
         for c in self.bias_axes or "":
             if c not in out:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_rank, spatial_rank
@@ -45,7 +45,17 @@ class Reshape(Trainable):
         return self
 
     def infer(self, shape: Shape) -> Out:
+        if None in shape[1:]:  # as Keras: nothing to check, and -1 stays unknown
+            return Out((shape[0], *(None if d == -1 else d for d in self.target_shape)))
         return Out(shapes.reshape_shape(shape, self.target_shape))
+
+
+def _permutation(dims: list[int]) -> list[int]:
+    if sorted(dims) != list(range(1, len(dims) + 1)):
+        raise ValueError(
+            f"must be a permutation of 1..{len(dims)} (the non-batch axes), got {dims}"
+        )
+    return dims
 
 
 class Permute(Trainable):
@@ -54,16 +64,7 @@ class Permute(Trainable):
     POSITIONAL = ("dims",)
     MINIMAL: ClassVar[dict[str, Any]] = {"dims": (1,)}
     type: Literal["Permute"]
-    dims: Annotated[list[PosInt], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _permutation(self) -> Permute:
-        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
-            raise ValueError(
-                f"dims must be a permutation of 1..{len(self.dims)} (the non-batch axes), "
-                f"got {self.dims}"
-            )
-        return self
+    dims: Annotated[list[PosInt], Field(min_length=1), AfterValidator(_permutation)]
 
     def infer(self, shape: Shape) -> Out:
         need_rank(self, shape, len(self.dims) + 1, f"(dims {self.dims} name its axes)")
