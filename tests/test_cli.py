@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from specc.jsonschema import json_schema_text
 from tests.conftest import CASES, ROOT, SPECS
@@ -131,3 +137,429 @@ def test_tf_free_commands_never_import_tensorflow():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+# --- counts, JSON on failure -------------------------------------------------------------
+
+ONE_LAYER = """\
+name: one
+model:
+  input: {shape: [4]}
+  layers:
+    - {type: Dense, units: 1}
+"""
+
+
+def test_counts_are_pluralised(specc, tmp_path):
+    (tmp_path / "one.yaml").write_text(ONE_LAYER)
+    run = specc("validate", "one.yaml", cwd=tmp_path)
+    assert run.exit_code == 0
+    assert run.stdout == "one.yaml: ok (1 layer, 5 params)\n"
+
+
+def test_summary_json_of_an_invalid_spec_is_json(specc):
+    run = specc("summary", "--format", "json", "spec.yaml", cwd=BAD.parent)
+    assert run.exit_code == 1
+    data = json.loads(run.stdout)
+    assert data["file"] == "spec.yaml" and data["valid"] is False
+    (diag,) = data["diagnostics"]
+    assert (diag["line"], diag["col"], diag["loc"]) == (6, 16, "model.layers[0].filters")
+    assert diag["message"] == "must be greater than 0 (got -4)"
+
+
+def test_summary_json_of_a_missing_file_is_json_exit_2(specc, tmp_path):
+    run = specc("summary", "--format", "json", str(tmp_path / "nope.yaml"))
+    assert run.exit_code == 2
+    assert json.loads(run.stdout)["diagnostics"][0]["message"] == "no such file"
+
+
+# --- stdout: codepages and closed pipes ----------------------------------------------------
+
+
+def _python_m_specc(*args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "specc", *args],
+        capture_output=True,
+        env={**os.environ, "COLUMNS": "120", **env},
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii", "latin-1"])
+def test_summary_to_a_codepage_stdout_draws_ascii(encoding):
+    run = _python_m_specc("summary", "specs/mnist_cnn.yaml", PYTHONIOENCODING=encoding)
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stderr == b""
+    text = run.stdout.decode("ascii")
+    assert text.splitlines()[1] == "+" + "-" * 86 + "+"
+    assert "| conv2d_3 (Conv2D)                    | (None, 3, 3, 16)" in text
+    assert text.splitlines()[-3] == " Total params: 43,290 (169.10 KB)"
+
+
+def test_summary_to_utf8_keeps_keras_box():
+    run = _python_m_specc("summary", "specs/mnist_cnn.yaml", PYTHONIOENCODING="utf-8")
+    assert run.returncode == 0
+    assert run.stdout.decode("utf-8").splitlines()[1].startswith("┏━━━")
+
+
+def test_ascii_table_is_what_keras_prints_to_a_codepage(tmp_path):
+    """Byte for byte, in both encodings, against Keras' own model.summary()."""
+    script = (
+        "import sys, specc\n"
+        "model = specc.build_model('specs/mnist_cnn.yaml')\n"
+        "model.summary()\n"
+        "sys.stdout.flush()\n"
+        "sys.stdout.buffer.write(b'\\0')\n"
+        "sys.stdout.reconfigure(encoding='utf-8')\n"
+        "model.summary()\n"
+    )
+    keras = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        env={**os.environ, "COLUMNS": "120", "PYTHONIOENCODING": "cp1252"},
+        cwd=ROOT,
+    )
+    assert keras.returncode == 0, keras.stderr.decode()[-2000:]
+    keras_cp1252, keras_utf8 = keras.stdout.split(b"\0")
+    ours_cp1252 = _python_m_specc("summary", "specs/mnist_cnn.yaml", PYTHONIOENCODING="cp1252")
+    ours_utf8 = _python_m_specc("summary", "specs/mnist_cnn.yaml", PYTHONIOENCODING="utf-8")
+    assert ours_cp1252.stdout == keras_cp1252
+    assert ours_utf8.stdout == keras_utf8
+
+
+CLOSED_PIPE = [
+    ["schema"],
+    ["summary", "specs/mnist_cnn.yaml"],
+    ["summary", "--format", "json", "specs/mnist_cnn.yaml"],
+    ["validate", "specs", "specs/mnist_cnn.yaml", "specs"],
+    ["validate", "--format", "json", "specs"],
+    ["--help"],
+    ["--version"],
+    ["validate", "--help"],
+]
+
+
+@pytest.mark.parametrize("argv", CLOSED_PIPE, ids=" ".join)
+def test_a_closed_stdout_is_exit_141_quietly(argv):
+    """The reader is gone before specc writes (`| head -1` that already exited)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "specc", *argv], stdout=write, stderr=subprocess.PIPE, cwd=ROOT
+        )
+    finally:
+        os.close(write)
+    assert proc.stderr == b""
+    assert proc.returncode == 141
+
+
+def test_piped_into_head(tmp_path):
+    """A real `| head -1`: specc may finish first (0) or meet the closed pipe (141), never 1."""
+    script = 'set -o pipefail; python -m specc schema | head -1; echo "rc=${PIPESTATUS[0]}" >&2'
+    proc = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
+    assert proc.stdout == "{\n"
+    assert proc.stderr.strip() in ("rc=0", "rc=141")
+
+
+# --- failed writes: one line, exit 2, nothing half-written ---------------------------------
+
+
+@contextlib.contextmanager
+def _read_only(monkeypatch, folder: Path):
+    """Make ``folder`` refuse writes as a read-only mount does (chmod means nothing to root)."""
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refuse(path) -> None:
+        if str(os.path.abspath(path)).startswith(str(folder)):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    def fake_open(path, *args, **kwargs):
+        if args and args[0] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_open(path, *args, **kwargs)
+
+    def fake_mkdir(path, *args, **kwargs):
+        refuse(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "open", fake_open)
+        m.setattr(os, "mkdir", fake_mkdir)
+        yield
+
+
+def _one_error_line(run, exit_code: int = 2) -> str:
+    assert run.exit_code == exit_code, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    return lines[0]
+
+
+def test_schema_into_a_file_as_folder(specc, tmp_path):
+    (tmp_path / "out").write_text("x")
+    line = _one_error_line(specc("schema", "-o", str(tmp_path / "out" / "schema.json")))
+    assert (
+        line
+        == f"{tmp_path}/out/schema.json: error: cannot write: {tmp_path}/out is a file, not a folder"
+    )
+
+
+def test_schema_into_a_read_only_folder(specc, tmp_path, monkeypatch):
+    with _read_only(monkeypatch, tmp_path):
+        run = specc("schema", "-o", str(tmp_path / "schema.json"))
+    line = _one_error_line(run)
+    assert line == f"{tmp_path}/schema.json: error: cannot write: Read-only file system"
+    assert os.listdir(tmp_path) == []
+
+
+def test_schema_onto_a_folder(specc, tmp_path):
+    (tmp_path / "schema.json").mkdir()
+    run = specc("schema", "-o", str(tmp_path / "schema.json"))
+    assert run.exit_code == 2 and "is a directory" in run.stderr
+
+
+def test_schema_on_a_full_disk_keeps_the_old_file(specc, tmp_path, monkeypatch):
+    from specc import files
+
+    out = tmp_path / "schema.json"
+    out.write_text("old\n")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    line = _one_error_line(specc("schema", "-o", str(out)))
+    assert line == f"{out}: error: cannot write: No space left on device"
+    assert out.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["schema.json"]
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "write"])
+def test_emit_code_over_a_folder_named_like_the_script(specc, tmp_path, check):
+    (tmp_path / "mnist_cnn.py").mkdir()
+    args = ["emit-code", str(SPECS), "-o", str(tmp_path), *(["--check"] if check else [])]
+    line = _one_error_line(specc(*args))
+    assert line == (
+        f"{tmp_path}/mnist_cnn.py: error: is a folder, not a file; "
+        "move it away and run emit-code again"
+    )
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "write"])
+def test_emit_code_over_a_non_utf8_script(specc, tmp_path, check):
+    script = tmp_path / "mnist_cnn.py"
+    script.write_bytes(b"# caf\xe9 in latin-1\n")
+    args = ["emit-code", str(SPECS), "-o", str(tmp_path), *(["--check"] if check else [])]
+    line = _one_error_line(specc(*args))
+    assert line == (
+        f"{script}: error: is not UTF-8 text (byte 5), so not code specc emitted; "
+        "move it away and run emit-code again"
+    )
+    assert script.read_bytes() == b"# caf\xe9 in latin-1\n"
+
+
+def test_emit_code_into_a_read_only_folder(specc, tmp_path, monkeypatch):
+    with _read_only(monkeypatch, tmp_path):
+        line = _one_error_line(specc("emit-code", str(SPECS), "-o", str(tmp_path / "gen")))
+    assert line == f"{tmp_path}/gen: error: cannot write: Read-only file system"
+
+
+def test_train_into_a_file_as_folder_fails_before_training(specc, tmp_path):
+    (tmp_path / "runs").write_text("x")
+    out = tmp_path / "runs" / "one"
+    line = _one_error_line(specc("train", str(SPECS / "mnist_cnn.yaml"), "--output-dir", str(out)))
+    assert line == f"{out}: error: cannot write: {tmp_path}/runs is a file, not a folder"
+
+
+# --- Keras refuses: one line, exit 1; Ctrl-C: 130 ------------------------------------------
+
+
+def _refuse(*args, **kwargs):
+    raise ValueError("Exception encountered when calling Dense.call().\n\nsecond line\n  detail")
+
+
+def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
+    from specc import keras_build
+
+    monkeypatch.setattr(keras_build, "build", _refuse)
+    line = _one_error_line(
+        specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(tmp_path / "m.keras")), 1
+    )
+    assert line == (
+        f"{SPECS / 'mnist_cnn.yaml'}: error: Keras refused the model: "
+        "ValueError: Exception encountered when calling Dense.call()."
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_build_keras_refusal_in_a_real_process(tmp_path):
+    script = (
+        "import sys\n"
+        "from specc import keras_build\n"
+        "def refuse(*a, **k):\n"
+        "    raise RuntimeError('OOM when allocating tensor with shape[784,1099511627776]\\nmore')\n"
+        "keras_build.build = refuse\n"
+        "from specc.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "build",
+            "specs/mnist_cnn.yaml",
+            "-o",
+            str(tmp_path / "m.keras"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "specs/mnist_cnn.yaml: error: Keras refused the model: "
+        "RuntimeError: OOM when allocating tensor with shape[784,1099511627776]\n"
+    )
+
+
+def test_ctrl_c_in_build_is_130(specc, monkeypatch):
+    from specc import keras_build
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras_build, "build", interrupt)
+    run = specc("build", str(SPECS / "mnist_cnn.yaml"))
+    assert run.exit_code == 130
+    assert run.stderr == "interrupted\n"
+
+
+TINY = """\
+name: tiny
+data:
+  dataset: mnist
+  preprocessing:
+    x: [{reshape: [784]}, {cast: float32}, {divide: 255}]
+    y: [{one_hot: 10}]
+model:
+  input: {shape: [784]}
+  layers:
+    - {type: Dense, units: 10, activation: softmax}
+compile: {optimizer: sgd, loss: categorical_crossentropy, metrics: [accuracy]}
+training: {epochs: 2, batch_size: 16, seed: 1}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path) -> tuple[Path, Path]:
+    """A one-layer spec and 64 random 28x28 images: a training in about a second."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.npz"
+    np.savez(
+        data,
+        x_train=rng.integers(0, 255, (64, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 64, dtype=np.uint8),
+        x_test=rng.integers(0, 255, (16, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 16, dtype=np.uint8),
+    )
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    return spec, data
+
+
+def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
+    from specc import keras_build
+
+    spec, data = tiny
+    monkeypatch.setattr(keras_build, "build", _refuse)
+    run = specc("train", str(spec), "--data", str(data), "--output-dir", str(tmp_path / "run"))
+    assert _one_error_line(run, 1) == (
+        f"{spec}: error: training failed: "
+        "ValueError: Exception encountered when calling Dense.call()."
+    )
+
+
+def test_train_into_a_read_only_folder(specc, tmp_path, monkeypatch, tiny):
+    spec, data = tiny
+    out = tmp_path / "ro" / "run"
+    (tmp_path / "ro").mkdir()
+    with _read_only(monkeypatch, tmp_path / "ro"):
+        run = specc("train", str(spec), "--data", str(data), "--output-dir", str(out))
+    assert _one_error_line(run) == f"{out}: error: cannot write: Read-only file system"
+
+
+def test_train_disk_full_at_a_checkpoint(specc, tmp_path, monkeypatch, tiny):
+    """ENOSPC while model.keras is written at the end of an epoch: one line, no partial file."""
+    from specc import files
+
+    spec, data = tiny
+    out = tmp_path / "run"
+    real_fsync = files.os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".keras"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    run = specc("train", str(spec), "--data", str(data), "--output-dir", str(out), "--epochs", "1")
+    lines = [line for line in run.stderr.splitlines() if "error" in line]
+    assert lines == [f"{out}/model.keras: error: cannot write: No space left on device"]
+    assert run.exit_code == 2
+    assert "Traceback" not in run.stderr
+    assert sorted(os.listdir(out)) == ["history.json", "spec.yaml"]
+
+
+def test_import_into_a_file_as_folder(specc, tmp_path):
+    from specc import keras_build
+    from specc.pipeline import compile_file
+
+    compiled = compile_file(SPECS / "mnist_cnn.yaml")
+    model_path = tmp_path / "m.keras"
+    keras_build.save(keras_build.build(compiled.spec, compiled.graph), model_path)
+    (tmp_path / "out").write_text("x")
+    line = _one_error_line(specc("import", str(model_path), "-o", str(tmp_path / "out" / "s.yaml")))
+    assert (
+        line
+        == f"{tmp_path}/out/s.yaml: error: cannot write: {tmp_path}/out is a file, not a folder"
+    )
+
+
+def test_build_into_a_file_as_folder(specc, tmp_path):
+    (tmp_path / "out").write_text("x")
+    run = specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(tmp_path / "out" / "m.keras"))
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[-1] == (
+        f"{tmp_path}/out/m.keras: error: cannot write: {tmp_path}/out is a file, not a folder"
+    )
+
+
+# --- the API without Keras -----------------------------------------------------------------
+
+
+def test_build_model_without_keras_says_what_to_install():
+    script = (
+        "import sys\n"
+        "sys.modules['keras'] = None  # as if not installed\n"
+        "import specc\n"
+        "try:\n"
+        "    specc.build_model('specs/mnist_cnn.yaml')\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, isinstance(exc, specc.KerasMissingError), exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "KerasMissingError True specc.build_model needs Keras: pip install 'specc[keras]'\n"
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import zipfile
+
 import pytest
 
 from specc import keras_build
@@ -96,3 +100,114 @@ def test_import_bad_files(tmp_path, specc):
     junk.write_bytes(b"\x00not a zip")
     assert specc("import", str(junk)).exit_code == 1
     assert specc("import", str(tmp_path / "missing.keras")).exit_code == 2
+
+
+# -- hostile archives: checked before Keras reads them, one line, exit 1 -----------------
+def _rewrite(saved, target, *, config=None, extra=(), compression=zipfile.ZIP_STORED):
+    """A copy of ``saved`` with config.json replaced (raw bytes) and extra members added."""
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(target, "w", compression) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "config.json" and config is not None:
+                data = config
+            dst.writestr(info.filename, data)
+        for name, data in extra:
+            dst.writestr(name, data)
+    return target
+
+
+def _with_compile_config(saved, target, compile_config):
+    with zipfile.ZipFile(saved) as zf:
+        config = json.loads(zf.read("config.json"))
+    config["compile_config"] = compile_config
+    return _rewrite(saved, target, config=json.dumps(config).encode())
+
+
+@pytest.fixture(scope="module")
+def saved_blog(tmp_path_factory):
+    return _saved(SPECS / "mnist_cnn.yaml", tmp_path_factory.mktemp("blog"))[1]
+
+
+@pytest.mark.parametrize(
+    ("compile_config", "message"),
+    [
+        ("adam", "compile_config must be an object with optimizer, loss and metrics, not a string ('adam')"),
+        ({"config": None}, "compile_config.config must be an object, not null"),
+        ({"optimizer": {"class_name": "Adam"}, "loss": "mse"}, "compile_config.optimizer.config must be an object, not null"),
+        ({"optimizer": {"config": {}}, "loss": "mse"}, "compile_config.optimizer.class_name must be a string, not null"),
+        ({"optimizer": 3, "loss": "mse"}, "compile_config.optimizer must be a name or {class_name, config}, not a number (3)"),
+        ({"optimizer": {"class_name": "Adam", "config": []}, "loss": "mse"}, "compile_config.optimizer.config must be an object, not an array"),
+        ({"optimizer": "adam", "loss": ["mse"]}, "compile_config.loss is an array; specc supports losses by name"),
+        ({"optimizer": "adam", "loss": "mse", "metrics": "accuracy"}, "compile_config.metrics must be a list of metric names, not a string ('accuracy')"),
+        ({"optimizer": "adam", "loss": "mse", "metrics": [{"a": 1}]}, "compile_config.metrics must be a list of metric names, not an array"),
+    ],
+)  # fmt: skip
+def test_hostile_compile_config(saved_blog, tmp_path, specc, compile_config, message):
+    bad = _with_compile_config(saved_blog, tmp_path / "bad.keras", compile_config)
+    run = specc("import", str(bad))
+    assert run.exit_code == 1 and run.stdout == ""
+    assert run.stderr == f"{bad}:1:1: error: config.json: {message}\n"
+
+
+def test_compile_config_null_means_no_compile_section(saved_blog, tmp_path, specc):
+    ok = _with_compile_config(saved_blog, tmp_path / "ok.keras", None)
+    run = specc("import", str(ok))
+    assert run.exit_code == 0, run.stderr
+    assert "compile:" not in run.stdout and "model:" in run.stdout
+
+
+def test_huge_config_json_is_refused_without_reading_it(saved_blog, tmp_path):
+    """20 MiB of config.json deflates to ~20 KiB; the cap is checked on the zip index."""
+    import tracemalloc
+
+    from specc import importer
+    from specc.errors import SpecError
+
+    with zipfile.ZipFile(saved_blog) as zf:
+        config = zf.read("config.json") + b" " * (20 * 2**20)
+    big = _rewrite(saved_blog, tmp_path / "big.keras", config=config,
+                   compression=zipfile.ZIP_DEFLATED)  # fmt: skip
+    assert big.stat().st_size < 400_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError) as caught:
+            importer.import_model(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        f"{big}:1:1: error: config.json is 20.0 MiB; specc reads model configs up to 16.0 MiB"
+    )
+    assert peak < 4 * 2**20, peak  # nothing near the 20 MiB was read
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([(f"assets/{i}", b"") for i in range(100)], "the archive has 103 members; a Keras model has 3 \\(specc reads at most 64\\)"),
+        ([("assets/zeros", b"\0" * (8 * 2**20))], r"assets/zeros declares 8.0 MiB unpacked from 8.\d KiB stored: refusing a possible decompression bomb"),
+    ],
+    ids=["many members", "bomb member"],
+)  # fmt: skip
+def test_archive_bounds_are_checked_before_keras_loads_it(saved_blog, tmp_path, specc, extra, message):  # fmt: skip
+    bad = _rewrite(
+        saved_blog, tmp_path / "bad.keras", extra=extra, compression=zipfile.ZIP_DEFLATED
+    )
+    run = specc("import", str(bad))
+    assert run.exit_code == 1
+    assert re.fullmatch(f"{re.escape(str(bad))}:1:1: error: {message}\n", run.stderr), run.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (b"[1, 2]", "config.json must hold a JSON object, not an array"),
+        (b"{\"a\": ", "config.json is not valid JSON (Expecting value: line 1 column 7 (char 6))"),
+        (b"\xff\xfe{}", "config.json is not UTF-8 text"),
+        (b"[" * 200_000 + b"]" * 200_000, "config.json nests too deeply"),
+    ],
+)  # fmt: skip
+def test_bad_config_json(saved_blog, tmp_path, specc, config, message):
+    bad = _rewrite(saved_blog, tmp_path / "bad.keras", config=config)
+    run = specc("import", str(bad))
+    assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: {message}\n")

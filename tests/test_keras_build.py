@@ -121,6 +121,20 @@ def test_build_cli_writes_model(specc, tmp_path):
     assert sorted(os.listdir(out.parent)) == ["m.keras"]  # no temp file left behind
 
 
+def test_built_model_loads_without_optimizer_warnings(specc, tmp_path):
+    """Saved with an unbuilt optimizer, loading warned "Skipping variable loading for optimizer"."""
+    import warnings
+
+    out = tmp_path / "m.keras"
+    assert specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(out)).exit_code == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = keras().saving.load_model(out)  # compiled, optimizer included
+    assert [str(w.message) for w in caught if "optimizer" in str(w.message)] == []
+    assert loaded.optimizer.built and int(loaded.optimizer.iterations.numpy()) == 0
+    assert type(loaded.optimizer).__name__ == "RMSprop"
+
+
 def test_build_default_output(specc, tmp_path):
     run = specc("build", str(SPECS / "mnist_cnn.yaml"), cwd=tmp_path)
     assert run.exit_code == 0, run.stderr

@@ -23,7 +23,7 @@ SIMPLE_CASES = sorted(
 
 def _call(entry: dict) -> str:
     spec = CATALOG[entry["type"]].model_validate(entry)
-    return codegen.layer_call(spec, nested_arguments(spec))
+    return str(codegen.layer_call(spec, nested_arguments(spec)))
 
 
 @pytest.mark.parametrize(
@@ -32,43 +32,43 @@ def _call(entry: dict) -> str:
         (
             {"type": "EinsumDense", "equation": "abc,cd->abd", "output_shape": [None, 64],
              "bias_axes": "d"},
-            "keras.layers.EinsumDense('abc,cd->abd', [None, 64], bias_axes='d')",
+            'keras.layers.EinsumDense("abc,cd->abd", [None, 64], bias_axes="d")',
         ),
         (
             {"type": "Embedding", "input_dim": 1000, "output_dim": 64, "mask_zero": True},
-            "keras.layers.Embedding(1000, 64, mask_zero=True)",
+            'keras.layers.Embedding(1000, 64, mask_zero=True)',
         ),
         (
             {"type": "Conv2DTranspose", "filters": 16, "kernel_size": 3, "strides": 2,
              "padding": "same", "output_padding": [1, 1]},
-            "keras.layers.Conv2DTranspose(16, 3, strides=2, padding='same', output_padding=1)",
+            'keras.layers.Conv2DTranspose(16, 3, strides=2, padding="same", output_padding=1)',
         ),
         (
             {"type": "SeparableConv2D", "filters": 8, "kernel_size": [3, 1], "depth_multiplier": 2},
-            "keras.layers.SeparableConv2D(8, (3, 1), depth_multiplier=2)",
+            'keras.layers.SeparableConv2D(8, (3, 1), depth_multiplier=2)',
         ),
-        ({"type": "DepthwiseConv1D", "kernel_size": 3}, "keras.layers.DepthwiseConv1D(3)"),
-        ({"type": "LeakyReLU", "negative_slope": 0.2}, "keras.layers.LeakyReLU(0.2)"),
-        ({"type": "PReLU", "shared_axes": 1}, "keras.layers.PReLU(shared_axes=[1])"),
-        ({"type": "Softmax", "axis": [1]}, "keras.layers.Softmax(1)"),
-        ({"type": "Permute", "dims": [2, 1]}, "keras.layers.Permute([2, 1])"),
-        ({"type": "ZeroPadding2D", "padding": 1}, "keras.layers.ZeroPadding2D(1)"),
-        ({"type": "ZeroPadding2D", "padding": [1, 2]}, "keras.layers.ZeroPadding2D((1, 2))"),
+        ({"type": "DepthwiseConv1D", "kernel_size": 3}, 'keras.layers.DepthwiseConv1D(3)'),
+        ({"type": "LeakyReLU", "negative_slope": 0.2}, 'keras.layers.LeakyReLU(0.2)'),
+        ({"type": "PReLU", "shared_axes": 1}, 'keras.layers.PReLU(shared_axes=[1])'),
+        ({"type": "Softmax", "axis": [1]}, 'keras.layers.Softmax(1)'),
+        ({"type": "Permute", "dims": [2, 1]}, 'keras.layers.Permute([2, 1])'),
+        ({"type": "ZeroPadding2D", "padding": 1}, 'keras.layers.ZeroPadding2D(1)'),
+        ({"type": "ZeroPadding2D", "padding": [1, 2]}, 'keras.layers.ZeroPadding2D((1, 2))'),
         (
             {"type": "ZeroPadding2D", "padding": [[1, 2], [1, 2]]},
-            "keras.layers.ZeroPadding2D(((1, 2), (1, 2)))",
+            'keras.layers.ZeroPadding2D(((1, 2), (1, 2)))',
         ),
         (
             {"type": "Cropping3D", "cropping": [[1, 2], 3, [0, 0]]},
-            "keras.layers.Cropping3D(((1, 2), 3, 0))",
+            'keras.layers.Cropping3D(((1, 2), 3, 0))',
         ),
-        ({"type": "Cropping1D", "cropping": [1, 2]}, "keras.layers.Cropping1D((1, 2))"),
+        ({"type": "Cropping1D", "cropping": [1, 2]}, 'keras.layers.Cropping1D((1, 2))'),
         (
             {"type": "UpSampling2D", "size": 2, "interpolation": "bilinear"},
-            "keras.layers.UpSampling2D(2, interpolation='bilinear')",
+            'keras.layers.UpSampling2D(2, interpolation="bilinear")',
         ),
-        ({"type": "GaussianNoise", "stddev": 0.1}, "keras.layers.GaussianNoise(0.1)"),
-        ({"type": "RepeatVector", "n": 3}, "keras.layers.RepeatVector(3)"),
+        ({"type": "GaussianNoise", "stddev": 0.1}, 'keras.layers.GaussianNoise(0.1)'),
+        ({"type": "RepeatVector", "n": 3}, 'keras.layers.RepeatVector(3)'),
     ],
 )  # fmt: skip
 def test_emitted_call(entry, code):
@@ -81,7 +81,7 @@ def test_emitted_layers_equal_built_layers(case):
     k = keras()
     compiled = compile_file(case / "spec.yaml")
     for layer in compiled.graph.layers:
-        code = codegen.layer_call(layer.spec, layer_arguments(layer))
+        code = str(codegen.layer_call(layer.spec, layer_arguments(layer)))
         emitted = eval(code, {"keras": k})  # our own generated code: literals only
         assert emitted.get_config() == keras_build.make_layer(layer).get_config(), code
 

@@ -14,13 +14,22 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from specc.errors import Diagnostic, SpecError
+from specc.errors import Diagnostic, KerasMissingError, SpecError
 from specc.schema import Spec
 
 if TYPE_CHECKING:
     from specc.graph import Graph
 
-__all__ = ["Diagnostic", "Spec", "SpecError", "build_model", "load_spec", "resolve", "summary"]
+__all__ = [
+    "Diagnostic",
+    "KerasMissingError",
+    "Spec",
+    "SpecError",
+    "build_model",
+    "load_spec",
+    "resolve",
+    "summary",
+]
 __version__ = "0.1.0"
 
 
@@ -56,9 +65,24 @@ def summary(spec: Spec | str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def build_model(spec: Spec | str | os.PathLike[str], *, compile: bool = True) -> Any:
-    """Build (and by default compile) the ``keras.Sequential`` a spec describes."""
-    from specc import keras_build
+    """Build (and by default compile) the ``keras.Sequential`` a spec describes.
 
+    Raises :class:`KerasMissingError` (an ``ImportError``) when Keras or its backend is
+    not installed.
+    """
+    import importlib.util
+
+    from specc import keras_build, kerasenv
+
+    install = "pip install 'specc[keras]'"
+    if importlib.util.find_spec("keras") is None:
+        raise KerasMissingError(f"specc.build_model needs Keras: {install}")
+    try:
+        kerasenv.keras()
+    except ModuleNotFoundError as exc:  # keras is there, its backend is not
+        raise KerasMissingError(
+            f"specc.build_model needs Keras and its backend ({exc}): {install}"
+        ) from exc
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     return keras_build.build(spec, resolve(spec), compile=compile)

@@ -17,8 +17,13 @@ from specc.schema import Regularizer
 
 
 def stated(model: BaseModel) -> dict[str, Any]:
-    """The fields the spec wrote, minus ``type``, as Python values (tuples stay tuples)."""
-    return {key: getattr(model, key) for key in model.model_fields_set if key != "type"}
+    """The fields the spec wrote, minus ``type``, in declaration order (deterministic)."""
+    written = model.model_fields_set
+    return {
+        key: getattr(model, key)
+        for key in type(model).model_fields
+        if key in written and key != "type"
+    }
 
 
 KERAS_ORDER = (

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 from specc.errors import Diagnostic
 from specc.graph import Graph
+from specc.objects import from_logits, loss_name
 from specc.schema import ReshapeStep, Spec
 
 Diagnose = Callable[[tuple, str], Diagnostic]
@@ -68,7 +69,11 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
                 )
                 return
             shape = tuple(step.reshape)
-    if shape is not None and list(shape) != list(spec.model.input.shape):
+    wanted = spec.model.input.shape
+    if shape is not None and (
+        len(shape) != len(wanted)
+        or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
+    ):
         loc = ("data", "preprocessing", "x") if spec.data.preprocessing.x else ("data", "dataset")
         yield diagnose(
             loc,
@@ -82,7 +87,7 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     """Loss, label encoding and the last layer's width must agree."""
     if spec.compile is None:
         return
-    loss = spec.compile.loss
+    loss = loss_name(spec.compile.loss)
     out = graph.output_shape
     last = len(spec.model.layers) - 1
     steps = spec.data.preprocessing.y if spec.data else []
@@ -127,10 +132,11 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
 
 
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
-    """Cross-entropy losses expect probabilities: softmax for categorical, sigmoid for binary."""
+    """Cross-entropy losses expect probabilities (softmax for categorical, sigmoid for
+    binary) unless the loss says ``from_logits: true``; then the last layer must be linear."""
     if spec.compile is None:
         return
-    loss = spec.compile.loss
+    loss = loss_name(spec.compile.loss)
     found = final_activation(spec)
     if found is None:
         return
@@ -138,11 +144,26 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     loc: tuple = ("model", "layers", index)
     if spec.model.layers[index].type not in ACTIVATION_LAYERS:
         loc += ("activation",)
+    if from_logits(spec.compile.loss):
+        if activation in ("softmax", "sigmoid"):
+            yield diagnose(
+                loc,
+                f"the loss has from_logits: true, so it applies {activation} itself; a "
+                f"{activation} here would apply it twice: remove the activation (linear "
+                "outputs, i.e. logits) or set from_logits: false",
+            )
+        return
     if loss in CATEGORICAL | SPARSE and activation != "softmax":
+        hint = (
+            "; or keep the linear outputs (logits) and write the loss as "
+            f"{{type: {_class_name(loss)}, from_logits: true}}"
+            if activation == "linear"
+            else ""
+        )
         yield diagnose(
             loc,
             f"loss {loss!r} expects probabilities: the last activation must be "
-            f"softmax, not {activation!r}",
+            f"softmax, not {activation!r}{hint}",
         )
     if loss in BINARY and activation != "sigmoid":
         yield diagnose(
@@ -152,6 +173,11 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
         )
     if activation == "softmax" and loss in BINARY and graph.output_shape[-1] != 1:
         yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
+
+
+def _class_name(loss: str) -> str:
+    """``sparse_categorical_crossentropy`` -> ``SparseCategoricalCrossentropy``."""
+    return "".join(part.capitalize() for part in loss.split("_"))
 
 
 def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:

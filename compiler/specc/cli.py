@@ -1,27 +1,110 @@
 """The ``specc`` command line: a thin layer over the pipeline and the back ends.
 
 Exit codes: 0 ok, 1 invalid spec / stale output / failed training, 2 usage or unreadable
-input. Every user-facing problem is printed as ``file:line:col: error: loc: message``.
+input or a failed write, 130 interrupted, 141 stdout closed early (``| head``). Every
+user-facing problem is printed as ``file:line:col: error: loc: message``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from specc.errors import Diagnostic, SpecError, render
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for ``cat big | head -1``; never 1 ("invalid")."""
 FORMATS = click.Choice(["text", "json", "github"])
 
 EPILOG = """\b
 Exit codes: 0 ok; 1 invalid spec, stale generated code or failed training;
-2 usage error or unreadable input.
+2 usage error, unreadable input or a failed write; 130 interrupted;
+141 output closed early (e.g. piped into head).
 """
+
+
+def plural(n: int, word: str) -> str:
+    """A count and its noun, singular for one.
+
+    >>> plural(1, "layer"), plural(13, "layer"), plural(43290, "param")
+    ('1 layer', '13 layers', '43,290 params')
+    """
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _closed_pipe() -> NoReturn:
+    """The reader went away (``specc schema | head -1``): stop quietly, as Python's docs advise.
+
+    Point stdout and stderr at devnull so the interpreter's final flush cannot fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # in-memory in tests
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    sys.exit(EXIT_CLOSED_PIPE)
+
+
+def _cannot_write(exc: OSError, path: str | os.PathLike[str] | None = None) -> NoReturn:
+    """One line for a failed write, naming the file meant; exit 2."""
+    where = exc.filename if exc.filename is not None else path
+    reason = exc.strerror or str(exc)
+    click.echo(
+        f"{where}: error: cannot write: {reason}" if where else f"error: cannot write: {reason}",
+        err=True,
+    )
+    sys.exit(EXIT_USAGE)
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first line of the message``, short enough for one terminal line or two."""
+    line = next((part.strip() for part in str(exc).splitlines() if part.strip()), "")
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def _keras_failed(spec: str, what: str, exc: Exception) -> NoReturn:
+    """Keras raised: the spec passed our checks but Keras disagrees. One line, exit 1."""
+    click.echo(f"{spec}: error: {what}: {_first_line(exc)}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def _utf8(stream: Any) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name == "utf-8"
+    except LookupError:
+        return False
+
+
+class _Group(click.Group):
+    """Turns a closed stdout and Ctrl-C into exit codes before click makes them exit 1."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # --help and --version print while parsing
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _closed_pipe()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _closed_pipe()
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 def _report(diags: Sequence[Diagnostic], fmt: str = "text") -> None:
@@ -33,31 +116,52 @@ def _report(diags: Sequence[Diagnostic], fmt: str = "text") -> None:
 
 
 def _spec_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
-    """Every spec file named by ``paths`` (folders searched), and one diagnostic per empty folder."""
+    """Every spec file named by ``paths`` (folders searched), and one diagnostic per empty
+    folder and per folder that cannot be read (both exit 2)."""
     from specc.files import find_specs
 
     files: list[Path] = []
-    empty: list[Diagnostic] = []
+    problems: list[Diagnostic] = []
     for given in paths:
-        found = find_specs(given)
-        if not found:
-            empty.append(Diagnostic("no *.yaml or *.yml files in this folder", file=given))
+        found, unreadable = find_specs(given)
+        problems.extend(unreadable)
+        if not found and not unreadable:
+            problems.append(Diagnostic("no *.yaml or *.yml files in this folder", file=given))
         files.extend(found)
-    return files, empty
+    return files, problems
 
 
-def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
-    """Compile one spec or exit with its diagnostics."""
+def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
+    """Compile one spec; an unexpected exception becomes a one-line internal error.
+
+    A bug in specc tripped by one file must not hide the results of the others (nor
+    print a traceback): it is reported against that file and counts as invalid (exit 1).
+    """
+    from specc.loader import display_path
     from specc.pipeline import compile_file
 
     try:
         return compile_file(spec)
+    except SpecError:
+        raise
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        detail = detail if len(detail) <= 200 else detail[:197] + "..."
+        message = f"internal error: {detail} (a bug in specc; please report it with this file)"
+        raise SpecError([Diagnostic(message, file=display_path(spec))], EXIT_INVALID) from exc
+
+
+def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
+    """Compile one spec or exit with its diagnostics."""
+    try:
+        return _compile_checked(spec)
     except SpecError as exc:
         _report(exc.diagnostics, "github" if fmt == "github" else "text")
         sys.exit(exc.exit_code)
 
 
 @click.group(
+    cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
@@ -95,14 +199,13 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     parameter count for each valid spec.
     """
     from specc.loader import display_path
-    from specc.pipeline import compile_file
 
     files, empty = _spec_files(paths)
     code = EXIT_USAGE if empty else EXIT_OK
     results: list[dict] = [{"file": d.file, "valid": False, "diagnostics": [d]} for d in empty]
     for file in files:
         try:
-            compiled = compile_file(file)
+            compiled = _compile_checked(file)
         except SpecError as exc:
             results.append(
                 {"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)}
@@ -125,7 +228,9 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     else:
         for r in results:
             if r["valid"]:
-                click.echo(f"{r['file']}: ok ({r['layers']} layers, {r['total_params']:,} params)")
+                click.echo(
+                    f"{r['file']}: ok ({plural(r['layers'], 'layer')}, {plural(r['total_params'], 'param')})"
+                )
             else:
                 _report(r["diagnostics"], fmt)
         bad = sum(not r["valid"] for r in results)
@@ -145,14 +250,37 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     help="text: the table model.summary() prints; json: the same as data.",
 )
 def summary(spec: str, fmt: str) -> None:
-    """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them."""
+    """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them.
+
+    With --format json an invalid spec prints {"file", "valid": false, "diagnostics"}
+    (exit 1, or 2 if unreadable).
+    """
     from specc import table
 
-    compiled = _compile(spec)
     if fmt == "json":
+        from specc.loader import display_path
+        from specc.pipeline import compile_file
+
+        try:
+            compiled = compile_file(spec)
+        except SpecError as exc:
+            diags = [d.as_dict() for d in exc.diagnostics]
+            out = {"file": display_path(spec), "valid": False, "diagnostics": diags}
+            click.echo(json.dumps(out, indent=2))
+            sys.exit(exc.exit_code)
         click.echo(json.dumps(table.as_dict(compiled.graph), indent=2))
-    else:
-        click.echo(table.as_text(compiled.graph), nl=False)
+        return
+    compiled = _compile(spec)
+    text = table.as_text(compiled.graph)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:  # cp1252, ascii: the box Keras draws there
+        text = table.as_text(compiled.graph, ascii_only=True)
+        text = text.encode(encoding, "replace").decode(encoding)
+    except LookupError:
+        pass
+    click.echo(text, nl=False)
 
 
 @cli.command(epilog=EPILOG)
@@ -176,7 +304,10 @@ def schema(output: str | None) -> None:
     if output:
         from specc.files import write_atomic
 
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            _cannot_write(exc, output)
     else:
         click.echo(text, nl=False)
 
@@ -200,11 +331,11 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     """Emit a standalone Keras training script for each spec (files or folders).
 
     The script needs only keras, numpy and matplotlib, never specc. Output is
-    deterministic and ruff-formatted, headed "Code generated by specc ... DO NOT EDIT".
+    deterministic, formatted as ruff and black format code by default, and headed
+    "Code generated by specc ... DO NOT EDIT".
     Use --check in CI to prove the checked-in code is fresh.
     """
     from specc import codegen
-    from specc.pipeline import compile_file
 
     specs, empty = _spec_files(paths)
     if empty:
@@ -213,14 +344,11 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     files: dict[Path, str] = {}
     for spec in specs:
         try:
-            rendered = codegen.render(compile_file(spec), output_dir)
+            rendered = codegen.render(_compile_checked(spec), output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)
             code = max(code, exc.exit_code)
             continue
-        except RuntimeError as exc:  # ruff missing or failing: not the spec's fault
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
         clash = set(rendered) & set(files)
         if clash:
             _report(
@@ -235,6 +363,7 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
         files.update(rendered)
     if code != EXIT_OK:
         sys.exit(code)
+    _refuse_foreign_outputs(files)
     if check:
         stale = codegen.diff(files)
         if stale:
@@ -249,10 +378,31 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     try:
         changed = codegen.write(files)
     except OSError as exc:
-        click.echo(f"error: cannot write: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        _cannot_write(exc)
     for path in files:
         click.echo(f"{'wrote' if path in changed else 'unchanged'} {path}")
+
+
+def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
+    """Exit 2 if an output path holds something specc cannot have written (a folder, non-UTF-8).
+
+    emit-code compares and overwrites only text files; anything else is the user's to move.
+    """
+    for path in files:
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_file():
+            problem = "is a folder, not a file" if path.is_dir() else "is not a regular file"
+        else:
+            try:
+                path.read_bytes().decode("utf-8")
+                continue
+            except UnicodeDecodeError as exc:
+                problem = f"is not UTF-8 text (byte {exc.start}), so not code specc emitted"
+            except OSError as exc:
+                problem = f"cannot be read: {exc.strerror or exc}"
+        click.echo(f"{path}: error: {problem}; move it away and run emit-code again", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 @cli.command(epilog=EPILOG)
@@ -267,7 +417,7 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**32 - 1),
     help="Override training.seed (seeded CPU runs repeat exactly).",
 )
 @click.option(
@@ -311,6 +461,12 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     compiled = _compile(spec)
+    from specc.files import check_folder
+
+    try:  # a file where the run folder goes: say so now, not after loading Keras and data
+        check_folder(output_dir or "runs")
+    except OSError as exc:
+        _cannot_write(exc, output_dir or "runs")
     _need_keras()
     from specc.data import DataError
     from specc.train import Options, TrainError
@@ -329,13 +485,17 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     except (DataError, TrainError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
+    except OSError as exc:  # the run folder: read-only, full disk, a file in the way
+        _cannot_write(exc, output_dir)
+    except Exception as exc:  # Keras refused to build, compile, train or save the model
+        _keras_failed(spec, "training failed", exc)
     if result.interrupted:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     m = result.metrics
     shown = ", ".join(
         f"{k} {v:.4f}" for k, v in m.items() if k.startswith("test_") and isinstance(v, float)
     )
-    click.echo(f"{shown}; {m['epochs']} epochs, {m['seconds_per_epoch']:.2f} s/epoch after the first "
+    click.echo(f"{shown}; {plural(m['epochs'], 'epoch')}, {m['seconds_per_epoch']:.2f} s/epoch after the first "
                f"({m['first_epoch_seconds']:.2f} s), {m['total_wall_seconds']:.1f} s in all")  # fmt: skip
     click.echo(
         f"wrote {result.folder}/: model.keras, history.json, metrics.json, curves.png, confusion.png, spec.yaml"
@@ -372,14 +532,18 @@ def build(spec: str, output: str | None) -> None:
     from specc import keras_build
 
     target = Path(output or Path("build") / f"{compiled.spec.name}.keras")
-    model = keras_build.build(compiled.spec, compiled.graph)
-    model.summary()
+    try:
+        model = keras_build.build(compiled.spec, compiled.graph)
+        model.summary()
+    except Exception as exc:
+        _keras_failed(spec, "Keras refused the model", exc)
     try:
         keras_build.save(model, target)
     except OSError as exc:
-        click.echo(f"{target}: error: cannot write: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo(f"wrote {target} ({model.count_params():,} params)")
+        _cannot_write(exc, target)
+    except Exception as exc:
+        _keras_failed(spec, "Keras could not save the model", exc)
+    click.echo(f"wrote {target} ({plural(model.count_params(), 'param')})")
 
 
 @cli.command("import", epilog=EPILOG)
@@ -410,7 +574,10 @@ def import_(model: str, output: str | None) -> None:
     if output:
         from specc.files import write_atomic
 
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            _cannot_write(exc, output)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -418,8 +585,15 @@ def import_(model: str, output: str | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    if not _utf8(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")  # a name no codepage has: no crash
     try:
-        cli.main(args=argv, prog_name="specc", standalone_mode=True)
+        try:
+            cli.main(args=argv, prog_name="specc", standalone_mode=True)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _closed_pipe()

@@ -1,87 +1,255 @@
-"""Spec -> standalone training script, through Jinja templates and ruff.
+"""Spec -> standalone training script, through a Jinja template that writes formatted code.
 
 Two steps, as in sqlc/datamodel-code-generator: :func:`render` returns ``{path: text}``
-(pure, deterministic); :func:`write` or :func:`diff` then touch the disk. Every value
-from a spec reaches the code through the ``py`` filter, which renders a Python literal;
-the environment's ``finalize`` refuses any other string that is not an identifier, so a
-template cannot paste spec text raw even by mistake.
+(pure, deterministic); :func:`write` or :func:`diff` then touch the disk.
+
+Every value from a spec reaches the code as a Python literal (:func:`py`) or as a
+:class:`Call` laid out by :func:`layout`; the environment's ``finalize`` refuses any other
+string that is not an identifier, so a template cannot paste spec text raw even by mistake.
+
+The output is already in the form ruff and black give code with their default settings
+(line length 88, double quotes, magic trailing commas), so no formatter runs here and
+``ruff format --check``/``black --check`` in a user's repo leave it alone. The fixed text
+of the template is written formatted; the parts whose length depends on the spec (calls,
+tuples, lists, assignments) are laid out by :func:`layout`, which follows the formatters'
+rules for them. Emitted code is pure ASCII (other characters are escaped in literals), so
+every tool measures a line's width the same way. Tests check all this with both tools.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
-import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from specc import runtime
+from specc import loader, runtime
 from specc.arguments import (
     callback_arguments,
     layer_arguments,
     nested_arguments,
     optimizer_arguments,
     regularizer_call,
-    split_positional,
+    stated,
 )
 from specc.errors import Diagnostic, SpecError
 from specc.layers import LayerSpec
+from specc.objects import KerasObject
 from specc.pipeline import Compiled
 from specc.schema import Regularizer, Training
 
-RUFF_ARGS = ("format", "--isolated", "--line-length", "100", "--target-version", "py310")
+LINE_LENGTH = 88
+"""ruff's and black's default line length: what users' formatter checks expect."""
+INDENT = "    "
 
 
 class PyCode(str):
-    """Text that is already safe Python (a rendered literal)."""
+    """Text that is already safe Python (a rendered literal or laid-out code)."""
 
 
-def py(value: Any) -> PyCode:
-    """A Python literal for a spec value.
+def string_literal(value: str) -> str:
+    """A str literal in the formatters' quote style, ASCII only.
 
-    >>> py("it's \\"quoted\\"\\n")
-    '\\'it\\\\\\'s "quoted"\\\\n\\''
-    >>> py((3, 3)), py((2, 1)), py(None), py(0.001), py([28, 28, 1])
-    ('3', '(2, 1)', 'None', '0.001', '[28, 28, 1]')
-    >>> py(((1, 1), (2, 2))), py(((1, 2), (1, 2))), py(((1, 1), (1, 1))), py((None, None))
-    ('(1, 2)', '((1, 2), (1, 2))', '1', '(None, None)')
+    Double quotes unless single quotes need fewer escapes (ruff's and black's rule);
+    characters outside printable ASCII are escaped, so the literal's width is its length.
+
+    >>> print(string_literal("it's"), string_literal('say "hi"'), string_literal("é\\n"))
+    "it's" 'say "hi"' "\\xe9\\n"
     """
-    if isinstance(value, PyCode):
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    out = []
+    for char in value:
+        if char in (quote, "\\"):
+            out.append("\\" + char)
+        elif char in "'\"":
+            out.append(char)
+        else:
+            out.append(ascii(char)[1:-1])
+    return quote + "".join(out) + quote
+
+
+def float_literal(value: float) -> str:
+    """A float as the formatters write it (``1e16``, not ``1e+16``); non-finite as a call.
+
+    >>> float_literal(1e16), float_literal(0.001), float_literal(1e-05), float_literal(-math.inf)
+    ('1e16', '0.001', '1e-05', 'float("-inf")')
+    """
+    if not math.isfinite(value):
+        return f'float("{value}")'
+    return repr(value).replace("e+", "e")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call, tuple or list whose items may be split over lines.
+
+    ``head`` is the callee (``keras.layers.Dense``), empty for a tuple or list literal;
+    each item is ``(prefix, value)`` with prefix ``""`` (positional) or ``"key="``.
+    """
+
+    head: str
+    items: tuple[tuple[str, PyCode | Call], ...] = ()
+    brackets: str = "()"
+
+    @property
+    def one_tuple(self) -> bool:
+        return not self.head and self.brackets == "()" and len(self.items) == 1
+
+    def inner(self) -> str:
+        text = ", ".join(prefix + str(value) for prefix, value in self.items)
+        return text + "," if self.one_tuple else text
+
+    def __str__(self) -> str:
+        return f"{self.head}{self.brackets[0]}{self.inner()}{self.brackets[1]}"
+
+
+Expr = PyCode | Call
+
+
+def layout(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[str]:
+    """The lines of ``lead + expr + trail`` at ``depth`` indents, as ruff/black split them.
+
+    One line if it fits; else, for a call, the arguments on one line of their own between
+    the brackets if that fits; else one item a line, each laid out in turn, with a
+    trailing comma (none after a lone item: there is no delimiter to split at). Tuple
+    and list literals skip the middle step, as the formatters do.
+
+    >>> long = Call("f", (("", PyCode("1")), ("x=", PyCode("y" * 90))))
+    >>> print("\\n".join(layout(Call("g", (("", long),)), trail=",")))
+    g(
+        f(
+            1,
+            x=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy,
+        )
+    ),
+    """
+    pad = INDENT * depth
+    line = f"{pad}{lead}{expr}{trail}"
+    if not isinstance(expr, Call) or not expr.items or len(line) <= LINE_LENGTH:
+        return [line]
+    first = f"{pad}{lead}{expr.head}{expr.brackets[0]}"
+    last = f"{pad}{expr.brackets[1]}{trail}"
+    body = INDENT * (depth + 1) + expr.inner()
+    if expr.head and len(body) <= LINE_LENGTH:  # never for a literal: those explode
+        return [first, body, last]
+    if len(expr.items) == 1 and not expr.one_tuple:
+        ((prefix, value),) = expr.items
+        return [first, *layout(value, depth + 1, prefix), last]
+    lines = [first]
+    for prefix, value in expr.items:
+        lines += layout(value, depth + 1, prefix, ",")
+    return [*lines, last]
+
+
+def assignment_lines(target: str, expr: Expr, depth: int = 0) -> list[str]:
+    """``target = expr`` as the formatters lay it out.
+
+    A call or bracketed literal splits at its own brackets; a plain value that does not
+    fit goes in parentheses on a line of its own, if it fits there (else it stays long).
+    Plain values are what the template assigns: strings, None, booleans, non-negative
+    numbers (black and ruff differ on a too-long negative one at depth > 0).
+    """
+    if isinstance(expr, Call):
+        return layout(expr, depth, f"{target} = ")
+    pad = INDENT * depth
+    line = f"{pad}{target} = {expr}"
+    alone = f"{pad}{INDENT}{expr}"
+    if len(line) > LINE_LENGTH and len(alone) <= LINE_LENGTH:
+        return [f"{pad}{target} = (", alone, f"{pad})"]
+    return [line]
+
+
+def as_expr(value: Any) -> Expr:
+    """A spec value as an expression: tuples, lists and regularizers may split."""
+    if isinstance(value, PyCode | Call):
         return value
     if isinstance(value, Regularizer):
         cls, kwargs = regularizer_call(value)
-        inner = ", ".join(f"{key}={py(v)}" for key, v in kwargs.items())
-        return PyCode(f"keras.regularizers.{cls}({inner})")
-    if isinstance(value, LayerSpec):  # a layer inside another: its constructor call
+        items = tuple((f"{key}=", as_expr(v)) for key, v in kwargs.items())
+        return Call(f"keras.regularizers.{cls}", items)
+    if isinstance(value, KerasObject):  # keras.losses.SparseCategoricalCrossentropy(...)
+        return call(f"keras.{value.MODULE}.{value.type}", stated(value))
+    if isinstance(value, LayerSpec):  # a layer inside another (a wrapper's, a nested model's)
         return layer_call(value, nested_arguments(value))
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, tuple | list):
+        brackets = "()" if isinstance(value, tuple) else "[]"
+        return Call("", tuple(("", as_expr(v)) for v in value), brackets)
+    if value is None or isinstance(value, bool | int):
         return PyCode(repr(value))
-    if isinstance(value, tuple):
-        items = [py(v) for v in value]
-        if len(set(items)) == 1 and items[0].isdigit():
-            return items[0]  # kernel_size=3 rather than (3, 3); padding=1 for ((1, 1), (1, 1))
-        return PyCode("(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")")
-    if isinstance(value, list):
-        return PyCode("[" + ", ".join(py(v) for v in value) + "]")
+    if isinstance(value, float):
+        return PyCode(float_literal(value))
+    if isinstance(value, str):
+        return PyCode(string_literal(value))
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
 
-def layer_call(spec: LayerSpec, args: dict[str, Any]) -> PyCode:
-    """``keras.layers.Dense(10, activation='softmax', name='dense_1')`` for a layer."""
-    positional, keywords = split_positional(spec, args)
-    parts = [py(v) for v in positional] + [f"{k}={py(v)}" for k, v in keywords.items()]
-    return PyCode(f"keras.{spec.KERAS_PATH}({', '.join(parts)})")
+def py(value: Any) -> PyCode:
+    """A Python literal for a spec value, on one line.
+
+    >>> py("it's \\"quoted\\"\\n")
+    '\\'it\\\\\\'s "quoted"\\\\n\\''
+    >>> py((3, 3)), py((784,)), py(None), py(0.001), py([28, 28, 1])
+    ('(3, 3)', '(784,)', 'None', '0.001', '[28, 28, 1]')
+    """
+    return PyCode(str(as_expr(value)))
+
+
+def one_int_for_all(value: Any) -> Any:
+    """``(3, 3)`` as ``3``, and padding ``((1, 1), (2, 2))`` as ``(1, 2)``: inner pairs first.
+
+    Only equal ints collapse: ``((1, 2), (1, 2))`` is not ``(1, 2)`` to Keras.
+
+    >>> one_int_for_all((3, 3)), one_int_for_all(((1, 1), (2, 2))), one_int_for_all(((1, 1),) * 2)
+    (3, (1, 2), 1)
+    >>> one_int_for_all(((1, 2), (1, 2))), one_int_for_all(((1, 2), (3, 3)))
+    (((1, 2), (1, 2)), ((1, 2), 3))
+    """
+    if isinstance(value, tuple):
+        value = tuple(one_int_for_all(v) for v in value)
+        if len(set(value)) == 1 and isinstance(value[0], int):
+            return value[0]
+    return value
+
+
+def call(
+    head: str,
+    args: dict[str, Any],
+    positional: tuple[str, ...] = (),
+    int_for_all_axes: frozenset[str] = frozenset(),
+) -> Call:
+    """``head(...)`` with ``args``: the leading ones named in ``positional`` by position.
+
+    Arguments in ``int_for_all_axes`` (Keras takes one int for every axis) are written as
+    people write them, ``3`` for ``(3, 3)``; a shape such as ``(784,)`` stays a tuple.
+    """
+    items: list[tuple[str, Expr]] = []
+    for key, value in args.items():
+        if key in int_for_all_axes:
+            value = one_int_for_all(value)
+        after_keyword = bool(items) and items[-1][0] != ""
+        by_position = not after_keyword and positional[len(items) : len(items) + 1] == (key,)
+        items.append(("" if by_position else f"{key}=", as_expr(value)))
+    return Call(head, tuple(items))
+
+
+def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
+    """How a careful person writes a layer in Keras: its catalog declaration says which
+    arguments go by position and which take one int for every axis."""
+    return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
 
 
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
 
 
 def comment(value: str) -> PyCode:
-    """Text for a comment: kept as is when it is plainly safe, else as a literal."""
-    return PyCode(value if _COMMENT_SAFE.fullmatch(value) else repr(value))
+    """Text for a comment: kept as is when it is plainly safe, else as an ASCII literal."""
+    return PyCode(value if _COMMENT_SAFE.fullmatch(value) else ascii(value))
 
 
 def _finalize(value: Any) -> Any:
@@ -90,6 +258,15 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, str) and value.isidentifier():
         return value  # names: validated identifiers
     raise jinja2.TemplateError(f"template printed {value!r} without the py filter")
+
+
+def _assign(target: str, value: Any, depth: int = 0) -> PyCode:
+    return PyCode("\n".join(assignment_lines(target, as_expr(value), depth)))
+
+
+def _item(value: Any, depth: int, lead: str = "") -> PyCode:
+    """A list or argument-list item on lines of its own, with its trailing comma."""
+    return PyCode("\n".join(layout(as_expr(value), depth, lead, ",")))
 
 
 def environment() -> jinja2.Environment:
@@ -104,21 +281,81 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py
     env.filters["comment"] = comment
-    env.filters["code"] = PyCode  # a macro's output: built only from finalized pieces
+    env.globals["assign"] = _assign
+    env.globals["item"] = _item
     return env
+
+
+# ----------------------------------------------------------------- script names
+SCRIPT_IMPORTS = frozenset(
+    {"argparse", "json", "os", "tempfile", "time", "pathlib", "typing", "__future__"}
+    | {"keras", "numpy", "matplotlib", "tensorflow", "jax", "torch"}
+)
+"""What the emitted script imports itself."""
+
+RUNTIME_MODULES = frozenset({
+    "PIL", "absl", "astunparse", "certifi", "charset_normalizer", "contourpy", "cycler",
+    "dateutil", "flatbuffers", "fontTools", "gast", "google", "grpc", "h5py", "idna", "jaxlib",
+    "kiwisolver", "markdown_it", "mdurl", "ml_dtypes", "mpl_toolkits", "namex", "opt_einsum",
+    "optree", "packaging", "pybind11_abseil", "pygments", "pyparsing", "requests", "rich",
+    "scipy", "six", "tensorboard", "termcolor", "typing_extensions", "urllib3", "wrapt",
+})  # fmt: skip
+"""Third-party modules that keras, tensorflow, jax and matplotlib import when the script
+runs (measured: top-level names in ``sys.modules`` after building a model and importing
+matplotlib.pyplot, tensorflow and jax, minus the standard library; plus close neighbours)."""
+
+OTHER_STDLIB = frozenset({
+    # Removed in 3.12/3.13 (a script may still run on 3.11) or added in 3.14.
+    "aifc", "asynchat", "asyncore", "audioop", "cgi", "cgitb", "chunk", "crypt", "distutils",
+    "imghdr", "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes",
+    "smtpd", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "annotationlib",
+    "compression",
+    # Imported by `site` from sys.path at start-up.
+    "sitecustomize", "usercustomize",
+})  # fmt: skip
+
+SHADOWING_NAMES = (
+    frozenset(sys.stdlib_module_names) | OTHER_STDLIB | SCRIPT_IMPORTS | RUNTIME_MODULES
+)
+"""Spec names refused by emit-code: ``<name>.py`` would shadow that module for the script
+(Python puts the script's folder first on ``sys.path``) and for every script beside it."""
+
+
+def _name_problem(compiled: Compiled) -> Diagnostic | None:
+    name = compiled.spec.name
+    if name not in SHADOWING_NAMES:
+        return None
+    kind = (
+        "a Python standard-library module"
+        if name in sys.stdlib_module_names or name in OTHER_STDLIB
+        else "a module the training script imports"
+    )
+    source = loader.load_text(compiled.text, compiled.file).source
+    return source.diagnostic(
+        ("name",),
+        f"{name!r} is {kind}: the emitted {name}.py would shadow it for the script and "
+        f"every script beside it; choose another name, e.g. '{name}_model'",
+    )
 
 
 def context(compiled: Compiled, source: str) -> dict[str, Any]:
     spec = compiled.spec
+    problems = []
     missing = [key for key in ("data", "compile") if getattr(spec, key) is None]
     if missing:
-        raise SpecError([Diagnostic(
+        problems.append(Diagnostic(
             f"a training script needs {' and '.join(repr(m) for m in missing)}; add "
             f"{'that section' if len(missing) == 1 else 'those sections'} to the spec",
             file=compiled.file,
-        )])  # fmt: skip
+        ))  # fmt: skip
+    shadow = _name_problem(compiled)
+    if shadow is not None:
+        problems.append(shadow)
+    if problems:
+        raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None
     cls, args = optimizer_arguments(spec.compile.optimizer)
+    training = spec.training or Training()
     return {
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
@@ -127,38 +364,39 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
         "input_shape": tuple(spec.model.input.shape),
-        "x_steps": [step.model_dump() for step in spec.data.preprocessing.x],
-        "y_steps": [step.model_dump() for step in spec.data.preprocessing.y],
+        "x_steps": [_x_step(step.model_dump()) for step in spec.data.preprocessing.x],
+        "y_steps": [
+            Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(step.one_hot))))
+            for step in spec.data.preprocessing.y
+        ],
         "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
-        "optimizer": {"cls": cls, "args": args},
+        "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),
-        "training": spec.training or Training(),
+        "compile_extra": {key: list(getattr(spec.compile, key))
+                          for key in ("weighted_metrics", "loss_weights")
+                          if getattr(spec.compile, key) is not None},
+        "input": Call("keras.Input", (
+            ("shape=", PyCode("INPUT_SHAPE")),
+            *((("dtype=", as_expr(spec.model.input.dtype)),) if spec.model.input.dtype != "float32" else ()),
+            ("name=", as_expr(spec.model.input.name or "input_layer")),
+        )),
+        "training": training,
         "runtime": spec.runtime,
         "cpu_spe": runtime.CPU_STEPS_PER_EXECUTION,
         "gpu_spe": runtime.GPU_STEPS_PER_EXECUTION,
-        "callbacks": [dict(zip(("cls", "args"), callback_arguments(cb), strict=True))
-                      for cb in (spec.training.callbacks if spec.training else [])],
+        "callbacks": [call(f"keras.callbacks.{cls}", cb_args)
+                      for cls, cb_args in map(callback_arguments, training.callbacks)],
     }  # fmt: skip
 
 
-def format_code(text: str) -> str:
-    """ruff format, in memory, with fixed settings (so output never depends on local config)."""
-    try:
-        from ruff.__main__ import find_ruff_bin
-
-        ruff = find_ruff_bin()
-    except (ImportError, FileNotFoundError):
-        raise RuntimeError(
-            "emit-code needs ruff to format its output: pip install ruff==0.17.6"
-        ) from None
-    proc = subprocess.run(
-        [ruff, *RUFF_ARGS, "--stdin-filename", "generated.py", "-"],
-        input=text, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"ruff could not format the generated code:\n{proc.stderr}")
-    return proc.stdout
+def _x_step(step: dict[str, Any]) -> Expr:
+    """The right-hand side of ``x = ...`` for one image step."""
+    if "reshape" in step:
+        return Call("x.reshape", tuple(("", as_expr(d)) for d in [-1, *step["reshape"]]))
+    if "cast" in step:
+        return Call("x.astype", (("", as_expr(step["cast"])),))
+    return PyCode(f"x / {float_literal(float(step['divide']))}")
 
 
 def source_label(path: str | os.PathLike[str]) -> str:
@@ -171,10 +409,10 @@ def source_label(path: str | os.PathLike[str]) -> str:
 
 
 def render(compiled: Compiled, out_dir: str | os.PathLike[str] = "generated") -> dict[Path, str]:
-    """``{output path: formatted code}`` for one compiled spec."""
-    template = environment().get_template("train.py.jinja")
-    code = template.render(context(compiled, source_label(compiled.file)))
-    return {Path(out_dir) / f"{compiled.spec.name}.py": format_code(code)}
+    """``{output path: code}`` for one compiled spec; raises SpecError if it cannot be."""
+    values = context(compiled, source_label(compiled.file))
+    code = environment().get_template("train.py.jinja").render(values)
+    return {Path(out_dir) / f"{compiled.spec.name}.py": code}
 
 
 def write(files: dict[Path, str]) -> list[Path]:

@@ -1,17 +1,26 @@
 """Training data: find it, check it, preprocess it exactly as the spec says.
 
 Sources, first match wins: ``--data PATH``; the spec's ``data.path``; ``$SPECC_DATA_DIR/
-<dataset>.npz``; ``keras.datasets`` (downloads, so only online). A local ``.npz`` holds
-``x_train``, ``y_train``, ``x_test``, ``y_test``. Every problem with a file is one
-:class:`DataError` naming the file and what is wrong; keras is imported only to download.
+<dataset>.npz``; for ``mnist`` Keras' own dataset cache (``$KERAS_HOME/datasets/mnist.npz``,
+else ``~/.keras/datasets/mnist.npz``), read offline; ``keras.datasets`` (downloads, so only
+online). A local ``.npz`` holds ``x_train``, ``y_train``, ``x_test``, ``y_test``. Every
+problem with a file is one :class:`DataError` naming the file and what is wrong; keras is
+imported only to download.
+
+A ``.npz`` is a zip of ``.npy`` files. Each array's header is read (through ``zipfile``)
+before any array is: a header whose shape needs more bytes than the file holds, or more
+memory than the machine has, is refused before numpy would try to allocate it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -19,6 +28,9 @@ from specc.checks import KNOWN_DATASETS
 from specc.schema import CastStep, Data, DivideStep, ReshapeStep
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+NPY_MAX_HEADER = 10_000  # numpy's own default bound on a .npy header
+DEFLATE_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1
+NPY_MAGIC = b"\x93NUMPY"
 
 
 class DataError(Exception):
@@ -42,6 +54,14 @@ class Arrays:
         )
 
 
+def keras_cache_dirs() -> list[Path]:
+    """Where ``keras.datasets`` keeps downloads: ``$KERAS_HOME`` or ``~/.keras``, and the
+    ``/tmp/.keras`` Keras falls back to when home is not writable."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    dirs = [Path(home) / "datasets", Path("/tmp/.keras/datasets")]
+    return list(dict.fromkeys(dirs))
+
+
 def locate(data: Data, override: str | os.PathLike[str] | None = None) -> Path | None:
     """The local file to read, or None to download through keras.datasets."""
     if override:
@@ -53,29 +73,124 @@ def locate(data: Data, override: str | os.PathLike[str] | None = None) -> Path |
         return Path(folder) / f"{data.dataset}.npz"
     if data.dataset == "npz":
         raise DataError("dataset 'npz' needs a file: set data.path, --data PATH or SPECC_DATA_DIR")
+    if data.dataset == "mnist":  # Keras caches only mnist as one .npz
+        for folder_ in keras_cache_dirs():
+            if (folder_ / "mnist.npz").is_file():
+                return folder_ / "mnist.npz"
     return None
 
 
+def human_size(n: int) -> str:
+    """Bytes for people.
+
+    >>> human_size(784 * 10**12), human_size(2048), human_size(512)
+    ('713.0 TiB', '2.0 KiB', '512 bytes')
+    """
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def _memory_bytes() -> int | None:
+    """Physical memory, where the platform says (None: unknown, no memory bound)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+@dataclass(frozen=True)
+class _Header:
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+
+
+def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> _Header:
+    """Shape and dtype of one member, and a check that its data fits in the member."""
+    where = f"{path}: {key}"
+    if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+        raise DataError(f"{where}: zip sizes disagree (truncated or corrupt?)")
+    if info.file_size > DEFLATE_MAX_RATIO * info.compress_size + 2**20:
+        raise DataError(
+            f"{where}: declares {human_size(info.file_size)} from {human_size(info.compress_size)} stored, "
+            "more than compression can produce (corrupt, or a decompression bomb)"
+        )
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(
+                fh, max_header_size=NPY_MAX_HEADER
+            )
+        elif version == (2, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(
+                fh, max_header_size=NPY_MAX_HEADER
+            )
+        else:
+            raise DataError(f"{where}: .npy format version {version} is not supported")
+    except ValueError as exc:
+        raise DataError(f"{where}: not a valid .npy array ({exc})") from None
+    if dtype.hasobject:
+        raise DataError(
+            f"{where}: holds Python objects (reading them would need pickle); save numeric arrays"
+        )
+    nbytes = math.prod(shape) * dtype.itemsize
+    held = info.file_size - fh.tell()
+    if nbytes > held:
+        raise DataError(
+            f"{where}: header declares shape {tuple(shape)} {dtype} ({human_size(nbytes)}) but the "
+            f"file holds {human_size(max(held, 0))} of data (truncated or corrupt?)"
+        )
+    return _Header(tuple(shape), dtype, nbytes)
+
+
 def read_npz(path: Path) -> Arrays:
-    """Read and sanity-check a local .npz (never unpickles)."""
+    """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
     if not path.is_file():
         raise DataError(
             f"{path}: no such file"
             + ("" if path.parent.exists() else f" (folder {path.parent} missing)")
         )
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in KEYS if k not in npz.files]
+        with open(path, "rb") as fh:
+            start = fh.read(len(NPY_MAGIC))
+        if not start.startswith(b"PK"):
+            raise DataError(
+                f"{path}: not a .npz (zip) file"
+                + ("; it is a single .npy array: save all four with numpy.savez" if start == NPY_MAGIC else "")
+            )  # fmt: skip
+        with zipfile.ZipFile(path) as zf:
+            members = {i.filename.removesuffix(".npy"): i for i in zf.infolist() if not i.is_dir()}
+            missing = [k for k in KEYS if k not in members]
             if missing:
                 raise DataError(
-                    f"{path}: missing key(s) {', '.join(missing)}; found {', '.join(npz.files) or 'none'}"
+                    f"{path}: missing key(s) {', '.join(missing)}; found "
+                    f"{', '.join(members) or 'none'}"
                 )
-            arrays = {k: npz[k] for k in KEYS}
+            headers = {}
+            for key in KEYS:
+                with zf.open(members[key]) as fh:
+                    headers[key] = _read_header(path, key, members[key], fh)
+            total, memory = sum(h.nbytes for h in headers.values()), _memory_bytes()
+            if memory is not None and total > memory:
+                raise DataError(
+                    f"{path}: the arrays need {human_size(total)} in memory; this machine has "
+                    f"{human_size(memory)}"
+                )
+            arrays = {}
+            for key in KEYS:
+                with zf.open(members[key]) as fh:
+                    arrays[key] = np.lib.format.read_array(
+                        fh, allow_pickle=False, max_header_size=NPY_MAX_HEADER
+                    )
     except DataError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
         raise DataError(f"{path}: not a readable .npz (truncated or corrupt?): {exc}") from None
-    except ValueError as exc:  # e.g. object arrays, which would need pickle
+    except ValueError as exc:
         raise DataError(f"{path}: cannot be read safely: {exc}") from None
     return Arrays(**arrays, source=str(path))
 
@@ -95,8 +210,22 @@ def download(dataset: str) -> Arrays:
     return Arrays(x_train, y_train, x_test, y_test, source=f"keras.datasets.{dataset}")
 
 
+def _non_finite(src: str, name: str, x: np.ndarray, after: str = "") -> None:
+    """NaN or inf in floating data trains to NaN (or to nonsense): refuse it, saying where."""
+    if x.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(x.reshape(len(x), -1)) if x.ndim else ~np.isfinite(x)
+    count = int(bad.sum())
+    if count:
+        first = int(np.argmax(bad.any(axis=1))) if bad.ndim == 2 else 0
+        raise DataError(
+            f"{src}: {name} has {count:,} non-finite value(s) (NaN or inf){after}, "
+            f"the first in sample {first}; clean the data"
+        )
+
+
 def check(arrays: Arrays, data: Data, classes: int | None) -> None:
-    """Shapes, dtypes and label ranges, so a bad file fails here and not inside fit()."""
+    """Shapes, dtypes, values and label ranges, so a bad file fails here and not inside fit()."""
     src = arrays.source
     for split in ("train", "test"):
         x, y = getattr(arrays, f"x_{split}"), getattr(arrays, f"y_{split}")
@@ -106,6 +235,10 @@ def check(arrays: Arrays, data: Data, classes: int | None) -> None:
             )
         if x.ndim < 2 or len(x) == 0:
             raise DataError(f"{src}: x_{split} must hold at least one sample (got shape {x.shape})")
+        if y.ndim == 0:
+            raise DataError(
+                f"{src}: y_{split} must be an array with one label per sample (got a single value)"
+            )
         if len(x) != len(y):
             raise DataError(f"{src}: x_{split} has {len(x)} samples but y_{split} has {len(y)}")
         expected = KNOWN_DATASETS.get(data.dataset, (None, None))[0]
@@ -113,6 +246,7 @@ def check(arrays: Arrays, data: Data, classes: int | None) -> None:
             raise DataError(
                 f"{src}: {data.dataset} images should be {expected}, x_{split} has {x.shape[1:]}"
             )
+        _non_finite(src, f"x_{split}", x)
         if classes is not None:
             if y.ndim != 1 or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
                 raise DataError(
@@ -123,6 +257,8 @@ def check(arrays: Arrays, data: Data, classes: int | None) -> None:
                 raise DataError(
                     f"{src}: y_{split} labels range {low}..{high}, outside 0..{classes - 1}"
                 )
+        else:
+            _non_finite(src, f"y_{split}", y)
 
 
 def preprocess(arrays: Arrays, data: Data) -> Arrays:
@@ -137,9 +273,11 @@ def preprocess(arrays: Arrays, data: Data) -> Arrays:
                     )
                 x = x.reshape((-1, *step.reshape))
             elif isinstance(step, CastStep):
-                x = x.astype(step.cast)
+                with np.errstate(over="ignore"):
+                    x = x.astype(step.cast)
             elif isinstance(step, DivideStep):
-                x = x / step.divide
+                with np.errstate(over="ignore"):
+                    x = x / step.divide
         return x
 
     def y_steps(y: np.ndarray) -> np.ndarray:
@@ -147,10 +285,15 @@ def preprocess(arrays: Arrays, data: Data) -> Arrays:
             y = np.eye(step.one_hot, dtype="float32")[y.astype("int64")]
         return y
 
-    return Arrays(
+    out = Arrays(
         x_steps(arrays.x_train), y_steps(arrays.y_train), x_steps(arrays.x_test), y_steps(arrays.y_test),
         arrays.source,
     )  # fmt: skip
+    if data.preprocessing.x:
+        after = " after preprocessing (a cast or divide overflowed)"
+        _non_finite(out.source, "x_train", out.x_train, after)
+        _non_finite(out.source, "x_test", out.x_test, after)
+    return out
 
 
 def load(data: Data, classes: int | None, override: str | os.PathLike[str] | None = None) -> Arrays:

@@ -82,6 +82,10 @@ class SpecError(Exception):
         return "\n".join(d.text() for d in self.diagnostics)
 
 
+class KerasMissingError(ImportError):
+    """Keras is needed (``build_model``) but not installed; the message says what to install."""
+
+
 def render(diags: Iterable[Diagnostic], fmt: str) -> str:
     """Render diagnostics as ``text``, ``github`` or ``json`` lines."""
     diags = list(diags)

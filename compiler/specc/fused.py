@@ -61,8 +61,10 @@ class FusedTrainer:
             logs, state = self.model.test_step(state, batch)
             return state, logs
 
-        state, logs = self.jax.lax.scan(body, state, (xs, ys))
-        logs = self.jax.tree.map(lambda v: v[-1], logs)
+        logs = None
+        if xs.shape[0]:  # no full batch when validation holds fewer samples than one batch
+            state, logs = self.jax.lax.scan(body, state, (xs, ys))
+            logs = self.jax.tree.map(lambda v: v[-1], logs)
         if x_rest is not None:
             logs, state = self.model.test_step(state, (x_rest, y_rest))
         return state, logs

@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from specc import shapes
 from specc.errors import Diagnostic
 from specc.layers import LayerSpec
+from specc.layers.base import Out
 from specc.schema import Spec
 from specc.shapes import Shape, ShapeError
+
+INPUT_NAME = "input_layer"
+"""The name specc (and the emitted code) give the model's ``keras.Input``: Keras' own name
+for it in a fresh session. A layer may not take it (Keras requires unique names)."""
+MAX_TENSOR_WEIGHTS = 2**31 - 1
+"""Most weights one tensor may hold. TensorFlow's GPU kernels index tensors with 32-bit
+ints and fail beyond it (tensorflow/tensorflow#19473, #60330); as float32 it is 8 GiB."""
+MAX_MODEL_WEIGHTS = 2**33
+"""Most weights a whole model may hold: 32 GiB as float32, 128 GiB with the gradients and
+Adam's two slots, beyond any single accelerator's memory; 60x VGG16's 138 million."""
 
 
 def to_snake_case(name: str) -> str:
@@ -91,6 +102,27 @@ def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     return names
 
 
+def _size_problem(
+    i: int, out: Out, before: int, params: int, diagnose: Callable[[tuple, str], Diagnostic]
+) -> Diagnostic | None:
+    """Weights Keras cannot allocate: one tensor too large, or the model with this layer."""
+    largest, how, field = out.largest or (params, f"{params:,} weights in all", "")
+    if largest > MAX_TENSOR_WEIGHTS:
+        return diagnose(
+            ("model", "layers", i, field) if field else ("model", "layers", i),
+            f"its largest weight tensor would have {largest:,} parameters ({how}), more than "
+            f"the {MAX_TENSOR_WEIGHTS:,} one tensor may hold (TensorFlow's 32-bit index "
+            "limit); make the layer or its input smaller",
+        )
+    if before + params > MAX_MODEL_WEIGHTS:
+        return diagnose(
+            ("model", "layers", i),
+            f"with this layer the model has {before + params:,} parameters, more than the "
+            f"{MAX_MODEL_WEIGHTS:,} (32 GiB as float32) specc allows; make it smaller",
+        )
+    return None
+
+
 def resolve(
     spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]
 ) -> tuple[Graph | None, list[Diagnostic]]:
@@ -106,7 +138,14 @@ def resolve(
     problems: list[Diagnostic] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name in seen:
+        if name == INPUT_NAME:
+            problems.append(
+                diagnose(
+                    ("model", "layers", i, "name"),
+                    f"layer name {name!r} is the model input's name in Keras; choose another name",
+                )
+            )
+        elif name in seen:
             j = seen[name]
             where = "name" if layers[i].name is not None else "type"
             problems.append(
@@ -119,6 +158,8 @@ def resolve(
             seen[name] = i
     resolved = []
     shape: Shape = (None, *spec.model.input.shape)
+    total = 0
+    too_big: Diagnostic | None = None
     for i, (layer, name) in enumerate(zip(layers, names, strict=True)):
         try:
             result = layer.infer(shape)
@@ -130,6 +171,10 @@ def resolve(
         out, trainable, frozen = result.shape, result.trainable, result.non_trainable
         if not getattr(layer, "trainable", True):
             trainable, frozen = 0, trainable + frozen
+        if not too_big:  # only the first: the layers after it inherit its size
+            too_big = _size_problem(i, result, total, trainable + frozen, diagnose)
+            problems += [too_big] if too_big else []
+        total += trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
         shape = out
     return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), problems

@@ -4,6 +4,12 @@ The model is loaded by Keras with ``safe_mode=True`` (no code is deserialised); 
 compile config is read from the archive's ``config.json``. Arguments equal to Keras'
 defaults are left out so the spec stays short, and the result is validated by specc
 before it is returned: an import never produces a spec that ``validate`` rejects.
+
+The archive is checked before Keras reads any of it (a ``.keras`` file is untrusted
+input): how many members it has, what each declares it unpacks to (Keras reads
+``config.json`` and the weights whole and extracts every member when there are more
+than three), and ``config.json`` at most 16 MiB of JSON. Every field read from that JSON
+is shape-checked, so a hostile ``compile_config`` is an error, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from typing import Any
 
 from specc import kerasenv
+from specc.data import human_size
 from specc.errors import Diagnostic, SpecError
 from specc.graph import to_snake_case
 from specc.schema import INITIALIZERS, LAYER_TYPES, OPTIMIZER_CLASSES
@@ -24,6 +32,14 @@ _REQUIRED = {
     "activation": "relu", "pool_size": 2,
 }  # fmt: skip
 _IGNORED = {"name", "trainable", "dtype"}
+
+MAX_CONFIG_BYTES = 16 * 2**20
+"""config.json holds the model's architecture; the blog model's is 9 KB."""
+MAX_MEMBERS = 64
+"""Keras writes three (metadata.json, config.json, model.weights.h5)."""
+MAX_EXPANSION = 100
+"""Keras stores members uncompressed; deflate stays far below this (as Keras' own guard)."""
+EXPANSION_FLOOR = 2**20
 
 
 class ImportProblem(Exception):
@@ -134,50 +150,142 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
     return entry
 
 
-def compile_entry(archive: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The spec's ``compile`` section from the archive's saved compile config, if any."""
-    keras = kerasenv.keras()
+def read_archive_config(archive: str | os.PathLike[str]) -> dict[str, Any]:
+    """The archive's ``config.json``, after bounding everything Keras' loader would read.
 
-    with zipfile.ZipFile(archive) as zf:
-        config = json.loads(zf.read("config.json"))
+    Raises ImportProblem naming the member and the bound.
+    """
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise ImportProblem(
+                    f"the archive has {len(members)} members; a Keras model has 3 "
+                    f"(specc reads at most {MAX_MEMBERS})"
+                )
+            try:
+                info = zf.getinfo("config.json")
+            except KeyError:
+                raise ImportProblem("the archive has no config.json") from None
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise ImportProblem(
+                    f"config.json is {human_size(info.file_size)}; specc reads model configs up to "
+                    f"{human_size(MAX_CONFIG_BYTES)}"
+                )
+            for member in members:
+                if (
+                    member.file_size > EXPANSION_FLOOR
+                    and member.file_size > MAX_EXPANSION * member.compress_size
+                ):
+                    raise ImportProblem(
+                        f"{member.filename} declares {human_size(member.file_size)} unpacked from "
+                        f"{human_size(member.compress_size)} stored: refusing a possible "
+                        "decompression bomb"
+                    )
+            raw = zf.read(info)  # zipfile reads no more than the size checked above
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise ImportProblem(f"not a readable zip archive (truncated or corrupt?): {exc}") from None
+    try:
+        config = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ImportProblem("config.json is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ImportProblem(f"config.json is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ImportProblem("config.json nests too deeply") from None
+    if not isinstance(config, dict):
+        raise ImportProblem(f"config.json must hold a JSON object, not {_kind(config)}")
+    return config
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type as JSON names it, with a short preview.
+
+    >>> _kind("adam"), _kind(None), _kind([1])
+    ("a string ('adam')", 'null', 'an array')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _optimizer_entry(optimizer: Any) -> str | dict[str, Any]:
+    """The spec's optimizer from a saved one: a name, or ``{type, ...}`` without defaults."""
+    keras = kerasenv.keras()
+    where = "config.json: compile_config.optimizer"
+    if isinstance(optimizer, str):
+        return optimizer
+    if not isinstance(optimizer, dict):
+        raise ImportProblem(
+            f"{where} must be a name or {{class_name, config}}, not {_kind(optimizer)}"
+        )
+    cls_name, config = optimizer.get("class_name"), optimizer.get("config")
+    if not isinstance(cls_name, str):
+        raise ImportProblem(f"{where}.class_name must be a string, not {_kind(cls_name)}")
+    if not isinstance(config, dict):
+        raise ImportProblem(f"{where}.config must be an object, not {_kind(config)}")
+    classes = {cls.__name__: cls for cls in OPTIMIZER_CLASSES}
+    if cls_name not in classes:
+        raise ImportProblem(f"optimizer {cls_name[:80]!r} is not supported by specc")
+    fields = classes[cls_name].model_fields
+    defaults = getattr(keras.optimizers, cls_name)().get_config()
+    entry: dict[str, Any] = {"type": cls_name}
+    for key, value in config.items():
+        if key == "name":
+            continue
+        if key not in fields:
+            if value != defaults.get(key):
+                raise ImportProblem(
+                    f"optimizer argument {key[:80]}={value!r:.80} is not supported by specc"
+                )
+            continue
+        value = _float(value)
+        if value != fields[key].default:
+            entry[key] = value
+    return entry if len(entry) > 1 else cls_name.lower()
+
+
+def compile_entry(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The spec's ``compile`` section from an archive's ``config.json`` (already read)."""
     saved = config.get("compile_config")
+    if saved is None:
+        return None
+    if not isinstance(saved, dict):
+        raise ImportProblem(
+            "config.json: compile_config must be an object with optimizer, loss and metrics, "
+            f"not {_kind(saved)}"
+        )
     if not saved:
         return None
-    saved = saved.get("config", saved)
-    optimizer = saved.get("optimizer")
+    if "config" in saved:  # an older layout wraps it as {class_name, config}
+        saved = saved["config"]
+        if not isinstance(saved, dict):
+            raise ImportProblem(
+                f"config.json: compile_config.config must be an object, not {_kind(saved)}"
+            )
     out: dict[str, Any] = {}
-    if isinstance(optimizer, dict):
-        cls_name = optimizer["class_name"]
-        classes = {cls.__name__: cls for cls in OPTIMIZER_CLASSES}
-        if cls_name not in classes:
-            raise ImportProblem(f"optimizer {cls_name!r} is not supported by specc")
-        fields = classes[cls_name].model_fields
-        defaults = getattr(keras.optimizers, cls_name)().get_config()
-        entry: dict[str, Any] = {"type": cls_name}
-        for key, value in optimizer["config"].items():
-            if key == "name":
-                continue
-            if key not in fields:
-                if value != defaults.get(key):
-                    raise ImportProblem(
-                        f"optimizer argument {key}={value!r} is not supported by specc"
-                    )
-                continue
-            value = _float(value)
-            if value != fields[key].default:
-                entry[key] = value
-        out["optimizer"] = entry if len(entry) > 1 else cls_name.lower()
-    elif isinstance(optimizer, str):
-        out["optimizer"] = optimizer
+    if saved.get("optimizer") is not None:
+        out["optimizer"] = _optimizer_entry(saved["optimizer"])
     loss = saved.get("loss")
     if not isinstance(loss, str):
         raise ImportProblem(
-            f"loss {loss!r} is not a Keras loss name; specc supports losses by name"
+            f"config.json: compile_config.loss is {_kind(loss)}; specc supports losses by name"
         )
     out["loss"] = loss
-    metrics = saved.get("metrics") or []
-    if any(not isinstance(m, str) for m in metrics):
-        raise ImportProblem(f"metrics {metrics!r}: specc supports metrics by name")
+    metrics = saved.get("metrics")
+    if metrics is None:
+        metrics = []
+    if not isinstance(metrics, list) or any(not isinstance(m, str) for m in metrics):
+        raise ImportProblem(
+            f"config.json: compile_config.metrics must be a list of metric names, "
+            f"not {_kind(metrics)}"
+        )
     if metrics:
         out["metrics"] = list(metrics)
     return out
@@ -185,8 +293,6 @@ def compile_entry(archive: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The spec (as data) of a saved Sequential model. Raises SpecError on any problem."""
-    keras = kerasenv.keras()
-
     shown = str(path)
     if not os.path.isfile(path):
         what = "is a directory" if os.path.isdir(path) else "no such file"
@@ -200,6 +306,11 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
                 )
             ]
         )
+    try:
+        config = read_archive_config(path)
+    except ImportProblem as exc:
+        raise SpecError([Diagnostic(str(exc), file=shown)]) from None
+    keras = kerasenv.keras()  # only once the archive is known to be within bounds
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a bad archive
@@ -235,7 +346,7 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
             "name": model.name,
             "model": {"input": {"shape": input_shape}, "layers": layers},
         }
-        compiled = compile_entry(path)
+        compiled = compile_entry(config)
         if compiled:
             spec["compile"] = compiled
     except ImportProblem as exc:

@@ -1,27 +1,63 @@
-"""The spec language as a JSON Schema, for editors (yaml-language-server) and other tools."""
+"""The spec language as a JSON Schema, for editors (yaml-language-server) and other tools.
+
+Built from the Pydantic models, then made to say what specc says in standard Draft 2020-12
+only, so strict validators (Ajv's strict mode) load it and agree with ``specc validate``
+on every rule a schema can express (``tests/test_jsonschema.py`` checks both).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from specc.schema import OPTIMIZER_NAMES, Spec
+from specc.schema import OPTIMIZER_NAME_SCHEMA, Spec
+from specc.values import FLOAT32_MAX
 
 SCHEMA_FILE = "specc.schema.json"
 
+FINITE = {
+    # inf fails the float32 bounds; NaN passes every comparison, so it is caught by the one
+    # thing only it satisfies: being both <= 0 and >= 1.
+    "not": {"maximum": 0, "minimum": 1},
+    "$comment": "finite: .inf fails the float32 bounds, .nan the not",
+}
+
+
+def _standard(node: Any) -> None:
+    """Drop OpenAPI's ``discriminator`` (``oneOf`` over ``const`` tags does the work) and
+    make every number finite, in place."""
+    if isinstance(node, dict):
+        node.pop("discriminator", None)
+        if node.get("type") == "number":
+            if "minimum" not in node and "exclusiveMinimum" not in node:
+                node["minimum"] = -FLOAT32_MAX
+            if "maximum" not in node and "exclusiveMaximum" not in node:
+                node["maximum"] = FLOAT32_MAX
+            for key, value in FINITE.items():
+                node.setdefault(key, value)
+        for value in node.values():
+            _standard(value)
+    elif isinstance(node, list):
+        for value in node:
+            _standard(value)
+
 
 def json_schema() -> dict[str, Any]:
-    """Pydantic's schema for :class:`Spec`, plus the shorthands validators accept."""
+    """Pydantic's schema for :class:`Spec`, in standard keywords, plus the shorthands."""
     schema = Spec.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "specc model spec"
-    # `optimizer: rmsprop` is accepted as shorthand for `{type: RMSprop}`.
+    # `optimizer: rmsprop` (any case, as in Keras) is shorthand for `{type: RMSprop}`.
     compile_props = schema["$defs"]["Compile"]["properties"]
     compile_props["optimizer"] = {
-        "anyOf": [{"type": "string", "enum": sorted(OPTIMIZER_NAMES)}, compile_props["optimizer"]],
-        "description": "An optimizer name (rmsprop, adam, ...) or {type: RMSprop, learning_rate: ...}.",
+        "anyOf": [OPTIMIZER_NAME_SCHEMA, compile_props["optimizer"]],
+        "description": "An optimizer name in any case (rmsprop, RMSprop, adam, ...) or "
+        "{type: RMSprop, learning_rate: ...}.",
     }
-    return schema
+    _standard(schema)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "specc model spec",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 def json_schema_text() -> str:

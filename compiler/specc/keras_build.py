@@ -16,9 +16,11 @@ from specc.arguments import (
     nested_arguments,
     optimizer_arguments,
     regularizer_call,
+    stated,
 )
 from specc.graph import Graph, ResolvedLayer
 from specc.layers import LayerSpec
+from specc.objects import KerasObject
 from specc.schema import Regularizer, Spec
 
 
@@ -34,6 +36,12 @@ def _keras_value(keras: Any, value: Any) -> Any:
     if isinstance(value, Regularizer):
         cls, kwargs = regularizer_call(value)
         return getattr(keras.regularizers, cls)(**kwargs)
+    if isinstance(value, KerasObject):  # a loss, metric, schedule, initializer...
+        obj = keras
+        for part in value.MODULE.split("."):
+            obj = getattr(obj, part)
+        args = stated(value)
+        return getattr(obj, value.type)(**{k: _keras_value(keras, v) for k, v in args.items()})
     if isinstance(value, LayerSpec):  # a layer inside another (wrappers, nested models)
         args = nested_arguments(value)
         return keras_class(keras, value)(**{k: _keras_value(keras, v) for k, v in args.items()})
@@ -60,7 +68,23 @@ def make_optimizer(spec: Spec) -> Any:
 
     assert spec.compile is not None
     cls, kwargs = optimizer_arguments(spec.compile.optimizer)
-    return getattr(keras.optimizers, cls)(**kwargs)
+    return getattr(keras.optimizers, cls)(**{k: _keras_value(keras, v) for k, v in kwargs.items()})
+
+
+def compile_arguments(spec: Spec) -> dict[str, Any]:
+    """``model.compile`` arguments for the spec's loss and metrics (optimizer apart)."""
+    keras = kerasenv.keras()
+
+    assert spec.compile is not None
+    args = {
+        "loss": _keras_value(keras, spec.compile.loss),
+        "metrics": [_keras_value(keras, m) for m in spec.compile.metrics],
+    }
+    for key in ("weighted_metrics", "loss_weights"):
+        value = getattr(spec.compile, key)
+        if value is not None:
+            args[key] = _keras_value(keras, list(value))
+    return args
 
 
 def make_callbacks(spec: Spec) -> list[Any]:
@@ -79,21 +103,27 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
 
     layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
     # The input gets Keras' fresh-session name explicitly too: no process-global counters.
-    inputs = keras.Input(shape=graph.input_shape[1:], name="input_layer")
+    given = spec.model.input
+    inputs = keras.Input(
+        shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
+    )
     model = keras.Sequential([inputs, *layers], name=spec.name)
     if compile and spec.compile is not None:
-        model.compile(
-            optimizer=make_optimizer(spec),
-            loss=spec.compile.loss,
-            metrics=list(spec.compile.metrics),
-        )
+        model.compile(optimizer=make_optimizer(spec), **compile_arguments(spec))
     return model
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> None:
-    """Save a ``.keras`` file atomically: on any failure no partial file is left."""
+    """Save a ``.keras`` file atomically: on any failure no partial file is left.
+
+    A compiled model's optimizer is built first (its slots start at zero, as in ``fit``):
+    saved unbuilt, loading it warns "Skipping variable loading for optimizer".
+    """
     from specc.files import atomic_path
 
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
     with atomic_path(path) as tmp:
         model.save(tmp)
 

@@ -8,6 +8,7 @@ for "did you mean" hints.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from specc.errors import Diagnostic, Loc
 from specc.layers import LayerSpec
 from specc.loader import SourceMap
+from specc.objects import BASES, DECLARED, object_class
 from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 
 
@@ -33,7 +35,12 @@ def did_you_mean(word: object, choices: typing.Iterable[str]) -> str | None:
     """
     if not isinstance(word, str):
         return None
-    choices = list(choices)
+    return _did_you_mean(word, tuple(choices))
+
+
+@functools.lru_cache(maxsize=1024)
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
+    """Memoised: a file with thousands of the same typo costs one difflib search."""
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
         return f"did you mean {lowered[word.lower()]!r}?"
@@ -56,16 +63,18 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
-def _members(tp: Any) -> list[type[BaseModel]]:
-    """Model classes of a (possibly tagged) union."""
+@functools.lru_cache(maxsize=256)
+def _members(tp: Any) -> tuple[type[BaseModel], ...]:
+    """Model classes of a (possibly tagged) union (memoised: the schema's types are fixed)."""
     out = []
     for arg in typing.get_args(tp):
         arg = _unwrap(arg)
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             out.append(arg)
-    return out
+    return tuple(out)
 
 
+@functools.cache
 def _tag_of(cls: type[BaseModel]) -> set[str]:
     tags = set()
     if "type" in cls.model_fields:
@@ -75,35 +84,62 @@ def _tag_of(cls: type[BaseModel]) -> set[str]:
     return tags
 
 
-def _at(data: Any, loc: Loc) -> Any:
-    """The raw value at ``loc`` in the loaded data, or None when it is not there."""
-    for part in loc:
+def _types_along(raw: Loc, data: Any) -> tuple[str | None, ...]:
+    """The raw ``type`` value of the entry at each prefix of ``loc`` (len(loc) + 1 items).
+
+    Layers and Keras objects are validated by the declaration their ``type`` names, so the
+    walk over the schema needs it. A part that is not in the data is a union tag: skipped.
+    """
+    out: list[str | None] = []
+    cur = data
+    for part in raw:
+        kind = cur.get("type") if isinstance(cur, dict) else None
+        out.append(kind if isinstance(kind, str) else None)
         try:
-            data = data[part]
+            cur = cur[part]
         except (KeyError, IndexError, TypeError):
-            return None
-    return data
+            if not (isinstance(part, str) and isinstance(cur, dict)):
+                cur = None
+    kind = cur.get("type") if isinstance(cur, dict) else None
+    out.append(kind if isinstance(kind, str) else None)
+    return tuple(out)
+
+
+def _by_type(tp: Any, kind: str | None) -> Any:
+    """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
+    if kind is None or (tp is not LayerSpec and tp not in BASES.values()):
+        return tp
+    if tp is LayerSpec:
+        return LAYER_TYPES.get(kind, tp)
+    return object_class(tp.MODULE, kind) if kind in DECLARED[tp.MODULE] else tp
 
 
 def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
     """Drop union tags from a Pydantic ``loc``; also return the model owning the last key.
 
-    Layer entries are validated by the declaration their ``type`` names, so the walk
-    looks that up in the raw ``data``.
+    ``data`` (what was validated) tells which declaration a layer or Keras object uses.
     """
+    # The walk looks only at the keys, not at list indices: memoise it on the keys (and the
+    # types met on the way), so thousands of errors cost one walk per kind of error.
+    shape = tuple(p if isinstance(p, str) else 0 if isinstance(p, int) else None for p in raw)
+    kept, owner = _clean_shape(shape, _types_along(raw, data))
+    return tuple(raw[i] for i in kept), owner
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_shape(
+    parts: tuple[Any, ...], kinds: tuple[str | None, ...]
+) -> tuple[tuple[int, ...], type[BaseModel] | None]:
+    """Which parts of a ``loc`` :func:`clean_loc` keeps, and the owning model."""
     tp: Any = Spec
-    out: list[str | int] = []
+    out: list[int] = []
     owner: type[BaseModel] | None = None
-    parts = list(raw)
     i = 0
     while i < len(parts):
         part = parts[i]
         tp = _unwrap(tp)
-        if tp is LayerSpec:
-            entry = _at(data, out)
-            kind = entry.get("type") if isinstance(entry, dict) else None
-            tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
-        members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else []
+        tp = _by_type(tp, kinds[i])
+        members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else ()
         if members and isinstance(part, str):
             chosen = next((m for m in members if part in _tag_of(m)), None)
             if chosen is not None and (i + 1 < len(parts) or part not in chosen.model_fields):
@@ -119,13 +155,9 @@ def clean_loc(raw: Loc, data: Any = None) -> tuple[Loc, type[BaseModel] | None]:
             tp = args[0] if args else Any
         else:
             tp = Any
-        out.append(part)
+        out.append(i)
         i += 1
-    tp = _unwrap(tp)
-    if tp is LayerSpec:
-        entry = _at(data, out)
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        tp = LAYER_TYPES.get(kind, LayerSpec) if isinstance(kind, str) else LayerSpec
+    tp = _by_type(_unwrap(tp), kinds[-1])
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         owner = tp
     return tuple(out), owner
@@ -141,7 +173,13 @@ _KIND = {
     "float_parsing": "a number", "bool_type": "true or false", "string_type": "a string",
     "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping",
     "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "finite_number": "a finite number",
 }  # fmt: skip
+
+
+_VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
+                      "float_parsing", "bool_type", "bool_parsing"}  # fmt: skip
+"""Pydantic errors for a string where a number or boolean belongs."""
 
 
 def _message(
@@ -191,6 +229,16 @@ def _message(
     if kind in bounds:
         words, key = bounds[kind]
         return f"must be {words} {ctx[key]} (got {_got(value)})", None
+    if "limit" in ctx and kind == "finite_number":
+        return (
+            f"must be a finite number within float32's range, which Keras computes in "
+            f"(at most {ctx['limit']:.8g} in size; got {_got(value)})",
+            None,
+        )
+    if kind == "finite_number" or (
+        kind == "float_type" and isinstance(value, int) and not isinstance(value, bool)
+    ):  # an int too large for a float is not a finite number either
+        return f"must be a finite number (got {_got(value)})", None
     if kind in _KIND:
         return f"must be {_KIND[kind]} (got {_got(value)})", None
     if kind == "too_short":
@@ -203,6 +251,11 @@ def _message(
     return msg[:1].lower() + msg[1:], None
 
 
+@functools.lru_cache(maxsize=1024)
+def _close_keys(word: str, keys: tuple[str, ...]) -> list[str]:
+    return difflib.get_close_matches(word, keys, n=1, cutoff=0.6)
+
+
 def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> list[Diagnostic]:
     """One diagnostic per Pydantic error, in file order; ``data`` is what was validated."""
     out = []
@@ -213,14 +266,16 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
         (*loc[:-1], key)
         for err, loc, owner in errors
         if err["type"] == "extra_forbidden" and owner is not None
-        for key in difflib.get_close_matches(
-            str(loc[-1]), list(owner.model_fields), n=1, cutoff=0.6
-        )
+        for key in _close_keys(str(loc[-1]), tuple(owner.model_fields))
     }
     for err, loc, owner in errors:
         if err["type"] == "missing" and loc in misspelt:
             continue
         message, hint = _message(err, loc, owner)
+        if err["type"] in _VALUE_TYPE_ERRORS or err["type"] in ("string_type", "literal_error"):
+            # e.g. `yes`, which YAML 1.1 read as true; `1e3`, which it read as a string
+            wanted_string = err["type"] not in _VALUE_TYPE_ERRORS
+            hint = source.yaml11_hint(loc, wanted_string=wanted_string) or hint
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
     return out

@@ -19,8 +19,10 @@ def _pyplot():  # type: ignore[no-untyped-def]
 
 
 def curves(history: dict[str, list[float]], path: Path) -> None:
-    """One panel per metric, train and validation per epoch."""
+    """One panel per metric, train and validation per epoch (whole epochs on the x axis)."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     metrics = [m for m in history if not m.startswith("val_") and m != "learning_rate"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -29,6 +31,7 @@ def curves(history: dict[str, list[float]], path: Path) -> None:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()

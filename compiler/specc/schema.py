@@ -10,34 +10,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
+from specc.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.values import (
     ACTIVATIONS,
     INITIALIZERS,
+    Count,
+    Fraction,
     Identifier,
+    NonNegative,
     PosInt,
+    Positive,
     Rate,
     Regularizer,
+    Seed,
     Strict,
+    finite,
 )
 
 SPEC_VERSION = 1
 
 # ---------------------------------------------------------------- value vocabularies
-LOSSES = (
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge",
-    "huber", "kl_divergence", "log_cosh", "mae", "mean_absolute_error", "mse",
-    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "poisson", "sparse_categorical_crossentropy", "squared_hinge",
-)  # fmt: skip
-METRICS = (
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mae", "mse",
-    "mean_absolute_error", "mean_squared_error", "auc", "precision", "recall",
-)  # fmt: skip
+LOSSES = LOSS_NAMES
+METRICS = METRIC_NAMES
 DATASETS = ("mnist", "fashion_mnist", "npz")
 
 
@@ -48,9 +55,24 @@ LAYER_CLASSES: tuple[type[LayerSpec], ...] = tuple(CATALOG.values())
 __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regularizer", "Spec"]
 
 
+DTYPES = (
+    "float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "uint16", "uint32", "uint64", "bool",
+)  # fmt: skip
+
+
 class Input(Strict):
+    """The model's input, as ``keras.Input`` takes it."""
+
     shape: Annotated[list[PosInt | None], Field(min_length=1)] = Field(
-        description="Input shape without the batch axis, e.g. [28, 28, 1]; null for unknown."
+        description="Input shape without the batch axis, e.g. [28, 28, 1]; null for a size "
+        "known only at run time, e.g. [null, 71] for sequences of any length."
+    )
+    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]
+        default="float32", description="int32 for token ids (Embedding inputs)."
+    )
+    name: Identifier | None = Field(
+        default=None, description="The input layer's name (Keras' default: input_layer)."
     )
 
 
@@ -60,33 +82,62 @@ class Model(Strict):
 
 
 # --------------------------------------------------------------------------- compile
+CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
 class _Optimizer(Strict):
-    learning_rate: Annotated[float, Field(gt=0)] = 0.001
-    weight_decay: Annotated[float, Field(ge=0)] | None = None
-    clipnorm: Annotated[float, Field(gt=0)] | None = None
-    clipvalue: Annotated[float, Field(gt=0)] | None = None
-    global_clipnorm: Annotated[float, Field(gt=0)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "anyOf": [
+                    {
+                        "required": [a, b],
+                        "properties": {a: {"type": "number"}, b: {"type": "number"}},
+                    }
+                    for i, a in enumerate(CLIPS)
+                    for b in CLIPS[i + 1 :]
+                ]
+            }
+        }
+    )
+    learning_rate: LearningRate = 0.001
+    weight_decay: NonNegative | None = None
+    clipnorm: Positive | None = None
+    clipvalue: Positive | None = None
+    global_clipnorm: Positive | None = None
+
+    @field_validator("clipvalue", "global_clipnorm")
+    @classmethod
+    def _one_clip(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """Keras takes at most one of the three; reported at the second one, in file order."""
+        earlier = [k for k in CLIPS[: CLIPS.index(info.field_name)] if info.data.get(k) is not None]
+        if value is not None and earlier:
+            raise ValueError(
+                f"{earlier[0]} is already set; Keras takes only one of clipnorm, clipvalue "
+                "and global_clipnorm"
+            )
+        return value
 
 
 class SGD(_Optimizer):
     type: Literal["SGD"]
-    learning_rate: Annotated[float, Field(gt=0)] = 0.01
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
+    learning_rate: LearningRate = 0.01
+    momentum: Fraction = 0.0
     nesterov: bool = False
 
 
 class RMSprop(_Optimizer):
     type: Literal["RMSprop"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.9
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.0
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.9
+    momentum: Fraction = 0.0
+    epsilon: Positive = 1e-07
     centered: bool = False
 
 
 class _AdamLike(_Optimizer):
-    beta_1: Annotated[float, Field(ge=0, lt=1)] = 0.9
-    beta_2: Annotated[float, Field(ge=0, lt=1)] = 0.999
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    beta_1: Rate = 0.9
+    beta_2: Rate = 0.999
+    epsilon: Positive = 1e-07
 
 
 class Adam(_AdamLike):
@@ -96,7 +147,7 @@ class Adam(_AdamLike):
 
 class AdamW(_AdamLike):
     type: Literal["AdamW"]
-    weight_decay: Annotated[float, Field(ge=0)] = 0.004  # type: ignore[assignment]
+    weight_decay: NonNegative = 0.004  # type: ignore[assignment]
     amsgrad: bool = False
 
 
@@ -110,14 +161,14 @@ class Nadam(_AdamLike):
 
 class Adagrad(_Optimizer):
     type: Literal["Adagrad"]
-    initial_accumulator_value: Annotated[float, Field(ge=0)] = 0.1
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    initial_accumulator_value: NonNegative = 0.1
+    epsilon: Positive = 1e-07
 
 
 class Adadelta(_Optimizer):
     type: Literal["Adadelta"]
-    rho: Annotated[float, Field(ge=0, le=1)] = 0.95
-    epsilon: Annotated[float, Field(gt=0)] = 1e-07
+    rho: Fraction = 0.95
+    epsilon: Positive = 1e-07
 
 
 OPTIMIZER_CLASSES = (SGD, RMSprop, Adam, AdamW, Adamax, Nadam, Adagrad, Adadelta)
@@ -126,12 +177,29 @@ OPTIMIZER_NAMES = {cls.__name__.lower(): cls.__name__ for cls in OPTIMIZER_CLASS
 
 
 def _optimizer_by_name(value: Any) -> Any:
-    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults."""
+    """``optimizer: rmsprop`` is shorthand for ``{type: RMSprop}`` with Keras defaults.
+
+    Any case, as Keras' ``optimizers.get`` ("case-insensitive for built-in optimizers")."""
     if isinstance(value, str):
-        if value.lower() in OPTIMIZER_NAMES:
-            return {"type": OPTIMIZER_NAMES[value.lower()]}
-        return {"type": value}
+        return {"type": OPTIMIZER_NAMES.get(value.lower(), value)}
     return value
+
+
+def _any_case(word: str) -> str:
+    """A regex matching ``word`` in any case, without flags (JSON Schema has none).
+
+    >>> _any_case("SGD")
+    '[Ss][Gg][Dd]'
+    """
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+OPTIMIZER_NAME_SCHEMA = {
+    "type": "string",
+    "pattern": "^(?:" + "|".join(map(_any_case, OPTIMIZER_NAMES)) + ")(?!\\n)$",
+    "examples": sorted({*OPTIMIZER_NAMES, *OPTIMIZER_NAMES.values()}),
+}
+"""What ``optimizer:`` takes as a string, for JSON Schema: a name in any case."""
 
 
 Optimizer = Annotated[
@@ -143,8 +211,15 @@ Optimizer = Annotated[
 
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: Literal[LOSSES]  # type: ignore[valid-type]
-    metrics: list[Literal[METRICS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    loss: LossSpec = Field(
+        description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
+        "{type: SparseCategoricalCrossentropy, from_logits: true}."
+    )
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    weighted_metrics: list[MetricSpec] | None = None
+    loss_weights: list[NonNegative] | None = Field(
+        default=None, description="One weight per model output (scales that output's loss)."
+    )
 
 
 # -------------------------------------------------------------------------- training
@@ -154,22 +229,22 @@ Mode = Literal["auto", "min", "max"]
 class EarlyStopping(Strict):
     type: Literal["EarlyStopping"]
     monitor: str = "val_loss"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0
-    patience: Annotated[int, Field(ge=0)] = 0
+    min_delta: NonNegative = 0.0
+    patience: Count = 0
     mode: Mode = "auto"
     restore_best_weights: bool = False
-    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+    start_from_epoch: Count = 0
 
 
 class ReduceLROnPlateau(Strict):
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
-    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
-    patience: Annotated[int, Field(ge=0)] = 10
+    factor: finite(gt=0, lt=1) = 0.1
+    patience: Count = 10
     mode: Mode = "auto"
-    min_delta: Annotated[float, Field(ge=0)] = 0.0001
-    cooldown: Annotated[int, Field(ge=0)] = 0
-    min_lr: Annotated[float, Field(ge=0)] = 0.0
+    min_delta: NonNegative = 0.0001
+    cooldown: Count = 0
+    min_lr: NonNegative = 0.0
 
 
 Callback = Annotated[EarlyStopping | ReduceLROnPlateau, Field(discriminator="type")]
@@ -180,7 +255,7 @@ class Training(Strict):
     batch_size: PosInt = 32
     validation_split: Rate = 0.0
     shuffle: bool = True
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
     callbacks: list[Callback] = Field(default_factory=list)
 
 
@@ -194,7 +269,7 @@ class CastStep(Strict):
 
 
 class DivideStep(Strict):
-    divide: Annotated[float, Field(gt=0)]
+    divide: Positive
 
 
 class OneHotStep(Strict):
@@ -243,6 +318,16 @@ class Data(Strict):
         "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "then": {
+                "required": ["path"],
+                "properties": {"path": {"type": "string", "minLength": 1}},
+            },
+        }
+    )
 
     @model_validator(mode="after")
     def _npz_needs_path(self) -> Data:

@@ -45,8 +45,13 @@ def readable_size(n_bytes: float) -> str:
     return f"{n_bytes:.2f} PB"
 
 
-def as_text(graph: Graph, width: int | None = None) -> str:
-    """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each)."""
+def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False) -> str:
+    """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each).
+
+    ``ascii_only`` draws the box in ASCII, as Keras (through rich) does for a stdout whose
+    encoding has no box-drawing characters (cp1252, ascii).
+    """
+    import rich.box
     import rich.console
     import rich.markup
     import rich.table
@@ -62,6 +67,7 @@ def as_text(graph: Graph, width: int | None = None) -> str:
         rich.table.Column("Param #", justify="right", width=widths[2]),
         width=line,
         show_lines=True,
+        **({"box": rich.box.ASCII} if ascii_only else {}),
     )
     for layer in graph.layers:
         table.add_row(

@@ -13,6 +13,7 @@ fastest (README, "Training speed").
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -26,6 +27,7 @@ import numpy as np
 from specc.checks import CATEGORICAL, SPARSE
 from specc.data import DataError, load, preprocess
 from specc.files import write_atomic
+from specc.objects import loss_name
 from specc.pipeline import Compiled
 from specc.runtime import RuntimeChoiceError
 from specc.runtime import resolve as resolve_runtime
@@ -117,11 +119,53 @@ def device_name(backend: str) -> tuple[str, bool]:
     return (f"gpu:{gpus[0].name}", True) if gpus else ("cpu", False)
 
 
+def finite_json(value: Any) -> str:
+    """JSON text with NaN and infinities written as ``null``: strict JSON has no NaN, and
+    many readers (browsers, jq, other languages) refuse Python's bare ``NaN``."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), indent=2, allow_nan=False) + "\n"
+
+
+def _split_at(n: int, validation_split: float) -> int:
+    """How many samples Keras trains on: ``fit`` splits at floor(n * (1 - split))."""
+    return math.floor(n * (1.0 - validation_split)) if validation_split else n
+
+
+def check_sample_counts(n: int, training: Training, subset: int | None) -> None:
+    """Refuse, before any training, a sample count ``fit`` cannot split or train on."""
+    split = training.validation_split
+    at = _split_at(n, split)
+    if 0 < at < n or (not split and n > 0):
+        return
+    if 1.0 - split == 1.0:
+        raise TrainError(
+            f"validation_split {split} is too small to hold out a single sample; use 0 for none"
+        )
+    need = max(2, math.ceil(1 / (1 - split)) - 2)
+    while not 0 < _split_at(need, split) < need:
+        need += 1
+    origin = f"--subset {subset} leaves" if subset else "the data has"
+    raise TrainError(
+        f"{origin} {n} training sample(s): validation_split {split} would leave {at} for "
+        f"training and {n - at} for validation, and each needs at least one; "
+        f"use at least {need} samples or change training.validation_split"
+    )
+
+
 def _classes(spec: Spec, compiled: Compiled) -> int | None:
     steps = spec.data.preprocessing.y if spec.data else []
     if steps:
         return steps[-1].one_hot
-    if spec.compile and spec.compile.loss in CATEGORICAL | SPARSE:
+    if spec.compile and loss_name(spec.compile.loss) in CATEGORICAL | SPARSE:
         return int(compiled.graph.output_shape[-1])  # type: ignore[arg-type]
     return None
 
@@ -153,11 +197,38 @@ def _callbacks(
             timer["epochs"].append(time.perf_counter() - timer["start"])
             for key, value in (logs or {}).items():
                 history.setdefault(key, []).append(float(value))
-            write_atomic(folder / "history.json", json.dumps(history, indent=2) + "\n")
+            write_atomic(folder / "history.json", finite_json(history))
             current = (logs or {}).get(monitor)
-            if current is not None and current < self.best:
+            if (
+                "diverged" not in timer
+                and current is not None
+                and math.isfinite(current)
+                and current < self.best
+            ):
                 self.best = float(current)
                 save(self.model, folder / "model.keras")
+                timer["best_epoch"] = (epoch + 1, monitor, self.best)
+
+    class StopOnNaN(keras.callbacks.Callback):
+        """Stop at the first non-finite loss (like TerminateOnNaN) and remember where."""
+
+        async_safe = True  # only sets a flag: keeps Keras' asynchronous batch callbacks
+
+        def on_epoch_begin(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+            self.epoch = epoch
+
+        def _check(self, logs: dict | None, step: int | None) -> None:
+            loss = (logs or {}).get("loss")
+            if "diverged" not in timer and loss is not None and not math.isfinite(float(loss)):
+                timer["diverged"] = (self.epoch + 1, step, float(loss))
+                self.model.stop_training = True
+
+        def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
+            steps = self.params.get("steps")  # an execution's last step can overshoot (see below)
+            self._check(logs, min(batch + 1, steps) if steps else batch + 1)
+
+        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+            self._check(logs, None)  # the fused loop reports once per epoch
 
     class TrackTest(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
@@ -167,7 +238,50 @@ def _callbacks(
             for key, value in result.items():
                 timer.setdefault(f"test_{key}_by_epoch", []).append(round(float(value), 5))
 
-    return [*make_callbacks(spec), RunFolder(), *([TrackTest()] if test else [])]
+    return [*make_callbacks(spec), StopOnNaN(), RunFolder(), *([TrackTest()] if test else [])]
+
+
+def progress_bar(keras: Any) -> Any:
+    """Keras' progress bar, never past its target.
+
+    With ``steps_per_execution`` k, ``fit`` reports each execution as ending at step
+    ``begin + k - 1`` even when the epoch's last execution runs fewer steps, so 36 steps
+    at k = 8 showed ``40/36``. Only the display is clamped; training is untouched.
+    """
+
+    class ProgressBar(keras.callbacks.ProgbarLogger):
+        async_safe = True  # as Keras' own default bar, which runs asynchronously
+
+        def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
+            if self.target is not None:
+                batch = min(batch, self.target - 1)
+            super().on_train_batch_end(batch, logs)
+
+    return ProgressBar()
+
+
+def _kept(folder: Path, timer: dict) -> str:
+    """What the run folder holds now, said exactly (read from disk, not assumed)."""
+    parts = []
+    if (folder / "history.json").is_file():
+        n = len(timer["epochs"])
+        parts.append(
+            f"history.json ({n} epoch{'s' if n != 1 else ''})" if n else
+            "history.json (of an earlier run, not this one)"
+        )  # fmt: skip
+    if (folder / "model.keras").is_file():
+        if "best_epoch" in timer:
+            epoch, monitor, value = timer["best_epoch"]
+            parts.append(f"model.keras (the best so far: epoch {epoch}, {monitor} {value:.4f})")
+        else:
+            parts.append("model.keras (of an earlier run, not this one)")
+    if (folder / "spec.yaml").is_file():
+        parts.append("spec.yaml")
+    if not parts:
+        return f"{folder}/ holds nothing"
+    if len(parts) == 1:
+        return f"{folder}/ holds {parts[0]} only"
+    return f"{folder}/ holds {', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def train(compiled: Compiled, options: Options) -> RunResult:
@@ -181,6 +295,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     classes = _classes(spec, compiled)
     raw = load(spec.data, classes, options.data).subset(options.subset)
     arrays = preprocess(raw, spec.data)
+    check_sample_counts(len(arrays.x_train), training, options.subset)
 
     from specc import keras_build
     from specc.kerasenv import keras as get_keras
@@ -206,8 +321,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     model = keras_build.build(spec, compiled.graph, compile=False)
     model.compile(
         optimizer=keras_build.make_optimizer(spec),
-        loss=spec.compile.loss,
-        metrics=list(spec.compile.metrics),
+        **keras_build.compile_arguments(spec),
         jit_compile=runtime["jit_compile"],
         steps_per_execution=1 if runtime["loop"] == "fused" else runtime["steps_per_execution"],
     )
@@ -232,16 +346,23 @@ def train(compiled: Compiled, options: Options) -> RunResult:
             model.fit(
                 arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
                 validation_split=training.validation_split, shuffle=training.shuffle,
-                callbacks=callbacks, verbose=options.verbose,
+                callbacks=[*callbacks, progress_bar(keras)], verbose=options.verbose,
             )  # fmt: skip
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
     if interrupted:
         done = len(timer["epochs"])
-        print(f"\ninterrupted after {done} complete epoch(s); {folder}/ keeps history.json"
-              + (" and the best model.keras so far" if done else ""), file=sys.stderr)  # fmt: skip
+        print(f"\ninterrupted after {done} complete epoch{'s' if done != 1 else ''}; "
+              f"{_kept(folder, timer)}", file=sys.stderr)  # fmt: skip
         return RunResult(folder, {}, history, interrupted=True)
+    if "diverged" in timer:
+        epoch, step, loss = timer["diverged"]
+        where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
+        raise TrainError(
+            f"training diverged: the loss became {loss} in {where}, so training stopped; "
+            f"{_kept(folder, timer)}; try a lower learning rate or check the data"
+        )
 
     keras_build.save(model, folder / "model.keras")
     test = model.evaluate(
@@ -270,8 +391,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         }
         | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
     )
-    write_atomic(folder / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    write_atomic(folder / "history.json", json.dumps(history, indent=2) + "\n")
+    write_atomic(folder / "metrics.json", finite_json(metrics))
+    write_atomic(folder / "history.json", finite_json(history))
     _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size)
     return RunResult(folder, metrics, history)
 

@@ -1,8 +1,8 @@
-"""Value types shared by the spec language and the layer catalog.
+"""Value types shared by the spec language, the layer catalog and Keras objects.
 
-Small annotated types (positive ints, rates, names, activations, initializers,
-regularizers, spatial sizes) so every layer declaration says its argument ranges the
-same way, and every error message reads the same.
+Small annotated types (positive ints, finite floats, rates, seeds, names, activations,
+regularizers, spatial sizes) so every declaration states its argument ranges the same way,
+with the bounds Keras itself enforces, and every error message reads the same.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 ACTIVATIONS = (
     "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
@@ -33,27 +35,71 @@ INITIALIZERS = (
     "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "variance_scaling", "zeros",
 )  # fmt: skip
-
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 Padding = Literal["valid", "same"]
-PosInt = Annotated[int, Field(gt=0)]
-Float = Annotated[float, Field(allow_inf_nan=False)]
-"""Any finite number (``.inf``, ``.nan`` and overflowing literals such as 1e309 refused)."""
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Rate = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
-Seed = Annotated[int, Field(ge=0, lt=2**32)]
-"""A random seed as Keras' seed generators take it."""
+INT64_MAX = 2**63 - 1
+"""Every integer is passed to Keras, which turns it into an int64 tensor or attribute."""
+SEED_MAX = 2**32 - 1
+"""Seeds are 32-bit: ``keras.utils.set_random_seed`` refuses more, and so does the jax
+backend's uint32 seed state for a layer's ``seed`` (tensorflow's int64 one allows 2**63 - 1)."""
+
+PosInt = Annotated[int, Field(gt=0, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest float32. Keras computes in float32: a larger learning rate becomes inf in its
+variable, a larger weight_decay fails to convert when training starts."""
+
+
+def _float32(value: float) -> float:
+    if abs(value) > FLOAT32_MAX:
+        raise PydanticCustomError(
+            "finite_number", "Input should be a finite number", {"limit": FLOAT32_MAX}
+        )
+    return value
+
+
+def finite(**bounds: float) -> Any:
+    """A float Keras can use: finite and within float32's range, within ``bounds`` (gt, ge,
+    lt, le). ``.inf``, ``.nan`` and ``1.0e+309`` (which YAML reads as inf) are refused: Keras
+    refuses some and trains others into inf/nan weights, and none is a Python literal in
+    emitted code. Every float field is one. (The validator comes last so the bounds stay
+    standard JSON Schema keywords.)"""
+    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[arg-type]
+
+
+Rate = finite(ge=0, lt=1)
+Positive = finite(gt=0)
+NonNegative = finite(ge=0)
+Fraction = finite(ge=0, le=1)
+Float = finite()
+PosFloat = Positive
+NonNegFloat = NonNegative
+
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?!\n)$"
+"""ASCII identifiers (as the message says). ``(?!\n)`` because Python's ``$`` also matches
+before a final newline; ECMA-262 (editors) reads it the same."""
 
 
 def _identifier(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
+    if not (value.isascii() and value.isidentifier()) or keyword.iskeyword(value):
         raise ValueError(f"must be a Python identifier (letters, digits, _), got {value!r}")
     return value
 
 
-Identifier = Annotated[str, AfterValidator(_identifier)]
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": IDENTIFIER_PATTERN,
+            "not": {"enum": sorted(keyword.kwlist)},
+            "description": "An ASCII Python identifier that is not a keyword.",
+        }
+    ),
+]
 
 
 class IntOrTuple:
@@ -84,9 +130,9 @@ def spatial(rank: int, what: str = "integer", minimum: int = 1) -> Any:
             return tuple(value)
         return value
 
-    item = {"type": "integer", "minimum": minimum}
+    item = {"type": "integer", "minimum": minimum, "maximum": INT64_MAX}
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
-    number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum)]
+    number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum, le=INT64_MAX)]
     return Annotated[
         tuple[(number,) * rank],  # type: ignore[misc]
         BeforeValidator(expand),
@@ -107,16 +153,13 @@ class Strict(BaseModel):
 class Regularizer(Strict):
     """``{l2: 0.01}`` or ``{l1: ..., l2: ...}``."""
 
-    l1: Annotated[float, Field(ge=0)] = 0.0
-    l2: Annotated[float, Field(ge=0)] = 0.0
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    l1: NonNegative = 0.0
+    l2: NonNegative = 0.0
 
     @model_validator(mode="after")
     def _some(self) -> Regularizer:
         if not self.model_fields_set:
             raise ValueError("give l1, l2 or both, e.g. {l2: 0.01}")
         return self
-
-
-NonNegInt = Annotated[int, Field(ge=0)]
-UnitFloat = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-"""A number in [0, 1] (both ends included)."""

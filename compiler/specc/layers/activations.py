@@ -10,9 +10,10 @@ from pydantic import BeforeValidator, Field
 
 from specc import shapes
 from specc.layers.base import Out, Trainable
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
 from specc.values import Activation as ActivationName
-from specc.values import Float, Initializer, NonNegFloat, PosInt, Regularizer
+from specc.values import Float, NonNegFloat, PosInt
 
 
 class Activation(Trainable):
@@ -152,8 +153,9 @@ class PReLU(Trainable):
     """A leaky ReLU whose slopes are learned: one per value, or shared along axes."""
 
     type: Literal["PReLU"]
-    alpha_initializer: Initializer = "Zeros"  # Keras' default, spelled as its class
-    alpha_regularizer: Regularizer | None = None
+    alpha_initializer: InitializerSpec = "Zeros"  # Keras' default, spelled as its class
+    alpha_regularizer: RegularizerSpec | None = None
+    alpha_constraint: ConstraintSpec | None = None
     shared_axes: (
         Annotated[list[PosInt], BeforeValidator(_axis_list), Field(min_length=1)] | None
     ) = None

@@ -32,6 +32,9 @@ class Out:
     shape: Shape
     trainable: int = 0
     non_trainable: int = 0
+    largest: tuple[int, str, str] | None = None
+    """The largest weight tensor: elements, how they come about, the argument to blame
+    (for the allocation limit; when None, all of the layer's weights count as one)."""
 
 
 class LayerSpec(BaseModel):

@@ -11,13 +11,12 @@ from pydantic import model_validator
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
 from specc.layers.core import Weighted
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
 from specc.values import (
     Activation,
-    Initializer,
     Padding,
     PosInt,
-    Regularizer,
     Spatial1,
     Spatial2,
     Spatial3,
@@ -32,6 +31,14 @@ def _refuse_strided_dilation(strides: Sequence[int], dilation: Sequence[int]) ->
             "strides",
             show_input=False,
         )
+
+
+def _kernel(
+    kernel_size: Sequence[int], channels: int, out: int, what: str, blame: str
+) -> tuple[int, str, str]:
+    """A kernel's weight count, how it comes about, and the argument to blame (``Out.largest``)."""
+    how = f"{' x '.join(map(str, kernel_size))} kernel x {channels:,} channels x {out:,} {what}"
+    return math.prod(kernel_size) * channels * out, how, blame
 
 
 def _spatial_dims(
@@ -91,13 +98,11 @@ class _Conv(Weighted):
                 "(Keras refuses it)",
                 "groups",
             )
-        params = shapes.conv_params(
-            self.kernel_size,  # type: ignore[attr-defined]
-            channels // self.groups,
-            self.filters,
-            self.use_bias,
-        )
-        return Out((shape[0], *dims, self.filters), params)
+        kernel_size = self.kernel_size  # type: ignore[attr-defined]
+        per_group = channels // self.groups
+        params = shapes.conv_params(kernel_size, per_group, self.filters, self.use_bias)
+        largest = _kernel(kernel_size, per_group, self.filters, "filters", "filters")
+        return Out((shape[0], *dims, self.filters), params, largest=largest)
 
 
 class Conv1D(_Conv):
@@ -184,7 +189,8 @@ class _ConvTranspose(Weighted):
         )
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
         params = shapes.conv_params(kernel, channels, self.filters, self.use_bias)
-        return Out((shape[0], *dims, self.filters), params)
+        largest = _kernel(kernel, channels, self.filters, "filters", "filters")
+        return Out((shape[0], *dims, self.filters), params, largest=largest)
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -219,13 +225,19 @@ class _Depthwise(Trainable):
     depth_multiplier: PosInt = 1
     activation: Activation | None = None
     use_bias: bool = True
-    depthwise_initializer: Initializer = "glorot_uniform"
+    depthwise_initializer: InitializerSpec = "glorot_uniform"
 
-    def _depthwise(self, shape: Shape) -> tuple[list[int | None], int, int]:
-        """Output spatial dims, input channels, and the depthwise kernel's weight count."""
+    def _depthwise(self, shape: Shape) -> tuple[list[int | None], int, tuple[int, str, str]]:
+        """Output spatial dims, input channels, and the depthwise kernel (``Out.largest``)."""
         dims = _windowed(self, shape)
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
-        kernel = math.prod(self.kernel_size) * channels * self.depth_multiplier  # type: ignore[attr-defined]
+        kernel = _kernel(
+            self.kernel_size,  # type: ignore[attr-defined]
+            channels,
+            self.depth_multiplier,
+            "depth multiplier",
+            "depth_multiplier",
+        )
         return dims, channels, kernel
 
 
@@ -235,15 +247,19 @@ class DepthwiseConv1D(_Depthwise):
     kernel_size: Spatial1
     strides: Spatial1 = (1,)
     dilation_rate: Spatial1 = (1,)
-    bias_initializer: Initializer = "zeros"
-    depthwise_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
+    bias_initializer: InitializerSpec = "zeros"
+    depthwise_regularizer: RegularizerSpec | None = None
+    bias_regularizer: RegularizerSpec | None = None
+    activity_regularizer: RegularizerSpec | None = None
+    depthwise_constraint: ConstraintSpec | None = None
+    bias_constraint: ConstraintSpec | None = None
 
     def infer(self, shape: Shape) -> Out:
         dims, channels, kernel = self._depthwise(shape)
         out = channels * self.depth_multiplier
-        return Out((shape[0], *dims, out), kernel + (out if self.use_bias else 0))
+        return Out(
+            (shape[0], *dims, out), kernel[0] + (out if self.use_bias else 0), largest=kernel
+        )
 
 
 class DepthwiseConv2D(DepthwiseConv1D):
@@ -262,18 +278,23 @@ class SeparableConv1D(_Depthwise):
     kernel_size: Spatial1
     strides: Spatial1 = (1,)
     dilation_rate: Spatial1 = (1,)
-    pointwise_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    depthwise_regularizer: Regularizer | None = None
-    pointwise_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
+    pointwise_initializer: InitializerSpec = "glorot_uniform"
+    bias_initializer: InitializerSpec = "zeros"
+    depthwise_regularizer: RegularizerSpec | None = None
+    pointwise_regularizer: RegularizerSpec | None = None
+    bias_regularizer: RegularizerSpec | None = None
+    activity_regularizer: RegularizerSpec | None = None
+    depthwise_constraint: ConstraintSpec | None = None
+    pointwise_constraint: ConstraintSpec | None = None
+    bias_constraint: ConstraintSpec | None = None
 
     def infer(self, shape: Shape) -> Out:
-        dims, channels, kernel = self._depthwise(shape)
-        pointwise = channels * self.depth_multiplier * self.filters
+        dims, channels, depthwise = self._depthwise(shape)
+        pointwise = _kernel((1,) * len(dims), channels * self.depth_multiplier, self.filters,
+                            "filters", "filters")  # fmt: skip
         bias = self.filters if self.use_bias else 0
-        return Out((shape[0], *dims, self.filters), kernel + pointwise + bias)
+        params = depthwise[0] + pointwise[0] + bias
+        return Out((shape[0], *dims, self.filters), params, largest=max(depthwise, pointwise))
 
 
 class SeparableConv2D(SeparableConv1D):

@@ -10,8 +10,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, identity, need_known
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
-from specc.values import Activation, Initializer, PosInt, Regularizer
+from specc.values import Activation, PosInt
 
 
 class Weighted(Trainable):
@@ -19,11 +20,13 @@ class Weighted(Trainable):
 
     activation: Activation | None = None
     use_bias: bool = True
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
-    activity_regularizer: Regularizer | None = None
+    kernel_initializer: InitializerSpec = "glorot_uniform"
+    bias_initializer: InitializerSpec = "zeros"
+    kernel_regularizer: RegularizerSpec | None = None
+    bias_regularizer: RegularizerSpec | None = None
+    activity_regularizer: RegularizerSpec | None = None
+    kernel_constraint: ConstraintSpec | None = None
+    bias_constraint: ConstraintSpec | None = None
 
 
 class Dense(Weighted):
@@ -41,8 +44,11 @@ class Dense(Weighted):
             "the kernel's size depends on it; a null in the input's shape, or a Flatten "
             "over one, leaves it unknown",
         )
+        kernel = (units_in * self.units, f"{units_in:,} inputs x {self.units:,} units", "units")
         return Out(
-            (*shape[:-1], self.units), shapes.dense_params(units_in, self.units, self.use_bias)
+            (*shape[:-1], self.units),
+            shapes.dense_params(units_in, self.units, self.use_bias),
+            largest=kernel,
         )
 
 
@@ -210,10 +216,12 @@ class EinsumDense(Trainable):
     output_shape: Annotated[list[PosInt | None], BeforeValidator(_output_sizes)]
     activation: Activation | None = None
     bias_axes: Annotated[str, Field(pattern=r"^[a-zA-Z]+$")] | None = None
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
-    kernel_regularizer: Regularizer | None = None
-    bias_regularizer: Regularizer | None = None
+    kernel_initializer: InitializerSpec = "glorot_uniform"
+    bias_initializer: InitializerSpec = "zeros"
+    kernel_regularizer: RegularizerSpec | None = None
+    bias_regularizer: RegularizerSpec | None = None
+    kernel_constraint: ConstraintSpec | None = None
+    bias_constraint: ConstraintSpec | None = None
 
     @model_validator(mode="after")
     def _bias_in_output(self) -> EinsumDense:
@@ -227,8 +235,10 @@ class EinsumDense(Trainable):
         out, kernel, bias = einsum_dense_shapes(
             self.equation, self.bias_axes, shape, self.output_shape
         )
-        params = math.prod(kernel) + (math.prod(bias) if bias is not None else 0)  # type: ignore[arg-type]
-        return Out(out, params)
+        size = math.prod(kernel)  # type: ignore[arg-type]
+        params = size + (math.prod(bias) if bias is not None else 0)  # type: ignore[arg-type]
+        how = f"kernel of shape {shapes.format_shape(kernel)}"
+        return Out(out, params, largest=(size, how, "output_shape"))
 
 
 # ---------------------------------------------------------------------- lookup, identity
@@ -240,12 +250,15 @@ class Embedding(Trainable):
     type: Literal["Embedding"]
     input_dim: PosInt
     output_dim: PosInt
-    embeddings_initializer: Initializer = "uniform"  # Keras' alias of random_uniform
-    embeddings_regularizer: Regularizer | None = None
+    embeddings_initializer: InitializerSpec = "uniform"  # Keras' alias of random_uniform
+    embeddings_regularizer: RegularizerSpec | None = None
+    embeddings_constraint: ConstraintSpec | None = None
     mask_zero: bool = False
 
     def infer(self, shape: Shape) -> Out:
-        return Out((*shape, self.output_dim), self.input_dim * self.output_dim)
+        size = self.input_dim * self.output_dim
+        how = f"{self.input_dim:,} ids x {self.output_dim:,} dimensions"
+        return Out((*shape, self.output_dim), size, largest=(size, how, "input_dim"))
 
 
 class Identity(Trainable):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from specc import shapes
 from specc.layers.activations import Axes, OneAxis, normalise_axes
 from specc.layers.base import Out, Trainable, need_known
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
-from specc.values import Initializer, PosInt, Regularizer
+from specc.values import Fraction, PosInt, Positive
 
 
 def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:
@@ -27,26 +26,28 @@ class BatchNormalization(Trainable):
 
     type: Literal["BatchNormalization"]
     axis: int = -1
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.99
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    momentum: Fraction = 0.99
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
-        return Out(shape, c * (int(self.center) + int(self.scale)), 2 * c)
+        return Out(
+            shape, c * (int(self.center) + int(self.scale)), 2 * c, (c, f"{c:,} channels", "")
+        )
 
 
 class LayerNormalization(Trainable):
     type: Literal["LayerNormalization"]
     axis: OneAxis = -1
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
-        return Out(shape, c * (int(self.center) + int(self.scale)))
+        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
 
 
 def group_size(groups: int, channels: int) -> int:
@@ -79,18 +80,20 @@ class GroupNormalization(Trainable):
     type: Literal["GroupNormalization"]
     groups: PosInt | Literal[-1] = 32
     axis: int = -1
-    epsilon: Annotated[float, Field(gt=0)] = 0.001
+    epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
-    beta_initializer: Initializer = "zeros"
-    gamma_initializer: Initializer = "ones"
-    beta_regularizer: Regularizer | None = None
-    gamma_regularizer: Regularizer | None = None
+    beta_initializer: InitializerSpec = "zeros"
+    gamma_initializer: InitializerSpec = "ones"
+    beta_regularizer: RegularizerSpec | None = None
+    gamma_regularizer: RegularizerSpec | None = None
+    beta_constraint: ConstraintSpec | None = None
+    gamma_constraint: ConstraintSpec | None = None
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
         group_size(self.groups, c)
-        return Out(shape, c * (int(self.center) + int(self.scale)))
+        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
 
 
 class UnitNormalization(Trainable):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from specc.layers.base import LayerSpec, Out, Trainable, need_rank, spatial_rank
 from specc.shapes import Shape
-from specc.values import NonNegFloat, Rate, Seed, UnitFloat
+from specc.values import Fraction, NonNegFloat, Rate, Seed
 
 
 class Dropout(Trainable):
@@ -50,7 +50,7 @@ class GaussianNoise(Trainable):
     POSITIONAL = ("stddev",)
     MINIMAL: ClassVar[dict[str, Any]] = {"stddev": 0.1}
     type: Literal["GaussianNoise"]
-    stddev: UnitFloat
+    stddev: Fraction
     seed: Seed | None = None
 
     def infer(self, shape: Shape) -> Out:

@@ -6,12 +6,19 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_rank, spatial_rank
 from specc.shapes import Shape, ShapeError
-from specc.values import INT_OR_TUPLE, NonNegInt, PosInt, Spatial2, Spatial3
+from specc.values import INT64_MAX, INT_OR_TUPLE, Count, PosInt, Spatial2, Spatial3
 
 
 def flatten_shape(shape: Shape) -> Shape:
@@ -33,10 +40,18 @@ class Flatten(Trainable):
         return Out(flatten_shape(shape))
 
 
+def _reshape_json_schema(schema: dict[str, Any]) -> None:
+    """What ``_one_unknown`` says, for JSON Schema: no 0 and at most one -1."""
+    target = schema["properties"]["target_shape"]
+    target["items"]["not"] = {"const": 0}
+    target.update({"contains": {"const": -1}, "minContains": 0, "maxContains": 1})
+
+
 class Reshape(Trainable):
+    model_config = ConfigDict(json_schema_extra=_reshape_json_schema)
     POSITIONAL = ("target_shape",)
     type: Literal["Reshape"]
-    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1, le=INT64_MAX)]], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _one_unknown(self) -> Reshape:
@@ -118,7 +133,7 @@ class UpSampling3D(Trainable):
 
 
 # ------------------------------------------------------------------ padding, cropping
-Pair = tuple[NonNegInt, NonNegInt]
+Pair = tuple[Count, Count]
 
 
 def _as_pair(value: Any) -> Any:
@@ -136,7 +151,7 @@ def margins(rank: int) -> Any:
     pair: ``1``, ``[1, 2]``, ``[[1, 2], [3, 4]]`` or mixed ``[[1, 2], 3]``. For 1D a pair
     is ``(before, after)`` of the one axis.
     """
-    item = {"type": "integer", "minimum": 0}
+    item = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
     pair = {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
     if rank == 1:
         schema = {"anyOf": [item, pair]}

@@ -15,23 +15,29 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    import keras
 
 NAME = "fashion_dense"
 DESCRIPTION = None
 DATASET = "fashion_mnist"
-DATA_PATH = None  # a local .npz; None downloads through keras.datasets
-INPUT_SHAPE = 784
+# A local .npz; None downloads through keras.datasets.
+DATA_PATH = None
+INPUT_SHAPE = (784,)
 EPOCHS = 5
 BATCH_SIZE = 256
 VALIDATION_SPLIT = 0.0
 SHUFFLE = True
 SEED = 7
 # Runtime choices, as `specc train` makes them: speed only, the math stays the spec's.
-JIT_COMPILE = "auto"  # "auto": off for tensorflow on CPU (XLA measured slower)
-STEPS_PER_EXECUTION = "auto"  # "auto": 128 on GPU, 8 for tensorflow on CPU
+# JIT_COMPILE "auto": off for tensorflow on CPU (XLA measured slower).
+JIT_COMPILE = "auto"
+# STEPS_PER_EXECUTION "auto": 128 on GPU, 8 for tensorflow on CPU.
+STEPS_PER_EXECUTION = "auto"
 
 
 def load_data(
@@ -39,24 +45,30 @@ def load_data(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(x_train, y_train), (x_test, y_test) from a local .npz, else from keras.datasets."""
     if path is None:
+        import keras
+
         return keras.datasets.fashion_mnist.load_data()
     with np.load(path) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
 def preprocess_x(x: np.ndarray) -> np.ndarray:
-    x = x.reshape((-1, 784))
+    x = x.reshape(-1, 784)
     x = x.astype("float32")
     x = x / 255.0
     return x
 
 
 def preprocess_y(y: np.ndarray) -> np.ndarray:
+    import keras
+
     y = keras.utils.to_categorical(y, 10)
     return y
 
 
 def build_model() -> keras.Sequential:
+    import keras
+
     return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE, name="input_layer"),
@@ -65,7 +77,9 @@ def build_model() -> keras.Sequential:
             keras.layers.Activation("gelu", name="activation"),
             keras.layers.Dropout(0.3, seed=1, name="dropout"),
             keras.layers.Reshape([16, 16, 1], name="reshape"),
-            keras.layers.Conv2D(4, (3, 2), strides=(1, 2), trainable=False, name="conv2d"),
+            keras.layers.Conv2D(
+                4, (3, 2), strides=(1, 2), trainable=False, name="conv2d"
+            ),
             keras.layers.GlobalAveragePooling2D(name="global_average_pooling2d"),
             keras.layers.Dense(10, activation="softmax", name="dense_1"),
         ],
@@ -74,6 +88,8 @@ def build_model() -> keras.Sequential:
 
 
 def on_gpu() -> bool:
+    import keras
+
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -91,9 +107,13 @@ def on_gpu() -> bool:
 
 
 def compile_model(model: keras.Model) -> None:
+    import keras
+
     gpu = on_gpu()
     tf_cpu = keras.backend.backend() == "tensorflow" and not gpu
-    jit_compile = JIT_COMPILE if JIT_COMPILE != "auto" else (False if tf_cpu else "auto")
+    jit_compile = (
+        JIT_COMPILE if JIT_COMPILE != "auto" else (False if tf_cpu else "auto")
+    )
     steps = STEPS_PER_EXECUTION
     if steps == "auto":
         steps = 128 if gpu else 8 if tf_cpu else 1
@@ -125,7 +145,9 @@ def write_atomic(path: Path, write) -> None:
 
 
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    write_atomic(
+        path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n")
+    )
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
@@ -135,7 +157,9 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     metrics = [m for m in history if not m.startswith("val_") and m != "learning_rate"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False
+    )
     for ax, metric in zip(axes[0], metrics, strict=True):
         epochs = range(1, len(history[metric]) + 1)
         ax.plot(epochs, history[metric], label="train")
@@ -150,9 +174,13 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=f"Train {NAME}: {DESCRIPTION or ''}")
+    # argparse %-formats a description that names %(prog)s: a literal % is written %%.
+    about = (DESCRIPTION or "").replace("%", "%%")
+    parser = argparse.ArgumentParser(description=f"%(prog)s trains {NAME}. {about}")
     parser.add_argument(
-        "--data", default=DATA_PATH, help="a local .npz with x_train, y_train, x_test, y_test"
+        "--data",
+        default=DATA_PATH,
+        help="a local .npz with x_train, y_train, x_test, y_test",
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
@@ -160,8 +188,12 @@ def main(argv: list[str] | None = None) -> None:
         "--output-dir", default=f"runs/{NAME}", help="where the model and results go"
     )
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--subset", type=int, help="train and test on the first N samples only")
+    parser.add_argument(
+        "--subset", type=int, help="train and test on the first N samples only"
+    )
     args = parser.parse_args(argv)
+
+    import keras
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_data(args.data)
@@ -185,12 +217,16 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=make_callbacks(),
     )
     train_seconds = time.perf_counter() - start
-    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    test = model.evaluate(
+        x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True
+    )
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "model.keras", model.save)
-    history_data = {k: [float(v) for v in values] for k, values in history.history.items()}
+    history_data = {
+        k: [float(v) for v in values] for k, values in history.history.items()
+    }
     write_json(out / "history.json", history_data)
     metrics = {f"test_{name}": float(value) for name, value in test.items()}
     metrics |= {"epochs": len(history.epoch), "train_seconds": round(train_seconds, 3)}

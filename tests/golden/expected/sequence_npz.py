@@ -15,14 +15,20 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
+if TYPE_CHECKING:
+    import keras
+
 NAME = "sequence_npz"
-DESCRIPTION = 'A 1-D conv net on a local .npz of sequences: "quotes", back\\slashes and all.'
+DESCRIPTION = (
+    'A 1-D conv net on a local .npz of sequences: "quotes", back\\slashes and all.'
+)
 DATASET = "npz"
-DATA_PATH = "data/sequences.npz"  # a local .npz; None downloads through keras.datasets
+# A local .npz; None downloads through keras.datasets.
+DATA_PATH = "data/sequences.npz"
 INPUT_SHAPE = (100, 8)
 EPOCHS = 30
 BATCH_SIZE = 64
@@ -30,8 +36,10 @@ VALIDATION_SPLIT = 0.2
 SHUFFLE = True
 SEED = 0
 # Runtime choices, as `specc train` makes them: speed only, the math stays the spec's.
-JIT_COMPILE = "auto"  # "auto": off for tensorflow on CPU (XLA measured slower)
-STEPS_PER_EXECUTION = "auto"  # "auto": 128 on GPU, 8 for tensorflow on CPU
+# JIT_COMPILE "auto": off for tensorflow on CPU (XLA measured slower).
+JIT_COMPILE = "auto"
+# STEPS_PER_EXECUTION "auto": 128 on GPU, 8 for tensorflow on CPU.
+STEPS_PER_EXECUTION = "auto"
 
 
 def load_data(
@@ -54,16 +62,28 @@ def preprocess_y(y: np.ndarray) -> np.ndarray:
 
 
 def build_model() -> keras.Sequential:
+    import keras
+
     return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE, name="input_layer"),
             keras.layers.Conv1D(
-                16, 5, padding="causal", dilation_rate=2, activation="relu", name="conv1d"
+                16,
+                5,
+                padding="causal",
+                dilation_rate=2,
+                activation="relu",
+                name="conv1d",
             ),
             keras.layers.SpatialDropout1D(0.1, seed=3, name="spatial_dropout1d"),
             keras.layers.MaxPooling1D(pool_size=3, strides=2, name="max_pooling1d"),
             keras.layers.Conv1D(
-                8, 3, strides=2, use_bias=False, kernel_initializer="he_normal", name="conv1d_1"
+                8,
+                3,
+                strides=2,
+                use_bias=False,
+                kernel_initializer="he_normal",
+                name="conv1d_1",
             ),
             keras.layers.AveragePooling1D(2, padding="same", name="average_pooling1d"),
             keras.layers.LayerNormalization(epsilon=0.0001, name="layer_normalization"),
@@ -80,6 +100,8 @@ def build_model() -> keras.Sequential:
 
 
 def on_gpu() -> bool:
+    import keras
+
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -97,14 +119,20 @@ def on_gpu() -> bool:
 
 
 def compile_model(model: keras.Model) -> None:
+    import keras
+
     gpu = on_gpu()
     tf_cpu = keras.backend.backend() == "tensorflow" and not gpu
-    jit_compile = JIT_COMPILE if JIT_COMPILE != "auto" else (False if tf_cpu else "auto")
+    jit_compile = (
+        JIT_COMPILE if JIT_COMPILE != "auto" else (False if tf_cpu else "auto")
+    )
     steps = STEPS_PER_EXECUTION
     if steps == "auto":
         steps = 128 if gpu else 8 if tf_cpu else 1
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=0.0003, clipnorm=1.0, beta_2=0.99),
+        optimizer=keras.optimizers.Adam(
+            learning_rate=0.0003, clipnorm=1.0, beta_2=0.99
+        ),
         loss="sparse_categorical_crossentropy",
         metrics=["sparse_categorical_accuracy"],
         jit_compile=jit_compile,
@@ -113,10 +141,17 @@ def compile_model(model: keras.Model) -> None:
 
 
 def make_callbacks() -> list[keras.callbacks.Callback]:
+    import keras
+
     return [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=4, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=4, restore_best_weights=True
+        ),
         keras.callbacks.ReduceLROnPlateau(
-            monitor="val_sparse_categorical_accuracy", factor=0.5, patience=2, mode="max"
+            monitor="val_sparse_categorical_accuracy",
+            factor=0.5,
+            patience=2,
+            mode="max",
         ),
     ]
 
@@ -136,7 +171,9 @@ def write_atomic(path: Path, write) -> None:
 
 
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    write_atomic(
+        path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n")
+    )
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
@@ -146,7 +183,9 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     metrics = [m for m in history if not m.startswith("val_") and m != "learning_rate"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False
+    )
     for ax, metric in zip(axes[0], metrics, strict=True):
         epochs = range(1, len(history[metric]) + 1)
         ax.plot(epochs, history[metric], label="train")
@@ -161,9 +200,13 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=f"Train {NAME}: {DESCRIPTION or ''}")
+    # argparse %-formats a description that names %(prog)s: a literal % is written %%.
+    about = (DESCRIPTION or "").replace("%", "%%")
+    parser = argparse.ArgumentParser(description=f"%(prog)s trains {NAME}. {about}")
     parser.add_argument(
-        "--data", default=DATA_PATH, help="a local .npz with x_train, y_train, x_test, y_test"
+        "--data",
+        default=DATA_PATH,
+        help="a local .npz with x_train, y_train, x_test, y_test",
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
@@ -171,8 +214,12 @@ def main(argv: list[str] | None = None) -> None:
         "--output-dir", default=f"runs/{NAME}", help="where the model and results go"
     )
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--subset", type=int, help="train and test on the first N samples only")
+    parser.add_argument(
+        "--subset", type=int, help="train and test on the first N samples only"
+    )
     args = parser.parse_args(argv)
+
+    import keras
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_data(args.data)
@@ -196,12 +243,16 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=make_callbacks(),
     )
     train_seconds = time.perf_counter() - start
-    test = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True)
+    test = model.evaluate(
+        x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True
+    )
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "model.keras", model.save)
-    history_data = {k: [float(v) for v in values] for k, values in history.history.items()}
+    history_data = {
+        k: [float(v) for v in values] for k, values in history.history.items()
+    }
     write_json(out / "history.json", history_data)
     metrics = {f"test_{name}": float(value) for name, value in test.items()}
     metrics |= {"epochs": len(history.epoch), "train_seconds": round(train_seconds, 3)}
