@@ -146,6 +146,8 @@ SIMPLE_ERROR_CASES = [
     "prelu_shared_axis_out_of_range", "softmax_axis_out_of_range",
     "unit_normalization_axis_twice", "group_norm_groups_divide", "group_norm_default_groups",
     "permute_rank", "repeat_vector_rank", "upsampling_rank", "cropping_too_much",
+    "conv_groups_filters", "permute_not_permutation", "einsum_bad_equation",
+    "einsum_bias_axis_not_in_output", "einsum_repeated_letter",
 ]  # fmt: skip
 
 

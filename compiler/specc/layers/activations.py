@@ -6,14 +6,14 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from specc import shapes
 from specc.layers.base import Out, Trainable
 from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
+from specc.values import INT64_MAX, Float, NonNegFloat, PosInt
 from specc.values import Activation as ActivationName
-from specc.values import Float, NonNegFloat, PosInt
 
 
 class Activation(Trainable):
@@ -96,9 +96,20 @@ def _one_axis(value: Any) -> Any:
     return value
 
 
-OneAxis = Annotated[int, BeforeValidator(_one_axis)]
+_INT = {"type": "integer"}
+OneAxis = Annotated[
+    int,
+    BeforeValidator(_one_axis),
+    WithJsonSchema(
+        {"anyOf": [_INT, {"type": "array", "items": _INT, "minItems": 1, "maxItems": 1}]}
+    ),
+]
 """One axis: an int (or a one-item list, as Keras may store it)."""
-Axes = Annotated[int | Annotated[list[int], Field(min_length=2)], BeforeValidator(_one_axis)]
+Axes = Annotated[
+    int | Annotated[list[int], Field(min_length=2)],
+    BeforeValidator(_one_axis),
+    WithJsonSchema({"anyOf": [_INT, {"type": "array", "items": _INT, "minItems": 1}]}),
+]
 """One axis or several (``[1, 2]``), as Keras takes them."""
 
 
@@ -142,6 +153,9 @@ def prelu_params(shape: Shape, shared_axes: Sequence[int] | None) -> int:
     return math.prod(sizes)  # type: ignore[arg-type]
 
 
+_POS = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+
+
 def _axis_list(value: Any) -> Any:
     """Keras takes one int for one axis: ``1`` is ``[1]``."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -157,7 +171,13 @@ class PReLU(Trainable):
     alpha_regularizer: RegularizerSpec | None = None
     alpha_constraint: ConstraintSpec | None = None
     shared_axes: (
-        Annotated[list[PosInt], BeforeValidator(_axis_list), Field(min_length=1)] | None
+        Annotated[
+            list[PosInt],
+            BeforeValidator(_axis_list),
+            Field(min_length=1),
+            WithJsonSchema({"anyOf": [_POS, {"type": "array", "items": _POS, "minItems": 1}]}),
+        ]
+        | None
     ) = None
 
     def infer(self, shape: Shape) -> Out:

@@ -6,8 +6,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from pydantic import model_validator
-
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
 from specc.layers.core import Weighted
@@ -78,15 +76,13 @@ class _Conv(Weighted):
     filters: PosInt
     groups: PosInt = 1
 
-    @model_validator(mode="after")
-    def _groups_divide_filters(self) -> _Conv:
-        if self.filters % self.groups:
-            raise ValueError(
-                f"groups ({self.groups}) must divide filters ({self.filters}) (Keras refuses it)"
-            )
-        return self
-
     def infer(self, shape: Shape) -> Out:
+        if self.filters % self.groups:
+            raise ShapeError(
+                f"groups ({self.groups}) must divide filters ({self.filters}) (Keras refuses it)",
+                "groups",
+                show_input=False,
+            )
         rank, layout = spatial_rank(self)
         need_rank(self, shape, rank + 2, layout)
         _refuse_strided_dilation(self.strides, self.dilation_rate)  # type: ignore[attr-defined]

@@ -6,13 +6,13 @@ import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from specc import shapes
 from specc.layers.base import Out, Trainable, identity, need_known
 from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
-from specc.values import Activation, PosInt
+from specc.values import INT64_MAX, Activation, PosInt
 
 
 class Weighted(Trainable):
@@ -60,6 +60,23 @@ _EQUATION_FORMS = (
 )
 
 
+EQUATION_PATTERN = (
+    r"^(?:[a-zA-Z]+,[a-zA-Z]+->[a-zA-Z]+|\.\.\.[a-zA-Z]+,[a-zA-Z]+->\.\.\.[a-zA-Z]+"
+    r"|[a-zA-Z]{2,}\.\.\.,[a-zA-Z]+->[a-zA-Z]+\.\.\.)$"
+)
+"""The three forms as one pattern, for JSON Schema (ECMA-262 reads it as Python does)."""
+
+
+def _equation_form(equation: str) -> str:
+    if not any(pattern.fullmatch(equation) for _, pattern in _EQUATION_FORMS):
+        raise ValueError(
+            f"{equation!r} is not an einsum equation Keras takes: write 'ab,bc->ac', "
+            "'...b,bc->...c' or 'ab...,bc->ac...' (letters; one '...' on the input and "
+            "output of the last two forms)"
+        )
+    return equation
+
+
 def split_equation(equation: str) -> tuple[str, str, str, str]:
     """``(input, weight, output, ellipsis side)`` of an EinsumDense equation, as Keras reads it.
 
@@ -76,31 +93,29 @@ def split_equation(equation: str) -> tuple[str, str, str, str]:
     >>> split_equation("ab,bc->ad")
     Traceback (most recent call last):
     ...
-    ValueError: output letter 'd' is in neither the input 'ab' nor the weight 'bc'
+    specc.shapes.ShapeError: output letter 'd' is in neither the input 'ab' nor the weight 'bc'
     """
-    for side, pattern in _EQUATION_FORMS:  # noqa: B007 - the form found is used below
-        match = pattern.fullmatch(equation)
-        if match:
-            break
-    else:
-        raise ValueError(
-            f"{equation!r} is not an einsum equation Keras takes: write 'ab,bc->ac', "
-            "'...b,bc->...c' or 'ab...,bc->ac...' (letters; one '...' on the input and "
-            "output of the last two forms)"
-        )
+    _equation_form(equation)
+    side, match = next(
+        (side, m) for side, pattern in _EQUATION_FORMS if (m := pattern.fullmatch(equation))
+    )
     inp, weight, out = match.groups()
+
+    def refuse(message: str) -> ShapeError:
+        return ShapeError(message, "equation", show_input=False)
+
     for part in (inp, weight, out):
         repeated = sorted({c for c in part if part.count(c) > 1})
         if repeated:
-            raise ValueError(f"letter {repeated[0]!r} appears twice in {part!r}")
+            raise refuse(f"letter {repeated[0]!r} appears twice in {part!r}")
     for c in out:
         if c not in inp and c not in weight:
-            raise ValueError(
+            raise refuse(
                 f"output letter {c!r} is in neither the input {inp!r} nor the weight {weight!r}"
             )
     for c in weight:
         if c not in inp and c not in out:
-            raise ValueError(
+            raise refuse(
                 f"weight letter {c!r} is in neither the input {inp!r} nor the output {out!r}"
             )
     return inp, weight, out, side
@@ -131,6 +146,13 @@ def einsum_dense_shapes(
     (None, 4, 3, 7)
     """
     inp, weight, out, side = split_equation(equation)
+    for c in bias_axes or "":
+        if c not in out:
+            raise ShapeError(
+                f"bias axis {c!r} is not in the equation's output {out!r}",
+                "bias_axes",
+                show_input=False,
+            )
     rank = len(shape)
     elided = rank - len(inp)
     if elided < 0 or (side == "" and elided != 0):
@@ -194,9 +216,7 @@ def einsum_dense_shapes(
     return tuple(full), kernel, bias
 
 
-def _valid_equation(equation: str) -> str:
-    split_equation(equation)
-    return equation
+_SIZE = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
 
 
 def _output_sizes(value: Any) -> Any:
@@ -212,8 +232,18 @@ class EinsumDense(Trainable):
     POSITIONAL = ("equation", "output_shape")
     MINIMAL: ClassVar[dict[str, Any]] = {"equation": "ab,bc->ac", "output_shape": 1}
     type: Literal["EinsumDense"]
-    equation: Annotated[str, AfterValidator(_valid_equation)]
-    output_shape: Annotated[list[PosInt | None], BeforeValidator(_output_sizes)]
+    equation: Annotated[
+        str,
+        AfterValidator(_equation_form),
+        WithJsonSchema({"type": "string", "pattern": EQUATION_PATTERN}),
+    ]
+    output_shape: Annotated[
+        list[PosInt | None],
+        BeforeValidator(_output_sizes),
+        WithJsonSchema(
+            {"anyOf": [_SIZE, {"type": "array", "items": {"anyOf": [_SIZE, {"type": "null"}]}}]}
+        ),
+    ]
     activation: Activation | None = None
     bias_axes: Annotated[str, Field(pattern=r"^[a-zA-Z]+$")] | None = None
     kernel_initializer: InitializerSpec = "glorot_uniform"
@@ -222,14 +252,6 @@ class EinsumDense(Trainable):
     bias_regularizer: RegularizerSpec | None = None
     kernel_constraint: ConstraintSpec | None = None
     bias_constraint: ConstraintSpec | None = None
-
-    @model_validator(mode="after")
-    def _bias_in_output(self) -> EinsumDense:
-        _, _, out, _ = split_equation(self.equation)
-        for c in self.bias_axes or "":
-            if c not in out:
-                raise ValueError(f"bias axis {c!r} is not in the equation's output {out!r}")
-        return self
 
     def infer(self, shape: Shape) -> Out:
         out, kernel, bias = einsum_dense_shapes(

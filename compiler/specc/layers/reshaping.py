@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -65,23 +64,22 @@ class Reshape(Trainable):
         return Out(shapes.reshape_shape(shape, self.target_shape))
 
 
-def _permutation(dims: list[int]) -> list[int]:
-    if sorted(dims) != list(range(1, len(dims) + 1)):
-        raise ValueError(
-            f"must be a permutation of 1..{len(dims)} (the non-batch axes), got {dims}"
-        )
-    return dims
-
-
 class Permute(Trainable):
     """Reorders the non-batch axes: ``dims`` is a permutation of 1..rank."""
 
     POSITIONAL = ("dims",)
     MINIMAL: ClassVar[dict[str, Any]] = {"dims": (1,)}
     type: Literal["Permute"]
-    dims: Annotated[list[PosInt], Field(min_length=1), AfterValidator(_permutation)]
+    dims: Annotated[list[PosInt], Field(min_length=1)]
 
     def infer(self, shape: Shape) -> Out:
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ShapeError(
+                f"dims must be a permutation of 1..{len(self.dims)} (the non-batch axes), "
+                f"got {self.dims} (Keras refuses it)",
+                "dims",
+                show_input=False,
+            )
         need_rank(self, shape, len(self.dims) + 1, f"(dims {self.dims} name its axes)")
         return Out((shape[0], *(shape[d] for d in self.dims)))
 
