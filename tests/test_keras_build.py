@@ -6,8 +6,10 @@ import inspect
 import os
 import subprocess
 import sys
+from typing import Annotated
 
 import pytest
+from pydantic import TypeAdapter
 
 import specc
 from specc import keras_build, schema
@@ -82,6 +84,11 @@ def test_schema_defaults_are_keras_defaults(cls):
             assert keras_default is inspect.Parameter.empty, name
             continue
         ours = field.default
+        if ours != keras_default and isinstance(keras_default, tuple):
+            # Keras' literal in another form it accepts (ZeroPadding2D's (1, 1) for ((1, 1),
+            # (1, 1))): it must mean our default once read as a spec value.
+            spec_type = Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+            keras_default = TypeAdapter(spec_type).validate_python(keras_default)
         if isinstance(ours, tuple) and not isinstance(keras_default, tuple | list):
             ours = ours[0] if len(set(ours)) == 1 else ours
         assert ours == (

@@ -26,6 +26,17 @@ SPARSE = {"sparse_categorical_crossentropy"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
 
 
+ACTIVATION_LAYERS = {
+    "Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "prelu",
+    "ELU": "elu",
+}  # fmt: skip
+"""Layers that are an activation function (``Dense(10)`` then ``Softmax()``)."""
+LINEAR_LAYERS = {
+    "Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization",
+    "GroupNormalization", "UnitNormalization", "Embedding",
+}  # fmt: skip
+
+
 def final_activation(spec: Spec) -> tuple[int, str] | None:
     """Index and name of the activation that produces the model's output, if any.
 
@@ -33,9 +44,11 @@ def final_activation(spec: Spec) -> tuple[int, str] | None:
     """
     for i in range(len(spec.model.layers) - 1, -1, -1):
         layer = spec.model.layers[i]
+        if layer.type in ACTIVATION_LAYERS:
+            return i, ACTIVATION_LAYERS[layer.type]
         if hasattr(layer, "activation"):
             return i, layer.activation or "linear"
-        if layer.type in ("Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization"):
+        if layer.type in LINEAR_LAYERS:
             return i, "linear"
     return None
 
@@ -128,7 +141,9 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     if found is None:
         return
     index, activation = found
-    loc = ("model", "layers", index, "activation")
+    loc: tuple = ("model", "layers", index)
+    if spec.model.layers[index].type not in ACTIVATION_LAYERS:
+        loc += ("activation",)
     if from_logits(spec.compile.loss):
         if activation in ("softmax", "sigmoid"):
             yield diagnose(

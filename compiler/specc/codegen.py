@@ -200,6 +200,23 @@ def py(value: Any) -> PyCode:
     return PyCode(str(as_expr(value)))
 
 
+def one_int_for_all(value: Any) -> Any:
+    """``(3, 3)`` as ``3``, and padding ``((1, 1), (2, 2))`` as ``(1, 2)``: inner pairs first.
+
+    Only equal ints collapse: ``((1, 2), (1, 2))`` is not ``(1, 2)`` to Keras.
+
+    >>> one_int_for_all((3, 3)), one_int_for_all(((1, 1), (2, 2))), one_int_for_all(((1, 1),) * 2)
+    (3, (1, 2), 1)
+    >>> one_int_for_all(((1, 2), (1, 2))), one_int_for_all(((1, 2), (3, 3)))
+    (((1, 2), (1, 2)), ((1, 2), 3))
+    """
+    if isinstance(value, tuple):
+        value = tuple(one_int_for_all(v) for v in value)
+        if len(set(value)) == 1 and isinstance(value[0], int):
+            return value[0]
+    return value
+
+
 def call(
     head: str,
     args: dict[str, Any],
@@ -213,8 +230,8 @@ def call(
     """
     items: list[tuple[str, Expr]] = []
     for key, value in args.items():
-        if key in int_for_all_axes and isinstance(value, tuple) and len(set(value)) == 1:
-            value = value[0]
+        if key in int_for_all_axes:
+            value = one_int_for_all(value)
         after_keyword = bool(items) and items[-1][0] != ""
         by_position = not after_keyword and positional[len(items) : len(items) + 1] == (key,)
         items.append(("" if by_position else f"{key}=", as_expr(value)))

@@ -62,15 +62,15 @@ def _plain(value: Any) -> Any:
     return _float(value)
 
 
-def _collapse(key: str, value: Any) -> Any:
-    """``[3, 3]`` -> ``3`` as a spec would say it (not for shapes, where length matters)."""
-    if (
-        key != "target_shape"
-        and isinstance(value, list)
-        and value
-        and all(v == value[0] for v in value)
-    ):
-        return value[0]
+def _collapse(value: Any) -> Any:
+    """``[3, 3]`` -> ``3``, ``[[1, 1], [2, 2]]`` -> ``[1, 2]``, as a spec would say it.
+
+    Only for arguments Keras also takes as one int (not shapes, where length matters).
+    """
+    if isinstance(value, list) and value:
+        value = [_collapse(v) for v in value]
+        if all(v == value[0] for v in value) and isinstance(value[0], int):
+            return value[0]
     return value
 
 
@@ -106,6 +106,7 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
     if kind not in LAYER_TYPES:
         raise ImportProblem(f"{where}: layer type {kind!r} is not supported by specc")
     fields = LAYER_TYPES[kind].model_fields
+    int_or_tuple = LAYER_TYPES[kind].INT_OR_TUPLE
     config = layer.get_config()
     required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
     required |= LAYER_TYPES[kind].MINIMAL
@@ -125,8 +126,13 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
             if value != defaults.get(key):
                 raise ImportProblem(f"{where}: argument {key}={value!r} is not supported by specc")
             continue
+        default = fields[key].default
         if key.endswith("_initializer"):
             value = _initializer_name(f"{where} {key}", value)
+            if isinstance(default, str):  # Keras' alias or class name ("uniform", "Zeros")
+                default = _initializer_name(
+                    key, keras.saving.serialize_keras_object(keras.initializers.get(default))
+                )
         elif key.endswith("_regularizer") and value is not None:
             value = _regularizer(f"{where} {key}", value)
         elif key == "activation" and value == "linear":
@@ -135,8 +141,10 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
             key == "strides" and "pool_size" in config and list(value) == list(config["pool_size"])
         ):
             continue  # Keras fills strides in from pool_size
-        value = _collapse(key, _plain(value))
-        if not fields[key].is_required() and value == _collapse(key, _plain(fields[key].default)):
+        value, default = _plain(value), _plain(default)
+        if key in int_or_tuple:
+            value, default = _collapse(value), _collapse(default)
+        if not fields[key].is_required() and value == default:
             continue
         entry[key] = value
     return entry
@@ -317,10 +325,6 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
                 "specc imports Sequential models only"
             )
         input_shape = list(model.inputs[0].shape[1:])
-        if any(d is None for d in input_shape):
-            raise ImportProblem(
-                f"input shape {input_shape} has unknown dimensions; specc needs fixed sizes"
-            )
         # A layer keeps its name in the spec only where Keras' automatic name differs.
         # A layer's automatic name depends only on the layers before it, so one pass works.
         counters: dict[str, int] = {}

@@ -118,8 +118,8 @@ def marked(annotation: Any, marker: object) -> bool:
     return any(marked(arg, marker) for arg in typing.get_args(annotation))
 
 
-def spatial(rank: int, what: str = "integer") -> Any:
-    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints."""
+def spatial(rank: int, what: str = "integer", minimum: int = 1) -> Any:
+    """``3`` or ``[3, 3]`` as Keras accepts, normalised to a tuple of ``rank`` ints >= minimum."""
 
     def expand(value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -130,10 +130,11 @@ def spatial(rank: int, what: str = "integer") -> Any:
             return tuple(value)
         return value
 
-    item = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+    item = {"type": "integer", "minimum": minimum, "maximum": INT64_MAX}
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
+    number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum, le=INT64_MAX)]
     return Annotated[
-        tuple[(PosInt,) * rank],  # type: ignore[misc]
+        tuple[(number,) * rank],  # type: ignore[misc]
         BeforeValidator(expand),
         WithJsonSchema(schema),
         INT_OR_TUPLE,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from specc import shapes
+from specc.layers.activations import Axes, OneAxis, normalise_axes
 from specc.layers.base import Out, Trainable, need_known
+from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
 from specc.shapes import Shape, ShapeError
-from specc.values import Fraction, Positive
+from specc.values import Fraction, PosInt, Positive
 
 
 def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:
@@ -38,7 +40,7 @@ class BatchNormalization(Trainable):
 
 class LayerNormalization(Trainable):
     type: Literal["LayerNormalization"]
-    axis: int = -1
+    axis: OneAxis = -1
     epsilon: Positive = 0.001
     center: bool = True
     scale: bool = True
@@ -46,3 +48,60 @@ class LayerNormalization(Trainable):
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
         return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
+
+
+def group_size(groups: int, channels: int) -> int:
+    """Channels per group; ``groups: -1`` is one group per channel (instance normalisation).
+
+    >>> group_size(3, 6), group_size(-1, 6)
+    (2, 1)
+    >>> group_size(4, 6)
+    Traceback (most recent call last):
+    ...
+    specc.shapes.ShapeError: groups (4) must divide the 6 channels of the normalised axis
+    """
+    groups = channels if groups == -1 else groups
+    if groups > channels:
+        raise ShapeError(
+            f"groups ({groups}) cannot be more than the {channels} channels of the normalised axis",
+            "groups",
+        )
+    if channels % groups:
+        raise ShapeError(
+            f"groups ({groups}) must divide the {channels} channels of the normalised axis",
+            "groups",
+        )
+    return channels // groups
+
+
+class GroupNormalization(Trainable):
+    """Normalises groups of channels; gamma and beta per channel."""
+
+    type: Literal["GroupNormalization"]
+    groups: PosInt | Literal[-1] = 32
+    axis: int = -1
+    epsilon: Positive = 0.001
+    center: bool = True
+    scale: bool = True
+    beta_initializer: InitializerSpec = "zeros"
+    gamma_initializer: InitializerSpec = "ones"
+    beta_regularizer: RegularizerSpec | None = None
+    gamma_regularizer: RegularizerSpec | None = None
+    beta_constraint: ConstraintSpec | None = None
+    gamma_constraint: ConstraintSpec | None = None
+
+    def infer(self, shape: Shape) -> Out:
+        c = axis_size(self, shape, self.axis)
+        group_size(self.groups, c)
+        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
+
+
+class UnitNormalization(Trainable):
+    """Scales to unit L2 norm along ``axis``; no weights, any sizes."""
+
+    type: Literal["UnitNormalization"]
+    axis: Axes = -1
+
+    def infer(self, shape: Shape) -> Out:
+        normalise_axes(self.axis, shape)
+        return Out(shape)

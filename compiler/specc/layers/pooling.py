@@ -7,7 +7,7 @@ from typing import Literal
 from specc import shapes
 from specc.layers.base import Out, Trainable, need_rank, spatial_rank
 from specc.shapes import Shape, ShapeError
-from specc.values import Padding, Spatial1, Spatial2
+from specc.values import Padding, Spatial1, Spatial2, Spatial3
 
 
 class _Pool(Trainable):
@@ -60,6 +60,19 @@ class AveragePooling2D(_Pool):
     strides: Spatial2 | None = None
 
 
+class MaxPooling3D(_Pool):
+    type: Literal["MaxPooling3D"]
+    pool_size: Spatial3 = (2, 2, 2)
+    strides: Spatial3 | None = None
+
+
+class AveragePooling3D(_Pool):
+    POSITIONAL = ("pool_size",)
+    type: Literal["AveragePooling3D"]
+    pool_size: Spatial3  # required: unlike MaxPooling3D, Keras gives it no default
+    strides: Spatial3 | None = None
+
+
 class _GlobalPool(Trainable):
     keepdims: bool = False
 
@@ -85,3 +98,11 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 class GlobalAveragePooling2D(_GlobalPool):
     type: Literal["GlobalAveragePooling2D"]
+
+
+class GlobalMaxPooling3D(_GlobalPool):
+    type: Literal["GlobalMaxPooling3D"]
+
+
+class GlobalAveragePooling3D(_GlobalPool):
+    type: Literal["GlobalAveragePooling3D"]

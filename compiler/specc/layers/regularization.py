@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from specc.layers.base import LayerSpec, Out, Trainable, need_rank, spatial_rank
 from specc.shapes import Shape
-from specc.values import Rate, Seed
+from specc.values import Fraction, NonNegFloat, Rate, Seed
 
 
 class Dropout(Trainable):
@@ -38,3 +38,58 @@ class SpatialDropout1D(_SpatialDropout):
 
 class SpatialDropout2D(_SpatialDropout):
     type: Literal["SpatialDropout2D"]
+
+
+class SpatialDropout3D(_SpatialDropout):
+    type: Literal["SpatialDropout3D"]
+
+
+class GaussianNoise(Trainable):
+    """Additive zero-centred noise in training; Keras takes ``stddev`` in [0, 1] only."""
+
+    POSITIONAL = ("stddev",)
+    MINIMAL: ClassVar[dict[str, Any]] = {"stddev": 0.1}
+    type: Literal["GaussianNoise"]
+    stddev: Fraction
+    seed: Seed | None = None
+
+    def infer(self, shape: Shape) -> Out:
+        return Out(shape)
+
+
+class GaussianDropout(Trainable):
+    """Multiplicative noise; ``rate`` 1 passes Keras' check but divides by zero in training."""
+
+    POSITIONAL = ("rate",)
+    type: Literal["GaussianDropout"]
+    rate: Rate
+    seed: Seed | None = None
+
+    def infer(self, shape: Shape) -> Out:
+        return Out(shape)
+
+
+class AlphaDropout(Trainable):
+    """Dropout that keeps SELU's mean and variance; ``rate`` 1 divides by zero, as above.
+
+    ``noise_shape`` is left out: Keras checks it only when training runs.
+    """
+
+    POSITIONAL = ("rate",)
+    type: Literal["AlphaDropout"]
+    rate: Rate
+    seed: Seed | None = None
+
+    def infer(self, shape: Shape) -> Out:
+        return Out(shape)
+
+
+class ActivityRegularization(Trainable):
+    """Adds ``l1``/``l2`` of its input to the loss; passes the input on unchanged."""
+
+    type: Literal["ActivityRegularization"]
+    l1: NonNegFloat = 0.0
+    l2: NonNegFloat = 0.0
+
+    def infer(self, shape: Shape) -> Out:
+        return Out(shape)

@@ -1,0 +1,171 @@
+"""Differential property tests for the core, activation, convolution, pooling,
+normalization, regularization and reshaping layers of the catalog, against Keras.
+
+Random chains of layers from :mod:`tests.strategies_simple` on inputs of rank 2..5 with
+unknown (``None``) sizes. Where specc accepts a spec, its table (names, output shapes,
+params, trainable/non-trainable) equals the built model's. Where it rejects one for
+shape reasons, Keras refuses the layer too: it fails to build it, fails to run it on a
+batch (in inference or training), or runs it into a shape other than the one it
+declared (Keras builds some impossible einsum equations and axes, and fails only later).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from specc import graph, keras_build
+from specc.errors import Diagnostic
+from specc.layers import CATALOG
+from specc.schema import Spec
+from specc.shapes import ShapeError
+from tests.conftest import CASES
+from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
+from tests.strategies_simple import layer_for
+
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
+UNKNOWN_AT_RUN = 6
+"""The size an unknown (``None``) axis gets in the batch a rejected layer is run on."""
+
+
+@st.composite
+def random_specs(draw: Any) -> dict[str, Any]:
+    """A spec mapping with 1..5 layers; shapes are followed with specc's own rules."""
+    rank = draw(st.integers(1, 4))
+    dims = [draw(st.sampled_from([None, 1, 2, 3, 4, 5, 6, 8, 9])) for _ in range(rank)]
+    shape: tuple[int | None, ...] = (None, *dims)
+    layers = []
+    for _ in range(draw(st.integers(1, 5))):
+        layer = layer_for(draw, shape)
+        if layer is None:
+            break
+        layers.append(layer)
+        try:
+            shape = CATALOG[layer["type"]].model_validate(layer).infer(shape).shape
+        except ShapeError:
+            break  # specc rejects this spec here: later layers would add nothing
+    return {"name": "random", "model": {"input": {"shape": dims}, "layers": layers}}
+
+
+def keras_refuses(data: dict[str, Any]) -> str | None:
+    """Why Keras cannot take the spec's last layer, or None if it can.
+
+    Keras refuses a layer when it fails to build it or to run it on a batch (unknown
+    sizes set to ``UNKNOWN_AT_RUN``), or when the run's output shape is not the one
+    the layer declared.
+    """
+    try:
+        model = raw_keras_model(data)
+    except Exception as exc:  # Keras raises ValueError, TypeError, IndexError, ...
+        return f"build: {type(exc).__name__}"
+    shape = [UNKNOWN_AT_RUN if d is None else d for d in data["model"]["input"]["shape"]]
+    declared = tuple(model.layers[-1].output.shape)
+    for training in (False, True):
+        try:
+            out = model(np.ones((2, *shape), "float32"), training=training)
+        except Exception as exc:  # as above, at run time
+            return f"call: {type(exc).__name__}"
+        ran = tuple(out.shape)
+        if len(ran) != len(declared) or any(
+            d is not None and d != r for d, r in zip(declared, ran, strict=False)
+        ):
+            return f"declared {declared}, ran {ran}"
+    return None
+
+
+def _check(data: dict[str, Any]) -> str:
+    note(repr(data))
+    spec = Spec.model_validate(data)  # generated specs are always schema-valid
+    resolved, problems = graph.resolve(spec, lambda loc, msg: Diagnostic(msg, loc=tuple(loc)))
+    if problems:
+        index = problems[0].loc[2]
+        prefix = {
+            **data,
+            "model": {**data["model"], "layers": data["model"]["layers"][: index + 1]},
+        }
+        note(f"specc: {problems[0].message}")
+        assert keras_refuses(prefix), f"specc rejects, Keras takes it: {problems[0].message}"
+        return "rejected"
+    assert resolved is not None
+    keras().backend.clear_session()
+    model = keras_build.build(spec, resolved, compile=False, keras_names=True)
+    assert keras_rows(model) == static_rows(resolved)
+    return "accepted"
+
+
+@settings(max_examples=50, **SETTINGS)
+@given(random_specs())
+def test_simple_layers_agree_with_keras(data):
+    _check(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, **SETTINGS)
+@given(random_specs())
+def test_simple_layers_agree_with_keras_long(data):
+    _check(data)
+
+
+def test_strategy_yields_both_kinds():
+    """Both outcomes must be common, and every declared type must be drawn (fixed seed)."""
+    outcomes = {"accepted": 0, "rejected": 0}
+    drawn: set[str] = set()
+
+    @settings(max_examples=800, database=None, **{**SETTINGS, "derandomize": True})
+    @given(random_specs())
+    def count(data):
+        drawn.update(layer["type"] for layer in data["model"]["layers"])
+        spec = Spec.model_validate(data)
+        _, problems = graph.resolve(spec, lambda loc, msg: Diagnostic(msg, loc=tuple(loc)))
+        outcomes["rejected" if problems else "accepted"] += 1
+
+    count()
+    assert outcomes["accepted"] >= 250, outcomes
+    assert outcomes["rejected"] >= 150, outcomes
+    ours = {
+        "EinsumDense", "Embedding", "Identity", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+        "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D",
+        "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "MaxPooling3D",
+        "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D", "GroupNormalization",
+        "UnitNormalization", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+        "AlphaDropout", "ActivityRegularization", "Permute", "RepeatVector", "UpSampling1D",
+        "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+        "Cropping1D", "Cropping2D", "Cropping3D", "Flatten",
+    }  # fmt: skip
+    assert ours <= drawn, ours - drawn
+
+
+SIMPLE_ERROR_CASES = [
+    "flatten_unknown_then_dense", "einsum_input_rank", "einsum_output_shape_length",
+    "einsum_shared_axis_size", "einsum_unknown_weight", "conv_groups_channels",
+    "transpose_output_padding", "depthwise_unknown_channels", "prelu_unknown_axis",
+    "prelu_shared_axis_out_of_range", "softmax_axis_out_of_range",
+    "unit_normalization_axis_twice", "group_norm_groups_divide", "group_norm_default_groups",
+    "permute_rank", "repeat_vector_rank", "upsampling_rank", "cropping_too_much",
+    "conv_groups_filters", "permute_not_permutation", "einsum_bad_equation",
+    "einsum_bias_axis_not_in_output", "einsum_repeated_letter",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SIMPLE_ERROR_CASES)
+def test_error_cases_are_refused_by_keras(case):
+    """Each shape refusal in tests/cases is one Keras makes too (at build or at run)."""
+    import yaml
+
+    data = yaml.safe_load((CASES / case / "spec.yaml").read_text())
+    assert keras_refuses(data)
+
+
+@pytest.mark.parametrize(
+    "case", ["ok_core_einsum_embedding", "ok_activations", "ok_convolution_2d_separable"]
+)
+def test_accepted_cases_run_in_keras(case):
+    """The accepted case specs also run in Keras, in their declared shapes."""
+    import yaml
+
+    data = yaml.safe_load((CASES / case / "spec.yaml").read_text())
+    assert keras_refuses(data) is None
