@@ -419,11 +419,9 @@ def _pictures(
 
 
 def _spec_yaml(spec: Spec) -> str:
-    import yaml
+    from specc.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
-    body = yaml.safe_dump(
-        spec.model_dump(mode="json", exclude_none=True), sort_keys=False, width=100
-    )
+    body = dump_yaml(spec.model_dump(mode="json", exclude_none=True), sort_keys=False, width=100)
     return (
         "# The spec as run by specc train (defaults and command-line overrides applied).\n" + body
     )
