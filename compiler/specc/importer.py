@@ -31,7 +31,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from specc import kerasenv
+from specc import kerasenv, messages
+from specc.arguments import ordered
 from specc.data import human_size
 from specc.errors import Diagnostic, SpecError
 from specc.graph import to_snake_case
@@ -333,7 +334,7 @@ class _Importer:
             self.problem(
                 where,
                 f"{_show(shown)} is a custom {what} (Python code, module {module!r}); a spec is "
-                f"data and names Keras' own {what}s",
+                f"data and names Keras' own {_plural(what)}",
             )
             return _MISSING
         if kind[0] != expect and not (expect == "metrics" and kind[0] == "losses"):
@@ -557,7 +558,11 @@ class _Importer:
 
     def argument(self, value: Any, where: str) -> Any:
         """A layer argument's value as a spec writes it (objects by name or ``{type}``)."""
-        if _serialized(value) and value.get("module") in _OBJECT_KINDS:
+        if (
+            _serialized(value)
+            and isinstance(value.get("module"), str)
+            and value["module"] in _OBJECT_KINDS
+        ):
             expect = _OBJECT_KINDS[value["module"]][0]
             return self.keras_object(value, where, expect=expect)
         if _serialized(value):
@@ -621,12 +626,16 @@ class _Importer:
                 key = error["loc"][0] if error["loc"] else None
                 raw = config.get(key, entry.get(key)) if isinstance(key, str) else None
                 shown = f"argument {key}={_show(raw)}" if isinstance(key, str) else "its arguments"
-                self.problem(where, f"{shown} is not supported by specc: {error['msg']}")
+                loc, owner = messages.clean_loc(error["loc"], entry)
+                text, hint = messages._message(error, loc, owner)
+                hint = f" ({hint})" if hint else ""
+                self.problem(where, f"{shown} is not supported by specc: {text}{hint}")
             return None
         for key, field in cls.model_fields.items():
-            if key in entry and key != "type" and not field.is_required():
-                if getattr(model, key) == field.default:  # Keras' default, in another form
-                    del entry[key]
+            # Keras' default, said in another form (an axis -1 stored as [-1]): left out.
+            default = key in entry and key != "type" and not field.is_required()
+            if default and getattr(model, key) == field.default:
+                del entry[key]
         for key, value in list(entry.items()):
             short = _collapsed(value)
             if short == value:
@@ -636,7 +645,8 @@ class _Importer:
                     entry[key] = short
             except ValidationError:
                 pass
-        return entry
+        head = {k: entry.pop(k) for k in ("type", "name") if k in entry}
+        return {**head, **ordered(model, entry)}  # as people write it: units first
 
     # ------------------------------------------------------------------------ model
     def input(self, serialized: Any, where: str = "input") -> dict[str, Any]:
@@ -712,8 +722,8 @@ class _Importer:
             why = f"it has {len(inputs)} inputs and {len(outputs)} outputs"
         elif not _serialized(layers[0]) or layers[0]["class_name"] != "InputLayer":
             why = "its first layer is not its input"
-        elif outputs[0][0] != names[-1]:
-            why = f"its output is {outputs[0][0]!r}, not its last layer"
+        elif (_end(outputs[0]) or names[-1]) != names[-1]:
+            why = f"its output is {_end(outputs[0])!r}, not its last layer"
         for i in range(1, len(layers)):
             if why:
                 break
@@ -883,7 +893,8 @@ class _Importer:
             ):
                 return value
             self.problem(
-                where, f"{what} {value!r} is not one Keras names; specs name Keras' own {what}s"
+                where,
+                f"{what} {value!r} is not one Keras names; specs name Keras' own {_plural(what)}",
             )
             return _MISSING
         if not _serialized(value):
@@ -899,7 +910,7 @@ class _Importer:
             self.problem(
                 where,
                 f"{name!r} is a custom {what} function (Python code); a spec is data and names "
-                f"Keras' own {what}s",
+                f"Keras' own {_plural(what)}",
             )
             return _MISSING
         return self.keras_object(value, where, expect=expect)
@@ -951,6 +962,15 @@ class _Importer:
         if not ok:
             return _MISSING
         return entry if len(entry) > 1 else cls_name.lower()
+
+
+def _end(value: Any) -> Any:
+    """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
+    return value[0] if isinstance(value, list) and value else None
+
+
+def _plural(what: str) -> str:
+    return what + ("es" if what.endswith("s") else "s")
 
 
 def _first_line(exc: BaseException) -> str:
