@@ -153,10 +153,9 @@ def _emittable(spec_path: Path) -> Any:
     data = loader.load_file(spec_path).data
     data["data"] = {"dataset": "npz", "path": "data.npz"}
     data.setdefault("compile", {"loss": "mse"})
-    compiled = compile_file(spec_path)
-    if loss_name(compiled.spec.compile.loss) in CATEGORICAL:  # type: ignore[union-attr]
-        width = compiled.graph.output_shape[-1]
-        data["data"]["preprocessing"] = {"y": [{"one_hot": width}]}
+    imported = compile_file(spec_path)
+    if imported.spec.compile and loss_name(imported.spec.compile.loss) in CATEGORICAL:
+        data["data"]["preprocessing"] = {"y": [{"one_hot": imported.graph.output_shape[-1]}]}
     return compile_text(yaml.safe_dump(data, sort_keys=False), str(spec_path))
 
 
