@@ -628,6 +628,13 @@ class _Importer:
                 shown = f"argument {key}={_show(raw)}" if isinstance(key, str) else "its arguments"
                 loc, owner = messages.clean_loc(error["loc"], entry)
                 text, hint = messages._message(error, loc, owner)
+                if (
+                    error["type"] == "string_type"
+                    and error["msg"] != "Input should be a valid string"
+                ):
+                    # a name-or-object field's own words: "a name or a mapping"
+                    wanted = error["msg"].removeprefix("Input should be ")
+                    text = f"must be {wanted} (got {error.get('input')!r})"
                 hint = f" ({hint})" if hint else ""
                 self.problem(where, f"{shown} is not supported by specc: {text}{hint}")
             return None
