@@ -67,7 +67,7 @@ def test_keras_objects_become_spec_values(tmp_path, specc):
     text = _import(specc, _save(model, tmp_path))
     assert text.split("layers:\n")[1] == (
         "    - {type: Dense, units: 16, activation: relu, kernel_initializer: {type: HeNormal, "
-        "seed: 1}, bias_initializer: he_normal, kernel_regularizer: l2, bias_regularizer: "
+        "seed: 1}, bias_initializer: he_normal, kernel_regularizer: {l2: 0.01}, bias_regularizer: "
         "{l1: 0.001, l2: 0.002}, activity_regularizer: {l1: 0.003}, kernel_constraint: {type: "
         "MaxNorm, max_value: 3}, bias_constraint: non_neg}\n"
         "    - {type: Dense, units: 4, kernel_initializer: {type: RandomNormal, stddev: 0.1}}\n"

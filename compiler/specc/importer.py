@@ -381,15 +381,15 @@ class _Importer:
             args[key] = _plain(arg)
         if not ok:
             return _MISSING
-        names = kind[2]
-        name = snake(class_name)
-        if not args and name in names and _named_config(expect, name) == _json(value):
-            return name  # the object Keras' name stands for: he_normal, l2, non_neg
         if expect == "regularizers" and class_name in ("L1", "L2", "L1L2"):
+            # The shorthand specs have always used: {l2: 0.01}, {l1: ..., l2: ...}.
             if class_name == "L1L2":  # both keys, so it stays an L1L2
                 return {"l1": _plain(config.get("l1", 0.0)), "l2": _plain(config.get("l2", 0.0))}
             key = class_name.lower()
             return {key: _plain(config.get(key, 0.01))}
+        name = snake(class_name)
+        if not args and name in kind[2] and _named_config(expect, name) == _json(value):
+            return name  # the object Keras' name stands for: he_normal, non_neg
         return {"type": class_name, **args}
 
     # ---------------------------------------------------------------------- layers
