@@ -394,26 +394,10 @@ class _Importer:
 
     # ---------------------------------------------------------------------- layers
     def layers(
-        self,
-        serialized: list[Any],
-        counters: dict[str, int],
-        where: str,
-        *,
-        names: list[str] | None = None,
-        ignore: frozenset[str] = frozenset(),
+        self, serialized: list[Any], counters: dict[str, int], where: str
     ) -> list[dict[str, Any] | None]:
-        """Spec entries for layers, in the order Keras code constructs them: the layers
-        inside a layer first (they take automatic names first), then the layer itself."""
-        return [
-            self.layer(
-                s,
-                counters,
-                f"{where}[{i}]",
-                name=names[i] if names else None,
-                ignore=ignore,
-            )
-            for i, s in enumerate(serialized)
-        ]
+        """Spec entries for a list of layers (``where`` locates the list: ``layers``)."""
+        return [self.layer(s, counters, f"{where}[{i}]") for i, s in enumerate(serialized)]
 
     def layer(
         self,
@@ -537,16 +521,11 @@ class _Importer:
                     self.problem(where, f"argument {key}={_show(value)} is not supported by specc")
                     ok = False
                 continue
-            # A pool's strides default to its pool_size: Keras' default config cannot say that.
-            derived = key == "strides" and fields[key].default is None
-            if value == default and not fields[key].is_required() and not derived:
+            if key == "strides" and fields[key].default is None:  # a pool's strides
+                if value == config.get("pool_size"):
+                    continue  # Keras fills them in from pool_size (its default config can't)
+            elif value == default and not fields[key].is_required():
                 continue
-            if (
-                key == "strides"
-                and fields[key].default is None
-                and value == config.get("pool_size")
-            ):
-                continue  # Keras fills strides in from pool_size
             made = self.argument(value, f"{where}: argument {key}={_show(value)}")
             if made is _MISSING:
                 ok = False
