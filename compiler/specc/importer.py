@@ -131,7 +131,7 @@ def _show(value: Any, limit: int = 100) -> str:
     ...        "config": {"max_value": 2, "axis": 0}, "registered_name": None})
     'MaxNorm(max_value=2, axis=0)'
     >>> _show([0.1, "x"]), _show(None)
-    "([0.1, 'x'], 'None')"
+    ("[0.1, 'x']", 'None')
     """
 
     def text(v: Any) -> str:
