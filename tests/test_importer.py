@@ -297,3 +297,21 @@ def test_any_config_value_replaced_is_an_error_never_a_traceback(tmp_path, junk)
                 importer.import_model(target)
             except SpecError as exc:
                 assert all("\n" not in d.message for d in exc.diagnostics), (path, str(exc))
+
+
+def test_a_rule_the_imported_model_breaks_is_said_of_the_model(tmp_path, specc):
+    """The spec's cross-field rules still apply; the problem is reported against the
+    model file (the spec is not written), not a line of a file nobody sees."""
+    k = _fresh()
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(3, activation="softmax")])
+    model.compile(loss=k.losses.SparseCategoricalCrossentropy(from_logits=True))
+    path = _save(model, tmp_path)
+    out = tmp_path / "spec.yaml"
+    run = specc("import", str(path), "-o", str(out))
+    assert run.exit_code == 1 and not out.exists()
+    assert run.stderr == (
+        f"{path}:1:1: error: the spec made from it is invalid: model.layers[0].activation: "
+        "the loss has from_logits: true, so it applies softmax itself; a softmax here would "
+        "apply it twice: remove the activation (linear outputs, i.e. logits) or set "
+        "from_logits: false\n"
+    )

@@ -568,9 +568,13 @@ def import_(model: str, output: str | None) -> None:
 
     try:
         text = importer.to_yaml(importer.import_model(model), model)
-        compile_text(text, output or "<imported spec>")
     except SpecError as exc:
         _report(exc.diagnostics)
+        sys.exit(exc.exit_code)
+    try:
+        compile_text(text, "<imported spec>")
+    except SpecError as exc:  # said of the model: the spec's file is not written
+        _report([_of_model(d, model) for d in exc.diagnostics])
         sys.exit(exc.exit_code)
     if output:
         from specc.files import write_atomic
@@ -582,6 +586,15 @@ def import_(model: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _of_model(diagnostic: Diagnostic, model: str) -> Diagnostic:
+    """A problem of the spec made from ``model``, said of the model file."""
+    from dataclasses import replace
+
+    said = diagnostic.text().split(": error: ", 1)[1]
+    return replace(diagnostic, file=model, line=1, col=1, loc=(), hint=None,
+                   message=f"the spec made from it is invalid: {said}")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> None:
