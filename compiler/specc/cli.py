@@ -175,7 +175,7 @@ def cli() -> None:
       specc summary specs/mnist_cnn.yaml the layer table Keras would print
       specc schema > specc.schema.json   JSON Schema for editor autocompletion
       specc build specs/mnist_cnn.yaml   the Keras model, saved as build/mnist_cnn.keras
-      specc import model.keras           a spec from an existing Sequential model
+      specc import model.keras           a spec from an existing Keras model
       specc emit-code specs/             standalone training scripts in generated/
       specc emit-code --check specs/     CI: fail with a diff if generated/ is stale
       specc train specs/mnist_cnn.yaml --data mnist.npz   train, evaluate, write runs/...
@@ -555,11 +555,12 @@ def build(spec: str, output: str | None) -> None:
     help="Write the spec to this file (atomically) instead of stdout.",
 )
 def import_(model: str, output: str | None) -> None:
-    """Turn a saved Keras Sequential model (.keras) into a spec.
+    """Turn a saved Keras model (.keras) into a spec.
 
-    Loads with Keras' safe_mode=True. Arguments equal to Keras defaults are left out, and
-    the compile settings are kept where the file has them. The spec is validated before
-    it is written; unsupported layers or functional models are an error (exit 1).
+    Reads the archive's config.json as data (nothing is deserialised): Sequential models
+    and Functional models that are a plain chain. Arguments equal to Keras defaults are
+    left out; compile settings are kept. Everything a spec cannot say is reported at
+    once, one line each (exit 1); the spec is validated before it is written.
     """
     _need_keras()
     from specc import importer
@@ -567,9 +568,13 @@ def import_(model: str, output: str | None) -> None:
 
     try:
         text = importer.to_yaml(importer.import_model(model), model)
-        compile_text(text, output or "<imported spec>")
     except SpecError as exc:
         _report(exc.diagnostics)
+        sys.exit(exc.exit_code)
+    try:
+        compile_text(text, "<imported spec>")
+    except SpecError as exc:  # said of the model: the spec's file is not written
+        _report([_of_model(d, model) for d in exc.diagnostics])
         sys.exit(exc.exit_code)
     if output:
         from specc.files import write_atomic
@@ -581,6 +586,15 @@ def import_(model: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _of_model(diagnostic: Diagnostic, model: str) -> Diagnostic:
+    """A problem of the spec made from ``model``, said of the model file."""
+    from dataclasses import replace
+
+    said = diagnostic.text().split(": error: ", 1)[1]
+    return replace(diagnostic, file=model, line=1, col=1, loc=(), hint=None,
+                   message=f"the spec made from it is invalid: {said}")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -360,6 +360,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
         "name": spec.name,
+        "model_name": PyCode("NAME") if spec.model.name is None else py(spec.model.name),
         "description": spec.description,
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,

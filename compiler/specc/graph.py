@@ -177,4 +177,6 @@ def resolve(
         total += trainable + frozen
         resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
         shape = out
-    return Graph(spec.name, (None, *spec.model.input.shape), tuple(resolved)), problems
+    return Graph(
+        spec.model.name or spec.name, (None, *spec.model.input.shape), tuple(resolved)
+    ), problems

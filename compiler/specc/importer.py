@@ -1,37 +1,62 @@
 """``.keras`` file -> spec: the way in for users with an existing Keras model.
 
-The model is loaded by Keras with ``safe_mode=True`` (no code is deserialised); its
-compile config is read from the archive's ``config.json``. Arguments equal to Keras'
-defaults are left out so the spec stays short, and the result is validated by specc
-before it is returned: an import never produces a spec that ``validate`` rejects.
+The archive's ``config.json`` is read as data: no Keras object is deserialised from it (no
+code can run), and a model Keras could not load (a ``Lambda``, a custom class) is still
+read far enough to name everything in it a spec cannot say, all at once. Each layer type
+is looked up in the catalog (:data:`specc.layers.CATALOG`) and its arguments are read by
+the declaration's fields; arguments equal to those of a Keras layer built with defaults
+are left out, so the spec stays short. Keras objects in the config (initializers,
+regularizers, constraints, losses, metrics, learning-rate schedules) become spec values:
+a name where the object is the one Keras' name stands for (``he_normal``), else
+``{type: Class, ...}`` with its non-default arguments. Sequential models and Functional
+models that are a plain chain are imported as a layer list.
 
-The archive is checked before Keras reads any of it (a ``.keras`` file is untrusted
-input): how many members it has, what each declares it unpacks to (Keras reads
-``config.json`` and the weights whole and extracts every member when there are more
-than three), and ``config.json`` at most 16 MiB of JSON. Every field read from that JSON
-is shape-checked, so a hostile ``compile_config`` is an error, never a traceback.
+The archive is checked before anything reads it (a ``.keras`` file is untrusted input):
+how many members it has, what each declares it unpacks to, and ``config.json`` at most
+16 MiB of JSON. Every field read from that JSON is shape-checked, so a hostile config is
+an error, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import keyword
 import os
+import re
+import typing
 import zipfile
 import zlib
+from functools import cache
 from typing import Any
 
-from specc import kerasenv
+from pydantic import ValidationError
+
+from specc import kerasenv, messages
+from specc.arguments import ordered
 from specc.data import human_size
 from specc.errors import Diagnostic, SpecError
 from specc.graph import to_snake_case
-from specc.schema import INITIALIZERS, LAYER_TYPES, OPTIMIZER_CLASSES
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.objects import (
+    CONSTRAINT_NAMES,
+    DECLARED,
+    INITIALIZER_NAMES,
+    LOSS_NAMES,
+    METRIC_NAMES,
+    REGULARIZER_NAMES,
+    snake,
+)
+from specc.schema import DTYPES, OPTIMIZER_CLASSES
 
-# The smallest valid arguments per layer type, to build a default instance to compare with.
+# The smallest valid arguments per layer type, to build a default instance to compare with
+# (a declaration adds its own in ``MINIMAL``).
 _REQUIRED = {
     "filters": 1, "kernel_size": 1, "units": 1, "rate": 0.5, "target_shape": (1,),
     "activation": "relu", "pool_size": 2,
 }  # fmt: skip
-_IGNORED = {"name", "trainable", "dtype"}
+_OWN = {"name", "trainable", "dtype", "build_input_shape"}
+"""Config keys every layer has, read on their own (``build_input_shape``: a nested
+Sequential's input, which the layers before it give)."""
 
 MAX_CONFIG_BYTES = 16 * 2**20
 """config.json holds the model's architecture; the blog model's is 9 KB."""
@@ -40,19 +65,35 @@ MAX_MEMBERS = 64
 MAX_EXPANSION = 100
 """Keras stores members uncompressed; deflate stays far below this (as Keras' own guard)."""
 EXPANSION_FLOOR = 2**20
+DEFAULT_INPUT_NAME = "input_layer"
+
+_OBJECT_KINDS = {
+    "keras.initializers": ("initializers", "initializer", INITIALIZER_NAMES),
+    "keras.regularizers": ("regularizers", "regularizer", REGULARIZER_NAMES),
+    "keras.constraints": ("constraints", "constraint", CONSTRAINT_NAMES),
+    "keras.losses": ("losses", "loss", ()),
+    "keras.metrics": ("metrics", "metric", ()),
+    "keras.optimizers.schedules": ("optimizers.schedules", "learning-rate schedule", ()),
+}
+"""Serialised object module -> (objects.py module, what it is called, names it may take)."""
+_EXECUTION = {"jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss"}
+"""compile() settings of how to run, not what to train: a spec's ``runtime`` decides them."""
+_MISSING = object()
 
 
 class ImportProblem(Exception):
     """A model that cannot be expressed as a spec; the message names what and why."""
 
 
+# ------------------------------------------------------------------------- plain values
 def _float(value: Any) -> Any:
-    """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001."""
+    """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001. A float that
+    is no float32 (``Rescaling(1 / 255)`` keeps 0.00392156862745098) stays as it is."""
     import numpy as np
 
-    if isinstance(value, float):
+    if isinstance(value, float) and float(np.float32(value)) == value:
         short = float(str(np.float32(value)))
-        return short if float(np.float32(short)) == float(np.float32(value)) else value
+        return short if float(np.float32(short)) == value else value
     return value
 
 
@@ -62,96 +103,103 @@ def _plain(value: Any) -> Any:
     return _float(value)
 
 
-def _collapse(value: Any) -> Any:
-    """``[3, 3]`` -> ``3``, ``[[1, 1], [2, 2]]`` -> ``[1, 2]``, as a spec would say it.
+def _collapsed(value: Any) -> Any:
+    """A list as Keras also takes it, shortest first: ``[3, 3]`` -> ``3``, ``[[1, 1], [2, 2]]``
+    -> ``[1, 2]``. Tried only where the declaration validates it to the same value.
 
-    Only for arguments Keras also takes as one int (not shapes, where length matters).
+    >>> _collapsed([3, 3]), _collapsed([[1, 1], [2, 2]]), _collapsed([[1, 1], [1, 1]])
+    (3, [1, 2], 1)
     """
     if isinstance(value, list) and value:
-        value = [_collapse(v) for v in value]
+        value = [_collapsed(v) for v in value]
         if all(v == value[0] for v in value) and isinstance(value[0], int):
             return value[0]
     return value
 
 
-def _initializer_name(where: str, serialized: Any) -> str:
-    keras = kerasenv.keras()
+def _serialized(value: Any) -> bool:
+    """Whether ``value`` is a serialised Keras object (``{class_name, config, ...}``)."""
+    return (
+        isinstance(value, dict) and isinstance(value.get("class_name"), str) and "config" in value
+    )
 
-    if not isinstance(serialized, dict):
-        raise ImportProblem(f"{where}: unsupported initializer {serialized!r}")
-    name = to_snake_case(serialized["class_name"])
-    if (
-        name not in INITIALIZERS
-        or serialized["config"] != keras.initializers.get(name).get_config()
-    ):
-        raise ImportProblem(
-            f"{where}: initializer {serialized['class_name']}({serialized['config']}) has "
-            f"arguments specc cannot express; specs name initializers with default arguments"
-        )
+
+def _show(value: Any, limit: int = 100) -> str:
+    """A config value as a person reads it: objects as ``Class(arg=...)``, never raw JSON.
+
+    >>> _show({"module": "keras.constraints", "class_name": "MaxNorm",
+    ...        "config": {"max_value": 2, "axis": 0}, "registered_name": None})
+    'MaxNorm(max_value=2, axis=0)'
+    >>> _show([0.1, "x"]), _show(None)
+    ("[0.1, 'x']", 'None')
+    """
+
+    def text(v: Any) -> str:
+        if _serialized(v):
+            config = v["config"]
+            if not isinstance(config, dict):
+                return f"{v['class_name']}({text(config)})"
+            args = (f"{k}={text(x)}" for k, x in config.items() if k not in ("name", "dtype"))
+            return f"{v['class_name']}({', '.join(args)})"
+        if isinstance(v, list):
+            return "[" + ", ".join(text(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {text(x)}" for k, x in v.items()) + "}"
+        return repr(_float(v))
+
+    shown = text(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type as JSON names it, with a short preview.
+
+    >>> _kind("adam"), _kind(None), _kind([1])
+    ("a string ('adam')", 'null', 'an array')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def spec_name(keras_name: str) -> str:
+    """The spec's ``name`` for a Keras model name that is not a Python identifier.
+
+    Each run of characters other than ASCII letters, digits and ``_`` becomes one ``_``
+    (none at either end); a result that is empty, starts with a digit or is a Python
+    keyword gets ``model_`` in front.
+
+    >>> spec_name("3dcnn"), spec_name("my-model"), spec_name("class"), spec_name("--")
+    ('model_3dcnn', 'my_model', 'model_class', 'model')
+    >>> spec_name("mnist_cnn")
+    'mnist_cnn'
+    """
+    if keras_name.isascii() and keras_name.isidentifier() and not keyword.iskeyword(keras_name):
+        return keras_name
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", keras_name).strip("_")
+    if not name or name[0].isdigit() or keyword.iskeyword(name):
+        name = f"model_{name}" if name else "model"
     return name
 
 
-def _regularizer(where: str, serialized: Any) -> dict[str, float]:
-    if serialized["class_name"] not in ("L1", "L2", "L1L2"):
-        raise ImportProblem(f"{where}: unsupported regularizer {serialized['class_name']}")
-    return {k: _float(v) for k, v in serialized["config"].items() if v}
+def _identifier(name: Any) -> bool:
+    return (
+        isinstance(name, str)
+        and name.isascii()
+        and name.isidentifier()
+        and not keyword.iskeyword(name)
+    )
 
 
-def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
-    """A spec layer mapping for one Keras layer, omitting Keras defaults."""
-    keras = kerasenv.keras()
-
-    kind = type(layer).__name__
-    where = f"layer {layer.name!r} ({kind})"
-    if kind not in LAYER_TYPES:
-        raise ImportProblem(f"{where}: layer type {kind!r} is not supported by specc")
-    fields = LAYER_TYPES[kind].model_fields
-    int_or_tuple = LAYER_TYPES[kind].INT_OR_TUPLE
-    config = layer.get_config()
-    required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
-    required |= LAYER_TYPES[kind].MINIMAL
-    defaults = getattr(keras.layers, kind)(**required).get_config()
-    entry: dict[str, Any] = {"type": kind}
-    if auto_name is None:
-        entry["name"] = layer.name
-    policy = config.get("dtype", {})
-    if isinstance(policy, dict) and policy.get("config", {}).get("name", "float32") != "float32":
-        raise ImportProblem(f"{where}: dtype policy {policy['config']['name']!r} is not supported")
-    if not layer.trainable:
-        entry["trainable"] = False
-    for key, value in config.items():
-        if key in _IGNORED:
-            continue
-        if key not in fields:
-            if value != defaults.get(key):
-                raise ImportProblem(f"{where}: argument {key}={value!r} is not supported by specc")
-            continue
-        default = fields[key].default
-        if key.endswith("_initializer"):
-            value = _initializer_name(f"{where} {key}", value)
-            if isinstance(default, str):  # Keras' alias or class name ("uniform", "Zeros")
-                default = _initializer_name(
-                    key, keras.saving.serialize_keras_object(keras.initializers.get(default))
-                )
-        elif key.endswith("_regularizer") and value is not None:
-            value = _regularizer(f"{where} {key}", value)
-        elif key == "activation" and value == "linear":
-            value = None
-        elif (
-            key == "strides" and "pool_size" in config and list(value) == list(config["pool_size"])
-        ):
-            continue  # Keras fills strides in from pool_size
-        value, default = _plain(value), _plain(default)
-        if key in int_or_tuple:
-            value, default = _collapse(value), _collapse(default)
-        if not fields[key].is_required() and value == default:
-            continue
-        entry[key] = value
-    return entry
-
-
+# ------------------------------------------------------------------------- the archive
 def read_archive_config(archive: str | os.PathLike[str]) -> dict[str, Any]:
-    """The archive's ``config.json``, after bounding everything Keras' loader would read.
+    """The archive's ``config.json``, after bounding everything a reader would read.
 
     Raises ImportProblem naming the member and the bound.
     """
@@ -198,101 +246,726 @@ def read_archive_config(archive: str | os.PathLike[str]) -> dict[str, Any]:
     return config
 
 
-def _kind(value: Any) -> str:
-    """A JSON value's type as JSON names it, with a short preview.
-
-    >>> _kind("adam"), _kind(None), _kind([1])
-    ("a string ('adam')", 'null', 'an array')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, str):
-        return f"a string ({value[:40]!r})"
-    if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    return "an array" if isinstance(value, list) else "an object"
+# ----------------------------------------------------------------------- Keras defaults
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
 
 
-def _optimizer_entry(optimizer: Any) -> str | dict[str, Any]:
-    """The spec's optimizer from a saved one: a name, or ``{type, ...}`` without defaults."""
-    keras = kerasenv.keras()
-    where = "config.json: compile_config.optimizer"
-    if isinstance(optimizer, str):
-        return optimizer
-    if not isinstance(optimizer, dict):
-        raise ImportProblem(
-            f"{where} must be a name or {{class_name, config}}, not {_kind(optimizer)}"
+def _keras_attr(path: str) -> Any:
+    obj = kerasenv.keras()
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _holds_layers(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, LayerSpec):
+        return True
+    return any(_holds_layers(arg) for arg in typing.get_args(annotation))
+
+
+def _nested_fields(cls: type[LayerSpec]) -> tuple[str, ...]:
+    """Fields that hold layers (a wrapper's ``layer``, a nested model's ``layers``)."""
+    declared = getattr(cls, "NESTED", None)
+    if declared is not None:
+        return tuple(declared)
+    return tuple(k for k, f in cls.model_fields.items() if _holds_layers(f.annotation))
+
+
+def _keras_argument(value: Any) -> Any:
+    """A MINIMAL argument for Keras: a layer given as spec data becomes a Keras layer."""
+    if isinstance(value, dict) and value.get("type") in CATALOG:
+        from specc import keras_build
+
+        return keras_build._keras_value(
+            kerasenv.keras(), CATALOG[value["type"]].model_validate(value)
         )
-    cls_name, config = optimizer.get("class_name"), optimizer.get("config")
-    if not isinstance(cls_name, str):
-        raise ImportProblem(f"{where}.class_name must be a string, not {_kind(cls_name)}")
-    if not isinstance(config, dict):
-        raise ImportProblem(f"{where}.config must be an object, not {_kind(config)}")
-    classes = {cls.__name__: cls for cls in OPTIMIZER_CLASSES}
-    if cls_name not in classes:
-        raise ImportProblem(f"optimizer {cls_name[:80]!r} is not supported by specc")
-    fields = classes[cls_name].model_fields
-    defaults = getattr(keras.optimizers, cls_name)().get_config()
-    entry: dict[str, Any] = {"type": cls_name}
-    for key, value in config.items():
-        if key == "name":
-            continue
-        if key not in fields:
-            if value != defaults.get(key):
-                raise ImportProblem(
-                    f"optimizer argument {key[:80]}={value!r:.80} is not supported by specc"
+    return value
+
+
+@cache
+def _layer_defaults(layer_type: str) -> dict[str, Any]:
+    """The config of a Keras layer of this type built with the fewest arguments."""
+    cls = CATALOG[layer_type]
+    fields = cls.model_fields
+    required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
+    required |= cls.MINIMAL
+    layer = _keras_attr(cls.KERAS_PATH)(**{k: _keras_argument(v) for k, v in required.items()})
+    return _json(kerasenv.keras().saving.serialize_keras_object(layer)["config"])
+
+
+@cache
+def _object_defaults(module: str, class_name: str, required: str) -> dict[str, Any]:
+    """The config of a Keras object of this class with default arguments (``required``: the
+    JSON of the arguments it cannot do without, taken from the object being read)."""
+    obj = _keras_attr(f"{module}.{class_name}")(**json.loads(required))
+    return _json(kerasenv.keras().saving.serialize_keras_object(obj)["config"])
+
+
+@cache
+def _named_config(module: str, name: str) -> Any:
+    """The config of the object Keras' name stands for (``he_normal`` -> HeNormal())."""
+    obj = _keras_attr(module).get(name)
+    return _json(kerasenv.keras().saving.serialize_keras_object(obj))
+
+
+# ------------------------------------------------------------------------- the importer
+class _Importer:
+    """Reads one config.json; every problem is collected, none stops the reading."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}" if where else message)
+
+    # ---------------------------------------------------------------- Keras objects
+    def keras_object(self, value: Any, where: str, *, expect: str) -> Any:
+        """A serialised Keras object as a spec value, or _MISSING (a problem was reported).
+
+        ``expect`` is the objects.py module the argument takes (``initializers``...).
+        """
+        class_name, config = value["class_name"], value["config"]
+        module = value.get("module")
+        kind = _OBJECT_KINDS.get(module) if isinstance(module, str) else None
+        what = {v[0]: v[1] for v in _OBJECT_KINDS.values()}[expect]
+        if class_name == "function" or kind is None:
+            shown = config if isinstance(config, str) else class_name
+            self.problem(
+                where,
+                f"{_show(shown)} is a custom {what} (Python code, module {module!r}); a spec is "
+                f"data and names Keras' own {_plural(what)}",
+            )
+            return _MISSING
+        if kind[0] != expect and not (expect == "metrics" and kind[0] == "losses"):
+            self.problem(where, f"{_show(value)} is a {kind[1]}, not a {what}")
+            return _MISSING
+        if kind[0] != expect:
+            self.problem(
+                where,
+                f"a loss object ({class_name}) used as a metric is not supported by specc; "
+                f"write the metric class of that name from keras.metrics",
+            )
+            return _MISSING
+        declared = DECLARED[expect]
+        if class_name not in declared:
+            self.problem(where, f"{what} class {class_name!r} is not supported by specc")
+            return _MISSING
+        if not isinstance(config, dict):
+            self.problem(where, f"{class_name}'s config must be an object, not {_kind(config)}")
+            return _MISSING
+        fields = declared[class_name]
+        required = {
+            k: config[k] for k, (_, default) in fields.items() if default is ... and k in config
+        }
+        try:
+            defaults = _object_defaults(expect, class_name, json.dumps(required, sort_keys=True))
+        except Exception as exc:  # Keras refuses the arguments: say so, in one line
+            self.problem(where, f"Keras cannot make {_show(value)}: {_first_line(exc)}")
+            return _MISSING
+        args: dict[str, Any] = {}
+        ok = True
+        for key, arg in config.items():
+            default = defaults.get(key, _MISSING)
+            if key not in fields:
+                if arg != default and not (default is _MISSING and arg is None):
+                    self.problem(
+                        where, f"{class_name} argument {key}={_show(arg)} is not supported by specc"
+                    )
+                    ok = False
+                continue
+            if fields[key][1] is not ... and (
+                arg == default or (default is _MISSING and _plain(arg) == fields[key][1])
+            ):
+                continue
+            args[key] = _plain(arg)
+        if not ok:
+            return _MISSING
+        if expect == "regularizers" and class_name in ("L1", "L2", "L1L2"):
+            # The shorthand specs have always used: {l2: 0.01}, {l1: ..., l2: ...}.
+            if class_name == "L1L2":  # both keys, so it stays an L1L2
+                return {"l1": _plain(config.get("l1", 0.0)), "l2": _plain(config.get("l2", 0.0))}
+            key = class_name.lower()
+            return {key: _plain(config.get(key, 0.01))}
+        name = snake(class_name)
+        if not args and name in kind[2] and _named_config(expect, name) == _json(value):
+            return name  # the object Keras' name stands for: he_normal, non_neg
+        return {"type": class_name, **args}
+
+    # ---------------------------------------------------------------------- layers
+    def layers(
+        self, serialized: list[Any], counters: dict[str, int], where: str
+    ) -> list[dict[str, Any] | None]:
+        """Spec entries for a list of layers (``where`` locates the list: ``layers``)."""
+        return [self.layer(s, counters, f"{where}[{i}]") for i, s in enumerate(serialized)]
+
+    def layer(
+        self,
+        serialized: Any,
+        counters: dict[str, int],
+        where: str,
+        *,
+        name: str | None = None,
+        ignore: frozenset[str] = frozenset(),
+    ) -> dict[str, Any] | None:
+        """One layer's spec entry (None if it has problems, all reported).
+
+        A layer keeps its name in the spec only where Keras' automatic name differs; that
+        name depends only on the layers constructed before it, so one pass works. ``name``
+        is the name as written where Keras renamed the layer (``forward_lstm``).
+        """
+        if not _serialized(serialized) or not isinstance(serialized["config"], dict):
+            self.problem(where, f"must be a serialised Keras layer, not {_kind(serialized)}")
+            return None
+        layer_type, config = serialized["class_name"], serialized["config"]
+        keras_name = config.get("name")
+        name = name or keras_name
+        where = f"{where} ({keras_name})" if isinstance(keras_name, str) else where
+        module, registered = serialized.get("module"), serialized.get("registered_name")
+        if layer_type in CODE_LAYERS:
+            self.problem(
+                where,
+                f"{layer_type} layers carry Python code; a spec is data (write the computation "
+                "with catalog layers)",
+            )
+            return None
+        custom = not (isinstance(module, str) and module.split(".")[0] == "keras") or (
+            registered is not None and registered != layer_type
+        )
+        if custom:
+            self.problem(
+                where,
+                f"{layer_type} is a custom layer class ({registered or module}): Python code a "
+                "spec cannot express",
+            )
+            return None
+        cls = CATALOG.get(layer_type)
+        if cls is None:
+            self.problem(where, f"layer type {layer_type} is not supported by specc")
+            return None
+        fields = cls.model_fields
+        entry: dict[str, Any] = {"type": layer_type}
+        own_ignore = set(ignore)
+        inner: list[dict[str, Any] | None] = []
+        for key in _nested_fields(cls):
+            value = config.get(key)
+            if value is None:
+                continue
+            here = f"{where}.{key}"
+            if layer_type == "Bidirectional":
+                own_ignore.add("backward_layer")
+                if not self._automatic_backward(config, here):
+                    continue
+                forward = value["config"].get("name") if _serialized(value) else None
+                plain = forward.removeprefix("forward_") if isinstance(forward, str) else None
+                made = self.layer(
+                    value,
+                    counters,
+                    here,
+                    name=plain,
+                    ignore=frozenset({"zero_output_for_mask"}),  # Bidirectional sets it
                 )
-            continue
-        value = _float(value)
-        if value != fields[key].default:
-            entry[key] = value
-    return entry if len(entry) > 1 else cls_name.lower()
+                inner.append(made)
+                entry[key] = made
+            elif isinstance(value, list):
+                # A nested model's own InputLayer: the layers before it give its input.
+                kept = [
+                    v for v in value if not (_serialized(v) and v["class_name"] == "InputLayer")
+                ]
+                made_list = self.layers(kept, counters, here)
+                inner += made_list
+                entry[key] = made_list
+            else:
+                made = self.layer(value, counters, here)
+                inner.append(made)
+                entry[key] = made
+        prefix = to_snake_case(layer_type)
+        n = counters.get(prefix, 0)
+        auto = prefix if n == 0 else f"{prefix}_{n}"
+        ok = all(e is not None for e in inner)
+        if auto == name:
+            counters[prefix] = n + 1
+        elif not _identifier(name):
+            self.problem(
+                where,
+                f"layer name {name!r} is not a Python identifier (letters, digits, _); "
+                "specs name layers with identifiers",
+            )
+            ok = False
+        else:
+            entry["name"] = name
+        ok &= self._dtype_policy(config.get("dtype"), where)
+        if config.get("trainable") is False:
+            frozen_inside = inner and all(
+                e is not None and e.get("trainable") is False for e in inner
+            )
+            if "trainable" not in fields:
+                self.problem(where, f"trainable=False is not supported by specc for {layer_type}")
+                ok = False
+            elif not frozen_inside:  # frozen through its inner layers, as specs say it
+                entry["trainable"] = False
+        try:
+            defaults = _layer_defaults(layer_type)
+        except Exception as exc:  # a catalog declaration without a usable MINIMAL
+            self.problem(
+                where, f"internal: cannot build a default {layer_type}: {_first_line(exc)}"
+            )
+            return None
+        from_keras = getattr(cls, "from_keras", None)
+        for key, value in config.items():
+            if key in _OWN or key in own_ignore or key in entry:
+                continue
+            default = defaults.get(key, _MISSING)
+            if key not in fields:
+                if value != default and not (default is _MISSING and value is None):
+                    self.problem(where, f"argument {key}={_show(value)} is not supported by specc")
+                    ok = False
+                continue
+            if key == "strides" and fields[key].default is None:  # a pool's strides
+                if value == config.get("pool_size"):
+                    continue  # Keras fills them in from pool_size (its default config can't)
+            elif value == default and not fields[key].is_required():
+                continue
+            made = self.argument(value, f"{where}: argument {key}={_show(value)}")
+            if made is _MISSING:
+                ok = False
+                continue
+            entry[key] = from_keras(key, made) if from_keras else made
+        if not ok:
+            return None
+        return self.validated(cls, entry, config, where)
 
+    def argument(self, value: Any, where: str) -> Any:
+        """A layer argument's value as a spec writes it (objects by name or ``{type}``)."""
+        if (
+            _serialized(value)
+            and isinstance(value.get("module"), str)
+            and value["module"] in _OBJECT_KINDS
+        ):
+            expect = _OBJECT_KINDS[value["module"]][0]
+            return self.keras_object(value, where, expect=expect)
+        if _serialized(value):
+            self.problem(where, f"{value['class_name']} objects are not supported by specc")
+            return _MISSING
+        return _plain(value)
 
-def compile_entry(config: dict[str, Any]) -> dict[str, Any] | None:
-    """The spec's ``compile`` section from an archive's ``config.json`` (already read)."""
-    saved = config.get("compile_config")
-    if saved is None:
-        return None
-    if not isinstance(saved, dict):
-        raise ImportProblem(
-            "config.json: compile_config must be an object with optimizer, loss and metrics, "
-            f"not {_kind(saved)}"
+    def _automatic_backward(self, config: dict[str, Any], where: str) -> bool:
+        """Whether a Bidirectional's backward layer is the copy Keras makes by itself."""
+        forward, backward = config.get("layer"), config.get("backward_layer")
+        own = {"name", "go_backwards"}
+        same = (
+            _serialized(forward)
+            and _serialized(backward)
+            and isinstance(forward["config"], dict)
+            and isinstance(backward["config"], dict)
+            and forward["class_name"] == backward["class_name"]
+            and {k: v for k, v in forward["config"].items() if k not in own}
+            == {k: v for k, v in backward["config"].items() if k not in own}
         )
-    if not saved:
-        return None
-    if "config" in saved:  # an older layout wraps it as {class_name, config}
-        saved = saved["config"]
+        if backward is not None and not same:
+            self.problem(
+                where.removesuffix(".layer"),
+                "a backward_layer of its own (not the mirror of layer) is not supported by specc",
+            )
+            return False
+        return True
+
+    def _dtype_policy(self, policy: Any, where: str) -> bool:
+        name = policy
+        if _serialized(policy) and isinstance(policy["config"], dict):
+            name = policy["config"].get("name")
+        if policy is None or name == "float32":
+            return True
+        self.problem(where, f"dtype policy {_show(name)} is not supported by specc (float32 only)")
+        return False
+
+    def validated(
+        self, cls: type[LayerSpec], entry: dict[str, Any], config: dict[str, Any], where: str
+    ) -> dict[str, Any] | None:
+        """``entry`` if the declaration takes it, lists in their shortest equal form."""
+        try:
+            model = cls.model_validate(entry)
+        except ValidationError as exc:
+            # Keras stores some arguments as lists that it takes as one value: LayerNormalization's
+            # axis -1 is kept as [-1]. Said the short way, the declaration may take them.
+            failed = {e["loc"][0] for e in exc.errors() if e["loc"] and e["loc"][0] in entry}
+            short = {
+                k: entry[k][0] if len(entry[k]) == 1 else _collapsed(entry[k])
+                for k in failed
+                if isinstance(entry[k], list) and entry[k]
+            }
+            if short:
+                try:
+                    cls.model_validate({**entry, **short})
+                except ValidationError:
+                    pass
+                else:
+                    return self.validated(cls, {**entry, **short}, config, where)
+            for error in exc.errors():
+                key = error["loc"][0] if error["loc"] else None
+                raw = config.get(key, entry.get(key)) if isinstance(key, str) else None
+                shown = f"argument {key}={_show(raw)}" if isinstance(key, str) else "its arguments"
+                loc, owner = messages.clean_loc(error["loc"], entry)
+                text, hint = messages._message(error, loc, owner)
+                if (
+                    error["type"] == "string_type"
+                    and error["msg"] != "Input should be a valid string"
+                ):
+                    # a name-or-object field's own words: "a name or a mapping"
+                    wanted = error["msg"].removeprefix("Input should be ")
+                    text = f"must be {wanted} (got {error.get('input')!r})"
+                hint = f" ({hint})" if hint else ""
+                self.problem(where, f"{shown} is not supported by specc: {text}{hint}")
+            return None
+        for key, field in cls.model_fields.items():
+            # Keras' default, said in another form (an axis -1 stored as [-1]): left out.
+            default = key in entry and key != "type" and not field.is_required()
+            if default and getattr(model, key) == field.default:
+                del entry[key]
+        for key, value in list(entry.items()):
+            short = _collapsed(value)
+            if short == value:
+                continue
+            try:
+                if cls.model_validate({**entry, key: short}) == model:
+                    entry[key] = short
+            except ValidationError:
+                pass
+        head = {k: entry.pop(k) for k in ("type", "name") if k in entry}
+        return {**head, **ordered(model, entry)}  # as people write it: units first
+
+    # ------------------------------------------------------------------------ model
+    def input(self, serialized: Any, where: str = "input") -> dict[str, Any]:
+        """The spec's ``input`` from an InputLayer's config."""
+        config = serialized["config"] if _serialized(serialized) else None
+        if not isinstance(config, dict):
+            self.problem(
+                where, f"the input must be a serialised InputLayer, not {_kind(serialized)}"
+            )
+            return {"shape": [1]}
+        shape = config.get("batch_shape", config.get("batch_input_shape"))
+        out: dict[str, Any] = {"shape": [1]}
+        if (
+            not isinstance(shape, list)
+            or len(shape) < 2
+            or any(
+                not (d is None or (isinstance(d, int) and not isinstance(d, bool))) for d in shape
+            )
+        ):
+            self.problem(where, f"batch_shape must be a list of sizes, not {_show(shape)}")
+        else:
+            if shape[0] is not None:
+                self.problem(
+                    where, f"a fixed batch size ({shape[0]}) is not supported by specc (batch_shape "
+                    f"{_show(shape)}); specs leave the batch axis open"
+                )  # fmt: skip
+            out["shape"] = shape[1:]
+        dtype = config.get("dtype", "float32")
+        if _serialized(dtype) and isinstance(dtype["config"], dict):
+            dtype = dtype["config"].get("name")
+        if dtype not in DTYPES:
+            self.problem(where, f"dtype {_show(dtype)} is not supported by specc")
+        elif dtype != "float32":
+            out["dtype"] = dtype
+        for flag in ("sparse", "ragged"):
+            if config.get(flag):
+                self.problem(where, f"{flag} inputs are not supported by specc")
+        name = config.get("name", DEFAULT_INPUT_NAME)
+        if name != DEFAULT_INPUT_NAME:
+            if _identifier(name):
+                out["name"] = name
+            else:
+                self.problem(
+                    where, f"input name {_show(name)} is not a Python identifier; specs name the "
+                    "input with an identifier"
+                )  # fmt: skip
+        return out
+
+    def chain(self, config: dict[str, Any]) -> list[Any] | None:
+        """The layers of a Functional model that is a plain chain, InputLayer first; None
+        (with the reason reported) for a model that branches or merges."""
+        layers = config.get("layers")
+        if not isinstance(layers, list) or not layers:
+            self.problem(
+                "config.json", f"config.layers must be a non-empty list, not {_kind(layers)}"
+            )
+            return None
+
+        def ends(value: Any) -> list[Any]:
+            if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+                return [value]
+            return value if isinstance(value, list) else [value]
+
+        why = None
+        inputs, outputs = ends(config.get("input_layers")), ends(config.get("output_layers"))
+        names = [
+            s.get("name", s["config"].get("name"))
+            if _serialized(s) and isinstance(s["config"], dict)
+            else None
+            for s in layers
+        ]
+        if len(inputs) != 1 or len(outputs) != 1:
+            why = f"it has {len(inputs)} inputs and {len(outputs)} outputs"
+        elif not _serialized(layers[0]) or layers[0]["class_name"] != "InputLayer":
+            why = "its first layer is not its input"
+        elif (_end(outputs[0]) or names[-1]) != names[-1]:
+            why = f"its output is {_end(outputs[0])!r}, not its last layer"
+        for i in range(1, len(layers)):
+            if why:
+                break
+            nodes = layers[i].get("inbound_nodes") if isinstance(layers[i], dict) else None
+            if not isinstance(nodes, list) or len(nodes) != 1 or not isinstance(nodes[0], dict):
+                why = f"layer {names[i]!r} is called {len(nodes) if isinstance(nodes, list) else 0} times"
+                break
+            args, kwargs = nodes[0].get("args"), nodes[0].get("kwargs") or {}
+            history = (
+                args[0]["config"].get("keras_history")
+                if isinstance(args, list) and len(args) == 1 and _serialized(args[0])
+                and isinstance(args[0]["config"], dict)
+                else None
+            )  # fmt: skip
+            takes = history[0] if isinstance(history, list) and history else None
+            if takes != names[i - 1] or history[1:] != [0, 0]:
+                why = f"layer {names[i]!r} does not take exactly the output of {names[i - 1]!r}"
+            elif isinstance(kwargs, dict):
+                extra = {
+                    k: v
+                    for k, v in kwargs.items()
+                    if v is not None and (k, v) != ("training", False)
+                }
+                for key, value in extra.items():
+                    self.problem(
+                        f"layers[{i - 1}] ({names[i]})",
+                        f"the call passes {key}={_show(value)}, which a spec cannot say",
+                    )
+        if why:
+            self.problem(
+                "",
+                f"Functional model {config.get('name')!r} is not a plain chain ({why}); specc "
+                "imports Sequential models and Functional models whose layers each take the "
+                "previous one (graphs come later)",
+            )
+            return None
+        return layers
+
+    def model(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The spec (as data) from the whole config.json."""
+        model_class, inner = config.get("class_name"), config.get("config")
+        if not isinstance(inner, dict):
+            raise ImportProblem(f"config.json: config must be an object, not {_kind(inner)}")
+        keras_name = inner.get("name")
+        if not isinstance(keras_name, str) or not keras_name:
+            self.problem(
+                "config.json", f"the model's name must be a string, not {_kind(keras_name)}"
+            )
+            keras_name = "model"
+        layers: list[Any] | None
+        if model_class == "Sequential":
+            layers = inner.get("layers")
+            if not isinstance(layers, list):
+                self.problem("config.json", f"config.layers must be a list, not {_kind(layers)}")
+                layers = []
+        elif model_class in ("Functional", "Model"):
+            layers = self.chain(inner)
+        else:
+            raise ImportProblem(
+                f"model class {_show(model_class)} is a subclassed model (Python code); specc "
+                "imports Sequential models and Functional models that are a plain chain"
+            )
+        input_entry: dict[str, Any] = {"shape": [1]}
+        if layers and _serialized(layers[0]) and layers[0]["class_name"] == "InputLayer":
+            input_entry = self.input(layers[0])
+            layers = layers[1:]
+        elif layers is not None:
+            shape = inner.get("build_input_shape")
+            if isinstance(shape, list):
+                input_entry = self.input(
+                    {"class_name": "InputLayer", "config": {"batch_shape": shape}}
+                )
+            else:
+                self.problem("input", "the model was saved without an input shape (never built)")
+        entries = self.layers(layers or [], {}, "layers")
+        if layers is not None and not layers:
+            self.problem("layers", "the model has no layers")
+        spec: dict[str, Any] = {"specc": 1, "name": spec_name(keras_name)}
+        model: dict[str, Any] = {"input": input_entry, "layers": entries}
+        if spec["name"] != keras_name:
+            model = {"name": keras_name, **model}
+        spec["model"] = model
+        compiled = self.compile(config)
+        if compiled:
+            spec["compile"] = compiled
+        return spec
+
+    # ---------------------------------------------------------------------- compile
+    def compile(self, config: dict[str, Any]) -> dict[str, Any] | None:
+        """The spec's ``compile`` section from config.json's ``compile_config``."""
+        saved = config.get("compile_config")
+        if saved is None:
+            return None
         if not isinstance(saved, dict):
             raise ImportProblem(
-                f"config.json: compile_config.config must be an object, not {_kind(saved)}"
+                "config.json: compile_config must be an object with optimizer, loss and metrics, "
+                f"not {_kind(saved)}"
             )
-    out: dict[str, Any] = {}
-    if saved.get("optimizer") is not None:
-        out["optimizer"] = _optimizer_entry(saved["optimizer"])
-    loss = saved.get("loss")
-    if not isinstance(loss, str):
-        raise ImportProblem(
-            f"config.json: compile_config.loss is {_kind(loss)}; specc supports losses by name"
-        )
-    out["loss"] = loss
-    metrics = saved.get("metrics")
-    if metrics is None:
-        metrics = []
-    if not isinstance(metrics, list) or any(not isinstance(m, str) for m in metrics):
-        raise ImportProblem(
-            f"config.json: compile_config.metrics must be a list of metric names, "
-            f"not {_kind(metrics)}"
-        )
-    if metrics:
-        out["metrics"] = list(metrics)
-    return out
+        if not saved:
+            return None
+        if "config" in saved:  # an older layout wraps it as {class_name, config}
+            saved = saved["config"]
+            if not isinstance(saved, dict):
+                raise ImportProblem(
+                    f"config.json: compile_config.config must be an object, not {_kind(saved)}"
+                )
+        out: dict[str, Any] = {}
+        if saved.get("optimizer") is not None:
+            optimizer = self.optimizer(saved["optimizer"])
+            if optimizer is not _MISSING:
+                out["optimizer"] = optimizer
+        loss = saved.get("loss")
+        if isinstance(loss, list | dict) and not _serialized(loss):
+            raise ImportProblem(
+                f"config.json: compile_config.loss is {_kind(loss)} (one loss per output); "
+                "a spec's model has one output and one loss"
+            )
+        if loss is None:
+            self.problem(
+                "compile_config.loss", "the model is compiled without a loss; specs need one"
+            )
+        else:
+            made = self.loss_or_metric(loss, "compile_config.loss", "losses")
+            if made is not _MISSING:
+                out["loss"] = made
+        for key in ("metrics", "weighted_metrics"):
+            metrics = saved.get(key)
+            if metrics is None or metrics == []:
+                continue
+            if not isinstance(metrics, list):
+                raise ImportProblem(
+                    f"config.json: compile_config.{key} must be a list of metrics, not "
+                    f"{_kind(metrics)}"
+                )
+            made_list = [
+                self.loss_or_metric(m, f"compile_config.{key}[{i}]", "metrics")
+                for i, m in enumerate(metrics)
+            ]
+            out[key] = [m for m in made_list if m is not _MISSING]
+        weights = saved.get("loss_weights")
+        if weights is not None:
+            if not isinstance(weights, list) or any(
+                not isinstance(w, int | float) or isinstance(w, bool) for w in weights
+            ):
+                self.problem(
+                    "compile_config.loss_weights",
+                    f"{_show(weights)} is not supported by specc (a list of numbers, one per output)",
+                )
+            else:
+                out["loss_weights"] = _plain(weights)
+        for key, value in saved.items():
+            known = {"optimizer", "loss", "metrics", "weighted_metrics", "loss_weights"}
+            if key not in known | _EXECUTION and value is not None:
+                self.problem(f"compile_config.{key}", f"{_show(value)} is not supported by specc")
+        return out
+
+    def loss_or_metric(self, value: Any, where: str, expect: str) -> Any:
+        """A loss or metric as Keras wrote it: a string stays that string; an object becomes
+        ``{type: Class, ...}``; a function Keras names (``keras.losses.mse``) its name."""
+        names = LOSS_NAMES if expect == "losses" else METRIC_NAMES
+        what = "loss" if expect == "losses" else "metric"
+        if isinstance(value, str):
+            if (
+                value in names
+                or value in DECLARED[expect]
+                or (expect == "metrics" and value.lower() in ("acc", "accuracy"))
+            ):
+                return value
+            self.problem(
+                where,
+                f"{what} {value!r} is not one Keras names; specs name Keras' own {_plural(what)}",
+            )
+            return _MISSING
+        if not _serialized(value):
+            raise ImportProblem(
+                f"config.json: {where} must be a {what} name or a serialised Keras object, "
+                f"not {_kind(value)}"
+            )
+        if value["class_name"] == "function" and isinstance(value["config"], str):
+            name = value["config"]
+            keras_fn = value.get("module") in ("builtins", f"keras.{expect}", None)
+            if keras_fn and name in names:
+                return name  # Keras' own function, e.g. keras.losses.binary_crossentropy
+            self.problem(
+                where,
+                f"{name!r} is a custom {what} function (Python code); a spec is data and names "
+                f"Keras' own {_plural(what)}",
+            )
+            return _MISSING
+        return self.keras_object(value, where, expect=expect)
+
+    def optimizer(self, optimizer: Any) -> Any:
+        """The spec's optimizer: a name, or ``{type, ...}`` without Keras' defaults."""
+        where = "config.json: compile_config.optimizer"
+        if isinstance(optimizer, str):
+            return optimizer
+        if not isinstance(optimizer, dict):
+            raise ImportProblem(
+                f"{where} must be a name or {{class_name, config}}, not {_kind(optimizer)}"
+            )
+        cls_name, config = optimizer.get("class_name"), optimizer.get("config")
+        if not isinstance(cls_name, str):
+            raise ImportProblem(f"{where}.class_name must be a string, not {_kind(cls_name)}")
+        if not isinstance(config, dict):
+            raise ImportProblem(f"{where}.config must be an object, not {_kind(config)}")
+        classes = {cls.__name__: cls for cls in OPTIMIZER_CLASSES}
+        if cls_name not in classes:
+            self.problem(
+                "compile_config.optimizer", f"optimizer {cls_name[:80]!r} is not supported by specc"
+            )
+            return _MISSING
+        fields = classes[cls_name].model_fields
+        defaults = _json(getattr(kerasenv.keras().optimizers, cls_name)().get_config())
+        entry: dict[str, Any] = {"type": cls_name}
+        ok = True
+        for key, value in config.items():
+            if key == "name":
+                continue
+            here = f"compile_config.optimizer.{key}"
+            if key not in fields:
+                if value != defaults.get(key):
+                    self.problem(
+                        "compile_config.optimizer",
+                        f"argument {key[:80]}={_show(value)} is not supported by specc",
+                    )
+                    ok = False
+                continue
+            if _serialized(value):
+                value = self.keras_object(value, here, expect="optimizers.schedules")
+                if value is _MISSING:
+                    ok = False
+                    continue
+            value = _plain(value)
+            if value != fields[key].default:
+                entry[key] = value
+        if not ok:
+            return _MISSING
+        return entry if len(entry) > 1 else cls_name.lower()
+
+
+def _end(value: Any) -> Any:
+    """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
+    return value[0] if isinstance(value, list) and value else None
+
+
+def _plural(what: str) -> str:
+    return what + ("es" if what.endswith("s") else "s")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The spec (as data) of a saved Sequential model. Raises SpecError on any problem."""
+    """The spec (as data) of a saved model. Raises SpecError naming every problem."""
     shown = str(path)
     if not os.path.isfile(path):
         what = "is a directory" if os.path.isdir(path) else "no such file"
@@ -306,74 +979,66 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
                 )
             ]
         )
+    importer = _Importer()
     try:
         config = read_archive_config(path)
+        kerasenv.keras()  # for Keras' defaults; only once the archive is known to be bounded
+        spec = importer.model(config)
     except ImportProblem as exc:
-        raise SpecError([Diagnostic(str(exc), file=shown)]) from None
-    keras = kerasenv.keras()  # only once the archive is known to be within bounds
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # Keras raises many types for a bad archive
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(
-            [Diagnostic(f"not a loadable .keras model: {message}", file=shown)]
+            [Diagnostic(p, file=shown) for p in [*importer.problems, str(exc)]]
         ) from None
-    try:
-        if not isinstance(model, keras.Sequential):
-            raise ImportProblem(
-                f"{type(model).__name__} model {model.name!r} is not a keras.Sequential; "
-                "specc imports Sequential models only"
-            )
-        input_shape = list(model.inputs[0].shape[1:])
-        # A layer keeps its name in the spec only where Keras' automatic name differs.
-        # A layer's automatic name depends only on the layers before it, so one pass works.
-        counters: dict[str, int] = {}
-        auto_names: list[str | None] = []
-        for layer in model.layers:
-            prefix = to_snake_case(type(layer).__name__)
-            n = counters.get(prefix, 0)
-            auto = prefix if n == 0 else f"{prefix}_{n}"
-            if auto == layer.name:
-                counters[prefix] = n + 1
-                auto_names.append(auto)
-            else:
-                auto_names.append(None)
-        layers = [
-            layer_entry(layer, auto) for layer, auto in zip(model.layers, auto_names, strict=True)
-        ]
-        spec: dict[str, Any] = {
-            "specc": 1,
-            "name": model.name,
-            "model": {"input": {"shape": input_shape}, "layers": layers},
-        }
-        compiled = compile_entry(config)
-        if compiled:
-            spec["compile"] = compiled
-    except ImportProblem as exc:
-        raise SpecError([Diagnostic(str(exc), file=shown)]) from None
+    if importer.problems:
+        raise SpecError([Diagnostic(p, file=shown) for p in importer.problems])
     return spec
+
+
+# ---------------------------------------------------------------------------- YAML
+def _flow(value: Any) -> str:
+    import yaml
+
+    text = yaml.safe_dump([value], default_flow_style=True, width=10**6, sort_keys=False)
+    return text.strip()[1:-1]  # dumped inside a list: no "..." document end for scalars
+
+
+def _layer_lines(layer: dict[str, Any], indent: str) -> list[str]:
+    """One flow mapping per layer; a layer holding a list of layers (a nested Sequential)
+    as a block, its layers one a line below it."""
+    blocks = {
+        k: v
+        for k, v in layer.items()
+        if isinstance(v, list) and v and all(isinstance(x, dict) and "type" in x for x in v)
+    }
+    if not blocks:
+        return [f"{indent}- {_flow(layer)}"]
+    lines = []
+    for i, (key, value) in enumerate(layer.items()):
+        lead = f"{indent}- " if i == 0 else f"{indent}  "
+        if key in blocks:
+            lines.append(f"{lead}{key}:")
+            for sub in value:
+                lines += _layer_lines(sub, indent + "    ")
+        else:
+            lines.append(f"{lead}{key}: {_flow(value)}")
+    return lines
 
 
 def to_yaml(spec: dict[str, Any], source: str) -> str:
     """Readable YAML: one flow mapping per layer, sections in the usual order."""
-    import yaml
-
-    def flow(value: Any) -> str:
-        text = yaml.safe_dump([value], default_flow_style=True, width=10**6, sort_keys=False)
-        return text.strip()[1:-1]  # dumped inside a list: no "..." document end for scalars
-
+    model = spec["model"]
     lines = [
         f"# Imported by specc from {os.path.basename(source)}.",
         f"specc: {spec['specc']}",
-        f"name: {flow(spec['name'])}",
+        f"name: {_flow(spec['name'])}",
         "",
         "model:",
+        *([f"  name: {_flow(model['name'])}  # the Keras model's name"] if "name" in model else []),
         "  input:",
-        f"    shape: {flow(spec['model']['input']['shape'])}",
+        *(f"    {key}: {_flow(value)}" for key, value in model["input"].items()),
         "  layers:",
-        *(f"    - {flow(layer)}" for layer in spec["model"]["layers"]),
+        *(line for layer in model["layers"] for line in _layer_lines(layer, "    ")),
     ]
     if "compile" in spec:
         lines += ["", "compile:"]
-        lines += [f"  {key}: {flow(value)}" for key, value in spec["compile"].items()]
+        lines += [f"  {key}: {_flow(value)}" for key, value in spec["compile"].items()]
     return "\n".join(lines) + "\n"

@@ -107,7 +107,7 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
     inputs = keras.Input(
         shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
     )
-    model = keras.Sequential([inputs, *layers], name=spec.name)
+    model = keras.Sequential([inputs, *layers], name=spec.model.name or spec.name)
     if compile and spec.compile is not None:
         model.compile(optimizer=make_optimizer(spec), **compile_arguments(spec))
     return model

@@ -76,7 +76,18 @@ class Input(Strict):
     )
 
 
+KERAS_NAME_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
+"""What Keras takes as a model name: any text without ``/`` (control characters aside)."""
+
+
 class Model(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=KERAS_NAME_PATTERN)] | None = (
+        Field(
+            default=None,
+            description="The Keras model's name where it is not the spec's name (one that is "
+            "no Python identifier, e.g. 3dcnn); default: the spec's name.",
+        )
+    )
     input: Input
     layers: Annotated[list[Layer], Field(min_length=1)]
 
