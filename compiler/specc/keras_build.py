@@ -49,7 +49,8 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     """
     keras = kerasenv.keras()
 
-    args = {k: _keras_value(keras, v) for k, v in layer_arguments(layer).items()}
+    arguments = layer_arguments(layer, inner_names=not keras_names)
+    args = {k: _keras_value(keras, v) for k, v in arguments.items()}
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
@@ -105,11 +106,18 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
     def count(weights: list[Any]) -> int:
         return sum(math.prod(w.shape) for w in weights)
 
+    def shape(output: Any) -> list[Any]:  # several outputs: a list of shapes
+        return (
+            [list(o.shape) for o in output]
+            if isinstance(output, list | tuple)
+            else list(output.shape)
+        )
+
     return [
         {
             "name": layer.name,
             "type": type(layer).__name__,
-            "output_shape": list(layer.output.shape),
+            "output_shape": shape(layer.output),
             "params": layer.count_params(),
             "trainable_params": count(layer.trainable_weights),
             "non_trainable_params": count(layer.non_trainable_weights),

@@ -49,8 +49,8 @@ __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regular
 
 
 class Input(Strict):
-    shape: Annotated[list[PosInt], Field(min_length=1, max_length=3)] = Field(
-        description="Input shape without the batch axis, e.g. [28, 28, 1]."
+    shape: Annotated[list[PosInt | None], Field(min_length=1)] = Field(
+        description="Input shape without the batch axis, e.g. [28, 28, 1]; null: unknown size."
     )
 
 
