@@ -39,7 +39,11 @@ def static_rows(graph: Any) -> list[dict[str, Any]]:
         {
             "name": layer.name,
             "type": layer.type,
-            "output_shape": list(layer.output_shape),
+            "output_shape": (  # several outputs: a list of shapes
+                [list(s) for s in layer.output_shape]
+                if isinstance(layer.output_shape, list)
+                else list(layer.output_shape)
+            ),
             "params": layer.params,
             "trainable_params": layer.trainable_params,
             "non_trainable_params": layer.non_trainable_params,

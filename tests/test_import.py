@@ -75,11 +75,11 @@ def test_functional_model_is_refused(tmp_path, specc):
 
 def test_unsupported_layer_is_named(tmp_path, specc):
     k = keras()
-    model = k.Sequential([k.Input((5, 3)), k.layers.GRU(4, name="rnn"), k.layers.Dense(2)])
+    model = k.Sequential([k.Input((5, 3)), k.layers.Masking(name="mask"), k.layers.Dense(2)])
     model.save(tmp_path / "g.keras")
     run = specc("import", str(tmp_path / "g.keras"))
     assert run.exit_code == 1
-    assert "layer 'rnn' (GRU): layer type 'GRU' is not supported by specc" in run.stderr
+    assert "layer 'mask' (Masking): layer type 'Masking' is not supported by specc" in run.stderr
 
 
 def test_unsupported_argument_is_named(tmp_path, specc):

@@ -75,6 +75,14 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     steps = spec.data.preprocessing.y if spec.data else []
     one_hot = steps[-1].one_hot if steps else None
     classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
+    if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
+        yield diagnose(
+            ("model", "layers", last),
+            f"the model outputs {len(out)} tensors, but the loss is computed on one output "
+            "and specc trains on one label array; give the last layer a single output "
+            "(e.g. return_state: false)",
+        )
+        return
     if loss in CATEGORICAL | SPARSE and len(out) != 2:
         yield diagnose(
             ("model", "layers", last),
@@ -135,7 +143,8 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
             f"loss {loss!r} expects probabilities: the last activation must be "
             f"sigmoid, not {activation!r}",
         )
-    if activation == "softmax" and loss in BINARY and graph.output_shape[-1] != 1:
+    single = not isinstance(graph.output_shape, list)
+    if activation == "softmax" and loss in BINARY and single and graph.output_shape[-1] != 1:
         yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import typing
 import zipfile
 from typing import Any
 
 from specc import kerasenv
+from specc.arguments import nested_arguments
 from specc.errors import Diagnostic, SpecError
 from specc.graph import to_snake_case
+from specc.layers import LayerSpec
 from specc.schema import INITIALIZERS, LAYER_TYPES, OPTIMIZER_CLASSES
 
 # The smallest valid arguments per layer type, to build a default instance to compare with.
@@ -23,7 +26,7 @@ _REQUIRED = {
     "filters": 1, "kernel_size": 1, "units": 1, "rate": 0.5, "target_shape": (1,),
     "activation": "relu", "pool_size": 2,
 }  # fmt: skip
-_IGNORED = {"name", "trainable", "dtype"}
+_IGNORED = {"name", "trainable", "dtype", "build_input_shape"}
 
 
 class ImportProblem(Exception):
@@ -31,10 +34,11 @@ class ImportProblem(Exception):
 
 
 def _float(value: Any) -> Any:
-    """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001."""
+    """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001. A float that
+    is no float32 (``Rescaling(1 / 255)`` keeps 0.00392156862745098) stays as it is."""
     import numpy as np
 
-    if isinstance(value, float):
+    if isinstance(value, float) and float(np.float32(value)) == value:
         short = float(str(np.float32(value)))
         return short if float(np.float32(short)) == float(np.float32(value)) else value
     return value
@@ -46,14 +50,23 @@ def _plain(value: Any) -> Any:
     return _float(value)
 
 
-def _collapse(key: str, value: Any) -> Any:
-    """``[3, 3]`` -> ``3`` as a spec would say it (not for shapes, where length matters)."""
-    if (
-        key != "target_shape"
-        and isinstance(value, list)
-        and value
-        and all(v == value[0] for v in value)
-    ):
+def _takes_list(annotation: Any) -> bool:
+    """Whether a field's type accepts a list (``list[int] | None``) anywhere in it."""
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(_takes_list(arg) for arg in typing.get_args(annotation))
+
+
+def _collapse(key: str, value: Any, cls: type[LayerSpec]) -> Any:
+    """A list from Keras' config as a spec says it: ``[3, 3]`` -> ``3`` for arguments Keras
+    also takes as one int, ``[-1]`` -> ``-1`` where the spec takes no list (an ``axis``).
+    Lists that mean something else as a number (a factor ``[0.2, 0.2]``) stay lists."""
+    if not isinstance(value, list) or not value:
+        return value
+    if key in cls.INT_OR_TUPLE:
+        return value[0] if all(v == value[0] for v in value) else value
+    field = cls.model_fields.get(key)
+    if len(value) == 1 and field is not None and not _takes_list(field.annotation):
         return value[0]
     return value
 
@@ -81,19 +94,45 @@ def _regularizer(where: str, serialized: Any) -> dict[str, float]:
     return {k: _float(v) for k, v in serialized["config"].items() if v}
 
 
-def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
-    """A spec layer mapping for one Keras layer, omitting Keras defaults."""
+def _keras_class(keras: Any, cls: type[LayerSpec]) -> Any:
+    obj = keras
+    for part in cls.KERAS_PATH.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _minimal(keras: Any, value: Any) -> Any:
+    """A MINIMAL argument for Keras: a layer given as spec data becomes a Keras layer."""
+    if isinstance(value, dict) and "type" in value:
+        spec = LAYER_TYPES[value["type"]].model_validate(value)
+        return _keras_class(keras, type(spec))(**nested_arguments(spec))
+    return value
+
+
+def layer_entry(
+    layer: Any,
+    auto_name: str | None,
+    nested: dict[str, Any] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """A spec layer mapping for one Keras layer, omitting Keras defaults.
+
+    ``nested`` holds the entries already made for the layers inside it (by field name);
+    ``ignore`` names config keys its wrapper sets by itself.
+    """
     keras = kerasenv.keras()
 
     kind = type(layer).__name__
     where = f"layer {layer.name!r} ({kind})"
     if kind not in LAYER_TYPES:
         raise ImportProblem(f"{where}: layer type {kind!r} is not supported by specc")
-    fields = LAYER_TYPES[kind].model_fields
+    cls = LAYER_TYPES[kind]
+    fields = cls.model_fields
     config = layer.get_config()
+    nested = nested or {}
     required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
-    required |= LAYER_TYPES[kind].MINIMAL
-    defaults = getattr(keras.layers, kind)(**required).get_config()
+    required |= {k: _minimal(keras, v) for k, v in cls.MINIMAL.items()}
+    defaults = _keras_class(keras, cls)(**required).get_config()
     entry: dict[str, Any] = {"type": kind}
     if auto_name is None:
         entry["name"] = layer.name
@@ -103,7 +142,10 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
     if not layer.trainable:
         entry["trainable"] = False
     for key, value in config.items():
-        if key in _IGNORED:
+        if key in _IGNORED or key in ignore:
+            continue
+        if key in nested:
+            entry[key] = nested[key]
             continue
         if key not in fields:
             if value != defaults.get(key):
@@ -119,11 +161,75 @@ def layer_entry(layer: Any, auto_name: str | None) -> dict[str, Any]:
             key == "strides" and "pool_size" in config and list(value) == list(config["pool_size"])
         ):
             continue  # Keras fills strides in from pool_size
-        value = _collapse(key, _plain(value))
-        if not fields[key].is_required() and value == _collapse(key, _plain(fields[key].default)):
+        value = _collapse(key, cls.from_keras(key, _plain(value)), cls)
+        default = _collapse(key, _plain(fields[key].default), cls)
+        if not fields[key].is_required() and value == default:
             continue
         entry[key] = value
     return entry
+
+
+def _backward_is_automatic(layer: Any) -> bool:
+    """Whether a Bidirectional's backward layer is the copy Keras makes by itself."""
+    forward, backward = layer.forward_layer.get_config(), layer.backward_layer.get_config()
+    own = {"name", "go_backwards"}
+    return type(layer.forward_layer) is type(layer.backward_layer) and {
+        k: v for k, v in forward.items() if k not in own
+    } == {k: v for k, v in backward.items() if k not in own}
+
+
+def _entries(
+    layers: list[Any],
+    counters: dict[str, int],
+    *,
+    names: list[str] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Spec entries for layers, walked in the order Keras code constructs them: the layers
+    inside a layer first (they take automatic names first), then the layer itself.
+
+    A layer keeps its name in the spec only where Keras' automatic name differs; a layer's
+    automatic name depends only on the layers constructed before it, so one pass works.
+    ``names`` are the names as written where Keras renamed the layers (a Bidirectional's
+    inner layer becomes ``forward_<name>``).
+    """
+    entries = []
+    for i, layer in enumerate(layers):
+        kind = type(layer).__name__
+        nested: dict[str, Any] = {}
+        own_ignore = set(ignore)
+        for key in LAYER_TYPES[kind].NESTED if kind in LAYER_TYPES else ():
+            value = getattr(layer, key) if kind != "Bidirectional" else layer.forward_layer
+            if kind == "Bidirectional":
+                if not _backward_is_automatic(layer):
+                    raise ImportProblem(
+                        f"layer {layer.name!r} (Bidirectional): a backward_layer of its own is "
+                        "not supported by specc"
+                    )
+                own_ignore.add("backward_layer")
+                nested[key] = _entries(
+                    [value], counters,
+                    names=[value.name.removeprefix("forward_")],
+                    ignore=frozenset({"zero_output_for_mask"}),  # Bidirectional sets it
+                )[0]  # fmt: skip
+            elif isinstance(value, list):
+                nested[key] = _entries(value, counters)
+            else:
+                nested[key] = _entries([value], counters)[0]
+        name = names[i] if names else layer.name
+        prefix = to_snake_case(kind)
+        n = counters.get(prefix, 0)
+        auto = prefix if n == 0 else f"{prefix}_{n}"
+        if auto == name:
+            counters[prefix] = n + 1
+        entry = layer_entry(layer, auto if auto == name else None, nested, frozenset(own_ignore))
+        if "name" in entry:
+            entry["name"] = name
+        inner = [e for v in nested.values() for e in (v if isinstance(v, list) else [v])]
+        if "trainable" in entry and inner and all(e.get("trainable") is False for e in inner):
+            del entry["trainable"]  # frozen through its inner layers, as specs say it
+        entries.append(entry)
+    return entries
 
 
 def compile_entry(archive: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -206,26 +312,7 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
                 "specc imports Sequential models only"
             )
         input_shape = list(model.inputs[0].shape[1:])
-        if any(d is None for d in input_shape):
-            raise ImportProblem(
-                f"input shape {input_shape} has unknown dimensions; specc needs fixed sizes"
-            )
-        # A layer keeps its name in the spec only where Keras' automatic name differs.
-        # A layer's automatic name depends only on the layers before it, so one pass works.
-        counters: dict[str, int] = {}
-        auto_names: list[str | None] = []
-        for layer in model.layers:
-            prefix = to_snake_case(type(layer).__name__)
-            n = counters.get(prefix, 0)
-            auto = prefix if n == 0 else f"{prefix}_{n}"
-            if auto == layer.name:
-                counters[prefix] = n + 1
-                auto_names.append(auto)
-            else:
-                auto_names.append(None)
-        layers = [
-            layer_entry(layer, auto) for layer, auto in zip(model.layers, auto_names, strict=True)
-        ]
+        layers = _entries(model.layers, {})
         spec: dict[str, Any] = {
             "specc": 1,
             "name": model.name,

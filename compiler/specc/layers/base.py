@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc import shapes
@@ -96,6 +96,12 @@ class LayerSpec(BaseModel):
         """Output for several input tensors (a merging or attention layer's inputs)."""
         raise ShapeError(f"{self.type} takes one input tensor, not {len(shapes)}", show_input=False)
 
+    @classmethod
+    def from_keras(cls, key: str, value: Any) -> Any:
+        """A value from Keras' ``get_config()`` as a spec writes it (``specc import``);
+        for arguments Keras stores in another form than it takes them."""
+        return value
+
     def sublayers(self) -> list[LayerSpec]:
         """The layers given inside this one, in the order Python code constructs them."""
         out: list[LayerSpec] = []
@@ -109,6 +115,24 @@ class Trainable(LayerSpec):
     """Layers that also take Keras' base ``trainable`` argument (through ``**kwargs``)."""
 
     trainable: bool = True
+
+
+class Container(Trainable):
+    """A layer holding other layers (wrappers, a nested model).
+
+    Keras 3.15 takes ``trainable=False`` in their constructors without passing it on: the
+    row reads frozen, yet the model counts the inner weights as trainable and ``fit``
+    trains them. So a spec freezes the inner layers instead.
+    """
+
+    @model_validator(mode="after")
+    def _freeze_inside(self) -> Container:
+        if not self.trainable:
+            raise ValueError(
+                f"trainable: false on a {self.type} does not freeze the layers inside it "
+                "(Keras 3.15 still trains them); set trainable: false on the inner layer(s)"
+            )
+        return self
 
 
 def format_out(shape: Shape | list[Shape]) -> str:
@@ -266,6 +290,7 @@ Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCa
 __all__ = [
     "CATALOG",
     "CODE_LAYERS",
+    "Container",
     "Layer",
     "LayerSpec",
     "Out",

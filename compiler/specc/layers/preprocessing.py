@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from specc import shapes
-from specc.layers.base import Layer, LayerSpec, Out, Trainable, apply, nested
+from specc.layers.base import Container, Layer, LayerSpec, Out, Trainable, apply, nested
 from specc.shapes import Shape, ShapeError
 from specc.values import Float, PosInt, Seed
 
@@ -55,6 +55,17 @@ def _each_factor(low: float, high: float, *, low_open: bool = False) -> Any:
         return value
 
     return Annotated[Float | Pair, AfterValidator(check)]
+
+
+def factor_from_keras(value: Any, low: float) -> Any:
+    """Keras stores a base image layer's ``factor`` as the range it samples from; the number
+    it came from, where there is one, reads better in a spec.
+
+    >>> factor_from_keras([-0.1, 0.1], -1), factor_from_keras([0, 0.2], 0), factor_from_keras([-0.1, 0.3], -1)
+    (0.1, 0.2, [-0.1, 0.3])
+    """
+    pair = isinstance(value, list) and len(value) == 2
+    return value[1] if pair and value[1] >= 0 and value[0] == max(-value[1], low) else value
 
 
 RotationFactor = _loose_factor(-1, 1)
@@ -186,6 +197,11 @@ class RandomRotation(_ImageAugmentation):
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomRotation"]
     factor: RotationFactor
+
+    @classmethod
+    def from_keras(cls, key: str, value: Any) -> Any:
+        return factor_from_keras(value, -1) if key == "factor" else value
+
     fill_mode: FillMode = "reflect"
     interpolation: Interpolation = "bilinear"
     seed: Seed | None = None
@@ -225,6 +241,11 @@ class RandomContrast(_ImageAugmentation):
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomContrast"]
     factor: ContrastFactor
+
+    @classmethod
+    def from_keras(cls, key: str, value: Any) -> Any:
+        return factor_from_keras(value, 0) if key == "factor" else value
+
     value_range: Annotated[tuple[Float, Float], BeforeValidator(_as_tuple)] = (0, 255)
     seed: Seed | None = None
 
@@ -267,6 +288,13 @@ class Normalization(Trainable):
         if isinstance(self.mean, list) and self.axis is None:
             raise ValueError("with axis: null, mean and variance are single numbers")
         return self
+
+    @classmethod
+    def from_keras(cls, key: str, value: Any) -> Any:
+        """Keras stores ``axis`` as a tuple: ``()`` for null, ``(-1,)`` for -1."""
+        if key == "axis" and isinstance(value, list) and len(value) <= 1:
+            return value[0] if value else None
+        return value
 
     def axes(self) -> tuple[int, ...]:
         return (
@@ -312,7 +340,7 @@ class Normalization(Trainable):
         return Out(shape, 0, 2 * normalization_weights(shape, kept) + 1, int64_params=1)
 
 
-class Sequential(Trainable):
+class Sequential(Container):
     """A block of layers used as one layer (tutorials' augmentation stage).
 
     Keras summarises it as one row (its name, output shape, total parameters). Its inner

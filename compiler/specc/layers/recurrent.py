@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from specc import shapes
 from specc.layers.base import (
+    Container,
     Layer,
     LayerSpec,
     Out,
@@ -241,7 +242,7 @@ def merge(output: Shape, mode: str | None) -> Shape | list[Shape]:
     return output
 
 
-class Bidirectional(Trainable):
+class Bidirectional(Container):
     """A recurrent layer run forwards and backwards: twice its weights, outputs merged."""
 
     POSITIONAL = ("layer",)
@@ -279,7 +280,7 @@ class Bidirectional(Trainable):
         return Out(out, 2 * inner.trainable, 2 * inner.non_trainable, 2 * inner.int64_params)
 
 
-class TimeDistributed(Trainable):
+class TimeDistributed(Container):
     """Any layer applied to every time step: axis 1 is kept, the rest goes through the layer."""
 
     POSITIONAL = ("layer",)
