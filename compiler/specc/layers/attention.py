@@ -172,6 +172,12 @@ class MultiHeadAttention(Trainable):
             _known(self, value, "value"),
         )
         rank = len(query)
+        if rank < 3:
+            raise ShapeError(
+                f"MultiHeadAttention needs inputs of rank 3 or more (batch, sequence, features), "
+                f"but gets query {_fmt(query)} (Keras builds it, then fails when run)",
+                show_input=False,
+            )
         if len(value) != rank:
             raise ShapeError(
                 f"MultiHeadAttention needs query and value of the same rank, but gets query "
@@ -237,11 +243,17 @@ def attention_output(query: Shape, value: Shape, key: Shape, score_mode: str) ->
             "second-to-last axes must be equal"
         )
     for other in (key, value):
-        leading = zip(other[-3::-1], query[-3::-1], strict=False)
-        if len(other) > len(query) or not all(_fits(o, q) for o, q in leading):
+        if len(other) != len(query):
+            raise ShapeError(
+                f"query {_fmt(query)}, value {_fmt(value)} and key {_fmt(key)} must have the "
+                "same rank (else Keras lines the batch axis up with another axis: it fails "
+                "when run, or one sample attends to the others)",
+                show_input=False,
+            )
+        if not all(_fits(o, q) for o, q in zip(other[1:-2], query[1:-2], strict=True)):
             _runtime_failure(
-                f"key {_fmt(key)} and value {_fmt(value)} must match query {_fmt(query)} on its "
-                "leading axes (or be 1 there), else the output is not the query's shape"
+                f"key {_fmt(key)} and value {_fmt(value)} must match query {_fmt(query)} on the "
+                "axes before the last two (or be 1 there)"
             )
     return (*query[:-1], value[-1])
 

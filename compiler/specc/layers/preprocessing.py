@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema, model_validator
 
 from specc import shapes
 from specc.layers.base import Container, Layer, LayerSpec, Out, Trainable, apply, nested
@@ -19,42 +19,47 @@ from specc.values import Float, PosInt, Seed
 
 FillMode = Literal["reflect", "wrap", "constant", "nearest"]
 Interpolation = Literal["nearest", "bilinear"]
-Pair = Annotated[list[Float], Field(min_length=2, max_length=2)]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _factor(check: Any, rule: str) -> Any:
+    """A factor as Keras takes it: one number, or a pair ``[low, high]``; ``check`` holds
+    the layer's range (``rule`` says it)."""
+
+    def validate(value: Any) -> float | list[float]:
+        pair = isinstance(value, list | tuple) and len(value) == 2 and all(map(_number, value))
+        if not (_number(value) or pair) or not check(value):
+            raise ValueError(f"takes {rule} (got {value!r})")
+        return [float(v) for v in value] if pair else float(value)
+
+    number = {"type": "number"}
+    schema = {"anyOf": [number, {"type": "array", "items": number, "minItems": 2, "maxItems": 2}]}
+    return Annotated[float | list[float], PlainValidator(validate), WithJsonSchema(schema)]
 
 
 def _loose_factor(low: float, high: float) -> Any:
     """Keras' base image-layer check: a number in [low, high], or a pair [a, b] with
     a <= high and b >= low (Keras checks no more than that)."""
-
-    def check(value: float | list[float]) -> float | list[float]:
-        bad = (
-            value[0] > high or value[1] < low
-            if isinstance(value, list)
-            else not low <= value <= high
-        )
-        if bad:
-            raise ValueError(
-                f"takes a number in [{low:g}, {high:g}] or a pair [low, high] with "
-                f"low <= {high:g} and high >= {low:g} (got {value})"
-            )
-        return value
-
-    return Annotated[Float | Pair, AfterValidator(check)]
+    return _factor(
+        lambda v: v[0] <= high and v[1] >= low if isinstance(v, list | tuple) else low <= v <= high,
+        f"a number in [{low:g}, {high:g}] or a pair [low, high] with low <= {high:g} "
+        f"and high >= {low:g}",
+    )
 
 
 def _each_factor(low: float, high: float, *, low_open: bool = False) -> Any:
     """A number, or a pair of numbers, each in [low, high] (``(low, high]`` if ``low_open``)."""
     shown = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-
-    def check(value: float | list[float]) -> float | list[float]:
-        for number in value if isinstance(value, list) else [value]:
-            if number > high or number < low or (low_open and number == low):
-                raise ValueError(
-                    f"takes a number in {shown} or a pair [low, high] of such numbers (got {value})"
-                )
-        return value
-
-    return Annotated[Float | Pair, AfterValidator(check)]
+    return _factor(
+        lambda v: all(
+            low <= n <= high and not (low_open and n == low)
+            for n in (v if isinstance(v, list | tuple) else [v])
+        ),
+        f"a number in {shown} or a pair [low, high] of such numbers",
+    )
 
 
 def factor_from_keras(value: Any, low: float) -> Any:
@@ -115,10 +120,17 @@ class Rescaling(Trainable):
         for key in ("scale", "offset"):
             values = getattr(self, key)
             if not broadcasts(values, shape[-1]):
+                what = (
+                    f"Keras declares the output {shapes.format_shape(shape)} but computes "
+                    f"{len(values)} values per position"
+                    if shape[-1] == 1
+                    else "Keras builds it, then fails when run"
+                )
                 raise ShapeError(
                     f"{key} has {len(values)} values but the last axis has {shape[-1]} "
-                    "(Keras builds it, then fails when run); give one value or one per channel",
+                    f"({what}); give one value or one per channel",
                     key,
+                    show_input=False,
                 )
         return Out(shape)
 

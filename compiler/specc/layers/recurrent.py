@@ -260,6 +260,11 @@ class Bidirectional(Container):
                 f"Bidirectional wraps a recurrent layer ({names}), not {layer.type} "
                 "(Keras cannot run it backwards)"
             )
+        if layer.go_backwards:  # type: ignore[attr-defined]
+            raise ValueError(
+                "Bidirectional runs its layer backwards itself; leave go_backwards out of the "
+                "inner layer (Keras refuses it)"
+            )
         return layer
 
     def infer(self, shape: Shape) -> Out:
