@@ -29,6 +29,7 @@ from specc.arguments import (
 )
 from specc.errors import Diagnostic, SpecError
 from specc.layers import LayerSpec
+from specc.layers.preprocessing import adapted_at_train_time
 from specc.pipeline import Compiled
 from specc.schema import Regularizer, Training
 
@@ -129,6 +130,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "x_steps": [step.model_dump() for step in spec.data.preprocessing.x],
         "y_steps": [step.model_dump() for step in spec.data.preprocessing.y],
         "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
+        "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": {"cls": cls, "args": args},
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),

@@ -91,6 +91,38 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
     return model
 
 
+def adapt_normalization(model: Any, x: Any) -> int:
+    """Adapt every Normalization given no mean and variance to the data that reaches it.
+
+    Layers are taken in order (those inside nested models too), so each one sees the data
+    as the layers before it, already adapted, leave it. Returns how many were adapted.
+    """
+    keras = kerasenv.keras()
+
+    adapted = 0
+    for i, layer in enumerate(model.layers):
+        nested = isinstance(layer, keras.Sequential)
+        unadapted = isinstance(layer, keras.layers.Normalization) and layer.input_mean is None
+        if not (unadapted or (nested and _needs_adapting(keras, layer))):
+            continue
+        data = x if i == 0 else keras.Model(model.inputs, layer.input).predict(x, verbose=0)
+        if nested:
+            adapted += adapt_normalization(layer, data)
+        else:
+            layer.adapt(data)
+            adapted += 1
+    return adapted
+
+
+def _needs_adapting(keras: Any, model: Any) -> bool:
+    return any(
+        _needs_adapting(keras, layer)
+        if isinstance(layer, keras.Sequential)
+        else isinstance(layer, keras.layers.Normalization) and layer.input_mean is None
+        for layer in model.layers
+    )
+
+
 def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Save a ``.keras`` file atomically: on any failure no partial file is left."""
     from specc.files import atomic_path

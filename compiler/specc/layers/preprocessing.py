@@ -352,6 +352,15 @@ class Normalization(Trainable):
         return Out(shape, 0, 2 * normalization_weights(shape, kept) + 1, int64_params=1)
 
 
+def adapted_at_train_time(layers: list[LayerSpec]) -> bool:
+    """Whether a Normalization without mean and variance is among ``layers`` (or inside)."""
+    return any(
+        (isinstance(layer, Normalization) and layer.mean is None)
+        or adapted_at_train_time(layer.sublayers())
+        for layer in layers
+    )
+
+
 class Sequential(Container):
     """A block of layers used as one layer (tutorials' augmentation stage).
 
@@ -359,6 +368,7 @@ class Sequential(Container):
     layers take Keras' automatic names before the block takes its own.
     """
 
+    POSITIONAL = ("layers",)
     KERAS_PATH = "Sequential"
     type: Literal["Sequential"]
     layers: list[Layer] | None = None
