@@ -12,7 +12,7 @@ import pytest
 
 from specc import codegen, graph, keras_build, table
 from specc.arguments import layer_arguments
-from specc.errors import Diagnostic
+from specc.errors import Diagnostic, SpecError
 from specc.pipeline import compile_file, compile_text
 from specc.schema import Spec
 from tests.conftest import CASES
@@ -244,3 +244,24 @@ def test_import_refuses_an_explicit_backward_layer(tmp_path, specc):
     run = _import(model, tmp_path, specc)
     assert run.exit_code == 1
     assert "a backward_layer of its own is not supported" in run.stderr
+
+
+def test_last_activation_is_read_inside_wrappers_and_blocks():
+    """The cross-field check looks into the layer that ends the model."""
+    text = """
+name: m
+model:
+  input: {shape: [8, 8, 3]}
+  layers:
+    - {type: Conv2D, filters: 2, kernel_size: 3, activation: relu}
+    - {type: Flatten}
+    - type: Sequential
+      layers: [{type: Dense, units: 4, activation: ACT}, {type: Dropout, rate: 0.1}]
+compile: {loss: sparse_categorical_crossentropy}
+"""
+    compile_text(text.replace("ACT", "softmax"))  # valid: no false alarm from the Conv2D
+    with pytest.raises(SpecError) as caught:
+        compile_text(text.replace("ACT", "tanh"))
+    (problem,) = caught.value.diagnostics
+    assert problem.line == 9  # the Dense inside the block
+    assert "last activation must be softmax, not 'tanh'" in problem.message

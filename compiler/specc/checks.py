@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from specc.errors import Diagnostic
 from specc.graph import Graph
@@ -25,17 +26,37 @@ SPARSE = {"sparse_categorical_crossentropy"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
 
 
-def final_activation(spec: Spec) -> tuple[int, str] | None:
-    """Index and name of the activation that produces the model's output, if any.
+def final_activation(spec: Spec) -> tuple[tuple, str] | None:
+    """Location and name of the activation that produces the model's output, if any.
 
-    Walks back over layers that don't change values' meaning (Dropout, Flatten, ...).
+    Walks back over layers that don't change values' meaning (Dropout, Flatten, ...), and
+    into wrappers and nested blocks (the last layer inside them counts).
     """
-    for i in range(len(spec.model.layers) - 1, -1, -1):
-        layer = spec.model.layers[i]
-        if hasattr(layer, "activation"):
-            return i, layer.activation or "linear"
-        if layer.type in ("Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization"):
-            return i, "linear"
+    return _last_activation(list(spec.model.layers), ("model", "layers"))
+
+
+def _last_activation(layers: list, loc: tuple) -> tuple[tuple, str] | None:
+    for i in range(len(layers) - 1, -1, -1):
+        found = _activation(layers[i], (*loc, i))
+        if found is not None:
+            return found
+    return None
+
+
+def _activation(layer: Any, loc: tuple) -> tuple[tuple, str] | None:
+    """The activation ``layer`` ends with, if it says (a wrapper: its inner layer's)."""
+    if hasattr(layer, "activation"):
+        return loc, layer.activation or "linear"
+    if layer.type in ("Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization"):
+        return loc, "linear"
+    for key in reversed(layer.NESTED):
+        value = getattr(layer, key)
+        if isinstance(value, list):
+            found = _last_activation(value, (*loc, key))
+        else:
+            found = None if value is None else _activation(value, (*loc, key))
+        if found is not None:
+            return found
     return None
 
 
@@ -129,8 +150,8 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     found = final_activation(spec)
     if found is None:
         return
-    index, activation = found
-    loc = ("model", "layers", index, "activation")
+    where, activation = found
+    loc = (*where, "activation")
     if loss in CATEGORICAL | SPARSE and activation != "softmax":
         yield diagnose(
             loc,
