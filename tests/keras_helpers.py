@@ -11,6 +11,21 @@ def keras() -> Any:
     return _keras()
 
 
+def raw_keras_layer(entry: dict[str, Any]) -> Any:
+    """One Keras layer straight from a spec entry; layers inside it are built the same way."""
+    k = keras()
+    args = {key: value for key, value in entry.items() if key != "type"}
+    for key, value in list(args.items()):
+        if key.endswith("_regularizer") and isinstance(value, dict):
+            args[key] = k.regularizers.L1L2(**value)
+        elif isinstance(value, dict) and "type" in value:  # a wrapper's layer
+            args[key] = raw_keras_layer(value)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # a nested model
+            args[key] = [raw_keras_layer(v) for v in value]
+    cls = k.Sequential if entry["type"] == "Sequential" else getattr(k.layers, entry["type"])
+    return cls(**args)
+
+
 def raw_keras_model(data: dict[str, Any]) -> Any:
     """Build a Sequential straight from spec data, without specc's graph or builder.
 
@@ -20,11 +35,7 @@ def raw_keras_model(data: dict[str, Any]) -> Any:
     k.backend.clear_session()
     model = k.Sequential([k.Input(shape=tuple(data["model"]["input"]["shape"]))])
     for entry in data["model"]["layers"]:
-        args = {key: value for key, value in entry.items() if key != "type"}
-        for key, value in list(args.items()):
-            if key.endswith("_regularizer") and isinstance(value, dict):
-                args[key] = k.regularizers.L1L2(**value)
-        model.add(getattr(k.layers, entry["type"])(**args))
+        model.add(raw_keras_layer(entry))
     return model
 
 
@@ -39,7 +50,11 @@ def static_rows(graph: Any) -> list[dict[str, Any]]:
         {
             "name": layer.name,
             "type": layer.type,
-            "output_shape": list(layer.output_shape),
+            "output_shape": (  # several outputs: a list of shapes
+                [list(s) for s in layer.output_shape]
+                if isinstance(layer.output_shape, list)
+                else list(layer.output_shape)
+            ),
             "params": layer.params,
             "trainable_params": layer.trainable_params,
             "non_trainable_params": layer.non_trainable_params,

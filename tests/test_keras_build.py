@@ -73,7 +73,7 @@ def test_optimizer_arguments_use_keras3_names(tmp_path):
 @pytest.mark.parametrize("cls", schema.LAYER_CLASSES, ids=lambda c: c.__name__)
 def test_schema_defaults_are_keras_defaults(cls):
     """Leaving an argument out of a spec must mean what leaving it out means in Keras."""
-    keras_cls = getattr(keras().layers, cls.model_fields["type"].annotation.__args__[0])
+    keras_cls = keras_build.keras_class(keras(), cls)  # KERAS_PATH: keras.Sequential too
     params = inspect.signature(keras_cls.__init__).parameters
     for name, field in cls.model_fields.items():
         if name in ("type", "name", "trainable"):

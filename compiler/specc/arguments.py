@@ -7,6 +7,7 @@ spec states is passed (Keras' defaults stay Keras' defaults), plus the resolved 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -48,19 +49,37 @@ def ordered(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(values.items(), key=lambda kv: rank(kv[0])))
 
 
-def layer_arguments(layer: ResolvedLayer) -> dict[str, Any]:
+def layer_arguments(layer: ResolvedLayer, *, inner_names: bool = True) -> dict[str, Any]:
     """Constructor arguments for a resolved layer; the resolved name comes last.
 
-    Regularizers stay :class:`Regularizer` objects: each back end renders them its way.
+    Layers given inside it (a wrapper's ``layer``, a nested model's ``layers``) get their
+    resolved names too unless ``inner_names`` is false, so no name depends on what the
+    process built before. Regularizers stay :class:`Regularizer` objects: each back end
+    renders them its way.
     """
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
+    if inner_names and layer.inner_names:
+        names = iter(layer.inner_names)
+        args = {key: _named(value, names) for key, value in args.items()}
     return {**args, "name": layer.name}
+
+
+def _named(value: Any, names: Iterator[str]) -> Any:
+    """``value`` with every layer in it named, in the order the names were resolved."""
+    if isinstance(value, list):
+        return [_named(v, names) for v in value]
+    if not isinstance(value, LayerSpec):
+        return value
+    inner = {key: _named(getattr(value, key), names) for key in value.NESTED}
+    return value.model_copy(update={**inner, "name": next(names)})
 
 
 def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
     """Constructor arguments of a layer given inside another (a wrapper's ``layer``)."""
-    return ordered(spec, stated(spec))
+    args = ordered(spec, stated(spec))
+    name = args.pop("name", None)
+    return args if name is None else {**args, "name": name}
 
 
 def split_positional(spec: LayerSpec, args: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from specc.errors import Diagnostic
 from specc.graph import Graph
@@ -37,19 +38,41 @@ LINEAR_LAYERS = {
 }  # fmt: skip
 
 
-def final_activation(spec: Spec) -> tuple[int, str] | None:
-    """Index and name of the activation that produces the model's output, if any.
+def final_activation(spec: Spec) -> tuple[tuple, str] | None:
+    """Location and name of the activation that produces the model's output, if any.
 
-    Walks back over layers that don't change values' meaning (Dropout, Flatten, ...).
+    Walks back over layers that don't change values' meaning (Dropout, Flatten, ...), and
+    into wrappers and nested blocks (the last layer inside them counts).
     """
-    for i in range(len(spec.model.layers) - 1, -1, -1):
-        layer = spec.model.layers[i]
-        if layer.type in ACTIVATION_LAYERS:
-            return i, ACTIVATION_LAYERS[layer.type]
-        if hasattr(layer, "activation"):
-            return i, layer.activation or "linear"
-        if layer.type in LINEAR_LAYERS:
-            return i, "linear"
+    return _last_activation(list(spec.model.layers), ("model", "layers"))
+
+
+def _last_activation(layers: list, loc: tuple) -> tuple[tuple, str] | None:
+    for i in range(len(layers) - 1, -1, -1):
+        found = _activation(layers[i], (*loc, i))
+        if found is not None:
+            return found
+    return None
+
+
+def _activation(layer: Any, loc: tuple) -> tuple[tuple, str] | None:
+    """The activation ``layer`` ends with, if it says (a wrapper: its inner layer's).
+
+    The location is the layer's for an activation layer, else its ``activation`` field's."""
+    if layer.type in ACTIVATION_LAYERS:
+        return loc, ACTIVATION_LAYERS[layer.type]
+    if hasattr(layer, "activation"):
+        return (*loc, "activation"), layer.activation or "linear"
+    if layer.type in LINEAR_LAYERS:
+        return (*loc, "activation"), "linear"
+    for key in reversed(layer.NESTED):
+        value = getattr(layer, key)
+        if isinstance(value, list):
+            found = _last_activation(value, (*loc, key))
+        else:
+            found = None if value is None else _activation(value, (*loc, key))
+        if found is not None:
+            return found
     return None
 
 
@@ -93,6 +116,14 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     steps = spec.data.preprocessing.y if spec.data else []
     one_hot = steps[-1].one_hot if steps else None
     classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
+    if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
+        yield diagnose(
+            ("model", "layers", last),
+            f"the model outputs {len(out)} tensors, but the loss is computed on one output "
+            "and specc trains on one label array; give the last layer a single output "
+            "(e.g. return_state: false)",
+        )
+        return
     if loss in CATEGORICAL | SPARSE and len(out) != 2:
         yield diagnose(
             ("model", "layers", last),
@@ -140,10 +171,7 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     found = final_activation(spec)
     if found is None:
         return
-    index, activation = found
-    loc: tuple = ("model", "layers", index)
-    if spec.model.layers[index].type not in ACTIVATION_LAYERS:
-        loc += ("activation",)
+    loc, activation = found
     if from_logits(spec.compile.loss):
         if activation in ("softmax", "sigmoid"):
             yield diagnose(
@@ -171,7 +199,8 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
             f"loss {loss!r} expects probabilities: the last activation must be "
             f"sigmoid, not {activation!r}",
         )
-    if activation == "softmax" and loss in BINARY and graph.output_shape[-1] != 1:
+    single = not isinstance(graph.output_shape, list)
+    if activation == "softmax" and loss in BINARY and single and graph.output_shape[-1] != 1:
         yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
 
 

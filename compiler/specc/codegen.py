@@ -40,6 +40,7 @@ from specc.arguments import (
 )
 from specc.errors import Diagnostic, SpecError
 from specc.layers import LayerSpec
+from specc.layers.preprocessing import adapted_at_train_time
 from specc.objects import KerasObject
 from specc.pipeline import Compiled
 from specc.schema import Regularizer, Training
@@ -371,6 +372,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
             for step in spec.data.preprocessing.y
         ],
         "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
+        "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
         "metrics": list(spec.compile.metrics),

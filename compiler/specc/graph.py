@@ -10,10 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from specc import shapes
 from specc.errors import Diagnostic
 from specc.layers import LayerSpec
-from specc.layers.base import Out
+from specc.layers.base import Out, apply, format_out
 from specc.schema import Spec
 from specc.shapes import Shape, ShapeError
 
@@ -49,10 +48,13 @@ class ResolvedLayer:
     name: str
     type: str
     spec: LayerSpec
-    input_shape: Shape
-    output_shape: Shape
+    input_shape: Shape | list[Shape]
+    output_shape: Shape | list[Shape]
     trainable_params: int
     non_trainable_params: int
+    inner_names: tuple[str, ...] = ()
+    """Names of the layers given inside this one (wrapped, nested), in construction order."""
+    int64_params: int = 0
 
     @property
     def params(self) -> int:
@@ -68,7 +70,7 @@ class Graph:
     layers: tuple[ResolvedLayer, ...]
 
     @property
-    def output_shape(self) -> Shape:
+    def output_shape(self) -> Shape | list[Shape]:
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
     @property
@@ -83,6 +85,17 @@ class Graph:
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
 
+    @property
+    def int64_params(self) -> int:
+        return sum(layer.int64_params for layer in self.layers)
+
+
+def _auto_name(layer_type: str, counters: dict[str, int]) -> str:
+    prefix = to_snake_case(layer_type)
+    n = counters.get(prefix, 0)
+    counters[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
 
 def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     """Keras 3 names: per-prefix counters, explicit names don't advance them.
@@ -91,15 +104,68 @@ def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
     ['conv2d', 'stem', 'dense', 'conv2d_1']
     """
     counters: dict[str, int] = {}
-    names = []
-    for layer_type, name in zip(types, explicit, strict=True):
-        if name is None:
-            prefix = to_snake_case(layer_type)
-            n = counters.get(prefix, 0)
-            counters[prefix] = n + 1
-            name = prefix if n == 0 else f"{prefix}_{n}"
-        names.append(name)
-    return names
+    return [
+        _auto_name(layer_type, counters) if name is None else name
+        for layer_type, name in zip(types, explicit, strict=True)
+    ]
+
+
+Clash = tuple[tuple, str]
+
+
+def _unique(names: list[str], explicit: list[bool], loc: tuple, clashes: list[Clash]) -> None:
+    """Keras requires unique names among the layers of one model."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            clashes.append(
+                (
+                    (*loc, i, "name" if explicit[i] else "type"),
+                    f"layer name {name!r} is already used by layer {seen[name]}; "
+                    "Keras requires unique names",
+                )
+            )
+        else:
+            seen[name] = i
+
+
+def _name(
+    layer: LayerSpec, counters: dict[str, int], inner: list[str], loc: tuple, clashes: list[Clash]
+) -> str:
+    """Name ``layer`` as Keras does when code constructs it: the layers given inside it
+    first (a wrapped LSTM takes an ``lstm`` name before its Bidirectional), then itself.
+    Names of the inner layers are appended to ``inner`` in that order."""
+    for key in layer.NESTED:
+        value = getattr(layer, key)
+        if isinstance(value, list):  # a nested model: its layers' names must be unique
+            names = []
+            for j, sub in enumerate(value):
+                names.append(_name(sub, counters, inner, (*loc, key, j), clashes))
+                inner.append(names[-1])
+            _unique(names, [sub.name is not None for sub in value], (*loc, key), clashes)
+        elif value is not None:
+            inner.append(_name(value, counters, inner, (*loc, key), clashes))
+    return layer.name if layer.name is not None else _auto_name(layer.type, counters)
+
+
+def layer_names(layers: list[LayerSpec]) -> tuple[list[str], list[tuple[str, ...]], list[Clash]]:
+    """Names of a model's layers, the names of the layers inside each, and name clashes.
+
+    >>> from specc.layers import CATALOG
+    >>> lstm = CATALOG["LSTM"](type="LSTM", units=4)
+    >>> bidi = CATALOG["Bidirectional"](type="Bidirectional", layer=lstm)
+    >>> layer_names([bidi, lstm])[:2]
+    (['bidirectional', 'lstm_1'], [('lstm',), ()])
+    """
+    counters: dict[str, int] = {}
+    names, inner_names = [], []
+    clashes: list[Clash] = []
+    for i, layer in enumerate(layers):
+        inner: list[str] = []
+        names.append(_name(layer, counters, inner, ("model", "layers", i), clashes))
+        inner_names.append(tuple(inner))
+    _unique(names, [layer.name is not None for layer in layers], ("model", "layers"), clashes)
+    return names, inner_names, clashes
 
 
 def _size_problem(
@@ -134,49 +200,52 @@ def resolve(
     cross-field checks can run too. The spec is valid only if no problem is returned.
     """
     layers = spec.model.layers
-    names = resolve_names([layer.type for layer in layers], [layer.name for layer in layers])
-    problems: list[Diagnostic] = []
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name == INPUT_NAME:
+    names, inner_names, clashes = layer_names(list(layers))
+    problems: list[Diagnostic] = [diagnose(loc, message) for loc, message in clashes]
+    for i, (name, inner) in enumerate(zip(names, inner_names, strict=True)):
+        if INPUT_NAME in (name, *inner):
             problems.append(
                 diagnose(
-                    ("model", "layers", i, "name"),
-                    f"layer name {name!r} is the model input's name in Keras; choose another name",
+                    ("model", "layers", i, "name")
+                    if name == INPUT_NAME
+                    else ("model", "layers", i),
+                    f"layer name {INPUT_NAME!r} is the model input's name in Keras; "
+                    "choose another name",
                 )
             )
-        elif name in seen:
-            j = seen[name]
-            where = "name" if layers[i].name is not None else "type"
-            problems.append(
-                diagnose(
-                    ("model", "layers", i, where),
-                    f"layer name {name!r} is already used by layer {j}; Keras requires unique names",
-                )
-            )
-        else:
-            seen[name] = i
     resolved = []
-    shape: Shape = (None, *spec.model.input.shape)
+    shape: Shape | list[Shape] = (None, *spec.model.input.shape)
     total = 0
     too_big: Diagnostic | None = None
     for i, (layer, name) in enumerate(zip(layers, names, strict=True)):
         try:
-            result = layer.infer(shape)
+            result = apply(layer, shape, f"layer {i - 1} ({names[i - 1]})" if i else "")
         except ShapeError as exc:
-            loc = ("model", "layers", i) + ((exc.field,) if exc.field else ())
-            message = f"{exc} (input {shapes.format_shape(shape)})" if exc.show_input else str(exc)
+            field = exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
+            loc = ("model", "layers", i, *field)
+            message = f"{exc} (input {format_out(shape)})" if exc.show_input else str(exc)
             problems.append(diagnose(loc, message))
             return None, problems
-        out, trainable, frozen = result.shape, result.trainable, result.non_trainable
-        if not getattr(layer, "trainable", True):
-            trainable, frozen = 0, trainable + frozen
+        trainable, frozen = result.trainable, result.non_trainable
         if not too_big:  # only the first: the layers after it inherit its size
             too_big = _size_problem(i, result, total, trainable + frozen, diagnose)
             problems += [too_big] if too_big else []
         total += trainable + frozen
-        resolved.append(ResolvedLayer(i, name, layer.type, layer, shape, out, trainable, frozen))
-        shape = out
+        resolved.append(
+            ResolvedLayer(
+                i,
+                name,
+                layer.type,
+                layer,
+                shape,
+                result.shape,
+                trainable,
+                frozen,
+                inner_names[i],
+                result.int64_params,
+            )
+        )
+        shape = result.shape
     return Graph(
         spec.model.name or spec.name, (None, *spec.model.input.shape), tuple(resolved)
     ), problems

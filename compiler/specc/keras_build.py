@@ -57,7 +57,8 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     """
     keras = kerasenv.keras()
 
-    args = {k: _keras_value(keras, v) for k, v in layer_arguments(layer).items()}
+    arguments = layer_arguments(layer, inner_names=not keras_names)
+    args = {k: _keras_value(keras, v) for k, v in arguments.items()}
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
@@ -113,6 +114,38 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
     return model
 
 
+def adapt_normalization(model: Any, x: Any) -> int:
+    """Adapt every Normalization given no mean and variance to the data that reaches it.
+
+    Layers are taken in order (those inside nested models too), so each one sees the data
+    as the layers before it, already adapted, leave it. Returns how many were adapted.
+    """
+    keras = kerasenv.keras()
+
+    adapted = 0
+    for i, layer in enumerate(model.layers):
+        nested = isinstance(layer, keras.Sequential)
+        unadapted = isinstance(layer, keras.layers.Normalization) and layer.input_mean is None
+        if not (unadapted or (nested and _needs_adapting(keras, layer))):
+            continue
+        data = x if i == 0 else keras.Model(model.inputs, layer.input).predict(x, verbose=0)
+        if nested:
+            adapted += adapt_normalization(layer, data)
+        else:
+            layer.adapt(data)
+            adapted += 1
+    return adapted
+
+
+def _needs_adapting(keras: Any, model: Any) -> bool:
+    return any(
+        _needs_adapting(keras, layer)
+        if isinstance(layer, keras.Sequential)
+        else isinstance(layer, keras.layers.Normalization) and layer.input_mean is None
+        for layer in model.layers
+    )
+
+
 def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Save a ``.keras`` file atomically: on any failure no partial file is left.
 
@@ -135,11 +168,18 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
     def count(weights: list[Any]) -> int:
         return sum(math.prod(w.shape) for w in weights)
 
+    def shape(output: Any) -> list[Any]:  # several outputs: a list of shapes
+        return (
+            [list(o.shape) for o in output]
+            if isinstance(output, list | tuple)
+            else list(output.shape)
+        )
+
     return [
         {
             "name": layer.name,
             "type": type(layer).__name__,
-            "output_shape": list(layer.output.shape),
+            "output_shape": shape(layer.output),
             "params": layer.count_params(),
             "trainable_params": count(layer.trainable_weights),
             "non_trainable_params": count(layer.non_trainable_weights),

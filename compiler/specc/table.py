@@ -7,7 +7,13 @@ import shutil
 from typing import Any
 
 from specc.graph import Graph
-from specc.shapes import format_shape
+from specc.layers.base import format_out
+from specc.shapes import Shape
+
+
+def _json_shape(shape: Shape | list[Shape]) -> list[Any]:
+    """A shape as JSON: a list, or a list of lists for a layer with several outputs."""
+    return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
 def as_dict(graph: Graph) -> dict[str, Any]:
@@ -18,7 +24,7 @@ def as_dict(graph: Graph) -> dict[str, Any]:
             {
                 "name": layer.name,
                 "type": layer.type,
-                "output_shape": list(layer.output_shape),
+                "output_shape": _json_shape(layer.output_shape),
                 "params": layer.params,
                 "trainable_params": layer.trainable_params,
             }
@@ -46,7 +52,8 @@ def readable_size(n_bytes: float) -> str:
 
 
 def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False) -> str:
-    """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each).
+    """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each,
+    but 8 for the int64 counters some layers keep, e.g. an adaptable Normalization's).
 
     ``ascii_only`` draws the box in ASCII, as Keras (through rich) does for a stdout whose
     encoding has no box-drawing characters (cp1252, ascii).
@@ -72,7 +79,7 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
     for layer in graph.layers:
         table.add_row(
             rich.markup.escape(f"{layer.name} ({layer.type})"),
-            format_shape(layer.output_shape),
+            format_out(layer.output_shape),
             f"{layer.params:,}",
         )
     buffer = io.StringIO()
@@ -81,10 +88,11 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
     )
     console.print(f'Model: "{rich.markup.escape(graph.name)}"')
     console.print(table)
-    for label, count in (
-        ("Total", graph.total_params),
-        ("Trainable", graph.trainable_params),
-        ("Non-trainable", graph.non_trainable_params),
+    wide = graph.int64_params  # non-trainable, 4 bytes more each
+    for label, count, extra in (
+        ("Total", graph.total_params, wide),
+        ("Trainable", graph.trainable_params, 0),
+        ("Non-trainable", graph.non_trainable_params, wide),
     ):
-        console.print(f" {label} params: {count:,} ({readable_size(count * 4)})")
+        console.print(f" {label} params: {count:,} ({readable_size(count * 4 + extra * 4)})")
     return buffer.getvalue()

@@ -319,6 +319,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     write_atomic(folder / "spec.yaml", _spec_yaml(spec))
 
     model = keras_build.build(spec, compiled.graph, compile=False)
+    # A Normalization given no mean/variance learns them from the training part of the data.
+    fit_part = int(len(arrays.x_train) * (1 - training.validation_split))  # as fit splits
+    keras_build.adapt_normalization(model, arrays.x_train[:fit_part])
     model.compile(
         optimizer=keras_build.make_optimizer(spec),
         **keras_build.compile_arguments(spec),

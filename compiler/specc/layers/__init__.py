@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from specc.layers import (  # noqa: F401  (importing a family registers its layers)
     activations,
+    attention,
     convolution,
     core,
     normalization,
     pooling,
+    preprocessing,
+    recurrent,
     regularization,
     reshaping,
 )

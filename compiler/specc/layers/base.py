@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc import shapes
@@ -27,11 +27,17 @@ CATALOG: dict[str, type[LayerSpec]] = {}
 
 @dataclass(frozen=True)
 class Out:
-    """What a layer makes of its input: output shape and parameter counts."""
+    """What a layer makes of its input: output shape and parameter counts.
 
-    shape: Shape
+    ``shape`` is a list of shapes for a layer with several outputs (an LSTM with
+    ``return_state``). ``int64_params`` counts the non-trainable parameters Keras stores in
+    8 bytes rather than 4 (a Normalization's ``count``): the summary prints byte sizes.
+    """
+
+    shape: Shape | list[Shape]
     trainable: int = 0
     non_trainable: int = 0
+    int64_params: int = 0
     largest: tuple[int, str, str] | None = None
     """The largest weight tensor: elements, how they come about, the argument to blame
     (for the allocation limit; when None, all of the layer's weights count as one)."""
@@ -57,6 +63,11 @@ class LayerSpec(BaseModel):
     (it builds a default Keras instance with them, to leave Keras' defaults out)."""
     KERAS_PATH: ClassVar[str] = ""
     """Where the class lives in the ``keras`` namespace (default ``layers.<type>``)."""
+    NESTED: ClassVar[tuple[str, ...]] = ()
+    """Fields that hold layers (a wrapper's ``layer``, a nested model's ``layers``)."""
+    LIST_INPUT: ClassVar[bool] = False
+    """In a layer stack, Keras hands this layer the previous layer's several outputs as
+    one list (merging layers); :meth:`infer_many` then gives its output."""
 
     type: str
     name: Identifier | None = None
@@ -70,6 +81,9 @@ class LayerSpec(BaseModel):
             if not cls.KERAS_PATH or cls.KERAS_PATH.endswith("." + cls.__mro__[1].__name__):
                 cls.KERAS_PATH = f"layers.{tags[0]}"
             cls.FAMILY = cls.__module__.rsplit(".", 1)[-1]
+            cls.NESTED = tuple(
+                key for key, field in cls.model_fields.items() if _holds_layers(field.annotation)
+            )
             cls.INT_OR_TUPLE = frozenset(
                 key
                 for key, field in cls.model_fields.items()
@@ -81,6 +95,24 @@ class LayerSpec(BaseModel):
         """Output shape and parameters for input ``shape``; raise ShapeError if impossible."""
         raise NotImplementedError(self.type)
 
+    def infer_many(self, shapes: list[Shape]) -> Out:
+        """Output for several input tensors (a merging or attention layer's inputs)."""
+        raise ShapeError(f"{self.type} takes one input tensor, not {len(shapes)}", show_input=False)
+
+    @classmethod
+    def from_keras(cls, key: str, value: Any) -> Any:
+        """A value from Keras' ``get_config()`` as a spec writes it (``specc import``);
+        for arguments Keras stores in another form than it takes them."""
+        return value
+
+    def sublayers(self) -> list[LayerSpec]:
+        """The layers given inside this one, in the order Python code constructs them."""
+        out: list[LayerSpec] = []
+        for key in self.NESTED:
+            value = getattr(self, key)
+            out.extend(value if isinstance(value, list) else [] if value is None else [value])
+        return out
+
 
 class Trainable(LayerSpec):
     """Layers that also take Keras' base ``trainable`` argument (through ``**kwargs``)."""
@@ -88,7 +120,75 @@ class Trainable(LayerSpec):
     trainable: bool = True
 
 
+class Container(Trainable):
+    """A layer holding other layers (wrappers, a nested model).
+
+    Keras 3.15 takes ``trainable=False`` in their constructors without passing it on: the
+    row reads frozen, yet the model counts the inner weights as trainable and ``fit``
+    trains them. So a spec freezes the inner layers instead.
+    """
+
+    @model_validator(mode="after")
+    def _freeze_inside(self) -> Container:
+        if not self.trainable:
+            raise ValueError(
+                f"trainable: false on a {self.type} does not freeze the layers inside it "
+                "(Keras 3.15 still trains them); set trainable: false on the inner layer(s)"
+            )
+        return self
+
+
+def format_out(shape: Shape | list[Shape]) -> str:
+    """An output shape as Keras' summary prints it; several outputs as a list.
+
+    >>> format_out([(None, 8), (None, 4), (None, 4)])
+    '[(None, 8), (None, 4), (None, 4)]'
+    >>> format_out((None, 5, 8))
+    '(None, 5, 8)'
+    """
+    if isinstance(shape, list):
+        return "[" + ", ".join(shapes.format_shape(s) for s in shape) + "]"
+    return shapes.format_shape(shape)
+
+
+def _holds_layers(annotation: Any) -> bool:
+    """Whether a field's type is a layer or a list of layers."""
+    if isinstance(annotation, type) and issubclass(annotation, LayerSpec):
+        return True
+    return any(_holds_layers(arg) for arg in typing.get_args(annotation))
+
+
 # ------------------------------------------------------------------ shared rule helpers
+def apply(layer: LayerSpec, shape: Shape | list[Shape], source: str = "") -> Out:
+    """What ``layer`` makes of what the layer before it outputs, as in a Keras stack.
+
+    Several tensors (a multi-output layer before it) reach only a layer that takes them as
+    one list; a frozen layer (``trainable: false``) counts all its weights as non-trainable.
+    """
+    if isinstance(shape, list):
+        if not layer.LIST_INPUT:
+            raise ShapeError(
+                f"{layer.type} takes one input tensor, but {source or 'the layer before it'} "
+                f"outputs {len(shape)}: {format_out(shape)}; a layer with several "
+                "outputs can only end a layer list (specs that route outputs come later)",
+                show_input=False,
+            )
+        out = layer.infer_many(shape)
+    else:
+        out = layer.infer(shape)
+    if not getattr(layer, "trainable", True):
+        out = Out(out.shape, 0, out.trainable + out.non_trainable, out.int64_params, out.largest)
+    return out
+
+
+def nested(exc: ShapeError, shape: Shape | list[Shape], *where: str | int) -> ShapeError:
+    """``exc``, raised by a layer inside another on input ``shape``, located at ``where``
+    (e.g. ``"layers", 2``) and naming that inner input rather than the outer one."""
+    inner = exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
+    message = f"{exc} (input {format_out(shape)})" if exc.show_input else str(exc)
+    return ShapeError(message, (*where, *inner), show_input=False)  # type: ignore[arg-type]
+
+
 def need_rank(layer: LayerSpec, shape: Shape, rank: int | Sequence[int], what: str = "") -> None:
     """Refuse an input whose rank (batch axis included) is not ``rank``."""
     ranks = (rank,) if isinstance(rank, int) else tuple(rank)
@@ -161,16 +261,29 @@ def _dispatch(value: Any) -> LayerSpec:
 
 
 class _AnyCatalogLayer:
-    """JSON Schema of a layer entry: one of the catalog's declarations (built when asked)."""
+    """JSON Schema of a layer entry: one of the catalog's declarations (built when asked).
+
+    The union is one definition (``$defs/Layer``), so a layer inside a layer (a wrapper's
+    ``layer``, a nested model's ``layers``) refers back to it instead of recursing.
+    """
+
+    REF = "Layer"
+    _building = False
 
     @classmethod
     def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
+        if cls._building:  # inside a layer: a reference to the union being built
+            return handler.generate_json_schema.get_cache_defs_ref_schema(cls.REF)[1]
         for layer_cls in CATALOG.values():
             layer_cls.model_rebuild()
         union = core_schema.union_schema(
-            [layer_cls.__pydantic_core_schema__ for layer_cls in CATALOG.values()]
+            [layer_cls.__pydantic_core_schema__ for layer_cls in CATALOG.values()], ref=cls.REF
         )
-        return handler(union)
+        cls._building = True
+        try:  # generate_inner (not handler) files a schema with a ``ref`` under $defs
+            return handler.generate_json_schema.generate_inner(union)
+        finally:
+            cls._building = False
 
 
 Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCatalogLayer]
@@ -180,11 +293,15 @@ Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCa
 __all__ = [
     "CATALOG",
     "CODE_LAYERS",
+    "Container",
     "Layer",
     "LayerSpec",
     "Out",
     "Trainable",
+    "apply",
+    "format_out",
     "need_known",
     "need_rank",
+    "nested",
     "spatial_rank",
 ]
