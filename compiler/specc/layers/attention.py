@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from specc import shapes
 from specc.layers.base import LayerSpec, Out, Trainable
@@ -139,11 +139,13 @@ class MultiHeadAttention(Trainable):
     use_gate: bool = False
     seed: Seed | None = None
 
-    @model_validator(mode="after")
-    def _flash_without_dropout(self) -> MultiHeadAttention:
+    def rules(self) -> None:
         if self.flash_attention and self.dropout > 0:
-            raise ValueError("flash_attention: true does not support dropout (Keras refuses it)")
-        return self
+            raise ShapeError(
+                "flash_attention: true does not support dropout (Keras refuses it)",
+                "dropout",
+                show_input=False,
+            )
 
     def infer(self, shape: Shape) -> Out:
         raise _graph_only(self)

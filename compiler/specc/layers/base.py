@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny, model_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc import shapes
@@ -38,7 +38,7 @@ class Out:
     trainable: int = 0
     non_trainable: int = 0
     int64_params: int = 0
-    largest: tuple[int, str, str] | None = None
+    largest: tuple[int, str, str] | None = field(default=None, kw_only=True)
     """The largest weight tensor: elements, how they come about, the argument to blame
     (for the allocation limit; when None, all of the layer's weights count as one)."""
 
@@ -91,6 +91,11 @@ class LayerSpec(BaseModel):
                 or any(m is INT_OR_TUPLE for m in field.metadata)
             )
 
+    def rules(self) -> None:
+        """Rules across arguments that JSON Schema cannot state (two flags that exclude each
+        other): checked in the graph stage, so the published schema and specc's schema
+        stage accept the same documents. Raise ShapeError naming the argument."""
+
     def infer(self, shape: Shape) -> Out:
         """Output shape and parameters for input ``shape``; raise ShapeError if impossible."""
         raise NotImplementedError(self.type)
@@ -128,14 +133,14 @@ class Container(Trainable):
     trains them. So a spec freezes the inner layers instead.
     """
 
-    @model_validator(mode="after")
-    def _freeze_inside(self) -> Container:
+    def rules(self) -> None:
         if not self.trainable:
-            raise ValueError(
+            raise ShapeError(
                 f"trainable: false on a {self.type} does not freeze the layers inside it "
-                "(Keras 3.15 still trains them); set trainable: false on the inner layer(s)"
+                "(Keras 3.15 still trains them); set trainable: false on the inner layer(s)",
+                "trainable",
+                show_input=False,
             )
-        return self
 
 
 def format_out(shape: Shape | list[Shape]) -> str:
@@ -165,6 +170,7 @@ def apply(layer: LayerSpec, shape: Shape | list[Shape], source: str = "") -> Out
     Several tensors (a multi-output layer before it) reach only a layer that takes them as
     one list; a frozen layer (``trainable: false``) counts all its weights as non-trainable.
     """
+    layer.rules()
     if isinstance(shape, list):
         if not layer.LIST_INPUT:
             raise ShapeError(
@@ -177,7 +183,9 @@ def apply(layer: LayerSpec, shape: Shape | list[Shape], source: str = "") -> Out
     else:
         out = layer.infer(shape)
     if not getattr(layer, "trainable", True):
-        out = Out(out.shape, 0, out.trainable + out.non_trainable, out.int64_params, out.largest)
+        out = Out(
+            out.shape, 0, out.trainable + out.non_trainable, out.int64_params, largest=out.largest
+        )
     return out
 
 

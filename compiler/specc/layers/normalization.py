@@ -34,7 +34,10 @@ class BatchNormalization(Trainable):
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
         return Out(
-            shape, c * (int(self.center) + int(self.scale)), 2 * c, (c, f"{c:,} channels", "")
+            shape,
+            c * (int(self.center) + int(self.scale)),
+            2 * c,
+            largest=(c, f"{c:,} channels", ""),
         )
 
 
@@ -47,7 +50,9 @@ class LayerNormalization(Trainable):
 
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
-        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
+        return Out(
+            shape, c * (int(self.center) + int(self.scale)), 0, largest=(c, f"{c:,} channels", "")
+        )
 
 
 def group_size(groups: int, channels: int) -> int:
@@ -93,7 +98,9 @@ class GroupNormalization(Trainable):
     def infer(self, shape: Shape) -> Out:
         c = axis_size(self, shape, self.axis)
         group_size(self.groups, c)
-        return Out(shape, c * (int(self.center) + int(self.scale)), 0, (c, f"{c:,} channels", ""))
+        return Out(
+            shape, c * (int(self.center) + int(self.scale)), 0, largest=(c, f"{c:,} channels", "")
+        )
 
 
 class UnitNormalization(Trainable):

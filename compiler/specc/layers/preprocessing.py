@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
 
 from specc import shapes
 from specc.layers.base import Container, Layer, LayerSpec, Out, Trainable, apply, nested
@@ -148,11 +148,13 @@ class Resizing(Trainable):
     fill_value: Float = 0.0
     antialias: bool = False
 
-    @model_validator(mode="after")
-    def _crop_or_pad(self) -> Resizing:
+    def rules(self) -> None:
         if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
-            raise ValueError("crop_to_aspect_ratio and pad_to_aspect_ratio exclude each other")
-        return self
+            raise ShapeError(
+                "crop_to_aspect_ratio and pad_to_aspect_ratio exclude each other",
+                "pad_to_aspect_ratio",
+                show_input=False,
+            )
 
     def infer(self, shape: Shape) -> Out:
         need_image(self, shape)
@@ -289,17 +291,20 @@ class Normalization(Trainable):
     variance: Float | Annotated[list[Float], Field(min_length=1)] | None = None
     invert: bool = False
 
-    @model_validator(mode="after")
-    def _mean_with_variance(self) -> Normalization:
+    def rules(self) -> None:
+        def refuse(message: str) -> ShapeError:
+            return ShapeError(
+                message, "variance" if self.variance is not None else "mean", show_input=False
+            )
+
         if (self.mean is None) != (self.variance is None):
-            raise ValueError("give both mean and variance, or neither (to adapt the layer)")
+            raise refuse("give both mean and variance, or neither (to adapt the layer)")
         if isinstance(self.mean, list) != isinstance(self.variance, list) or (
             isinstance(self.mean, list) and len(self.mean) != len(self.variance)  # type: ignore[arg-type]
         ):
-            raise ValueError("mean and variance must have the same shape")
+            raise refuse("mean and variance must have the same shape")
         if isinstance(self.mean, list) and self.axis is None:
-            raise ValueError("with axis: null, mean and variance are single numbers")
-        return self
+            raise refuse("with axis: null, mean and variance are single numbers")
 
     @classmethod
     def from_keras(cls, key: str, value: Any) -> Any:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from specc import shapes
 from specc.layers.base import (
     Container,
     Layer,
-    LayerSpec,
     Out,
     Trainable,
     apply,
@@ -251,21 +250,24 @@ class Bidirectional(Container):
     layer: Layer
     merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
 
-    @field_validator("layer")
-    @classmethod
-    def _recurrent(cls, layer: LayerSpec) -> LayerSpec:
+    def rules(self) -> None:
+        super().rules()
+        layer = self.layer
         if not isinstance(layer, RECURRENT):
             names = ", ".join(c.__name__ for c in RECURRENT)
-            raise ValueError(
+            raise ShapeError(
                 f"Bidirectional wraps a recurrent layer ({names}), not {layer.type} "
-                "(Keras cannot run it backwards)"
+                "(Keras cannot run it backwards)",
+                "layer",
+                show_input=False,
             )
         if layer.go_backwards:  # type: ignore[attr-defined]
-            raise ValueError(
+            raise ShapeError(
                 "Bidirectional runs its layer backwards itself; leave go_backwards out of the "
-                "inner layer (Keras refuses it)"
+                "inner layer (Keras refuses it)",
+                ("layer", "go_backwards"),
+                show_input=False,
             )
-        return layer
 
     def infer(self, shape: Shape) -> Out:
         try:
