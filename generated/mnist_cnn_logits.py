@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -146,24 +148,95 @@ def make_callbacks() -> list[keras.callbacks.Callback]:
     return []
 
 
+def progress_bar() -> keras.callbacks.Callback:
+    """Keras' progress bar, never past its target.
+
+    With steps_per_execution k, fit() reports each execution as ending k - 1 steps after
+    it began, even when the epoch's last one runs fewer steps: 36 steps at k = 8 showed
+    40/36. Only the display is clamped; training is untouched.
+    """
+    import keras
+
+    class ProgressBar(keras.callbacks.ProgbarLogger):
+        async_safe = True  # as Keras' own default bar: fit() stays asynchronous
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.target is not None:
+                batch = min(batch, self.target - 1)
+            super().on_train_batch_end(batch, logs)
+
+    return ProgressBar()
+
+
+def check_sample_counts(n: int, subset: int | None) -> None:
+    """Refuse a sample count that fit() cannot split, before Keras fails inside it.
+
+    fit() trains on the first floor(n * (1 - VALIDATION_SPLIT)) samples and validates on
+    the rest: each part needs at least one sample.
+    """
+    split = VALIDATION_SPLIT
+    kept = math.floor(n * (1.0 - split)) if split else n
+    if 0 < kept < n or (not split and n > 0):
+        return
+    if split and 1.0 - split == 1.0:
+        raise SystemExit(
+            f"validation_split {split} is too small to hold out a single sample; "
+            "use 0 for none"
+        )
+    need = max(2, math.ceil(1 / (1 - split)) - 2)
+    while not 0 < math.floor(need * (1.0 - split)) < need:
+        need += 1
+    origin = f"--subset {subset} leaves" if subset else "the data has"
+    raise SystemExit(
+        f"{origin} {n} training sample(s): validation_split {split} would leave {kept} "
+        f"for training and {n - kept} for validation, and each needs at least one; "
+        f"use at least {need} samples or change the spec's training.validation_split"
+    )
+
+
 def write_atomic(path: Path, write) -> None:
-    """Write through a temp file in the same folder, then rename: never half-written."""
+    """Write through a temp file in the same folder, then rename: never half-written.
+
+    The file gets the mode any other tool would give it (mkstemp alone makes it 0600):
+    an existing file keeps its mode, a new one is 0666 less the umask.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)  # reading the umask means setting it: put it back at once
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
     )
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+def finite(value):
+    """``value`` with NaN and infinities as None: strict JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    return value
+
+
+def json_text(data: dict) -> str:
+    """Strict JSON, which every reader accepts (Python's bare NaN is not JSON)."""
+    return json.dumps(finite(data), indent=2, allow_nan=False) + "\n"
+
+
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(
-        path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n")
-    )
+    write_atomic(path, lambda tmp: Path(tmp).write_text(json_text(data)))
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
@@ -171,6 +244,7 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     metrics = [m for m in history if not m.startswith("val_") and m != "learning_rate"]
     fig, axes = plt.subplots(
@@ -178,10 +252,11 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
     )
     for ax, metric in zip(axes[0], metrics, strict=True):
         epochs = range(1, len(history[metric]) + 1)
-        ax.plot(epochs, history[metric], label="train")
+        ax.plot(epochs, history[metric], marker="o", label="train")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], label="validation")
+            ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()
@@ -209,19 +284,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    import keras
-
-    keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_data(args.data)
     if args.subset:
         x_train, y_train = x_train[: args.subset], y_train[: args.subset]
         x_test, y_test = x_test[: args.subset], y_test[: args.subset]
+    check_sample_counts(len(x_train), args.subset)
+
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
     x_train, x_test = preprocess_x(x_train), preprocess_x(x_test)
     y_train, y_test = preprocess_y(y_train), preprocess_y(y_test)
 
     model = build_model()
     compile_model(model)
     model.summary()
+    stop_on_nan = keras.callbacks.TerminateOnNaN()
+    stop_on_nan.async_safe = True  # it only sets a flag: fit() stays asynchronous
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -230,26 +309,33 @@ def main(argv: list[str] | None = None) -> None:
         epochs=args.epochs,
         validation_split=VALIDATION_SPLIT,
         shuffle=SHUFFLE,
-        callbacks=make_callbacks(),
+        callbacks=[*make_callbacks(), stop_on_nan, progress_bar()],
     )
     train_seconds = time.perf_counter() - start
-    test = model.evaluate(
-        x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True
-    )
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "model.keras", model.save)
     history_data = {
         k: [float(v) for v in values] for k, values in history.history.items()
     }
     write_json(out / "history.json", history_data)
+    losses = history_data.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        raise SystemExit(
+            f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, "
+            f"so training stopped; {out}/history.json holds the epochs run; "
+            "try a lower learning rate or check the data"
+        )
+    test = model.evaluate(
+        x_test, y_test, batch_size=args.batch_size, verbose=0, return_dict=True
+    )
+    write_atomic(out / "model.keras", model.save)
     metrics = {f"test_{name}": float(value) for name, value in test.items()}
     metrics |= {"epochs": len(history.epoch), "train_seconds": round(train_seconds, 3)}
     metrics |= {"backend": keras.backend.backend()}
     write_json(out / "metrics.json", metrics)
     plot_history(history_data, out / "curves.png")
-    print(json.dumps(metrics, indent=2))
+    print(json_text(metrics), end="")
     print(f"wrote {out}/: model.keras, history.json, metrics.json, curves.png")
 
 
