@@ -77,7 +77,8 @@ def test_emitted_layer_calls_build_the_same_model(path):
     k = keras()
     compiled = compile_file(path)
     calls = [
-        codegen.layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers
+        str(codegen.layer_call(layer.spec, layer_arguments(layer)))
+        for layer in compiled.graph.layers
     ]
     code = (
         f"keras.Sequential([keras.Input(shape={tuple(compiled.spec.model.input.shape)!r}, "
@@ -93,7 +94,7 @@ def test_emitted_layer_calls_build_the_same_model(path):
 
 def _calls(text):
     return [
-        codegen.layer_call(layer.spec, layer_arguments(layer))
+        str(codegen.layer_call(layer.spec, layer_arguments(layer)))
         for layer in compile_text(text).graph.layers
     ]
 
@@ -107,9 +108,9 @@ model:
     - {type: Bidirectional, layer: {type: LSTM, units: 64, return_sequences: true}}
     - {type: TimeDistributed, layer: {type: Dense, units: 3}}
 """) == [
-        "keras.layers.Bidirectional(keras.layers.LSTM(64, return_sequences=True, name='lstm'), "
-        "name='bidirectional')",
-        "keras.layers.TimeDistributed(keras.layers.Dense(3, name='dense'), name='time_distributed')",
+        'keras.layers.Bidirectional(keras.layers.LSTM(64, return_sequences=True, name="lstm"), '
+        'name="bidirectional")',
+        'keras.layers.TimeDistributed(keras.layers.Dense(3, name="dense"), name="time_distributed")',
     ]  # fmt: skip
     assert _calls("""
 name: m
@@ -119,8 +120,8 @@ model:
     - type: Sequential
       layers: [{type: RandomFlip, mode: horizontal}, {type: RandomRotation, factor: [-0.1, 0.2]}]
 """) == [
-        "keras.Sequential([keras.layers.RandomFlip('horizontal', name='random_flip'), "
-        "keras.layers.RandomRotation([-0.1, 0.2], name='random_rotation')], name='sequential')"
+        'keras.Sequential([keras.layers.RandomFlip("horizontal", name="random_flip"), '
+        'keras.layers.RandomRotation([-0.1, 0.2], name="random_rotation")], name="sequential")'
     ]  # fmt: skip
 
 

@@ -155,7 +155,7 @@ class MultiHeadAttention(Trainable):
 
         >>> layer = MultiHeadAttention(type="MultiHeadAttention", num_heads=2, key_dim=3)
         >>> layer.infer_many([(None, 5, 4), (None, 6, 7)])
-        Out(shape=(None, 5, 4), trainable=154, non_trainable=0, int64_params=0)
+        Out(shape=(None, 5, 4), trainable=154, non_trainable=0, int64_params=0, largest=None)
         >>> layer.infer_many([(None, 5, 4), (None, 6, 7), (None, 8, 9)])
         Traceback (most recent call last):
         ...
@@ -281,7 +281,7 @@ class Attention(Trainable):
 
         >>> layer = Attention(type="Attention", use_scale=True, score_mode="concat")
         >>> layer.infer_many([(None, 5, 4), (None, 6, 4)])
-        Out(shape=(None, 5, 4), trainable=2, non_trainable=0, int64_params=0)
+        Out(shape=(None, 5, 4), trainable=2, non_trainable=0, int64_params=0, largest=None)
         """
         query, value, key = _inputs(self, shape_list)
         out = attention_output(query, value, key, self.score_mode)
