@@ -75,6 +75,7 @@ def _keras_outcome(layer, shapes, run=None):
     """Keras' output shape and weight counts, or the exception it raised (building, running).
 
     The model runs on ones (unknown sizes 3) if ``run``; by default when all sizes are known.
+    An output other than the shape Keras declared counts as a failure (nothing to agree on).
     """
     k = keras()
     k.backend.clear_session()
@@ -89,7 +90,13 @@ def _keras_outcome(layer, shapes, run=None):
         )
         if run or (run is None and all(d is not None for shape in shapes for d in shape[1:])):
             sample = [np.ones((2, *(3 if d is None else d for d in shape[1:]))) for shape in shapes]
-            model.predict(sample, verbose=0)
+            result = model.predict(sample, verbose=0)
+            declared = tuple(output.shape)
+            if len(result.shape) != len(declared) or any(
+                d is not None and d != n
+                for d, n in zip(declared[1:], result.shape[1:], strict=True)
+            ):
+                raise ValueError(f"Keras runs into {result.shape[1:]}, not the declared {declared}")
     except Exception as exc:  # Keras raises ValueError, InvalidArgumentError, ...
         return exc
     return tuple(output.shape), counts
