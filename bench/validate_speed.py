@@ -179,7 +179,7 @@ def main() -> None:
 
 IN_PROCESS = """
 import json, sys, time
-from specc.pipeline import compile_text
+from specc.analysis.pipeline import compile_text
 
 def best(text):
     compile_text(text)  # warm up: validators built

@@ -19,8 +19,9 @@ from typing import Any
 
 import yaml
 
-from specc import codegen, loader
-from specc.pipeline import Compiled, compile_file, compile_text
+from specc.analysis.pipeline import Compiled, compile_file, compile_text
+from specc.backends import codegen
+from specc.language import loader
 from tests.conftest import CASES, ROOT, SPECS
 
 GOLDEN_SPECS = sorted((ROOT / "tests" / "golden" / "specs").glob("*.yaml"))

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, note
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from specc import graph, keras_build, table
+from specc.analysis import graph
+from specc.backends import keras_build, table
 from specc.errors import Diagnostic
-from specc.schema import Spec
+from specc.language.schema import Spec
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.kerasenv import keras as _keras
+from specc.backends.kerasenv import keras as _keras
 
 
 def keras() -> Any:
@@ -40,7 +40,7 @@ def raw_keras_model(data: dict[str, Any]) -> Any:
 
 
 def keras_rows(model: Any) -> list[dict[str, Any]]:
-    from specc.keras_build import layer_table
+    from specc.backends.keras_build import layer_table
 
     return layer_table(model)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.jsonschema import json_schema_text
+from specc.language.jsonschema import json_schema_text
 from tests.conftest import CASES, ROOT, SPECS
 
 BAD = CASES / "negative_filters" / "spec.yaml"
@@ -433,7 +433,7 @@ def _refuse(*args, **kwargs):
 
 
 def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
-    from specc import keras_build
+    from specc.backends import keras_build
 
     monkeypatch.setattr(keras_build, "build", _refuse)
     line = _one_error_line(
@@ -449,7 +449,7 @@ def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
 def test_build_keras_refusal_in_a_real_process(tmp_path):
     script = (
         "import sys\n"
-        "from specc import keras_build\n"
+        "from specc.backends import keras_build\n"
         "def refuse(*a, **k):\n"
         "    raise RuntimeError('OOM when allocating tensor with shape[784,1099511627776]\\nmore')\n"
         "keras_build.build = refuse\n"
@@ -478,7 +478,7 @@ def test_build_keras_refusal_in_a_real_process(tmp_path):
 
 
 def test_ctrl_c_in_build_is_130(specc, monkeypatch):
-    from specc import keras_build
+    from specc.backends import keras_build
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
@@ -525,7 +525,7 @@ def tiny(tmp_path) -> tuple[Path, Path]:
 
 
 def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
-    from specc import keras_build
+    from specc.backends import keras_build
 
     spec, data = tiny
     monkeypatch.setattr(keras_build, "build", _refuse)
@@ -568,8 +568,8 @@ def test_train_disk_full_at_a_checkpoint(specc, tmp_path, monkeypatch, tiny):
 
 
 def test_import_into_a_file_as_folder(specc, tmp_path):
-    from specc import keras_build
-    from specc.pipeline import compile_file
+    from specc.analysis.pipeline import compile_file
+    from specc.backends import keras_build
 
     compiled = compile_file(SPECS / "mnist_cnn.yaml")
     model_path = tmp_path / "m.keras"

@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from specc import codegen
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import codegen
 from specc.errors import SpecError
-from specc.pipeline import compile_file, compile_text
-from specc.schema import INITIALIZERS, METRICS
+from specc.language.schema import INITIALIZERS, METRICS
 from tests.conftest import CASES, ROOT, SPECS
 from tests.emitted import GOLDEN_SPECS, REPO_SPECS, compile_emittable, completed
 from tests.strategies import random_specs

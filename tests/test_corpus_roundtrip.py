@@ -37,10 +37,10 @@ from typing import Any
 import pytest
 import yaml
 
-from specc import loader
-from specc.checks import CATEGORICAL
-from specc.objects import LOSS_NAMES, loss_name
-from specc.pipeline import compile_file, compile_text
+from specc.analysis.checks import CATEGORICAL
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.language import loader
+from specc.language.objects import LOSS_NAMES, loss_name
 from tests.conftest import run_specc
 from tests.corpus import make_expected
 from tests.corpus.make_expected import SUMMARY_COLUMNS, expected_paths, model_ids

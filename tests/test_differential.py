@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from pydantic import ValidationError
 
-from specc import graph, keras_build
+from specc.analysis import graph
+from specc.backends import keras_build
 from specc.errors import Diagnostic
-from specc.schema import Spec
+from specc.language.schema import Spec
 from tests.conftest import SPECS
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies import random_specs

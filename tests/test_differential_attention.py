@@ -14,7 +14,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from specc.layers.attention import Attention, MultiHeadAttention
-from specc.shapes import ShapeError
+from specc.layers.shapes import ShapeError
 from tests.family_differential import SETTINGS, check, specs
 from tests.keras_helpers import keras
 from tests.strategies_attention import layer_for

@@ -18,11 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from specc import graph, keras_build
+from specc.analysis import graph
+from specc.backends import keras_build
 from specc.errors import Diagnostic
+from specc.language.schema import Spec
 from specc.layers import CATALOG
-from specc.schema import Spec
-from specc.shapes import ShapeError
+from specc.layers.shapes import ShapeError
 from tests.conftest import CASES
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies_simple import layer_for

@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from specc import keras_build
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import keras_build
 from specc.errors import SpecError
-from specc.pipeline import compile_file, compile_text
 from tests.conftest import MNIST, ROOT, SPECS, synthetic_mnist, write_npz
 from tests.emitted import REPO_SPECS, compile_emittable, completed, emit, load_module, repo_spec_id
 from tests.keras_helpers import keras, keras_rows

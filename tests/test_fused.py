@@ -17,8 +17,8 @@ SCRIPT = r"""
 import json, os, sys
 import numpy as np
 import specc
-from specc.fused import FusedTrainer
-from specc.kerasenv import keras
+from specc.training.fused import FusedTrainer
+from specc.backends.kerasenv import keras
 
 k = keras()
 assert k.backend.backend() == "jax"

@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from specc.graph import MAX_MODEL_WEIGHTS
-from specc.loader import load_file
+from specc.analysis.graph import MAX_MODEL_WEIGHTS
+from specc.language.loader import load_file
 from tests.conftest import CASES, ROOT, SPECS, run_specc
 
 SEEDS: list[Path] = sorted(

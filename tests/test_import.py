@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from specc import keras_build, table
-from specc.pipeline import compile_file, compile_text
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import keras_build, table
 from tests.conftest import SPECS
 from tests.keras_helpers import keras
 from tests.test_keras_build import VALID_SPECS
@@ -177,7 +177,7 @@ def test_huge_config_json_is_refused_without_reading_it(saved_blog, tmp_path):
     """20 MiB of config.json deflates to ~20 KiB; the cap is checked on the zip index."""
     import tracemalloc
 
-    from specc import importer
+    from specc.backends import importer
     from specc.errors import SpecError
 
     with zipfile.ZipFile(saved_blog) as zf:

@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 
-from specc import codegen, importer, keras_build, table
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import codegen, importer, keras_build, table
 from specc.errors import SpecError
-from specc.pipeline import compile_file, compile_text
 from tests.emitted import emit, load_module
 from tests.keras_helpers import keras
 

@@ -19,9 +19,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from specc import loader, pipeline
+from specc.analysis import pipeline
 from specc.errors import SpecError
-from specc.schema import Spec
+from specc.language import loader
+from specc.language.schema import Spec
 from tests.conftest import CASES, ROOT, SPECS
 
 SCHEMA = json.loads((ROOT / "specc.schema.json").read_text())

@@ -12,8 +12,9 @@ import pytest
 from pydantic import TypeAdapter
 
 import specc
-from specc import keras_build, schema
-from specc.pipeline import compile_file
+from specc.analysis.pipeline import compile_file
+from specc.backends import keras_build
+from specc.language import schema
 from tests.conftest import CASES, ROOT, SPECS
 from tests.keras_helpers import keras, keras_rows, static_rows
 

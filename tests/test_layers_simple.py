@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from specc import codegen, keras_build
-from specc.arguments import layer_arguments, nested_arguments
+from specc.analysis.pipeline import compile_file
+from specc.backends import codegen, keras_build
+from specc.backends.arguments import layer_arguments, nested_arguments
 from specc.layers import CATALOG
-from specc.pipeline import compile_file
 from tests.conftest import CASES
 from tests.keras_helpers import keras
 

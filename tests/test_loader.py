@@ -15,9 +15,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specc import loader
+from specc.analysis.pipeline import compile_text
 from specc.errors import SpecError
-from specc.pipeline import compile_text
+from specc.language import loader
 from tests.conftest import ROOT
 
 
@@ -401,7 +401,7 @@ def test_tag_misfit_in_a_folder_does_not_stop_the_others(specc, tmp_path):
 
 
 def test_internal_error_is_reported_for_its_file_only(specc, tmp_path, monkeypatch):
-    from specc import pipeline
+    from specc.analysis import pipeline
 
     real = pipeline.compile_loaded
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from specc import codegen, graph, keras_build, table
-from specc.arguments import layer_arguments
+from specc.analysis import graph
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import codegen, keras_build, table
+from specc.backends.arguments import layer_arguments
 from specc.errors import Diagnostic, SpecError
-from specc.pipeline import compile_file, compile_text
-from specc.schema import Spec
+from specc.language.schema import Spec
 from tests.conftest import CASES
 from tests.family_differential import keras_summary
 from tests.keras_helpers import keras

@@ -7,9 +7,9 @@ import importlib.util
 
 import numpy as np
 
-from specc import codegen, keras_build
-from specc.pipeline import compile_text
-from specc.train import Options, train
+from specc.analysis.pipeline import compile_text
+from specc.backends import codegen, keras_build
+from specc.training.train import Options, train
 from tests.keras_helpers import keras
 
 SPEC = """

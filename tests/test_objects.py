@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import specc
-from specc import objects
-from specc.codegen import py
-from specc.pipeline import compile_text
+from specc.analysis.pipeline import compile_text
+from specc.backends.codegen import py
+from specc.language import objects
 from tests.conftest import CASES
 from tests.keras_helpers import keras
 

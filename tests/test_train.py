@@ -11,10 +11,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from specc import data as data_mod
-from specc.pipeline import compile_file
-from specc.schema import Data
-from specc.train import Options, train
+from specc.analysis.pipeline import compile_file
+from specc.language.schema import Data
+from specc.training import data as data_mod
+from specc.training.train import Options, train
 from tests.conftest import SPECS, find_mnist, synthetic_mnist, write_npz
 
 BLOG = SPECS / "mnist_cnn.yaml"
@@ -121,8 +121,8 @@ def test_seeded_runs_repeat_exactly(tmp_path):
 
 
 def test_ctrl_c_keeps_completed_epochs(tmp_path, monkeypatch, capsys):
-    from specc import keras_build
-    from specc.kerasenv import keras
+    from specc.backends import keras_build
+    from specc.backends.kerasenv import keras
 
     class Interrupt(keras().callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -148,8 +148,8 @@ def test_ctrl_c_keeps_completed_epochs(tmp_path, monkeypatch, capsys):
 
 def test_ctrl_c_in_the_first_epoch_claims_nothing(tmp_path, monkeypatch, capsys):
     """No epoch completed: no history.json, no model.keras, and the message says so."""
-    from specc import keras_build
-    from specc.kerasenv import keras
+    from specc.backends import keras_build
+    from specc.backends.kerasenv import keras
 
     class Interrupt(keras().callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -186,7 +186,7 @@ def test_nan_loss_stops_training_with_a_clear_error(tmp_path, specc):
 
 
 def test_finite_json_writes_null_for_nan_and_inf():
-    from specc.train import finite_json
+    from specc.training.train import finite_json
 
     text = finite_json({"loss": [1.5, math.nan], "val": math.inf, "n": 3, "s": "x"})
     assert json.loads(text) == {"loss": [1.5, None], "val": None, "n": 3, "s": "x"}
@@ -217,7 +217,7 @@ def test_progress_bar_never_passes_its_target(tmp_path, monkeypatch):
 def test_curves_have_whole_epochs_on_the_x_axis(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from specc import report
+    from specc.training import report
 
     figures = []
     monkeypatch.setattr(plt, "close", figures.append)

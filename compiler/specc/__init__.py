@@ -15,10 +15,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from specc.errors import Diagnostic, KerasMissingError, SpecError
-from specc.schema import Spec
+from specc.language.schema import Spec
 
 if TYPE_CHECKING:
-    from specc.graph import Graph
+    from specc.analysis.graph import Graph
 
 __all__ = [
     "Diagnostic",
@@ -35,15 +35,15 @@ __version__ = "0.1.0"
 
 def load_spec(path: str | os.PathLike[str]) -> Spec:
     """Read, validate and check a spec file; raise :class:`SpecError` listing every problem."""
-    from specc.pipeline import compile_file
+    from specc.analysis.pipeline import compile_file
 
     return compile_file(path).spec
 
 
 def resolve(spec: Spec | str | os.PathLike[str]) -> Graph:
     """The resolved layer graph (names, shapes, params) of a spec or spec file."""
-    from specc import graph
-    from specc.pipeline import compile_file
+    from specc.analysis import graph
+    from specc.analysis.pipeline import compile_file
 
     if not isinstance(spec, Spec):
         return compile_file(spec).graph
@@ -59,7 +59,7 @@ def resolve(spec: Spec | str | os.PathLike[str]) -> Graph:
 
 def summary(spec: Spec | str | os.PathLike[str]) -> dict[str, Any]:
     """The layer table as data: ``{"name", "layers": [...], "total_params", ...}``."""
-    from specc import table
+    from specc.backends import table
 
     return table.as_dict(resolve(spec))
 
@@ -72,7 +72,7 @@ def build_model(spec: Spec | str | os.PathLike[str], *, compile: bool = True) ->
     """
     import importlib.util
 
-    from specc import keras_build, kerasenv
+    from specc.backends import keras_build, kerasenv
 
     install = "pip install 'specc[keras]'"
     if importlib.util.find_spec("keras") is None:

@@ -162,7 +162,7 @@ def find_specs(path: str | os.PathLike[str]) -> tuple[list[Path], list[Diagnosti
     that are not regular files (FIFOs, broken or looping symlinks) are returned as files:
     reading them refuses each with its own message. Symlinks to folders are not followed.
     """
-    from specc.loader import display_path
+    from specc.language.loader import display_path
 
     root = Path(path)
     if not root.is_dir():  # also False for a broken link or a symlink loop

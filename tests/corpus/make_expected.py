@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from specc.kerasenv import keras as load_keras
+from specc.backends.kerasenv import keras as load_keras
 
 CORPUS = Path(__file__).resolve().parent
 EXPECTED = CORPUS / "expected"
@@ -87,7 +87,7 @@ def _inbound(model: Any, layer: Any) -> list[str]:
 
 
 def layer_rows(model: Any) -> list[dict[str, Any]]:
-    """One row per ``model.layers`` entry, shaped as ``specc.keras_build.layer_table``'s rows.
+    """One row per ``model.layers`` entry, shaped as ``specc.backends.keras_build.layer_table``'s rows.
 
     Two differences, both needed by real models: ``output_shape`` is a list of shapes for a
     layer with several outputs (an LSTM with ``return_state=True``), and Functional models'

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from specc import shapes
+from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.language.values import INT64_MAX, Float, NonNegFloat, PosInt
+from specc.language.values import Activation as ActivationName
+from specc.layers import shapes
 from specc.layers.base import Out, Trainable
-from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.shapes import Shape, ShapeError
-from specc.values import INT64_MAX, Float, NonNegFloat, PosInt
-from specc.values import Activation as ActivationName
+from specc.layers.shapes import Shape, ShapeError
 
 
 class Activation(Trainable):
@@ -69,7 +69,7 @@ def normalise_axes(axes: int | Sequence[int], shape: Shape) -> tuple[int, ...]:
     >>> normalise_axes([1, -2], (None, 5, 4))
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: axis -2 is axis 1 again; name each axis once
+    specc.layers.shapes.ShapeError: axis -2 is axis 1 again; name each axis once
     """
     rank = len(shape)
     seen: list[int] = []

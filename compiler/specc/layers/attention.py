@@ -14,10 +14,10 @@ from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
 from pydantic import Field
 
-from specc import shapes
+from specc.language.values import Initializer, PosInt, Rate, Regularizer, Seed
+from specc.layers import shapes
 from specc.layers.base import LayerSpec, Out, Trainable
-from specc.shapes import Shape, ShapeError
-from specc.values import Initializer, PosInt, Rate, Regularizer, Seed
+from specc.layers.shapes import Shape, ShapeError
 
 
 def _graph_only(layer: LayerSpec) -> ShapeError:
@@ -159,7 +159,7 @@ class MultiHeadAttention(Trainable):
         >>> layer.infer_many([(None, 5, 4), (None, 6, 7), (None, 8, 9)])
         Traceback (most recent call last):
         ...
-        specc.shapes.ShapeError: MultiHeadAttention needs value and key equal on every axis but the last, but gets value (None, 6, 7) and key (None, 8, 9)
+        specc.layers.shapes.ShapeError: MultiHeadAttention needs value and key equal on every axis but the last, but gets value (None, 6, 7) and key (None, 8, 9)
         """
         query, value, key = _inputs(self, shape_list)
         if value[1:-1] != key[1:-1]:
@@ -226,7 +226,7 @@ def attention_output(query: Shape, value: Shape, key: Shape, score_mode: str) ->
     >>> attention_output((None, 5, 4), (None, 6, 3), (None, 6, 3), "dot")
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: score_mode 'dot' multiplies query (None, 5, 4) by key (None, 6, 3): their last axes must be equal (Keras builds it, then fails when run)
+    specc.layers.shapes.ShapeError: score_mode 'dot' multiplies query (None, 5, 4) by key (None, 6, 3): their last axes must be equal (Keras builds it, then fails when run)
     """
     q_last, k_last = query[-1], key[-1]
     if score_mode == "dot" and None not in (q_last, k_last) and q_last != k_last:

@@ -17,9 +17,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc import shapes
-from specc.shapes import Shape, ShapeError
-from specc.values import INT_OR_TUPLE, Identifier, marked
+from specc.language.values import INT_OR_TUPLE, Identifier, marked
+from specc.layers import shapes
+from specc.layers.shapes import Shape, ShapeError
 
 CATALOG: dict[str, type[LayerSpec]] = {}
 """Keras class name -> declaration, in declaration order (families in import order)."""

@@ -6,12 +6,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from specc import shapes
-from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
-from specc.layers.core import Weighted
-from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.shapes import Shape, ShapeError
-from specc.values import (
+from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.language.values import (
     Activation,
     Padding,
     PosInt,
@@ -20,6 +16,10 @@ from specc.values import (
     Spatial3,
     spatial,
 )
+from specc.layers import shapes
+from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
+from specc.layers.core import Weighted
+from specc.layers.shapes import Shape, ShapeError
 
 
 def _refuse_strided_dilation(strides: Sequence[int], dilation: Sequence[int]) -> None:

@@ -8,11 +8,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from specc import shapes
+from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.language.values import INT64_MAX, Activation, PosInt
+from specc.layers import shapes
 from specc.layers.base import Out, Trainable, identity, need_known
-from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.shapes import Shape, ShapeError
-from specc.values import INT64_MAX, Activation, PosInt
+from specc.layers.shapes import Shape, ShapeError
 
 
 class Weighted(Trainable):
@@ -93,7 +93,7 @@ def split_equation(equation: str) -> tuple[str, str, str, str]:
     >>> split_equation("ab,bc->ad")
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: output letter 'd' is in neither the input 'ab' nor the weight 'bc'
+    specc.layers.shapes.ShapeError: output letter 'd' is in neither the input 'ab' nor the weight 'bc'
     """
     _equation_form(equation)
     side, match = next(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from specc import shapes
+from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.language.values import Fraction, PosInt, Positive
+from specc.layers import shapes
 from specc.layers.activations import Axes, OneAxis, normalise_axes
 from specc.layers.base import Out, Trainable, need_known
-from specc.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.shapes import Shape, ShapeError
-from specc.values import Fraction, PosInt, Positive
+from specc.layers.shapes import Shape, ShapeError
 
 
 def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:
@@ -63,7 +63,7 @@ def group_size(groups: int, channels: int) -> int:
     >>> group_size(4, 6)
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: groups (4) must divide the 6 channels of the normalised axis
+    specc.layers.shapes.ShapeError: groups (4) must divide the 6 channels of the normalised axis
     """
     groups = channels if groups == -1 else groups
     if groups > channels:

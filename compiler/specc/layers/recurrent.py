@@ -11,7 +11,17 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from specc import shapes
+from specc.language.values import (
+    Activation,
+    Initializer,
+    Padding,
+    PosInt,
+    Regularizer,
+    Seed,
+    Spatial1,
+    Spatial2,
+)
+from specc.layers import shapes
 from specc.layers.base import (
     Container,
     Layer,
@@ -23,17 +33,7 @@ from specc.layers.base import (
     nested,
     spatial_rank,
 )
-from specc.shapes import Shape, ShapeError
-from specc.values import (
-    Activation,
-    Initializer,
-    Padding,
-    PosInt,
-    Regularizer,
-    Seed,
-    Spatial1,
-    Spatial2,
-)
+from specc.layers.shapes import Shape, ShapeError
 
 DropoutRate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 """An RNN's dropout fraction: Keras clamps it into [0, 1], so only [0, 1] means anything."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from specc.schema import OPTIMIZER_NAME_SCHEMA, Spec
-from specc.values import FLOAT32_MAX
+from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
+from specc.language.values import FLOAT32_MAX
 
 SCHEMA_FILE = "specc.schema.json"
 

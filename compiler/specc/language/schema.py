@@ -3,7 +3,7 @@
 Layers are a discriminated union on ``type`` (the Keras class name); every other key is a
 Keras constructor argument, with Keras' own default. ``extra="forbid"`` everywhere so a
 misspelled key is an error, and ``strict=True`` so YAML's ``"3"`` is not quietly an int.
-Rules that need more than one field live in :mod:`specc.checks` and :mod:`specc.graph`.
+Rules that need more than one field live in :mod:`specc.analysis.checks` and :mod:`specc.analysis.graph`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
-from specc.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
-from specc.values import (
+from specc.language.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
+from specc.language.values import (
     ACTIVATIONS,
     INITIALIZERS,
     Count,
@@ -39,6 +38,7 @@ from specc.values import (
     Strict,
     finite,
 )
+from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
 
 SPEC_VERSION = 1
 

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.values import (
+from specc.language.values import (
     Float,
     NonNegFloat,
     PosFloat,

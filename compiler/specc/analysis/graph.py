@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from specc.errors import Diagnostic
+from specc.language.schema import Spec
 from specc.layers import LayerSpec
 from specc.layers.base import Out, apply, format_out
-from specc.schema import Spec
-from specc.shapes import Shape, ShapeError
+from specc.layers.shapes import Shape, ShapeError
 
 INPUT_NAME = "input_layer"
 """The name specc (and the emitted code) give the model's ``keras.Input``: Keras' own name

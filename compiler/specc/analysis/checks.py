@@ -10,10 +10,10 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from specc.analysis.graph import Graph
 from specc.errors import Diagnostic
-from specc.graph import Graph
-from specc.objects import from_logits, loss_name
-from specc.schema import ReshapeStep, Spec
+from specc.language.objects import from_logits, loss_name
+from specc.language.schema import ReshapeStep, Spec
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import jinja2
 
-from specc import loader, runtime
-from specc.arguments import (
+from specc.analysis.pipeline import Compiled
+from specc.backends.arguments import (
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -39,11 +39,12 @@ from specc.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
+from specc.language import loader
+from specc.language.objects import KerasObject
+from specc.language.schema import Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.objects import KerasObject
-from specc.pipeline import Compiled
-from specc.schema import Regularizer, Training
+from specc.training import runtime
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -272,7 +273,7 @@ def _item(value: Any, depth: int, lead: str = "") -> PyCode:
 
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("specc", "templates"),
+        loader=jinja2.PackageLoader("specc.backends", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from specc import kerasenv
-from specc.arguments import (
+from specc.analysis.graph import Graph, ResolvedLayer
+from specc.backends import kerasenv
+from specc.backends.arguments import (
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -18,10 +19,9 @@ from specc.arguments import (
     regularizer_call,
     stated,
 )
-from specc.graph import Graph, ResolvedLayer
+from specc.language.objects import KerasObject
+from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec
-from specc.objects import KerasObject
-from specc.schema import Regularizer, Spec
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:

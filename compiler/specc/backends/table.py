@@ -6,9 +6,9 @@ import io
 import shutil
 from typing import Any
 
-from specc.graph import Graph
+from specc.analysis.graph import Graph
 from specc.layers.base import format_out
-from specc.shapes import Shape
+from specc.layers.shapes import Shape
 
 
 def _json_shape(shape: Shape | list[Shape]) -> list[Any]:

@@ -101,7 +101,7 @@ def reshape_shape(shape: Shape, target: Sequence[int]) -> Shape:
     >>> reshape_shape((None, 10), [3, -1])
     Traceback (most recent call last):
     ...
-    specc.shapes.ShapeError: cannot reshape 10 values into [3, -1]: 10 is not divisible by 3
+    specc.layers.shapes.ShapeError: cannot reshape 10 values into [3, -1]: 10 is not divisible by 3
     """
     size = math.prod(d for d in shape[1:] if d is not None)
     known = math.prod(d for d in target if d != -1)

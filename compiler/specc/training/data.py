@@ -24,8 +24,8 @@ from typing import IO
 
 import numpy as np
 
-from specc.checks import KNOWN_DATASETS
-from specc.schema import CastStep, Data, DivideStep, ReshapeStep
+from specc.analysis.checks import KNOWN_DATASETS
+from specc.language.schema import CastStep, Data, DivideStep, ReshapeStep
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 NPY_MAX_HEADER = 10_000  # numpy's own default bound on a .npy header
@@ -197,7 +197,7 @@ def read_npz(path: Path) -> Arrays:
 
 def download(dataset: str) -> Arrays:
     """keras.datasets.<dataset>.load_data(), for users who are online."""
-    from specc.kerasenv import keras
+    from specc.backends.kerasenv import keras
 
     module = getattr(keras().datasets, dataset)
     try:

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from specc.graph import ResolvedLayer
+from specc.analysis.graph import ResolvedLayer
+from specc.language.schema import Regularizer
 from specc.layers import LayerSpec
-from specc.schema import Regularizer
 
 
 def stated(model: BaseModel) -> dict[str, Any]:

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from specc.checks import CATEGORICAL, SPARSE
-from specc.data import DataError, load, preprocess
+from specc.analysis.checks import CATEGORICAL, SPARSE
+from specc.analysis.pipeline import Compiled
 from specc.files import write_atomic
-from specc.objects import loss_name
-from specc.pipeline import Compiled
-from specc.runtime import RuntimeChoiceError
-from specc.runtime import resolve as resolve_runtime
-from specc.schema import Runtime, Spec, Training
+from specc.language.objects import loss_name
+from specc.language.schema import Runtime, Spec, Training
+from specc.training.data import DataError, load, preprocess
+from specc.training.runtime import RuntimeChoiceError
+from specc.training.runtime import resolve as resolve_runtime
 
 
 class TrainError(Exception):
@@ -178,7 +178,7 @@ def _callbacks(
     timer: dict,
     test: tuple | None = None,
 ) -> list[Any]:
-    from specc.keras_build import make_callbacks, save
+    from specc.backends.keras_build import make_callbacks, save
 
     training = spec.training or Training()
     monitor = "val_loss" if training.validation_split else "loss"
@@ -297,8 +297,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     arrays = preprocess(raw, spec.data)
     check_sample_counts(len(arrays.x_train), training, options.subset)
 
-    from specc import keras_build
-    from specc.kerasenv import keras as get_keras
+    from specc.backends import keras_build
+    from specc.backends.kerasenv import keras as get_keras
 
     keras = get_keras()
     device, gpu = device_name(backend)
@@ -338,7 +338,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     start = time.perf_counter()
     try:
         if runtime["loop"] == "fused":
-            from specc.fused import FusedTrainer
+            from specc.training.fused import FusedTrainer
 
             FusedTrainer(model).fit(
                 arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
@@ -403,7 +403,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 def _pictures(
     model: Any, arrays: Any, history: dict, classes: int | None, folder: Path, name: str, batch: int
 ) -> None:
-    from specc import report
+    from specc.training import report
 
     report.curves(history, folder / "curves.png")
     if classes:
@@ -422,7 +422,7 @@ def _pictures(
 
 
 def _spec_yaml(spec: Spec) -> str:
-    from specc.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
+    from specc.language.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
     body = dump_yaml(spec.model_dump(mode="json", exclude_none=True), sort_keys=False, width=100)
     return (

@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from specc.errors import Diagnostic, Loc
+from specc.language.loader import SourceMap
+from specc.language.objects import BASES, DECLARED, object_class
+from specc.language.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 from specc.layers import LayerSpec
-from specc.loader import SourceMap
-from specc.objects import BASES, DECLARED, object_class
-from specc.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
 
 
 def did_you_mean(word: object, choices: typing.Iterable[str]) -> str | None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from specc import checks, graph, loader, messages
+from specc.analysis import checks, graph
+from specc.analysis.graph import Graph
 from specc.errors import SpecError
-from specc.graph import Graph
-from specc.schema import Spec
+from specc.language import loader, messages
+from specc.language.schema import Spec
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from specc import kerasenv, messages
-from specc.arguments import ordered
-from specc.data import human_size
+from specc.analysis.graph import to_snake_case
+from specc.backends import kerasenv
+from specc.backends.arguments import ordered
 from specc.errors import Diagnostic, SpecError
-from specc.graph import to_snake_case
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
-from specc.objects import (
+from specc.language import messages
+from specc.language.objects import (
     CONSTRAINT_NAMES,
     DECLARED,
     INITIALIZER_NAMES,
@@ -46,7 +45,9 @@ from specc.objects import (
     REGULARIZER_NAMES,
     snake,
 )
-from specc.schema import DTYPES, OPTIMIZER_CLASSES
+from specc.language.schema import DTYPES, OPTIMIZER_CLASSES
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.training.data import human_size
 
 # The smallest valid arguments per layer type, to build a default instance to compare with
 # (a declaration adds its own in ``MINIMAL``).
@@ -275,7 +276,7 @@ def _nested_fields(cls: type[LayerSpec]) -> tuple[str, ...]:
 def _keras_argument(value: Any) -> Any:
     """A MINIMAL argument for Keras: a layer given as spec data becomes a Keras layer."""
     if isinstance(value, dict) and value.get("type") in CATALOG:
-        from specc import keras_build
+        from specc.backends import keras_build
 
         return keras_build._keras_value(
             kerasenv.keras(), CATALOG[value["type"]].model_validate(value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.schema import Runtime
+from specc.language.schema import Runtime
 
 CPU_STEPS_PER_EXECUTION = 8
 """tensorflow on these 2-core CPUs: 8 steps per call measured ~1.2x faster epochs than 1
