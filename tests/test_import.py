@@ -228,3 +228,216 @@ def test_bad_config_json(saved_blog, tmp_path, specc, config, message):
     bad = _rewrite(saved_blog, tmp_path / "bad.keras", config=config)
     run = specc("import", str(bad))
     assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: {message}\n")
+
+
+# -- layers inside layers, written in plain Keras code (ported from fam-seq) -----------------
+def _import(model, tmp_path, specc):
+    model.save(tmp_path / "m.keras")
+    return specc("import", str(tmp_path / "m.keras"))
+
+
+def _summary_equals_keras(model, spec_text, tmp_path, specc, monkeypatch):
+    """``specc summary`` of the imported spec prints Keras' own summary of ``model``."""
+    from tests.corpus.make_expected import SUMMARY_COLUMNS, summary_text
+
+    spec = tmp_path / "imported.yaml"
+    spec.write_text(spec_text)
+    monkeypatch.setenv("COLUMNS", SUMMARY_COLUMNS)
+    run = specc("summary", str(spec))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == summary_text(model)
+
+
+def test_import_of_plain_keras_code_keeps_only_explicit_names(tmp_path, specc):
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    augment = k.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.1)])
+    model = k.Sequential(
+        [
+            k.Input((16, 16, 3)),
+            augment,
+            L.Rescaling(1.0 / 255),
+            L.Reshape((16, 48)),
+            L.Bidirectional(L.GRU(4, name="encoder")),
+            L.Dense(2, activation="softmax"),
+        ],
+        name="plain",
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert (
+        "    - type: Sequential\n"
+        "      layers:\n"
+        "        - {type: RandomFlip, mode: horizontal}\n"
+        "        - {type: RandomRotation, factor: 0.1}\n"
+    ) in run.stdout
+    assert "- {type: Rescaling, scale: 0.00392156862745098}" in run.stdout
+    assert "- {type: Bidirectional, layer: {type: GRU, name: encoder, units: 4}}" in run.stdout
+    imported = compile_text(run.stdout)
+    assert [layer.name for layer in imported.graph.layers] == [layer.name for layer in model.layers]
+
+
+def test_nested_images_model_imports_to_keras_summary(tmp_path, specc, monkeypatch):
+    """Inner layers take automatic names first (``Bidirectional(LSTM(5))`` uses up ``lstm``,
+    a nested block's layers are named before the block): no name is written, yet every
+    row of specc's summary is Keras'."""
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    model = k.Sequential(
+        [
+            k.Input((12, 12, 3)),
+            k.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.1), L.RandomZoom(0.1)]),
+            L.Rescaling(1.0 / 255),
+            L.Normalization(mean=[0.5, 0.4, 0.3], variance=[0.1, 0.2, 0.3]),
+            L.Conv2D(4, 3, activation="relu"),
+            L.TimeDistributed(L.Flatten()),
+            L.Bidirectional(L.LSTM(5, return_sequences=True)),
+            L.Bidirectional(L.GRU(3), merge_mode="sum"),
+            L.Dense(2, activation="softmax"),
+        ],
+        name="nested_images",
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert "name:" not in run.stdout.split("layers:", 1)[1]
+    assert "- {type: TimeDistributed, layer: {type: Flatten}}" in run.stdout
+    assert "- {type: Bidirectional, layer: {type: GRU, units: 3}, merge_mode: sum}" in run.stdout
+    assert "- {type: Normalization, mean: [0.5, 0.4, 0.3], variance: [0.1, 0.2, 0.3]}" in run.stdout
+    _summary_equals_keras(model, run.stdout, tmp_path, specc, monkeypatch)
+
+
+def test_recurrent_states_model_imports_to_keras_summary(tmp_path, specc, monkeypatch):
+    """Unknown time steps, an adapted Normalization, ConvLSTM1D, return_sequences, an
+    explicit name and a last layer with return_state (three outputs)."""
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    model = k.Sequential(
+        [
+            k.Input((None, 10, 2)),
+            L.Normalization(),
+            L.ConvLSTM1D(3, 3, return_sequences=True),
+            L.TimeDistributed(L.Flatten()),
+            L.LSTM(6, return_sequences=True, name="encoder"),
+            L.SimpleRNN(3, return_state=True),
+        ],
+        name="states",
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert "- {type: Normalization}\n" in run.stdout  # adapted at train time
+    assert "- {type: LSTM, name: encoder, units: 6, return_sequences: true}" in run.stdout
+    assert "- {type: SimpleRNN, units: 3, return_state: true}" in run.stdout
+    _summary_equals_keras(model, run.stdout, tmp_path, specc, monkeypatch)
+
+
+def test_import_of_conv_lstm_2d_with_null_merge_mode(tmp_path, specc, monkeypatch):
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    model = k.Sequential(
+        [
+            k.Input((4, 8, 8, 1)),
+            L.ConvLSTM2D(2, 3, padding="same", return_sequences=True),
+            L.TimeDistributed(L.GlobalAveragePooling2D()),
+            L.Bidirectional(L.SimpleRNN(2, return_sequences=True), merge_mode=None),
+        ],
+        name="unmerged",
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert "merge_mode: null" in run.stdout
+    _summary_equals_keras(model, run.stdout, tmp_path, specc, monkeypatch)
+
+
+def test_import_of_layers_frozen_after_construction(tmp_path, specc):
+    """``block.trainable = False`` freezes the inner layers: the spec says so on them."""
+    k = keras()
+    k.backend.clear_session()
+    block = k.Sequential([k.layers.Dense(3), k.layers.Dense(2)])
+    block.trainable = False
+    model = k.Sequential([k.Input((4,)), block, k.layers.Dense(1)], name="frozen")
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert "- {type: Dense, units: 3, trainable: false}" in run.stdout
+    assert "trainable: false}\n    - {type: Dense, units: 1}" in run.stdout
+    assert "Sequential, trainable" not in run.stdout
+    imported = compile_text(run.stdout)
+    assert imported.graph.trainable_params == 2 + 1
+    assert imported.graph.non_trainable_params == 15 + 8
+
+
+def test_import_refuses_what_keras_does_not_freeze(tmp_path, specc):
+    """Keras 3.15: ``trainable=False`` given to a wrapper's constructor freezes nothing
+    inside, and fit trains the inner weights; the imported spec is refused with the reason."""
+    k = keras()
+    k.backend.clear_session()
+    model = k.Sequential(
+        [k.Input((5, 2)), k.layers.Bidirectional(k.layers.LSTM(2), trainable=False)], name="b"
+    )
+    assert sum(w.numpy().size for w in model.trainable_weights) == 2 * 40  # still trainable
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 1
+    assert "does not freeze the layers inside it" in run.stderr
+
+
+def test_import_refuses_an_explicit_backward_layer(tmp_path, specc):
+    """A backward layer written by hand: one line, naming it; the forward layer is not
+    reported again as an unsupported argument."""
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    backward = L.LSTM(3, go_backwards=True, activation="relu")  # constructed first: 'lstm'
+    model = k.Sequential(
+        [k.Input((5, 2)), L.Bidirectional(L.LSTM(3), backward_layer=backward)], name="b"
+    )
+    run = _import(model, tmp_path, specc)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == (
+        f"{tmp_path / 'm.keras'}:1:1: error: layers[0] (bidirectional): a backward_layer of "
+        "its own is not supported by specc ('lstm' is not the mirror of layer that Keras "
+        "makes when backward_layer is not given); leave backward_layer out\n"
+    )
+
+
+def test_import_refuses_a_mirrored_backward_layer_that_took_a_name(tmp_path, specc):
+    """Even an exact mirror, written by hand, took an automatic name (``lstm_1``) that
+    the spec would give to the next LSTM: refused, not silently renamed."""
+    k = keras()
+    k.backend.clear_session()
+    L = k.layers
+    model = k.Sequential(
+        [
+            k.Input((5, 2)),
+            L.Bidirectional(L.LSTM(3), backward_layer=L.LSTM(3, go_backwards=True)),
+        ],
+        name="b",
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 1
+    assert "a backward_layer of its own is not supported by specc ('lstm_1'" in run.stderr
+
+
+def test_import_of_null_initializer_and_loss_object_metric(tmp_path, specc):
+    """As the TensorFlow tutorials write them: ``Dense(bias_initializer=None)`` (Keras
+    falls back to glorot_uniform) and a loss object among the metrics."""
+    k = keras()
+    k.backend.clear_session()
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(1, bias_initializer=None)], name="tutorial")
+    model.compile(
+        loss=k.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[k.losses.BinaryCrossentropy(from_logits=True, name="bce"), "accuracy"],
+    )
+    run = _import(model, tmp_path, specc)
+    assert run.exit_code == 0, run.stderr
+    assert "- {type: Dense, units: 1, bias_initializer: null}" in run.stdout
+    assert (
+        "metrics: [{type: losses.BinaryCrossentropy, name: bce, from_logits: true}, accuracy]"
+        in run.stdout
+    )
+    imported = compile_text(run.stdout)
+    built = keras_build.build(imported.spec, imported.graph)
+    assert built.layers[0].get_config()["bias_initializer"] is None
+    assert built.get_compile_config()["metrics"] == model.get_compile_config()["metrics"]

@@ -2,8 +2,8 @@
 
 Wrappers (Bidirectional, TimeDistributed) and nested Sequential blocks: Keras' automatic
 names (inner layers are constructed first), the summary text Keras prints (lists of
-shapes, int64 weights), the code emit-code writes for them, and ``specc import`` of models
-written in plain Keras code.
+shapes, int64 weights) and the code emit-code writes for them (``specc import`` of such
+models written in plain Keras code: tests/test_import.py).
 """
 
 from __future__ import annotations
@@ -171,81 +171,6 @@ def test_names_of_plain_keras_code():
     ]  # fmt: skip
     for layer, ours in zip(model.layers, resolved.layers, strict=True):
         assert _inner_names(layer) == list(ours.inner_names)
-
-
-def _import(model, tmp_path, specc):
-    model.save(tmp_path / "m.keras")
-    return specc("import", str(tmp_path / "m.keras"))
-
-
-def test_import_of_plain_keras_code_keeps_only_explicit_names(tmp_path, specc):
-    k = keras()
-    k.backend.clear_session()
-    L = k.layers
-    augment = k.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.1)])
-    model = k.Sequential(
-        [
-            k.Input((16, 16, 3)),
-            augment,
-            L.Rescaling(1.0 / 255),
-            L.Reshape((16, 48)),
-            L.Bidirectional(L.GRU(4, name="encoder")),
-            L.Dense(2, activation="softmax"),
-        ],
-        name="plain",
-    )
-    run = _import(model, tmp_path, specc)
-    assert run.exit_code == 0, run.stderr
-    assert (
-        "- {type: Sequential, layers: [{type: RandomFlip, mode: horizontal}, "
-        "{type: RandomRotation, factor: 0.1}]}" in run.stdout
-    )
-    assert "- {type: Rescaling, scale: 0.00392156862745098}" in run.stdout
-    assert "- {type: Bidirectional, layer: {type: GRU, name: encoder, units: 4}}" in run.stdout
-    imported = compile_text(run.stdout)
-    assert [layer.name for layer in imported.graph.layers] == [layer.name for layer in model.layers]
-
-
-def test_import_of_layers_frozen_after_construction(tmp_path, specc):
-    """``block.trainable = False`` freezes the inner layers: the spec says so on them."""
-    k = keras()
-    k.backend.clear_session()
-    block = k.Sequential([k.layers.Dense(3), k.layers.Dense(2)])
-    block.trainable = False
-    model = k.Sequential([k.Input((4,)), block, k.layers.Dense(1)], name="frozen")
-    run = _import(model, tmp_path, specc)
-    assert run.exit_code == 0, run.stderr
-    assert "{type: Dense, trainable: false, units: 3}" in run.stdout
-    assert "{type: Sequential, trainable" not in run.stdout
-    imported = compile_text(run.stdout)
-    assert imported.graph.trainable_params == 2 + 1
-    assert imported.graph.non_trainable_params == 15 + 8
-
-
-def test_import_refuses_what_keras_does_not_freeze(tmp_path, specc):
-    """Keras 3.15: ``trainable=False`` given to a wrapper's constructor freezes nothing
-    inside, and fit trains the inner weights; the imported spec is refused with the reason."""
-    k = keras()
-    k.backend.clear_session()
-    model = k.Sequential(
-        [k.Input((5, 2)), k.layers.Bidirectional(k.layers.LSTM(2), trainable=False)], name="b"
-    )
-    assert sum(w.numpy().size for w in model.trainable_weights) == 2 * 40  # still trainable
-    run = _import(model, tmp_path, specc)
-    assert run.exit_code == 1
-    assert "does not freeze the layers inside it" in run.stderr
-
-
-def test_import_refuses_an_explicit_backward_layer(tmp_path, specc):
-    k = keras()
-    L = k.layers
-    backward = L.LSTM(3, go_backwards=True, activation="relu")
-    model = k.Sequential(
-        [k.Input((5, 2)), L.Bidirectional(L.LSTM(3), backward_layer=backward)], name="b"
-    )
-    run = _import(model, tmp_path, specc)
-    assert run.exit_code == 1
-    assert "a backward_layer of its own is not supported" in run.stderr
 
 
 def test_last_activation_is_read_inside_wrappers_and_blocks():

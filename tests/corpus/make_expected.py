@@ -124,9 +124,10 @@ def is_chain(description: dict[str, Any]) -> bool:
 
 
 def compile_config(model: Any) -> Any:
-    """``model.get_compile_config()`` as JSON data; None when not compiled or not JSON-able."""
+    """``model.get_compile_config()`` as JSON data; None when not compiled or not JSON-able
+    (Keras 3.15 gives ``{}`` for a model never compiled, so ``model.compiled`` decides)."""
     config = model.get_compile_config()
-    if config is None:
+    if not model.compiled or config is None:
         return None
     try:
         return json.loads(json.dumps(config))
@@ -145,7 +146,7 @@ def describe(model: Any) -> dict[str, Any]:
         "total_params": model.count_params(),
         "trainable_params": trainable,
         "non_trainable_params": non_trainable,
-        "compiled": model.get_compile_config() is not None,
+        "compiled": bool(model.compiled),
         "compile": compile_config(model),
     }
 

@@ -124,7 +124,9 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
             "(e.g. return_state: false)",
         )
         return
-    if loss in CATEGORICAL | SPARSE and len(out) != 2:
+    # Keras takes the classes on the last axis, so a (batch, steps, classes) output is a
+    # classifier per step (labels of the same shape); a known dataset has one label per image.
+    if loss in CATEGORICAL | SPARSE and (len(out) < 2 or (classes is not None and len(out) != 2)):
         yield diagnose(
             ("model", "layers", last),
             f"loss {loss!r} needs a (batch, classes) output, but the model outputs "

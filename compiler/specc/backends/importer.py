@@ -40,6 +40,7 @@ from specc.language.objects import (
     CONSTRAINT_NAMES,
     DECLARED,
     INITIALIZER_NAMES,
+    LOSS_AS_METRIC,
     LOSS_NAMES,
     METRIC_NAMES,
     REGULARIZER_NAMES,
@@ -116,6 +117,25 @@ def _collapsed(value: Any) -> Any:
         if all(v == value[0] for v in value) and isinstance(value[0], int):
             return value[0]
     return value
+
+
+def _without_sharing(config: Any) -> Any:
+    """``config`` without the ``shared_object_id`` keys Keras writes on saving, where one
+    object appears twice (an RNN's initializers, also held by its cell): bookkeeping, not
+    arguments, and they would make an object differ from Keras' default.
+
+    >>> _without_sharing({"a": [{"class_name": "Zeros", "config": {}, "shared_object_id": 7}]})
+    {'a': [{'class_name': 'Zeros', 'config': {}}]}
+    """
+    stack = [config]
+    while stack:  # no recursion: a config nests as deep as json.loads allows
+        value = stack.pop()
+        if isinstance(value, dict):
+            value.pop("shared_object_id", None)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return config
 
 
 def _serialized(value: Any) -> bool:
@@ -244,7 +264,7 @@ def read_archive_config(archive: str | os.PathLike[str]) -> dict[str, Any]:
         raise ImportProblem("config.json nests too deeply") from None
     if not isinstance(config, dict):
         raise ImportProblem(f"config.json must hold a JSON object, not {_kind(config)}")
-    return config
+    return _without_sharing(config)
 
 
 # ----------------------------------------------------------------------- Keras defaults
@@ -341,13 +361,9 @@ class _Importer:
         if kind[0] != expect and not (expect == "metrics" and kind[0] == "losses"):
             self.problem(where, f"{_show(value)} is a {kind[1]}, not a {what}")
             return _MISSING
-        if kind[0] != expect:
-            self.problem(
-                where,
-                f"a loss object ({class_name}) used as a metric is not supported by specc; "
-                f"write the metric class of that name from keras.metrics",
-            )
-            return _MISSING
+        prefix = ""
+        if kind[0] != expect:  # a loss object used as a metric: {type: losses.Name}
+            expect, prefix = kind[0], LOSS_AS_METRIC
         declared = DECLARED[expect]
         if class_name not in declared:
             self.problem(where, f"{what} class {class_name!r} is not supported by specc")
@@ -391,7 +407,7 @@ class _Importer:
         name = snake(class_name)
         if not args and name in kind[2] and _named_config(expect, name) == _json(value):
             return name  # the object Keras' name stands for: he_normal, non_neg
-        return {"type": class_name, **args}
+        return {"type": prefix + class_name, **args}
 
     # ---------------------------------------------------------------------- layers
     def layers(
@@ -456,6 +472,8 @@ class _Importer:
             if layer_type == "Bidirectional":
                 own_ignore.add("backward_layer")
                 if not self._automatic_backward(config, here):
+                    own_ignore.add(key)  # reported once, as the backward layer
+                    inner.append(None)
                     continue
                 forward = value["config"].get("name") if _serialized(value) else None
                 plain = forward.removeprefix("forward_") if isinstance(forward, str) else None
@@ -551,8 +569,13 @@ class _Importer:
         return _plain(value)
 
     def _automatic_backward(self, config: dict[str, Any], where: str) -> bool:
-        """Whether a Bidirectional's backward layer is the copy Keras makes by itself."""
+        """Whether a Bidirectional's backward layer is the copy Keras makes by itself: the
+        forward layer's config with ``go_backwards`` flipped, named ``backward_<name>``. A
+        backward layer written by hand differs, or at least took an automatic name of its
+        own (``lstm_1``), which would shift the names of every later layer."""
         forward, backward = config.get("layer"), config.get("backward_layer")
+        if backward is None:
+            return True
         own = {"name", "go_backwards"}
         same = (
             _serialized(forward)
@@ -562,11 +585,19 @@ class _Importer:
             and forward["class_name"] == backward["class_name"]
             and {k: v for k, v in forward["config"].items() if k not in own}
             == {k: v for k, v in backward["config"].items() if k not in own}
+            and backward["config"].get("go_backwards") != forward["config"].get("go_backwards")
         )
-        if backward is not None and not same:
+        if same:
+            name = forward["config"].get("name")
+            plain = name.removeprefix("forward_") if isinstance(name, str) else None
+            same = backward["config"].get("name") == f"backward_{plain}"
+        if not same:
+            shown = backward["config"].get("name") if _serialized(backward) else None
             self.problem(
                 where.removesuffix(".layer"),
-                "a backward_layer of its own (not the mirror of layer) is not supported by specc",
+                f"a backward_layer of its own is not supported by specc ({_show(shown)} is not "
+                "the mirror of layer that Keras makes when backward_layer is not given); leave "
+                "backward_layer out",
             )
             return False
         return True

@@ -79,6 +79,27 @@ def object_class(module: str, name: str) -> type[KerasObject]:
     return _built[key]
 
 
+LOSS_AS_METRIC = "losses."
+"""In a metrics list, ``{type: losses.BinaryCrossentropy, ...}`` is the loss object used as
+a metric, as Keras takes it (``metrics=[keras.losses.BinaryCrossentropy(...)]``, the
+TensorFlow overfitting tutorial): Keras averages the loss's values. Without the prefix the
+class is the metric of that name in ``keras.metrics``."""
+
+
+def _qualified_loss(name: str) -> type[KerasObject]:
+    """A loss class as a metrics list names it (``type: losses.Name``): for JSON Schema."""
+    key = ("metrics", LOSS_AS_METRIC + name)
+    if key not in _built:
+        _built[key] = create_model(  # type: ignore[call-overload]
+            f"LossMetric{name}",
+            __base__=KerasObject,
+            __module__=__name__,
+            type=(Literal[LOSS_AS_METRIC + name], ...),
+            **DECLARED["losses"][name],
+        )
+    return _built[key]
+
+
 def classes(module: str) -> dict[str, type[KerasObject]]:
     """Every declared class of ``module`` (creating them all: for JSON Schema and tests)."""
     return {name: object_class(module, name) for name in DECLARED[module]}
@@ -269,11 +290,13 @@ def _by_name_or_object(
     *,
     shorthand: type[BaseModel] | None = None,
     number: Any = None,
+    nullable: bool = False,
 ) -> Any:
     """The annotated type of a field that takes a name or ``{type: Class, ...args}``.
 
     ``shorthand`` validates a mapping without ``type`` (``{l2: 0.01}`` for regularizers);
-    ``number`` a plain number instead of a name (a constant learning rate).
+    ``number`` a plain number instead of a name (a constant learning rate); ``nullable``
+    also takes ``null`` (an initializer Keras replaces by its own fallback).
     """
     declared = DECLARED[module]
     accepted = {*names, *declared} if number is None else set()
@@ -282,6 +305,8 @@ def _by_name_or_object(
     def validate(value: Any) -> Any:
         if isinstance(value, KerasObject | BaseModel) and not isinstance(value, dict):
             return value
+        if value is None and nullable:
+            return None
         if plain is not None and not isinstance(value, dict):
             return plain.validate_python(value)
         if isinstance(value, str):
@@ -298,6 +323,10 @@ def _by_name_or_object(
             tag = value.get("type")
             if tag is None:
                 raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
+            loss = tag[len(LOSS_AS_METRIC) :] if isinstance(tag, str) else None
+            qualified = loss is not None and tag.startswith(LOSS_AS_METRIC)
+            if module == "metrics" and qualified and loss in DECLARED["losses"]:
+                return object_class("losses", loss).model_validate({**value, "type": loss})
             if not isinstance(tag, str) or tag not in declared:
                 raise PydanticCustomError(
                     "union_tag_invalid",
@@ -312,11 +341,16 @@ def _by_name_or_object(
         @classmethod
         def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
             members = [core_schema.literal_schema(sorted(accepted))] if accepted else []
+            if nullable:
+                members.append(core_schema.none_schema())
             if plain is not None:
                 members.append(plain.core_schema)
             if shorthand is not None:
                 members.append(shorthand.__pydantic_core_schema__)
-            for obj in classes(module).values():
+            qualified = (
+                [_qualified_loss(n) for n in DECLARED["losses"]] if module == "metrics" else []
+            )
+            for obj in [*classes(module).values(), *qualified]:
                 obj.model_rebuild()
                 members.append(obj.__pydantic_core_schema__)
             return handler(core_schema.union_schema(members))
@@ -326,7 +360,10 @@ def _by_name_or_object(
 
 LossSpec = _by_name_or_object("losses", LOSS_NAMES)
 MetricSpec = _by_name_or_object("metrics", METRIC_NAMES)
-InitializerSpec = _by_name_or_object("initializers", INITIALIZER_NAMES)
+InitializerSpec = _by_name_or_object("initializers", INITIALIZER_NAMES, nullable=True)
+"""An initializer by name or object; ``null`` as Keras takes it (``Dense(bias_initializer=
+None)``, as the TensorFlow imbalanced-data tutorial writes it): Keras then initialises the
+weight with its fallback, ``glorot_uniform`` for float weights."""
 RegularizerSpec = _by_name_or_object("regularizers", REGULARIZER_NAMES, shorthand=Regularizer)
 ConstraintSpec = _by_name_or_object("constraints", CONSTRAINT_NAMES)
 LearningRate = _by_name_or_object("optimizers.schedules", (), number=PosFloat)
