@@ -16,7 +16,7 @@ import yaml
 from tests.conftest import ROOT
 
 SKIP = {".venv", ".git", "build", "dist", "runs", ".pytest_cache", ".hypothesis", ".ruff_cache"}
-CACHES = {"__pycache__", ".hypothesis", ".pytest_cache"}
+CACHES = {"__pycache__", ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 
 def _shipped_tree(root: Path) -> list[str]:
