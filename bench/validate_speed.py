@@ -179,7 +179,10 @@ def main() -> None:
 
 IN_PROCESS = """
 import json, sys, time
-from specc.analysis.pipeline import compile_text
+try:
+    from specc.analysis.pipeline import compile_text
+except ImportError:  # a tree from before the package's folders
+    from specc.pipeline import compile_text
 
 def best(text):
     compile_text(text)  # warm up: validators built
