@@ -15,6 +15,7 @@ import specc
 from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build
 from specc.language import schema
+from specc.layers import CATALOG
 from tests.conftest import CASES, ROOT, SPECS
 from tests.keras_helpers import keras, keras_rows, static_rows
 
@@ -71,7 +72,7 @@ def test_optimizer_arguments_use_keras3_names(tmp_path):
     assert config["rho"] == pytest.approx(0.8)
 
 
-@pytest.mark.parametrize("cls", schema.LAYER_CLASSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", CATALOG.values(), ids=lambda c: c.__name__)
 def test_schema_defaults_are_keras_defaults(cls):
     """Leaving an argument out of a spec must mean what leaving it out means in Keras."""
     keras_cls = keras_build.keras_class(keras(), cls)  # KERAS_PATH: keras.Sequential too

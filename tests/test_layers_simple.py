@@ -3,7 +3,10 @@ layers: emitted code as people write it (and equal to what specc builds), spec f
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -11,7 +14,7 @@ from specc.analysis.pipeline import compile_file
 from specc.backends import codegen, keras_build
 from specc.backends.arguments import layer_arguments, nested_arguments
 from specc.layers import CATALOG
-from tests.conftest import CASES
+from tests.conftest import CASES, ROOT
 from tests.keras_helpers import keras
 
 SIMPLE_CASES = sorted(
@@ -127,3 +130,26 @@ def test_inputs_of_any_rank_with_unknown_sizes(specc, tmp_path):
         [None, None, 2],
         [None, None, 3],
     ]
+
+
+def test_catalog_index_is_what_the_declarations_register():
+    """The catalog knows its names without importing the families (read from their source);
+    that index must be exactly what importing every family registers, family by family."""
+    registered = CATALOG.registered()
+    assert list(CATALOG) and set(CATALOG) == set(registered)
+    for name, family in CATALOG.index().items():
+        assert registered[name].__module__ == f"specc.layers.{family}", name
+
+
+def test_validating_a_spec_imports_only_the_families_it_uses():
+    code = (
+        "import sys\n"
+        "from specc.analysis.pipeline import compile_file\n"
+        "compile_file('specs/mnist_cnn.yaml')\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('specc.layers.')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    families = set(ast.literal_eval(run.stdout))
+    assert {"core", "convolution", "pooling", "regularization", "reshaping"} <= families
+    assert not families & {"recurrent", "attention", "preprocessing"}

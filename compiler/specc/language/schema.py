@@ -38,7 +38,7 @@ from specc.language.values import (
     Strict,
     finite,
 )
-from specc.layers import CATALOG, CODE_LAYERS, Layer, LayerSpec
+from specc.layers import CATALOG, CODE_LAYERS, Layer
 
 SPEC_VERSION = 1
 
@@ -51,7 +51,6 @@ DATASETS = ("mnist", "fashion_mnist", "npz")
 # ---------------------------------------------------------------------------- layers
 LAYER_TYPES = CATALOG
 """Keras class name -> layer declaration (the catalog, see :mod:`specc.layers`)."""
-LAYER_CLASSES: tuple[type[LayerSpec], ...] = tuple(CATALOG.values())
 __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regularizer", "Spec"]
 
 

@@ -5,13 +5,18 @@ of its family: its fields are the Keras constructor arguments (Keras' defaults, 
 ``POSITIONAL`` the arguments people pass positionally, and :meth:`LayerSpec.infer` the
 pure shape and parameter rule. Declaring the class registers it in :data:`CATALOG`;
 schema, JSON Schema, summary, builder, code templates and importer all read the catalog.
+A family's module is imported only when a spec uses one of its types (start-up pays for
+the families a spec needs, not for the whole catalog).
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
@@ -21,8 +26,69 @@ from specc.language.values import INT_OR_TUPLE, Identifier, marked
 from specc.layers import shapes
 from specc.layers.shapes import Shape, ShapeError
 
-CATALOG: dict[str, type[LayerSpec]] = {}
-"""Keras class name -> declaration, in declaration order (families in import order)."""
+FAMILIES = (
+    "core", "activations", "convolution", "pooling", "normalization", "regularization",
+    "reshaping", "recurrent", "attention", "preprocessing",
+)  # fmt: skip
+"""The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
+
+_TYPE_LINE = re.compile(r'^    type: Literal\["(\w+)"\]', re.MULTILINE)
+
+
+class Catalog(Mapping[str, "type[LayerSpec]"]):
+    """Keras class name -> declaration, loading a family's module on first use.
+
+    The names (and which family declares each) are read from the family modules' source,
+    the ``type: Literal["..."]`` line of each declaration, without importing them; a test
+    checks that this index equals what the declarations register. Iterating names is
+    free; looking a name up imports its family; ``values()`` imports them all.
+    """
+
+    def __init__(self) -> None:
+        self._declared: dict[str, type[LayerSpec]] = {}
+        self._index: dict[str, str] | None = None
+
+    def index(self) -> dict[str, str]:
+        """Type name -> family, in catalog order (families in :data:`FAMILIES` order)."""
+        if self._index is None:
+            folder = Path(__file__).parent
+            self._index = {
+                name: family
+                for family in FAMILIES
+                for name in _TYPE_LINE.findall((folder / f"{family}.py").read_text("utf-8"))
+            }
+        return self._index
+
+    def register(self, name: str, cls: type[LayerSpec]) -> None:
+        self._declared[name] = cls
+
+    def __getitem__(self, name: str) -> type[LayerSpec]:
+        cls = self._declared.get(name)
+        if cls is None and name in self.index():
+            importlib.import_module(f"specc.layers.{self.index()[name]}")
+            cls = self._declared.get(name)
+        if cls is None:
+            raise KeyError(name)
+        return cls
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.index()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index())
+
+    def __len__(self) -> int:
+        return len(self.index())
+
+    def registered(self) -> dict[str, type[LayerSpec]]:
+        """Every declaration, all families imported (for the index test)."""
+        for family in FAMILIES:
+            importlib.import_module(f"specc.layers.{family}")
+        return dict(self._declared)
+
+
+CATALOG = Catalog()
+"""Keras class name -> declaration, in catalog order."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +143,7 @@ class LayerSpec(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         tags = typing.get_args(cls.model_fields["type"].annotation)
         if len(tags) == 1 and isinstance(tags[0], str):
-            CATALOG[tags[0]] = cls
+            CATALOG.register(tags[0], cls)
             if not cls.KERAS_PATH or cls.KERAS_PATH.endswith("." + cls.__mro__[1].__name__):
                 cls.KERAS_PATH = f"layers.{tags[0]}"
             cls.FAMILY = cls.__module__.rsplit(".", 1)[-1]
