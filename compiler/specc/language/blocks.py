@@ -1,0 +1,414 @@
+"""Blocks: a sub-graph defined once with parameters, used many times.
+
+A spec's ``blocks:`` section defines named blocks; a layer entry ``{block: NAME, ...}``
+uses one, with its parameters and an optional ``repeat``. Expansion is a pure rewrite of
+the loaded data that runs before the schema: each use becomes the block's layers, in the
+block's order (so Keras' automatic names come out as the equivalent hand-written code
+makes them: a block gives its layers no names), ``$param`` values substituted, and the
+block's own references (``in``, its layers' ``id`` labels) turned into references to the
+expanded layers. Ids are spec-only labels, never Keras names, so expansion may add them.
+
+The source map follows: an expanded value is located in the block's definition (a
+substituted one at the use's argument), and every message about an expanded layer names
+the use and repetition it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from specc.errors import Diagnostic, Loc, format_loc
+from specc.language.loader import Loaded, SourceMap
+
+BLOCK_INPUT = "in"
+"""What a block's layers call the tensor the block is applied to."""
+MAX_EXPANDED_LAYERS = 100_000
+"""Expansion stops past this many layers (a ``repeat`` typo must not hang validate)."""
+MAX_DEPTH = 16
+"""Blocks may use other blocks, this deep at most, and never in a cycle."""
+USE_KEYS = ("block", "repeat", "inputs", "id")
+"""Keys of a block use that are not the block's parameters."""
+
+_PARAM = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Use:
+    """One application of a block: where it is written and which repetition."""
+
+    block: str
+    loc: Loc
+    position: tuple[int, int]
+    repetition: int
+    repeat: int
+
+    def note(self) -> str:
+        line, col = self.position
+        times = f", repetition {self.repetition + 1} of {self.repeat}" if self.repeat > 1 else ""
+        return f"in block {self.block!r} used at {line}:{col} ({format_loc(self.loc)}{times})"
+
+
+@dataclass
+class ExpandedSource(SourceMap):
+    """The source map of an expanded spec: for each expanded layer, the path it is
+    written at (in ``blocks:`` or ``model.layers``) and the uses it came through."""
+
+    origins: dict[Loc, tuple[Loc, tuple[Use, ...]]] = field(default_factory=dict)
+
+    def diagnostic(
+        self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
+    ) -> Diagnostic:
+        loc = tuple(loc)
+        line, col = self.position(loc, key=key)
+        if loc[:2] == ("model", "layers") and len(loc) >= 3 and loc[:3] in self.origins:
+            written, uses = self.origins[loc[:3]]
+            notes = "; ".join(use.note() for use in reversed(uses))
+            if notes:
+                hint = f"{hint}; {notes}" if hint else notes
+            return Diagnostic(
+                message, file=self.file, line=line, col=col, loc=(*written, *loc[3:]), hint=hint
+            )
+        return super().diagnostic(loc, message, key=key, hint=hint)
+
+
+@dataclass
+class _Block:
+    params: dict[str, Any]
+    layers: list[Any]
+
+
+class _Expander:
+    """Walks ``model.layers``, writing the flat layer list and its source map."""
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.data: dict[str, Any] = loaded.data
+        self.old = loaded.source
+        self.new = ExpandedSource(loaded.source.file, yaml11=dict(loaded.source.yaml11))
+        self.problems: list[Diagnostic] = []
+        self.blocks: dict[str, _Block] = {}
+        self.out: list[Any] = []
+        self.counts: dict[str, int] = {}
+
+    def problem(self, loc: Loc, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.old.diagnostic(loc, message, key=key))
+
+    def copy_positions(self, old: Loc, new: Loc) -> None:
+        """Every position recorded under ``old`` filed under ``new`` too."""
+        n = len(old)
+        for table_old, table_new in (
+            (self.old.values, self.new.values),
+            (self.old.keys, self.new.keys),
+        ):
+            for loc, pos in list(table_old.items()):
+                if loc[:n] == old:
+                    table_new[(*new, *loc[n:])] = pos
+
+    # ------------------------------------------------------------------ definitions
+    def read_blocks(self) -> None:
+        blocks = self.data.get("blocks")
+        if blocks is None:
+            return
+        if not isinstance(blocks, dict):
+            self.problem(("blocks",), "must be a mapping of block names to blocks")
+            return
+        for name, block in blocks.items():
+            loc: Loc = ("blocks", name)
+            if not isinstance(name, str) or not _NAME.match(name):
+                self.problem(loc, f"block name {name!r} must be an identifier", key=True)
+                continue
+            if not isinstance(block, dict):
+                self.problem(loc, "a block is a mapping with 'layers' (and 'params')")
+                continue
+            unknown = [key for key in block if key not in ("params", "layers")]
+            for key in unknown:
+                self.problem(
+                    (*loc, key), f"unknown key {key!r}: a block has params and layers", key=True
+                )
+            params = block.get("params", [])
+            if isinstance(params, list) and all(isinstance(p, str) for p in params):
+                params = dict.fromkeys(params, REQUIRED)
+            if not isinstance(params, dict) or not all(
+                isinstance(p, str) and _NAME.match(p) for p in params
+            ):
+                self.problem(
+                    (*loc, "params"), "params is a list of names, or a mapping of names to defaults"
+                )
+                continue
+            reserved = sorted(set(params) & {*USE_KEYS, BLOCK_INPUT})
+            for word in reserved:
+                self.problem(
+                    (*loc, "params"), f"{word!r} cannot be a parameter name (a block use takes it)"
+                )
+            layers = block.get("layers")
+            if not isinstance(layers, list) or not layers:
+                self.problem(
+                    (*loc, "layers") if "layers" in block else loc,
+                    "a block needs a non-empty list of layers",
+                )
+                continue
+            if unknown or reserved:
+                continue
+            self.blocks[name] = _Block(params, layers)
+        for name, block in self.blocks.items():
+            for path, value in _leaves(block.layers, ("blocks", name, "layers")):
+                match = _PARAM.match(value) if isinstance(value, str) else None
+                if match and match.group(1) not in block.params:
+                    self.problem(
+                        path,
+                        f"${match.group(1)} is not a parameter of block {name!r}"
+                        + _suggest(match.group(1), block.params),
+                    )
+
+    # ------------------------------------------------------------------ expansion
+    def ref_to_last(self, label: str) -> str:
+        """A reference to the last layer written so far, giving it an id if it has none
+        (or the model input's name when nothing is written yet)."""
+        if not self.out:
+            model = self.data.get("model", {})
+            inputs = model.get("inputs") if isinstance(model, dict) else None
+            if isinstance(inputs, list) and inputs and isinstance(inputs[0], dict):
+                return str(inputs[0].get("name", "input_layer"))
+            one = model.get("input") if isinstance(model, dict) else None
+            return str(one.get("name") or "input_layer") if isinstance(one, dict) else "input_layer"
+        last = self.out[-1]
+        if isinstance(last, dict):
+            if not isinstance(last.get("id"), str):
+                last["id"] = label
+            return str(last["id"])
+        return label
+
+    def layers(
+        self,
+        layers: list[Any],
+        loc: Loc,
+        uses: tuple[Use, ...],
+        env: dict[str, Any],
+        labels: dict[str, str],
+    ) -> None:
+        """Write ``layers`` (found at ``loc``) to the output, expanding block uses."""
+        for i, layer in enumerate(layers):
+            here = (*loc, i)
+            if isinstance(layer, dict) and "block" in layer:
+                self.use(layer, here, uses, env, labels)
+                continue
+            if len(self.out) >= MAX_EXPANDED_LAYERS:
+                raise _TooBig(here)
+            entry, sources = _substitute(layer, env)
+            new_loc: Loc = ("model", "layers", len(self.out))
+            self.copy_positions(here, new_loc)
+            for path, source in sources.items():  # a substituted value: the use's argument
+                self.copy_positions(source, (*new_loc, *path))
+            self.new.origins[new_loc] = (here, uses)
+            if uses and isinstance(entry, dict):
+                entry = _relabel(entry, labels)
+            self.out.append(entry)
+
+    def use(
+        self,
+        use: dict[str, Any],
+        loc: Loc,
+        uses: tuple[Use, ...],
+        env: dict[str, Any],
+        labels: dict[str, str],
+    ) -> None:
+        name = use.get("block")
+        if not isinstance(name, str) or name not in self.blocks:
+            hint = _suggest(str(name), self.blocks) if self.blocks else "; define it under blocks:"
+            self.problem((*loc, "block"), f"unknown block {name!r}{hint}")
+            return
+        if len(uses) >= MAX_DEPTH or any(u.block == name for u in uses):
+            chain = " -> ".join([*(u.block for u in uses), name])
+            self.problem(
+                (*loc, "block"), f"blocks cannot use themselves or nest past {MAX_DEPTH}: {chain}"
+            )
+            return
+        block = self.blocks[name]
+        repeat = _substitute(use.get("repeat", 1), env)[0]
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            self.problem((*loc, "repeat"), f"repeat must be a positive integer (got {repeat!r})")
+            return
+        given = {k: v for k, v in use.items() if k not in USE_KEYS}
+        bad = False
+        for key in given:
+            if key not in block.params:
+                bad = True
+                self.problem(
+                    (*loc, key),
+                    f"block {name!r} has no parameter {key!r}" + _suggest(str(key), block.params),
+                    key=True,
+                )
+        missing = [
+            p for p, default in block.params.items() if default is REQUIRED and p not in given
+        ]
+        if missing:
+            bad = True
+            self.problem((*loc, "block"), f"block {name!r} needs {', '.join(map(repr, missing))}")
+        inputs = use.get("inputs")
+        if inputs is not None and not (
+            isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)
+        ):
+            bad = True
+            self.problem(
+                (*loc, "inputs"), "a block takes one input: inputs: [<layer or input name>]"
+            )
+        if bad:
+            return
+        inner_env: dict[str, Any] = {}
+        for param, default in block.params.items():
+            if param in given:
+                value, source = _substitute(given[param], env)
+                inner_env[param] = (
+                    value,
+                    (*loc, param) if not source else source.get((), (*loc, param)),
+                )
+            else:
+                inner_env[param] = (default, None)
+        self.counts[name] = self.counts.get(name, 0) + 1
+        use_id = use["id"] if isinstance(use.get("id"), str) else f"{name}_{self.counts[name]}"
+        source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
+        position = self.old.position(loc)
+        for r in range(repeat):
+            prefix = f"{use_id}/{r + 1}" if repeat > 1 else use_id
+            inner = {label: f"{prefix}/{label}" for label in _labels(block.layers)}
+            if source is not None:
+                inner[BLOCK_INPUT] = source
+            elif _takes_input(block.layers):
+                inner[BLOCK_INPUT] = self.ref_to_last(f"{prefix}/in")
+            start = len(self.out)
+            here = (*uses, Use(name, loc, position, r, repeat))
+            self.layers(block.layers, ("blocks", name, "layers"), here, inner_env, inner)
+            first = self.out[start] if len(self.out) > start else None
+            if source is not None and isinstance(first, dict) and "inputs" not in first:
+                first["inputs"] = [
+                    source
+                ]  # the block is applied to its inputs, not the layer before
+            source = None  # the next repetition takes the one before it
+        if isinstance(use.get("id"), str) and self.out and isinstance(self.out[-1], dict):
+            self.out[-1]["id"] = use["id"]  # the use's id names the block's output
+
+
+class _TooBig(Exception):
+    def __init__(self, loc: Loc) -> None:
+        super().__init__(loc)
+        self.loc = loc
+
+
+def _substitute(value: Any, env: dict[str, Any]) -> tuple[Any, dict[tuple, Loc]]:
+    """``value`` with ``$param`` strings replaced; where each replaced value came from."""
+    sources: dict[tuple, Loc] = {}
+
+    def sub(item: Any, path: tuple) -> Any:
+        if isinstance(item, str):
+            match = _PARAM.match(item)
+            if match and match.group(1) in env:
+                replaced, source = env[match.group(1)]
+                if source is not None:
+                    sources[path] = source
+                return replaced
+            return item
+        if isinstance(item, dict):
+            return {k: sub(v, (*path, k)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [sub(v, (*path, j)) for j, v in enumerate(item)]
+        return item
+
+    return sub(value, ()), sources
+
+
+def _relabel(entry: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """A block layer's ``id`` and ``inputs`` in terms of the expansion's ids (a reference
+    to an output by index, ``lstm.1``, keeps its index)."""
+    entry = dict(entry)
+    if isinstance(entry.get("id"), str) and entry["id"] in labels:
+        entry["id"] = labels[entry["id"]]
+    if isinstance(entry.get("inputs"), list):
+        entry["inputs"] = [_label(ref, labels) for ref in entry["inputs"]]
+    return entry
+
+
+def _label(ref: Any, labels: dict[str, str]) -> Any:
+    if not isinstance(ref, str):
+        return ref
+    if ref in labels:
+        return labels[ref]
+    base, dot, index = ref.rpartition(".")
+    return f"{labels[base]}.{index}" if dot and index.isdigit() and base in labels else ref
+
+
+def _takes_input(layers: list[Any]) -> bool:
+    """Whether a block's layers name its input (``in``, or ``in.N``) anywhere."""
+    return any(
+        isinstance(ref, str) and ref.split(".")[0] == BLOCK_INPUT
+        for layer in layers
+        if isinstance(layer, dict) and isinstance(layer.get("inputs"), list)
+        for ref in layer["inputs"]
+    )
+
+
+def _labels(layers: list[Any]) -> list[str]:
+    return [x["id"] for x in layers if isinstance(x, dict) and isinstance(x.get("id"), str)]
+
+
+def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*loc, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*loc, i))]
+    return [(loc, value)]
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def uses_blocks(data: Any) -> bool:
+    """Whether the spec defines or uses blocks (else expansion has nothing to do)."""
+    if not isinstance(data, dict):
+        return False
+    model = data.get("model")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    return "blocks" in data or (
+        isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers)
+    )
+
+
+def expand(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
+    """The spec with every block use expanded, and the problems found doing it."""
+    if not uses_blocks(loaded.data):
+        return loaded, []
+    expander = _Expander(loaded)
+    expander.read_blocks()
+    model = loaded.data.get("model")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    if not isinstance(layers, list):
+        return loaded, expander.problems
+    for table_old, table_new in (
+        (expander.old.values, expander.new.values),
+        (expander.old.keys, expander.new.keys),
+    ):  # everything outside model.layers keeps its place
+        for loc, pos in table_old.items():
+            if loc[:2] != ("model", "layers") or len(loc) == 2:
+                table_new[loc] = pos
+    try:
+        expander.layers(layers, ("model", "layers"), (), {}, {})
+    except _TooBig as exc:
+        expander.problem(
+            exc.loc, f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; check repeat"
+        )
+        return loaded, expander.problems
+    data = {k: v for k, v in loaded.data.items() if k != "blocks"}
+    data["model"] = {**model, "layers": expander.out}
+    return Loaded(data, expander.new, loaded.text), expander.problems
