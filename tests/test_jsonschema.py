@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from specc.analysis import pipeline
 from specc.errors import SpecError
-from specc.language import loader
+from specc.language import blocks, loader
 from specc.language.schema import Spec
 from tests.conftest import CASES, ROOT, SPECS
 
@@ -198,13 +198,30 @@ def _load(text: str, file: str) -> loader.Loaded | None:
         return None  # refused while reading YAML: nothing for a JSON Schema to judge
 
 
+BLOCK_FORM = (
+    "repeat must be", "unknown key", "a block needs a non-empty list", "params is a list",
+    "must be a mapping of block names", "must be an identifier", "a block is a mapping",
+    "a block takes one input", "cannot be a parameter name",
+)  # fmt: skip
+"""Block problems of form (the JSON Schema states them); the rest (names, parameters,
+cycles) only specc can see."""
+
+
 def specc_stage(loaded: loader.Loaded) -> str | None:
     """Where specc refuses the data: ``schema`` (Pydantic), ``graph`` (graph or checks), or
     None when it accepts it."""
+    expanded, problems = blocks.expand(loaded)
+    if problems:  # blocks are expanded before the schema: its form is the schema's to state
+        in_form = any(any(m in p.message for m in BLOCK_FORM) for p in problems)
+        return "schema" if in_form else "graph"
     try:
-        Spec.model_validate(loaded.data)
-    except ValidationError:
-        return "schema"
+        Spec.model_validate(expanded.data)
+    except ValidationError as exc:
+        origins = getattr(expanded.source, "origins", {})
+        in_blocks = all(
+            tuple(e["loc"][:3]) in origins and origins[tuple(e["loc"][:3])][1] for e in exc.errors()
+        )  # a value in a block's layer: the JSON Schema sees it only as written ($param)
+        return "graph" if in_blocks else "schema"
     try:
         pipeline.compile_loaded(loaded)
     except SpecError:

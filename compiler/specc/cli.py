@@ -241,6 +241,21 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path())
+def expand(spec: str) -> None:
+    """Print SPEC with its blocks expanded: the flat layer list specc checks and builds.
+
+    Each {block: NAME, ...} becomes the block's layers with its parameters filled in,
+    repeated as asked; references inside a block become ids of the expanded layers
+    (spec-only labels: Keras names stay automatic). The spec is checked first.
+    """
+    from specc.language import blocks
+
+    compiled = _compile(spec)
+    click.echo(blocks.to_yaml(compiled.data), nl=False)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("spec", type=click.Path())
 @click.option(
     "--format",
     "fmt",

@@ -1,4 +1,4 @@
-"""From text to a checked, resolved model: load -> schema -> graph -> checks.
+"""From text to a checked, resolved model: load -> blocks -> schema -> graph -> checks.
 
 Every stage collects its diagnostics; a stage runs only when the one before it produced
 something to work on, and all diagnostics found so far are raised together.
@@ -12,13 +12,14 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
 from specc.analysis import checks, graph
 from specc.analysis.graph import Graph
 from specc.errors import SpecError
-from specc.language import loader, messages
+from specc.language import blocks, loader, messages
 from specc.language.schema import Spec
 
 
@@ -30,6 +31,8 @@ class Compiled:
     graph: Graph
     file: str
     text: str
+    data: Any = None
+    """The spec as data once blocks are expanded (what ``specc expand`` prints)."""
 
     @property
     def sha256(self) -> str:
@@ -37,6 +40,9 @@ class Compiled:
 
 
 def compile_loaded(loaded: loader.Loaded) -> Compiled:
+    loaded, problems = blocks.expand(loaded)
+    if problems:
+        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
     source = loaded.source
     try:
         spec = Spec.model_validate(loaded.data)
@@ -51,7 +57,7 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
         problems += checks.run_checks(spec, resolved, diagnose)
     if problems or resolved is None:
         raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
-    return Compiled(spec, resolved, source.file, loaded.text)
+    return Compiled(spec, resolved, source.file, loaded.text, loaded.data)
 
 
 @contextlib.contextmanager

@@ -288,7 +288,12 @@ class _Expander:
                 inner[BLOCK_INPUT] = self.ref_to_last(f"{prefix}/in")
             start = len(self.out)
             here = (*uses, Use(name, loc, position, r, repeat))
-            self.layers(block.layers, ("blocks", name, "layers"), here, inner_env, inner)
+            try:
+                self.layers(block.layers, ("blocks", name, "layers"), here, inner_env, inner)
+            except _TooBig as exc:
+                if not exc.at_use:  # blame the repeat that made it too many
+                    exc.loc, exc.at_use = (*loc, "repeat") if "repeat" in use else loc, True
+                raise
             first = self.out[start] if len(self.out) > start else None
             if source is not None and isinstance(first, dict) and "inputs" not in first:
                 first["inputs"] = [
@@ -303,6 +308,7 @@ class _TooBig(Exception):
     def __init__(self, loc: Loc) -> None:
         super().__init__(loc)
         self.loc = loc
+        self.at_use = False
 
 
 def _substitute(value: Any, env: dict[str, Any]) -> tuple[Any, dict[tuple, Loc]]:
@@ -412,3 +418,25 @@ def expand(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
     data = {k: v for k, v in loaded.data.items() if k != "blocks"}
     data["model"] = {**model, "layers": expander.out}
     return Loaded(data, expander.new, loaded.text), expander.problems
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """An expanded spec as YAML, one layer a line, that reads back the same under YAML 1.2."""
+    from specc.language.loader import dump_yaml
+
+    def flow(value: Any) -> str:
+        return dump_yaml(value, default_flow_style=True, width=10**9, sort_keys=False).strip()
+
+    lines: list[str] = []
+    for key, value in data.items():
+        if key == "model" and isinstance(value, dict) and isinstance(value.get("layers"), list):
+            lines.append("model:")
+            for sub, item in value.items():
+                if sub == "layers":
+                    lines.append("  layers:")
+                    lines += [f"    - {flow(layer)}" for layer in item]
+                else:
+                    lines.append(f"  {flow({sub: item})[1:-1]}")
+        else:
+            lines.append(dump_yaml({key: value}, sort_keys=False, width=88).rstrip())
+    return "\n".join(lines) + "\n"

@@ -42,6 +42,57 @@ def _standard(node: Any) -> None:
             _standard(value)
 
 
+BLOCK_USE = {
+    "type": "object",
+    "required": ["block"],
+    "properties": {
+        "block": {"type": "string", "description": "The name of a block under blocks:."},
+        "repeat": {"type": "integer", "minimum": 1, "default": 1},
+        "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1},
+        "id": {"type": "string"},
+    },
+    "additionalProperties": True,
+    "description": "A use of a block: {block: NAME, <its params>, repeat: N}.",
+}
+BLOCK = {
+    "type": "object",
+    "required": ["layers"],
+    "properties": {
+        "params": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object"},
+            ],
+            "description": "Parameter names, or names with defaults; used as $name.",
+        },
+        "layers": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "anyOf": [{"type": "object", "required": ["type"]}, {"$ref": "#/$defs/BlockUse"}]
+            },
+            "description": "The block's layers; values may be $param, `in` names its input.",
+        },
+    },
+    "additionalProperties": False,
+}
+
+
+def _blocks(schema: dict[str, Any]) -> None:
+    """``blocks:`` and block uses among the layers: expanded before the Pydantic schema
+    sees the spec, so the published schema states them itself (a block's layers loosely:
+    their values may be ``$param``)."""
+    schema["$defs"]["BlockUse"] = BLOCK_USE
+    schema["properties"]["blocks"] = {
+        "type": "object",
+        "additionalProperties": BLOCK,
+        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "description": "Blocks defined once, used as {block: NAME, ...} in model.layers.",
+    }
+    layers = schema["$defs"]["Model"]["properties"]["layers"]
+    layers["items"] = {"anyOf": [layers["items"], {"$ref": "#/$defs/BlockUse"}]}
+
+
 def json_schema() -> dict[str, Any]:
     """Pydantic's schema for :class:`Spec`, in standard keywords, plus the shorthands."""
     schema = Spec.model_json_schema()
@@ -52,6 +103,7 @@ def json_schema() -> dict[str, Any]:
         "description": "An optimizer name in any case (rmsprop, RMSprop, adam, ...) or "
         "{type: RMSprop, learning_rate: ...}.",
     }
+    _blocks(schema)
     _standard(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

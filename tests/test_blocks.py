@@ -1,0 +1,124 @@
+"""Blocks: defined once with parameters, used with ``{block: NAME, ...}``, expanded into
+exactly the layers (and Keras' automatic names) hand-written Keras code would make.
+Error cases live in tests/cases/block_*."""
+
+from __future__ import annotations
+
+import yaml
+
+from specc.analysis.pipeline import compile_file, compile_text
+from specc.backends import keras_build
+from specc.language import blocks, loader
+from tests.conftest import CASES
+from tests.keras_helpers import keras, keras_rows, static_rows
+
+CHAIN = CASES / "ok_blocks_chain" / "spec.yaml"
+
+
+def _hand_written_vgg():
+    """What ok_blocks_chain stands for, in plain Keras: each block a Python function."""
+    k = keras()
+    layers = k.layers
+
+    def conv_pool(x, filters=32, dropout=0.25):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        return layers.Dropout(dropout)(x)
+
+    def stage(x, filters):
+        x = conv_pool(x, filters, dropout=0.1)
+        return layers.BatchNormalization()(x)
+
+    k.backend.clear_session()
+    inputs = k.Input((32, 32, 3))
+    x = conv_pool(inputs)
+    for _ in range(2):
+        x = stage(x, 64)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return k.Model(inputs, outputs, name="vgg_like")
+
+
+def test_expanded_blocks_equal_hand_written_keras():
+    compiled = compile_file(CHAIN)
+    theirs = [row for row in keras_rows(_hand_written_vgg()) if row["type"] != "InputLayer"]
+    assert static_rows(compiled.graph) == theirs
+    keras().backend.clear_session()
+    ours = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert keras_rows(ours) == theirs
+
+
+def test_expand_prints_a_flat_spec_that_means_the_same(specc, tmp_path):
+    run = specc("expand", str(CHAIN))
+    assert run.exit_code == 0, run.stderr
+    assert "block" not in run.stdout
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(run.stdout)
+    assert static_rows(compile_file(flat).graph) == static_rows(compile_file(CHAIN).graph)
+    assert specc("expand", str(CHAIN)).stdout == run.stdout  # deterministic
+    assert yaml.safe_load(run.stdout)["model"]["layers"][8] == {"type": "BatchNormalization"}
+
+
+def test_expand_refuses_an_invalid_spec_with_its_errors(specc):
+    run = specc("expand", str(CASES / "block_unknown_name" / "spec.yaml"))
+    assert run.exit_code == 1
+    assert "unknown block 'conv_pol' (did you mean 'conv_pool'?)" in run.stderr
+    assert run.stdout == ""
+
+
+def test_parameters_with_defaults_and_arguments_passed_on():
+    data = compile_file(CHAIN).data["model"]["layers"]
+    assert [layer.get("filters") for layer in data if layer["type"] == "Conv2D"] == [32, 32] + [
+        64
+    ] * 4
+    assert [layer["rate"] for layer in data if layer["type"] == "Dropout"] == [0.25, 0.1, 0.1]
+
+
+def test_a_spec_without_blocks_is_left_as_it_is():
+    loaded = loader.load_file(CASES.parent.parent / "specs" / "mnist_cnn.yaml")
+    assert blocks.expand(loaded) == (loaded, [])
+
+
+def test_block_input_and_labels_become_ids_of_the_expanded_layers():
+    text = """
+name: r
+blocks:
+  res:
+    params: [units]
+    layers:
+      - {type: Dense, units: $units, id: first}
+      - {type: Dense, units: $units}
+      - {type: Attention, inputs: [in, first]}
+model:
+  input: {shape: [3, 4]}
+  layers:
+    - {type: Dense, units: 4}
+    - {block: res, units: 4, repeat: 2}
+"""
+    loaded, problems = blocks.expand(loader.load_text(text, "r.yaml"))
+    assert problems == []
+    layers = loaded.data["model"]["layers"]
+    assert layers[0]["id"] == "res_1/1/in"  # given an id: the block refers to its input
+    assert layers[1]["id"] == "res_1/1/first"
+    assert layers[3]["inputs"] == ["res_1/1/in", "res_1/1/first"]
+    assert layers[3]["id"] == "res_1/2/in"  # the second repetition's input
+    assert layers[6]["inputs"] == ["res_1/2/in", "res_1/2/first"]
+    assert all("name" not in layer for layer in layers)  # Keras names stay automatic
+
+
+def test_errors_in_a_block_name_the_use(specc):
+    text = (CASES / "block_shape_error_in_repetition" / "stderr.txt").read_text()
+    assert "blocks.conv_pool.layers[1].pool_size" in text
+    assert "used at 11:7 (model.layers[0], repetition 4 of 4)" in text
+
+
+def test_expansion_is_pure():
+    text = CHAIN.read_text()
+    first = compile_text(text, "a.yaml").data
+    second = compile_text(text, "a.yaml").data
+    assert first == second
+    loaded = loader.load_text(text, "a.yaml")
+    before = yaml.safe_dump(loaded.data)
+    blocks.expand(loaded)
+    assert yaml.safe_dump(loaded.data) == before  # the loaded data is not changed
