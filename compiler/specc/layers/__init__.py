@@ -12,6 +12,7 @@ from specc.layers import (  # noqa: F401  (importing a family registers its laye
     attention,
     convolution,
     core,
+    merging,
     normalization,
     pooling,
     preprocessing,
