@@ -20,7 +20,10 @@ from specc.layers import CATALOG
 from tests import strategies, strategies_preprocessing, strategies_recurrent, strategies_simple
 from tests.family_differential import SETTINGS, both_outcomes, check, specs
 
-GRAPH_ONLY = {"MultiHeadAttention", "Attention"}
+GRAPH_ONLY = {
+    "MultiHeadAttention", "Attention", "Add", "Subtract", "Multiply", "Average", "Maximum",
+    "Minimum", "Concatenate", "Dot",
+}  # fmt: skip
 """Layers that take several inputs: a layer list refuses them (graph specs route them)."""
 
 

@@ -28,7 +28,7 @@ from specc.layers.shapes import Shape, ShapeError
 
 FAMILIES = (
     "core", "activations", "convolution", "pooling", "normalization", "regularization",
-    "reshaping", "recurrent", "attention", "preprocessing",
+    "reshaping", "recurrent", "attention", "merging", "preprocessing",
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
