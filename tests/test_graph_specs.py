@@ -18,6 +18,7 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
+from tests.conftest import CASES as CASES_DIR
 from tests.keras_helpers import keras
 
 GraphCase = tuple[str, Callable[[Any], Any]]
@@ -196,7 +197,17 @@ model:
   outputs: [attention_1, short]
 """
 
+
+def _unused(k: Any) -> Any:
+    """A layer made and called but feeding no output: Keras leaves it out of the model."""
+    x = k.Input(shape=(4, 6))
+    d = k.layers.Dense(6)(x)
+    k.layers.Dense(3)(x)
+    return k.Model(x, k.layers.Attention()([d, x]), name="case")
+
+
 CASES: dict[str, GraphCase] = {
+    "unused_branch": ((CASES_DIR / "graph_unused_layer" / "spec.yaml").read_text(), _unused),
     "branches": (BRANCHES, _branches),
     "residual_attention": (RESIDUAL, _residual),
     "two_inputs_two_outputs": (TWO_INPUTS, _two_inputs),

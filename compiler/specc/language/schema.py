@@ -164,15 +164,19 @@ class Model(Strict):
     @model_validator(mode="before")
     @classmethod
     def _input_or_inputs(cls, data: Any) -> Any:
-        """One of ``input`` and ``inputs``: said at the second, or as ``input`` missing."""
-        if isinstance(data, dict) and "input" in data and "inputs" in data:
-            raise PydanticCustomError(
-                "input_and_inputs",
-                "give either input (one input) or inputs (a list of named inputs), not both",
-            )
+        """``input`` or ``inputs`` is required (both: refused at ``inputs``)."""
         if isinstance(data, dict) and "input" not in data and "inputs" not in data:
             raise PydanticCustomError("missing_input", "needs input (or inputs, a list)")
         return data
+
+    @field_validator("inputs")
+    @classmethod
+    def _not_both(cls, value: list[NamedInput], info: ValidationInfo) -> list[NamedInput]:
+        if info.data.get("input") is not None:
+            raise ValueError(
+                "give either input (one input) or inputs (a list of named inputs), not both"
+            )
+        return value
 
     @property
     def model_inputs(self) -> list[Input]:

@@ -189,8 +189,8 @@ def apply(
         if not layer.LIST_INPUT:
             raise ShapeError(
                 f"{layer.type} takes one input tensor, but {source or 'the layer before it'} "
-                f"outputs {len(shape)}: {format_out(shape)}; a layer with several "
-                "outputs can only end a layer list (specs that route outputs come later)",
+                f"outputs {len(shape)}: {format_out(shape)}; take one of them with "
+                "inputs: [name.0] (name.1, ...), or end the model with it",
                 show_input=False,
             )
         out = layer.infer_many(shape)
