@@ -9,7 +9,7 @@ layers that reach the outputs are ordered as ``keras.Model`` orders them (its
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from specc.analysis.graph import (
@@ -420,9 +420,12 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
     nodes_by_depth: dict[int, list[Node]] = defaultdict(list)
     for node, depth in nodes_depths.items():
         nodes_by_depth[depth].append(node)
-    sequential_like = not any(
-        len(v) > 1 or (len(v) == 1 and len(parents(v[0])) > 1) for v in nodes_by_depth.values()
-    ) and all(sum(1 for n in nodes_depths if n[0] == op) <= 1 for op in operations)
+    sequential_like = (
+        not any(
+            len(v) > 1 or (len(v) == 1 and len(parents(v[0])) > 1) for v in nodes_by_depth.values()
+        )
+        and max(Counter(op for op, _ in nodes_depths).values()) <= 1
+    )
 
     resolved: dict[str, ResolvedLayer] = {}
     last_shape: dict[str, Shape | list[Shape]] = {}
