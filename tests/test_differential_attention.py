@@ -169,5 +169,7 @@ def test_one_input_in_a_stack_says_why(layer_type):
         if layer_type == "MultiHeadAttention"
         else Attention(type=layer_type)
     )
-    with pytest.raises(ShapeError, match=r"needs query and value inputs .*\(graph specs\)"):
+    with pytest.raises(
+        ShapeError, match=r"needs query and value inputs .*give it inputs: \[query, value\]"
+    ):
         layer.infer((None, 5, 4))

@@ -65,7 +65,8 @@ def summary(spec: Spec | str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def build_model(spec: Spec | str | os.PathLike[str], *, compile: bool = True) -> Any:
-    """Build (and by default compile) the ``keras.Sequential`` a spec describes.
+    """Build (and by default compile) the ``keras.Sequential`` a spec describes (a
+    functional ``keras.Model`` for a graph spec).
 
     Raises :class:`KerasMissingError` (an ``ImportError``) when Keras or its backend is
     not installed.

@@ -154,10 +154,28 @@ def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
 def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
     """Compile one spec or exit with its diagnostics."""
     try:
-        return _compile_checked(spec)
+        compiled = _compile_checked(spec)
     except SpecError as exc:
         _report(exc.diagnostics, "github" if fmt == "github" else "text")
         sys.exit(exc.exit_code)
+    if compiled.warnings:
+        _report(compiled.warnings, "github" if fmt == "github" else "text")
+    return compiled
+
+
+def _stack_only(compiled: Any, what: str) -> None:
+    """Refuse a graph spec where only stacks are supported yet (one line, exit 1)."""
+    if compiled.graph.functional:
+        _report(
+            [
+                Diagnostic(
+                    f"{what} takes layer stacks only for now; this spec is a graph "
+                    "(inputs, outputs or shared layers): use specc summary or specc build",
+                    file=compiled.file,
+                )
+            ]
+        )
+        sys.exit(EXIT_INVALID)
 
 
 @click.group(
@@ -217,7 +235,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
             {
                 "file": compiled.file,
                 "valid": True,
-                "diagnostics": [],
+                "diagnostics": list(compiled.warnings),
                 "layers": len(g.layers),
                 "total_params": g.total_params,
             }
@@ -228,6 +246,8 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
     else:
         for r in results:
             if r["valid"]:
+                if r["diagnostics"]:  # warnings
+                    _report(r["diagnostics"], fmt)
                 click.echo(
                     f"{r['file']}: ok ({plural(r['layers'], 'layer')}, {plural(r['total_params'], 'param')})"
                 )
@@ -283,6 +303,8 @@ def summary(spec: str, fmt: str) -> None:
             out = {"file": display_path(spec), "valid": False, "diagnostics": diags}
             click.echo(json.dumps(out, indent=2))
             sys.exit(exc.exit_code)
+        if compiled.warnings:
+            _report(compiled.warnings)
         click.echo(json.dumps(table.as_dict(compiled.graph), indent=2))
         return
     compiled = _compile(spec)
@@ -359,7 +381,18 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     files: dict[Path, str] = {}
     for spec in specs:
         try:
-            rendered = codegen.render(_compile_checked(spec), output_dir)
+            compiled = _compile_checked(spec)
+            if compiled.graph.functional:
+                raise SpecError(
+                    [
+                        Diagnostic(
+                            "emit-code writes layer stacks only for now; this spec is a "
+                            "graph (inputs, outputs or shared layers)",
+                            file=compiled.file,
+                        )
+                    ]
+                )
+            rendered = codegen.render(compiled, output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)
             code = max(code, exc.exit_code)
@@ -476,6 +509,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     compiled = _compile(spec)
+    _stack_only(compiled, "specc train")
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data

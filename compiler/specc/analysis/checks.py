@@ -38,13 +38,41 @@ LINEAR_LAYERS = {
 }  # fmt: skip
 
 
-def final_activation(spec: Spec) -> tuple[tuple, str] | None:
+def final_activation(spec: Spec, graph: Graph | None = None) -> tuple[tuple, str] | None:
     """Location and name of the activation that produces the model's output, if any.
 
     Walks back over layers that don't change values' meaning (Dropout, Flatten, ...), and
-    into wrappers and nested blocks (the last layer inside them counts).
+    into wrappers and nested blocks (the last layer inside them counts). In a graph with one
+    output, the walk follows each layer's first input.
     """
+    if graph is not None and graph.functional:
+        return _graph_activation(spec, graph)
     return _last_activation(list(spec.model.layers), ("model", "layers"))
+
+
+def _graph_activation(spec: Spec, graph: Graph) -> tuple[tuple, str] | None:
+    if len(graph.output_shapes) != 1:
+        return None
+    calls = {(c.layer, c.node): c for c in graph.calls}
+    made = {layer.name: layer for layer in graph.made}
+    source = graph.outputs[0]
+    while (source[0], source[1]) in calls:
+        call = calls[(source[0], source[1])]
+        layer = made[call.layer]
+        found = _activation(layer.spec, ("model", "layers", layer.index))
+        if found is not None:
+            return found
+        if len(call.sources) != 1:
+            return None
+        source = call.sources[0]
+    return None
+
+
+def output_loc(spec: Spec, graph: Graph) -> tuple:
+    """Where the model's output is said: the last layer, or ``model.outputs``."""
+    if graph.functional and spec.model.outputs is not None:
+        return ("model", "outputs", 0) if len(spec.model.outputs) == 1 else ("model", "outputs")
+    return ("model", "layers", len(spec.model.layers) - 1)
 
 
 def _last_activation(layers: list, loc: tuple) -> tuple[tuple, str] | None:
@@ -92,7 +120,9 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
                 )
                 return
             shape = tuple(step.reshape)
-    wanted = spec.model.input.shape
+    if spec.model.input is None and len(spec.model.model_inputs) != 1:
+        return  # several inputs: no single image array to compare
+    wanted = spec.model.model_inputs[0].shape
     if shape is not None and (
         len(shape) != len(wanted)
         or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
@@ -101,8 +131,8 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
         yield diagnose(
             loc,
             f"images reach the model with shape {list(shape)} but model.input.shape is "
-            f"{list(spec.model.input.shape)}; add a reshape step such as "
-            f"{{reshape: {list(spec.model.input.shape)}}}",
+            f"{list(wanted)}; add a reshape step such as "
+            f"{{reshape: {list(wanted)}}}",
         )
 
 
@@ -112,13 +142,13 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
         return
     loss = loss_name(spec.compile.loss)
     out = graph.output_shape
-    last = len(spec.model.layers) - 1
+    where = output_loc(spec, graph)
     steps = spec.data.preprocessing.y if spec.data else []
     one_hot = steps[-1].one_hot if steps else None
     classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
     if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
         yield diagnose(
-            ("model", "layers", last),
+            where,
             f"the model outputs {len(out)} tensors, but the loss is computed on one output "
             "and specc trains on one label array; give the last layer a single output "
             "(e.g. return_state: false)",
@@ -128,7 +158,7 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     # classifier per step (labels of the same shape); a known dataset has one label per image.
     if loss in CATEGORICAL | SPARSE and (len(out) < 2 or (classes is not None and len(out) != 2)):
         yield diagnose(
-            ("model", "layers", last),
+            where,
             f"loss {loss!r} needs a (batch, classes) output, but the model outputs "
             f"{out}; add Flatten or GlobalAveragePooling before the last Dense",
         )
@@ -154,7 +184,7 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
         )
     if classes is not None and loss in CATEGORICAL | SPARSE and width != classes:
         yield diagnose(
-            ("model", "layers", last),
+            where,
             f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}",
         )  # type: ignore[union-attr]
     if one_hot is not None and classes is not None and one_hot != classes:
@@ -170,7 +200,7 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     if spec.compile is None:
         return
     loss = loss_name(spec.compile.loss)
-    found = final_activation(spec)
+    found = final_activation(spec, graph)
     if found is None:
         return
     loc, activation = found

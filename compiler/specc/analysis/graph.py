@@ -61,16 +61,74 @@ class ResolvedLayer:
         return self.trainable_params + self.non_trainable_params
 
 
+Source = tuple[str, int, int | None]
+"""A tensor a layer takes: (layer or input name, Keras node index = which call of that
+layer, output index; None for all of a layer's outputs, as one list)."""
+
+
+@dataclass(frozen=True)
+class GraphInput:
+    """One ``keras.Input`` of a graph spec."""
+
+    name: str
+    shape: Shape
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a layer in a graph spec, in the order the spec (and Keras code) makes it."""
+
+    entry: int
+    """Its index in ``model.layers``."""
+    layer: str
+    node: int
+    """Keras' node index: how many times the layer was called before."""
+    sources: tuple[Source, ...]
+    output_shape: Shape | list[Shape]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a functional model's summary, as Keras lists it (inputs included)."""
+
+    name: str
+    type: str
+    output_shape: Shape | list[Shape]
+    params: int
+    trainable_params: int
+    connected: tuple[str, ...]
+    """Keras' "Connected to": ``conv2d[0][0]`` per input tensor (layer, node, tensor)."""
+
+
 @dataclass(frozen=True)
 class Graph:
-    """An immutable, fully resolved sequential model."""
+    """An immutable, fully resolved model: a stack, or a graph (``functional``).
+
+    For a graph, ``layers`` holds each layer once (a shared layer too), in the order Keras'
+    functional model lists them, and ``rows`` its summary table, inputs included.
+    """
 
     name: str
     input_shape: Shape
     layers: tuple[ResolvedLayer, ...]
+    functional: bool = False
+    inputs: tuple[GraphInput, ...] = ()
+    calls: tuple[Call, ...] = ()
+    outputs: tuple[Source, ...] = ()
+    rows: tuple[Row, ...] = ()
+    sequential_like: bool = True
+    """Whether Keras prints it without the "Connected to" column (a chain, no sharing)."""
+    output_shapes: tuple[Shape, ...] = ()
+    """A graph's output tensors' shapes, in order."""
+    made: tuple[ResolvedLayer, ...] = ()
+    """A graph's layers in the order the spec makes them, those that feed no output too."""
 
     @property
     def output_shape(self) -> Shape | list[Shape]:
+        if self.functional:
+            shapes = list(self.output_shapes)
+            return shapes[0] if len(shapes) == 1 else shapes
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
     @property
@@ -113,20 +171,27 @@ def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
 Clash = tuple[tuple, str]
 
 
-def _unique(names: list[str], explicit: list[bool], loc: tuple, clashes: list[Clash]) -> None:
+def _unique(
+    names: list[str],
+    explicit: list[bool],
+    loc: tuple,
+    clashes: list[Clash],
+    positions: list[int] | None = None,
+) -> None:
     """Keras requires unique names among the layers of one model."""
+    at = positions or list(range(len(names)))
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
             clashes.append(
                 (
-                    (*loc, i, "name" if explicit[i] else "type"),
+                    (*loc, at[i], "name" if explicit[i] else "type"),
                     f"layer name {name!r} is already used by layer {seen[name]}; "
                     "Keras requires unique names",
                 )
             )
         else:
-            seen[name] = i
+            seen[name] = at[i]
 
 
 def _name(
@@ -148,7 +213,9 @@ def _name(
     return layer.name if layer.name is not None else _auto_name(layer.type, counters)
 
 
-def layer_names(layers: list[LayerSpec]) -> tuple[list[str], list[tuple[str, ...]], list[Clash]]:
+def layer_names(
+    layers: list[LayerSpec], positions: list[int] | None = None
+) -> tuple[list[str], list[tuple[str, ...]], list[Clash]]:
     """Names of a model's layers, the names of the layers inside each, and name clashes.
 
     >>> from specc.layers import CATALOG
@@ -160,11 +227,12 @@ def layer_names(layers: list[LayerSpec]) -> tuple[list[str], list[tuple[str, ...
     counters: dict[str, int] = {}
     names, inner_names = [], []
     clashes: list[Clash] = []
+    at = positions or list(range(len(layers)))
     for i, layer in enumerate(layers):
         inner: list[str] = []
-        names.append(_name(layer, counters, inner, ("model", "layers", i), clashes))
+        names.append(_name(layer, counters, inner, ("model", "layers", at[i]), clashes))
         inner_names.append(tuple(inner))
-    _unique(names, [layer.name is not None for layer in layers], ("model", "layers"), clashes)
+    _unique(names, [layer.name is not None for layer in layers], ("model", "layers"), clashes, at)
     return names, inner_names, clashes
 
 
@@ -189,6 +257,56 @@ def _size_problem(
     return None
 
 
+def is_sequential(spec: Spec) -> bool:
+    """Whether a spec is a plain stack (``keras.Sequential``): one ``input``, each layer
+    taking the one before it (``inputs`` absent or naming it), the last one the output."""
+    model = spec.model
+    if model.input is None or not _plain_chain(spec):
+        return False
+    return model.outputs is None or list(model.outputs) == [layer_names(list(model.layers))[0][-1]]
+
+
+def _plain_chain(spec: Spec) -> bool:
+    layers = spec.model.layers
+    if not all(isinstance(layer, LayerSpec) for layer in layers):
+        return False
+    if all(layer.inputs is None for layer in layers):
+        return True
+    names = layer_names(list(layers))[0]
+    previous = spec.model.input.name or INPUT_NAME
+    for layer, name in zip(layers, names, strict=True):
+        if layer.inputs is not None and list(layer.inputs) != [previous]:
+            return False
+        previous = name
+    return True
+
+
+def nested_inputs(layers: list, diagnose: Callable[[tuple, str], Diagnostic]) -> list[Diagnostic]:
+    """``inputs`` on a layer inside another: it takes what its wrapper gives it."""
+    out: list[Diagnostic] = []
+
+    def walk(layer: LayerSpec, loc: tuple) -> None:
+        for key in layer.NESTED:
+            value = getattr(layer, key)
+            subs = value if isinstance(value, list) else [] if value is None else [value]
+            for j, sub in enumerate(subs):
+                where = (*loc, key, j) if isinstance(value, list) else (*loc, key)
+                if sub.inputs is not None:
+                    out.append(
+                        diagnose(
+                            (*where, "inputs"),
+                            f"a layer inside {layer.type} takes what the {layer.type} gives "
+                            "it; only the model's own layers take inputs",
+                        )
+                    )
+                walk(sub, where)
+
+    for i, layer in enumerate(layers):
+        if isinstance(layer, LayerSpec):
+            walk(layer, ("model", "layers", i))
+    return out
+
+
 def resolve(
     spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]
 ) -> tuple[Graph | None, list[Diagnostic]]:
@@ -199,6 +317,10 @@ def resolve(
     unknown); name clashes are reported for all layers and still yield a graph, so the
     cross-field checks can run too. The spec is valid only if no problem is returned.
     """
+    if not is_sequential(spec):
+        from specc.analysis.dag import resolve_graph
+
+        return resolve_graph(spec, diagnose)
     layers = spec.model.layers
     names, inner_names, clashes = layer_names(list(layers))
     problems: list[Diagnostic] = [diagnose(loc, message) for loc, message in clashes]
@@ -215,6 +337,7 @@ def resolve(
             )
     resolved = []
     shape: Shape | list[Shape] = (None, *spec.model.input.shape)
+    problems += nested_inputs(list(layers), diagnose)
     total = 0
     too_big: Diagnostic | None = None
     for i, (layer, name) in enumerate(zip(layers, names, strict=True)):

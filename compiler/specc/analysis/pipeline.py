@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from specc.analysis import checks, graph
 from specc.analysis.graph import Graph
-from specc.errors import SpecError
+from specc.errors import Diagnostic, SpecError
 from specc.language import blocks, loader, messages
 from specc.language.schema import Spec
 
@@ -33,6 +33,8 @@ class Compiled:
     text: str
     data: Any = None
     """The spec as data once blocks are expanded (what ``specc expand`` prints)."""
+    warnings: tuple[Diagnostic, ...] = ()
+    """Problems that do not make the spec invalid (a layer that feeds no output)."""
 
     @property
     def sha256(self) -> str:
@@ -55,9 +57,11 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     resolved, problems = graph.resolve(spec, diagnose)
     if resolved is not None:
         problems += checks.run_checks(spec, resolved, diagnose)
-    if problems or resolved is None:
+    errors = [d for d in problems if d.severity == "error"]
+    if errors or resolved is None:
         raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
-    return Compiled(spec, resolved, source.file, loaded.text, loaded.data)
+    warnings = tuple(sorted(problems, key=lambda d: (d.line, d.col)))
+    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings)
 
 
 @contextlib.contextmanager

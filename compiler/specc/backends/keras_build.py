@@ -102,16 +102,62 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
     """Build the model; compile it with the spec's optimizer, loss and metrics if asked."""
     keras = kerasenv.keras()
 
-    layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
-    # The input gets Keras' fresh-session name explicitly too: no process-global counters.
-    given = spec.model.input
-    inputs = keras.Input(
-        shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
-    )
-    model = keras.Sequential([inputs, *layers], name=spec.model.name or spec.name)
+    if graph.functional:
+        model = _functional(keras, spec, graph, keras_names=keras_names)
+    else:
+        layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
+        # The input gets Keras' fresh-session name explicitly too: no process-global counters.
+        given = spec.model.input
+        inputs = keras.Input(
+            shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
+        )
+        model = keras.Sequential([inputs, *layers], name=spec.model.name or spec.name)
     if compile and spec.compile is not None:
         model.compile(optimizer=make_optimizer(spec), **compile_arguments(spec))
     return model
+
+
+def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> Any:
+    """A graph spec as the functional code that states it: ``keras.Input`` per input, each
+    layer made once and called, in the spec's order, on the tensors it takes."""
+    tensors: dict[tuple[str, int], Any] = {
+        (given.name, 0): keras.Input(shape=given.shape[1:], dtype=given.dtype, name=given.name)
+        for given in graph.inputs
+    }
+    by_name = {layer.name: layer for layer in graph.made}
+    made: dict[str, Any] = {}
+    for call in graph.calls:
+        if call.layer not in made:
+            made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
+
+        def tensor(source: tuple[str, int, int | None]) -> Any:
+            out = tensors[(source[0], source[1])]
+            return out if source[2] is None or not isinstance(out, list | tuple) else out[source[2]]
+
+        args = [tensor(s) for s in call.sources]
+        layer = made[call.layer]
+        if len(args) == 1:
+            out = layer(args[0])
+        elif layer.__class__.__name__ == "MultiHeadAttention":
+            out = layer(*args)  # query, value(, key) as separate arguments
+        else:
+            out = layer(args)  # merging layers and Attention take one list
+        tensors[(call.layer, call.node)] = list(out) if isinstance(out, tuple) else out
+    outputs = []
+    for source in graph.outputs:
+        out = tensors[(source[0], source[1])]
+        if source[2] is not None and isinstance(out, list):
+            outputs.append(out[source[2]])
+        elif isinstance(out, list):
+            outputs.extend(out)
+        else:
+            outputs.append(out)
+    inputs = [tensors[(given.name, 0)] for given in graph.inputs]
+    return keras.Model(
+        inputs=inputs if len(inputs) > 1 else inputs[0],
+        outputs=outputs if len(outputs) > 1 else outputs[0],
+        name=spec.model.name or spec.name,
+    )
 
 
 def adapt_normalization(model: Any, x: Any) -> int:

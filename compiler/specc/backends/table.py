@@ -17,7 +17,36 @@ def _json_shape(shape: Shape | list[Shape]) -> list[Any]:
 
 
 def as_dict(graph: Graph) -> dict[str, Any]:
-    """The summary as JSON-ready data (the format other tools rely on)."""
+    """The summary as JSON-ready data (the format other tools rely on).
+
+    A graph's rows are Keras' (inputs included), each with ``inputs``: the tensors it
+    takes, as Keras' "Connected to" writes them (``conv2d[0][0]``: layer, call, output).
+    """
+    if graph.functional:
+        shapes = [list(s) for s in graph.output_shapes]
+        return {
+            "name": graph.name,
+            "layers": [
+                {
+                    "name": row.name,
+                    "type": row.type,
+                    "output_shape": _json_shape(row.output_shape),
+                    "params": row.params,
+                    "trainable_params": row.trainable_params,
+                    "inputs": list(row.connected),
+                }
+                for row in graph.rows
+            ],
+            "inputs": [i.name for i in graph.inputs],
+            "outputs": [
+                source[0] if source[2] is None else f"{source[0]}.{source[2]}"
+                for source in graph.outputs
+            ],
+            "output_shape": shapes[0] if len(shapes) == 1 else shapes,
+            "total_params": graph.total_params,
+            "trainable_params": graph.trainable_params,
+            "non_trainable_params": graph.non_trainable_params,
+        }
     return {
         "name": graph.name,
         "layers": [
@@ -63,20 +92,35 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
     import rich.markup
     import rich.table
 
-    line = width or min(88, shutil.get_terminal_size((120, 24)).columns - 4)
+    connected = graph.functional and not graph.sequential_like  # Keras' 4-column table
+    default, positions = (108, (0.3, 0.56, 0.74, 1.0)) if connected else (88, (0.45, 0.80, 1.0))
+    line = width or min(default, shutil.get_terminal_size((120, 24)).columns - 4)
     widths, current = [], 0
-    for pos in (0.45, 0.80, 1.0):
+    for pos in positions:
         widths.append(int(pos * line) - current)
         current += widths[-1]
+    headers = ("Layer (type)", "Output Shape", "Param #", "Connected to")
+    justify = ("left", "left", "right", "left")
     table = rich.table.Table(
-        rich.table.Column("Layer (type)", justify="left", width=widths[0]),
-        rich.table.Column("Output Shape", justify="left", width=widths[1]),
-        rich.table.Column("Param #", justify="right", width=widths[2]),
+        *(
+            rich.table.Column(headers[k], justify=justify[k], width=w)  # type: ignore[arg-type]
+            for k, w in enumerate(widths)
+        ),
         width=line,
         show_lines=True,
         **({"box": rich.box.ASCII} if ascii_only else {}),
     )
-    for layer in graph.layers:
+    if graph.functional:  # Keras' functional model lists its inputs too
+        for row in graph.rows:
+            cells = [
+                rich.markup.escape(f"{row.name} ({row.type})"),
+                format_out(row.output_shape),
+                f"{row.params:,}",
+            ]
+            if connected:
+                cells.append(", ".join(row.connected) or "-")
+            table.add_row(*cells)
+    for layer in () if graph.functional else graph.layers:
         table.add_row(
             rich.markup.escape(f"{layer.name} ({layer.type})"),
             format_out(layer.output_shape),

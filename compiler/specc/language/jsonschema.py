@@ -12,6 +12,8 @@ from typing import Any
 
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.language.values import FLOAT32_MAX
+from specc.layers import CATALOG
+from specc.layers.base import INPUTS_JSON_SCHEMA
 
 SCHEMA_FILE = "specc.schema.json"
 
@@ -103,6 +105,13 @@ def json_schema() -> dict[str, Any]:
         "description": "An optimizer name in any case (rmsprop, RMSprop, adam, ...) or "
         "{type: RMSprop, learning_rate: ...}.",
     }
+    # A layer of model.layers may say what it takes (`inputs:`); specc reads it apart from
+    # the Keras arguments, in any layer (a nested layer's is refused with the graph).
+    for key, layer in schema["$defs"].items():
+        tag = layer.get("properties", {}).get("type", {}).get("const")
+        name = CATALOG[tag].__name__ if tag in CATALOG else None
+        if name and (key == name or (key.split("__")[-1] == name and "__layers__" in key)):
+            layer["properties"]["inputs"] = INPUTS_JSON_SCHEMA
     _blocks(schema)
     _standard(schema)
     return {

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from specc.errors import Diagnostic, Loc
 from specc.language.loader import SourceMap
 from specc.language.objects import BASES, DECLARED, object_class
-from specc.language.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Spec
+from specc.language.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Apply, Spec
 from specc.layers import LayerSpec
 
 
@@ -46,6 +46,10 @@ def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
         return f"did you mean {lowered[word.lower()]!r}?"
     match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return f"did you mean {lowered[match[0]]!r}?" if match else None
+
+
+ENTRY = LayerSpec | Apply
+"""A ``model.layers`` entry's type, once unwrapped."""
 
 
 def _unwrap(tp: Any) -> Any:
@@ -107,6 +111,8 @@ def _types_along(raw: Loc, data: Any) -> tuple[str | None, ...]:
 
 def _by_type(tp: Any, kind: str | None) -> Any:
     """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
+    if tp == ENTRY:  # a model.layers entry: a catalog layer, or an apply entry
+        tp = LayerSpec if kind is not None else Apply
     if kind is None or (tp is not LayerSpec and tp not in BASES.values()):
         return tp
     if tp is LayerSpec:

@@ -16,11 +16,14 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
+    SerializeAsAny,
     Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from specc.language.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.language.values import (
@@ -33,12 +36,14 @@ from specc.language.values import (
     PosInt,
     Positive,
     Rate,
+    Ref,
     Regularizer,
     Seed,
     Strict,
     finite,
 )
-from specc.layers import CATALOG, CODE_LAYERS, Layer
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.layers.base import _AnyCatalogLayer, _dispatch
 
 SPEC_VERSION = 1
 
@@ -75,6 +80,53 @@ class Input(Strict):
     )
 
 
+class NamedInput(Input):
+    """One of a graph spec's inputs (``model.inputs``); its name is what layers refer to."""
+
+    name: Identifier | None = Field(
+        default=None,
+        description="The input's name, which layers' inputs refer to (Keras' default: "
+        "input_layer, input_layer_1, ...).",
+    )
+
+
+class Apply(Strict):
+    """A layer declared above, called again (shared weights, as in a siamese net)."""
+
+    apply: Identifier = Field(description="The name of the layer to call again.")
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
+        default=None,
+        description="What this call takes; default: the layer before it.",
+    )
+    as_: Identifier = Field(  # type: ignore[assignment]
+        default=None,
+        alias="as",
+        description="A name for this call's output, for other layers' inputs to refer to.",
+    )
+
+
+def _entry(value: Any) -> LayerSpec | Apply:
+    """A layer entry: ``{apply: name, ...}`` calls a layer again, else a catalog layer."""
+    if isinstance(value, dict) and "apply" in value and "type" not in value:
+        return Apply.model_validate(value)
+    return _dispatch(value)
+
+
+class _Entry:
+    """JSON Schema of a ``model.layers`` entry: a catalog layer, or an ``apply`` entry."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
+        layer = _AnyCatalogLayer.__get_pydantic_json_schema__(_schema, handler)
+        Apply.model_rebuild()
+        apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
+        return {"anyOf": [layer, apply]}
+
+
+Entry = Annotated[LayerSpec | Apply, PlainValidator(_entry), SerializeAsAny(), _Entry]
+"""The type of a ``model.layers`` entry."""
+
+
 KERAS_NAME_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 """What Keras takes as a model name: any text without ``/`` (control characters aside)."""
 
@@ -87,8 +139,48 @@ class Model(Strict):
             "no Python identifier, e.g. 3dcnn); default: the spec's name.",
         )
     )
-    input: Input
-    layers: Annotated[list[Layer], Field(min_length=1)]
+    input: Input = Field(  # type: ignore[assignment]
+        default=None, description="The model's one input (a graph spec may give inputs)."
+    )
+    inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(  # type: ignore[assignment]
+        default=None,
+        description="A graph's inputs, each named for the layers' inputs to refer to; "
+        "instead of input.",
+    )
+    layers: Annotated[list[Entry], Field(min_length=1)]
+    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
+        default=None,
+        description="The model's outputs, by layer name (lstm.1: output 1 of a layer with "
+        "several outputs); default: the last layer.",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
+        }
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _input_or_inputs(cls, data: Any) -> Any:
+        """``input`` or ``inputs`` is required (both: refused at ``inputs``)."""
+        if isinstance(data, dict) and "input" not in data and "inputs" not in data:
+            raise PydanticCustomError("missing_input", "needs input (or inputs, a list)")
+        return data
+
+    @field_validator("inputs")
+    @classmethod
+    def _not_both(cls, value: list[NamedInput], info: ValidationInfo) -> list[NamedInput]:
+        if info.data.get("input") is not None:
+            raise ValueError(
+                "give either input (one input) or inputs (a list of named inputs), not both"
+            )
+        return value
+
+    @property
+    def model_inputs(self) -> list[Input]:
+        """The inputs as a list, whichever way the spec gave them."""
+        return list(self.inputs) if self.inputs is not None else [self.input]  # type: ignore[list-item]
 
 
 # --------------------------------------------------------------------------- compile

@@ -8,6 +8,7 @@ with the bounds Keras itself enforces, and every error message reads the same.
 from __future__ import annotations
 
 import keyword
+import re
 import typing
 from typing import Annotated, Any, Literal
 
@@ -97,6 +98,35 @@ Identifier = Annotated[
             "pattern": IDENTIFIER_PATTERN,
             "not": {"enum": sorted(keyword.kwlist)},
             "description": "An ASCII Python identifier that is not a keyword.",
+        }
+    ),
+]
+
+
+REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?:\.(?:0|[1-9][0-9]*))?(?!\n)$"
+"""A reference to a tensor in a graph spec: a layer or input name, and for a layer with
+several outputs the output's index (``lstm.1``)."""
+_REF = re.compile(REF_PATTERN)
+
+
+def _ref(value: str) -> str:
+    if not _REF.match(value):
+        raise ValueError(
+            f"must be a layer or input name, or name.N for output N of a layer with several "
+            f"outputs (e.g. lstm.1), got {value!r}"
+        )
+    return value
+
+
+Ref = Annotated[
+    str,
+    AfterValidator(_ref),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": REF_PATTERN,
+            "description": "A layer or input name; name.N for output N of a layer with "
+            "several outputs (lstm.1).",
         }
     ),
 ]

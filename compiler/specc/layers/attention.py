@@ -23,8 +23,7 @@ from specc.layers.shapes import Shape, ShapeError
 def _graph_only(layer: LayerSpec) -> ShapeError:
     return ShapeError(
         f"{layer.type} needs query and value inputs (two or three tensors), so Keras refuses it "
-        "in a Sequential stack; it is usable once specs can route several inputs to a layer "
-        "(graph specs)",
+        "in a Sequential stack; give it inputs: [query, value] (layer or input names)",
         show_input=False,
     )
 

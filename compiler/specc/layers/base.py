@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, SerializeAsAny
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.language.values import INT_OR_TUPLE, Identifier, marked
+from specc.language.values import INT_OR_TUPLE, REF_PATTERN, Identifier, Ref, marked
 from specc.layers import shapes
 from specc.layers.shapes import Shape, ShapeError
 
@@ -137,6 +137,14 @@ class LayerSpec(BaseModel):
 
     type: str
     name: Identifier | None = None
+    _inputs: tuple[str, ...] | None = PrivateAttr(default=None)
+    """What a graph spec's layer takes (``inputs: [a, b]``): not a Keras argument, so a
+    private attribute, set when the entry is read (see :func:`_dispatch`)."""
+
+    @property
+    def inputs(self) -> tuple[str, ...] | None:
+        """The references given as ``inputs:``, or None (the previous layer's output)."""
+        return self._inputs
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -230,19 +238,25 @@ def _holds_layers(annotation: Any) -> bool:
 
 
 # ------------------------------------------------------------------ shared rule helpers
-def apply(layer: LayerSpec, shape: Shape | list[Shape], source: str = "") -> Out:
+def apply(
+    layer: LayerSpec, shape: Shape | list[Shape], source: str = "", *, routed: bool = False
+) -> Out:
     """What ``layer`` makes of what the layer before it outputs, as in a Keras stack.
 
     Several tensors (a multi-output layer before it) reach only a layer that takes them as
     one list; a frozen layer (``trainable: false``) counts all its weights as non-trainable.
+    ``routed``: a graph spec gave the layer several ``inputs``, so :meth:`LayerSpec.infer_many`
+    judges them (a layer that takes one tensor says so).
     """
     layer.rules()
-    if isinstance(shape, list):
+    if routed and isinstance(shape, list):
+        out = layer.infer_many(shape)
+    elif isinstance(shape, list):
         if not layer.LIST_INPUT:
             raise ShapeError(
                 f"{layer.type} takes one input tensor, but {source or 'the layer before it'} "
-                f"outputs {len(shape)}: {format_out(shape)}; a layer with several "
-                "outputs can only end a layer list (specs that route outputs come later)",
+                f"outputs {len(shape)}: {format_out(shape)}; take one of them with "
+                "inputs: [name.0] (name.1, ...), or end the model with it",
                 show_input=False,
             )
         out = layer.infer_many(shape)
@@ -331,7 +345,30 @@ def _dispatch(value: Any) -> LayerSpec:
                 "expected_tags": ", ".join(repr(t) for t in CATALOG),
             },
         )
-    return cls.model_validate(value)
+    if "inputs" not in value:
+        return cls.model_validate(value)
+    value = dict(value)
+    routes = _Routes.model_validate({"inputs": value.pop("inputs")})
+    layer = cls.model_validate(value)
+    layer._inputs = tuple(routes.inputs)
+    return layer
+
+
+class _Routes(BaseModel):
+    """A layer entry's ``inputs``, validated apart from the Keras arguments."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+    inputs: Annotated[list[Ref], Field(min_length=1)]
+
+
+INPUTS_JSON_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "pattern": REF_PATTERN},
+    "minItems": 1,
+    "description": "What the layer takes, by layer or input name (lstm.1: output 1 of a "
+    "layer with several outputs); default: the layer before it, or the model input.",
+}
+"""``inputs`` of a layer entry, for JSON Schema (added to every catalog layer's schema)."""
 
 
 class _AnyCatalogLayer:
