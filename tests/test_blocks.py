@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 
 from specc.analysis.pipeline import compile_file, compile_text
-from specc.backends import keras_build
+from specc.backends import keras_build, table
 from specc.language import blocks, loader
 from tests.conftest import CASES
 from tests.keras_helpers import keras, keras_rows, static_rows
@@ -80,31 +80,59 @@ def test_a_spec_without_blocks_is_left_as_it_is():
     assert blocks.expand(loaded) == (loaded, [])
 
 
-def test_block_input_and_labels_become_ids_of_the_expanded_layers():
-    text = """
-name: r
+RESIDUAL = """
+name: res
 blocks:
   res:
     params: [units]
     layers:
-      - {type: Dense, units: $units, id: first}
-      - {type: Dense, units: $units}
-      - {type: Attention, inputs: [in, first]}
+      - {type: Dense, units: $units, activation: relu}
+      - {type: Dense, units: $units, as: y}
+      - {type: Add, inputs: [in, y]}
 model:
-  input: {shape: [3, 4]}
+  input: {shape: [4]}
   layers:
     - {type: Dense, units: 4}
     - {block: res, units: 4, repeat: 2}
+    - {type: Dense, units: 1}
 """
-    loaded, problems = blocks.expand(loader.load_text(text, "r.yaml"))
+
+
+def _hand_written_residual():
+    k = keras()
+    k.backend.clear_session()
+    inputs = k.Input((4,))
+    x = k.layers.Dense(4)(inputs)
+    for _ in range(2):
+        y = k.layers.Dense(4, activation="relu")(x)
+        y = k.layers.Dense(4)(y)
+        x = k.layers.add([x, y])
+    return k.Model(inputs, k.layers.Dense(1)(x), name="res")
+
+
+def test_block_input_and_labels_become_labels_of_the_expanded_layers():
+    loaded, problems = blocks.expand(loader.load_text(RESIDUAL, "r.yaml"))
     assert problems == []
     layers = loaded.data["model"]["layers"]
-    assert layers[0]["id"] == "res_1/1/in"  # given an id: the block refers to its input
-    assert layers[1]["id"] == "res_1/1/first"
-    assert layers[3]["inputs"] == ["res_1/1/in", "res_1/1/first"]
-    assert layers[3]["id"] == "res_1/2/in"  # the second repetition's input
-    assert layers[6]["inputs"] == ["res_1/2/in", "res_1/2/first"]
+    assert layers[0]["as"] == "res_1__1__in"  # labelled: the block refers to its input
+    assert layers[2]["as"] == "res_1__1__y"
+    assert layers[3]["inputs"] == ["res_1__1__in", "res_1__1__y"]
+    assert layers[3]["as"] == "res_1__2__in"  # the second repetition's input
+    assert layers[6]["inputs"] == ["res_1__2__in", "res_1__2__y"]
     assert all("name" not in layer for layer in layers)  # Keras names stay automatic
+
+
+def test_a_residual_block_equals_hand_written_keras_table_for_table(monkeypatch):
+    import io
+
+    monkeypatch.setenv("COLUMNS", "200")  # Keras and specc take the width from it
+    compiled = compile_text(RESIDUAL, "res.yaml")
+    out = io.StringIO()
+    _hand_written_residual().summary(print_fn=lambda line, line_break=True: out.write(line))
+    assert table.as_text(compiled.graph) == out.getvalue()
+    keras().backend.clear_session()
+    built = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert built.count_params() == compiled.graph.total_params
 
 
 def test_errors_in_a_block_name_the_use(specc):

@@ -111,18 +111,19 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
                 )
         symbols.setdefault(name, ("layer", pos))
     for i, entry in enumerate(entries):
-        if isinstance(entry, Apply) and entry.as_ is not None:
-            if entry.as_ in symbols:
-                kind, at = symbols[entry.as_]
+        label = entry.as_ if isinstance(entry, Apply) else entry.label
+        if label is not None:
+            if label in symbols:
+                kind, at = symbols[label]
                 what = f"input {at}" if kind == "input" else f"model.layers[{at}]"
                 problems.append(
                     diagnose(
                         ("model", "layers", i, "as"),
-                        f"name {entry.as_!r} is already used by {what}; names must be unique",
+                        f"name {label!r} is already used by {what}; names must be unique",
                     )
                 )
             else:
-                symbols[entry.as_] = ("label", i)
+                symbols[label] = ("label", i)
 
     # --------------------------------------------------- what each entry takes
     failed: set[int] = set()

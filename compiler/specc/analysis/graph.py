@@ -263,7 +263,8 @@ def is_sequential(spec: Spec) -> bool:
     model = spec.model
     if model.input is None or not _plain_chain(spec):
         return False
-    return model.outputs is None or list(model.outputs) == [layer_names(list(model.layers))[0][-1]]
+    last = {layer_names(list(model.layers))[0][-1], model.layers[-1].label} - {None}
+    return model.outputs is None or (len(model.outputs) == 1 and model.outputs[0] in last)
 
 
 def _plain_chain(spec: Spec) -> bool:
@@ -273,11 +274,11 @@ def _plain_chain(spec: Spec) -> bool:
     if all(layer.inputs is None for layer in layers):
         return True
     names = layer_names(list(layers))[0]
-    previous = spec.model.input.name or INPUT_NAME
+    previous = {spec.model.input.name or INPUT_NAME}
     for layer, name in zip(layers, names, strict=True):
-        if layer.inputs is not None and list(layer.inputs) != [previous]:
+        if layer.inputs is not None and (len(layer.inputs) != 1 or layer.inputs[0] not in previous):
             return False
-        previous = name
+        previous = {name, layer.label} - {None}  # its name, or its label (as:)
     return True
 
 

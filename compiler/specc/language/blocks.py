@@ -5,8 +5,8 @@ uses one, with its parameters and an optional ``repeat``. Expansion is a pure re
 the loaded data that runs before the schema: each use becomes the block's layers, in the
 block's order (so Keras' automatic names come out as the equivalent hand-written code
 makes them: a block gives its layers no names), ``$param`` values substituted, and the
-block's own references (``in``, its layers' ``id`` labels) turned into references to the
-expanded layers. Ids are spec-only labels, never Keras names, so expansion may add them.
+block's own references (``in``, its layers' ``as`` labels) turned into references to the
+expanded layers. Labels are spec-only names, never Keras names, so expansion may add them.
 
 The source map follows: an expanded value is located in the block's definition (a
 substituted one at the use's argument), and every message about an expanded layer names
@@ -29,7 +29,7 @@ MAX_EXPANDED_LAYERS = 100_000
 """Expansion stops past this many layers (a ``repeat`` typo must not hang validate)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
-USE_KEYS = ("block", "repeat", "inputs", "id")
+USE_KEYS = ("block", "repeat", "inputs", "as")
 """Keys of a block use that are not the block's parameters."""
 
 _PARAM = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
@@ -184,9 +184,9 @@ class _Expander:
             return str(one.get("name") or "input_layer") if isinstance(one, dict) else "input_layer"
         last = self.out[-1]
         if isinstance(last, dict):
-            if not isinstance(last.get("id"), str):
-                last["id"] = label
-            return str(last["id"])
+            if not isinstance(last.get("as"), str):
+                last["as"] = label
+            return str(last["as"])
         return label
 
     def layers(
@@ -276,16 +276,16 @@ class _Expander:
             else:
                 inner_env[param] = (default, None)
         self.counts[name] = self.counts.get(name, 0) + 1
-        use_id = use["id"] if isinstance(use.get("id"), str) else f"{name}_{self.counts[name]}"
+        use_id = use["as"] if isinstance(use.get("as"), str) else f"{name}_{self.counts[name]}"
         source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
         position = self.old.position(loc)
         for r in range(repeat):
-            prefix = f"{use_id}/{r + 1}" if repeat > 1 else use_id
-            inner = {label: f"{prefix}/{label}" for label in _labels(block.layers)}
+            prefix = f"{use_id}__{r + 1}" if repeat > 1 else use_id
+            inner = {label: f"{prefix}__{label}" for label in _labels(block.layers)}
             if source is not None:
                 inner[BLOCK_INPUT] = source
             elif _takes_input(block.layers):
-                inner[BLOCK_INPUT] = self.ref_to_last(f"{prefix}/in")
+                inner[BLOCK_INPUT] = self.ref_to_last(f"{prefix}__in")
             start = len(self.out)
             here = (*uses, Use(name, loc, position, r, repeat))
             try:
@@ -300,8 +300,8 @@ class _Expander:
                     source
                 ]  # the block is applied to its inputs, not the layer before
             source = None  # the next repetition takes the one before it
-        if isinstance(use.get("id"), str) and self.out and isinstance(self.out[-1], dict):
-            self.out[-1]["id"] = use["id"]  # the use's id names the block's output
+        if isinstance(use.get("as"), str) and self.out and isinstance(self.out[-1], dict):
+            self.out[-1]["as"] = use["as"]  # the use's label names the block's output
 
 
 class _TooBig(Exception):
@@ -334,11 +334,11 @@ def _substitute(value: Any, env: dict[str, Any]) -> tuple[Any, dict[tuple, Loc]]
 
 
 def _relabel(entry: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
-    """A block layer's ``id`` and ``inputs`` in terms of the expansion's ids (a reference
+    """A block layer's ``as`` and ``inputs`` in terms of the expansion's labels (a reference
     to an output by index, ``lstm.1``, keeps its index)."""
     entry = dict(entry)
-    if isinstance(entry.get("id"), str) and entry["id"] in labels:
-        entry["id"] = labels[entry["id"]]
+    if isinstance(entry.get("as"), str) and entry["as"] in labels:
+        entry["as"] = labels[entry["as"]]
     if isinstance(entry.get("inputs"), list):
         entry["inputs"] = [_label(ref, labels) for ref in entry["inputs"]]
     return entry
@@ -364,7 +364,7 @@ def _takes_input(layers: list[Any]) -> bool:
 
 
 def _labels(layers: list[Any]) -> list[str]:
-    return [x["id"] for x in layers if isinstance(x, dict) and isinstance(x.get("id"), str)]
+    return [x["as"] for x in layers if isinstance(x, dict) and isinstance(x.get("as"), str)]
 
 
 def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:

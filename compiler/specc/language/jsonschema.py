@@ -13,7 +13,7 @@ from typing import Any
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.language.values import FLOAT32_MAX
 from specc.layers import CATALOG
-from specc.layers.base import INPUTS_JSON_SCHEMA
+from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
 
 SCHEMA_FILE = "specc.schema.json"
 
@@ -51,7 +51,7 @@ BLOCK_USE = {
         "block": {"type": "string", "description": "The name of a block under blocks:."},
         "repeat": {"type": "integer", "minimum": 1, "default": 1},
         "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1},
-        "id": {"type": "string"},
+        "as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
     },
     "additionalProperties": True,
     "description": "A use of a block: {block: NAME, <its params>, repeat: N}.",
@@ -112,6 +112,7 @@ def json_schema() -> dict[str, Any]:
         name = CATALOG[tag].__name__ if tag in CATALOG else None
         if name and (key == name or (key.split("__")[-1] == name and "__layers__" in key)):
             layer["properties"]["inputs"] = INPUTS_JSON_SCHEMA
+            layer["properties"]["as"] = AS_JSON_SCHEMA
     _blocks(schema)
     _standard(schema)
     return {

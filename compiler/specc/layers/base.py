@@ -146,6 +146,13 @@ class LayerSpec(BaseModel):
         """The references given as ``inputs:``, or None (the previous layer's output)."""
         return self._inputs
 
+    _label: str | None = PrivateAttr(default=None)
+
+    @property
+    def label(self) -> str | None:
+        """The spec-only name given as ``as:`` for other layers' inputs to use, if any."""
+        return self._label
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
@@ -345,20 +352,33 @@ def _dispatch(value: Any) -> LayerSpec:
                 "expected_tags": ", ".join(repr(t) for t in CATALOG),
             },
         )
-    if "inputs" not in value:
+    if "inputs" not in value and "as" not in value:
         return cls.model_validate(value)
     value = dict(value)
-    routes = _Routes.model_validate({"inputs": value.pop("inputs")})
+    routes = _Routes.model_validate({k: value.pop(k) for k in ("inputs", "as") if k in value})
     layer = cls.model_validate(value)
-    layer._inputs = tuple(routes.inputs)
+    layer._inputs = tuple(routes.inputs) if routes.inputs is not None else None
+    layer._label = routes.as_
     return layer
 
 
 class _Routes(BaseModel):
-    """A layer entry's ``inputs``, validated apart from the Keras arguments."""
+    """A layer entry's ``inputs`` and ``as``, validated apart from the Keras arguments."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-    inputs: Annotated[list[Ref], Field(min_length=1)]
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, defer_build=True, populate_by_name=True
+    )
+    inputs: Annotated[list[Ref], Field(min_length=1)] | None = None
+    as_: Identifier | None = Field(default=None, alias="as")
+
+
+AS_JSON_SCHEMA = {
+    "type": "string",
+    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+    "description": "A label for this layer's output that other layers' inputs may use "
+    "(a spec-only name: Keras' name stays the layer's own).",
+}
+"""``as`` of a layer entry, for JSON Schema (added to every catalog layer's schema)."""
 
 
 INPUTS_JSON_SCHEMA = {
