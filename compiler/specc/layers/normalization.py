@@ -49,6 +49,13 @@ class LayerNormalization(Trainable):
     scale: bool = True
 
     def infer(self, shape: Shape) -> Out:
+        if not (self.center or self.scale):  # no weights: any size will do, as in Keras
+            if not -len(shape) < self.axis < len(shape) or self.axis % len(shape) == 0:
+                raise ShapeError(
+                    f"axis {self.axis} is out of range for input {shapes.format_shape(shape)}",
+                    "axis",
+                )
+            return Out(shape)
         c = axis_size(self, shape, self.axis)
         return Out(
             shape, c * (int(self.center) + int(self.scale)), 0, largest=(c, f"{c:,} channels", "")
