@@ -150,3 +150,24 @@ def test_expansion_is_pure():
     before = yaml.safe_dump(loaded.data)
     blocks.expand(loaded)
     assert yaml.safe_dump(loaded.data) == before  # the loaded data is not changed
+
+
+def test_each_applies_a_block_once_per_value_like_a_for_loop():
+    text = """
+name: e
+blocks:
+  conv:                           # a list of layers: parameters are the $names used
+    - {type: Conv2D, filters: $filters, kernel_size: 3, padding: same}
+    - {type: MaxPooling2D, pool_size: 2}
+model:
+  input: {shape: [16, 16, 1]}
+  layers:
+    - {block: conv, each: {filters: [8, 16, 32]}}
+"""
+    graph = compile_text(text, "e.yaml").graph
+    assert [layer.output_shape for layer in graph.layers if layer.type == "Conv2D"] == [
+        (None, 16, 16, 8),
+        (None, 8, 8, 16),
+        (None, 4, 4, 32),
+    ]
+    assert graph.layers[-1].name == "max_pooling2d_2"

@@ -1,7 +1,8 @@
 """Blocks: a sub-graph defined once with parameters, used many times.
 
 A spec's ``blocks:`` section defines named blocks; a layer entry ``{block: NAME, ...}``
-uses one, with its parameters and an optional ``repeat``. Expansion is a pure rewrite of
+uses one, with its parameters and an optional ``repeat`` (or ``each: {param: [values]}``,
+one application per value, as a Keras ``for`` loop over filter sizes). Expansion is a pure rewrite of
 the loaded data that runs before the schema: each use becomes the block's layers, in the
 block's order (so Keras' automatic names come out as the equivalent hand-written code
 makes them: a block gives its layers no names), ``$param`` values substituted, and the
@@ -29,7 +30,7 @@ MAX_EXPANDED_LAYERS = 100_000
 """Expansion stops past this many layers (a ``repeat`` typo must not hang validate)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
-USE_KEYS = ("block", "repeat", "inputs", "as")
+USE_KEYS = ("block", "repeat", "each", "inputs", "as")
 """Keys of a block use that are not the block's parameters."""
 
 _PARAM = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
@@ -87,6 +88,8 @@ class ExpandedSource(SourceMap):
 class _Block:
     params: dict[str, Any]
     layers: list[Any]
+    where: Loc
+    """Where the layers are written (``blocks.NAME.layers``, or ``blocks.NAME`` for a list)."""
 
 
 class _Expander:
@@ -128,15 +131,28 @@ class _Expander:
             if not isinstance(name, str) or not _NAME.match(name):
                 self.problem(loc, f"block name {name!r} must be an identifier", key=True)
                 continue
+            where: Loc = (*loc, "layers")
+            if isinstance(block, list):  # a list of layers: the block's parameters inferred
+                block, where = {"layers": block}, loc
             if not isinstance(block, dict):
-                self.problem(loc, "a block is a mapping with 'layers' (and 'params')")
+                self.problem(
+                    loc, "a block is a list of layers, or a mapping with 'layers' and 'params'"
+                )
                 continue
             unknown = [key for key in block if key not in ("params", "layers")]
             for key in unknown:
                 self.problem(
                     (*loc, key), f"unknown key {key!r}: a block has params and layers", key=True
                 )
-            params = block.get("params", [])
+            params = block.get("params")
+            if params is None:  # the $names its layers use, all required
+                params = sorted(
+                    {
+                        m.group(1)
+                        for _, v in _leaves(block.get("layers"), ())
+                        if isinstance(v, str) and (m := _PARAM.match(v))
+                    }
+                )
             if isinstance(params, list) and all(isinstance(p, str) for p in params):
                 params = dict.fromkeys(params, REQUIRED)
             if not isinstance(params, dict) or not all(
@@ -160,9 +176,9 @@ class _Expander:
                 continue
             if unknown or reserved:
                 continue
-            self.blocks[name] = _Block(params, layers)
+            self.blocks[name] = _Block(params, layers, where)
         for name, block in self.blocks.items():
-            for path, value in _leaves(block.layers, ("blocks", name, "layers")):
+            for path, value in _leaves(block.layers, block.where):
                 match = _PARAM.match(value) if isinstance(value, str) else None
                 if match and match.group(1) not in block.params:
                     self.problem(
@@ -239,13 +255,37 @@ class _Expander:
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             self.problem((*loc, "repeat"), f"repeat must be a positive integer (got {repeat!r})")
             return
+        each = use.get("each")
+        if each is not None:
+            lengths = (
+                {len(v) for v in each.values() if isinstance(v, list)}
+                if isinstance(each, dict)
+                else set()
+            )
+            if (
+                not isinstance(each, dict)
+                or not each
+                or not all(isinstance(v, list) and v for v in each.values())
+                or len(lengths) != 1
+            ):
+                self.problem(
+                    (*loc, "each"),
+                    "each maps parameters to lists of one length: {filters: [64, 128, 256]}",
+                )
+                return
+            if "repeat" in use:
+                self.problem((*loc, "repeat"), "give repeat or each, not both")
+                return
+            repeat = lengths.pop()
         given = {k: v for k, v in use.items() if k not in USE_KEYS}
+        for key in each or {}:
+            given[key] = each[key][0]  # checked like an argument; each repetition its own
         bad = False
         for key in given:
             if key not in block.params:
                 bad = True
                 self.problem(
-                    (*loc, key),
+                    (*loc, "each", key) if key in (each or {}) else (*loc, key),
                     f"block {name!r} has no parameter {key!r}" + _suggest(str(key), block.params),
                     key=True,
                 )
@@ -280,6 +320,9 @@ class _Expander:
         source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
         position = self.old.position(loc)
         for r in range(repeat):
+            for key in each or {}:  # this repetition's value, located at it
+                value, sources = _substitute(each[key][r], env)
+                inner_env[key] = (value, sources.get((), (*loc, "each", key, r)))
             prefix = f"{use_id}__{r + 1}" if repeat > 1 else use_id
             inner = {label: f"{prefix}__{label}" for label in _labels(block.layers)}
             if source is not None:
@@ -289,7 +332,7 @@ class _Expander:
             start = len(self.out)
             here = (*uses, Use(name, loc, position, r, repeat))
             try:
-                self.layers(block.layers, ("blocks", name, "layers"), here, inner_env, inner)
+                self.layers(block.layers, block.where, here, inner_env, inner)
             except _TooBig as exc:
                 if not exc.at_use:  # blame the repeat that made it too many
                     exc.loc, exc.at_use = (*loc, "repeat") if "repeat" in use else loc, True

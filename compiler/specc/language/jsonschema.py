@@ -50,6 +50,12 @@ BLOCK_USE = {
     "properties": {
         "block": {"type": "string", "description": "The name of a block under blocks:."},
         "repeat": {"type": "integer", "minimum": 1, "default": 1},
+        "each": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "array", "minItems": 1},
+            "description": "One application per value, chained: {filters: [64, 128, 256]}.",
+        },
         "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1},
         "as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
     },
@@ -87,7 +93,7 @@ def _blocks(schema: dict[str, Any]) -> None:
     schema["$defs"]["BlockUse"] = BLOCK_USE
     schema["properties"]["blocks"] = {
         "type": "object",
-        "additionalProperties": BLOCK,
+        "additionalProperties": {"anyOf": [BLOCK, BLOCK["properties"]["layers"]]},
         "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
         "description": "Blocks defined once, used as {block: NAME, ...} in model.layers.",
     }
