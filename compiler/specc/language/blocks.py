@@ -26,8 +26,10 @@ from specc.language.loader import Loaded, SourceMap
 
 BLOCK_INPUT = "in"
 """What a block's layers call the tensor the block is applied to."""
-MAX_EXPANDED_LAYERS = 100_000
-"""Expansion stops past this many layers (a ``repeat`` typo must not hang validate)."""
+MAX_EXPANDED_LAYERS = 20_000
+"""Expansion stops past this many layers: a few bytes of `repeat` must not make validate
+slow (validating costs about 25 µs a layer; the largest published models have a few
+thousand layers)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
 USE_KEYS = ("block", "repeat", "each", "inputs", "as")
