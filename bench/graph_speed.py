@@ -9,8 +9,9 @@ caches written by an untimed first run), the blog spec in the same run. Printed:
     the issue's targets (1,000 nodes <= 1 s, the blog spec <= 0.3 s);
   * in process, per size: the best CPU time of ``compile_text`` (load, blocks, schema, graph,
     checks), microseconds per node, and the ratio of per-node cost at 4,000 vs 250 nodes
-    (1 = linear); and Python function calls per node (cProfile), which count the work
-    itself, free of cache and allocator effects;
+    (1 = linear); Python function calls per node (cProfile), which count the work
+    itself, free of cache and allocator effects; and a control, plain linear Python work
+    of a similar working set, whose per-item time grows on its own with size;
   * the load average before and after, since wall times mean little without it.
 """
 
@@ -57,8 +58,26 @@ def graph_spec(nodes: int) -> str:
 
 
 IN_PROCESS = """
-import cProfile, json, pstats, sys, time
+import cProfile, gc, json, pstats, sys, time
 from specc.analysis.pipeline import compile_text
+
+
+def control(n):
+    # The machine's own growth: plain linear work (a dict of 30 small entries per node,
+    # each looked up through another's key), best of 5, the GC paused as specc pauses it.
+    # Larger working sets cost more per item in CPU caches, not in Python.
+    gc.disable()
+    times = []
+    for _ in range(5):
+        start = time.process_time()
+        table = {(f"n{i}", 0): ((None, 16, i), (f"n{i - 1}", 0)) for i in range(30 * n)}
+        for i in range(1, 30 * n):
+            table[table[(f"n{i}", 0)][1]]
+        del table
+        times.append(time.process_time() - start)
+    gc.enable()
+    return min(times)
+
 
 out = {}
 for n, text in json.loads(sys.stdin.read()).items():
@@ -74,7 +93,7 @@ for n, text in json.loads(sys.stdin.read()).items():
     compile_text(text)
     profile.disable()
     calls = sum(v[1] for v in pstats.Stats(profile).stats.values())
-    out[n] = [min(times), calls]
+    out[n] = [min(times), calls, control(int(n))]
 print(json.dumps(out))
 """
 
@@ -122,17 +141,19 @@ def main() -> None:
     )
     print("\nin process, compile_text, best of 5, CPU time; function calls per node (cProfile):")
     for n in NODE_COUNTS:
-        seconds, calls = best[str(n)]
+        seconds, calls, plain = best[str(n)]
         print(
             f"{n:8,} nodes {seconds * 1000:8.1f} ms {seconds / n * 1e6:6.1f} us/node "
-            f"{calls / n:7.1f} calls/node"
+            f"{calls / n:7.1f} calls/node   control {plain / n * 1e6:5.1f} us/node"
         )
     first, last = (best[str(n)] for n in (NODE_COUNTS[0], NODE_COUNTS[-1]))
     time_ratio = (last[0] / NODE_COUNTS[-1]) / (first[0] / NODE_COUNTS[0])
     calls_ratio = (last[1] / NODE_COUNTS[-1]) / (first[1] / NODE_COUNTS[0])
+    control_ratio = (last[2] / NODE_COUNTS[-1]) / (first[2] / NODE_COUNTS[0])
     print(
         f"per node at {NODE_COUNTS[-1]:,} vs {NODE_COUNTS[0]}: time {time_ratio:.2f}x, "
-        f"calls {calls_ratio:.3f}x (1 = linear)"
+        f"calls {calls_ratio:.3f}x (1 = linear); plain linear work (control) "
+        f"{control_ratio:.2f}x on this machine"
     )
     print(f"\nload average afterwards {load()}")
 
