@@ -250,7 +250,6 @@ def keras_model(desc: dict[str, Any]) -> Any:
         inputs.append(tensor)
         env[spec_input["name"]] = tensor
     shared: dict[str, Any] = {}
-    dense_count = 0
 
     def value(ref: str, scope: dict[str, Any]) -> Any:
         name, _, index = ref.partition(".")
@@ -273,7 +272,6 @@ def keras_model(desc: dict[str, Any]) -> Any:
                         for key, val in layer["args"].items()
                     }
                     made = _make(k, layer["type"], args)
-                    dense_count += layer["type"] == "Dense"
                     got = (
                         [prev]
                         if layer["inputs"] is None
@@ -285,11 +283,7 @@ def keras_model(desc: dict[str, Any]) -> Any:
             out = x
         else:
             made = _make(k, entry["type"], entry["args"], entry.get("name"))
-            if entry["type"] == "Dense":
-                shared[
-                    entry.get("name") or ("dense" if dense_count == 0 else f"dense_{dense_count}")
-                ] = made
-                dense_count += 1
+            shared[made.name] = made  # Keras' own name: apply: names it so
             out = _call(made, taken)
         if entry.get("as"):
             env[entry["as"]] = out
