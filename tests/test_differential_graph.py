@@ -114,7 +114,8 @@ def descriptions(draw: Any) -> dict[str, Any]:
         default_ok = i > 0 or n_inputs == 1
         if kind == "merge":
             merge = draw(st.sampled_from(MERGES))
-            count = 2 if merge in ("Subtract", "Dot") else draw(st.integers(2, 3))
+            two = merge in ("Subtract", "Dot")  # a third input, or a lone one: refused
+            count = draw(st.sampled_from([2] * 7 + [3] if two else [1] + [2] * 6 + [3] * 5))
             if default_ok and i > 0 and entries[-1].get("multi") and draw(st.booleans()):
                 take = None  # the LSTM's outputs, as one list
             else:
@@ -172,7 +173,12 @@ def descriptions(draw: Any) -> dict[str, Any]:
         entries.append(entry)
     if made and draw(st.integers(0, 4)):
         outputs: list[str] | None = draw(
-            st.lists(st.sampled_from(made), min_size=1, max_size=3, unique=True)
+            st.lists(
+                st.sampled_from(made + [inputs[0]["name"]] * (draw(st.integers(0, 5)) == 0)),
+                min_size=1,
+                max_size=3,
+                unique=True,
+            )
         )
     else:
         outputs = None  # the last entry
