@@ -244,8 +244,10 @@ def _call(layer: Any, values: list[Any]) -> Any:
     return layer(values[0] if len(values) == 1 else values)
 
 
-def keras_model(desc: dict[str, Any]) -> Any:
-    """The functional model plain Keras code makes from the description."""
+def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
+    """The functional model plain Keras code makes from the description; with
+    ``everything``, every tensor the code computed is an output too (so running it runs
+    the layers that feed no output, whose sizes Keras may check only then)."""
     k = keras()
     k.backend.clear_session()
     env: dict[str, Any] = {}
@@ -263,6 +265,7 @@ def keras_model(desc: dict[str, Any]) -> Any:
         return found[int(index)] if index else found
 
     last: Any = inputs[0]
+    produced: list[Any] = []
     for entry in desc["entries"]:
         taken = [last] if entry["inputs"] is None else [value(r, env) for r in entry["inputs"]]
         if "apply" in entry:
@@ -294,7 +297,10 @@ def keras_model(desc: dict[str, Any]) -> Any:
         if entry.get("as"):
             env[entry["as"]] = out
         last = out
+        produced.append(out)
     outputs = last if desc["outputs"] is None else [value(r, env) for r in desc["outputs"]]
+    if everything:
+        outputs = list({id(t): t for t in _flat([outputs, produced])}.values())
     return k.Model(inputs, outputs, name="random")
 
 
@@ -302,10 +308,10 @@ def _flat(value: Any) -> list[Any]:
     return [t for v in value for t in _flat(v)] if isinstance(value, list | tuple) else [value]
 
 
-def keras_outcome(desc: dict[str, Any], run: bool) -> Any:
+def keras_outcome(desc: dict[str, Any], run: bool, everything: bool = False) -> Any:
     """Keras' model, or the exception it raised building it or (if ``run``) running it."""
     try:
-        model = keras_model(desc)
+        model = keras_model(desc, everything)
         if run:
             sample = [
                 np.ones((2, *(RUN_SIZE if d is None else d for d in i["shape"])), "float32")
@@ -339,7 +345,7 @@ def check(desc: dict[str, Any], log: Any = lambda text: None) -> str:
         compiled = compile_text(text, "random.yaml")
     except SpecError as exc:
         log(str(exc))
-        outcome = keras_outcome(desc, run=True)
+        outcome = keras_outcome(desc, run=True, everything=True)  # unused layers run too
         assert isinstance(outcome, Exception), f"specc refuses what Keras runs: {exc}"
         return "rejected"
     known = all(d is not None for i in desc["inputs"] for d in i["shape"])
