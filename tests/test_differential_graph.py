@@ -1,0 +1,416 @@
+"""Random graph specs against Keras' functional API, built by plain Keras code.
+
+A drawn *description* (inputs, entries that take earlier tensors, merges, shared layers,
+LSTM states, blocks used with ``repeat``, outputs) is rendered twice: as a spec for specc,
+and as the Keras functional code a person would write for it (``keras.Input``, layers made
+and called in the listed order, a block's layers looped ``repeat`` times), never through
+specc's own builder. Accepted specs must give Keras' summary text and rows, byte for byte,
+and ``specc build`` the same model; rejected ones (errors, not warnings) must be refused
+by Keras too: when it builds the model, or when it runs it on a batch (unknown sizes 3;
+an output other than the shape Keras declared counts as a refusal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from specc.analysis.pipeline import compile_text
+from specc.backends import table
+from specc.errors import SpecError
+from tests.family_differential import SETTINGS
+from tests.keras_helpers import keras
+from tests.test_graph_specs import _keras_rows, _keras_text
+
+MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
+SIZES = st.sampled_from([4, 4, 4, 2, None])
+LAST_SIZES = st.sampled_from([4, 4, 4, 4, 2, None])
+UNITS = st.sampled_from([4, 4, 2, 3])
+RUN_SIZE = 3
+"""Unknown sizes take this value when a model runs."""
+
+
+def _merge_args(draw: Any, kind: str) -> dict[str, Any]:
+    if kind == "Concatenate":
+        return {"axis": draw(st.sampled_from([-1, -1, 1, 2, -2]))}
+    if kind == "Dot":
+        return {"axes": draw(st.sampled_from([-1, 1, 2, [1, 1], [2, 1], [-1, -1]]))}
+    return {}
+
+
+@st.composite
+def block_defs(draw: Any) -> dict[str, Any]:
+    """A block: Dense layers and a merge over ``in`` and its own labelled tensors."""
+    layers: list[dict[str, Any]] = []
+    pool = ["in"]
+    for j in range(draw(st.integers(1, 3))):
+        if len(pool) > 1 and draw(st.booleans()):
+            kind = draw(st.sampled_from(["Add", "Concatenate", "Multiply", "Average"]))
+            take = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=2))
+            layer = {"type": kind, "args": _merge_args(draw, kind), "inputs": take}
+        else:
+            units = draw(st.sampled_from(["$units", "$units", 4]))
+            take = [draw(st.sampled_from(pool))] if draw(st.booleans()) else None
+            layer = {"type": "Dense", "args": {"units": units}, "inputs": take}
+        layer["as"] = f"y{j}"
+        pool.append(f"y{j}")
+        layers.append(layer)
+    return {"params": {"units": draw(UNITS)}, "layers": layers}
+
+
+def _rank_after(entry: dict[str, Any], ranks: list[int | None]) -> int | None:
+    """The rank (batch axis included) an entry outputs, roughly: it only steers the draw
+    towards layers that fit (LSTM on rank 3); None where it does not matter or is unclear."""
+    if not ranks or None in ranks:
+        return None
+    kind = entry.get("type")
+    if kind in ("Flatten", "GlobalAveragePooling1D"):
+        return 2
+    if kind == "LSTM":
+        return 3 if entry["args"]["return_sequences"] else 2
+    if kind == "Concatenate":
+        return ranks[0]
+    if kind == "Dot":
+        return max(2, sum(ranks) - 4)
+    return max(ranks)  # Dense, apply, elementwise merges, blocks
+
+
+@st.composite
+def descriptions(draw: Any) -> dict[str, Any]:
+    """A random graph: 1-3 inputs of rank 2-4, 1-8 entries on earlier tensors, 1-3 outputs."""
+    n_inputs = draw(st.integers(1, 3))
+    rank = draw(st.sampled_from([1, 2, 2, 3]))
+    inputs, unnamed = [], 0
+    rank_of: dict[str, int | None] = {}
+    """ref -> rank of what it stands for (None: several tensors, or not known)"""
+    for k in range(n_inputs):
+        own_rank = rank if draw(st.integers(0, 3)) else draw(st.integers(1, 3))
+        shape = [draw(SIZES) for _ in range(own_rank - 1)] + [draw(LAST_SIZES)]
+        if draw(st.booleans()):
+            name = f"x{k}"
+        else:
+            name = "input_layer" if unnamed == 0 else f"input_layer_{unnamed}"
+            unnamed += 1
+        inputs.append({"name": name, "given": name.startswith("x"), "shape": shape})
+        rank_of[name] = own_rank + 1
+    blocks = {"blk": draw(block_defs())} if draw(st.integers(0, 2)) == 0 else {}
+    dense_made = 0
+    dense_names: list[str] = []
+    entries: list[dict[str, Any]] = []
+    made: list[str] = []
+    last_rank: int | None = rank_of[inputs[0]["name"]] if n_inputs == 1 else None
+    for i in range(draw(st.integers(1, 8))):
+        label = f"t{i}"
+        choices = ["Dense", "Dense", "merge", "merge", "LSTM", "Flatten", "GAP1D"]
+        choices += ["apply"] * bool(dense_names) + ["block"] * (2 * bool(blocks))
+        kind = draw(st.sampled_from(choices))
+        refs = list(rank_of)
+        # what it takes: the entry above (no inputs:), or earlier tensors
+        default_ok = i > 0 or n_inputs == 1
+        if kind == "merge":
+            merge = draw(st.sampled_from(MERGES))
+            two = merge in ("Subtract", "Dot")  # a third input, or a lone one: refused
+            count = draw(st.sampled_from([2] * 7 + [3] if two else [1] + [2] * 6 + [3] * 5))
+            if default_ok and i > 0 and entries[-1].get("multi") and draw(st.booleans()):
+                take = None  # the LSTM's outputs, as one list
+            else:
+                take = draw(st.lists(st.sampled_from(refs), min_size=count, max_size=count))
+            entry = {"type": merge, "args": _merge_args(draw, merge), "inputs": take}
+        else:
+            if kind in ("LSTM", "GAP1D") and draw(st.integers(0, 4)):  # mostly on rank 3
+                fit = [r for r in refs if rank_of[r] == 3]
+                if last_rank == 3 and default_ok and draw(st.booleans()):
+                    take = None
+                elif fit:
+                    take = [draw(st.sampled_from(fit))]
+                else:
+                    kind, take = "Dense", [draw(st.sampled_from(refs))]
+            else:
+                take = None if default_ok and draw(st.booleans()) else [draw(st.sampled_from(refs))]
+            if kind == "apply":
+                entry = {"apply": draw(st.sampled_from(dense_names)), "inputs": take}
+            elif kind == "block":
+                entry = {"block": "blk", "repeat": draw(st.integers(1, 3)), "inputs": take}
+                if draw(st.booleans()):
+                    entry["units"] = draw(UNITS)
+                entry["sub_units"] = entry.get("units", blocks["blk"]["params"]["units"])
+                per = sum(1 for layer in blocks["blk"]["layers"] if layer["type"] == "Dense")
+                dense_made += per * entry["repeat"]
+            elif kind == "Dense":
+                entry = {"type": "Dense", "args": {"units": draw(UNITS)}, "inputs": take}
+                if draw(st.integers(0, 4)) == 0:
+                    entry["name"] = f"d{i}"
+                    dense_names.append(entry["name"])
+                else:  # Keras' automatic name; a given name takes no number
+                    dense_names.append("dense" if dense_made == 0 else f"dense_{dense_made}")
+                    dense_made += 1
+            elif kind == "LSTM":
+                state = draw(st.booleans())
+                args = {"units": draw(UNITS), "return_sequences": draw(st.booleans())}
+                entry = {"type": "LSTM", "args": args | ({"return_state": True} if state else {})}
+                entry["inputs"], entry["multi"] = take, state
+            else:
+                layer_type = "Flatten" if kind == "Flatten" else "GlobalAveragePooling1D"
+                entry = {"type": layer_type, "args": {}, "inputs": take}
+        taken = [last_rank] if entry["inputs"] is None else [rank_of[r] for r in entry["inputs"]]
+        last_rank = None if entry.get("multi") else _rank_after(entry, taken)
+        if draw(st.integers(0, 3)) > 0:
+            entry["as"] = label
+            if entry.get("multi"):
+                states = [f"{label}.{n}" for n in range(3)]
+                rank_of[states[0]] = 3 if entry["args"]["return_sequences"] else 2
+                rank_of |= {states[1]: 2, states[2]: 2}
+                rank_of |= {label: None} if draw(st.booleans()) else {}
+                made += states
+            else:
+                rank_of[label] = last_rank
+                made.append(label)
+        entries.append(entry)
+    if made and draw(st.integers(0, 4)):
+        outputs: list[str] | None = draw(
+            st.lists(
+                st.sampled_from(made + [inputs[0]["name"]] * (draw(st.integers(0, 5)) == 0)),
+                min_size=1,
+                max_size=3,
+                unique=True,
+            )
+        )
+    else:
+        outputs = None  # the last entry
+    return {"inputs": inputs, "blocks": blocks, "entries": entries, "outputs": outputs}
+
+
+# ----------------------------------------------------------------------- the spec
+
+
+def _spec_layer(layer: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": layer["type"], **layer["args"]}
+    for key in ("name", "inputs", "as"):
+        if layer.get(key) is not None:
+            out[key] = layer[key]
+    return out
+
+
+def to_spec(desc: dict[str, Any]) -> str:
+    """The description as spec text."""
+    layers = []
+    for entry in desc["entries"]:
+        if "apply" in entry:
+            layer = {"apply": entry["apply"]}
+        elif "block" in entry:
+            layer = {"block": entry["block"], "repeat": entry["repeat"]}
+            if "units" in entry:
+                layer["units"] = entry["units"]
+        else:
+            layer = _spec_layer(entry)
+            layer.pop("inputs", None), layer.pop("as", None)
+        for key in ("inputs", "as"):
+            if entry.get(key) is not None:
+                layer[key] = entry[key]
+        layers.append(layer)
+    model: dict[str, Any] = {
+        "inputs": [
+            {"name": i["name"], "shape": i["shape"]} if i["given"] else {"shape": i["shape"]}
+            for i in desc["inputs"]
+        ],
+        "layers": layers,
+    }
+    if desc["outputs"] is not None:
+        model["outputs"] = desc["outputs"]
+    data: dict[str, Any] = {"name": "random"}
+    if desc["blocks"]:
+        data["blocks"] = {
+            name: {"params": block["params"], "layers": [_spec_layer(x) for x in block["layers"]]}
+            for name, block in desc["blocks"].items()
+        }
+    data["model"] = model
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+# ----------------------------------------------------------- the Keras code for it
+
+
+def _make(k: Any, layer_type: str, args: dict[str, Any], name: str | None = None) -> Any:
+    extra = {"name": name} if name else {}
+    return getattr(k.layers, layer_type)(**args, **extra)
+
+
+def _call(layer: Any, values: list[Any]) -> Any:
+    return layer(values[0] if len(values) == 1 else values)
+
+
+def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
+    """The functional model plain Keras code makes from the description; with
+    ``everything``, every tensor the code computed is an output too (so running it runs
+    the layers that feed no output, whose sizes Keras may check only then)."""
+    k = keras()
+    k.backend.clear_session()
+    env: dict[str, Any] = {}
+    inputs = []
+    for spec_input in desc["inputs"]:
+        extra = {"name": spec_input["name"]} if spec_input["given"] else {}
+        tensor = k.Input(shape=tuple(spec_input["shape"]), **extra)
+        inputs.append(tensor)
+        env[spec_input["name"]] = tensor
+    shared: dict[str, Any] = {}
+
+    def value(ref: str, scope: dict[str, Any]) -> Any:
+        name, _, index = ref.partition(".")
+        found = scope[name]
+        return found[int(index)] if index else found
+
+    last: Any = inputs[0]
+    produced: list[Any] = []
+    for entry in desc["entries"]:
+        taken = [last] if entry["inputs"] is None else [value(r, env) for r in entry["inputs"]]
+        if "apply" in entry:
+            out = _call(shared[entry["apply"]], taken)
+        elif "block" in entry:
+            block = desc["blocks"][entry["block"]]
+            x = taken[0]
+            for _ in range(entry["repeat"]):
+                scope, prev = {"in": x}, x
+                for layer in block["layers"]:
+                    args = {
+                        key: entry["sub_units"] if val == "$units" else val
+                        for key, val in layer["args"].items()
+                    }
+                    made = _make(k, layer["type"], args)
+                    got = (
+                        [prev]
+                        if layer["inputs"] is None
+                        else [value(r, scope) for r in layer["inputs"]]
+                    )
+                    prev = _call(made, got)
+                    scope[layer["as"]] = prev
+                x = prev
+            out = x
+        else:
+            made = _make(k, entry["type"], entry["args"], entry.get("name"))
+            shared[made.name] = made  # Keras' own name: apply: names it so
+            out = _call(made, taken)
+        if entry.get("as"):
+            env[entry["as"]] = out
+        last = out
+        produced.append(out)
+    outputs = last if desc["outputs"] is None else [value(r, env) for r in desc["outputs"]]
+    if everything:
+        outputs = list({id(t): t for t in _flat([outputs, produced])}.values())
+    return k.Model(inputs, outputs, name="random")
+
+
+def _flat(value: Any) -> list[Any]:
+    return [t for v in value for t in _flat(v)] if isinstance(value, list | tuple) else [value]
+
+
+def keras_outcome(desc: dict[str, Any], run: bool, everything: bool = False) -> Any:
+    """Keras' model, or the exception it raised building it or (if ``run``) running it."""
+    try:
+        model = keras_model(desc, everything)
+        if run:
+            sample = [
+                np.ones((2, *(RUN_SIZE if d is None else d for d in i["shape"])), "float32")
+                for i in desc["inputs"]
+            ]
+            results = _flat(model.predict(sample, verbose=0))
+            for declared, result in zip(_flat(model.outputs), results, strict=True):
+                shape = tuple(declared.shape)
+                if len(result.shape) != len(shape) or any(
+                    d is not None and d != n
+                    for d, n in zip(shape[1:], result.shape[1:], strict=True)
+                ):
+                    raise ValueError(
+                        f"Keras runs into {result.shape[1:]}, not the declared {shape}"
+                    )
+    except Exception as exc:  # Keras raises ValueError, TypeError, InvalidArgumentError, ...
+        return exc
+    return model
+
+
+# ------------------------------------------------------------------- the property
+
+
+def check(desc: dict[str, Any], log: Any = lambda text: None) -> str:
+    """specc against Keras on one description; "accepted" or "rejected"."""
+    from specc.backends import keras_build
+
+    text = to_spec(desc)
+    log(text)
+    try:
+        compiled = compile_text(text, "random.yaml")
+    except SpecError as exc:
+        log(str(exc))
+        outcome = keras_outcome(desc, run=True, everything=True)  # unused layers run too
+        assert isinstance(outcome, Exception), f"specc refuses what Keras runs: {exc}"
+        return "rejected"
+    known = all(d is not None for i in desc["inputs"] for d in i["shape"])
+    model = keras_outcome(desc, run=known)
+    log(f"Keras: {model!r}")
+    assert not isinstance(model, Exception), f"Keras refuses: {model}"
+    assert table.as_text(compiled.graph) == _keras_text(model)
+    ours = [
+        (r["name"], r["type"], r["params"], r["inputs"])
+        for r in table.as_dict(compiled.graph)["layers"]
+    ]
+    assert ours == _keras_rows(model)
+    keras().backend.clear_session()
+    built = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert _keras_text(built) == _keras_text(model)
+    return "accepted"
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    """Keras and specc both take the console width from COLUMNS: wide, the default table."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(descriptions())
+def test_random_graphs_equal_keras(desc):
+    check(desc, log=note)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, **SETTINGS)
+@given(descriptions())
+def test_random_graphs_equal_keras_long(desc):
+    check(desc, log=note)
+
+
+def _kinds(desc: dict[str, Any]) -> set[str]:
+    kinds = set()
+    for entry in desc["entries"]:
+        if "apply" in entry:
+            kinds.add("shared")
+        elif "block" in entry:
+            kinds.add("block")
+        elif entry["type"] in MERGES:
+            kinds.add("merge")
+        elif entry.get("multi"):
+            kinds.add("states")
+    return kinds
+
+
+def test_the_strategy_draws_what_the_property_needs():
+    """Both outcomes occur, and merges, shared layers and blocks among the accepted."""
+    seen: dict[str, set[str]] = {"accepted": set(), "rejected": set()}
+
+    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    @given(descriptions())
+    def draw(desc):
+        try:
+            compile_text(to_spec(desc))
+        except SpecError:
+            seen["rejected"] |= _kinds(desc) | {"any"}
+        else:
+            seen["accepted"] |= _kinds(desc) | {"any"}
+
+    draw()
+    assert "any" in seen["rejected"]
+    assert {"any", "merge", "shared", "block", "states"} <= seen["accepted"]
