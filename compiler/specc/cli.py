@@ -382,16 +382,6 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     for spec in specs:
         try:
             compiled = _compile_checked(spec)
-            if compiled.graph.functional:
-                raise SpecError(
-                    [
-                        Diagnostic(
-                            "emit-code writes layer stacks only for now; this spec is a "
-                            "graph (inputs, outputs or shared layers)",
-                            file=compiled.file,
-                        )
-                    ]
-                )
             rendered = codegen.render(compiled, output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)

@@ -18,7 +18,9 @@ every tool measures a line's width the same way. Tests check all this with both 
 
 from __future__ import annotations
 
+import builtins
 import difflib
+import keyword
 import math
 import os
 import re
@@ -29,6 +31,7 @@ from typing import Any
 
 import jinja2
 
+from specc.analysis.graph import Source
 from specc.analysis.pipeline import Compiled
 from specc.backends.arguments import (
     callback_arguments,
@@ -41,7 +44,7 @@ from specc.backends.arguments import (
 from specc.errors import Diagnostic, SpecError
 from specc.language import loader
 from specc.language.objects import KerasObject
-from specc.language.schema import Regularizer, Training
+from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.training import runtime
@@ -246,6 +249,172 @@ def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
     return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
 
 
+def applied_lines(callee: Expr, args: tuple[Expr, ...], depth: int, lead: str = "") -> list[str]:
+    """``lead + callee(args)`` (a layer made and called at once) as ruff/black lay it out.
+
+    The formatters split at the last bracket first, the call's, if the line up to it
+    fits (``x = keras.layers.Add(name="add")(`` then ``[a, b]``); else at the
+    constructor's brackets, keeping ``)(x)`` on the closing line if that fits; else at
+    both.
+
+    >>> dense = Call("keras.layers.Dense", (("", PyCode("8")), ("name=", PyCode('"d" '* 20))))
+    >>> print("\n".join(applied_lines(dense, (PyCode("x"),), 1, "x = ")))
+        x = keras.layers.Dense(
+            8, name="d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d"
+        )(x)
+    """
+    pad = INDENT * depth
+    trailer = Call(str(callee), tuple(("", arg) for arg in args))
+    if len(f"{pad}{lead}{trailer}") <= LINE_LENGTH:
+        return [f"{pad}{lead}{trailer}"]
+    if len(f"{pad}{lead}{callee}(") <= LINE_LENGTH or not isinstance(callee, Call):
+        return layout(trailer, depth, lead)
+    rest = f"({trailer.inner()})"
+    if len(f"{pad}){rest}") <= LINE_LENGTH:
+        lines = layout(callee, depth, lead, rest)
+        if len(lines[0]) <= LINE_LENGTH:
+            return lines
+    return [*layout(callee, depth, lead, "("), *layout(trailer, depth, lead)[1:]]
+
+
+RESERVED_NAMES = (
+    frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+)
+"""Names a tensor variable never takes: Python's own (besides those build_model uses)."""
+
+
+class _Names:
+    """Variable names for build_model(): each unique, an identifier, none of Python's."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(RESERVED_NAMES) | taken
+
+    def fresh(self, base: str) -> str:
+        name = re.sub(r"\W", "_", base)
+        if not name.isidentifier():
+            name = f"_{name}"
+        candidate, n = name, 2
+        while candidate in self.taken:
+            candidate, n = f"{name}_{n}", n + 1
+        self.taken.add(candidate)
+        return candidate
+
+
+def _written_labels(compiled: Compiled) -> bool | set[str]:
+    """The ``as`` labels the spec writes in ``model.layers``, if it uses blocks (whose
+    expansion makes labels up, ``res_1__2__in``); False if every label is written."""
+    from specc.language import blocks
+
+    data = loader.load_text(compiled.text, compiled.file).data
+    if not blocks.uses_blocks(data):
+        return False
+    layers = data["model"]["layers"]
+    return {e["as"] for e in layers if isinstance(e, dict) and isinstance(e.get("as"), str)}
+
+
+def graph_build_model(compiled: Compiled, model_name: PyCode, depth: int = 1) -> list[str]:
+    """The body of build_model() for a graph spec: Keras' functional API as people write it.
+
+    One ``keras.Input`` per input (``inputs`` when there is one), then each layer made and
+    called in the spec's order (its node indices and weights' draw order are Keras' own):
+    ``x`` carries a tensor that only the next call takes; a tensor used again later (a
+    branch, a skip connection, a model output) gets a name of its own (its ``as`` label or
+    the layer's name); a layer called more than once is made once, as a variable; a layer
+    with several outputs is unpacked. Every layer gets its resolved name, as in a stack.
+    """
+    graph = compiled.graph
+    entries = compiled.spec.model.layers
+    names = _Names({"keras", "x", "inputs", "NAME", "INPUT_SHAPE"})
+    lines: list[str] = []
+    tensors: dict[tuple[str, int], str | dict[int, str]] = {}
+    """A node's variable, or its outputs' variables by index (unpacked)."""
+    for given in graph.inputs:
+        var = "inputs" if len(graph.inputs) == 1 else names.fresh(given.name)
+        shape = PyCode("INPUT_SHAPE") if len(graph.inputs) == 1 else as_expr(given.shape[1:])
+        dtype = (("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()
+        items = (("shape=", shape), *dtype, ("name=", as_expr(given.name)))
+        lines += assignment_lines(var, Call("keras.Input", items), depth)
+        tensors[(given.name, 0)] = var
+    lines.append("")
+
+    written = _written_labels(compiled)
+    calls = graph.calls
+    users: dict[tuple[str, int], list[tuple[int, Source]]] = {}
+    for k, call in enumerate(calls):
+        for source in call.sources:
+            users.setdefault((source[0], source[1]), []).append((k, source))
+    outputs = {(s[0], s[1]) for s in graph.outputs}
+    whole = {(s[0], s[1]) for s in graph.outputs if s[2] is None}
+    made = {layer.name: layer for layer in graph.made}
+    times = {name: sum(c.layer == name for c in calls) for name in made}
+    shared: dict[str, str] = {}
+
+    def expr(source: Source) -> str:
+        var = tensors[(source[0], source[1])]
+        if isinstance(var, dict):  # unpacked: every use names an index
+            return var[source[2]]  # type: ignore[index]
+        return var if source[2] is None else f"{var}[{source[2]}]"
+
+    for k, call in enumerate(calls):
+        layer = made[call.layer]
+        node = (call.layer, call.node)
+        entry = entries[call.entry]
+        label = entry.as_ if isinstance(entry, Apply) else entry.label
+        if label is not None and written is not False and label not in written:
+            label = None  # made up by block expansion: the layer's name reads better
+        base = label or (
+            call.layer if times[call.layer] == 1 else f"{call.layer}_out{call.node or ''}"
+        )
+        ctor: Expr = layer_call(layer.spec, layer_arguments(layer))
+        if times[call.layer] > 1:
+            if call.layer not in shared:
+                shared[call.layer] = names.fresh(call.layer)
+                lines += assignment_lines(shared[call.layer], ctor, depth)
+            ctor = PyCode(shared[call.layer])
+        used = users.get(node, [])
+        if isinstance(call.output_shape, list):  # several outputs: unpacked, or indexed
+            if node in whole or any(s[2] is None for _, s in used):
+                target = names.fresh(base)
+                tensors[node] = target
+            else:
+                wanted = {s[2] for _, s in used} | {
+                    s[2] for s in graph.outputs if (s[0], s[1]) == node
+                }
+                parts = {i: names.fresh(f"{base}_out{i}") for i in sorted(wanted)}  # type: ignore[type-var]
+                tensors[node] = parts  # type: ignore[assignment]
+                target = ", ".join(parts.get(i, "_") for i in range(len(call.output_shape)))
+        elif not used and node not in outputs:
+            target = ""  # feeds nothing: made (its weights drawn) as the spec makes it
+        elif all(user == k + 1 for user, _ in used) and (
+            node not in outputs or (k == len(calls) - 1 and len(graph.outputs) == 1)
+        ):
+            target = "x"
+            tensors[node] = target
+        else:
+            target = names.fresh(base)
+            tensors[node] = target
+        args = [PyCode(expr(s)) for s in call.sources]
+        if layer.type == "MultiHeadAttention" or len(args) == 1:
+            arguments: tuple[Expr, ...] = tuple(args)
+        else:  # merging layers and Attention take one list
+            arguments = (Call("", tuple(("", a) for a in args), "[]"),)
+        lines += applied_lines(ctor, arguments, depth, f"{target} = " if target else "")
+
+    several = {(c.layer, c.node) for c in calls if isinstance(c.output_shape, list)}
+    out = [
+        PyCode(f"*{expr(s)}" if s[2] is None and (s[0], s[1]) in several else expr(s))
+        for s in graph.outputs
+    ]
+    inputs = [PyCode(str(tensors[(given.name, 0)])) for given in graph.inputs]
+    model = Call("keras.Model", (
+        ("inputs=", inputs[0] if len(inputs) == 1 else Call("", tuple(("", i) for i in inputs), "[]")),
+        ("outputs=", out[0] if len(out) == 1 and not str(out[0]).startswith("*")
+         else Call("", tuple(("", o) for o in out), "[]")),
+        ("name=", model_name),
+    ))  # fmt: skip
+    return [*lines, "", *layout(model, depth, "return ")]
+
+
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
 
 
@@ -353,26 +522,37 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
+    if len(compiled.graph.inputs) > 1:
+        names = ", ".join(given.name for given in compiled.graph.inputs)
+        problems.append(loader.load_text(compiled.text, compiled.file).source.diagnostic(
+            ("model", "inputs"),
+            f"the training script feeds the model one array (x_train), but this graph has "
+            f"{len(compiled.graph.inputs)} inputs ({names}); emit-code writes scripts for "
+            "one-input models only for now (specc build makes this model)",
+        ))  # fmt: skip
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None
     cls, args = optimizer_arguments(spec.compile.optimizer)
     training = spec.training or Training()
+    graph = compiled.graph
+    model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     return {
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
         "name": spec.name,
-        "model_name": PyCode("NAME") if spec.model.name is None else py(spec.model.name),
+        "model_name": model_name,
         "description": spec.description,
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
-        "input_shape": tuple(spec.model.input.shape),
+        "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_steps": [_x_step(step.model_dump()) for step in spec.data.preprocessing.x],
         "y_steps": [
             Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(step.one_hot))))
             for step in spec.data.preprocessing.y
         ],
-        "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
+        "functional": PyCode("\n".join(graph_build_model(compiled, model_name))) if graph.functional else None,
+        "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
@@ -380,7 +560,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "compile_extra": {key: list(getattr(spec.compile, key))
                           for key in ("weighted_metrics", "loss_weights")
                           if getattr(spec.compile, key) is not None},
-        "input": Call("keras.Input", (
+        "input": None if graph.functional else Call("keras.Input", (
             ("shape=", PyCode("INPUT_SHAPE")),
             *((("dtype=", as_expr(spec.model.input.dtype)),) if spec.model.input.dtype != "float32" else ()),
             ("name=", as_expr(spec.model.input.name or "input_layer")),
