@@ -41,10 +41,48 @@ model:
     - {type: Dense, units: 10, activation: softmax}
 """
 
+CONV_BLOCKS = """
+name: conv_blocks
+blocks:
+  res:
+    params: {filters: 8, kernel: 3}
+    layers:
+      - {type: Conv2D, filters: $filters, kernel_size: $kernel, padding: same, activation: relu}
+      - {type: BatchNormalization}
+      - {type: Conv2D, filters: $filters, kernel_size: $kernel, padding: same, as: y}
+      - {type: Add, inputs: [in, y]}
+      - {type: Activation, activation: relu}
+  down:
+    params: [filters]
+    layers:
+      - {type: Conv2D, filters: $filters, kernel_size: 1, strides: 2}
+  stage:
+    params: [filters]
+    layers:
+      - {block: down, filters: $filters}
+      - {block: res, filters: $filters}
+model:
+  input: {shape: [16, 16, 3]}
+  layers:
+    - {type: Conv2D, filters: 8, kernel_size: 3, padding: same, name: stem}
+    - {block: res, repeat: 2}
+    - {block: down, filters: 16}
+    - {block: res, filters: 16, kernel: 1}
+    - {type: GlobalAveragePooling2D}
+    - {type: Dense, units: 10, activation: softmax}
+"""
+
+NESTED_BLOCKS = CONV_BLOCKS.replace(
+    "    - {block: down, filters: 16}\n    - {block: res, filters: 16, kernel: 1}\n",
+    "    - {block: stage, filters: 16}\n",
+)
+
 GRAPHS = {
     **{name: text for name, (text, _) in test_graph_specs.CASES.items()},
     "add_residual": ADD_RESIDUAL,
     "residual_block": test_blocks.RESIDUAL,
+    "conv_blocks": CONV_BLOCKS,
+    "nested_blocks": NESTED_BLOCKS,
 }
 
 
@@ -72,12 +110,10 @@ def _model_module(compiled) -> str:
         *codegen.assignment_lines("INPUT_SHAPE", codegen.as_expr(graph.inputs[0].shape[1:])),
         "",
         "",
-        "def build_model() -> keras.Model:",
-        "    import keras",
-        "",
     ]
-    body = codegen.graph_build_model(compiled, codegen.PyCode("NAME"))
-    return "\n".join([*head, *body]) + "\n"
+    functions, body = codegen.graph_build_model(compiled, codegen.PyCode("NAME"))
+    build = ["def build_model() -> keras.Model:", "    import keras", ""]
+    return "\n".join([*head, *functions, *build, *body]) + "\n"
 
 
 @pytest.mark.parametrize("case", GRAPHS, ids=str)
@@ -190,3 +226,28 @@ def test_train_refuses_two_inputs_in_one_line(tmp_path, specc):
     assert run.stderr.count("\n") == 1 and "2 inputs (query, value)" in run.stderr
     assert run.stderr.startswith(f"{spec}:")
     assert not (tmp_path / "run").exists()
+
+
+def test_each_block_is_a_function_called_per_use():
+    """Block uses become calls with the use's values; layers outside keep given names."""
+    compiled, _ = _compiled(CONV_BLOCKS)
+    functions, body = codegen.graph_build_model(compiled, codegen.PyCode("NAME"))
+    text = "\n".join(functions)
+    assert "def res(inputs, filters, kernel):" in text and "def down(inputs, filters):" in text
+    assert 'keras.layers.Conv2D(filters, kernel, padding="same", activation="relu")' in text
+    calls = [line.strip() for line in body if "res(" in line or "down(" in line]
+    assert calls == [
+        "x = res(x, filters=8, kernel=3)",
+        "x = res(x, filters=8, kernel=3)",
+        "x = down(x, filters=16)",
+        "x = res(x, filters=16, kernel=1)",
+    ]
+    assert 'name="stem"' in "\n".join(body)  # a name the spec gives is kept
+
+
+def test_blocks_inside_blocks_are_written_out():
+    """A use inside another block stays expanded code (with every layer's name)."""
+    compiled, _ = _compiled(NESTED_BLOCKS)
+    functions, body = codegen.graph_build_model(compiled, codegen.PyCode("NAME"))
+    assert functions == []
+    assert 'name="conv2d_4"' in "\n".join(body)
