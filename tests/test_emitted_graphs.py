@@ -251,3 +251,16 @@ def test_blocks_inside_blocks_are_written_out():
     functions, body = codegen.graph_build_model(compiled, codegen.PyCode("NAME"))
     assert functions == []
     assert 'name="conv2d_4"' in "\n".join(body)
+
+
+def test_a_block_named_as_a_script_function_gets_another_name(tmp_path):
+    """A block called ``main`` must not replace the script's main()."""
+    text = test_blocks.RESIDUAL.replace("res", "main")
+    compiled, emittable = _compiled(text)
+    assert emittable
+    path = emit(compiled, tmp_path)
+    code = path.read_text()
+    assert "def main_block(inputs, units):" in code and "x = main_block(x, units=4)" in code
+    module = load_module(path)
+    assert_same_as_specc_build(compiled, module)
+    assert module.main.__code__.co_varnames[0] == "argv"  # the script's own main()

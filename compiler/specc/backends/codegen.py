@@ -257,10 +257,10 @@ def applied_lines(callee: Expr, args: tuple[Expr, ...], depth: int, lead: str = 
     constructor's brackets, keeping ``)(x)`` on the closing line if that fits; else at
     both.
 
-    >>> dense = Call("keras.layers.Dense", (("", PyCode("8")), ("name=", PyCode('"d" '* 20))))
-    >>> print("\n".join(applied_lines(dense, (PyCode("x"),), 1, "x = ")))
+    >>> dense = Call("keras.layers.Dense", (("", PyCode("8")), ("name=", py("d" * 60))))
+    >>> print("\\n".join(applied_lines(dense, (PyCode("x"),), 1, "x = ")))
         x = keras.layers.Dense(
-            8, name="d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d" "d"
+            8, name="dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
         )(x)
     """
     pad = INDENT * depth
@@ -317,7 +317,9 @@ SCRIPT_GLOBALS = frozenset({
     "np", "keras", "annotations", "load_data", "preprocess_x", "preprocess_y", "build_model",
     "adapt_normalization", "data_reaching", "on_gpu", "compile_model", "make_callbacks",
     "progress_bar", "check_sample_counts", "write_atomic", "finite", "json_text",
-    "write_json", "plot_history", "main",
+    "write_json", "plot_history", "main", "NAME", "DESCRIPTION", "DATASET", "DATA_PATH",
+    "INPUT_SHAPE", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "SHUFFLE", "SEED",
+    "JIT_COMPILE", "STEPS_PER_EXECUTION",
 })  # fmt: skip
 """Module-level names of the script: a block's function takes none of them."""
 
