@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
@@ -363,12 +364,16 @@ def test_cli_summary_json_of_a_graph(specc, tmp_path):
     assert {r["name"] for r in data["layers"]} >= {"query", "value"}
 
 
-def test_emit_code_refuses_a_graph_in_one_line(specc, tmp_path):
+def test_emit_code_refuses_a_graph_of_two_inputs_in_one_line(specc, tmp_path):
+    """The script feeds one array; a graph of one input is emitted (test_emitted_graphs)."""
     path = tmp_path / "g.yaml"
-    path.write_text(TWO_INPUTS)
+    data = {**yaml.safe_load(TWO_INPUTS), "data": {"dataset": "npz", "path": "d.npz"}}
+    data["model"]["outputs"] = ["dense_2"]
+    path.write_text(yaml.safe_dump({**data, "compile": {"loss": "mse"}}))
     run = specc("emit-code", str(path), "-o", str(tmp_path))
-    assert run.exit_code == 1
-    assert run.stderr.count("\n") == 1 and "graph" in run.stderr
+    assert run.exit_code == 1, run.stderr
+    assert run.stderr.count("\n") == 1 and "2 inputs (query, value)" in run.stderr
+    assert not (tmp_path / "two_inputs.py").exists()
 
 
 def random_graph(rng: random.Random) -> str:

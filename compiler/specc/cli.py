@@ -163,18 +163,20 @@ def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
     return compiled
 
 
-def _stack_only(compiled: Any, what: str) -> None:
-    """Refuse a graph spec where only stacks are supported yet (one line, exit 1)."""
-    if compiled.graph.functional:
-        _report(
-            [
-                Diagnostic(
-                    f"{what} takes layer stacks only for now; this spec is a graph "
-                    "(inputs, outputs or shared layers): use specc summary or specc build",
-                    file=compiled.file,
-                )
-            ]
+def _one_input(compiled: Any, what: str) -> None:
+    """Refuse a graph of several inputs, which the one-array data pipeline cannot feed
+    (one line, exit 1); several outputs are refused by the loss check already."""
+    if len(compiled.graph.inputs) > 1:
+        names = ", ".join(given.name for given in compiled.graph.inputs)
+        from specc.language import loader
+
+        source = loader.load_text(compiled.text, compiled.file).source
+        message = (
+            f"{what} feeds the model one array (x_train), but this graph has "
+            f"{len(compiled.graph.inputs)} inputs ({names}); it trains one-input models only "
+            "for now (specc build makes this model)"
         )
+        _report([source.diagnostic(("model", "inputs"), message)])
         sys.exit(EXIT_INVALID)
 
 
@@ -382,16 +384,6 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     for spec in specs:
         try:
             compiled = _compile_checked(spec)
-            if compiled.graph.functional:
-                raise SpecError(
-                    [
-                        Diagnostic(
-                            "emit-code writes layer stacks only for now; this spec is a "
-                            "graph (inputs, outputs or shared layers)",
-                            file=compiled.file,
-                        )
-                    ]
-                )
             rendered = codegen.render(compiled, output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)
@@ -509,7 +501,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     compiled = _compile(spec)
-    _stack_only(compiled, "specc train")
+    _one_input(compiled, "specc train")
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data

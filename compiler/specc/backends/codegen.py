@@ -18,7 +18,9 @@ every tool measures a line's width the same way. Tests check all this with both 
 
 from __future__ import annotations
 
+import builtins
 import difflib
+import keyword
 import math
 import os
 import re
@@ -29,6 +31,7 @@ from typing import Any
 
 import jinja2
 
+from specc.analysis.graph import Source
 from specc.analysis.pipeline import Compiled
 from specc.backends.arguments import (
     callback_arguments,
@@ -41,7 +44,7 @@ from specc.backends.arguments import (
 from specc.errors import Diagnostic, SpecError
 from specc.language import loader
 from specc.language.objects import KerasObject
-from specc.language.schema import Regularizer, Training
+from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.training import runtime
@@ -246,6 +249,373 @@ def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
     return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
 
 
+def applied_lines(callee: Expr, args: tuple[Expr, ...], depth: int, lead: str = "") -> list[str]:
+    """``lead + callee(args)`` (a layer made and called at once) as ruff/black lay it out.
+
+    The formatters split at the last bracket first, the call's, if the line up to it
+    fits (``x = keras.layers.Add(name="add")(`` then ``[a, b]``); else at the
+    constructor's brackets, keeping ``)(x)`` on the closing line if that fits; else at
+    both.
+
+    >>> dense = Call("keras.layers.Dense", (("", PyCode("8")), ("name=", py("d" * 60))))
+    >>> print("\\n".join(applied_lines(dense, (PyCode("x"),), 1, "x = ")))
+        x = keras.layers.Dense(
+            8, name="dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+        )(x)
+    """
+    pad = INDENT * depth
+    trailer = Call(str(callee), tuple(("", arg) for arg in args))
+    if len(f"{pad}{lead}{trailer}") <= LINE_LENGTH:
+        return [f"{pad}{lead}{trailer}"]
+    if len(f"{pad}{lead}{callee}(") <= LINE_LENGTH or not isinstance(callee, Call):
+        return layout(trailer, depth, lead)
+    rest = f"({trailer.inner()})"
+    if len(f"{pad}){rest}") <= LINE_LENGTH:
+        lines = layout(callee, depth, lead, rest)
+        if len(lines[0]) <= LINE_LENGTH:
+            return lines
+    return [*layout(callee, depth, lead, "("), *layout(trailer, depth, lead)[1:]]
+
+
+RESERVED_NAMES = (
+    frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+)
+"""Names a tensor variable never takes: Python's own (besides those build_model uses)."""
+
+
+class _Names:
+    """Variable names for build_model(): each unique, an identifier, none of Python's."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(RESERVED_NAMES) | taken
+
+    def fresh(self, base: str) -> str:
+        name = re.sub(r"\W", "_", base)
+        if not name.isidentifier():
+            name = f"_{name}"
+        candidate, n = name, 2
+        while candidate in self.taken:
+            candidate, n = f"{name}_{n}", n + 1
+        self.taken.add(candidate)
+        return candidate
+
+
+def _written_labels(compiled: Compiled) -> bool | set[str]:
+    """The ``as`` labels the spec writes in ``model.layers``, if it uses blocks (whose
+    expansion makes labels up, ``res_1__2__in``); False if every label is written."""
+    from specc.language import blocks
+
+    data = loader.load_text(compiled.text, compiled.file).data
+    if not blocks.uses_blocks(data):
+        return False
+    layers = data["model"]["layers"]
+    return {e["as"] for e in layers if isinstance(e, dict) and isinstance(e.get("as"), str)}
+
+
+SCRIPT_GLOBALS = frozenset({
+    "argparse", "json", "math", "os", "stat", "tempfile", "time", "Path", "TYPE_CHECKING",
+    "np", "keras", "annotations", "load_data", "preprocess_x", "preprocess_y", "build_model",
+    "adapt_normalization", "data_reaching", "on_gpu", "compile_model", "make_callbacks",
+    "progress_bar", "check_sample_counts", "write_atomic", "finite", "json_text",
+    "write_json", "plot_history", "main", "NAME", "DESCRIPTION", "DATASET", "DATA_PATH",
+    "INPUT_SHAPE", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "SHUFFLE", "SEED",
+    "JIT_COMPILE", "STEPS_PER_EXECUTION",
+})  # fmt: skip
+"""Module-level names of the script: a block's function takes none of them."""
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """The calls one use (one repetition) of a block makes: ``first`` to ``last``."""
+
+    block: str
+    first: int
+    last: int
+
+
+@dataclass
+class _Plan:
+    """How a graph with blocks is written: a function per block, called per use."""
+
+    segments: dict[int, _Segment]
+    params: dict[int, dict[str, str]]
+    """call index -> {argument: the block param whose value it is}."""
+
+
+def _block_plan(compiled: Compiled) -> _Plan | None:
+    """Each use of a block as one call of a function, where the code can say so plainly:
+    blocks used directly in ``model.layers`` (not inside another block), each use taking
+    one tensor and giving one (its last layer's), no shared or multi-output layers inside,
+    and every ``$param`` a whole argument. None otherwise: the layers are then written
+    out, as blocks are expanded."""
+    from specc.language import blocks
+
+    loaded = loader.load_text(compiled.text, compiled.file)
+    if not blocks.uses_blocks(loaded.data):
+        return None
+    source = blocks.expand(loaded)[0].source
+    if not isinstance(source, blocks.ExpandedSource):
+        return None
+    graph = compiled.graph
+    calls = graph.calls
+    times = {c.layer: sum(d.layer == c.layer for d in calls) for c in calls}
+    groups: dict[tuple, list[int]] = {}
+    params: dict[int, dict[str, str]] = {}
+    for k, call in enumerate(calls):
+        loc = ("model", "layers", call.entry)
+        _, uses = source.origins.get(loc, ((), ()))
+        if not uses:
+            continue
+        if len(uses) > 1 or times[call.layer] > 1 or isinstance(call.output_shape, list):
+            return None
+        paths = source.params.get(loc, {})
+        if any(len(path) != 1 for path in paths):
+            return None
+        params[k] = {str(path[0]): name for path, name in paths.items()}
+        groups.setdefault((uses[0].loc, uses[0].repetition, uses[0].block), []).append(k)
+    segments: dict[int, _Segment] = {}
+    for (_, _, block), ks in groups.items():
+        if ks != list(range(ks[0], ks[-1] + 1)):
+            return None
+        segments[ks[0]] = _Segment(block, ks[0], ks[-1])
+    for seg in segments.values():
+        inside = {(calls[k].layer, calls[k].node) for k in range(seg.first, seg.last + 1)}
+        taken = {
+            (s[0], s[1])
+            for k in range(seg.first, seg.last + 1)
+            for s in calls[k].sources
+            if (s[0], s[1]) not in inside
+        }
+        last = (calls[seg.last].layer, calls[seg.last].node)
+        used_outside = {
+            (s[0], s[1])
+            for k, c in enumerate(calls)
+            if not seg.first <= k <= seg.last
+            for s in c.sources
+        } | {(s[0], s[1]) for s in graph.outputs}
+        if len(taken) != 1 or (inside & used_outside) - {last}:
+            return None
+    return _Plan(segments, params)
+
+
+def graph_build_model(
+    compiled: Compiled, model_name: PyCode, depth: int = 1, *, functions: bool = True
+) -> tuple[list[str], list[str]]:
+    """Block functions and the body of build_model() for a graph spec: Keras' functional
+    API as people write it.
+
+    One ``keras.Input`` per input (``inputs`` when there is one), then each layer made and
+    called in the spec's order (its node indices and weights' draw order are Keras' own):
+    ``x`` carries a tensor that only the next call takes; a tensor used again later (a
+    branch, a skip connection, a model output) gets a name of its own (its ``as`` label or
+    the layer's name); a layer called more than once is made once, as a variable; a layer
+    with several outputs is unpacked. Every layer gets its resolved name, as in a stack;
+    but where blocks become functions (one per block, called per use and repetition),
+    layers keep Keras' automatic names (a function's layers cannot each be named
+    in the code), which equal specc's for a model built in a fresh session, as the
+    script's is: expansion keeps Keras' construction order.
+    """
+    graph = compiled.graph
+    calls = graph.calls
+    entries = compiled.spec.model.layers
+    plan = _block_plan(compiled) if functions else None
+    defined: dict[str, list[str]] = {}
+    names = _Names({"keras", "x", "inputs", "NAME", "INPUT_SHAPE"})
+    function_name: dict[str, str] = {}
+    for seg in plan.segments.values() if plan is not None else ():
+        if seg.block not in function_name:
+            taken = seg.block in SCRIPT_GLOBALS or seg.block in names.taken
+            function_name[seg.block] = names.fresh(f"{seg.block}_block" if taken else seg.block)
+
+    def flat() -> tuple[list[str], list[str]]:
+        return graph_build_model(compiled, model_name, depth, functions=False)
+
+    written = _written_labels(compiled)
+    made = {layer.name: layer for layer in graph.made}
+    times = {name: sum(c.layer == name for c in calls) for name in made}
+    users: dict[tuple[str, int], list[tuple[int, Source]]] = {}
+    for k, call in enumerate(calls):
+        for source in call.sources:
+            users.setdefault((source[0], source[1]), []).append((k, source))
+    outputs = {(s[0], s[1]) for s in graph.outputs}
+    whole = {(s[0], s[1]) for s in graph.outputs if s[2] is None}
+    statement_of = list(range(len(calls)))
+    if plan is not None:
+        for seg in plan.segments.values():
+            for k in range(seg.first, seg.last + 1):
+                statement_of[k] = seg.first
+
+    def constructor(k: int, params: dict[str, str]) -> Call:
+        layer = made[calls[k].layer]
+        if plan is None:
+            return layer_call(layer.spec, layer_arguments(layer))
+        args = layer_arguments(layer, inner_names=False)
+        if layer.spec.name is None:
+            del args["name"]
+        args = {key: PyCode(params[key]) if key in params else v for key, v in args.items()}
+        return layer_call(layer.spec, args)
+
+    def arguments(k: int, tensors: dict) -> tuple[Expr, ...]:
+        def expr(source: Source) -> str:
+            var = tensors[(source[0], source[1])]
+            if isinstance(var, dict):  # unpacked: every use names an index
+                return var[source[2]]  # type: ignore[index]
+            return var if source[2] is None else f"{var}[{source[2]}]"
+
+        args = [PyCode(expr(s)) for s in calls[k].sources]
+        if made[calls[k].layer].type == "MultiHeadAttention" or len(args) == 1:
+            return tuple(args)
+        return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
+
+    def target(k: int, base: str, scope: _Names, following: int, outside: bool) -> str:
+        """Where call ``k``'s output goes: ``x``, a name, or nowhere."""
+        node = (calls[k].layer, calls[k].node)
+        used = [statement_of[u] if outside else u for u, _ in users.get(node, [])]
+        if not used and (node not in outputs or not outside):
+            return ""  # feeds nothing: made (its weights drawn) as the spec makes it
+        if all(u == following for u in used) and (
+            node not in outputs
+            or not outside
+            or (following == len(calls) and len(graph.outputs) == 1)
+        ):
+            return "x"
+        return scope.fresh(base)
+
+    def base_name(k: int) -> str:
+        call = calls[k]
+        entry = entries[call.entry]
+        label = entry.as_ if isinstance(entry, Apply) else entry.label
+        if label is not None and written is not False and label not in written:
+            label = None  # made up by block expansion: the layer's name reads better
+        if times[call.layer] == 1:
+            return label or call.layer
+        return label or f"{call.layer}_out{call.node or ''}"
+
+    def function(seg: _Segment) -> tuple[list[str], dict[str, str]]:
+        """A block's function (its lines) and its params' variables, in order."""
+        assert plan is not None
+        scope = _Names({"keras", "x", "inputs"})
+        variables: dict[str, str] = {}
+        for k in range(seg.first, seg.last + 1):
+            for param in plan.params[k].values():
+                if param not in variables:
+                    variables[param] = scope.fresh(param)
+        inside = {(calls[k].layer, calls[k].node) for k in range(seg.first, seg.last + 1)}
+        (outer,) = {
+            (s[0], s[1]) for k in range(seg.first, seg.last + 1) for s in calls[k].sources
+        } - inside
+        tensors: dict = {outer: "inputs"}
+        body: list[str] = []
+        for k in range(seg.first, seg.last + 1):
+            ctor = constructor(k, {a: variables[p] for a, p in plan.params[k].items()})
+            if k == seg.last:
+                body += applied_lines(ctor, arguments(k, tensors), 1, "return ")
+                continue
+            to = target(k, base_name(k), scope, k + 1, False)
+            if to:
+                tensors[(calls[k].layer, calls[k].node)] = to
+            body += applied_lines(ctor, arguments(k, tensors), 1, f"{to} = " if to else "")
+        head = f"def {function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
+        doc = f'{INDENT}"""Block {seg.block} of the spec: one call per use (and repetition)."""'
+        return [head, doc, f"{INDENT}import keras", "", *body], variables
+
+    lines: list[str] = []
+    tensors: dict[tuple[str, int], str | dict[int, str]] = {}
+    """A node's variable, or its outputs' variables by index (unpacked)."""
+    for given in graph.inputs:
+        var = "inputs" if len(graph.inputs) == 1 else names.fresh(given.name)
+        shape = PyCode("INPUT_SHAPE") if len(graph.inputs) == 1 else as_expr(given.shape[1:])
+        dtype = (("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()
+        items = (("shape=", shape), *dtype, ("name=", as_expr(given.name)))
+        lines += assignment_lines(var, Call("keras.Input", items), depth)
+        tensors[(given.name, 0)] = var
+    lines.append("")
+
+    shared: dict[str, str] = {}
+    k = 0
+    while k < len(calls):
+        call = calls[k]
+        if plan is not None and k in plan.segments:
+            seg = plan.segments[k]
+            text, variables = function(seg)
+            if defined.setdefault(seg.block, text) != text:
+                return flat()
+            values: dict[str, Any] = {}
+            for j in range(seg.first, seg.last + 1):
+                layer = made[calls[j].layer]
+                args = layer_arguments(layer)
+                for key, param in plan.params[j].items():
+                    value = args[key]
+                    if key in layer.spec.INT_OR_TUPLE:
+                        value = one_int_for_all(value)
+                    if values.setdefault(param, value) != value:
+                        return flat()
+            (outer,) = {
+                (s[0], s[1]) for j in range(seg.first, seg.last + 1) for s in calls[j].sources
+            } - {(calls[j].layer, calls[j].node) for j in range(seg.first, seg.last + 1)}
+            source = tensors[outer]
+            if not isinstance(source, str):  # an output of several: written out instead
+                return flat()
+            to = target(seg.last, base_name(seg.last), names, seg.last + 1, True)
+            if to:
+                tensors[(calls[seg.last].layer, calls[seg.last].node)] = to
+            items = (
+                ("", PyCode(source)),
+                *((f"{var}=", as_expr(values[p])) for p, var in variables.items()),
+            )
+            call_expr = Call(function_name[seg.block], items)
+            lines += layout(call_expr, depth, f"{to} = " if to else "")
+            k = seg.last + 1
+            continue
+        node = (call.layer, call.node)
+        base = base_name(k)
+        ctor: Expr = constructor(k, {})
+        if times[call.layer] > 1:
+            if call.layer not in shared:
+                shared[call.layer] = names.fresh(call.layer)
+                lines += assignment_lines(shared[call.layer], ctor, depth)
+            ctor = PyCode(shared[call.layer])
+        used = users.get(node, [])
+        if isinstance(call.output_shape, list):  # several outputs: unpacked, or indexed
+            if node in whole or any(s[2] is None for _, s in used):
+                to = names.fresh(base)
+                tensors[node] = to
+            else:
+                wanted = {s[2] for _, s in used} | {
+                    s[2] for s in graph.outputs if (s[0], s[1]) == node
+                }
+                parts = {i: names.fresh(f"{base}_out{i}") for i in sorted(wanted)}  # type: ignore[type-var]
+                tensors[node] = parts  # type: ignore[assignment]
+                to = ", ".join(parts.get(i, "_") for i in range(len(call.output_shape)))
+        else:
+            to = target(k, base, names, k + 1, True)
+            if to:
+                tensors[node] = to
+        lines += applied_lines(ctor, arguments(k, tensors), depth, f"{to} = " if to else "")
+        k += 1
+
+    several = {(c.layer, c.node) for c in calls if isinstance(c.output_shape, list)}
+
+    def out_expr(s: Source) -> PyCode:
+        var = tensors[(s[0], s[1])]
+        if isinstance(var, dict):
+            return PyCode(var[s[2]])  # type: ignore[index]
+        if s[2] is None:
+            return PyCode(f"*{var}" if (s[0], s[1]) in several else var)
+        return PyCode(f"{var}[{s[2]}]")
+
+    out = [out_expr(s) for s in graph.outputs]
+    inputs = [PyCode(str(tensors[(given.name, 0)])) for given in graph.inputs]
+    model = Call("keras.Model", (
+        ("inputs=", inputs[0] if len(inputs) == 1 else Call("", tuple(("", i) for i in inputs), "[]")),
+        ("outputs=", out[0] if len(out) == 1 and not str(out[0]).startswith("*")
+         else Call("", tuple(("", o) for o in out), "[]")),
+        ("name=", model_name),
+    ))  # fmt: skip
+    block_lines = [line for text in defined.values() for line in (*text, "", "")]
+    return block_lines, [*lines, "", *layout(model, depth, "return ")]
+
+
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
 
 
@@ -353,26 +723,39 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
+    if len(compiled.graph.inputs) > 1:
+        names = ", ".join(given.name for given in compiled.graph.inputs)
+        problems.append(loader.load_text(compiled.text, compiled.file).source.diagnostic(
+            ("model", "inputs"),
+            f"the training script feeds the model one array (x_train), but this graph has "
+            f"{len(compiled.graph.inputs)} inputs ({names}); emit-code writes scripts for "
+            "one-input models only for now (specc build makes this model)",
+        ))  # fmt: skip
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None
     cls, args = optimizer_arguments(spec.compile.optimizer)
     training = spec.training or Training()
+    graph = compiled.graph
+    model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
+    functional = graph_build_model(compiled, model_name) if graph.functional else None
     return {
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
         "name": spec.name,
-        "model_name": PyCode("NAME") if spec.model.name is None else py(spec.model.name),
+        "model_name": model_name,
         "description": spec.description,
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
-        "input_shape": tuple(spec.model.input.shape),
+        "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_steps": [_x_step(step.model_dump()) for step in spec.data.preprocessing.x],
         "y_steps": [
             Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(step.one_hot))))
             for step in spec.data.preprocessing.y
         ],
-        "layers": [layer_call(layer.spec, layer_arguments(layer)) for layer in compiled.graph.layers],
+        "functional": PyCode("\n".join(functional[1])) if functional else None,
+        "block_functions": PyCode("\n".join(functional[0])) if functional and functional[0] else None,
+        "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
@@ -380,7 +763,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "compile_extra": {key: list(getattr(spec.compile, key))
                           for key in ("weighted_metrics", "loss_weights")
                           if getattr(spec.compile, key) is not None},
-        "input": Call("keras.Input", (
+        "input": None if graph.functional else Call("keras.Input", (
             ("shape=", PyCode("INPUT_SHAPE")),
             *((("dtype=", as_expr(spec.model.input.dtype)),) if spec.model.input.dtype != "float32" else ()),
             ("name=", as_expr(spec.model.input.name or "input_layer")),

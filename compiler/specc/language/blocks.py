@@ -69,6 +69,9 @@ class ExpandedSource(SourceMap):
     written at (in ``blocks:`` or ``model.layers``) and the uses it came through."""
 
     origins: dict[Loc, tuple[Loc, tuple[Use, ...]]] = field(default_factory=dict)
+    params: dict[Loc, dict[tuple, str]] = field(default_factory=dict)
+    """For each expanded layer, the paths in it whose value a ``$param`` of its innermost
+    block gave, and that param's name (emit-code writes those as the param's variable)."""
 
     def diagnostic(
         self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
@@ -229,6 +232,7 @@ class _Expander:
             for path, source in sources.items():  # a substituted value: the use's argument
                 self.copy_positions(source, (*new_loc, *path))
             self.new.origins[new_loc] = (here, uses)
+            self.new.params[new_loc] = _param_paths(layer, env)
             if uses and isinstance(entry, dict):
                 entry = _relabel(entry, labels)
             self.out.append(entry)
@@ -376,6 +380,20 @@ def _substitute(value: Any, env: dict[str, Any]) -> tuple[Any, dict[tuple, Loc]]
         return item
 
     return sub(value, ()), sources
+
+
+def _param_paths(value: Any, env: dict[str, Any], path: tuple = ()) -> dict[tuple, str]:
+    """The paths in ``value`` that are ``$param`` strings of ``env``, and the param's name."""
+    if isinstance(value, str):
+        match = _PARAM.match(value)
+        return {path: match.group(1)} if match and match.group(1) in env else {}
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)  # type: ignore[assignment]
+    else:
+        return {}
+    return {p: n for k, v in items for p, n in _param_paths(v, env, (*path, k)).items()}
 
 
 def _relabel(entry: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:

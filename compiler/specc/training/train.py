@@ -75,7 +75,8 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
     dumped = spec.model_dump(exclude_unset=True) | {"training": training, "runtime": runtime}
     if data is not None:
         dumped["data"] = data
-    return Spec.model_validate(dumped, strict=False)
+    # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
+    return Spec.model_validate(dumped, strict=False).model_copy(update={"model": spec.model})
 
 
 def select_backend(runtime: Runtime) -> str:
@@ -421,10 +422,25 @@ def _pictures(
         )
 
 
+def _layer_data(layer: Any) -> dict[str, Any]:
+    """A layer entry as data, with the routes a graph spec gives it (``inputs``, ``as``:
+    spec-only, so not fields a dump includes) and an ``apply`` entry's ``as`` as written."""
+    data = layer.model_dump(mode="json", exclude_none=True, by_alias=True)
+    for key, value in (
+        ("inputs", getattr(layer, "inputs", None)),
+        ("as", layer.label if hasattr(layer, "label") else None),
+    ):
+        if value is not None:
+            data[key] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
 def _spec_yaml(spec: Spec) -> str:
     from specc.language.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
-    body = dump_yaml(spec.model_dump(mode="json", exclude_none=True), sort_keys=False, width=100)
+    data = spec.model_dump(mode="json", exclude_none=True)
+    data["model"]["layers"] = [_layer_data(layer) for layer in spec.model.layers]
+    body = dump_yaml(data, sort_keys=False, width=100)
     return (
         "# The spec as run by specc train (defaults and command-line overrides applied).\n" + body
     )
