@@ -73,7 +73,8 @@ def test_import_keeps_non_automatic_names(tmp_path, specc):
     assert "- {type: Dense, units: 2}" in run.stdout
 
 
-def test_branching_functional_model_is_refused(tmp_path, specc):
+def test_branching_functional_model_imports_as_a_graph(tmp_path, specc):
+    """Once refused as "not a plain chain"; graphs are in test_import_graph.py."""
     k = keras()
     k.backend.clear_session()
     inputs = k.Input((4,))
@@ -81,12 +82,12 @@ def test_branching_functional_model_is_refused(tmp_path, specc):
     outputs = k.layers.Add()([hidden, k.layers.Dense(3)(inputs)])
     k.Model(inputs, outputs, name="branchy").save(tmp_path / "f.keras")
     run = specc("import", str(tmp_path / "f.keras"))
-    assert run.exit_code == 1 and run.stdout == ""
-    assert run.stderr == (
-        f"{tmp_path / 'f.keras'}:1:1: error: Functional model 'branchy' is not a plain chain "
-        "(layer 'dense_1' does not take exactly the output of 'dense'); specc imports "
-        "Sequential models and Functional models whose layers each take the previous one "
-        "(graphs come later)\n"
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.endswith(
+        "  layers:\n"
+        "    - {type: Dense, units: 3}\n"
+        "    - {type: Dense, units: 3, inputs: [input_layer]}\n"
+        "    - {type: Add, inputs: [dense, dense_1]}\n"
     )
 
 

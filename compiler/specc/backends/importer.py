@@ -8,8 +8,10 @@ the declaration's fields; arguments equal to those of a Keras layer built with d
 are left out, so the spec stays short. Keras objects in the config (initializers,
 regularizers, constraints, losses, metrics, learning-rate schedules) become spec values:
 a name where the object is the one Keras' name stands for (``he_normal``), else
-``{type: Class, ...}`` with its non-default arguments. Sequential models and Functional
-models that are a plain chain are imported as a layer list.
+``{type: Class, ...}`` with its non-default arguments. A Sequential model becomes a layer
+list; a Functional model a graph spec (``inputs``, per-layer ``inputs`` where a layer does
+not take the entry above, ``apply`` for a shared layer's later calls, ``outputs``), which
+for a plain chain is the same layer list.
 
 The archive is checked before anything reads it (a ``.keras`` file is untrusted input):
 how many members it has, what each declares it unpacks to, and ``config.json`` at most
