@@ -779,12 +779,10 @@ class _Importer:
                 sources = self.call_sources(
                     node, s["class_name"], f"{name}" + (f", call {k}" if k else "")
                 )
-                if sources is None:
-                    continue
-                calls[(name, k)] = sources
+                # A call a spec cannot say is reported; the layer is still read, for the
+                # problems of its own arguments (all are named at once).
+                calls[(name, k)] = sources or []
                 order_key[(name, k)] = (i, k)
-        if self.problems:
-            return None
         multi = {n for n, (_, s) in by_name.items() if _returns_state(s)}
         for sources in calls.values():
             for layer, node, index in sources:
@@ -799,12 +797,15 @@ class _Importer:
                     multi.add(layer)
         outputs: list[tuple[str, int, int]] = []
         for ref in output_refs:
-            if not (isinstance(ref, list) and len(ref) == 3 and ref[0] in by_name):
+            out = _tensor({"class_name": "__keras_tensor__", "config": {"keras_history": ref}})
+            if out is None or (
+                (out[0], out[1]) not in calls and not (out[0] in is_input and out[1] == 0)
+            ):
                 self.problem("config.json", f"output {_show(ref)} is not a layer of the model")
                 return None
-            outputs.append((ref[0], ref[1], ref[2]))
-            if ref[2] > 0:
-                multi.add(ref[0])
+            outputs.append(out)
+            if out[2] > 0:
+                multi.add(out[0])
 
         # --------------------------------------------------------------- the order
         order = _construction_order(calls, order_key, by_name, is_input)
