@@ -240,3 +240,22 @@ def test_call_arguments_a_spec_cannot_say_are_refused_naming_the_layer(code, mes
     lines = run.stderr.splitlines()
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith(f"{tmp_path / 'm.keras'}:1:1: error: {message}")
+
+
+def test_every_problem_of_a_graph_is_named_at_once(tmp_path):
+    k = keras()
+    k.backend.clear_session()
+    x = k.Input(shape=(5, 3))
+    conv = k.layers.Conv1D(3, 1, data_format="channels_first", name="c")(x)
+    _, h, c = k.layers.LSTM(4, return_state=True)(conv)
+    y = k.Input(shape=(6, 3))
+    out = k.layers.LSTM(4)(y, initial_state=[h, c])
+    k.Model([x, y], out, name="two_problems").save(tmp_path / "m.keras")
+    run = run_specc("import", str(tmp_path / "m.keras"))
+    assert run.exit_code == 1 and run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 2, run.stderr
+    assert "layer lstm_1: the call passes initial_state=" in lines[0]
+    assert lines[1].endswith(
+        "layers[0] (c): argument data_format='channels_first' is not supported by specc"
+    )
