@@ -768,6 +768,7 @@ class _Importer:
         # ------------------------------------------------ calls and what each takes
         calls: dict[Node, list[tuple[str, int, int]]] = {}
         order_key: dict[Node, tuple[int, int]] = {}
+        call_problems: dict[Node, list[str]] = {}
         for name, (i, s) in by_name.items():
             if name in is_input:
                 continue
@@ -776,9 +777,8 @@ class _Importer:
                 self.problem(f"config.layers[{i}] ({name})", "the layer is never called")
                 return None
             for k, node in enumerate(nodes):
-                sources = self.call_sources(
-                    node, s["class_name"], f"{name}" + (f", call {k}" if k else "")
-                )
+                call_problems[(name, k)] = []
+                sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
                 # A call a spec cannot say is reported; the layer is still read, for the
                 # problems of its own arguments (all are named at once).
                 calls[(name, k)] = sources or []
@@ -829,6 +829,8 @@ class _Importer:
         entries: list[dict[str, Any] | None] = []
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
+            for message in call_problems[(name, k)]:
+                self.problem(f"layers[{position}] ({name})", message)
             refs = [ref(s) for s in calls[(name, k)]]
             if k:
                 entry: dict[str, Any] | None = {
@@ -857,45 +859,43 @@ class _Importer:
             part["outputs"] = out_refs
         return part
 
+    @staticmethod
     def call_sources(
-        self, node: Any, layer_type: str, where: str
+        node: Any, layer_type: str, problems: list[str]
     ) -> list[tuple[str, int, int]] | None:
         """What one call of a layer takes, as ``(layer, call, output)`` references, or None
-        (reported) where the call passes something a spec's ``inputs`` cannot say."""
-        where = f"layer {where}"
+        where the call passes something a spec's ``inputs`` cannot say (added to
+        ``problems``, to be located once the call's place in the spec is known)."""
         if not isinstance(node, dict) or not isinstance(node.get("args"), list):
-            self.problem(where, f"an inbound node must be {{args, kwargs}}, not {_kind(node)}")
+            problems.append(f"an inbound node must be {{args, kwargs}}, not {_kind(node)}")
             return None
         args, kwargs = node["args"], node.get("kwargs") or {}
         if not isinstance(kwargs, dict):
-            self.problem(where, f"the call's kwargs must be an object, not {_kind(kwargs)}")
+            problems.append(f"the call's kwargs must be an object, not {_kind(kwargs)}")
             return None
         ok = True
         for key, value in kwargs.items():
             if value is None or (key == "training" and value is False):
                 continue
-            self.problem(
-                where,
-                f"the call passes {key}={_show_tensors(value)}, which a spec cannot say (a "
-                "spec's inputs: passes tensors as the layer's inputs only)",
+            problems.append(
+                f"the call passes {key}={_show_tensors(value)}, which a spec cannot say",
             )
             ok = False
         tensors = [_tensor(a) for a in args]
         if len(args) == 1 and isinstance(args[0], list) and layer_type != "MultiHeadAttention":
             tensors = [_tensor(a) for a in args[0]]
             if len(tensors) < 2:
-                self.problem(where, "the call passes a list of one tensor, which a spec cannot say")
+                problems.append("the call passes a list of one tensor, which a spec cannot say")
                 return None
         elif len(args) > 1 and layer_type != "MultiHeadAttention":
-            self.problem(
-                where,
+            problems.append(
                 f"the call passes {len(args)} positional arguments; a spec passes several "
                 f"inputs to {layer_type} as one list",
             )
             return None
         if not args or any(t is None for t in tensors):
-            self.problem(
-                where, f"the call's arguments {_show_tensors(args)} are not tensors a spec routes"
+            problems.append(
+                f"the call's arguments {_show_tensors(args)} are not tensors a spec routes"
             )
             return None
         return tensors if ok else None
