@@ -24,6 +24,12 @@ Models a spec cannot hold by design (Python code: a custom loss function, ``Lamb
 listed in ``REFUSED`` with what ``specc import`` must name; every other chain model
 round-trips (a model added to the corpus that does not is a bug to fix, or goes to REFUSED
 with the reason). The default run checks the smallest models; ``-m slow`` all of them.
+
+The graph models (``tests/corpus/graphs``: branches, merges, several inputs) go through the
+same steps, their imported specs being graph specs: ``specc summary`` and ``specc build``
+print Keras' functional table as it is (InputLayer rows and "Connected to" included), and
+the JSON rows' ``inputs`` name the layers Keras' ``inbound`` names. Those a spec cannot
+say are in ``GRAPH_REFUSED`` with the reason the import gives.
 """
 
 from __future__ import annotations
@@ -58,6 +64,18 @@ REFUSED = {
 
 ROUND_TRIP = [m for m in CHAINS if m not in REFUSED]
 
+GRAPHS = [m for m in model_ids() if m.startswith(make_expected.GRAPHS + "/")]
+GRAPH_REFUSED = {
+    "graphs/lstm_seq2seq": (
+        # The decoder LSTM starts from the encoder's states: a call argument, not an input.
+        "layers[1] (lstm_1): the call passes initial_state=[lstm[0][1], lstm[0][2]], which a "
+        "spec cannot say"
+    ),
+}
+"""Graph models a spec cannot hold, and what ``specc import`` says of them (one line)."""
+
+GRAPH_ROUND_TRIP = [m for m in GRAPHS if m not in GRAPH_REFUSED]
+
 
 def _total_params(model_id: str) -> int:
     return json.loads(expected_paths(model_id)[0].read_text(encoding="utf-8"))["total_params"]
@@ -65,6 +83,8 @@ def _total_params(model_id: str) -> int:
 
 SMALL = sorted(ROUND_TRIP, key=_total_params)[:4]
 """The cheapest round trips, for the default run."""
+SMALL_GRAPHS = sorted(GRAPH_ROUND_TRIP, key=_total_params)[:1]
+"""The cheapest graph round trip (ResNet-20), for the default run."""
 
 
 # -------------------------------------------------------------------- what Keras says
@@ -77,8 +97,9 @@ def _rows(description: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _summary_text(text: str, description: dict[str, Any]) -> str:
-    """Keras' summary text without a Functional model's InputLayer row and its rule."""
-    if description["class"] != "Functional":
+    """Keras' summary text without a Functional chain's InputLayer row and its rule (a
+    graph spec's table is Keras' functional table, rows of inputs included)."""
+    if description["class"] != "Functional" or not make_expected.is_chain(description):
         return text
     lines = text.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.startswith("┡")) + 1
@@ -167,11 +188,24 @@ def _round_trip(model_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert summary.exit_code == 0, summary.stderr
     assert summary.stdout == _summary_text(text, expected)
     as_json = json.loads(run_specc("summary", str(spec), "--format", "json").stdout)
+    graph = not make_expected.is_chain(expected)
+    if graph:  # a graph's rows are Keras' rows, inputs included, with what each takes
+        for row in as_json["layers"]:
+            row["inputs"] = [ref.partition("[")[0] for ref in row["inputs"]]
+        rows = {row["name"]: row for row in expected["layers"]}
+        inputs = [name for name, row in rows.items() if row["type"] == "InputLayer"]
+        assert sorted(as_json.pop("inputs")) == sorted(inputs)
+        outputs = as_json.pop("outputs")
+        shapes = as_json.pop("output_shape")
+        assert [rows[ref.partition(".")[0]]["output_shape"] for ref in outputs] == (
+            shapes if len(outputs) > 1 else [shapes]
+        )
     assert as_json == {
         "name": expected["name"],
         "layers": [
             {k: row[k] for k in ("name", "type", "output_shape", "params", "trainable_params")}
-            for row in _rows(expected)
+            | ({"inputs": row["inbound"]} if graph else {})
+            for row in (expected["layers"] if graph else _rows(expected))
         ],
         **{k: expected[k] for k in ("total_params", "trainable_params", "non_trainable_params")},
     }
@@ -190,6 +224,10 @@ def _round_trip(model_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     _same_as_keras(k.saving.load_model(built), expected, None, compiled=compiled)
 
     # 3. emit-code: the script's build_model() and compile_model().
+    if graph:
+        # GRAPH-EMIT-PENDING: emit-code for graph specs is written on another branch; until it
+        # lands, graphs stop here (only this step is skipped). Remove this when it merges.
+        return
     script = emit(_emittable(spec), folder / "generated")
     module = load_module(script)
     k.backend.clear_session()
@@ -218,6 +256,31 @@ def test_model_a_spec_cannot_hold_is_refused_naming_why(model_id, tmp_path):
     run = run_specc("import", str(saved))
     assert run.exit_code == 1 and run.stdout == ""
     assert f"{saved}:1:1: error: {REFUSED[model_id]}\n" in run.stderr
+
+
+@pytest.mark.parametrize("model_id", SMALL_GRAPHS)
+def test_small_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
+    _round_trip(model_id, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_id", GRAPH_ROUND_TRIP)
+def test_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
+    _round_trip(model_id, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("model_id", sorted(GRAPH_REFUSED))
+def test_graph_a_spec_cannot_hold_is_refused_naming_why(model_id, tmp_path):
+    saved = _saved_original(model_id, tmp_path)
+    run = run_specc("import", str(saved))
+    assert run.exit_code == 1 and run.stdout == ""
+    assert run.stderr == f"{saved}:1:1: error: {GRAPH_REFUSED[model_id]}\n"
+
+
+def test_every_graph_model_is_accounted_for():
+    assert set(GRAPH_REFUSED) <= set(GRAPHS)
+    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 5
+    assert len(GRAPH_ROUND_TRIP) >= 4
 
 
 def test_every_chain_model_is_accounted_for():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,8 @@ def test_import_keeps_non_automatic_names(tmp_path, specc):
     assert "- {type: Dense, units: 2}" in run.stdout
 
 
-def test_branching_functional_model_is_refused(tmp_path, specc):
+def test_branching_functional_model_imports_as_a_graph(tmp_path, specc):
+    """Once refused as "not a plain chain"; graphs are in test_import_graph.py."""
     k = keras()
     k.backend.clear_session()
     inputs = k.Input((4,))
@@ -81,12 +83,12 @@ def test_branching_functional_model_is_refused(tmp_path, specc):
     outputs = k.layers.Add()([hidden, k.layers.Dense(3)(inputs)])
     k.Model(inputs, outputs, name="branchy").save(tmp_path / "f.keras")
     run = specc("import", str(tmp_path / "f.keras"))
-    assert run.exit_code == 1 and run.stdout == ""
-    assert run.stderr == (
-        f"{tmp_path / 'f.keras'}:1:1: error: Functional model 'branchy' is not a plain chain "
-        "(layer 'dense_1' does not take exactly the output of 'dense'); specc imports "
-        "Sequential models and Functional models whose layers each take the previous one "
-        "(graphs come later)\n"
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.endswith(
+        "  layers:\n"
+        "    - {type: Dense, units: 3}\n"
+        "    - {type: Dense, units: 3, inputs: [input_layer]}\n"
+        "    - {type: Add, inputs: [dense, dense_1]}\n"
     )
 
 
@@ -228,6 +230,49 @@ def test_bad_config_json(saved_blog, tmp_path, specc, config, message):
     bad = _rewrite(saved_blog, tmp_path / "bad.keras", config=config)
     run = specc("import", str(bad))
     assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: {message}\n")
+
+
+def _functional_config(**changes: Any) -> bytes:
+    """A Functional model's config.json (Input -> Dense), with ``changes`` to its config."""
+    tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}
+    dense = {
+        "module": "keras.layers", "class_name": "Dense", "registered_name": None,
+        "name": "dense", "config": {"name": "dense", "units": 2},
+        "inbound_nodes": [{"args": [tensor], "kwargs": {}}],
+    }  # fmt: skip
+    inputs = {
+        "module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+        "name": "x", "config": {"name": "x", "batch_shape": [None, 3]}, "inbound_nodes": [],
+    }  # fmt: skip
+    config = {
+        "name": "f", "layers": [inputs, dense],
+        "input_layers": [["x", 0, 0]], "output_layers": [["dense", 0, 0]],
+    }  # fmt: skip
+    config.update(changes)
+    return json.dumps({"class_name": "Functional", "config": config}).encode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"output_layers": [["dense", "0", 0]]}, "output ['dense', '0', 0] is not a layer of the model"),
+        ({"output_layers": [["dense", 1, 0]]}, "output ['dense', 1, 0] is not a layer of the model"),
+        ({"input_layers": [["dense", 0, 0]]}, "input_layers [['dense', 0, 0]] are not the model's inputs"),
+        ({"input_layers": 7}, "input_layers [7] are not the model's inputs"),
+    ],
+)  # fmt: skip
+def test_hostile_functional_config(saved_blog, tmp_path, specc, changes, message):
+    """Every field of a graph's config is checked before use: one line, never a traceback."""
+    bad = _rewrite(saved_blog, tmp_path / "bad.keras", config=_functional_config(**changes))
+    run = specc("import", str(bad))
+    assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: config.json: {message}\n")
+
+
+def test_functional_config_as_written_imports(saved_blog, tmp_path, specc):
+    good = _rewrite(saved_blog, tmp_path / "good.keras", config=_functional_config())
+    run = specc("import", str(good))
+    assert run.exit_code == 0, run.stderr
+    assert "    name: x\n" in run.stdout and "    - {type: Dense, units: 2}\n" in run.stdout
 
 
 # -- layers inside layers, written in plain Keras code (ported from fam-seq) -----------------

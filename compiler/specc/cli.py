@@ -598,8 +598,8 @@ def build(spec: str, output: str | None) -> None:
 def import_(model: str, output: str | None) -> None:
     """Turn a saved Keras model (.keras) into a spec.
 
-    Reads the archive's config.json as data (nothing is deserialised): Sequential models
-    and Functional models that are a plain chain. Arguments equal to Keras defaults are
+    Reads the archive's config.json as data (nothing is deserialised): Sequential and
+    Functional models (branches, several inputs and outputs, shared layers). Arguments equal to Keras defaults are
     left out; compile settings are kept. Everything a spec cannot say is reported at
     once, one line each (exit 1); the spec is validated before it is written.
     """
