@@ -72,7 +72,9 @@ WEIGHTLESS_LAYER_NORM = {
 Keras builds and runs it on an axis of unknown size (specc refused it)."""
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(
+    max_examples=60, **{**SETTINGS, "derandomize": True}
+)  # a fixed draw: CI stays stable; -m slow explores
 @given(SPECS)
 @example(data=WEIGHTLESS_LAYER_NORM)
 def test_catalog_stacks_agree_with_keras(data):
