@@ -46,18 +46,27 @@ def keras_rows(model: Any) -> list[dict[str, Any]]:
 
 
 def static_rows(graph: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": layer.name,
-            "type": layer.type,
+    """specc's rows in the shape of :func:`keras_rows`; a graph lists its inputs as Keras does."""
+    layers = {layer.name: layer for layer in graph.layers}
+
+    def row(name: str, kind: str, shape: Any) -> dict[str, Any]:
+        layer = layers.get(name)
+        return {
+            "name": name,
+            "type": kind,
             "output_shape": (  # several outputs: a list of shapes
-                [list(s) for s in layer.output_shape]
-                if isinstance(layer.output_shape, list)
-                else list(layer.output_shape)
+                [list(s) for s in shape] if isinstance(shape, list) else list(shape)
             ),
-            "params": layer.params,
-            "trainable_params": layer.trainable_params,
-            "non_trainable_params": layer.non_trainable_params,
+            "params": layer.params if layer else 0,
+            "trainable_params": layer.trainable_params if layer else 0,
+            "non_trainable_params": layer.non_trainable_params if layer else 0,
         }
-        for layer in graph.layers
-    ]
+
+    if graph.functional:
+        return [row(r.name, r.type, r.output_shape) for r in graph.rows]
+    return [row(layer.name, layer.type, layer.output_shape) for layer in graph.layers]
+
+
+def static_names(graph: Any) -> list[str]:
+    """The names Keras' ``model.layers`` lists: a graph's inputs included."""
+    return [r["name"] for r in static_rows(graph)]
