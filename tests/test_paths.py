@@ -24,7 +24,7 @@ def test_render_parse_round_trip(head, tail):
     ("text", "message"),
     [
         ("", "empty path"),
-        ("[0].a", "expected a key or [index] at column 1"),
+        ("[0].a", "a path starts with a key"),
         (".a", "expected a key or [index] at column 1"),
         ("a..b", "at column 2"),
         ("a[x]", "at column 2"),
