@@ -31,6 +31,7 @@ import numpy as np
 
 from specc.analysis.checks import KNOWN_DATASETS
 from specc.language.schema import CastStep, Data, DivideStep, ReshapeStep
+from specc.training.layout import ONE, Layout
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 """The arrays of a one-input, one-output model's file (:class:`Layout` for several)."""
@@ -55,47 +56,6 @@ def each(value: Feed, fn: Any) -> Feed:
 def first(value: Feed) -> np.ndarray:
     """The one array, or the first input's (sample counts agree: :func:`check`)."""
     return next(iter(value.values())) if isinstance(value, dict) else value
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The arrays a data file holds for a model: ``x_train`` and ``x_test`` for one input,
-    ``x_train_<name>`` and ``x_test_<name>`` for each of several (``inputs``); the labels
-    likewise (``outputs``). Empty ``inputs``/``outputs``: one input/output."""
-
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, graph: Any) -> Layout:
-        from specc.analysis.checks import input_names, output_names
-
-        ins, outs = input_names(graph), output_names(graph)
-        return cls(ins if len(ins) > 1 else (), outs if len(outs) > 1 else ())
-
-    def names(self, part: str, split: str) -> dict[str, str | None]:
-        """``{file key: input/output name}`` of ``x``/``y`` in ``split`` (None: the one)."""
-        several = self.inputs if part == "x" else self.outputs
-        if not several:
-            return {f"{part}_{split}": None}
-        return {f"{part}_{split}_{name}": name for name in several}
-
-    def keys(self) -> tuple[str, ...]:
-        return tuple(k for split in ("train", "test") for part in "xy"
-                     for k in self.names(part, split))  # fmt: skip
-
-    def hint(self) -> str:
-        """What a file for several inputs/outputs holds, for a missing-key message."""
-        parts = []
-        if self.inputs:
-            parts.append(
-                f"x_train_<input> and x_test_<input> for each input ({', '.join(self.inputs)})"
-            )
-        if self.outputs:
-            parts.append(
-                f"y_train_<output> and y_test_<output> for each output ({', '.join(self.outputs)})"
-            )
-        return f" (this model takes {' and '.join(parts)})" if parts else ""
 
 
 @dataclass(frozen=True)
@@ -220,7 +180,7 @@ def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> 
     return _Header(tuple(shape), dtype, nbytes)
 
 
-def read_npz(path: Path, layout: Layout = Layout()) -> Arrays:
+def read_npz(path: Path, layout: Layout = ONE) -> Arrays:
     """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
     keys = layout.keys()
     if not path.is_file():
@@ -401,7 +361,7 @@ def load(
     data: Data,
     classes: int | dict[str, int | None] | None,
     override: str | os.PathLike[str] | None = None,
-    layout: Layout = Layout(),
+    layout: Layout = ONE,
 ) -> Arrays:
     """Find, read, check: the raw arrays of a spec's dataset."""
     path = locate(data, override)

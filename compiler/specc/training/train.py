@@ -29,7 +29,8 @@ from specc.analysis.pipeline import Compiled
 from specc.files import write_atomic
 from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
-from specc.training.data import DataError, Layout, each, first, load, preprocess
+from specc.training.data import DataError, each, first, load, preprocess
+from specc.training.layout import Layout
 from specc.training.runtime import RuntimeChoiceError
 from specc.training.runtime import resolve as resolve_runtime
 
