@@ -231,10 +231,16 @@ def format_out(shape: Shape | list[Shape]) -> str:
     '[(None, 8), (None, 4), (None, 4)]'
     >>> format_out((None, 5, 8))
     '(None, 5, 8)'
+
+    Keras joins the sizes itself, so a rank-1 output has no trailing comma (found by the
+    differential test on ``EinsumDense('ab,b->a')``):
+
+    >>> format_out((None,))
+    '(None)'
     """
     if isinstance(shape, list):
-        return "[" + ", ".join(shapes.format_shape(s) for s in shape) + "]"
-    return shapes.format_shape(shape)
+        return "[" + ", ".join(format_out(s) for s in shape) + "]"
+    return "(" + ", ".join(str(size) for size in shape) + ")"
 
 
 def _holds_layers(annotation: Any) -> bool:
