@@ -184,7 +184,9 @@ def as_expr(value: Any) -> Expr:
     if isinstance(value, LayerSpec):  # a layer inside another (a wrapper's, a nested model's)
         return layer_call(value, nested_arguments(value))
     if isinstance(value, dict):  # a loss or metrics per output name
-        return Call("", tuple((f"{string_literal(k)}: ", as_expr(v)) for k, v in value.items()), "{}")
+        return Call(
+            "", tuple((f"{string_literal(k)}: ", as_expr(v)) for k, v in value.items()), "{}"
+        )
     if isinstance(value, tuple | list):
         brackets = "()" if isinstance(value, tuple) else "[]"
         return Call("", tuple(("", as_expr(v)) for v in value), brackets)
