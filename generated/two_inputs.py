@@ -70,18 +70,17 @@ def load_data(path: str | None) -> tuple[tuple, tuple]:
                 f"{path}: missing key(s) {', '.join(missing)}; "
                 f"found {', '.join(data.files) or 'none'}"
             )
-        for split in ("train", "test"):
-            counts = {key: len(data[key]) for key in KEYS if key.split("_")[1] == split}
-            (first, n), *rest = counts.items()
-            for key, m in rest:
-                if m != n:
-                    raise SystemExit(
-                        f"{path}: {first} has {n} samples but {key} has {m}"
-                    )
-        return tuple(
-            (arrays(data, "x", split, INPUTS), arrays(data, "y", split, OUTPUTS))
-            for split in ("train", "test")
-        )
+        loaded = {key: data[key] for key in KEYS}
+    for split in ("train", "test"):
+        counts = {k: len(a) for k, a in loaded.items() if k.split("_")[1] == split}
+        (first, n), *rest = counts.items()
+        for key, m in rest:
+            if m != n:
+                raise SystemExit(f"{path}: {first} has {n} samples but {key} has {m}")
+    return tuple(
+        (arrays(loaded, "x", split, INPUTS), arrays(loaded, "y", split, OUTPUTS))
+        for split in ("train", "test")
+    )
 
 
 def arrays(data, part: str, split: str, names: tuple[str, ...]):

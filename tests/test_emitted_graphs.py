@@ -242,6 +242,14 @@ def test_train_trains_two_inputs_and_two_outputs(tmp_path, specc):
     )
     assert metrics["train_samples"] == 24
     assert "confusion.png" not in run.stdout and "curves.png" in run.stdout
+    # The saved model imports back with its loss and metrics per output.
+    imported = tmp_path / "imported.yaml"
+    run = specc("import", str(tmp_path / "run" / "model.keras"), "-o", str(imported))
+    assert run.exit_code == 0, run.stderr
+    back = compile_text(imported.read_text(), str(imported)).spec.compile
+    assert back.loss == {"dense_2": "mse", "dense_1": "mae"} and back.metrics == {
+        "dense_1": ["mae"]
+    }
 
 
 def test_each_block_is_a_function_called_per_use():

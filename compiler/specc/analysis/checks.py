@@ -130,10 +130,11 @@ def _per_name(
     """A per-input/per-output setting: a mapping for several, a list (one value) for one."""
     several = len(names) > 1
     if isinstance(value, dict) and not several:
+        one = {"steps": "a list of steps", "loss": "one loss", "[metrics]": "a list"}[example]
         yield diagnose(
             loc,
-            f"the model has one {what}: give {format_loc(loc)} as for any model "
-            f"(a mapping {what} name -> ... is for a model with several {what}s)",
+            f"the model has one {what}: give {format_loc(loc)} as {one} (a mapping by "
+            f"{what} name is for a model with several {what}s)",
         )
     elif several and not isinstance(value, dict) and value:
         yield diagnose(
@@ -180,9 +181,8 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
                 "per output",
             )
         prep = spec.data.preprocessing
-        if graph.functional:
-            yield from _per_name(prep.x, ins, ("data", "preprocessing", "x"), "input",
-                                 "steps", diagnose)  # fmt: skip
+        x_at = ("data", "preprocessing", "x")  # a stack has one input (no graph inputs)
+        yield from _per_name(prep.x, ins or ("",), x_at, "input", "steps", diagnose)
         yield from _per_name(prep.y, outs, ("data", "preprocessing", "y"), "output",
                              "steps", diagnose)  # fmt: skip
     if spec.compile is not None and not (isinstance(graph.output_shape, list) and len(outs) == 1):
