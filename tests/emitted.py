@@ -4,9 +4,11 @@ A training script needs ``data`` and ``compile`` (emit-code refuses a spec witho
 and that stays so). The valid test cases are model-only specs, so for them the missing
 sections are filled with neutral ones that no cross-field rule constrains (a local .npz
 with no preprocessing; mean squared error): ``build_model()`` depends on ``model`` alone,
-so this tests exactly the code the case's model produces. Models with several outputs
-(an LSTM with ``return_state`` last) cannot train on one label array, so emit-code refuses
-them (``tests/cases/multi_output_with_loss``); they are not emittable.
+so this tests exactly the code the case's model produces; a model with several outputs
+gets the loss per output name. A last layer with several outputs (an LSTM with
+``return_state`` last), or several outputs of one layer, has no name per output to train
+each on, so emit-code refuses them (``tests/cases/multi_output_with_loss``); they are not
+emittable.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 
 import yaml
 
+from specc.analysis.checks import output_names
 from specc.analysis.pipeline import Compiled, compile_file, compile_text
 from specc.backends import codegen
+from specc.errors import SpecError
 from specc.language import loader
 from tests.conftest import CASES, ROOT, SPECS
 
@@ -28,26 +32,34 @@ GOLDEN_SPECS = sorted((ROOT / "tests" / "golden" / "specs").glob("*.yaml"))
 VALID_CASES = sorted(p / "spec.yaml" for p in CASES.iterdir() if (p / "expected.json").exists())
 
 
-def _one_output(path: Path) -> bool:
-    """One input and one output: what a training script feeds and trains on."""
-    compiled = compile_file(path)
-    one_input = len(compiled.spec.model.model_inputs) == 1
-    return one_input and not isinstance(compiled.graph.output_shape, list)
+def _named_outputs(compiled: Compiled) -> bool:
+    """Each output a layer's own, so a name to train it by (every input can be fed)."""
+    names = output_names(compiled.graph)
+    return len(set(names)) == len(names) and not (
+        len(names) == 1 and isinstance(compiled.graph.output_shape, list)
+    )
 
 
 REPO_SPECS = [
     *sorted(SPECS.glob("*.yaml")),
     *GOLDEN_SPECS,
-    *(path for path in VALID_CASES if _one_output(path)),
+    *(path for path in VALID_CASES if _named_outputs(compile_file(path))),
 ]
 NEUTRAL = {"data": {"dataset": "npz", "path": "data.npz"}, "compile": {"loss": "mse"}}
 
 
 def completed(data: dict[str, Any]) -> dict[str, Any]:
     """The spec with neutral ``data`` and ``compile`` sections if it lacks either: the two
-    must agree (a categorical loss needs one-hot labels), and only the model is tested."""
+    must agree (a categorical loss needs one-hot labels), and only the model is tested.
+    Several outputs get mean squared error each, by name."""
     if all(key in data for key in NEUTRAL):
         return data
+    try:
+        names = output_names(compile_text(yaml.safe_dump(data, sort_keys=False), "m.yaml").graph)
+    except SpecError:
+        names = ()
+    if len(names) > 1:
+        return {**data, **NEUTRAL, "compile": {"loss": dict.fromkeys(names, "mse")}}
     return {**data, **NEUTRAL}
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build, table
-from tests.conftest import CASES, SPECS
+from tests.conftest import SPECS
 from tests.corpus.graphs import oxford_pets_unet, resnet20_cifar10_v1
 from tests.keras_helpers import keras
 
@@ -68,7 +68,7 @@ EXAMPLES = {
     "resnet20_cifar10": (SPECS / "resnet20_cifar10.yaml", lambda k: resnet20_cifar10_v1.build()),
     "unet_oxford_pets": (SPECS / "unet_oxford_pets.yaml", lambda k: oxford_pets_unet.build()),
     "mnist_cnn_residual": (SPECS / "mnist_cnn_residual.yaml", _mnist_cnn_residual),
-    "two_inputs": (CASES / "ok_graph_two_inputs" / "spec.yaml", _two_inputs),
+    "two_inputs": (SPECS / "two_inputs.yaml", _two_inputs),
 }
 
 

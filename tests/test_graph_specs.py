@@ -8,6 +8,7 @@ the same model.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import random
@@ -364,16 +365,28 @@ def test_cli_summary_json_of_a_graph(specc, tmp_path):
     assert {r["name"] for r in data["layers"]} >= {"query", "value"}
 
 
-def test_emit_code_refuses_a_graph_of_two_inputs_in_one_line(specc, tmp_path):
-    """The script feeds one array; a graph of one input is emitted (test_emitted_graphs)."""
+def test_emit_code_writes_a_graph_of_two_inputs_and_outputs(specc, tmp_path):
+    """The script reads an array per input and output, by name (x_train_query, ...)."""
     path = tmp_path / "g.yaml"
     data = {**yaml.safe_load(TWO_INPUTS), "data": {"dataset": "npz", "path": "d.npz"}}
-    data["model"]["outputs"] = ["dense_2"]
-    path.write_text(yaml.safe_dump({**data, "compile": {"loss": "mse"}}))
+    path.write_text(
+        yaml.safe_dump({**data, "compile": {"loss": {"dense_2": "mse", "dense_1": "mae"}}})
+    )
     run = specc("emit-code", str(path), "-o", str(tmp_path))
-    assert run.exit_code == 1, run.stderr
-    assert run.stderr.count("\n") == 1 and "2 inputs (query, value)" in run.stderr
-    assert not (tmp_path / "two_inputs.py").exists()
+    assert run.exit_code == 0, run.stderr
+    tree = ast.parse((tmp_path / "two_inputs.py").read_text())
+    consts = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id in ("INPUTS", "OUTPUTS", "KEYS")
+    }
+    assert consts["INPUTS"] == ("query", "value") and consts["OUTPUTS"] == ("dense_2", "dense_1")
+    assert consts["KEYS"][:4] == (
+        "x_train_query",
+        "x_train_value",
+        "y_train_dense_2",
+        "y_train_dense_1",
+    )
 
 
 def random_graph(rng: random.Random) -> str:

@@ -156,7 +156,7 @@ def saved_blog(tmp_path_factory):
         ({"optimizer": {"config": {}}, "loss": "mse"}, "compile_config.optimizer.class_name must be a string, not null"),
         ({"optimizer": 3, "loss": "mse"}, "compile_config.optimizer must be a name or {class_name, config}, not a number (3)"),
         ({"optimizer": {"class_name": "Adam", "config": []}, "loss": "mse"}, "compile_config.optimizer.config must be an object, not an array"),
-        ({"optimizer": "adam", "loss": ["mse"]}, "compile_config.loss is an array (one loss per output); a spec's model has one output and one loss"),
+        ({"optimizer": "adam", "loss": ["mse"]}, "compile_config.loss is an array (one loss per output); a spec gives a loss per output by the output's name"),
         ({"optimizer": "adam", "loss": "mse", "metrics": "accuracy"}, "compile_config.metrics must be a list of metrics, not a string ('accuracy')"),
         ({"optimizer": "adam", "loss": "mse", "metrics": [{"a": 1}]}, "compile_config.metrics[0] must be a metric name or a serialised Keras object, not an object"),
     ],

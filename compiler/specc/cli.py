@@ -163,23 +163,6 @@ def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
     return compiled
 
 
-def _one_input(compiled: Any, what: str) -> None:
-    """Refuse a graph of several inputs, which the one-array data pipeline cannot feed
-    (one line, exit 1); several outputs are refused by the loss check already."""
-    if len(compiled.graph.inputs) > 1:
-        names = ", ".join(given.name for given in compiled.graph.inputs)
-        from specc.language import loader
-
-        source = loader.load_text(compiled.text, compiled.file).source
-        message = (
-            f"{what} feeds the model one array (x_train), but this graph has "
-            f"{len(compiled.graph.inputs)} inputs ({names}); it trains one-input models only "
-            "for now (specc build makes this model)"
-        )
-        _report([source.diagnostic(("model", "inputs"), message)])
-        sys.exit(EXIT_INVALID)
-
-
 @click.group(
     cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -450,8 +433,10 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
 @click.option(
     "--data",
     type=click.Path(dir_okay=False),
-    help="A local .npz (x_train, y_train, x_test, y_test). Default: the spec's data.path, "
-    "else $SPECC_DATA_DIR/<dataset>.npz, else a keras.datasets download.",
+    help="A local .npz (x_train, y_train, x_test, y_test; for several inputs x_train_<input>, "
+    "x_test_<input> per input name, for several outputs y_train_<output>, y_test_<output> per "
+    "output layer name). Default: the spec's data.path, else $SPECC_DATA_DIR/<dataset>.npz, "
+    "else a keras.datasets download.",
 )
 @click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
@@ -501,7 +486,6 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     compiled = _compile(spec)
-    _one_input(compiled, "specc train")
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data
@@ -538,9 +522,16 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     )
     click.echo(f"{shown}; {plural(m['epochs'], 'epoch')}, {m['seconds_per_epoch']:.2f} s/epoch after the first "
                f"({m['first_epoch_seconds']:.2f} s), {m['total_wall_seconds']:.1f} s in all")  # fmt: skip
-    click.echo(
-        f"wrote {result.folder}/: model.keras, history.json, metrics.json, curves.png, confusion.png, spec.yaml"
+    files = (
+        "model.keras",
+        "history.json",
+        "metrics.json",
+        "curves.png",
+        "confusion.png",
+        "spec.yaml",
     )
+    wrote = [f for f in files if (result.folder / f).is_file()]  # no confusion: no class labels
+    click.echo(f"wrote {result.folder}/: {', '.join(wrote)}")
 
 
 def _need_keras() -> None:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from specc.analysis.graph import Graph
-from specc.errors import Diagnostic
+from specc.errors import Diagnostic, format_loc
+from specc.language.messages import did_you_mean
 from specc.language.objects import from_logits, loss_name
 from specc.language.schema import ReshapeStep, Spec
 
@@ -50,12 +51,15 @@ def final_activation(spec: Spec, graph: Graph | None = None) -> tuple[tuple, str
     return _last_activation(list(spec.model.layers), ("model", "layers"))
 
 
-def _graph_activation(spec: Spec, graph: Graph) -> tuple[tuple, str] | None:
-    if len(graph.output_shapes) != 1:
+def _graph_activation(
+    spec: Spec, graph: Graph, output: int | None = None
+) -> tuple[tuple, str] | None:
+    """The activation ending output ``output`` (None: the only output)."""
+    if output is None and len(graph.output_shapes) != 1:
         return None
     calls = {(c.layer, c.node): c for c in graph.calls}
     made = {layer.name: layer for layer in graph.made}
-    source = graph.outputs[0]
+    source = graph.outputs[output or 0]
     while (source[0], source[1]) in calls:
         call = calls[(source[0], source[1])]
         layer = made[call.layer]
@@ -104,9 +108,135 @@ def _activation(layer: Any, loc: tuple) -> tuple[tuple, str] | None:
     return None
 
 
+def input_names(graph: Graph) -> tuple[str, ...]:
+    """The model's input names (``model.inputs``; keys ``x_train_<name>`` of a data file)."""
+    return tuple(given.name for given in graph.inputs)
+
+
+def output_names(graph: Graph) -> tuple[str, ...]:
+    """Keras' ``model.output_names``: each output's layer (keys ``y_train_<name>``)."""
+    if graph.functional:
+        return tuple(source[0] for source in graph.outputs)
+    return (graph.layers[-1].name,) if graph.layers else ()
+
+
+def _listing(names: tuple[str, ...]) -> str:
+    return ", ".join(names)
+
+
+def _per_name(
+    value: Any, names: tuple[str, ...], loc: tuple, what: str, example: str, diagnose: Diagnose
+) -> Iterator[Diagnostic]:
+    """A per-input/per-output setting: a mapping for several, a list (one value) for one."""
+    several = len(names) > 1
+    if isinstance(value, dict) and not several:
+        one = {"steps": "a list of steps", "loss": "one loss", "[metrics]": "a list"}[example]
+        yield diagnose(
+            loc,
+            f"the model has one {what}: give {format_loc(loc)} as {one} (a mapping by "
+            f"{what} name is for a model with several {what}s)",
+        )
+    elif several and not isinstance(value, dict) and value:
+        yield diagnose(
+            loc,
+            f"the model has {len(names)} {what}s ({_listing(names)}): give {format_loc(loc)} "
+            f"per {what}, as a mapping {what} name -> {example}",
+        )
+    elif isinstance(value, dict):
+        for key in value:
+            if key not in names:
+                hint = did_you_mean(key, names)
+                yield diagnose(
+                    (*loc, key),
+                    f"the model has no {what} named {key!r}"
+                    + (f" ({hint})" if hint else "")
+                    + f"; its {what}s are {_listing(names)}",
+                )
+
+
+def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """Several inputs or outputs: data from a .npz with arrays per input and output,
+    preprocessing and losses given per name, each output a layer of its own."""
+    ins, outs = input_names(graph), output_names(graph)
+    if graph.functional and len(outs) > 1 and (spec.data or spec.compile):
+        for k, name in enumerate(outs):
+            if outs.index(name) != k:
+                yield diagnose(
+                    ("model", "outputs", k),
+                    f"outputs {outs.index(name)} and {k} are both outputs of layer {name!r}; "
+                    "Keras names a model's outputs by their layers, and training needs a name "
+                    "per output (its loss, its labels y_train_<name>): take outputs of "
+                    "different layers",
+                )
+                return
+    if spec.data is not None:
+        several = [f"{len(ins)} inputs" for _ in [0] if len(ins) > 1]
+        several += [f"{len(outs)} outputs" for _ in [0] if len(outs) > 1]
+        if several and spec.data.dataset != "npz":
+            yield diagnose(
+                ("data", "dataset"),
+                f"{spec.data.dataset} gives one image array and one label array, but the model "
+                f"has {' and '.join(several)}; train it on a local .npz (dataset: npz) with "
+                "x_train_<input>/x_test_<input> per input and y_train_<output>/y_test_<output> "
+                "per output",
+            )
+        prep = spec.data.preprocessing
+        x_at = ("data", "preprocessing", "x")  # a stack has one input (no graph inputs)
+        yield from _per_name(prep.x, ins or ("",), x_at, "input", "steps", diagnose)
+        yield from _per_name(prep.y, outs, ("data", "preprocessing", "y"), "output",
+                             "steps", diagnose)  # fmt: skip
+    if spec.compile is not None and not (isinstance(graph.output_shape, list) and len(outs) == 1):
+        comp = spec.compile
+        loss = comp.loss
+        yield from _per_name(loss, outs, ("compile", "loss"), "output", "loss", diagnose)
+        if len(outs) > 1 and isinstance(loss, dict):
+            missing = [name for name in outs if name not in loss]
+            if missing:
+                yield diagnose(
+                    ("compile", "loss"),
+                    f"no loss for output(s) {_listing(tuple(missing))}; Keras needs one per output",
+                )
+        for key in ("metrics", "weighted_metrics"):
+            value = getattr(comp, key)
+            if value is not None:
+                yield from _per_name(value, outs, ("compile", key), "output", "[metrics]",
+                                     diagnose)  # fmt: skip
+        if comp.loss_weights is not None and len(comp.loss_weights) != len(outs):
+            yield diagnose(
+                ("compile", "loss_weights"),
+                f"{len(comp.loss_weights)} weight(s) for {len(outs)} output(s); give one per "
+                f"output, in the order of the outputs ({_listing(outs)})",
+            )
+
+
+def _reshaped(steps: list[Any], source: tuple | None) -> tuple | None:
+    """The sample shape after the steps: the last reshape's, else the source's."""
+    shape = source
+    for step in steps:
+        if isinstance(step, ReshapeStep):
+            shape = tuple(step.reshape)
+    return shape
+
+
 def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """The preprocessed images must have exactly ``model.input.shape``."""
     if spec.data is None:
+        return
+    if isinstance(spec.data.preprocessing.x, dict):  # several inputs: each its own steps
+        for given in graph.inputs:  # in the spec's order
+            shape, wanted = (
+                _reshaped(spec.data.preprocessing.x_steps(given.name), None),
+                given.shape[1:],
+            )
+            if shape is not None and (
+                len(shape) != len(wanted)
+                or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
+            ):
+                yield diagnose(
+                    ("data", "preprocessing", "x", given.name),
+                    f"samples of input {given.name!r} are reshaped to {list(shape)} but the input's "
+                    f"shape is {list(wanted)}; reshape to {list(wanted)}",
+                )
         return
     source = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[0]
     shape = source
@@ -140,10 +270,32 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     """Loss, label encoding and the last layer's width must agree."""
     if spec.compile is None:
         return
-    loss = loss_name(spec.compile.loss)
-    out = graph.output_shape
-    where = output_loc(spec, graph)
-    steps = spec.data.preprocessing.y if spec.data else []
+    outs = output_names(graph)
+    if len(outs) > 1:  # a loss per output (check_several: a mapping, each output named once)
+        losses = spec.compile.loss
+        if not isinstance(losses, dict) or len(set(outs)) != len(outs):
+            return
+        prep = spec.data.preprocessing if spec.data else None
+        for k, name in enumerate(outs):
+            if name in losses:
+                steps = prep.y_steps(name) if prep else []
+                at = ("data", "preprocessing", "y", name)
+                yield from _labels(spec, graph.output_shapes[k], losses[name], steps, at,
+                                   ("model", "outputs", k), diagnose)  # fmt: skip
+        return
+    if isinstance(spec.compile.loss, dict):
+        return  # check_several refuses a mapping for one output
+    steps = spec.data.preprocessing.y_steps() if spec.data else []
+    yield from _labels(spec, graph.output_shape, spec.compile.loss, steps,
+                       ("data", "preprocessing", "y"), output_loc(spec, graph), diagnose)  # fmt: skip
+
+
+def _labels(
+    spec: Spec, out: Any, loss_spec: Any, steps: list[Any], at: tuple, where: tuple,
+    diagnose: Diagnose,
+) -> Iterator[Diagnostic]:  # fmt: skip
+    """One output's loss, label steps (at ``at``) and width (the output at ``where``)."""
+    loss = loss_name(loss_spec)
     one_hot = steps[-1].one_hot if steps else None
     classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
     if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
@@ -167,18 +319,18 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
     if loss in CATEGORICAL:
         if spec.data is not None and one_hot is None:
             yield diagnose(
-                ("data", "preprocessing", "y"),
-                f"loss {loss!r} needs one-hot labels: add {{one_hot: {width}}} to data.preprocessing.y "
+                at,
+                f"loss {loss!r} needs one-hot labels: add {{one_hot: {width}}} to {format_loc(at)} "
                 "(or use loss: sparse_categorical_crossentropy)",
             )
         if one_hot is not None and one_hot != width:
             yield diagnose(
-                ("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+                (*at, len(steps) - 1, "one_hot"),
                 f"labels are one-hot over {one_hot} classes but the last layer has {width} units",
             )
     if loss in SPARSE and one_hot is not None:
         yield diagnose(
-            ("data", "preprocessing", "y", len(steps) - 1),
+            (*at, len(steps) - 1),
             f"loss {loss!r} takes integer labels, not one-hot: remove the one_hot step "
             "(or use loss: categorical_crossentropy)",
         )
@@ -189,7 +341,7 @@ def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagn
         )  # type: ignore[union-attr]
     if one_hot is not None and classes is not None and one_hot != classes:
         yield diagnose(
-            ("data", "preprocessing", "y", len(steps) - 1, "one_hot"),
+            (*at, len(steps) - 1, "one_hot"),
             f"{spec.data.dataset} has {classes} classes, not {one_hot}",
         )  # type: ignore[union-attr]
 
@@ -199,12 +351,31 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
     binary) unless the loss says ``from_logits: true``; then the last layer must be linear."""
     if spec.compile is None:
         return
-    loss = loss_name(spec.compile.loss)
+    outs = output_names(graph)
+    if len(outs) > 1 and graph.functional:
+        if isinstance(spec.compile.loss, dict) and len(set(outs)) == len(outs):
+            for k, name in enumerate(outs):
+                found = _graph_activation(spec, graph, k)
+                if name in spec.compile.loss and found is not None:
+                    yield from _activation_fits(
+                        spec.compile.loss[name], found, graph.output_shapes[k], diagnose
+                    )
+        return
+    if isinstance(spec.compile.loss, dict):
+        return
     found = final_activation(spec, graph)
     if found is None:
         return
+    yield from _activation_fits(spec.compile.loss, found, graph.output_shape, diagnose)
+
+
+def _activation_fits(
+    loss_spec: Any, found: tuple[tuple, str], out: Any, diagnose: Diagnose
+) -> Iterator[Diagnostic]:
+    """The activation ending an output (at ``found``) against its loss."""
+    loss = loss_name(loss_spec)
     loc, activation = found
-    if from_logits(spec.compile.loss):
+    if from_logits(loss_spec):
         if activation in ("softmax", "sigmoid"):
             yield diagnose(
                 loc,
@@ -231,8 +402,8 @@ def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iter
             f"loss {loss!r} expects probabilities: the last activation must be "
             f"sigmoid, not {activation!r}",
         )
-    single = not isinstance(graph.output_shape, list)
-    if activation == "softmax" and loss in BINARY and single and graph.output_shape[-1] != 1:
+    single = not isinstance(out, list)
+    if activation == "softmax" and loss in BINARY and single and out[-1] != 1:
         yield diagnose(loc, "softmax with binary cross-entropy: use categorical_crossentropy")
 
 
@@ -254,7 +425,7 @@ def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Di
             )
 
 
-RULES = (check_data_shape, check_labels, check_final_activation, check_callbacks)
+RULES = (check_several, check_data_shape, check_labels, check_final_activation, check_callbacks)
 
 
 def run_checks(spec: Spec, graph: Graph, diagnose: Diagnose) -> list[Diagnostic]:

@@ -48,6 +48,7 @@ from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.training import runtime
+from specc.training.layout import Layout
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -184,6 +185,10 @@ def as_expr(value: Any) -> Expr:
         return call(f"keras.{value.MODULE}.{value.type}", stated(value))
     if isinstance(value, LayerSpec):  # a layer inside another (a wrapper's, a nested model's)
         return layer_call(value, nested_arguments(value))
+    if isinstance(value, dict):  # a loss or metrics per output name
+        return Call(
+            "", tuple((f"{string_literal(k)}: ", as_expr(v)) for k, v in value.items()), "{}"
+        )
     if isinstance(value, tuple | list):
         brackets = "()" if isinstance(value, tuple) else "[]"
         return Call("", tuple(("", as_expr(v)) for v in value), brackets)
@@ -321,7 +326,8 @@ SCRIPT_GLOBALS = frozenset({
     "progress_bar", "check_sample_counts", "write_atomic", "finite", "json_text",
     "write_json", "plot_history", "main", "NAME", "DESCRIPTION", "DATASET", "DATA_PATH",
     "INPUT_SHAPE", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "SHUFFLE", "SEED",
-    "JIT_COMPILE", "STEPS_PER_EXECUTION",
+    "JIT_COMPILE", "STEPS_PER_EXECUTION", "INPUTS", "OUTPUTS", "KEYS", "arrays", "take",
+    "samples",
 })  # fmt: skip
 """Module-level names of the script: a block's function takes none of them."""
 
@@ -728,14 +734,6 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
-    if len(compiled.graph.inputs) > 1:
-        names = ", ".join(given.name for given in compiled.graph.inputs)
-        problems.append(loader.load_text(compiled.text, compiled.file).source.diagnostic(
-            ("model", "inputs"),
-            f"the training script feeds the model one array (x_train), but this graph has "
-            f"{len(compiled.graph.inputs)} inputs ({names}); emit-code writes scripts for "
-            "one-input models only for now (specc build makes this model)",
-        ))  # fmt: skip
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None
@@ -744,7 +742,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     graph = compiled.graph
     model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     functional = graph_build_model(compiled, model_name) if graph.functional else None
+    layout = Layout.of(graph)
+    prep = spec.data.preprocessing
     return {
+        "inputs": layout.inputs,
+        "outputs": layout.outputs,
+        "keys": layout.keys() if layout.inputs or layout.outputs else (),
+        "x_steps_by": {name: [_x_step(step.model_dump()) for step in prep.x_steps(name)]
+                       for name in layout.inputs if prep.x_steps(name)},
+        "y_steps_by": {name: [_y_step(step.one_hot) for step in prep.y_steps(name)]
+                       for name in layout.outputs if prep.y_steps(name)},
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
         "name": spec.name,
@@ -753,19 +760,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
         "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
-        "x_steps": [_x_step(step.model_dump()) for step in spec.data.preprocessing.x],
-        "y_steps": [
-            Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(step.one_hot))))
-            for step in spec.data.preprocessing.y
-        ],
+        "x_steps": [] if layout.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
+        "y_steps": [] if layout.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
         "functional": PyCode("\n".join(functional[1])) if functional else None,
         "block_functions": PyCode("\n".join(functional[0])) if functional and functional[0] else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
-        "metrics": list(spec.compile.metrics),
-        "compile_extra": {key: list(getattr(spec.compile, key))
+        "metrics": _listed(spec.compile.metrics),
+        "compile_extra": {key: _listed(getattr(spec.compile, key))
                           for key in ("weighted_metrics", "loss_weights")
                           if getattr(spec.compile, key) is not None},
         "input": None if graph.functional else Call("keras.Input", (
@@ -780,6 +784,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "callbacks": [call(f"keras.callbacks.{cls}", cb_args)
                       for cls, cb_args in map(callback_arguments, training.callbacks)],
     }  # fmt: skip
+
+
+def _listed(value: Any) -> Any:
+    """Metrics (or weights) as a list, or per output name as a dict of lists."""
+    return {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
+
+
+def _y_step(classes: int) -> Expr:
+    """The right-hand side of ``y = ...`` for a one-hot step."""
+    return Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(classes))))
 
 
 def _x_step(step: dict[str, Any]) -> Expr:

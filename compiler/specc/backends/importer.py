@@ -983,15 +983,22 @@ class _Importer:
             if optimizer is not _MISSING:
                 out["optimizer"] = optimizer
         loss = saved.get("loss")
-        if isinstance(loss, list | dict) and not _serialized(loss):
+        per_output = isinstance(loss, dict) and not _serialized(loss)  # {output name: loss}
+        if isinstance(loss, list) or (per_output and not all(map(_identifier, loss))):
             raise ImportProblem(
                 f"config.json: compile_config.loss is {_kind(loss)} (one loss per output); "
-                "a spec's model has one output and one loss"
+                "a spec gives a loss per output by the output's name"
             )
         if loss is None:
             self.problem(
                 "compile_config.loss", "the model is compiled without a loss; specs need one"
             )
+        elif per_output:
+            made_losses = {
+                name: self.loss_or_metric(value, f"compile_config.loss.{name}", "losses")
+                for name, value in loss.items()
+            }
+            out["loss"] = {k: v for k, v in made_losses.items() if v is not _MISSING}
         else:
             made = self.loss_or_metric(loss, "compile_config.loss", "losses")
             if made is not _MISSING:
@@ -999,6 +1006,23 @@ class _Importer:
         for key in ("metrics", "weighted_metrics"):
             metrics = saved.get(key)
             if metrics is None or metrics == []:
+                continue
+            if isinstance(metrics, dict) and all(
+                _identifier(k) and isinstance(v, list) for k, v in metrics.items()
+            ):  # per output name
+                out[key] = {
+                    name: [
+                        m
+                        for i, x in enumerate(values)
+                        if (
+                            m := self.loss_or_metric(
+                                x, f"compile_config.{key}.{name}[{i}]", "metrics"
+                            )
+                        )
+                        is not _MISSING
+                    ]
+                    for name, values in metrics.items()
+                }
                 continue
             if not isinstance(metrics, list):
                 raise ImportProblem(

@@ -47,6 +47,8 @@ def _keras_value(keras: Any, value: Any) -> Any:
         return keras_class(keras, value)(**{k: _keras_value(keras, v) for k, v in args.items()})
     if isinstance(value, list):
         return [_keras_value(keras, v) for v in value]
+    if isinstance(value, dict):  # a loss or metrics per output name
+        return {k: _keras_value(keras, v) for k, v in value.items()}
     return value
 
 
@@ -79,12 +81,12 @@ def compile_arguments(spec: Spec) -> dict[str, Any]:
     assert spec.compile is not None
     args = {
         "loss": _keras_value(keras, spec.compile.loss),
-        "metrics": [_keras_value(keras, m) for m in spec.compile.metrics],
+        "metrics": _keras_value(keras, spec.compile.metrics),
     }
     for key in ("weighted_metrics", "loss_weights"):
         value = getattr(spec.compile, key)
         if value is not None:
-            args[key] = _keras_value(keras, list(value))
+            args[key] = _keras_value(keras, value if isinstance(value, dict) else list(value))
     return args
 
 

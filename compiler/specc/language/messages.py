@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from specc.errors import Diagnostic, Loc
 from specc.language.loader import SourceMap
@@ -76,6 +76,20 @@ def _members(tp: Any) -> tuple[type[BaseModel], ...]:
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             out.append(arg)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _tagged(tp: Any) -> dict[str, Any]:
+    """``{tag: member}`` of a union whose members carry a ``Tag`` that is no identifier
+    (``per-output``: a loss per output, or one loss), so never a key of the data."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return {}
+    out = {}
+    for arg in typing.get_args(tp):
+        for meta in getattr(arg, "__metadata__", ()):
+            if isinstance(meta, Tag) and not meta.tag.isidentifier():
+                out[meta.tag] = arg
+    return out
 
 
 @functools.cache
@@ -145,6 +159,11 @@ def _clean_shape(
         part = parts[i]
         tp = _unwrap(tp)
         tp = _by_type(tp, kinds[i])
+        tagged = _tagged(tp)
+        if isinstance(part, str) and part in tagged:  # a tag no data key can be: skipped
+            tp = tagged[part]
+            i += 1
+            continue
         members = _members(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else ()
         if members and isinstance(part, str):
             chosen = next((m for m in members if part in _tag_of(m)), None)
@@ -156,6 +175,8 @@ def _clean_shape(
             owner = tp
             field = tp.model_fields.get(part)
             tp = field.annotation if field else Any
+        elif typing.get_origin(tp) is dict and isinstance(part, str):  # {output name: ...}
+            tp = typing.get_args(tp)[1]
         elif typing.get_origin(tp) in (list, tuple) and isinstance(part, int):
             args = typing.get_args(tp)
             tp = args[0] if args else Any

@@ -311,14 +311,52 @@ Optimizer = Annotated[
 ]
 
 
+class _NoTypeKey:
+    """JSON Schema of a per-output mapping: one without a ``type`` key (that is an object)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> Any:
+        return {**handler(schema), "not": {"required": ["type"]}}
+
+
+def _loss_form(value: Any) -> str:
+    """A mapping without ``type`` gives a loss per output; anything else is one loss.
+    (Tags that are no identifiers, so never taken for an output's name in a location.)"""
+    return "per-output" if isinstance(value, dict) and "type" not in value else "one-loss"
+
+
+def _metrics_form(value: Any) -> str:
+    return "per-output" if isinstance(value, dict) else "one-list"
+
+
+PerOutputLoss = Annotated[
+    Annotated[LossSpec, Tag("one-loss")]
+    | Annotated[dict[Identifier, LossSpec], Tag("per-output"), _NoTypeKey],
+    Discriminator(_loss_form),
+]
+"""One loss (one output), or ``{output name: loss}`` for a model with several outputs,
+as ``model.compile(loss={...})`` takes it."""
+PerOutputMetrics = Annotated[
+    Annotated[list[MetricSpec], Tag("one-list")]
+    | Annotated[dict[Identifier, list[MetricSpec]], Tag("per-output")],
+    Discriminator(_metrics_form),
+]
+"""Metrics of the one output, or ``{output name: [metrics]}`` (Keras refuses one flat list
+for several outputs)."""
+
+
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: LossSpec = Field(
+    loss: PerOutputLoss = Field(
         description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
-        "{type: SparseCategoricalCrossentropy, from_logits: true}."
+        "{type: SparseCategoricalCrossentropy, from_logits: true}; for a model with several "
+        "outputs, a mapping output name -> loss, one per output."
     )
-    metrics: list[MetricSpec] = Field(default_factory=list)
-    weighted_metrics: list[MetricSpec] | None = None
+    metrics: PerOutputMetrics = Field(
+        default_factory=list,
+        description="Metrics; for a model with several outputs, a mapping output name -> list.",
+    )
+    weighted_metrics: PerOutputMetrics | None = None
     loss_weights: list[NonNegative] | None = Field(
         default=None, description="One weight per model output (scales that output's loss)."
     )
@@ -405,11 +443,44 @@ XStep = Annotated[
 ]
 
 
+def _x_form(value: Any) -> str:
+    """A mapping gives steps per input (a model with several), a list the one input's."""
+    return "per-input" if isinstance(value, dict) else "one-list"
+
+
+def _y_form(value: Any) -> str:
+    return "per-output" if isinstance(value, dict) else "one-list"
+
+
 class Preprocessing(Strict):
     """What happens to the arrays between loading and ``fit``, in order."""
 
-    x: list[XStep] = Field(default_factory=list, description="Steps applied to the images.")
-    y: list[OneHotStep] = Field(default_factory=list, description="Steps applied to the labels.")
+    x: Annotated[
+        Annotated[list[XStep], Tag("one-list")]
+        | Annotated[dict[Identifier, list[XStep]], Tag("per-input")],
+        Discriminator(_x_form),
+    ] = Field(
+        default_factory=list,
+        description="Steps applied to the images; for a model with several inputs, a mapping "
+        "input name -> steps.",
+    )
+    y: Annotated[
+        Annotated[list[OneHotStep], Tag("one-list")]
+        | Annotated[dict[Identifier, list[OneHotStep]], Tag("per-output")],
+        Discriminator(_y_form),
+    ] = Field(
+        default_factory=list,
+        description="Steps applied to the labels; for a model with several outputs, a mapping "
+        "output name -> steps.",
+    )
+
+    def x_steps(self, name: str | None = None) -> list[Any]:
+        """The steps of input ``name`` (None: the one input's)."""
+        return self.x if isinstance(self.x, list) else self.x.get(name or "", [])
+
+    def y_steps(self, name: str | None = None) -> list[OneHotStep]:
+        """The steps of output ``name`` (None: the one output's)."""
+        return self.y if isinstance(self.y, list) else self.y.get(name or "", [])
 
 
 class Data(Strict):

@@ -7,6 +7,11 @@ online). A local ``.npz`` holds ``x_train``, ``y_train``, ``x_test``, ``y_test``
 problem with a file is one :class:`DataError` naming the file and what is wrong; keras is
 imported only to download.
 
+A model with several inputs takes ``x_train_<input>``/``x_test_<input>`` per input (the
+names of ``model.inputs``), one with several outputs ``y_train_<output>``/``y_test_<output>``
+per output (the output layer's name, as Keras' ``model.output_names``); ``fit`` gets them as
+dicts by those names. All arrays of a split hold the same number of samples.
+
 A ``.npz`` is a zip of ``.npy`` files. Each array's header is read (through ``zipfile``)
 before any array is: a header whose shape needs more bytes than the file holds, or more
 memory than the machine has, is refused before numpy would try to allocate it.
@@ -20,14 +25,16 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
 from specc.analysis.checks import KNOWN_DATASETS
 from specc.language.schema import CastStep, Data, DivideStep, ReshapeStep
+from specc.training.layout import ONE, Layout
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+"""The arrays of a one-input, one-output model's file (:class:`Layout` for several)."""
 NPY_MAX_HEADER = 10_000  # numpy's own default bound on a .npy header
 DEFLATE_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1
 NPY_MAGIC = b"\x93NUMPY"
@@ -37,21 +44,47 @@ class DataError(Exception):
     """A data file that cannot be used; the message names the file and the problem."""
 
 
+Feed = np.ndarray | dict[str, np.ndarray]
+"""One array, or arrays by input (output) name for a model with several."""
+
+
+def each(value: Feed, fn: Any) -> Feed:
+    """``fn`` applied to the one array, or to each array of a dict (keeping the names)."""
+    return {k: fn(v) for k, v in value.items()} if isinstance(value, dict) else fn(value)
+
+
+def first(value: Feed) -> np.ndarray:
+    """The one array, or the first input's (sample counts agree: :func:`check`)."""
+    return next(iter(value.values())) if isinstance(value, dict) else value
+
+
 @dataclass(frozen=True)
 class Arrays:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+    x_train: Feed
+    y_train: Feed
+    x_test: Feed
+    y_test: Feed
     source: str
 
     def subset(self, n: int | None) -> Arrays:
         """The first ``n`` train and test samples (for quick runs)."""
         if not n:
             return self
+
+        def head(a: np.ndarray) -> np.ndarray:
+            return a[:n]
+
         return Arrays(
-            self.x_train[:n], self.y_train[:n], self.x_test[:n], self.y_test[:n], self.source
-        )
+            each(self.x_train, head), each(self.y_train, head), each(self.x_test, head),
+            each(self.y_test, head), self.source,
+        )  # fmt: skip
+
+    def items(self, part: str, split: str) -> list[tuple[str, np.ndarray]]:
+        """``[(file key, array)]`` of ``x``/``y`` in ``split``, as the file names them."""
+        value = getattr(self, f"{part}_{split}")
+        if isinstance(value, dict):
+            return [(f"{part}_{split}_{name}", a) for name, a in value.items()]
+        return [(f"{part}_{split}", value)]
 
 
 def keras_cache_dirs() -> list[Path]:
@@ -147,8 +180,9 @@ def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> 
     return _Header(tuple(shape), dtype, nbytes)
 
 
-def read_npz(path: Path) -> Arrays:
+def read_npz(path: Path, layout: Layout = ONE) -> Arrays:
     """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
+    keys = layout.keys()
     if not path.is_file():
         raise DataError(
             f"{path}: no such file"
@@ -164,14 +198,14 @@ def read_npz(path: Path) -> Arrays:
             )  # fmt: skip
         with zipfile.ZipFile(path) as zf:
             members = {i.filename.removesuffix(".npy"): i for i in zf.infolist() if not i.is_dir()}
-            missing = [k for k in KEYS if k not in members]
+            missing = [k for k in keys if k not in members]
             if missing:
                 raise DataError(
                     f"{path}: missing key(s) {', '.join(missing)}; found "
-                    f"{', '.join(members) or 'none'}"
+                    f"{', '.join(members) or 'none'}{layout.hint()}"
                 )
             headers = {}
-            for key in KEYS:
+            for key in keys:
                 with zf.open(members[key]) as fh:
                     headers[key] = _read_header(path, key, members[key], fh)
             total, memory = sum(h.nbytes for h in headers.values()), _memory_bytes()
@@ -181,7 +215,7 @@ def read_npz(path: Path) -> Arrays:
                     f"{human_size(memory)}"
                 )
             arrays = {}
-            for key in KEYS:
+            for key in keys:
                 with zf.open(members[key]) as fh:
                     arrays[key] = np.lib.format.read_array(
                         fh, allow_pickle=False, max_header_size=NPY_MAX_HEADER
@@ -192,7 +226,15 @@ def read_npz(path: Path) -> Arrays:
         raise DataError(f"{path}: not a readable .npz (truncated or corrupt?): {exc}") from None
     except ValueError as exc:
         raise DataError(f"{path}: cannot be read safely: {exc}") from None
-    return Arrays(**arrays, source=str(path))
+
+    def feed(part: str, split: str) -> Feed:
+        names = layout.names(part, split)
+        if None in names.values():
+            return arrays[f"{part}_{split}"]
+        return {name: arrays[key] for key, name in names.items()}  # type: ignore[misc]
+
+    return Arrays(feed("x", "train"), feed("y", "train"), feed("x", "test"), feed("y", "test"),
+                  source=str(path))  # fmt: skip
 
 
 def download(dataset: str) -> Arrays:
@@ -224,48 +266,60 @@ def _non_finite(src: str, name: str, x: np.ndarray, after: str = "") -> None:
         )
 
 
-def check(arrays: Arrays, data: Data, classes: int | None) -> None:
-    """Shapes, dtypes, values and label ranges, so a bad file fails here and not inside fit()."""
+def check(arrays: Arrays, data: Data, classes: int | dict[str, int | None] | None) -> None:
+    """Shapes, dtypes, values and label ranges, so a bad file fails here and not inside fit().
+
+    ``classes``: the number of classes of the labels (None: not class labels), by output
+    name for a model with several outputs."""
     src = arrays.source
     for split in ("train", "test"):
-        x, y = getattr(arrays, f"x_{split}"), getattr(arrays, f"y_{split}")
-        if x.dtype.kind not in "uif" or y.dtype.kind not in "uif":
+        xs, ys = arrays.items("x", split), arrays.items("y", split)
+        if any(a.dtype.kind not in "uif" for _, a in xs + ys):
             raise DataError(
-                f"{src}: x_{split}/y_{split} must be numeric arrays (got {x.dtype} and {y.dtype})"
+                f"{src}: {'/'.join(k for k, _ in xs + ys)} must be numeric arrays "
+                f"(got {' and '.join(str(a.dtype) for _, a in xs + ys)})"
             )
-        if x.ndim < 2 or len(x) == 0:
-            raise DataError(f"{src}: x_{split} must hold at least one sample (got shape {x.shape})")
-        if y.ndim == 0:
-            raise DataError(
-                f"{src}: y_{split} must be an array with one label per sample (got a single value)"
-            )
-        if len(x) != len(y):
-            raise DataError(f"{src}: x_{split} has {len(x)} samples but y_{split} has {len(y)}")
+        for key, x in xs:
+            if x.ndim < 2 or len(x) == 0:
+                raise DataError(f"{src}: {key} must hold at least one sample (got shape {x.shape})")
+        for key, y in ys:
+            if y.ndim == 0:
+                raise DataError(
+                    f"{src}: {key} must be an array with one label per sample (got a single value)"
+                )
+        (first_key, x0), *rest = xs + ys
+        for key, a in rest:
+            if len(a) != len(x0):
+                raise DataError(f"{src}: {first_key} has {len(x0)} samples but {key} has {len(a)}")
         expected = KNOWN_DATASETS.get(data.dataset, (None, None))[0]
-        if expected is not None and x.shape[1:] != expected:
+        if expected is not None and x0.shape[1:] != expected:
             raise DataError(
-                f"{src}: {data.dataset} images should be {expected}, x_{split} has {x.shape[1:]}"
+                f"{src}: {data.dataset} images should be {expected}, {first_key} has {x0.shape[1:]}"
             )
-        _non_finite(src, f"x_{split}", x)
-        if classes is not None:
-            if y.ndim != 1 or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
-                raise DataError(
-                    f"{src}: y_{split} must be integer class labels (got {y.dtype} {y.shape})"
-                )
-            low, high = int(y.min()), int(y.max())
-            if low < 0 or high >= classes:
-                raise DataError(
-                    f"{src}: y_{split} labels range {low}..{high}, outside 0..{classes - 1}"
-                )
-        else:
-            _non_finite(src, f"y_{split}", y)
+        for key, x in xs:
+            _non_finite(src, key, x)
+        labels = getattr(arrays, f"y_{split}")
+        names = list(labels) if isinstance(labels, dict) else [None]
+        for (key, y), name in zip(ys, names, strict=True):
+            n = classes.get(name) if isinstance(classes, dict) else classes  # type: ignore[arg-type]
+            if n is not None:
+                if y.ndim != 1 or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+                    raise DataError(
+                        f"{src}: {key} must be integer class labels (got {y.dtype} {y.shape})"
+                    )
+                low, high = int(y.min()), int(y.max())
+                if low < 0 or high >= n:
+                    raise DataError(f"{src}: {key} labels range {low}..{high}, outside 0..{n - 1}")
+            else:
+                _non_finite(src, key, y)
 
 
 def preprocess(arrays: Arrays, data: Data) -> Arrays:
-    """Apply the spec's steps: images in order, then labels (one-hot as float32)."""
+    """Apply the spec's steps: images in order, then labels (one-hot as float32); for several
+    inputs (outputs), each its own steps."""
 
-    def x_steps(x: np.ndarray) -> np.ndarray:
-        for step in data.preprocessing.x:
+    def x_steps(x: np.ndarray, steps: list[Any]) -> np.ndarray:
+        for step in steps:
             if isinstance(step, ReshapeStep):
                 if x[0].size != np.prod(step.reshape):
                     raise DataError(
@@ -280,25 +334,37 @@ def preprocess(arrays: Arrays, data: Data) -> Arrays:
                     x = x / step.divide
         return x
 
-    def y_steps(y: np.ndarray) -> np.ndarray:
-        for step in data.preprocessing.y:
+    def y_steps(y: np.ndarray, steps: list[Any]) -> np.ndarray:
+        for step in steps:
             y = np.eye(step.one_hot, dtype="float32")[y.astype("int64")]
         return y
 
+    def by_name(value: Feed, apply: Any, steps_of: Any) -> Feed:
+        if isinstance(value, dict):
+            return {name: apply(a, steps_of(name)) for name, a in value.items()}
+        return apply(value, steps_of(None))
+
+    prep = data.preprocessing
     out = Arrays(
-        x_steps(arrays.x_train), y_steps(arrays.y_train), x_steps(arrays.x_test), y_steps(arrays.y_test),
+        by_name(arrays.x_train, x_steps, prep.x_steps), by_name(arrays.y_train, y_steps, prep.y_steps),
+        by_name(arrays.x_test, x_steps, prep.x_steps), by_name(arrays.y_test, y_steps, prep.y_steps),
         arrays.source,
     )  # fmt: skip
-    if data.preprocessing.x:
+    if prep.x:
         after = " after preprocessing (a cast or divide overflowed)"
-        _non_finite(out.source, "x_train", out.x_train, after)
-        _non_finite(out.source, "x_test", out.x_test, after)
+        for key, x in out.items("x", "train") + out.items("x", "test"):
+            _non_finite(out.source, key, x, after)
     return out
 
 
-def load(data: Data, classes: int | None, override: str | os.PathLike[str] | None = None) -> Arrays:
+def load(
+    data: Data,
+    classes: int | dict[str, int | None] | None,
+    override: str | os.PathLike[str] | None = None,
+    layout: Layout = ONE,
+) -> Arrays:
     """Find, read, check: the raw arrays of a spec's dataset."""
     path = locate(data, override)
-    arrays = download(data.dataset) if path is None else read_npz(path)
+    arrays = download(data.dataset) if path is None else read_npz(path, layout)
     check(arrays, data, classes)
     return arrays

@@ -29,7 +29,8 @@ from specc.analysis.pipeline import Compiled
 from specc.files import write_atomic
 from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
-from specc.training.data import DataError, load, preprocess
+from specc.training.data import DataError, each, first, load, preprocess
+from specc.training.layout import Layout
 from specc.training.runtime import RuntimeChoiceError
 from specc.training.runtime import resolve as resolve_runtime
 
@@ -162,13 +163,27 @@ def check_sample_counts(n: int, training: Training, subset: int | None) -> None:
     )
 
 
-def _classes(spec: Spec, compiled: Compiled) -> int | None:
-    steps = spec.data.preprocessing.y if spec.data else []
-    if steps:
-        return steps[-1].one_hot
-    if spec.compile and loss_name(spec.compile.loss) in CATEGORICAL | SPARSE:
-        return int(compiled.graph.output_shape[-1])  # type: ignore[arg-type]
-    return None
+def _classes(spec: Spec, compiled: Compiled) -> int | dict[str, int | None] | None:
+    """How many classes the labels count (None: not class labels); per output name for a
+    model with several outputs."""
+    graph = compiled.graph
+
+    def of(name: str | None, loss: object, shape: object) -> int | None:
+        steps = spec.data.preprocessing.y_steps(name) if spec.data else []
+        if steps:
+            return steps[-1].one_hot
+        if loss is not None and loss_name(loss) in CATEGORICAL | SPARSE:
+            return int(shape[-1])  # type: ignore[index]
+        return None
+
+    layout = Layout.of(graph)
+    if layout.outputs:
+        losses = spec.compile.loss if spec.compile else {}
+        return {
+            name: of(name, losses.get(name) if isinstance(losses, dict) else None, shape)
+            for name, shape in zip(layout.outputs, graph.output_shapes, strict=True)
+        }
+    return of(None, spec.compile.loss if spec.compile else None, graph.output_shape)
 
 
 def _callbacks(
@@ -294,9 +309,11 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     training = spec.training or Training()
     backend = select_backend(spec.runtime)
     classes = _classes(spec, compiled)
-    raw = load(spec.data, classes, options.data).subset(options.subset)
+    layout = Layout.of(compiled.graph)
+    raw = load(spec.data, classes, options.data, layout).subset(options.subset)
     arrays = preprocess(raw, spec.data)
-    check_sample_counts(len(arrays.x_train), training, options.subset)
+    samples = len(first(arrays.x_train))
+    check_sample_counts(samples, training, options.subset)
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
@@ -307,6 +324,13 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
+    if runtime["loop"] == "fused" and (layout.inputs or layout.outputs):
+        if spec.runtime.loop == "fused":
+            raise TrainError(
+                "runtime.loop 'fused' feeds one input and one label array; this model has "
+                "several inputs or outputs: use loop: fit (or auto)"
+            )
+        runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
     seed = training.seed if training.seed is not None else 0
     keras.utils.set_random_seed(seed)
     if backend == "tensorflow" and training.seed is not None:
@@ -321,8 +345,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     model = keras_build.build(spec, compiled.graph, compile=False)
     # A Normalization given no mean/variance learns them from the training part of the data.
-    fit_part = int(len(arrays.x_train) * (1 - training.validation_split))  # as fit splits
-    keras_build.adapt_normalization(model, arrays.x_train[:fit_part])
+    fit_part = int(samples * (1 - training.validation_split))  # as fit splits
+    keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
     model.compile(
         optimizer=keras_build.make_optimizer(spec),
         **keras_build.compile_arguments(spec),
@@ -333,7 +357,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     timer: dict[str, Any] = {"epochs": []}
     test = (arrays.x_test, arrays.y_test) if options.track_test else None
     callbacks = _callbacks(keras, spec, folder, history, timer, test)
-    print(f"specc: training {spec.name} on {len(arrays.x_train):,} samples from {arrays.source}; "
+    print(f"specc: training {spec.name} on {samples:,} samples from {arrays.source}; "
           f"backend {backend}, device {device}, {runtime}", flush=True)  # fmt: skip
     interrupted = False
     start = time.perf_counter()
@@ -383,14 +407,14 @@ def train(compiled: Compiled, options: Options) -> RunResult:
             "epoch_seconds": [round(s, 3) for s in epochs],
             "total_wall_seconds": round(wall, 3),
             "samples_per_second": round(
-                len(arrays.x_train) * (1 - training.validation_split) / float(np.mean(later)), 1
+                samples * (1 - training.validation_split) / float(np.mean(later)), 1
             ),
             "backend": backend,
             "device": device,
             "runtime": {k: v for k, v in runtime.items() if k != "backend"},
             "batch_size": training.batch_size,
             "seed": seed,
-            "train_samples": len(arrays.x_train),
+            "train_samples": samples,
             "data": arrays.source,
         }
         | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
@@ -402,12 +426,12 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
 
 def _pictures(
-    model: Any, arrays: Any, history: dict, classes: int | None, folder: Path, name: str, batch: int
+    model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int
 ) -> None:
     from specc.training import report
 
     report.curves(history, folder / "curves.png")
-    if classes:
+    if isinstance(classes, int) and classes:  # one output (per output: not drawn)
         predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
         truth = (
             arrays.y_test.argmax(axis=-1) if arrays.y_test.ndim == 2 else arrays.y_test.astype(int)
