@@ -4,7 +4,8 @@ Values are compared on the specs as resolved (a variant merged with its bases, o
 applied; blocks as written), by spec path: a list's items are matched as ``difflib``
 matches lines, so an inserted layer is one addition, not a change of every layer after it.
 Layers are compared on the summary's rows (blocks expanded), matched the same way by type:
-each row whose output shape or parameters differ, each added or removed row, and the totals.
+each row whose type, output shape or parameters differ (not a row only renamed by Keras'
+automatic numbering), each added or removed row, and the totals.
 Pure Python: no TensorFlow.
 """
 
@@ -71,7 +72,7 @@ def _layers(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, 
         paired = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
         for k in range(paired):
             ra, rb = _row(a[i1 + k]), _row(b[j1 + k])
-            if ra != rb:
+            if {**ra, "name": ""} != {**rb, "name": ""}:  # not a rename alone (Keras' numbering)
                 out.append({"change": "changed", "a": ra, "b": rb})
         out += [{"change": "removed", "a": _row(a[i])} for i in range(i1 + paired, i2)]
         out += [{"change": "added", "b": _row(b[j])} for j in range(j1 + paired, j2)]

@@ -58,17 +58,23 @@ class Compiled:
         return self.loaded or loader.load_text(self.text, self.file)
 
 
+def _in_order(file: str):  # type: ignore[no-untyped-def]
+    """Sort key: the spec's own file first, then its bases and overrides, each by position."""
+    return lambda d: (d.file != file or d.origin is not None, d.file, d.origin or "", d.line, d.col)
+
+
 def compile_loaded(loaded: loader.Loaded) -> Compiled:
     """Validate a loaded spec (bases merged, overrides applied: see :func:`compile_file`)."""
     written = loaded
     loaded, problems = blocks.expand(written)
     if problems:
-        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
+        raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))
     source = loaded.source
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
-        raise SpecError(messages.diagnostics(exc, source, loaded.data)) from None
+        found = messages.diagnostics(exc, source, loaded.data)
+        raise SpecError(sorted(found, key=_in_order(source.file))) from None
 
     def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
         return source.diagnostic(loc, message)
@@ -78,8 +84,8 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
         problems += checks.run_checks(spec, resolved, diagnose)
     errors = [d for d in problems if d.severity == "error"]
     if errors or resolved is None:
-        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
-    warnings = tuple(sorted(problems, key=lambda d: (d.line, d.col)))
+        raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))
+    warnings = tuple(sorted(problems, key=_in_order(loaded.source.file)))
     return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings, written)
 
 
