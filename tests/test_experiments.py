@@ -426,3 +426,18 @@ def test_diff_same_and_invalid(specc):
     bad = specc("diff", str(BLOG), "--set", "model.layers[0].filters=0")
     assert bad.exit_code == 1
     assert bad.stderr.startswith(f"{show(BLOG)}: --set #1 (model.layers[0].filters=0): error:")
+
+
+@pytest.mark.parametrize(
+    ("extends", "message"),
+    [
+        ("a" * 5000 + ".yaml", "cannot read 'aaaa"),  # too long for the file system
+        (".", "cannot read .: is not a file"),
+    ],
+)
+def test_extends_that_cannot_be_read_is_one_located_line(specc, tmp_path, extends, message):
+    (tmp_path / "v.yaml").write_text(f"extends: {extends}\nname: v\n")
+    run = specc("validate", "v.yaml", cwd=tmp_path)
+    assert run.exit_code == 1
+    assert run.stderr.startswith(f"v.yaml:1:10: error: extends: {message}")
+    assert run.stderr.count("\n") == 1 and len(run.stderr) < 300

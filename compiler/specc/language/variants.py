@@ -83,14 +83,20 @@ def _base_path(loaded: Loaded, path: str | os.PathLike[str], chain: tuple[str, .
             ]
         )
     base = Path(path).parent / given
-    if os.path.realpath(base) in chain:
+    try:
+        real, is_file, exists = os.path.realpath(base), base.is_file(), base.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the system, say
+        shown = given if len(given) <= 60 else given[:57] + "..."
+        message = f"cannot read {shown!r}: {getattr(exc, 'strerror', None) or exc}"
+        raise SpecError([source.diagnostic((EXTENDS,), message)]) from None
+    if real in chain:
         names = [display_path(p) for p in chain] + [display_path(base)]
         raise SpecError([source.diagnostic((EXTENDS,), f"makes a cycle: {' -> '.join(names)}")])
     if len(chain) > MAX_CHAIN:
         message = f"more than {MAX_CHAIN} specs extend one another; is that meant?"
         raise SpecError([source.diagnostic((EXTENDS,), message)])
-    if not base.is_file():
-        what = "is not a file" if base.exists() else "no such file"
+    if not is_file:
+        what = "is not a file" if exists else "no such file"
         raise SpecError(
             [
                 source.diagnostic(
