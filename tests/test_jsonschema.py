@@ -213,6 +213,9 @@ def specc_stage(loaded: loader.Loaded) -> str | None:
     the JSON Schema cannot see: it checks a variant's form only, so any refusal of the
     merged spec counts as ``graph`` (the schema must accept every variant specc accepts)."""
     if variants.is_variant(loaded.data):
+        given = loaded.data["extends"]
+        if not isinstance(given, str) or not given:
+            return "schema"  # its form: the schema says extends is a path
         try:
             merged = variants.resolve(loaded, loaded.source.file)
         except SpecError:
