@@ -25,7 +25,7 @@ from specc.analysis.checks import output_names
 from specc.analysis.pipeline import Compiled, compile_file, compile_text
 from specc.backends import codegen
 from specc.errors import SpecError
-from specc.language import loader
+from specc.language import variants
 from tests.conftest import CASES, ROOT, SPECS
 
 GOLDEN_SPECS = sorted((ROOT / "tests" / "golden" / "specs").glob("*.yaml"))
@@ -65,7 +65,7 @@ def completed(data: dict[str, Any]) -> dict[str, Any]:
 
 def compile_emittable(path: Path) -> Compiled:
     """The spec at ``path``, completed if it lacks a section a training script needs."""
-    data = loader.load_file(path).data  # read as specc reads it (YAML 1.2)
+    data = variants.load(path).data  # read as specc reads it (YAML 1.2), bases merged
     if all(key in data for key in NEUTRAL):
         return compile_file(path)
     return compile_text(yaml.safe_dump(completed(data), sort_keys=False), str(path))

@@ -117,6 +117,8 @@ TF_FREE = [
     ["summary", "--format", "json", str(SPECS / "mnist_cnn.yaml")],
     ["schema"],
     ["emit-code", "--check", str(SPECS)],
+    ["diff", str(SPECS / "mnist_cnn.yaml"), str(SPECS / "mnist_cnn_batchnorm.yaml")],
+    ["validate", str(SPECS), "--set", "training.epochs=2"],
 ]
 
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from specc.analysis import pipeline
 from specc.errors import SpecError
-from specc.language import blocks, loader
+from specc.language import blocks, loader, variants
 from specc.language.schema import Spec
 from tests.conftest import CASES, ROOT, SPECS
 
@@ -209,7 +209,18 @@ cycles) only specc can see."""
 
 def specc_stage(loaded: loader.Loaded) -> str | None:
     """Where specc refuses the data: ``schema`` (Pydantic), ``graph`` (graph or checks), or
-    None when it accepts it."""
+    None when it accepts it. A variant (``extends:``) is judged merged with its bases, which
+    the JSON Schema cannot see: it checks a variant's form only, so any refusal of the
+    merged spec counts as ``graph`` (the schema must accept every variant specc accepts)."""
+    if variants.is_variant(loaded.data):
+        given = loaded.data["extends"]
+        if not isinstance(given, str) or not given:
+            return "schema"  # its form: the schema says extends is a path
+        try:
+            merged = variants.resolve(loaded, loaded.source.file)
+        except SpecError:
+            return "graph"
+        return "graph" if specc_stage(merged) else None
     expanded, problems = blocks.expand(loaded)
     if problems:  # blocks are expanded before the schema: its form is the schema's to state
         in_form = any(any(m in p.message for m in BLOCK_FORM) for p in problems)
@@ -248,7 +259,7 @@ def _agree(stage: str | None, errors: list[str]) -> None:
 
 def _load_path(path: Path) -> loader.Loaded | None:
     try:
-        return _load(loader.read_text(path), path.name)
+        return _load(loader.read_text(path), str(path))  # a variant's base is found from it
     except SpecError:
         return None  # not text: refused before YAML
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,7 +132,32 @@ def _spec_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
     return files, problems
 
 
-def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
+SET_HELP = (
+    "Override a value before validating: PATH=VALUE, repeatable, applied in order. VALUE is "
+    "YAML (1e-3 a float, [3, 3] a list, {type: Dense, units: 8} a mapping); ~ deletes; a "
+    "last step [+N] inserts a list item before index N. "
+    "E.g. --set training.epochs=3 --set 'model.layers[1]={type: BatchNormalization}' "
+    "--set 'model.layers[+1]={type: Dropout, rate: 0.1}' --set 'model.layers[7]=~'."
+)
+
+
+def set_option(help: str = SET_HELP):  # type: ignore[no-untyped-def]
+    """The ``--set PATH=VALUE`` option of every command that reads a spec."""
+    return click.option("--set", "sets", metavar="PATH=VALUE", multiple=True, help=help)
+
+
+def _overrides(sets: Sequence[str]) -> list[Any]:
+    """The parsed ``--set`` overrides, or one line and exit 2 for one that cannot be read."""
+    from specc.language.overrides import OverrideError, parse_all
+
+    try:
+        return parse_all(sets)
+    except OverrideError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):  # type: ignore[no-untyped-def]
     """Compile one spec; an unexpected exception becomes a one-line internal error.
 
     A bug in specc tripped by one file must not hide the results of the others (nor
@@ -141,7 +167,7 @@ def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
     from specc.language.loader import display_path
 
     try:
-        return compile_file(spec)
+        return compile_file(spec, overriding)
     except SpecError:
         raise
     except Exception as exc:
@@ -151,10 +177,10 @@ def _compile_checked(spec: str | Path):  # type: ignore[no-untyped-def]
         raise SpecError([Diagnostic(message, file=display_path(spec))], EXIT_INVALID) from exc
 
 
-def _compile(spec: str, fmt: str = "text"):  # type: ignore[no-untyped-def]
+def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = ()):  # type: ignore[no-untyped-def]
     """Compile one spec or exit with its diagnostics."""
     try:
-        compiled = _compile_checked(spec)
+        compiled = _compile_checked(spec, overriding)
     except SpecError as exc:
         _report(exc.diagnostics, "github" if fmt == "github" else "text")
         sys.exit(exc.exit_code)
@@ -176,6 +202,8 @@ def cli() -> None:
     Quick start:
       specc validate specs/              check every spec, all errors at once
       specc summary specs/mnist_cnn.yaml the layer table Keras would print
+      specc summary SPEC --set training.epochs=3   any command: override values
+      specc diff A.yaml B.yaml           what changes, in values, layers and params
       specc schema > specc.schema.json   JSON Schema for editor autocompletion
       specc build specs/mnist_cnn.yaml   the Keras model, saved as build/mnist_cnn.keras
       specc import model.keras           a spec from an existing Keras model
@@ -195,20 +223,23 @@ def cli() -> None:
     show_default=True,
     help="text for people, json for tools, github for Actions annotations.",
 )
-def validate(paths: tuple[str, ...], fmt: str) -> None:
+@set_option(SET_HELP + " Applied to every spec checked.")
+def validate(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
     """Check spec files (or folders of *.yaml/*.yml) without TensorFlow.
 
     Reports every problem of every file, each with file:line:col, and a layer and
-    parameter count for each valid spec.
+    parameter count for each valid spec. A problem in a value an override gave is
+    reported as SPEC: --set #N (PATH=VALUE): error: ...
     """
     from specc.language.loader import display_path
 
+    overriding = _overrides(sets)
     files, empty = _spec_files(paths)
     code = EXIT_USAGE if empty else EXIT_OK
     results: list[dict] = [{"file": d.file, "valid": False, "diagnostics": [d]} for d in empty]
     for file in files:
         try:
-            compiled = _compile_checked(file)
+            compiled = _compile_checked(file, overriding)
         except SpecError as exc:
             results.append(
                 {"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)}
@@ -246,8 +277,9 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
 
 @cli.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path())
-def expand(spec: str) -> None:
-    """Print SPEC with its blocks expanded: the flat layer list specc checks and builds.
+@set_option()
+def expand(spec: str, sets: tuple[str, ...]) -> None:
+    """Print SPEC flat: a variant merged with its bases, overrides applied, blocks expanded.
 
     Each {block: NAME, ...} becomes the block's layers with its parameters filled in,
     repeated as asked; references inside a block become ids of the expanded layers
@@ -255,7 +287,7 @@ def expand(spec: str) -> None:
     """
     from specc.language import blocks
 
-    compiled = _compile(spec)
+    compiled = _compile(spec, overriding=_overrides(sets))
     click.echo(blocks.to_yaml(compiled.data), nl=False)
 
 
@@ -269,7 +301,8 @@ def expand(spec: str) -> None:
     show_default=True,
     help="text: the table model.summary() prints; json: the same as data.",
 )
-def summary(spec: str, fmt: str) -> None:
+@set_option()
+def summary(spec: str, fmt: str, sets: tuple[str, ...]) -> None:
     """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them.
 
     With --format json an invalid spec prints {"file", "valid": false, "diagnostics"}
@@ -277,12 +310,13 @@ def summary(spec: str, fmt: str) -> None:
     """
     from specc.backends import table
 
+    overriding = _overrides(sets)
     if fmt == "json":
         from specc.analysis.pipeline import compile_file
         from specc.language.loader import display_path
 
         try:
-            compiled = compile_file(spec)
+            compiled = compile_file(spec, overriding)
         except SpecError as exc:
             diags = [d.as_dict() for d in exc.diagnostics]
             out = {"file": display_path(spec), "valid": False, "diagnostics": diags}
@@ -292,7 +326,7 @@ def summary(spec: str, fmt: str) -> None:
             _report(compiled.warnings)
         click.echo(json.dumps(table.as_dict(compiled.graph), indent=2))
         return
-    compiled = _compile(spec)
+    compiled = _compile(spec, overriding=overriding)
     text = table.as_text(compiled.graph)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
@@ -303,6 +337,42 @@ def summary(spec: str, fmt: str) -> None:
     except LookupError:
         pass
     click.echo(text, nl=False)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path(), required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: {a, b, same, values, layers, totals}.",
+)
+@set_option("Override a value of B (the new side): PATH=VALUE, as for validate.")
+@click.option(
+    "--set-a", "sets_a", metavar="PATH=VALUE", multiple=True, help="Override a value of A."
+)
+def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[str, ...]) -> None:
+    """Compare two specs as resolved, not as text: values by spec path, then each layer
+    whose output shape or parameters change, and the totals. Exit 0 whether or not they
+    differ (json's "same" says which).
+
+    \b
+    B defaults to A, so --set previews an override:
+      specc diff specs/mnist_cnn.yaml specs/mnist_cnn_batchnorm.yaml
+      specc diff specs/mnist_cnn.yaml --set 'model.layers[6].filters=32'
+    """
+    from specc.analysis import diff as compare
+
+    old = _compile(a, overriding=_overrides(sets_a))
+    new = _compile(b or a, overriding=_overrides(sets))
+    result = compare.diff(old, new)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(compare.as_text(result), nl=False)
 
 
 @cli.command(epilog=EPILOG)
@@ -339,17 +409,21 @@ def schema(output: str | None) -> None:
 @click.option(
     "-o",
     "--output-dir",
-    default="generated",
-    show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for the emitted <name>.py files.",
+    help="Folder for the emitted <name>.py files.  [default: generated; required with --set]",
 )
 @click.option(
     "--check",
     is_flag=True,
     help="Write nothing; print a unified diff of every stale file and exit 1 if any.",
 )
-def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
+@set_option(
+    SET_HELP + " Applied to every spec; the header records them; needs -o (the default "
+    "folder holds each spec's own code)."
+)
+def emit_code(
+    paths: tuple[str, ...], output_dir: str | None, check: bool, sets: tuple[str, ...]
+) -> None:
     """Emit a standalone Keras training script for each spec (files or folders).
 
     The script needs only keras, numpy and matplotlib, never specc. Output is
@@ -359,6 +433,15 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     """
     from specc.backends import codegen
 
+    overriding = _overrides(sets)
+    if overriding and output_dir is None:
+        click.echo(
+            "error: emit-code --set needs -o DIR: generated/ holds each spec's own code "
+            "(which --check compares), not a changed copy",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    output_dir = output_dir or "generated"
     specs, empty = _spec_files(paths)
     if empty:
         _report(empty)
@@ -366,7 +449,7 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
     files: dict[Path, str] = {}
     for spec in specs:
         try:
-            compiled = _compile_checked(spec)
+            compiled = _compile_checked(spec, overriding)
             rendered = codegen.render(compiled, output_dir)
         except SpecError as exc:
             _report(exc.diagnostics)
@@ -392,7 +475,9 @@ def emit_code(paths: tuple[str, ...], output_dir: str, check: bool) -> None:
         if stale:
             click.echo(stale, nl=False)
             click.echo(
-                f"stale: regenerate with `specc emit-code {' '.join(paths)} -o {output_dir}`",
+                f"stale: regenerate with `specc emit-code {' '.join(paths)} -o {output_dir}"
+                + "".join(f" --set {shlex.quote(text)}" for text in sets)
+                + "`",
                 err=True,
             )
             sys.exit(EXIT_INVALID)
@@ -472,10 +557,11 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
     is_flag=True,
     help="Also evaluate on the test split after every epoch (benchmarks; excluded from epoch times).",
 )
+@set_option(SET_HELP + " The run folder's spec.yaml is the spec as run.")
 def train(spec: str, data: str | None, epochs: int | None, batch_size: int | None, seed: int | None,
           output_dir: str | None, subset: int | None, backend: str | None, loop: str | None,
           jit_compile: bool | None, steps_per_execution: int | None,
-          track_test_accuracy: bool) -> None:  # fmt: skip
+          track_test_accuracy: bool, sets: tuple[str, ...]) -> None:  # fmt: skip
     """Validate SPEC, build it, train it on real data and write a run folder.
 
     \b
@@ -485,7 +571,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     history and the best model so far. Example:
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
-    compiled = _compile(spec)
+    compiled = _compile(spec, overriding=_overrides(sets))
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data
@@ -551,7 +637,8 @@ def _need_keras() -> None:
     type=click.Path(dir_okay=False),
     help="Where to save the model (must end in .keras).  [default: build/<name>.keras]",
 )
-def build(spec: str, output: str | None) -> None:
+@set_option()
+def build(spec: str, output: str | None, sets: tuple[str, ...]) -> None:
     """Validate SPEC, build its Keras model, print Keras' summary and save it as .keras.
 
     The file is written atomically: if anything fails, no partial file is left and an
@@ -559,7 +646,7 @@ def build(spec: str, output: str | None) -> None:
     """
     if output is not None and not output.endswith(".keras"):
         raise click.BadParameter("the output file name must end in .keras", param_hint="--output")
-    compiled = _compile(spec)
+    compiled = _compile(spec, overriding=_overrides(sets))
     _need_keras()
     from specc.backends import keras_build
 

@@ -42,10 +42,15 @@ class Diagnostic:
     loc: Loc = ()
     hint: str | None = None
     severity: str = "error"
+    origin: str | None = None
+    """Where the value came from when it is not written in ``file``: ``--set #2 (PATH=VALUE)``
+    (then ``line`` and ``col`` are 0: the command line has no place in the file)."""
 
     def text(self) -> str:
         where = format_loc(self.loc)
         head = f"{self.file}:{self.line}:{self.col}: {self.severity}: "
+        if self.origin:
+            head = f"{self.file}: {self.origin}: {self.severity}: "
         body = f"{where}: {self.message}" if where else self.message
         return head + body + (f" ({self.hint})" if self.hint else "")
 
@@ -60,6 +65,8 @@ class Diagnostic:
         body = f"{where}: {self.message}" if where else self.message
         if self.hint:
             body += f" ({self.hint})"
+        if self.origin:
+            return f"::{self.severity} file={esc_prop(self.file)}::{esc(self.origin)}: {esc(body)}"
         return (
             f"::{self.severity} file={esc_prop(self.file)},line={self.line},col={self.col}::"
             f"{esc(body)}"
@@ -68,6 +75,8 @@ class Diagnostic:
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["loc"] = format_loc(self.loc)
+        if self.origin is None:
+            del d["origin"]
         return d
 
 

@@ -1,4 +1,5 @@
-"""From text to a checked, resolved model: load -> blocks -> schema -> graph -> checks.
+"""From text to a checked, resolved model: load -> variants -> overrides -> blocks -> schema
+-> graph -> checks.
 
 Every stage collects its diagnostics; a stage runs only when the one before it produced
 something to work on, and all diagnostics found so far are raised together.
@@ -10,7 +11,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from specc.analysis import checks, graph
 from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, SpecError
-from specc.language import blocks, loader, messages
+from specc.language import blocks, loader, messages, overrides, variants
 from specc.language.schema import Spec
 
 
@@ -35,21 +36,45 @@ class Compiled:
     """The spec as data once blocks are expanded (what ``specc expand`` prints)."""
     warnings: tuple[Diagnostic, ...] = ()
     """Problems that do not make the spec invalid (a layer that feeds no output)."""
+    loaded: loader.Loaded | None = None
+    """The spec as written, bases merged in and overrides applied, blocks not expanded,
+    with its source map (``text`` alone is the file's, without its bases or overrides)."""
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """Of the file's text, and of the bases and overrides that made the spec."""
+        digest = hashlib.sha256(self.text.encode())
+        for part in self.loaded.parts if self.loaded else ():
+            digest.update(b"\0" + part.encode())
+        return digest.hexdigest()
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The ``--set`` overrides applied, as given (``training.epochs=3``)."""
+        return self.loaded.overrides if self.loaded else ()
+
+    def written(self) -> loader.Loaded:
+        """The spec before block expansion, located (see ``loaded``)."""
+        return self.loaded or loader.load_text(self.text, self.file)
+
+
+def _in_order(file: str):  # type: ignore[no-untyped-def]
+    """Sort key: the spec's own file first, then its bases and overrides, each by position."""
+    return lambda d: (d.file != file or d.origin is not None, d.file, d.origin or "", d.line, d.col)
 
 
 def compile_loaded(loaded: loader.Loaded) -> Compiled:
-    loaded, problems = blocks.expand(loaded)
+    """Validate a loaded spec (bases merged, overrides applied: see :func:`compile_file`)."""
+    written = loaded
+    loaded, problems = blocks.expand(written)
     if problems:
-        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
+        raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))
     source = loaded.source
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
-        raise SpecError(messages.diagnostics(exc, source, loaded.data)) from None
+        found = messages.diagnostics(exc, source, loaded.data)
+        raise SpecError(sorted(found, key=_in_order(source.file))) from None
 
     def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
         return source.diagnostic(loc, message)
@@ -59,9 +84,9 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
         problems += checks.run_checks(spec, resolved, diagnose)
     errors = [d for d in problems if d.severity == "error"]
     if errors or resolved is None:
-        raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
-    warnings = tuple(sorted(problems, key=lambda d: (d.line, d.col)))
-    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings)
+        raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))
+    warnings = tuple(sorted(problems, key=_in_order(loaded.source.file)))
+    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings, written)
 
 
 @contextlib.contextmanager
@@ -81,13 +106,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def compile_text(text: str, file: str = "<spec>") -> Compiled:
-    """Validate spec text; raise :class:`SpecError` with every problem found."""
+def compile_text(
+    text: str, file: str = "<spec>", overriding: Sequence[overrides.Override] = ()
+) -> Compiled:
+    """Validate spec text (a variant's base is found relative to ``file``'s folder); raise
+    :class:`SpecError` with every problem found."""
     with _gc_paused():
-        return compile_loaded(loader.load_text(text, file))
+        return compile_loaded(overrides.apply(variants.load_text_at(text, file), overriding))
 
 
-def compile_file(path: str | os.PathLike[str]) -> Compiled:
-    """Validate a spec file; raise :class:`SpecError` (exit code 2 when unreadable)."""
+def compile_file(
+    path: str | os.PathLike[str], overriding: Sequence[overrides.Override] = ()
+) -> Compiled:
+    """Validate a spec file (a variant with its bases), each override of ``overriding``
+    (``overrides.parse`` / ``overrides.of``) applied; raise :class:`SpecError` (exit code 2
+    when unreadable or an override's path does not fit the spec)."""
     with _gc_paused():
-        return compile_loaded(loader.load_file(path))
+        return compile_loaded(overrides.apply(variants.load(path), overriding))

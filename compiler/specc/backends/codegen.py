@@ -24,6 +24,7 @@ import keyword
 import math
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,6 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language import loader
 from specc.language.objects import KerasObject
 from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
@@ -312,7 +312,7 @@ def _written_labels(compiled: Compiled) -> bool | set[str]:
     expansion makes labels up, ``res_1__2__in``); False if every label is written."""
     from specc.language import blocks
 
-    data = loader.load_text(compiled.text, compiled.file).data
+    data = compiled.written().data
     if not blocks.uses_blocks(data):
         return False
     layers = data["model"]["layers"]
@@ -358,7 +358,7 @@ def _block_plan(compiled: Compiled) -> _Plan | None:
     out, as blocks are expanded."""
     from specc.language import blocks
 
-    loaded = loader.load_text(compiled.text, compiled.file)
+    loaded = compiled.written()
     if not blocks.uses_blocks(loaded.data):
         return None
     source = blocks.expand(loaded)[0].source
@@ -713,7 +713,7 @@ def _name_problem(compiled: Compiled) -> Diagnostic | None:
         if name in sys.stdlib_module_names or name in OTHER_STDLIB
         else "a module the training script imports"
     )
-    source = loader.load_text(compiled.text, compiled.file).source
+    source = compiled.written().source
     return source.diagnostic(
         ("name",),
         f"{name!r} is {kind}: the emitted {name}.py would shadow it for the script and "
@@ -816,7 +816,9 @@ def source_label(path: str | os.PathLike[str]) -> str:
 
 def render(compiled: Compiled, out_dir: str | os.PathLike[str] = "generated") -> dict[Path, str]:
     """``{output path: code}`` for one compiled spec; raises SpecError if it cannot be."""
-    values = context(compiled, source_label(compiled.file))
+    label = source_label(compiled.file)
+    label += "".join(f" --set {shlex.quote(text)}" for text in compiled.overrides)
+    values = context(compiled, label)
     code = environment().get_template("train.py.jinja").render(values)
     return {Path(out_dir) / f"{compiled.spec.name}.py": code}
 

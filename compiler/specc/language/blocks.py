@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specc.errors import Diagnostic, Loc, format_loc
@@ -57,10 +57,16 @@ class Use:
     repetition: int
     repeat: int
 
+    where: str = ""
+    """The file or override that holds the use, when not the spec's own file."""
+
     def note(self) -> str:
         line, col = self.position
+        at = f"{line}:{col}" if not self.where else f"{self.where}:{line}:{col}"
+        if self.where.startswith("--set"):
+            at = self.where
         times = f", repetition {self.repetition + 1} of {self.repeat}" if self.repeat > 1 else ""
-        return f"in block {self.block!r} used at {line}:{col} ({format_loc(self.loc)}{times})"
+        return f"in block {self.block!r} used at {at} ({format_loc(self.loc)}{times})"
 
 
 @dataclass
@@ -77,15 +83,13 @@ class ExpandedSource(SourceMap):
         self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
     ) -> Diagnostic:
         loc = tuple(loc)
-        line, col = self.position(loc, key=key)
         if loc[:2] == ("model", "layers") and len(loc) >= 3 and loc[:3] in self.origins:
             written, uses = self.origins[loc[:3]]
             notes = "; ".join(use.note() for use in reversed(uses))
             if notes:
                 hint = f"{hint}; {notes}" if hint else notes
-            return Diagnostic(
-                message, file=self.file, line=line, col=col, loc=(*written, *loc[3:]), hint=hint
-            )
+            found = self.at(loc, message, key=key, hint=hint)
+            return replace(found, loc=(*written, *loc[3:]))
         return super().diagnostic(loc, message, key=key, hint=hint)
 
 
@@ -325,6 +329,11 @@ class _Expander:
         use_id = use["as"] if isinstance(use.get("as"), str) else f"{name}_{self.counts[name]}"
         source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
         position = self.old.position(loc)
+        found = self.old.locate(loc)
+        where = ""
+        if len(found) == 3:
+            origin = found[2]  # type: ignore[misc]
+            where = origin.label or origin.file
         for r in range(repeat):
             for key in each or {}:  # this repetition's value, located at it
                 value, sources = _substitute(each[key][r], env)
@@ -336,7 +345,7 @@ class _Expander:
             elif _takes_input(block.layers):
                 inner[BLOCK_INPUT] = self.ref_to_last(f"{prefix}__in")
             start = len(self.out)
-            here = (*uses, Use(name, loc, position, r, repeat))
+            here = (*uses, Use(name, loc, position, r, repeat, where))
             try:
                 self.layers(block.layers, block.where, here, inner_env, inner)
             except _TooBig as exc:
@@ -480,7 +489,9 @@ def expand(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
         return loaded, expander.problems
     data = {k: v for k, v in loaded.data.items() if k != "blocks"}
     data["model"] = {**model, "layers": expander.out}
-    return Loaded(data, expander.new, loaded.text), expander.problems
+    return Loaded(
+        data, expander.new, loaded.text, loaded.parts, loaded.overrides
+    ), expander.problems
 
 
 def to_yaml(data: dict[str, Any]) -> str:

@@ -124,8 +124,44 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "specc model spec",
-        **{k: v for k, v in schema.items() if k != "title"},
+        **_variants({k: v for k, v in schema.items() if k != "title"}),
     }
+
+
+SPEC_PATH = r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*|\[-?[0-9]+\])*(\[\+[0-9]+\])?$"
+"""A spec path as ``specc.language.paths`` reads it (``model.layers[1].units``, ``[+N]`` last)."""
+
+
+def _variants(schema: dict[str, Any]) -> dict[str, Any]:
+    """A spec with ``extends:`` is a variant: its sections are partial (merged into the
+    base's), so the schema checks its form only (known sections, ``set:`` keys are spec
+    paths); ``specc validate`` checks the merged spec. Any other spec is checked in full."""
+    whole = {k: schema.pop(k) for k in ("properties", "required", "additionalProperties")}
+    props = whole["properties"]
+    own = ("specc", "name", "description")
+    variant = {
+        "properties": {
+            "extends": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The spec this one varies, relative to this file's folder.",
+            },
+            "set": {
+                "type": "object",
+                "propertyNames": {"pattern": SPEC_PATH},
+                "description": "Spec paths to values, applied in order after the merge: "
+                "{model.layers[1]: {type: BatchNormalization}}; ~ deletes, [+N] inserts.",
+            },
+            **{k: props[k] for k in own},
+            **{
+                k: {"type": "object", "description": "Merged into the base's, key by key."}
+                for k in props
+                if k not in own
+            },
+        },
+        "additionalProperties": False,
+    }
+    return {**schema, "if": {"required": ["extends"]}, "then": variant, "else": whole}
 
 
 def json_schema_text() -> str:

@@ -196,21 +196,35 @@ _YAML11_BOOLS = {**dict.fromkeys(_YAML11_TRUE, True), **dict.fromkeys(_YAML11_FA
 _constructor11 = yaml.constructor.SafeConstructor()
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a value of a spec comes from when not from the spec's own file: a base it
+    extends (``file``), or a command-line override (``label``, ``--set #2 (...)``)."""
+
+    file: str
+    label: str | None = None
+
+
+Position = tuple[int, int] | tuple[int, int, Origin]
+"""``(line, col)`` in the spec's file, or ``(line, col, origin)`` in another place."""
+
+
 @dataclass
 class SourceMap:
     """Where each YAML path starts: ``values`` for the value, ``keys`` for the key.
 
     ``yaml11`` holds a hint for each plain scalar that YAML 1.1 read as another type
     (``yes`` was true, ``1e-3`` a string), shown when the schema refuses that value;
-    with it, whether YAML 1.2 made the scalar a string.
+    with it, whether YAML 1.2 made the scalar a string. A spec made of several sources
+    (a variant and its bases, ``--set`` overrides) has positions with an :class:`Origin`.
     """
 
     file: str
-    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Loc, Position] = field(default_factory=dict)
+    keys: dict[Loc, Position] = field(default_factory=dict)
     yaml11: dict[Loc, tuple[bool, str]] = field(default_factory=dict)
 
-    def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+    def locate(self, loc: Loc, *, key: bool = False) -> Position:
         """Best position for ``loc``: the key or value itself, else its nearest ancestor."""
         loc = tuple(loc)
         if key and loc in self.keys:
@@ -219,6 +233,21 @@ class SourceMap:
             if loc[:end] in self.values:
                 return self.values[loc[:end]]
         return (1, 1)
+
+    def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        """``(line, col)`` of :meth:`locate` (in whichever file holds it)."""
+        found = self.locate(loc, key=key)
+        return found[0], found[1]
+
+    def at(
+        self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
+    ) -> Diagnostic:
+        """The diagnostic at ``loc`` as written, in the file (or override) that holds it."""
+        found = self.locate(loc, key=key)
+        origin = found[2] if len(found) == 3 else None  # type: ignore[misc]
+        file = origin.file if origin else self.file
+        label = origin.label if origin else None
+        return Diagnostic(message, file, found[0], found[1], tuple(loc), hint, origin=label)
 
     def yaml11_hint(self, loc: Loc, *, wanted_string: bool) -> str | None:
         """The YAML 1.1 hint for a type error at ``loc`` (or at the scalar a union tag
@@ -233,8 +262,7 @@ class SourceMap:
     def diagnostic(
         self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
     ) -> Diagnostic:
-        line, col = self.position(loc, key=key)
-        return Diagnostic(message, file=self.file, line=line, col=col, loc=tuple(loc), hint=hint)
+        return self.at(loc, message, key=key, hint=hint)
 
 
 @dataclass
@@ -244,6 +272,11 @@ class Loaded:
     data: Any
     source: SourceMap
     text: str
+    parts: tuple[str, ...] = ()
+    """What else made ``data`` besides ``text``: the texts of the bases a variant extends
+    and the overrides applied (so a digest of the spec covers them)."""
+    overrides: tuple[str, ...] = ()
+    """The ``--set`` overrides applied, as given (``training.epochs=3``)."""
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

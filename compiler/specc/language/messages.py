@@ -12,6 +12,7 @@ import functools
 import re
 import types
 import typing
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
@@ -283,6 +284,16 @@ def _close_keys(word: str, keys: tuple[str, ...]) -> list[str]:
     return difflib.get_close_matches(word, keys, n=1, cutoff=0.6)
 
 
+def _at_given_type(source: SourceMap, loc: tuple) -> tuple | None:
+    """Where an unknown ``type`` is written, when another file or an override than the
+    entry's own gave it (``--set model.layers[1].type=Foo``): the message is about it."""
+    typed = (*loc, "type")
+    if typed not in source.values:
+        return None
+    mine, entry = source.values[typed], source.locate(loc)
+    return typed if mine[2:] != entry[2:] else None
+
+
 def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> list[Diagnostic]:
     """One diagnostic per Pydantic error, in file order; ``data`` is what was validated."""
     out = []
@@ -303,6 +314,10 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
             # e.g. `yes`, which YAML 1.1 read as true; `1e3`, which it read as a string
             wanted_string = err["type"] not in _VALUE_TYPE_ERRORS
             hint = source.yaml11_hint(loc, wanted_string=wanted_string) or hint
+        located = _at_given_type(source, loc) if err["type"] == "union_tag_invalid" else None
+        if located is not None:  # the type came from elsewhere (an override, a variant)
+            out.append(replace(source.diagnostic(located, message, hint=hint), loc=loc))
+            continue
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
     return out

@@ -7,7 +7,8 @@ that shares the untouched parts.
 
 A path is keys joined by dots, and list indexes in brackets. A key is a spec identifier
 (letters, digits, ``_``, ``-``); an index is an integer, negative counting from the end as in
-Python.
+Python. A last step ``[+N]`` names a new list item at index N (the items from N on move up
+one), for :func:`edit`: ``model.layers[+1]`` inserts a layer before the second.
 
 >>> parse("model.layers[1].kernel_regularizer.l2")
 ('model', 'layers', 1, 'kernel_regularizer', 'l2')
@@ -25,10 +26,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+
+class Insert(int):
+    """The step ``[+N]``: a new item at index N of a list (only as a path's last step)."""
+
+    def __repr__(self) -> str:
+        return f"Insert({int(self)})"
+
+
 Key = str | int
 SpecPath = tuple[Key, ...]
 
-_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[(-?[0-9]+)\]")
+_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[(\+?-?[0-9]+)\]")
 
 
 class PathError(ValueError):
@@ -63,7 +72,16 @@ def parse(text: str) -> SpecPath:
         if match is None or (pos == 0 and text[0] == ".") or (pos > 0 and text[pos] not in ".["):
             raise PathError(f"{text!r}: expected a key or [index] at column {pos + 1}")
         key, index = match.groups()
-        keys.append(key if key is not None else int(index))
+        if key is not None:
+            keys.append(key)
+        elif index.startswith("+"):
+            if index.startswith("+-") or match.end() != len(text):
+                raise PathError(
+                    f"{text!r}: [+N] (insert before index N, N >= 0) is only a path's last step"
+                )
+            keys.append(Insert(int(index[1:])))
+        else:
+            keys.append(int(index))
         pos = match.end()
     if isinstance(keys[0], int):
         raise PathError(f"{text!r}: a path starts with a key (e.g. model), not an index")
@@ -78,12 +96,17 @@ def render(path: SpecPath) -> str:
     """
     out = ""
     for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
+        if isinstance(key, Insert):
+            out += f"[+{int(key)}]"
+        else:
+            out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
     return out
 
 
 def _step(node: Any, key: Key, where: SpecPath) -> Any:
     """``node[key]``, or a PathError that says what is there instead."""
+    if isinstance(key, Insert):
+        raise PathError(f"{render((*where, key))}: [+N] inserts; it names no value", where)
     if isinstance(key, int):
         if not isinstance(node, list):
             raise PathError(
@@ -212,3 +235,47 @@ def insert(data: Any, path: SpecPath, value: Any) -> Any:
         return items
 
     return _rebuild(data, path, leaf)
+
+
+def edit(data: Any, path: SpecPath, value: Any) -> Any:
+    """What ``--set PATH=VALUE`` and a variant's ``set:`` do: insert at a last step ``[+N]``,
+    delete when ``value`` is None (YAML ``~``), else assign.
+
+    >>> layers = {"layers": ["a", "c"]}
+    >>> edit(layers, parse("layers[+1]"), "b"), edit(layers, parse("layers[0]"), None)
+    ({'layers': ['a', 'b', 'c']}, {'layers': ['c']})
+    >>> edit(layers, parse("layers[-1]"), "z")
+    {'layers': ['a', 'z']}
+    """
+    if path and isinstance(path[-1], Insert):
+        if value is None:
+            raise PathError(
+                f"{render(path)}: [+N] inserts a value; ~ (delete) has nothing to insert"
+            )
+        return insert(data, (*path[:-1], int(path[-1])), value)
+    if value is None:
+        return delete(data, path)
+    return assign(data, path, value)
+
+
+def absolute(data: Any, path: SpecPath) -> SpecPath:
+    """``path`` with negative list indexes counted from the start, as they stand in ``data``
+    (a PathError where a step does not fit).
+
+    >>> absolute({"a": [1, 2, 3]}, ("a", -1))
+    ('a', 2)
+    """
+    out: list[Key] = []
+    node = data
+    for i, key in enumerate(path):
+        if (
+            isinstance(key, int)
+            and not isinstance(key, Insert)
+            and key < 0
+            and isinstance(node, list)
+        ):
+            key = key + len(node) if key >= -len(node) else key
+        out.append(key)
+        if i < len(path) - 1:
+            node = _step(node, key, tuple(out[:-1]))
+    return tuple(out)
