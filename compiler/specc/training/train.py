@@ -387,7 +387,11 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     keras_build.save(model, folder / "model.keras")
     if plan is None:
         test = model.evaluate(
-            arrays.x_test, arrays.y_test, batch_size=training.batch_size, verbose=0, return_dict=True
+            arrays.x_test,
+            arrays.y_test,
+            batch_size=training.batch_size,
+            verbose=0,
+            return_dict=True,
         )
     else:
         test = model.evaluate(
@@ -417,7 +421,10 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
     )
     if plan is not None:
-        metrics |= {"distribution": plan.describe(), "weights_sha256": distribute.weights_sha256(model)}
+        metrics |= {
+            "distribution": plan.describe(),
+            "weights_sha256": distribute.weights_sha256(model),
+        }
     write_atomic(folder / "metrics.json", finite_json(metrics))
     write_atomic(folder / "history.json", finite_json(history))
     _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size, plan)
@@ -435,7 +442,9 @@ def _pictures(
         if plan is None:
             predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
             truth = (
-                arrays.y_test.argmax(axis=-1) if arrays.y_test.ndim == 2 else arrays.y_test.astype(int)
+                arrays.y_test.argmax(axis=-1)
+                if arrays.y_test.ndim == 2
+                else arrays.y_test.astype(int)
             )
         else:
             inputs, n = plan.test_inputs(arrays.x_test, batch)
