@@ -329,3 +329,55 @@ def test_emitted_multi_worker_script_refuses_a_missing_tf_config(tmp_path, small
     assert output.startswith(
         "error: strategy multi_worker_mirrored needs $TF_CONFIG, e.g. TF_CONFIG="
     )
+
+
+@pytest.mark.slow
+def test_emitted_multi_worker_script_two_processes_agree(tmp_path, small_mnist):
+    """generated/mnist_cnn_multi_worker.py itself, as two workers on 127.0.0.1."""
+    script = ROOT / "generated" / "mnist_cnn_multi_worker.py"
+    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+    out = tmp_path / "run"
+    argv = [
+        sys.executable,
+        str(script),
+        "--data",
+        str(small_mnist),
+        "--epochs",
+        "1",
+        "--output-dir",
+        str(out),
+    ]
+    commands = [
+        (argv, {
+            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+            "KERAS_BACKEND": "tensorflow", "SPECC_LOGICAL_CPUS": "", "PYTHONPATH": "",
+        })
+        for i in range(2)
+    ]  # fmt: skip
+    for code, output in run_all(commands, timeout=300):
+        assert code == 0, output
+    chief, other = metrics(out), metrics(out / "worker-1")
+    assert (chief["strategy"], chief["replicas"]) == ("multi_worker_mirrored", 2)
+    assert chief["test_loss"] == other["test_loss"]
+
+
+@pytest.mark.slow
+def test_emitted_data_parallel_script_runs_on_two_host_devices(tmp_path, small_mnist):
+    pytest.importorskip("jax")
+    spec = blog_spec(tmp_path, "{strategy: data_parallel}", name="blog_data_parallel")
+    script = emit(spec, tmp_path / "gen")
+    out = tmp_path / "run"
+    argv = [
+        sys.executable,
+        str(script),
+        "--data",
+        str(small_mnist),
+        "--epochs",
+        "1",
+        "--output-dir",
+        str(out),
+    ]
+    env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "jax", "PYTHONPATH": ""}
+    [(code, output)] = run_all([(argv, env)], timeout=600)
+    assert code == 0, output
+    assert (metrics(out)["strategy"], metrics(out)["replicas"]) == ("data_parallel", 2)

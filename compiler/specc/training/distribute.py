@@ -228,6 +228,12 @@ class Plan:
         shuffling), each part cut to a multiple of the replicas, fed as global batches."""
         at = math.floor(len(x) * (1.0 - validation_split)) if validation_split else len(x)
         train_n, val_n = self._even(at, "training"), self._even(len(x) - at, "validation")
+        if not train_n or (validation_split and not val_n):
+            raise DistributionError(
+                f"{at} training and {len(x) - at} validation sample(s) cannot be split over "
+                f"{self.replicas} replicas (each part needs at least {self.replicas}); use "
+                "more samples"
+            )
         parts = (x[:train_n], y[:train_n]), (x[at : at + val_n], y[at : at + val_n])
         if self.tf:
             train = self._dataset(*parts[0], batch_size, shuffle, seed)
