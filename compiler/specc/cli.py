@@ -580,6 +580,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
         _cannot_write(exc, output_dir or "runs")
     _need_keras()
     from specc.training.data import DataError
+    from specc.training.distribute import DistributionError, TrainSetupError
     from specc.training.train import Options, TrainError
     from specc.training.train import train as run_training
 
@@ -593,7 +594,10 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
                       subset=subset, runtime=runtime, track_test=track_test_accuracy)  # fmt: skip
     try:
         result = run_training(compiled, options)
-    except (DataError, TrainError) as exc:
+    except TrainSetupError as exc:  # $TF_CONFIG, devices: the machine, not the spec
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (DataError, TrainError, DistributionError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except OSError as exc:  # the run folder: read-only, full disk, a file in the way

@@ -14,7 +14,7 @@ from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.objects import from_logits, loss_name
-from specc.language.schema import ReshapeStep, Spec
+from specc.language.schema import STRATEGIES, ReshapeStep, Spec
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
@@ -425,7 +425,62 @@ def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Di
             )
 
 
-RULES = (check_several, check_data_shape, check_labels, check_final_activation, check_callbacks)
+def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """A strategy runs on one backend's engine and refuses the runtime options that fail
+    under it (measured with TensorFlow 2.21 / Keras 3.15 / JAX 0.10, README "Several
+    devices and machines"). What depends on the machine (device count, ``$TF_CONFIG``,
+    ``runtime.backend: auto``) is checked when training starts."""
+    dist = spec.training.distribution if spec.training else None
+    if dist is None:
+        return
+    where = ("training", "distribution", "strategy")
+    need = STRATEGIES[dist.strategy]
+    runtime = spec.runtime
+    if runtime.backend not in ("auto", need):
+        yield diagnose(
+            where,
+            f"strategy {dist.strategy!r} runs on the {need} backend, but runtime.backend is "
+            f"{runtime.backend!r}; set runtime.backend: {need} (or auto with KERAS_BACKEND={need})"
+            + ("" if need == "jax" else ", or use strategy: data_parallel on jax"),
+        )
+        return
+    if runtime.loop == "fused":
+        yield diagnose(
+            ("runtime", "loop"),
+            f"the fused loop keeps the data and the model on one device, so it cannot run "
+            f"under strategy {dist.strategy!r}; use runtime.loop: fit (or auto)",
+        )
+    if need == "tensorflow":
+        if runtime.jit_compile is True:
+            yield diagnose(
+                ("runtime", "jit_compile"),
+                "XLA under tf.distribute fails in Keras 3 (a replica's variables live on "
+                "another device) and Keras turns it off there by itself; use jit_compile: auto "
+                "or false with this strategy",
+            )
+        spe = runtime.steps_per_execution
+        if isinstance(spe, int) and spe > 1:
+            yield diagnose(
+                ("runtime", "steps_per_execution"),
+                f"steps_per_execution {spe} fails under tf.distribute in Keras 3 (fit stops "
+                "with 'You must feed a value for placeholder tensor'); use 1 or auto "
+                "(auto is 1 under a strategy)",
+            )
+    devices = getattr(dist, "devices", None)
+    batch = spec.training.batch_size  # type: ignore[union-attr]
+    if devices and batch % len(devices):
+        yield diagnose(
+            ("training", "batch_size"),
+            f"batch_size is the global batch, split evenly over the {len(devices)} devices of "
+            f"training.distribution; {batch} is not a multiple of {len(devices)}: use e.g. "
+            f"{batch + len(devices) - batch % len(devices)}",
+        )
+
+
+RULES = (
+    check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
+    check_distribution,
+)  # fmt: skip
 
 
 def run_checks(spec: Spec, graph: Graph, diagnose: Diagnose) -> list[Diagnostic]:

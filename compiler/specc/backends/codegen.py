@@ -778,6 +778,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
             ("name=", as_expr(spec.model.input.name or "input_layer")),
         )),
         "training": training,
+        "distribution": training.distribution,
         "runtime": spec.runtime,
         "cpu_spe": runtime.CPU_STEPS_PER_EXECUTION,
         "gpu_spe": runtime.GPU_STEPS_PER_EXECUTION,

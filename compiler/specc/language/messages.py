@@ -20,7 +20,15 @@ from pydantic import BaseModel, Tag, ValidationError
 from specc.errors import Diagnostic, Loc
 from specc.language.loader import SourceMap
 from specc.language.objects import BASES, DECLARED, object_class
-from specc.language.schema import CODE_LAYERS, LAYER_TYPES, STEP_KEYS, Apply, Spec
+from specc.language.schema import (
+    CODE_LAYERS,
+    KERAS_DEVICE_PATTERN,
+    LAYER_TYPES,
+    STEP_KEYS,
+    TF_DEVICE_PATTERN,
+    Apply,
+    Spec,
+)
 from specc.layers import LayerSpec
 
 
@@ -93,11 +101,19 @@ def _tagged(tp: Any) -> dict[str, Any]:
     return out
 
 
+DEVICE_NAMES = {
+    TF_DEVICE_PATTERN: ("/gpu:0 or /cpu:1", "tf.distribute"),
+    KERAS_DEVICE_PATTERN: ("gpu:0 or cpu:1", "keras.distribution"),
+}
+"""Device-name patterns of training.distribution: an example for each, and who names them so."""
+
+
 @functools.cache
 def _tag_of(cls: type[BaseModel]) -> set[str]:
     tags = set()
-    if "type" in cls.model_fields:
-        tags.update(typing.get_args(cls.model_fields["type"].annotation))
+    for key in ("type", "strategy"):  # strategy: training.distribution's tag
+        if key in cls.model_fields:
+            tags.update(typing.get_args(cls.model_fields[key].annotation))
     tags.update(cls.model_fields)  # one-key steps are tagged by their key
     tags.add(cls.__name__)
     return tags
@@ -233,10 +249,17 @@ def _message(
         what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
         if "optimizer" in loc:
             what = "optimizer"
+        if "distribution" in loc:
+            what = "strategy"
         return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or (
             "expected one of " + ", ".join(expected)
         )
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in DEVICE_NAMES:
+        example, engine = DEVICE_NAMES[ctx["pattern"]]
+        return f"{_got(value)} is not a device name as {engine} writes it", f"e.g. {example}"
     if kind == "union_tag_not_found":
+        if loc and loc[-1] == "distribution":
+            return "needs a 'strategy' key", "one of mirrored, multi_worker_mirrored, data_parallel"
         return "needs a 'type' key", None
     if kind == "unknown_step":
         keys = list(value) if isinstance(value, dict) else []

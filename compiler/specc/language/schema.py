@@ -390,13 +390,96 @@ class ReduceLROnPlateau(Strict):
 Callback = Annotated[EarlyStopping | ReduceLROnPlateau, Field(discriminator="type")]
 
 
+TF_DEVICE_PATTERN = r"^/(?:device:)?(?:cpu|gpu|CPU|GPU):[0-9]+$"
+"""A local TensorFlow device as tf.distribute names it: /gpu:0, /cpu:1, /device:GPU:0."""
+KERAS_DEVICE_PATTERN = r"^(?:cpu|gpu|tpu):[0-9]+$"
+"""A device as keras.distribution.list_devices() names it: gpu:0, cpu:1."""
+
+
+class Mirrored(Strict):
+    """Synchronous data parallelism on one machine's devices (tf.distribute.MirroredStrategy)."""
+
+    strategy: Literal["mirrored"]
+    devices: Annotated[
+        list[Annotated[str, Field(pattern=TF_DEVICE_PATTERN)]], Field(min_length=1)
+    ] = Field(  # type: ignore[assignment]
+        default=None,
+        description='The devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]; default: every '
+        "local GPU (the CPU if there is none). Needs the tensorflow backend.",
+    )
+
+    @field_validator("devices")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        seen = [d.lower().replace("/device:", "/") for d in value]
+        twice = next((d for i, d in enumerate(value) if seen[i] in seen[:i]), None)
+        if twice is not None:
+            raise ValueError(f"{twice!r} is listed twice; each device holds one replica")
+        return value
+
+
+class MultiWorkerMirrored(Strict):
+    """Synchronous data parallelism across machines (tf.distribute.MultiWorkerMirroredStrategy).
+
+    Every worker runs the same ``specc train`` (or emitted script) with its own ``TF_CONFIG``."""
+
+    strategy: Literal["multi_worker_mirrored"]
+    communication: Literal["auto", "ring", "nccl"] = Field(
+        default="auto",
+        description="How gradients are all-reduced: ring (gRPC, CPUs), nccl (GPUs), auto: "
+        "TensorFlow's choice. The cluster comes from $TF_CONFIG. Needs the tensorflow backend.",
+    )
+
+
+class DataParallel(Strict):
+    """Data parallelism on the JAX backend (keras.distribution.DataParallel)."""
+
+    strategy: Literal["data_parallel"]
+    devices: Annotated[
+        list[Annotated[str, Field(pattern=KERAS_DEVICE_PATTERN)]], Field(min_length=1)
+    ] = Field(  # type: ignore[assignment]
+        default=None,
+        description='Devices as Keras lists them, e.g. ["gpu:0", "gpu:1"]; default: every '
+        "device JAX sees. Needs the jax backend.",
+    )
+
+    @field_validator("devices")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        twice = next((d for i, d in enumerate(value) if d in value[:i]), None)
+        if twice is not None:
+            raise ValueError(f"{twice!r} is listed twice; each device holds one replica")
+        return value
+
+
+Distribution = Annotated[
+    Mirrored | MultiWorkerMirrored | DataParallel, Field(discriminator="strategy")
+]
+STRATEGIES = {
+    "mirrored": "tensorflow",
+    "multi_worker_mirrored": "tensorflow",
+    "data_parallel": "jax",
+}
+"""Each strategy and the backend whose engine runs it."""
+
+
 class Training(Strict):
     epochs: PosInt = 1
-    batch_size: PosInt = 32
+    batch_size: PosInt = Field(
+        default=32,
+        description="Samples per training step. With training.distribution it is the GLOBAL "
+        "batch: split evenly over all replicas (so divisible by their number).",
+    )
     validation_split: Rate = 0.0
     shuffle: bool = True
     seed: Seed | None = None
     callbacks: list[Callback] = Field(default_factory=list)
+    distribution: Distribution | None = Field(
+        default=None,
+        description="Train on several devices or machines: {strategy: mirrored} (one "
+        "machine's GPUs), {strategy: multi_worker_mirrored} (several machines, $TF_CONFIG), "
+        "{strategy: data_parallel} (jax). The model and batch_size (global) stay as they are.",
+    )
 
 
 # ------------------------------------------------------------------------------ data

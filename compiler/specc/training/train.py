@@ -29,6 +29,7 @@ from specc.analysis.pipeline import Compiled
 from specc.files import write_atomic
 from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
+from specc.training import distribute
 from specc.training.data import DataError, each, first, load, preprocess
 from specc.training.layout import Layout
 from specc.training.runtime import RuntimeChoiceError
@@ -308,6 +309,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         raise TrainError(f"{compiled.file}: training needs {missing} in the spec")
     training = spec.training or Training()
     backend = select_backend(spec.runtime)
+    plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
     layout = Layout.of(compiled.graph)
     raw = load(spec.data, classes, options.data, layout).subset(options.subset)
@@ -331,6 +333,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
                 "several inputs or outputs: use loop: fit (or auto)"
             )
         runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
+    if plan is not None:
+        plan.check_batch(training.batch_size)
+        runtime = plan.runtime(runtime, spec.runtime)
     seed = training.seed if training.seed is not None else 0
     keras.utils.set_random_seed(seed)
     if backend == "tensorflow" and training.seed is not None:
@@ -340,25 +345,30 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(options.output_dir or Path("runs") / f"{spec.name}-{stamp}")
+    folder = plan.folder(folder) if plan is not None else folder
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / "spec.yaml", _spec_yaml(spec))
 
-    model = keras_build.build(spec, compiled.graph, compile=False)
-    # A Normalization given no mean/variance learns them from the training part of the data.
-    fit_part = int(samples * (1 - training.validation_split))  # as fit splits
-    keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
-    model.compile(
-        optimizer=keras_build.make_optimizer(spec),
-        **keras_build.compile_arguments(spec),
-        jit_compile=runtime["jit_compile"],
-        steps_per_execution=1 if runtime["loop"] == "fused" else runtime["steps_per_execution"],
-    )
+    with distribute.scope(plan):  # a strategy's variables are made in its scope
+        model = keras_build.build(spec, compiled.graph, compile=False)
+        # A Normalization given no mean/variance learns them from the training part of the data.
+        fit_part = int(samples * (1 - training.validation_split))  # as fit splits
+        keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
+        model.compile(
+            optimizer=keras_build.make_optimizer(spec),
+            **keras_build.compile_arguments(spec),
+            jit_compile=runtime["jit_compile"],
+            steps_per_execution=1 if runtime["loop"] == "fused" else runtime["steps_per_execution"],
+        )
     history: dict[str, list[float]] = {}
     timer: dict[str, Any] = {"epochs": []}
     test = (arrays.x_test, arrays.y_test) if options.track_test else None
     callbacks = _callbacks(keras, spec, folder, history, timer, test)
     print(f"specc: training {spec.name} on {samples:,} samples from {arrays.source}; "
           f"backend {backend}, device {device}, {runtime}", flush=True)  # fmt: skip
+    if plan is not None:
+        print("; ".join([f"specc: {plan.describe()}, global batch {training.batch_size}",
+                         *plan.notes]), flush=True)  # fmt: skip
     interrupted = False
     start = time.perf_counter()
     try:
@@ -369,6 +379,12 @@ def train(compiled: Compiled, options: Options) -> RunResult:
                 arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
                 validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
                 callbacks=callbacks, verbose=0 if options.verbose == 0 else 1,
+            )  # fmt: skip
+        elif plan is not None:
+            plan.fit(
+                model, arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
+                validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
+                callbacks=[*callbacks, progress_bar(keras)], verbose=options.verbose,
             )  # fmt: skip
         else:
             model.fit(
@@ -393,9 +409,18 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         )
 
     keras_build.save(model, folder / "model.keras")
-    test = model.evaluate(
-        arrays.x_test, arrays.y_test, batch_size=training.batch_size, verbose=0, return_dict=True
-    )
+    if plan is None:
+        test = model.evaluate(
+            arrays.x_test,
+            arrays.y_test,
+            batch_size=training.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+    else:
+        test = model.evaluate(
+            **plan.test_data(arrays.x_test, arrays.y_test, training.batch_size), verbose=0, return_dict=True
+        )  # fmt: skip
     epochs = timer["epochs"]
     later = epochs[1:] or epochs
     metrics = (
@@ -419,23 +444,33 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         }
         | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
     )
+    if plan is not None:
+        metrics |= {
+            "distribution": plan.describe(),
+            "weights_sha256": distribute.weights_sha256(model),
+        }
     write_atomic(folder / "metrics.json", finite_json(metrics))
     write_atomic(folder / "history.json", finite_json(history))
-    _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size)
+    _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size, plan)
     return RunResult(folder, metrics, history)
 
 
 def _pictures(
-    model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int
-) -> None:
+    model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int,
+    plan: distribute.Plan | None = None,
+) -> None:  # fmt: skip
     from specc.training import report
 
     report.curves(history, folder / "curves.png")
     if isinstance(classes, int) and classes:  # one output (per output: not drawn)
-        predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
-        truth = (
-            arrays.y_test.argmax(axis=-1) if arrays.y_test.ndim == 2 else arrays.y_test.astype(int)
-        )
+        if plan is None:
+            predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
+            y = arrays.y_test
+        else:
+            inputs, n = plan.test_inputs(arrays.x_test, batch)
+            predicted = model.predict(**inputs, verbose=0).argmax(axis=-1)
+            y = arrays.y_test[:n]
+        truth = y.argmax(axis=-1) if y.ndim == 2 else y.astype(int)
         accuracy = float((predicted == truth).mean())
         report.confusion(
             truth,
