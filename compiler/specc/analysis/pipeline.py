@@ -11,7 +11,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,6 +35,9 @@ class Compiled:
     """The spec as data once blocks are expanded (what ``specc expand`` prints)."""
     warnings: tuple[Diagnostic, ...] = ()
     """Problems that do not make the spec invalid (a layer that feeds no output)."""
+    origins: dict[int, tuple[blocks.Use, ...]] = field(default_factory=dict)
+    """For each entry of ``model.layers`` expanded from blocks, the block uses it came
+    from, outermost first (``specc diagram`` draws them as groups)."""
 
     @property
     def sha256(self) -> str:
@@ -61,7 +64,8 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     if errors or resolved is None:
         raise SpecError(sorted(problems, key=lambda d: (d.line, d.col)))
     warnings = tuple(sorted(problems, key=lambda d: (d.line, d.col)))
-    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings)
+    origins = {loc[2]: uses for loc, (_, uses) in getattr(source, "origins", {}).items() if uses}
+    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings, origins)
 
 
 @contextlib.contextmanager
