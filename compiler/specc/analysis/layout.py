@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 Node = Hashable
-DUMMY_WEIGHT = 1e-6
+DUMMY_WEIGHT = 1e-9
 """How much a bend of an edge weighs against a box when both want the same x: boxes win."""
 
 

@@ -404,7 +404,9 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
     header = HEADER_IN
     title = f"{diagram.name}: {diagram.total_params:,} params"
     width, height = dimensions(diagram)
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "specc", "font.family": "DejaVu Sans"}
+    ):
         fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)
