@@ -216,7 +216,10 @@ def context(folder: Path) -> dict[str, Any]:
     layer_table, name, diagram_uri, problem = None, folder.name, None, None
     try:
         compiled = compile_file(spec_file)
-        layer_table = table.as_text(compiled.graph)
+        graph = compiled.graph  # Keras' full width, whatever the terminal's
+        layer_table = table.as_text(
+            graph, 108 if graph.functional and not graph.sequential_like else 88
+        )
         name = compiled.spec.name
     except SpecError as exc:
         compiled = None
