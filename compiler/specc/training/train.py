@@ -288,6 +288,8 @@ def _kept(folder: Path, timer: dict) -> str:
             parts.append("model.keras (of an earlier run, not this one)")
     if (folder / "spec.yaml").is_file():
         parts.append("spec.yaml")
+    if (folder / "tensorboard").is_dir():
+        parts.append("tensorboard/")
     if not parts:
         return f"{folder}/ holds nothing"
     if len(parts) == 1:
