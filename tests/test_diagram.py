@@ -165,3 +165,13 @@ def test_diagram_does_not_import_tensorflow(tmp_path):
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 10_000
+
+
+def test_resnet_main_path_is_one_straight_column():
+    """Side branches step aside; the main path does not drift at each projection shortcut."""
+    _, d = _boxes(RESNET)
+    placed = diagram.place(d)
+    lefts = {bid: round(rect[0], 6) for bid, rect in placed.boxes.items()}
+    shortcuts = {"conv2d_9", "conv2d_16"}  # the 1x1 projections of the two stages
+    assert len({x for bid, x in lefts.items() if bid not in shortcuts}) == 1
+    assert all(lefts[s] > lefts["input_layer"] for s in shortcuts)

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 Node = Hashable
-DUMMY_WEIGHT = 1e-9
+DUMMY_WEIGHT = 1e-15
 """How much a bend of an edge weighs against a box when both want the same x: boxes win."""
+MAIN_PATH_WEIGHT = 1000.0
+"""A box weighs this much more per layer its longest path through the model is longer."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,9 @@ def layout(
     """
     widths: dict[Node, float] = {n: 1.0 for n in nodes} | dict(width or {})
     rank = longest_path_ranks(nodes, edges)
+    successors: dict[Node, list[Node]] = {n: [] for n in nodes}
+    for u, v in edges:
+        successors[u].append(v)
     # Dummy nodes on each rank an edge passes, so edges only join adjacent rows.
     chain: dict[tuple[Node, Node], list[Node]] = {}
     short: list[tuple[Node, Node]] = []
@@ -206,7 +211,14 @@ def layout(
 
     # x: start packed from 0, then alternate sweeps pulling each node to its neighbours.
     x: dict[Node, float] = {}
-    weight = {n: 1.0 if n in real else DUMMY_WEIGHT for row in rows for n in row}
+    # Boxes on the longest path weigh most: where a side branch (a projection shortcut)
+    # and the main path want the same x, the branch steps aside and the main path stays.
+    below: dict[Node, int] = {}
+    for n in reversed(nodes):
+        below[n] = max((below[m] + 1 for m in successors[n]), default=0)
+    longest = max((rank[n] + below[n] for n in nodes), default=0)
+    weight = {n: DUMMY_WEIGHT for row in rows for n in row}
+    weight |= {n: max(MAIN_PATH_WEIGHT ** (rank[n] + below[n] - longest), 1e-12) for n in nodes}
     for row in rows:
         x |= _place(row, dict.fromkeys(row, 0.0), widths, gap)
     for sweep in range(2 * sweeps + 1):  # ending downwards: a layer lines up under its input
@@ -216,11 +228,12 @@ def layout(
             neighbours = up if downward else down
             wished = {}
             for n in rows[r]:
-                # A real node follows its real neighbours (a chain stays straight, a
-                # shortcut's dummies do not pull an Add aside); a dummy follows its edge.
-                near = [x[m] for m in neighbours[n] if m in real or n not in real]
-                near = near or [x[m] for m in neighbours[n]]
-                wished[n] = sum(near) / len(near) if near else x[n]
+                # A real node follows its real neighbours, the main path's most (a chain
+                # stays straight, a shortcut does not pull an Add aside); a dummy its edge.
+                near = [m for m in neighbours[n] if m in real or n not in real]
+                near = near or neighbours[n]
+                total = sum(weight[m] for m in near)
+                wished[n] = sum(weight[m] * x[m] for m in near) / total if near else x[n]
             x |= _place(rows[r], wished, widths, gap, weight)
     left = min(x[n] - widths[n] / 2 for n in x) if x else 0.0
     routes = {e: [x[d] - left for d in points] for e, points in chain.items()}
