@@ -175,3 +175,32 @@ def test_resnet_main_path_is_one_straight_column():
     shortcuts = {"conv2d_9", "conv2d_16"}  # the 1x1 projections of the two stages
     assert len({x for bid, x in lefts.items() if bid not in shortcuts}) == 1
     assert all(lefts[s] > lefts["input_layer"] for s in shortcuts)
+
+
+def _valid_specs():
+    from specc.errors import SpecError
+
+    found = []
+    for path in sorted([*SPECS.glob("*.yaml"), *CASES.glob("*/spec.yaml")]):
+        try:
+            found.append(compile_file(path))
+        except SpecError:
+            continue
+    return found
+
+
+def test_every_valid_spec_in_the_repo_lays_out_without_overlaps():
+    compiled_specs = _valid_specs()
+    assert len(compiled_specs) > 20
+    for compiled in compiled_specs:
+        for d in (
+            (full := diagram.model_boxes(compiled.graph, compiled.origins)),
+            diagram.collapse(full),
+        ):
+            placed = diagram.place(d)
+            rects = list(placed.boxes.values())
+            assert len(rects) == len(d.boxes), compiled.file
+            for i, (x1, y1, w1, h1) in enumerate(rects):
+                for x2, y2, w2, h2 in rects[i + 1 :]:
+                    apart = x1 + w1 <= x2 + 1e-9 or x2 + w2 <= x1 + 1e-9
+                    assert apart or y1 + h1 <= y2 or y2 + h2 <= y1, compiled.file
