@@ -38,21 +38,29 @@ class ReportError(Exception):
 
 
 # ------------------------------------------------------------------ at train time
-def save_data(compiled: Any, model: Any, arrays: Any, classes: int | None, folder: Path, batch: int) -> None:  # fmt: skip
+def save_data(
+    compiled: Any, model: Any, arrays: Any, classes: int | None, folder: Path, batch: int
+) -> None:
     """Write ``report.npz`` and ``diagram.svg`` into ``folder`` (needs the trained model)."""
     from specc.backends import diagram
+    from specc.backends.kerasenv import keras as get_keras
 
     diagram.draw(diagram.model_boxes(compiled.graph, compiled.origins), folder / DIAGRAM_FILE)
-    import keras
-
+    keras = get_keras()
     convs = [layer for layer in model.layers if type(layer).__name__ in IMAGE_CONVS]
     out: dict[str, np.ndarray] = {}
-    last = convs[-1] if convs else None
+    last = convs[-1] if convs and len(model.outputs) == 1 else None
+    probe = None
     if last is not None:
-        probe = keras.Model(inputs=model.inputs, outputs=[*model.outputs, last.output])
+        try:  # a layer called more than once has no single output to probe
+            probe = keras.Model(inputs=model.inputs, outputs=[*model.outputs, last.output])
+        except (AttributeError, ValueError):
+            probe = None
+    if probe is not None:
         probs, maps = probe.predict(arrays.x_test, batch_size=batch, verbose=0)
     else:
         probs, maps = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    probs = np.asarray(probs[0] if isinstance(probs, list) else probs)
     if classes and probs.ndim == 2:
         truth = arrays.y_test.argmax(axis=-1) if arrays.y_test.ndim == 2 else arrays.y_test
         truth = truth.astype(np.int64).reshape(-1)
