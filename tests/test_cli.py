@@ -566,7 +566,7 @@ def test_train_disk_full_at_a_checkpoint(specc, tmp_path, monkeypatch, tiny):
     assert lines == [f"{out}/model.keras: error: cannot write: No space left on device"]
     assert run.exit_code == 2
     assert "Traceback" not in run.stderr
-    assert sorted(os.listdir(out)) == ["history.json", "spec.yaml"]
+    assert sorted(os.listdir(out)) == ["history.json", "spec.yaml", "tensorboard"]
 
 
 def test_import_into_a_file_as_folder(specc, tmp_path):

@@ -21,6 +21,7 @@ import pytest
 from specc.training.distribute import TrainSetupError, worker_place
 from tests.conftest import MNIST as REAL_MNIST
 from tests.conftest import SPECS, needs_mnist, synthetic_mnist, write_npz
+from tests.test_train import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECC = [str(Path(sys.executable).parent / "specc")]
@@ -163,9 +164,7 @@ def test_mirrored_on_two_logical_cpus(tmp_path, small_mnist):
     assert m["runtime"] == {"loop": "fit", "jit_compile": False, "steps_per_execution": 1}
     assert m["epochs"] == 1 and 0 <= m["test_accuracy"] <= 1
     assert "steps_per_execution 1 under mirrored" in output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "confusion.png", "curves.png", "history.json", "metrics.json", "model.keras", "spec.yaml",
-    ]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES  # report.html too
 
 
 def test_mirrored_refuses_devices_the_machine_lacks(tmp_path, small_mnist):
@@ -412,6 +411,7 @@ def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tm
     m = metrics(out)
     assert m["distribution"] == {"strategy": "mirrored", "replicas": 2}
     assert m["train_samples"] == 48 and 0 <= m["test_accuracy"] <= 1
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES  # the report's predictions too
     assert "part(x, at, at + n_val)" in script.read_text()
     s = metrics(script_out)
     assert (s["strategy"], s["replicas"], s["epochs"]) == ("mirrored", 2, 1)

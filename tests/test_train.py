@@ -21,10 +21,14 @@ BLOG = SPECS / "mnist_cnn.yaml"
 RUN_FILES = [
     "confusion.png",
     "curves.png",
+    "diagram.svg",
     "history.json",
     "metrics.json",
     "model.keras",
+    "report.html",
+    "report.npz",
     "spec.yaml",
+    "tensorboard",
 ]
 
 
@@ -143,7 +147,8 @@ def test_ctrl_c_keeps_completed_epochs(tmp_path, monkeypatch, capsys):
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temp files
     err = capsys.readouterr().err
     assert f"interrupted after 2 complete epochs; {out}/ holds history.json (2 epochs), " in err
-    assert "model.keras (the best so far: epoch " in err and err.rstrip().endswith("and spec.yaml")
+    assert "model.keras (the best so far: epoch " in err
+    assert err.rstrip().endswith(", spec.yaml and tensorboard/")
 
 
 def test_ctrl_c_in_the_first_epoch_claims_nothing(tmp_path, monkeypatch, capsys):
@@ -160,9 +165,11 @@ def test_ctrl_c_in_the_first_epoch_claims_nothing(tmp_path, monkeypatch, capsys)
     out = tmp_path / "run"
     spec = tiny_spec(tmp_path, write_npz(tmp_path / "d.npz"))
     assert train(compile_file(spec), Options(output_dir=str(out), verbose=0)).interrupted
-    assert sorted(p.name for p in out.iterdir()) == ["spec.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == ["spec.yaml", "tensorboard"]
     err = capsys.readouterr().err
-    assert err.strip() == f"interrupted after 0 complete epochs; {out}/ holds spec.yaml only"
+    assert err.strip() == (
+        f"interrupted after 0 complete epochs; {out}/ holds spec.yaml and tensorboard/"
+    )
 
 
 def test_nan_loss_stops_training_with_a_clear_error(tmp_path, specc):
@@ -179,7 +186,7 @@ def test_nan_loss_stops_training_with_a_clear_error(tmp_path, specc):
     assert lines[0].startswith(
         "error: training diverged: the loss became nan in epoch 1, step 4, so training stopped; "
     )
-    assert f"{out}/ holds history.json (1 epoch) and spec.yaml;" in lines[0]
+    assert f"{out}/ holds history.json (1 epoch), spec.yaml and tensorboard/;" in lines[0]
     assert "try a lower learning rate" in lines[0]
     assert strict_json(out / "history.json")["loss"] == [None]  # NaN is written as null
     assert not (out / "metrics.json").exists()

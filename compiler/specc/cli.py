@@ -210,6 +210,8 @@ def cli() -> None:
       specc emit-code specs/             standalone training scripts in generated/
       specc emit-code --check specs/     CI: fail with a diff if generated/ is stale
       specc train specs/mnist_cnn.yaml --data mnist.npz   train, evaluate, write runs/...
+      specc diagram specs/mnist_cnn.yaml -o model.png      the network as a picture
+      specc report runs/<run>/           the run's HTML report, again
     """
 
 
@@ -567,8 +569,9 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     \b
     The run folder gets model.keras, history.json, metrics.json (test loss and
     accuracy, seconds per epoch, wall time, samples/s, backend, device), curves.png,
-    confusion.png and spec.yaml (the spec as run). Ctrl-C keeps the completed epochs'
-    history and the best model so far. Example:
+    confusion.png, spec.yaml (the spec as run), report.html (one page with all of it;
+    specc report) and tensorboard/ (tensorboard --logdir runs/). Ctrl-C keeps the
+    completed epochs' history and the best model so far. Example:
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     compiled = _compile(spec, overriding=_overrides(sets))
@@ -619,9 +622,83 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
         "curves.png",
         "confusion.png",
         "spec.yaml",
+        "report.html",
+        "tensorboard/",
     )
-    wrote = [f for f in files if (result.folder / f).is_file()]  # no confusion: no class labels
+    wrote = [f for f in files if (result.folder / f).exists()]  # no confusion: no class labels
     click.echo(f"wrote {result.folder}/: {', '.join(wrote)}")
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("spec", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="The picture; its suffix picks the format: .svg, .png or .pdf.  [default: <name>.svg]",
+)
+@click.option(
+    "--compact",
+    is_flag=True,
+    help="Draw each block use as one box (a quick look at a deep model).",
+)
+@set_option()
+def diagram(spec: str, output: str | None, compact: bool, sets: tuple[str, ...]) -> None:
+    """Draw SPEC's network top to bottom: a box per layer (name, type, arguments, output
+    shape, parameters), arrows for what each takes, blocks as labelled groups.
+
+    Drawn with matplotlib (no Graphviz, no TensorFlow); written atomically. Example:
+
+    \b
+      specc diagram specs/mnist_cnn.yaml -o mnist_cnn.png
+    """
+    from specc.backends import diagram as drawing
+
+    target = output or f"{Path(spec).stem}.svg"
+    if Path(target).suffix.lower() not in drawing.FORMATS:
+        raise click.BadParameter(
+            f"the file name must end in {', '.join(drawing.FORMATS)} (got {target!r})",
+            param_hint="--output",
+        )
+    compiled = _compile(spec, overriding=_overrides(sets))
+    picture = drawing.model_boxes(compiled.graph, compiled.origins)
+    if compact:
+        picture = drawing.collapse(picture)
+    try:
+        drawing.draw(picture, target)
+    except OSError as exc:
+        _cannot_write(exc, target)
+    click.echo(f"wrote {target} ({len(picture.boxes)} boxes)", err=True)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("run_dir", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="The page.  [default: RUN_DIR/report.html]",
+)
+def report(run_dir: str, output: str | None) -> None:
+    """Write one self-contained HTML page for a training run folder: the spec as run, the
+    layer table, the diagram, loss and accuracy curves, the confusion matrix, misclassified
+    test images, the first conv layer's filters and the last conv layer's feature maps
+    averaged per class. Images are embedded: the page needs nothing else.
+
+    \b
+    specc train writes it into every run folder; this command rewrites it.
+    """
+    from specc.training import html_report
+
+    target = Path(output or Path(run_dir) / "report.html")
+    try:
+        html_report.write(Path(run_dir), target)
+    except html_report.ReportError as exc:
+        click.echo(f"{run_dir}: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        _cannot_write(exc, target)
+    click.echo(f"wrote {target}", err=True)
 
 
 def _need_keras() -> None:

@@ -12,7 +12,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,6 +39,9 @@ class Compiled:
     loaded: loader.Loaded | None = None
     """The spec as written, bases merged in and overrides applied, blocks not expanded,
     with its source map (``text`` alone is the file's, without its bases or overrides)."""
+    origins: dict[int, tuple[blocks.Use, ...]] = field(default_factory=dict)
+    """For each entry of ``model.layers`` expanded from blocks, the block uses it came
+    from, outermost first (``specc diagram`` draws them as groups)."""
 
     @property
     def sha256(self) -> str:
@@ -86,7 +89,10 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     if errors or resolved is None:
         raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))
     warnings = tuple(sorted(problems, key=_in_order(loaded.source.file)))
-    return Compiled(spec, resolved, source.file, loaded.text, loaded.data, warnings, written)
+    origins = {loc[2]: uses for loc, (_, uses) in getattr(source, "origins", {}).items() if uses}
+    return Compiled(
+        spec, resolved, source.file, loaded.text, loaded.data, warnings, written, origins
+    )
 
 
 @contextlib.contextmanager

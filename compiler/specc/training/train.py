@@ -1,8 +1,9 @@
 """``specc train``: validate, build, train on real data, evaluate, write a run folder.
 
 The run folder holds ``model.keras``, ``history.json``, ``metrics.json``, ``curves.png``,
-``confusion.png`` and ``spec.yaml`` (the spec as run, overrides applied), each written
-atomically. During training ``model.keras`` is the best checkpoint so far and
+``confusion.png``, ``spec.yaml`` (the spec as run, overrides applied), ``report.html``
+(with ``report.npz`` and ``diagram.svg``, what it is made from) and ``tensorboard/``, each
+file written atomically. During training ``model.keras`` is the best checkpoint so far and
 ``history.json`` the epochs done, so Ctrl-C keeps what is complete.
 
 Runtime choices (``runtime:`` / flags) make training fast without changing what the spec
@@ -255,7 +256,16 @@ def _callbacks(
             for key, value in result.items():
                 timer.setdefault(f"test_{key}_by_epoch", []).append(round(float(value), 5))
 
-    return [*make_callbacks(spec), StopOnNaN(), RunFolder(), *([TrackTest()] if test else [])]
+    tensorboard = keras.callbacks.TensorBoard(
+        log_dir=str(folder / "tensorboard"), write_graph=False
+    )
+    return [
+        *make_callbacks(spec),
+        StopOnNaN(),
+        RunFolder(),
+        tensorboard,
+        *([TrackTest()] if test else []),
+    ]
 
 
 def progress_bar(keras: Any) -> Any:
@@ -294,6 +304,8 @@ def _kept(folder: Path, timer: dict) -> str:
             parts.append("model.keras (of an earlier run, not this one)")
     if (folder / "spec.yaml").is_file():
         parts.append("spec.yaml")
+    if (folder / "tensorboard").is_dir():
+        parts.append("tensorboard/")
     if not parts:
         return f"{folder}/ holds nothing"
     if len(parts) == 1:
@@ -452,6 +464,10 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     write_atomic(folder / "metrics.json", finite_json(metrics))
     write_atomic(folder / "history.json", finite_json(history))
     _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size, plan)
+    from specc.training import html_report  # report.npz, diagram.svg, then report.html
+
+    html_report.save_data(compiled, model, arrays, classes, folder, training.batch_size, plan)
+    html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
 
 

@@ -1,0 +1,311 @@
+"""A training run as one self-contained HTML page (``report.html``).
+
+At train time :func:`save_data` keeps what the page needs from the model in a small
+``report.npz`` (test labels and predictions, a few misclassified test images, the first
+conv layer's kernels, the last conv layer's feature maps averaged per class) and
+``diagram.svg``; :func:`write` then builds the page from the run folder alone, with
+matplotlib and Jinja, so ``specc report`` needs no TensorFlow. Every image is embedded as a
+``data:`` URI and a Content-Security-Policy forbids anything else: the page loads nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from specc.files import write_atomic
+from specc.training.data import each
+
+DATA_FILE = "report.npz"
+DIAGRAM_FILE = "diagram.svg"
+MAX_MISCLASSIFIED = 36
+MAX_CHANNELS = 16
+"""Feature-map channels kept per class (the first ones): enough to see, small on disk."""
+RUN_FACTS = ("epochs", "seconds_per_epoch", "backend", "device", "train_samples", "data")
+"""What the page's first line says about the run (from metrics.json)."""
+IMAGE_CONVS = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"}
+"""Layers whose kernels and outputs are pictures."""
+
+
+class ReportError(Exception):
+    """The folder is not a run folder (or cannot be read); exit code 2."""
+
+    exit_code = 2
+
+
+# ------------------------------------------------------------------ at train time
+def save_data(
+    compiled: Any, model: Any, arrays: Any, classes: Any, folder: Path, batch: int,
+    plan: Any = None,
+) -> None:  # fmt: skip
+    """Write ``report.npz`` and ``diagram.svg`` into ``folder`` (needs the trained model).
+
+    Predictions are drawn for one output of class labels (``classes`` an int); with
+    several inputs, the misclassified pictures are the first image input's. Under a
+    distribution strategy the test part is the one ``plan`` cuts (batches split evenly)."""
+    from specc.backends import diagram
+    from specc.backends.kerasenv import keras as get_keras
+
+    diagram.draw(diagram.model_boxes(compiled.graph, compiled.origins), folder / DIAGRAM_FILE)
+    keras = get_keras()
+    convs = [layer for layer in model.layers if type(layer).__name__ in IMAGE_CONVS]
+    out: dict[str, np.ndarray] = {}
+    last = convs[-1] if convs and len(model.outputs) == 1 else None
+    probe = None
+    if last is not None:
+        try:  # a layer called more than once has no single output to probe
+            probe = keras.Model(inputs=model.inputs, outputs=[*model.outputs, last.output])
+        except (AttributeError, ValueError):
+            probe = None
+    x_test, y_test = arrays.x_test, arrays.y_test
+    if plan is None:
+        feed: dict[str, Any] = {"x": x_test, "batch_size": batch}
+    else:
+        feed, n = plan.test_inputs(x_test, batch)
+        x_test = each(x_test, lambda a: a[:n])
+        y_test = each(y_test, lambda a: a[:n])
+    if probe is not None:
+        probs, maps = probe.predict(**feed, verbose=0)
+    else:
+        probs, maps = model.predict(**feed, verbose=0), None
+    probs = np.asarray(probs[0] if isinstance(probs, list) else probs)
+    if isinstance(classes, int) and classes and probs.ndim == 2:
+        truth = y_test.argmax(axis=-1) if y_test.ndim == 2 else y_test
+        truth = truth.astype(np.int64).reshape(-1)
+        predicted = probs.argmax(axis=-1).astype(np.int64)
+        out |= {"y_true": truth, "y_pred": predicted}
+        wrong = np.flatnonzero(predicted != truth)[:MAX_MISCLASSIFIED]
+        images = [a for a in _arrays(x_test) if a.ndim in (3, 4)]  # (n, h, w) or (n, h, w, c)
+        if images:
+            out |= {
+                "wrong_index": wrong,
+                "wrong_x": images[0][wrong].astype(np.float32),
+                "wrong_confidence": probs[wrong, predicted[wrong]].astype(np.float32),
+            }
+        if maps is not None and maps.ndim == 4:
+            channels = min(maps.shape[-1], MAX_CHANNELS)
+            means = np.zeros((classes, *maps.shape[1:3], channels), dtype=np.float32)
+            counts = np.zeros(classes, dtype=np.int64)
+            for c in range(classes):
+                picked = truth == c
+                counts[c] = int(picked.sum())
+                if counts[c]:
+                    means[c] = maps[picked][..., :channels].mean(axis=0)
+            out |= {"maps": means, "maps_count": counts, "maps_layer": np.array(last.name)}
+    if convs:
+        out |= {"filters": np.asarray(convs[0].get_weights()[0], dtype=np.float32),
+                "filters_layer": np.array(convs[0].name)}  # fmt: skip
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **out)
+    write_atomic(folder / DATA_FILE, buffer.getvalue())
+
+
+def _arrays(feed: Any) -> list[np.ndarray]:
+    """The one input array, or each input's in the model's order."""
+    return list(feed.values()) if isinstance(feed, dict) else [feed]
+
+
+# ------------------------------------------------------------------ pictures
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> str:
+    """A figure as a ``data:`` URI (and closed)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    _pyplot().close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _file_uri(path: Path, mime: str) -> str | None:
+    return (
+        f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
+        if path.is_file()
+        else None
+    )
+
+
+def _as_image(x: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """An (h, w), (h, w, 1) or (h, w, 3) array scaled to 0..1 for imshow, and its colour map."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    elif x.ndim == 3 and x.shape[-1] != 3:
+        x = x.mean(axis=-1)
+    low, high = float(np.min(x)), float(np.max(x))
+    x = (x - low) / (high - low) if high > low else np.zeros_like(x)
+    return x, ("gray" if x.ndim == 2 else None)
+
+
+def misclassified(data: Any) -> str | None:
+    """A grid of misclassified test images, each titled ``predicted (true)``."""
+    if "wrong_x" not in data or len(data["wrong_x"]) == 0:
+        return None
+    plt = _pyplot()
+    images = data["wrong_x"]
+    cols = min(len(images), 9)
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.25 * cols, 1.45 * rows), squeeze=False)
+    truth, predicted = data["y_true"], data["y_pred"]
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (ax, index) in enumerate(zip(axes.flat, data["wrong_index"], strict=False)):
+        image, cmap = _as_image(images[k])
+        ax.imshow(image, cmap=cmap, interpolation="nearest")
+        ax.set_title(f"{predicted[index]} (true {truth[index]})\n#{index}, p={data['wrong_confidence'][k]:.2f}",
+                     fontsize=7, color="#b00020")  # fmt: skip
+    fig.tight_layout()
+    return _png(fig)
+
+
+def filters(data: Any) -> str | None:
+    """The first conv layer's kernels, one small image each (RGB where it reads RGB)."""
+    if "filters" not in data:
+        return None
+    plt = _pyplot()
+    kernel = data["filters"]  # (kh, kw, in, out)
+    if kernel.ndim != 4:
+        return None
+    count = kernel.shape[-1]
+    cols = min(count, 16)
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(0.7 * cols, 0.75 * rows + 0.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, ax in enumerate(axes.flat[:count]):
+        image, cmap = _as_image(kernel[..., k])
+        ax.imshow(image, cmap=cmap, interpolation="nearest")
+        ax.set_title(str(k), fontsize=6)
+    fig.suptitle(f"{data['filters_layer']}: {count} kernels of {kernel.shape[0]}×{kernel.shape[1]}×{kernel.shape[2]}",
+                 fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    return _png(fig)
+
+
+def feature_maps(data: Any) -> str | None:
+    """Per class (rows) the last conv layer's output channels (columns), averaged over the
+    test images of that class: how the convolutions encode each digit."""
+    if "maps" not in data:
+        return None
+    plt = _pyplot()
+    maps, counts = data["maps"], data["maps_count"]
+    classes, channels = maps.shape[0], maps.shape[-1]
+    fig, axes = plt.subplots(classes, channels + 1, figsize=(0.75 * (channels + 1), 0.75 * classes + 0.4),
+                             squeeze=False)  # fmt: skip
+    low, high = float(maps.min()), float(maps.max())
+    for c in range(classes):
+        axes[c, 0].axis("off")
+        axes[c, 0].text(0.5, 0.5, f"{c}\n({counts[c]})", ha="center", va="center", fontsize=8)
+        for k in range(channels):
+            ax = axes[c, k + 1]
+            ax.imshow(maps[c, ..., k], cmap="viridis", vmin=low, vmax=high, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_title(str(k), fontsize=6)
+    fig.suptitle(f"{data['maps_layer']}: mean output per class (rows; test count), channels 0-{channels - 1}",
+                 fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ------------------------------------------------------------------ the page
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read {path.name}: {exc}") from None
+
+
+def context(folder: Path) -> dict[str, Any]:
+    """Everything the template shows, read from the run folder."""
+    from specc.analysis.pipeline import compile_file
+    from specc.backends import diagram, table
+    from specc.errors import SpecError
+
+    if not folder.is_dir():
+        raise ReportError("not a folder (give a run folder that specc train wrote)")
+    spec_file = folder / "spec.yaml"
+    if not spec_file.is_file():
+        raise ReportError("no spec.yaml here: not a run folder that specc train wrote")
+    spec_text = spec_file.read_text(encoding="utf-8", errors="replace")
+    layer_table, name, diagram_uri, problem = None, folder.name, None, None
+    try:
+        compiled = compile_file(spec_file)
+        graph = compiled.graph  # Keras' full width, whatever the terminal's
+        layer_table = table.as_text(
+            graph, 108 if graph.functional and not graph.sequential_like else 88
+        )
+        name = compiled.spec.name
+    except SpecError as exc:
+        compiled = None
+        problem = "; ".join(d.text() for d in exc.diagnostics[:3])
+    diagram_uri = _file_uri(folder / DIAGRAM_FILE, "image/svg+xml")
+    if diagram_uri is None and compiled is not None:
+        buffer = folder / f".{DIAGRAM_FILE}"  # drawn for the page only
+        try:
+            diagram.draw(diagram.model_boxes(compiled.graph, compiled.origins), buffer)
+            diagram_uri = _file_uri(buffer, "image/svg+xml")
+        finally:
+            buffer.unlink(missing_ok=True)
+    data: dict[str, Any] = {}
+    if (folder / DATA_FILE).is_file():
+        try:
+            with np.load(folder / DATA_FILE, allow_pickle=False) as npz:
+                data = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"cannot read {DATA_FILE}: {exc}") from None
+    metrics = _json(folder / "metrics.json") or {}
+    accuracy = None
+    if "y_true" in data:
+        accuracy = float((data["y_true"] == data["y_pred"]).mean())
+    return {
+        "name": name,
+        "folder": str(folder),
+        "spec_text": spec_text,
+        "spec_problem": problem,
+        "layer_table": layer_table,
+        "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
+        "run": {k: metrics[k] for k in RUN_FACTS if k in metrics},
+        "wrong_shown": len(data.get("wrong_x", ())),
+        "accuracy": accuracy,
+        "wrong_total": int((data["y_true"] != data["y_pred"]).sum()) if "y_true" in data else None,
+        "test_total": len(data["y_true"]) if "y_true" in data else None,
+        "images": {
+            "diagram": diagram_uri,
+            "curves": _file_uri(folder / "curves.png", "image/png"),
+            "confusion": _file_uri(folder / "confusion.png", "image/png"),
+            "misclassified": misclassified(data),
+            "filters": filters(data),
+            "maps": feature_maps(data),
+        },
+    }
+
+
+def render(values: dict[str, Any]) -> str:
+    """The page: the package's Jinja template, every value autoescaped."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("specc", "backends/templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("report.html.jinja").render(**values)
+
+
+def write(folder: Path, target: Path) -> None:
+    """Write the report of run folder ``folder`` to ``target``, atomically."""
+    write_atomic(target, render(context(folder)))
