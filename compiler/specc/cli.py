@@ -650,8 +650,8 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
         _one_input(_compile(spec), "specc sweep")
         _need_keras()
         running = sweeping.open_sweep(settings)
-    except sweeping.SweepUsageError as exc:
-        click.echo(f"error: {exc}", err=True)
+    except sweeping.SweepUsageError as exc:  # a spec's own diagnostic says where already
+        click.echo(str(exc) if ": error: " in str(exc) else f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except SpecError as exc:
         _report(exc.diagnostics)

@@ -7,7 +7,7 @@ an SQLite file in the sweep folder by default, so running the same command again
 
 Why trials are queued up front: Optuna's GridSampler may evaluate one point twice when
 several processes share a study (it picks a point before the others see it), and
-``n_trials`` counts per process. So the process that creates the study queues every trial
+``n_trials`` counts per process. ``enqueue_trial`` is Optuna's way to run given values. So the process that creates the study queues every trial
 (a grid point, or an empty slot a random/TPE sampler fills when the trial starts) as a
 WAITING trial, and workers claim them one at a time through the storage's atomic
 WAITING -> RUNNING switch: each queued trial runs exactly once, whatever the number of
@@ -39,6 +39,9 @@ from specc.language import loader, paths
 from specc.language.paths import SpecPath
 
 SAMPLERS = ("grid", "random", "tpe")
+STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
+          "RUNNING": "running", "WAITING": "waiting"}  # fmt: skip
+"""Optuna's trial states as the tables say them."""
 DEFAULT_TRIALS = 10
 """Trials of a random or TPE sweep when --trials is not given."""
 HEARTBEAT_S = 30.0
@@ -97,7 +100,8 @@ def _yaml_value(text: str, flag: str) -> Any:
     try:
         return loader.load_text(f"v: {text}\n", flag).data["v"]
     except SpecError as exc:
-        problem = exc.diagnostics[0].message
+        # positions would count the "v: " put in front: leave them out
+        problem = re.sub(r" \(.* at line \d+, column \d+\)$", "", exc.diagnostics[0].message)
         raise SweepUsageError(f"{flag}: {text!r} is not a YAML value: {problem}") from None
 
 
@@ -354,14 +358,20 @@ class Sweep:
         }
 
 
-def _sampler(name: str, params: Sequence[Param]) -> Any:
+def _sampler(name: str) -> Any:
+    """The sampler that picks a slot's values when its trial starts.
+
+    Not Optuna's GridSampler for a grid: its points are queued as fixed values up front
+    (GridSampler's own bookkeeping assumes it assigned them, and may assign one twice).
+    """
     import optuna
 
-    if name == "grid":
-        return optuna.samplers.GridSampler({p.name: list(p.values) for p in params})
-    if name == "random":
+    if name in ("grid", "random"):  # a grid's points are all queued: nothing left to pick
         return optuna.samplers.RandomSampler()
-    return optuna.samplers.TPESampler()
+    if name == "tpe":
+        return optuna.samplers.RandomSampler()
+        return optuna.samplers.TPESampler()
+    raise ValueError(name)
 
 
 def open_sweep(settings: Settings) -> Sweep:
@@ -380,7 +390,7 @@ def open_sweep(settings: Settings) -> Sweep:
         if settings.prune
         else optuna.pruners.NopPruner()
     )
-    sampler = _sampler(settings.sampler, settings.params)
+    sampler = _sampler(settings.sampler)
     sweep = Sweep(settings, loaded, folder, None, storage, compiled)
     try:
         study = optuna.create_study(
@@ -548,6 +558,8 @@ def run_trial(sweep: Sweep, trial: Any) -> str:
     """
     from optuna.trial import TrialState
 
+    from specc.training.train import DataError, TrainError
+
     start = time.perf_counter()
     error = None
     with _heartbeat(sweep.storage, trial._trial_id):
@@ -558,7 +570,9 @@ def run_trial(sweep: Sweep, trial: Any) -> str:
             raise
         except _TrialError as exc:
             error = str(exc)
-        except Exception as exc:  # Keras, the data, the run folder: the sweep goes on
+        except (DataError, TrainError) as exc:  # said as specc train says them
+            error = str(exc)
+        except Exception as exc:  # Keras, the run folder: the sweep goes on
             error = _first_line(exc)
     trial.set_user_attr("wall_seconds", round(time.perf_counter() - start, 3))
     if error is not None:
@@ -634,7 +648,7 @@ def run(sweep: Sweep) -> dict[str, int]:
     write_reports(sweep)
     counts: dict[str, int] = {}
     for t in sweep.study.get_trials(deepcopy=False):
-        counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
+        counts[STATES[t.state.name]] = counts.get(STATES[t.state.name], 0) + 1
     return counts
 
 
@@ -648,12 +662,12 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
         out.append(
             {
                 "trial": t.number,
-                "state": t.state.name.lower(),
+                "state": STATES[t.state.name],
                 **{p.name: values.get(p.name) for p in sweep.settings.params},
                 "params": a.get("param_count"),
                 "seconds_per_epoch": a.get("seconds_per_epoch"),
                 "test_accuracy": a.get("test_accuracy"),
-                "run_folder": a.get("run_folder") if t.state.name != "WAITING" else None,
+                "run_folder": _folder(sweep, t),
                 "error": a.get("error"),
             }
         )
@@ -667,11 +681,24 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
     return [{"rank": r.get("rank"), **r} for r in ranked + rest]
 
 
-def _cell(value: Any) -> str:
+def _folder(sweep: Sweep, trial: Any) -> str | None:
+    """The trial's run folder, unless it never started or failed before making it."""
+    name = trial.user_attrs.get("run_folder")
+    if name is None or (trial.state.name == "FAIL" and not (sweep.folder / name).is_dir()):
+        return None
+    return str(name)
+
+
+def _cell(column: str, value: Any) -> str:
+    """A value as the Markdown table shows it (the CSV keeps full precision)."""
     if value is None:
         return ""
+    if column == "params":
+        return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:g}"
+        if column == "test_accuracy":
+            return f"{value:.4f}"
+        return f"{value:.2f}" if column == "seconds_per_epoch" else f"{value:.4g}"
     return str(value)
 
 
@@ -699,7 +726,7 @@ def markdown_text(sweep: Sweep, table: list[dict[str, Any]], columns: list[str])
         + "|",
     ]
     for r in table:
-        cells = [_cell(r[c]).replace("|", "\\|") for c in columns]
+        cells = [_cell(c, r[c]).replace("|", "\\|") for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
