@@ -306,14 +306,15 @@ def test_two_workers_share_one_study_and_run_each_trial_once(tiny, specc):
 
 @pytest.mark.slow
 def test_a_grid_sweep_on_real_mnist(tmp_path, specc, mnist):
-    """The blog CNN on 5,000 MNIST images, one epoch, two dropout rates."""
+    """The blog CNN on 5,000 MNIST images, three epochs, two dropout rates (the README's
+    example measured 0.883 to 0.910 over rate and optimizer)."""
     from tests.conftest import SPECS
 
     out = tmp_path / "sweep"
-    run = specc("sweep", str(SPECS / "mnist_cnn.yaml"), "--data", str(mnist), "--epochs", "1",
+    run = specc("sweep", str(SPECS / "mnist_cnn.yaml"), "--data", str(mnist), "--epochs", "3",
                 "--subset", "5000", "--output-dir", str(out),
                 "--grid", "model.layers[11].rate=[0.2, 0.5]")  # fmt: skip
     assert run.exit_code == 0, run.stderr
     rows = read_csv(out / "sweep.csv")
     assert [r["state"] for r in rows] == ["complete", "complete"]
-    assert all(float(r["test_accuracy"]) > 0.8 for r in rows)
+    assert all(float(r["test_accuracy"]) > 0.85 for r in rows)

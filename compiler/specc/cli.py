@@ -199,7 +199,7 @@ def cli() -> None:
       specc emit-code specs/             standalone training scripts in generated/
       specc emit-code --check specs/     CI: fail with a diff if generated/ is stale
       specc train specs/mnist_cnn.yaml --data mnist.npz   train, evaluate, write runs/...
-      specc sweep specs/mnist_cnn.yaml --grid 'model.layers[5].rate=[0.25,0.5]'   compare
+      specc sweep specs/mnist_cnn.yaml --grid 'model.layers[11].rate=[0.2,0.5]'   compare
     """
 
 
@@ -546,12 +546,12 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
 
 SWEEP_EPILOG = """\b
 Examples:
-  # every combination of two dropout rates and two learning rates (4 trials)
-  specc sweep specs/mnist_cnn.yaml --data mnist.npz --epochs 1 --subset 5000 \\
-      --grid 'model.layers[5].rate=[0.25, 0.5]' \\
-      --grid 'compile.optimizer.learning_rate=[1e-3, 3e-3]'
+  # every combination of two dropout rates and two optimizers (4 trials)
+  specc sweep specs/mnist_cnn.yaml --data mnist.npz --epochs 3 --subset 5000 \\
+      --grid 'model.layers[11].rate=[0.2, 0.5]' --grid 'compile.optimizer=[rmsprop, adam]'
   # 20 TPE trials over a log range and a list of activations, hopeless ones pruned
-  specc sweep specs/mnist_cnn.yaml --trials 20 --prune \\
+  # (the spec says optimizer: {type: Adam, learning_rate: 0.001})
+  specc sweep my_spec.yaml --trials 20 --prune \\
       --range 'compile.optimizer.learning_rate=1e-4..1e-2:log' \\
       --grid 'model.layers[0].activation=[relu, gelu, tanh]'
   # resume after a crash or Ctrl-C: run the same command again

@@ -754,6 +754,8 @@ def plot(sweep: Sweep, table: list[dict[str, Any]], path: Path) -> None:
                 ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
                 xs = [p.values.index(x) for x in xs]
             ax.scatter(xs, [y for _, y in points], label=state, zorder=3, **style)
+        if ax.get_legend_handles_labels()[1] == ["complete", "pruned"]:
+            ax.legend()
         if p.log:
             ax.set_xscale("log")
         ax.set_xlabel(p.name)
