@@ -33,6 +33,17 @@ channels axis); per-channel values on an axis of size 1 silently widen it at run
 while Keras' declared output keeps size 1."""
 
 
+def _portable_seed(error: Any) -> bool:
+    """A layer seed of 2**32 .. 2**63 - 1: tensorflow takes it, the jax backend's uint32
+    seed state does not; specc keeps specs portable across back ends (values.SEED_MAX)."""
+    return (
+        error["loc"][-1:] == ("seed",)
+        and error["type"] == "less_than_equal"
+        and isinstance(error["input"], int)
+        and error["input"] < 2**63
+    )
+
+
 def _resolve(data: dict[str, Any]) -> tuple[Any, list[Diagnostic]]:
     spec = Spec.model_validate(data)
     return graph.resolve(spec, lambda loc, msg: Diagnostic(msg, loc=tuple(loc)))
@@ -131,6 +142,8 @@ def check(data: dict[str, Any]) -> str:
     try:
         resolved, problems = _resolve(data)
     except ValidationError as exc:
+        if all(_portable_seed(error) for error in exc.errors()):
+            return "rejected"
         refusal = keras_refuses(data)
         assert refusal is not None, f"specc refuses an argument Keras takes: {exc}"
         return "rejected"

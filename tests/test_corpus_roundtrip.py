@@ -65,13 +65,7 @@ REFUSED = {
 ROUND_TRIP = [m for m in CHAINS if m not in REFUSED]
 
 GRAPHS = [m for m in model_ids() if m.startswith(make_expected.GRAPHS + "/")]
-GRAPH_REFUSED = {
-    "graphs/lstm_seq2seq": (
-        # The decoder LSTM starts from the encoder's states: a call argument, not an input.
-        "layers[1] (lstm_1): the call passes initial_state=[lstm[0][1], lstm[0][2]], which a "
-        "spec cannot say"
-    ),
-}
+GRAPH_REFUSED: dict[str, str] = {}
 """Graph models a spec cannot hold, and what ``specc import`` says of them (one line)."""
 
 GRAPH_ROUND_TRIP = [m for m in GRAPHS if m not in GRAPH_REFUSED]

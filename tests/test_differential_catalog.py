@@ -72,11 +72,34 @@ WEIGHTLESS_LAYER_NORM = {
 Keras builds and runs it on an axis of unknown size (specc refused it)."""
 
 
+PORTABLE_SEED = {
+    "name": "random",
+    "model": {
+        "input": {"shape": [4, 3]},
+        "layers": [{"type": "SpatialDropout1D", "rate": 0.5, "seed": 2**32}],
+    },
+}
+"""Found by this test: tensorflow takes a layer seed up to 2**63 - 1, specc refuses past
+2**32 - 1 on purpose (the jax backend's seed state is uint32): a deliberate refusal."""
+
+
+RANK_ONE_OUTPUT = {
+    "name": "random",
+    "model": {
+        "input": {"shape": [3]},
+        "layers": [{"type": "EinsumDense", "equation": "ab,b->a", "output_shape": []}],
+    },
+}
+"""Found by this test: Keras' table prints a rank-1 output as ``(None)``, not ``(None,)``."""
+
+
 @settings(
     max_examples=60, **{**SETTINGS, "derandomize": True}
 )  # a fixed draw: CI stays stable; -m slow explores
 @given(SPECS)
 @example(data=WEIGHTLESS_LAYER_NORM)
+@example(data=PORTABLE_SEED)
+@example(data=RANK_ONE_OUTPUT)
 def test_catalog_stacks_agree_with_keras(data):
     check(data)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from specc.analysis.pipeline import compile_text
@@ -101,6 +101,8 @@ def descriptions(draw: Any) -> dict[str, Any]:
     blocks = {"blk": draw(block_defs())} if draw(st.integers(0, 2)) == 0 else {}
     dense_made = 0
     dense_names: list[str] = []
+    state_units: dict[str, int] = {}
+    """label of an LSTM with return_state -> its units (its states' size)"""
     entries: list[dict[str, Any]] = []
     made: list[str] = []
     last_rank: int | None = rank_of[inputs[0]["name"]] if n_inputs == 1 else None
@@ -153,6 +155,21 @@ def descriptions(draw: Any) -> dict[str, Any]:
                 state = draw(st.booleans())
                 args = {"units": draw(UNITS), "return_sequences": draw(st.booleans())}
                 entry = {"type": "LSTM", "args": args | ({"return_state": True} if state else {})}
+                rank2 = [r for r in refs if rank_of[r] == 2]
+                if take is not None and rank2 and draw(st.integers(0, 3 if state_units else 1)):
+                    # initial states after the sequence: mostly an earlier LSTM's two
+                    # states (its units taken); else any rank-2 tensors, 1-3 of them
+                    if state_units and draw(st.integers(0, 3)):
+                        source = draw(st.sampled_from(sorted(state_units)))
+                        entry["args"]["units"] = state_units[source]
+                        take = [*take, f"{source}.1", f"{source}.2"]
+                    else:
+                        count = draw(st.sampled_from([2, 2, 1, 3]))
+                        states_taken = st.lists(
+                            st.sampled_from(rank2), min_size=count, max_size=count
+                        )
+                        take = take + draw(states_taken)
+                    entry["initial_state"] = True
                 entry["inputs"], entry["multi"] = take, state
             else:
                 layer_type = "Flatten" if kind == "Flatten" else "GlobalAveragePooling1D"
@@ -165,6 +182,7 @@ def descriptions(draw: Any) -> dict[str, Any]:
                 states = [f"{label}.{n}" for n in range(3)]
                 rank_of[states[0]] = 3 if entry["args"]["return_sequences"] else 2
                 rank_of |= {states[1]: 2, states[2]: 2}
+                state_units[label] = entry["args"]["units"]
                 rank_of |= {label: None} if draw(st.booleans()) else {}
                 made += states
             else:
@@ -241,6 +259,8 @@ def _make(k: Any, layer_type: str, args: dict[str, Any], name: str | None = None
 
 
 def _call(layer: Any, values: list[Any]) -> Any:
+    if type(layer).__name__ == "LSTM" and len(values) > 1:
+        return layer(values[0], initial_state=values[1:])
     return layer(values[0] if len(values) == 1 else values)
 
 
@@ -370,8 +390,33 @@ def _wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
 
 
+def _seq2seq(states: list[str], units: int = 4) -> dict[str, Any]:
+    """An encoder LSTM's states start a decoder LSTM (``inputs: [seq, *states]``)."""
+    encoder = {"units": 4, "return_state": True}
+    return {
+        "inputs": [{"name": "x0", "given": True, "shape": [5, 3]}],
+        "blocks": {},
+        "entries": [
+            {"type": "LSTM", "args": encoder, "inputs": None, "as": "t0", "multi": True},
+            {"type": "LSTM", "args": {"units": units}, "inputs": ["x0", *states]},
+        ],
+        "outputs": None,
+    }
+
+
+INITIAL_STATES = [
+    _seq2seq(["t0.1", "t0.2"]),  # accepted: the seq2seq example's routing
+    _seq2seq(["t0.1"]),  # an LSTM has two states: refused by both
+    _seq2seq(["t0.1", "t0.2"], units=2),  # states of 4 for a 2-unit LSTM: refused by both
+]
+"""Initial states, drawn too rarely by the strategy to trust it with them alone."""
+
+
 @settings(max_examples=40, **SETTINGS)
 @given(descriptions())
+@example(desc=INITIAL_STATES[0])
+@example(desc=INITIAL_STATES[1])
+@example(desc=INITIAL_STATES[2])
 def test_random_graphs_equal_keras(desc):
     check(desc, log=note)
 
@@ -394,6 +439,8 @@ def _kinds(desc: dict[str, Any]) -> set[str]:
             kinds.add("merge")
         elif entry.get("multi"):
             kinds.add("states")
+        if entry.get("initial_state"):
+            kinds.add("initial_state")
     return kinds
 
 
@@ -401,7 +448,7 @@ def test_the_strategy_draws_what_the_property_needs():
     """Both outcomes occur, and merges, shared layers and blocks among the accepted."""
     seen: dict[str, set[str]] = {"accepted": set(), "rejected": set()}
 
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    @settings(max_examples=300, derandomize=True, database=None, deadline=None)
     @given(descriptions())
     def draw(desc):
         try:
@@ -414,3 +461,4 @@ def test_the_strategy_draws_what_the_property_needs():
     draw()
     assert "any" in seen["rejected"]
     assert {"any", "merge", "shared", "block", "states"} <= seen["accepted"]
+    # initial states are drawn too rarely to count on here: INITIAL_STATES holds both outcomes

@@ -5,8 +5,8 @@ Each model is written as a person writes Keras' functional code, in a fresh sess
 its layers get Keras' automatic names), saved and imported; the imported spec's
 ``specc summary`` must print Keras' own table (COLUMNS=200, as test_graph_specs.py), byte
 for byte, "Connected to" column included, and ``specc build`` must make the same model.
-Calls a spec cannot say (``initial_state=``, ``training=True``, a mask) are refused, one
-line naming the layer.
+An RNN's ``initial_state=`` is routed as inputs after its sequence; calls a spec cannot
+say (``training=True``, a mask) are refused, one line naming the layer.
 """
 
 from __future__ import annotations
@@ -223,16 +223,11 @@ def _training_call(k: Any) -> Any:
     ("code", "message"),
     [
         (
-            _seq2seq_state,
-            "layers[1] (lstm_1): the call passes initial_state=[lstm[0][1], lstm[0][2]], "
-            "which a spec cannot say\n",
-        ),
-        (
             _training_call,
             "layers[1] (dropout): the call passes training=True, which a spec cannot say\n",
         ),
     ],
-    ids=["initial_state", "training"],
+    ids=["training"],
 )
 def test_call_arguments_a_spec_cannot_say_are_refused_naming_the_layer(code, message, tmp_path):
     k = keras()
@@ -243,15 +238,29 @@ def test_call_arguments_a_spec_cannot_say_are_refused_naming_the_layer(code, mes
     assert run.stderr == f"{tmp_path / 'm.keras'}:1:1: error: {message}"
 
 
+def test_initial_states_are_routed_after_the_sequence(tmp_path):
+    """``LSTM(4)(y, initial_state=[h, c])`` is ``inputs: [y, lstm.1, lstm.2]``."""
+    k = keras()
+    k.backend.clear_session()
+    _seq2seq_state(k).save(tmp_path / "m.keras")
+    run = run_specc("import", str(tmp_path / "m.keras"))
+    assert run.exit_code == 0, run.stderr
+    layers = yaml.safe_load(run.stdout)["model"]["layers"]
+    assert layers[1] == {
+        "type": "LSTM",
+        "units": 4,
+        "inputs": ["input_layer_1", "lstm.1", "lstm.2"],
+    }
+
+
 def test_every_problem_of_a_graph_is_named_at_once(tmp_path):
     k = keras()
     k.backend.clear_session()
     x = k.Input(shape=(5, 3))
     conv = k.layers.Conv1D(3, 1, data_format="channels_first", name="c")(x)
-    _, h, c = k.layers.LSTM(4, return_state=True)(conv)
-    y = k.Input(shape=(6, 3))
-    out = k.layers.LSTM(4)(y, initial_state=[h, c])
-    k.Model([x, y], out, name="two_problems").save(tmp_path / "m.keras")
+    h = k.layers.Dense(4)(conv)
+    out = k.layers.Dropout(0.5)(h, training=True)
+    k.Model(x, out, name="two_problems").save(tmp_path / "m.keras")
     run = run_specc("import", str(tmp_path / "m.keras"))
     assert run.exit_code == 1 and run.stdout == ""
     lines = run.stderr.splitlines()
@@ -260,6 +269,5 @@ def test_every_problem_of_a_graph_is_named_at_once(tmp_path):
         "layers[0] (c): argument data_format='channels_first' is not supported by specc"
     )
     assert lines[1].endswith(
-        "layers[2] (lstm_1): the call passes initial_state=[lstm[0][1], lstm[0][2]], which a "
-        "spec cannot say"
+        "layers[2] (dropout): the call passes training=True, which a spec cannot say"
     )

@@ -115,6 +115,8 @@ class Call:
 
 
 Expr = PyCode | Call
+Arg = Expr | tuple[str, Expr]
+"""A call's argument: positional, or ``("key=", value)``."""
 
 
 def layout(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[str]:
@@ -249,7 +251,7 @@ def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
     return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
 
 
-def applied_lines(callee: Expr, args: tuple[Expr, ...], depth: int, lead: str = "") -> list[str]:
+def applied_lines(callee: Expr, args: tuple[Arg, ...], depth: int, lead: str = "") -> list[str]:
     """``lead + callee(args)`` (a layer made and called at once) as ruff/black lay it out.
 
     The formatters split at the last bracket first, the call's, if the line up to it
@@ -264,7 +266,7 @@ def applied_lines(callee: Expr, args: tuple[Expr, ...], depth: int, lead: str = 
         )(x)
     """
     pad = INDENT * depth
-    trailer = Call(str(callee), tuple(("", arg) for arg in args))
+    trailer = Call(str(callee), tuple(arg if isinstance(arg, tuple) else ("", arg) for arg in args))
     if len(f"{pad}{lead}{trailer}") <= LINE_LENGTH:
         return [f"{pad}{lead}{trailer}"]
     if len(f"{pad}{lead}{callee}(") <= LINE_LENGTH or not isinstance(callee, Call):
@@ -455,7 +457,7 @@ def graph_build_model(
         args = {key: PyCode(params[key]) if key in params else v for key, v in args.items()}
         return layer_call(layer.spec, args)
 
-    def arguments(k: int, tensors: dict) -> tuple[Expr, ...]:
+    def arguments(k: int, tensors: dict) -> tuple[Arg, ...]:
         def expr(source: Source) -> str:
             var = tensors[(source[0], source[1])]
             if isinstance(var, dict):  # unpacked: every use names an index
@@ -463,8 +465,11 @@ def graph_build_model(
             return var if source[2] is None else f"{var}[{source[2]}]"
 
         args = [PyCode(expr(s)) for s in calls[k].sources]
-        if made[calls[k].layer].type == "MultiHeadAttention" or len(args) == 1:
+        layer = made[calls[k].layer]
+        if layer.type == "MultiHeadAttention" or len(args) == 1:
             return tuple(args)
+        if layer.spec.INITIAL_STATE:  # the sequence, then initial_state=[h(, c)]
+            return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
 
     def target(k: int, base: str, scope: _Names, following: int, outside: bool) -> str:

@@ -874,8 +874,12 @@ class _Importer:
             problems.append(f"the call's kwargs must be an object, not {_kind(kwargs)}")
             return None
         ok = True
+        states: list[Any] = []
         for key, value in kwargs.items():
             if value is None or (key == "training" and value is False):
+                continue
+            if key == "initial_state" and isinstance(value, list) and _takes_states(layer_type):
+                states = value  # routed after the sequence: inputs: [x, h, c]
                 continue
             problems.append(
                 f"the call passes {key}={_show_tensors(value)}, which a spec cannot say",
@@ -893,6 +897,8 @@ class _Importer:
                 f"inputs to {layer_type} as one list",
             )
             return None
+        if states and len(args) == 1 and not isinstance(args[0], list):
+            tensors += [_tensor(state) for state in states]
         if not args or any(t is None for t in tensors):
             problems.append(
                 f"the call's arguments {_show_tensors(args)} are not tensors a spec routes"
@@ -1302,3 +1308,9 @@ def to_yaml(spec: dict[str, Any], source: str) -> str:
         lines += ["", "compile:"]
         lines += [f"  {key}: {_flow(value)}" for key, value in spec["compile"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _takes_states(layer_type: str) -> bool:
+    """Whether a spec routes the layer's ``initial_state`` as inputs after the sequence."""
+    cls = CATALOG.get(layer_type)
+    return cls is not None and cls.INITIAL_STATE

@@ -138,6 +138,8 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
         layer = made[call.layer]
         if len(args) == 1:
             out = layer(args[0])
+        elif by_name[call.layer].spec.INITIAL_STATE:
+            out = layer(args[0], initial_state=args[1:])
         elif layer.__class__.__name__ == "MultiHeadAttention":
             out = layer(*args)  # query, value(, key) as separate arguments
         else:

@@ -135,6 +135,10 @@ class LayerSpec(BaseModel):
     """In a layer stack, Keras hands this layer the previous layer's several outputs as
     one list (merging layers); :meth:`infer_many` then gives its output."""
 
+    INITIAL_STATE: ClassVar[bool] = False
+    """In a graph spec, the inputs after the first are the layer's initial states
+    (``inputs: [x, encoder.1, encoder.2]`` is Keras' ``layer(x, initial_state=[...])``)."""
+
     type: str
     name: Identifier | None = None
     _inputs: tuple[str, ...] | None = PrivateAttr(default=None)
@@ -231,10 +235,16 @@ def format_out(shape: Shape | list[Shape]) -> str:
     '[(None, 8), (None, 4), (None, 4)]'
     >>> format_out((None, 5, 8))
     '(None, 5, 8)'
+
+    Keras joins the sizes itself, so a rank-1 output has no trailing comma (found by the
+    differential test on ``EinsumDense('ab,b->a')``):
+
+    >>> format_out((None,))
+    '(None)'
     """
     if isinstance(shape, list):
-        return "[" + ", ".join(shapes.format_shape(s) for s in shape) + "]"
-    return shapes.format_shape(shape)
+        return "[" + ", ".join(format_out(s) for s in shape) + "]"
+    return "(" + ", ".join(str(size) for size in shape) + ")"
 
 
 def _holds_layers(annotation: Any) -> bool:
@@ -386,7 +396,8 @@ INPUTS_JSON_SCHEMA = {
     "items": {"type": "string", "pattern": REF_PATTERN},
     "minItems": 1,
     "description": "What the layer takes, by layer or input name (lstm.1: output 1 of a "
-    "layer with several outputs); default: the layer before it, or the model input.",
+    "layer with several outputs); default: the layer before it, or the model input. For "
+    "SimpleRNN, LSTM and GRU, the inputs after the sequence are its initial states.",
 }
 """``inputs`` of a layer entry, for JSON Schema (added to every catalog layer's schema)."""
 

@@ -28,6 +28,7 @@ from specc.layers.base import (
     Out,
     Trainable,
     apply,
+    format_out,
     need_known,
     need_rank,
     nested,
@@ -115,14 +116,41 @@ class _Recurrent(Trainable):
             )
 
 
+_STATE_NAMES = {1: "h", 2: "h, c"}
+
+
 class _RNN(_Recurrent):
     """SimpleRNN, LSTM, GRU: ``(batch, timesteps, features)`` -> ``(batch, [timesteps,] units)``."""
 
     POSITIONAL = ("units",)
+    INITIAL_STATE = True
     GATES: ClassVar[int] = 1
     STATES: ClassVar[int] = 1
     units: PosInt
     unroll: bool = False
+
+    def infer_many(self, shapes: list[Shape]) -> Out:
+        """The sequence, then the initial states (a seq2seq decoder starts from the
+        encoder's): each ``(batch, units)``, as many as the layer has states."""
+        sequence, *states = shapes
+        if len(states) != self.STATES:
+            raise ShapeError(
+                f"{self.type} takes its input sequence, then {self.STATES} initial "
+                f"state{'s' if self.STATES > 1 else ''} ({_STATE_NAMES[self.STATES]}); "
+                f"inputs gives {len(states)} after the sequence",
+                "inputs",
+                show_input=False,
+            )
+        out = self.infer(sequence)
+        for k, state in enumerate(states, 1):
+            if len(state) != 2 or state[1] not in (None, self.units):
+                raise ShapeError(
+                    f"{self.type}'s initial state inputs[{k}] must have shape (None, "
+                    f"{self.units}), the layer's units; it gets {format_out(state)}",
+                    ("inputs", k),
+                    show_input=False,
+                )
+        return out
 
     def _biases(self) -> int:
         return 1
