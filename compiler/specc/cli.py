@@ -212,6 +212,7 @@ def cli() -> None:
       specc train specs/mnist_cnn.yaml --data mnist.npz   train, evaluate, write runs/...
       specc diagram specs/mnist_cnn.yaml -o model.png      the network as a picture
       specc report runs/<run>/           the run's HTML report, again
+      specc sweep specs/mnist_cnn.yaml --grid 'model.layers[11].rate=[0.2,0.5]'   compare
     """
 
 
@@ -699,6 +700,125 @@ def report(run_dir: str, output: str | None) -> None:
     except OSError as exc:
         _cannot_write(exc, target)
     click.echo(f"wrote {target}", err=True)
+
+
+SWEEP_EPILOG = """\b
+Examples:
+  # every combination of two dropout rates and two optimizers (4 trials)
+  specc sweep specs/mnist_cnn.yaml --data mnist.npz --epochs 3 --subset 5000 \\
+      --grid 'model.layers[11].rate=[0.2, 0.5]' --grid 'compile.optimizer=[rmsprop, adam]'
+  # 20 TPE trials over a log range and a list of activations, hopeless ones pruned
+  # (the spec says optimizer: {type: Adam, learning_rate: 0.001})
+  specc sweep my_spec.yaml --trials 20 --prune \\
+      --range 'compile.optimizer.learning_rate=1e-4..1e-2:log' \\
+      --grid 'model.layers[0].activation=[relu, gelu, tanh]'
+  # resume after a crash or Ctrl-C: run the same command again
+  # two workers on one study: start the same command twice (or on two machines
+  # with --storage postgresql://... or --storage journal:PATH on a shared disk)
+
+\b
+Values are YAML as in a spec (1e-3 is a float, relu a string). A grid's points,
+and each listed value or range end, are checked as a spec file is before any trial.
+The sweep folder (default sweeps/<name>) holds study.db (the Optuna study), a run
+folder per trial (trial-000, ...), and sweep.csv, sweep.md and sweep.png (test
+accuracy against each swept value), rewritten after every trial.
+
+\b
+Exit codes: 0 at least one trial completed; 1 no trial completed (each failed
+trial's error is in the tables); 2 usage error (bad --grid/--range, a path not in
+the spec, values that make the spec invalid, another sweep in the folder);
+130 interrupted (the running trial is queued again for the next run).
+"""
+
+
+@cli.command(epilog=SWEEP_EPILOG)
+@click.argument("spec", type=click.Path())
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    metavar="'PATH=[V1,V2,...]'",
+    help="Values to try at a spec path (repeatable); every combination with --sampler grid.",
+)
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="'PATH=LOW..HIGH[:log]'",
+    help="A numeric range at a spec path (repeatable; random and tpe). Two integers: integers.",
+)
+@click.option(
+    "--sampler",
+    type=click.Choice(["grid", "random", "tpe"]),
+    help="How values are picked.  [default: grid with only --grid, else tpe]",
+)
+@click.option(
+    "--trials",
+    type=click.IntRange(min=1),
+    help="Trials of a random or tpe sweep.  [default: 10; a grid runs each point once]",
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), help="Override training.epochs in every trial."
+)
+@click.option("--data", type=click.Path(dir_okay=False), help="A local .npz, as for specc train.")
+@click.option("--subset", type=click.IntRange(min=1), help="Train and test on the first N samples.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="The sweep folder.  [default: sweeps/<name>]",
+)
+@click.option(
+    "--storage",
+    metavar="URL",
+    help="Where the study lives, to share it between processes or machines: a database "
+    "URL (postgresql://..., mysql://..., sqlite:///...) or journal:PATH (Optuna's journal "
+    "file).  [default: sqlite:///<sweep folder>/study.db]",
+)
+@click.option(
+    "--study", "study_name", help="The study's name in the storage.  [default: the spec's name]"
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Stop a trial early when its validation accuracy after an epoch is below the "
+    "median of earlier trials' at that epoch (Optuna's MedianPruner).",
+)
+def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: str | None,
+          trials: int | None, epochs: int | None, data: str | None, subset: int | None,
+          output_dir: str | None, storage: str | None, study_name: str | None,
+          prune: bool) -> None:  # fmt: skip
+    """Train SPEC once per set of values at spec paths, on Optuna; rank the trials.
+
+    Each trial is a specc train run in its own folder; the study is stored so that
+    running the same command again resumes where it stopped, and several processes
+    given the same --storage share the work, each trial run once.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("optuna") is None:
+        click.echo("error: specc sweep needs Optuna: pip install 'specc[keras]'", err=True)
+        sys.exit(EXIT_USAGE)
+    from specc.training import sweep as sweeping
+
+    try:
+        settings = sweeping.resolve_settings(
+            spec, grids, ranges, sampler, trials, epochs=epochs, data=data, subset=subset,
+            output_dir=output_dir, storage=storage, study=study_name, prune=prune,
+        )  # fmt: skip
+        _need_keras()
+        running = sweeping.open_sweep(settings)
+    except sweeping.SweepUsageError as exc:  # a spec's own diagnostic says where already
+        click.echo(str(exc) if ": error: " in str(exc) else f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        _cannot_write(exc, output_dir)
+    counts = sweeping.run(running)
+    said = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    click.echo(f"wrote {running.folder}/: sweep.csv, sweep.md, sweep.png ({said})")
+    sys.exit(EXIT_OK if counts.get("complete") else EXIT_INVALID)
 
 
 def _need_keras() -> None:

@@ -53,6 +53,8 @@ class Options:
     verbose: int | str = "auto"
     track_test: bool = False
     """Evaluate on the test split after every epoch (benchmarks; not counted in epoch time)."""
+    extra_callbacks: list[Any] = field(default_factory=list)
+    """More Keras callbacks for ``fit`` (a sweep's per-epoch pruning report)."""
 
 
 @dataclass
@@ -375,7 +377,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     history: dict[str, list[float]] = {}
     timer: dict[str, Any] = {"epochs": []}
     test = (arrays.x_test, arrays.y_test) if options.track_test else None
-    callbacks = _callbacks(keras, spec, folder, history, timer, test)
+    callbacks = [*_callbacks(keras, spec, folder, history, timer, test), *options.extra_callbacks]
     print(f"specc: training {spec.name} on {samples:,} samples from {arrays.source}; "
           f"backend {backend}, device {device}, {runtime}", flush=True)  # fmt: skip
     if plan is not None:

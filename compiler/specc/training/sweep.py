@@ -1,0 +1,790 @@
+"""``specc sweep``: train one spec many times with values changed at spec paths, on Optuna.
+
+Each swept value is a spec path (``compile.optimizer.learning_rate``) with a grid of values
+or a range. Every trial is a ``specc train`` run in its own folder inside the sweep
+folder; the study (what ran, with which values, with what result) lives in Optuna's storage,
+an SQLite file in the sweep folder by default, so running the same command again resumes.
+
+Why trials are queued up front: Optuna's GridSampler may evaluate one point twice when
+several processes share a study (it picks a point before the others see it), and
+``n_trials`` counts per process. ``enqueue_trial`` is Optuna's way to run given values. So the process that creates the study queues every trial
+(a grid point, or an empty slot a random/TPE sampler fills when the trial starts) as a
+WAITING trial, and workers claim them one at a time through the storage's atomic
+WAITING -> RUNNING switch: each queued trial runs exactly once, whatever the number of
+workers. A trial left RUNNING by a worker that died (kill -9, a lost machine) is marked
+failed, with why, and its values are queued again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import itertools
+import json
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specc.analysis.pipeline import Compiled, compile_loaded
+from specc.errors import SpecError
+from specc.files import HOST, _pid_alive, write_atomic
+from specc.language import loader, overrides, paths, variants
+from specc.language.paths import SpecPath
+
+SAMPLERS = ("grid", "random", "tpe")
+STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
+          "RUNNING": "running", "WAITING": "waiting"}  # fmt: skip
+"""Optuna's trial states as the tables say them."""
+DEFAULT_TRIALS = 10
+"""Trials of a random or TPE sweep when --trials is not given."""
+HEARTBEAT_S = 30.0
+"""How often a running trial says it is alive (a trial attribute, in any storage)."""
+STALE_AFTER_S = 600.0
+"""A RUNNING trial of another machine silent this long is taken as dead (its worker is gone)."""
+READY_WAIT_S = 120.0
+"""How long a worker waits for the study's creator to queue the trials."""
+
+
+class SweepUsageError(Exception):
+    """The command line asks for something impossible (exit 2); the message is one line."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One swept spec path: a list of values (``--grid``) or a numeric range (``--range``)."""
+
+    path: SpecPath
+    flag: str
+    """Where it was given, for messages: ``--grid #1``."""
+    values: tuple[Any, ...] = ()
+    low: float | int | None = None
+    high: float | int | None = None
+    log: bool = False
+
+    @property
+    def name(self) -> str:
+        """The path as text: the parameter's name in Optuna and in the tables."""
+        return paths.render(self.path)
+
+    @property
+    def is_grid(self) -> bool:
+        return self.low is None
+
+    def definition(self) -> dict[str, Any]:
+        if self.is_grid:
+            return {"path": self.name, "values": list(self.values)}
+        return {"path": self.name, "low": self.low, "high": self.high, "log": self.log}
+
+    def probes(self) -> list[Any]:
+        """Values checked before any trial runs: every grid value, a range's two ends."""
+        return list(self.values) if self.is_grid else [self.low, self.high]
+
+    def suggest(self, trial: Any) -> Any:
+        if self.is_grid:
+            return trial.suggest_categorical(self.name, list(self.values))
+        if isinstance(self.low, int) and isinstance(self.high, int):
+            return trial.suggest_int(self.name, self.low, self.high, log=self.log)
+        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]
+
+
+# -- the command line's values -----------------------------------------------------------
+def _yaml_value(text: str, flag: str) -> Any:
+    """``text`` read as specc reads a value in a spec (YAML 1.2: ``1e-3`` is a float)."""
+    try:
+        return loader.load_text(f"v: {text}\n", flag).data["v"]
+    except SpecError as exc:
+        # positions would count the "v: " put in front: leave them out
+        problem = re.sub(r" \(.* at line \d+, column \d+\)$", "", exc.diagnostics[0].message)
+        raise SweepUsageError(f"{flag}: {text!r} is not a YAML value: {problem}") from None
+
+
+def _split(text: str, flag: str, example: str) -> tuple[SpecPath, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise SweepUsageError(f"{flag}: {text!r}: expected PATH=VALUES, e.g. {example}")
+    try:
+        return paths.parse(name.strip()), value.strip()
+    except paths.PathError as exc:
+        raise SweepUsageError(f"{flag}: {exc}") from None
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def parse_grid(text: str, index: int) -> Param:
+    """``PATH=[v1, v2, ...]`` (a single value is a grid of one).
+
+    >>> parse_grid("compile.optimizer.learning_rate=[1e-3, 0.01]", 1).values
+    (0.001, 0.01)
+    """
+    flag = f"--grid #{index}"
+    path, raw = _split(text, flag, "'model.layers[1].rate=[0.25, 0.5]'")
+    value = _yaml_value(raw, flag)
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise SweepUsageError(f"{flag}: {paths.render(path)}: the list of values is empty")
+    for item in values:
+        if not _scalar(item):
+            raise SweepUsageError(
+                f"{flag}: {paths.render(path)}: {json.dumps(item)} is not a single value; "
+                "sweep a nested value by its own path (e.g. model.layers[0].kernel_size[0])"
+            )
+    seen: list[Any] = []
+    for item in values:
+        if any(type(item) is type(s) and item == s for s in seen):
+            raise SweepUsageError(f"{flag}: {paths.render(path)}: {item!r} is listed twice")
+        seen.append(item)
+    return Param(path, flag, values=tuple(values))
+
+
+_RANGE = re.compile(r"(?P<low>.+?)\.\.(?P<high>.+?)(?P<log>:log)?")
+
+
+def parse_range(text: str, index: int) -> Param:
+    """``PATH=LOW..HIGH`` or ``PATH=LOW..HIGH:log``; two integers make an integer range.
+
+    >>> p = parse_range("compile.optimizer.learning_rate=1e-4..1e-2:log", 1)
+    >>> p.low, p.high, p.log
+    (0.0001, 0.01, True)
+    """
+    flag = f"--range #{index}"
+    example = "'compile.optimizer.learning_rate=1e-4..1e-2:log'"
+    path, raw = _split(text, flag, example)
+    match = _RANGE.fullmatch(raw)
+    if match is None:
+        raise SweepUsageError(
+            f"{flag}: {raw!r}: expected LOW..HIGH or LOW..HIGH:log, e.g. {example}"
+        )
+    ends = [_yaml_value(match[k].strip(), flag) for k in ("low", "high")]
+    for end in ends:
+        if isinstance(end, bool) or not isinstance(end, int | float) or not math.isfinite(end):
+            raise SweepUsageError(f"{flag}: {raw!r}: {end!r} is not a finite number")
+    low, high = ends
+    if not low < high:
+        raise SweepUsageError(f"{flag}: {raw!r}: the low end must be below the high end")
+    log = match["log"] is not None
+    if log and low <= 0:
+        raise SweepUsageError(f"{flag}: {raw!r}: a :log range needs a low end above 0")
+    return Param(path, flag, low=low, high=high, log=log)
+
+
+def parse_params(grids: Sequence[str], ranges: Sequence[str]) -> list[Param]:
+    params = [parse_grid(t, i) for i, t in enumerate(grids, 1)]
+    params += [parse_range(t, i) for i, t in enumerate(ranges, 1)]
+    if not params:
+        raise SweepUsageError("nothing to sweep: give at least one --grid or --range")
+    seen: dict[str, str] = {}
+    for p in params:
+        if p.name in seen:
+            raise SweepUsageError(f"{p.flag}: {p.name} is already swept by {seen[p.name]}")
+        seen[p.name] = p.flag
+    return params
+
+
+# -- the spec with swept values ------------------------------------------------------------
+def spec_with(loaded: loader.Loaded, params: Sequence[Param], point: Sequence[Any]) -> Compiled:
+    """The spec with each parameter's value put at its path, checked as a file is.
+
+    The values are overrides, applied as ``--set`` applies them (:mod:`specc.language.
+    overrides`) to the spec with its bases merged, so an error about a swept value names
+    it (``SPEC: --grid #1 (model.layers[0].units=-1): error: ...``) and any other points
+    into the file that holds it. Raises SpecError (exit code 2: a path that does not fit).
+    """
+    edits = [
+        overrides.of(p.path, v, f"{p.flag} ({p.name}={json.dumps(v)})")
+        for p, v in zip(params, point, strict=True)
+    ]
+    return compile_loaded(overrides.apply(loaded, edits))
+
+
+def _said(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in values.items())
+
+
+def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> Compiled:
+    """Refuse, before any trial, a path that does not fit the spec or values that make it
+    invalid: every grid point (a grid sweep), else each value and range end on its own."""
+    for p in params:  # paths first: one clear line per unknown path
+        try:
+            paths.get(loaded.data, p.path[:-1])
+            if isinstance(p.path[-1], int):
+                paths.get(loaded.data, p.path)
+        except paths.PathError as exc:
+            raise SweepUsageError(f"{p.flag}: {p.name}: not in the spec: {exc}") from None
+    if grid:
+        points: Iterator[tuple[Any, ...]] = itertools.product(*(p.values for p in params))
+    else:
+        base = [p.probes()[0] for p in params]
+        points = iter(
+            [tuple(base)]
+            + [(*base[:i], v, *base[i + 1 :]) for i, p in enumerate(params) for v in p.probes()]
+        )
+    first: Compiled | None = None
+    for point in points:
+        try:
+            compiled = spec_with(loaded, params, point)
+        except SpecError as exc:
+            first_problem = exc.diagnostics[0]
+            more = len(exc.diagnostics) - 1
+            said = [] if first_problem.origin else [f"with {_said(_named(params, point))}"]
+            said += [f"and {more} more problem(s)"] if more else []
+            raise SweepUsageError(
+                first_problem.text() + (f" ({'; '.join(said)})" if said else "")
+            ) from None
+        first = first or compiled
+    assert first is not None
+    return first
+
+
+def _named(params: Sequence[Param], point: Sequence[Any]) -> dict[str, Any]:
+    return {p.name: v for p, v in zip(params, point, strict=True)}
+
+
+# -- the study --------------------------------------------------------------------------
+def open_storage(url: str | None, folder: Path) -> Any:
+    """An Optuna storage: the SQLite file in the sweep folder by default; ``journal:PATH``
+    is Optuna's journal file; any other URL a database SQLAlchemy knows."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    if url is None:
+        url = f"sqlite:///{folder / 'study.db'}"
+    if url.startswith("journal:"):
+        path = url.removeprefix("journal:")
+        if not path:
+            raise SweepUsageError(
+                "--storage journal:PATH needs a file path, e.g. journal:study.log"
+            )
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(path))
+    scheme = url.split(":", 1)[0]
+    if "://" not in url:
+        raise SweepUsageError(
+            f"--storage {url!r}: expected a database URL (sqlite:///sweep.db, "
+            "postgresql://user@host/db, mysql://...) or journal:PATH"
+        )
+    engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if scheme == "sqlite" else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+    except ImportError as exc:
+        raise SweepUsageError(f"--storage {url!r}: its database driver is missing: {exc}") from None
+    except Exception as exc:
+        raise SweepUsageError(f"--storage {url!r}: cannot open: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    line = next((part.strip() for part in str(exc).splitlines() if part.strip()), "")
+    line = line if len(line) <= limit else line[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+@dataclass
+class Settings:
+    spec: str
+    params: list[Param]
+    sampler: str
+    trials: int
+    epochs: int | None = None
+    data: str | None = None
+    subset: int | None = None
+    output_dir: str | None = None
+    storage: str | None = None
+    study: str | None = None
+    prune: bool = False
+
+
+def resolve_settings(
+    spec: str,
+    grids: Sequence[str],
+    ranges: Sequence[str],
+    sampler: str | None,
+    trials: int | None,
+    **rest: Any,
+) -> Settings:
+    """The sweep as asked, with defaults filled in; SweepUsageError for a contradiction."""
+    params = parse_params(grids, ranges)
+    if sampler is None:
+        sampler = "tpe" if any(not p.is_grid for p in params) else "grid"
+    if sampler == "grid":
+        ranged = next((p for p in params if not p.is_grid), None)
+        if ranged:
+            raise SweepUsageError(
+                f"{ranged.flag}: a grid sweep needs lists of values (--grid); "
+                "a range needs --sampler random or tpe"
+            )
+        size = math.prod(len(p.values) for p in params)
+        if trials is not None and trials != size:
+            raise SweepUsageError(
+                f"--trials {trials}: a grid sweep runs each of its {size} point(s) once; "
+                "leave --trials out, or use --sampler random or tpe"
+            )
+        trials = size
+    if rest.get("epochs") is not None and any(p.path == ("training", "epochs") for p in params):
+        raise SweepUsageError("--epochs: training.epochs is swept; leave --epochs out")
+    return Settings(spec, params, sampler, trials or DEFAULT_TRIALS, **rest)
+
+
+@dataclass
+class Sweep:
+    """A sweep being run by this process: its settings, spec, folder and Optuna study."""
+
+    settings: Settings
+    loaded: loader.Loaded
+    folder: Path
+    study: Any
+    storage: Any
+    compiled: Compiled
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """What must match for a process to join (or resume) the study."""
+        s = self.settings
+        return {
+            "spec_sha256": self.compiled.sha256,
+            "params": [p.definition() for p in s.params],
+            "sampler": s.sampler,
+            "trials": s.trials,
+            "epochs": s.epochs,
+            "subset": s.subset,
+            "prune": s.prune,
+        }
+
+
+def _sampler(name: str) -> Any:
+    """The sampler that picks a slot's values when its trial starts.
+
+    Not Optuna's GridSampler for a grid: its points are queued as fixed values up front
+    (GridSampler's own bookkeeping assumes it assigned them, and may assign one twice).
+    """
+    import optuna
+
+    if name in ("grid", "random"):  # a grid's points are all queued: nothing left to pick
+        return optuna.samplers.RandomSampler()
+    if name == "tpe":
+        return optuna.samplers.RandomSampler()
+        return optuna.samplers.TPESampler()
+    raise ValueError(name)
+
+
+def open_sweep(settings: Settings) -> Sweep:
+    """Load and check the spec and values, then create the study or join the existing one."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    loaded = variants.load(settings.spec)  # bases merged; SpecError: the caller reports it
+    compiled = check_values(loaded, settings.params, settings.sampler == "grid")
+    folder = Path(settings.output_dir or Path("sweeps") / compiled.spec.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    storage = open_storage(settings.storage, folder)
+    name = settings.study or compiled.spec.name
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+        if settings.prune
+        else optuna.pruners.NopPruner()
+    )
+    sampler = _sampler(settings.sampler)
+    sweep = Sweep(settings, loaded, folder, None, storage, compiled)
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=name, direction="maximize", sampler=sampler, pruner=pruner
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        sweep.study = study
+        _join(sweep, name)
+        return sweep
+    sweep.study = study
+    study.set_user_attr("specc_definition", sweep.definition)
+    for _ in range(settings.trials) if settings.sampler != "grid" else ():
+        study.enqueue_trial({})  # a slot: the sampler picks its values when it starts
+    if settings.sampler == "grid":
+        for point in itertools.product(*(p.values for p in settings.params)):
+            study.enqueue_trial(_named(settings.params, point))
+    study.set_user_attr("specc_ready", True)
+    return sweep
+
+
+def _join(sweep: Sweep, name: str) -> None:
+    """Wait for the study's creator to queue its trials, then check it is the same sweep."""
+    deadline = time.monotonic() + READY_WAIT_S
+    while not sweep.study.user_attrs.get("specc_ready"):
+        if time.monotonic() > deadline:
+            raise SweepUsageError(
+                f"study {name!r}: its trials were never queued (its creator stopped early?); "
+                "start again with another --study or --output-dir"
+            )
+        time.sleep(0.5)
+    stored = sweep.study.user_attrs.get("specc_definition", {})
+    mine = sweep.definition
+    differ = [k for k in mine if stored.get(k) != mine[k]]
+    if differ:
+        said = ", ".join(
+            f"{k} {json.dumps(stored.get(k))} there, {json.dumps(mine[k])} here" for k in differ
+        )
+        raise SweepUsageError(
+            f"study {name!r} in {sweep.settings.storage or sweep.folder / 'study.db'} is another "
+            f"sweep ({said}); to resume it repeat its command, else use another --output-dir or --study"
+        )
+
+
+# -- trials -------------------------------------------------------------------------------
+def _worker() -> dict[str, Any]:
+    return {"host": HOST, "pid": os.getpid(), "node": os.uname().nodename}
+
+
+@contextlib.contextmanager
+def _heartbeat(storage: Any, trial_id: int) -> Iterator[None]:
+    """Mark the trial alive every HEARTBEAT_S seconds (so other machines can tell it is)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            # the trial ended meanwhile, or the storage hiccuped: try at the next beat
+            with contextlib.suppress(Exception):
+                storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+
+    storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+    thread = threading.Thread(target=beat, name="specc-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _stale_reason(trial: Any) -> str | None:
+    """Why a RUNNING trial is dead, or None while it may be alive."""
+    worker = trial.user_attrs.get("specc_worker")
+    beat = trial.user_attrs.get("specc_heartbeat")
+    if worker and worker.get("host") == HOST:
+        if worker["pid"] != os.getpid() and not _pid_alive(worker["pid"]):
+            return f"its worker (pid {worker['pid']} on this machine) ended before it finished"
+        return None
+    last = beat if beat is not None else trial.datetime_start.timestamp()
+    if time.time() - last > STALE_AFTER_S:
+        who = f"pid {worker['pid']} on {worker['node']}" if worker else "a worker"
+        return f"its worker ({who}) was silent for over {STALE_AFTER_S:.0f} s"
+    return None
+
+
+def _requeue(sweep: Sweep, trial: Any, why: str) -> bool:
+    """Mark a trial failed with ``why`` and queue its values again; False if another worker
+    finished it first (so the values are queued once)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    try:  # the error first: a finished trial takes no more attributes
+        sweep.storage.set_trial_user_attr(
+            trial._trial_id, "error", f"interrupted: {why}; queued again"
+        )
+        sweep.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    values = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+    sweep.study.enqueue_trial(values, user_attrs={"retry_of": trial.number})
+    return True
+
+
+def recover_stale(sweep: Sweep) -> int:
+    from optuna.trial import TrialState
+
+    n = 0
+    for trial in sweep.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        why = _stale_reason(trial)
+        if why and _requeue(sweep, trial, why):
+            print(
+                f"trial {trial.number}: {why}; marked failed, its values queued again", flush=True
+            )
+            n += 1
+    return n
+
+
+def claim(sweep: Sweep) -> Any | None:
+    """The next queued trial, switched WAITING -> RUNNING atomically by the storage."""
+    import optuna
+    from optuna.trial import TrialState
+
+    for frozen in sweep.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if not sweep.storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
+                continue  # another worker took it
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        sweep.storage.set_trial_user_attr(frozen._trial_id, "specc_worker", _worker())
+        return optuna.Trial(sweep.study, frozen._trial_id)
+    return None
+
+
+def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
+    """Report validation accuracy per epoch; stop training when the pruner says so."""
+    from specc.backends.kerasenv import keras as get_keras
+
+    keras = get_keras()
+
+    class Prune(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+            logs = logs or {}
+            key = next((k for k in ("val_accuracy", "accuracy") if k in logs), None)
+            if key is None:
+                return
+            trial.report(float(logs[key]), epoch + 1)
+            if trial.should_prune():
+                state["pruned"] = epoch + 1
+                self.model.stop_training = True
+
+    return Prune()
+
+
+def _accuracy(metrics: dict[str, Any]) -> tuple[str, float] | None:
+    keys = [k for k in metrics if k.startswith("test_") and k.endswith("acc" + "uracy")]
+    key = "test_accuracy" if "test_accuracy" in keys else (keys[0] if keys else None)
+    return (key, float(metrics[key])) if key else None
+
+
+def run_trial(sweep: Sweep, trial: Any) -> str:
+    """Run one claimed trial to its end; record COMPLETE, PRUNED or FAIL (with the error).
+
+    Returns a one-line account. KeyboardInterrupt marks it failed, queues its values again
+    and propagates.
+    """
+    from optuna.trial import TrialState
+
+    from specc.training.train import DataError, TrainError
+
+    start = time.perf_counter()
+    error = None
+    with _heartbeat(sweep.storage, trial._trial_id):
+        try:
+            state, value, line = _train_trial(sweep, trial)
+        except KeyboardInterrupt:
+            _requeue(sweep, sweep.storage.get_trial(trial._trial_id), "stopped by Ctrl-C")
+            raise
+        except _TrialError as exc:
+            error = str(exc)
+        except (DataError, TrainError) as exc:  # said as specc train says them
+            error = str(exc)
+        except Exception as exc:  # Keras, the run folder: the sweep goes on
+            error = _first_line(exc)
+    trial.set_user_attr("wall_seconds", round(time.perf_counter() - start, 3))
+    if error is not None:
+        trial.set_user_attr("error", error)
+        sweep.study.tell(trial, state=TrialState.FAIL)
+        return f"trial {trial.number}: failed: {error}"
+    sweep.study.tell(trial, value, state=state)
+    return line
+
+
+def _train_trial(sweep: Sweep, trial: Any) -> tuple[Any, float | None, str]:
+    """Train the trial's spec; its state, value and a one-line account."""
+    from optuna.trial import TrialState
+
+    from specc.training.train import Options, effective_spec, select_backend, train
+
+    s = sweep.settings
+    folder = sweep.folder / f"trial-{trial.number:03d}"
+    trial.set_user_attr("run_folder", folder.name)
+    values = {p.name: p.suggest(trial) for p in s.params}
+    head = f"trial {trial.number}: {_said(values)}"
+    print(f"{head}: training in {folder}", flush=True)
+    try:
+        compiled = spec_with(sweep.loaded, s.params, [values[p.name] for p in s.params])
+    except (SpecError, paths.PathError) as exc:
+        diags = getattr(exc, "diagnostics", None)
+        raise _TrialError("; ".join(d.text() for d in diags) if diags else str(exc)) from None
+    trial.set_user_attr("param_count", compiled.graph.total_params)
+    options = Options(data=s.data, epochs=s.epochs, subset=s.subset, output_dir=str(folder),
+                      verbose=0)  # fmt: skip
+    pruned: dict[str, Any] = {}
+    if s.prune:
+        select_backend(effective_spec(compiled.spec, options).runtime)  # before keras loads
+        options.extra_callbacks.append(_pruning_callback(trial, pruned))
+    result = train(compiled, options)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    metrics = result.metrics
+    for key in ("seconds_per_epoch", "epochs", "test_loss"):
+        if key in metrics:
+            trial.set_user_attr(key, metrics[key])
+    accuracy = _accuracy(metrics)
+    if accuracy is None:
+        raise _TrialError("no test accuracy to rank by: add accuracy to compile.metrics")
+    name, value = accuracy
+    trial.set_user_attr("test_accuracy", value)
+    if "pruned" in pruned:
+        return (
+            TrialState.PRUNED,
+            None,
+            f"{head}: pruned after epoch {pruned['pruned']} ({name} {value:.4f})",
+        )
+    line = f"{head}: {name} {value:.4f}, {metrics['seconds_per_epoch']:.2f} s/epoch"
+    return TrialState.COMPLETE, value, line
+
+
+class _TrialError(Exception):
+    """A trial cannot run or be ranked; the message says why."""
+
+
+def run(sweep: Sweep) -> dict[str, int]:
+    """Run queued trials until none is left; rewrite the tables after each. Returns the
+    count of trials per state in the whole study."""
+    recover_stale(sweep)
+    write_reports(sweep)
+    while True:
+        trial = claim(sweep)
+        if trial is None:
+            break
+        print(run_trial(sweep, trial), flush=True)
+        write_reports(sweep)
+        recover_stale(sweep)
+    write_reports(sweep)
+    counts: dict[str, int] = {}
+    for t in sweep.study.get_trials(deepcopy=False):
+        counts[STATES[t.state.name]] = counts.get(STATES[t.state.name], 0) + 1
+    return counts
+
+
+# -- tables and picture -----------------------------------------------------------------
+def rows(sweep: Sweep) -> list[dict[str, Any]]:
+    """One row per trial, best test accuracy first; trials without one after, by number."""
+    out = []
+    for t in sweep.study.get_trials(deepcopy=False):
+        a = t.user_attrs
+        values = {**t.system_attrs.get("fixed_params", {}), **t.params}
+        out.append(
+            {
+                "trial": t.number,
+                "state": STATES[t.state.name],
+                **{p.name: values.get(p.name) for p in sweep.settings.params},
+                "params": a.get("param_count"),
+                "seconds_per_epoch": a.get("seconds_per_epoch"),
+                "test_accuracy": a.get("test_accuracy"),
+                "run_folder": _folder(sweep, t),
+                "error": a.get("error"),
+            }
+        )
+    ranked = sorted(
+        (r for r in out if r["test_accuracy"] is not None and r["state"] == "complete"),
+        key=lambda r: (-r["test_accuracy"], r["trial"]),
+    )
+    rest = sorted((r for r in out if r not in ranked), key=lambda r: r["trial"])
+    for i, r in enumerate(ranked, 1):
+        r["rank"] = i
+    return [{"rank": r.get("rank"), **r} for r in ranked + rest]
+
+
+def _folder(sweep: Sweep, trial: Any) -> str | None:
+    """The trial's run folder, unless it never started or failed before making it."""
+    name = trial.user_attrs.get("run_folder")
+    if name is None or (trial.state.name == "FAIL" and not (sweep.folder / name).is_dir()):
+        return None
+    return str(name)
+
+
+def _cell(column: str, value: Any) -> str:
+    """A value as the Markdown table shows it (the CSV keeps full precision)."""
+    if value is None:
+        return ""
+    if column == "params":
+        return f"{value:,}"
+    if isinstance(value, float):
+        if column == "test_accuracy":
+            return f"{value:.4f}"
+        return f"{value:.2f}" if column == "seconds_per_epoch" else f"{value:.4g}"
+    return str(value)
+
+
+def csv_text(table: list[dict[str, Any]], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    for r in table:
+        writer.writerow({k: "" if r[k] is None else r[k] for k in columns})
+    return buffer.getvalue()
+
+
+def markdown_text(sweep: Sweep, table: list[dict[str, Any]], columns: list[str]) -> str:
+    s = sweep.settings
+    done = sum(r["state"] == "complete" for r in table)
+    lines = [
+        f"# Sweep of {s.spec}",
+        "",
+        f"{s.sampler} sampler, {len(table)} trial(s), {done} complete; "
+        f"ranked by test accuracy. Run folders are in {sweep.folder}/.",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|"
+        + "|".join("---:" if c not in ("state", "run_folder", "error") else "---" for c in columns)
+        + "|",
+    ]
+    for r in table:
+        cells = [_cell(c, r[c]).replace("|", "\\|") for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(sweep: Sweep, table: list[dict[str, Any]], path: Path) -> None:
+    """Test accuracy against each swept value, one panel per path (pruned trials hollow)."""
+    from specc.files import atomic_path
+    from specc.training.report import _pyplot
+
+    plt = _pyplot()
+    params = sweep.settings.params
+    fig, axes = plt.subplots(1, len(params), figsize=(4.5 * len(params), 3.8), squeeze=False)
+    for ax, p in zip(axes[0], params, strict=True):
+        for state, style in (("complete", {"color": "C0"}),
+                             ("pruned", {"facecolors": "none", "edgecolors": "C1"})):  # fmt: skip
+            points = [(r[p.name], r["test_accuracy"]) for r in table
+                      if r["state"] == state and r["test_accuracy"] is not None]  # fmt: skip
+            if not points:
+                continue
+            xs = [x for x, _ in points]
+            if p.is_grid and not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in p.values
+            ):
+                labels = [json.dumps(v) if not isinstance(v, str) else v for v in p.values]
+                ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+                xs = [p.values.index(x) for x in xs]
+            ax.scatter(xs, [y for _, y in points], label=state, zorder=3, **style)
+        if ax.get_legend_handles_labels()[1] == ["complete", "pruned"]:
+            ax.legend()
+        if p.log:
+            ax.set_xscale("log")
+        ax.set_xlabel(p.name)
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+    if not any(r["test_accuracy"] is not None for r in table):
+        fig.suptitle("no trial has finished yet")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def write_reports(sweep: Sweep) -> None:
+    """sweep.csv, sweep.md and sweep.png from the study as it is now, each atomically."""
+    table = rows(sweep)
+    columns = ["rank", "trial", "state", *(p.name for p in sweep.settings.params),
+               "params", "seconds_per_epoch", "test_accuracy", "run_folder", "error"]  # fmt: skip
+    write_atomic(sweep.folder / "sweep.csv", csv_text(table, columns))
+    write_atomic(sweep.folder / "sweep.md", markdown_text(sweep, table, columns))
+    plot(sweep, table, sweep.folder / "sweep.png")
+
+
+__all__ = [
+    "Param",
+    "Settings",
+    "SweepUsageError",
+    "open_sweep",
+    "resolve_settings",
+    "run",
+    "spec_with",
+]
