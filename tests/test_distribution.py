@@ -37,12 +37,14 @@ def free_port() -> int:
 
 def run_all(commands: list[tuple[list[str], dict]], timeout: float) -> list[tuple[int, str]]:
     """Start every command at once (workers wait for each other), each in its own process
-    group; return (exit status, output) each; kill every group whatever happens."""
+    group; return (exit status, output) each; kill every group whatever happens. An
+    environment variable given as None is unset."""
     procs = []
     try:
         for argv, env in commands:
+            environ = {k: v for k, v in (os.environ | QUIET | env).items() if v is not None}
             procs.append(subprocess.Popen(
-                argv, env=os.environ | QUIET | env, cwd=ROOT, stdout=subprocess.PIPE,
+                argv, env=environ, cwd=ROOT, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, text=True, start_new_session=True,
             ))  # fmt: skip
         outputs = [p.communicate(timeout=timeout)[0] for p in procs]
@@ -157,8 +159,10 @@ def test_mirrored_on_two_logical_cpus(tmp_path, small_mnist):
     spec = blog_spec(tmp_path, "{strategy: mirrored, devices: ['/cpu:0', '/cpu:1']}")
     out = tmp_path / "run"
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = None  # as users run it: TensorFlow's start-up stays muted
     [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=240)
     assert code == 0, output
+    assert "I0000" not in output and "cuda" not in output, output
     m = metrics(out)
     assert m["distribution"] == {"strategy": "mirrored", "replicas": 2}
     assert m["runtime"] == {"loop": "fit", "jit_compile": False, "steps_per_execution": 1}

@@ -336,14 +336,15 @@ def strategy_scope(
     configured at start-up) and before JAX does (its device count is an XLA flag)."""
     if dist is None:
         return None
+    from specc.backends.kerasenv import keras as quiet_keras  # TF's start-up lines muted
+
     check_backend(dist, backend, stated_backend)
     cpus = logical_cpus()
     if backend == "jax":
         if cpus:
             flag = f"--xla_force_host_platform_device_count={cpus}"
             os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
-        import jax
-        import keras
+        keras = quiet_keras()
 
         devices = list(dist.devices) if dist.devices else keras.distribution.list_devices()
         known = set(keras.distribution.list_devices())
@@ -355,11 +356,11 @@ def strategy_scope(
             )
         engine = keras.distribution.DataParallel(devices=devices)
         keras.distribution.set_distribution(engine)
-        del jax
         return Plan(dist, backend, engine, replicas=len(devices))
     worker, workers = 0, 1
     if isinstance(dist, MultiWorkerMirrored):
         worker, workers, _ = worker_place(os.environ.get("TF_CONFIG"))
+    quiet_keras()  # lists the physical devices only: logical ones can still be set
     import tensorflow as tf
 
     if cpus and cpus > 1:
