@@ -233,7 +233,8 @@ def _message(
     if kind == "missing":
         return "is required", None
     if kind == "extra_forbidden":
-        allowed = [f for f in owner.model_fields if f != "type"] if owner else []
+        fields = owner.model_fields.items() if owner else ()
+        allowed = [field.alias or f for f, field in fields if f != "type"]  # `as`, not `as_`
         hint = did_you_mean(loc[-1], allowed)
         if hint is None and allowed:
             hint = "allowed keys: " + ", ".join(allowed)
