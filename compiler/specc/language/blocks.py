@@ -33,6 +33,7 @@ slow (validating costs about 25 µs a layer; the largest published models have a
 thousand layers)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
+_CYCLE = f"blocks cannot use themselves or nest past {MAX_DEPTH}"
 USE_KEYS = ("block", "repeat", "each", "inputs", "as")
 """Keys of a block use that are not the block's parameters."""
 
@@ -111,6 +112,8 @@ class _Expander:
         self.new = ExpandedSource(loaded.source.file, yaml11=dict(loaded.source.yaml11))
         self.problems: list[Diagnostic] = []
         self.blocks: dict[str, _Block] = {}
+        self.cyclic: set[Loc] = set()
+        """Uses of blocks in blocks that close a cycle (reported once, with the definitions)."""
         self.refused: set[str] = set()
         """Blocks defined with a mistake (reported there; their uses are skipped)."""
         self.out: list[Any] = []
@@ -225,6 +228,48 @@ class _Expander:
                         f"${match.group(1)} is not a parameter of block {name!r}"
                         + _suggest(match.group(1), block.params),
                     )
+        self.check_uses_in_blocks()
+
+    def unknown_block(self, loc: Loc, name: str) -> None:
+        hint = _suggest(name, self.blocks) if self.blocks else "; define it under blocks:"
+        self.problem(loc, f"unknown block {name!r}{hint}")
+
+    def check_uses_in_blocks(self) -> None:
+        """The uses of blocks in every block, used or not: an unknown block and a cycle are
+        mistakes of the definition (a depth-first walk, without recursion: a spec may
+        define thousands of blocks)."""
+        edges = {
+            name: [
+                ((*block.where, i, "block"), layer["block"])
+                for i, layer in enumerate(block.layers)
+                if isinstance(layer, dict) and "block" in layer
+            ]
+            for name, block in self.blocks.items()
+        }
+        state: dict[str, bool] = {}  # False while on the path, True once done
+        for root in self.blocks:
+            if root in state:
+                continue
+            path, stack, state[root] = [root], [iter(edges[root])], False
+            while stack:
+                step = next(stack[-1], None)
+                if step is None:
+                    state[path.pop()] = True
+                    stack.pop()
+                    continue
+                loc, target = step
+                if not isinstance(target, str) or target in self.refused:
+                    continue
+                if target not in self.blocks:
+                    self.unknown_block(loc, target)
+                elif state.get(target) is False:
+                    chain = _chain([*path[path.index(target) :], target])
+                    self.problem(loc, f"{_CYCLE}: {chain}")
+                    self.cyclic.add(loc)
+                elif target not in state:
+                    path.append(target)
+                    stack.append(iter(edges[target]))
+                    state[target] = False
 
     # ------------------------------------------------------------------ expansion
     def ref_to_last(self, label: str) -> str:
@@ -286,14 +331,13 @@ class _Expander:
         if name in self.refused:  # its definition's mistakes are reported there
             return
         if name not in self.blocks:
-            hint = _suggest(name, self.blocks) if self.blocks else "; define it under blocks:"
-            self.problem((*loc, "block"), f"unknown block {name!r}{hint}")
+            self.unknown_block((*loc, "block"), name)
+            return
+        if (*loc, "block") in self.cyclic:  # reported with the definitions
             return
         if len(uses) >= MAX_DEPTH or any(u.block == name for u in uses):
-            chain = " -> ".join([*(u.block for u in uses), name])
-            self.problem(
-                (*loc, "block"), f"blocks cannot use themselves or nest past {MAX_DEPTH}: {chain}"
-            )
+            chain = _chain([*(u.block for u in uses), name])
+            self.problem((*loc, "block"), f"{_CYCLE}: {chain}")
             return
         block = self.blocks[name]
         repeat, given_at = _substitute(use.get("repeat", 1), env)
@@ -507,6 +551,13 @@ def _identifier(value: Any) -> bool:
         and value.isidentifier()
         and not keyword.iskeyword(value)
     )
+
+
+def _chain(names: list[str]) -> str:
+    """``a -> b -> a``; a long one shortened in the middle (a cycle of 3,000 blocks)."""
+    if len(names) > 20:
+        names = [*names[:8], f"... ({len(names) - 16} more)", *names[-8:]]
+    return " -> ".join(names)
 
 
 def _suggest(word: str, choices: Any) -> str:

@@ -269,6 +269,12 @@ def _message(
     if kind == "union_tag_not_found":
         if loc and loc[-1] == "distribution":
             return "needs a 'strategy' key", "one of mirrored, multi_worker_mirrored, data_parallel"
+        if isinstance(value, dict) and "block" in value:  # in a Sequential's layers, say
+            return (
+                "a block can be used among model.layers or a block's layers, not inside a "
+                "layer; write its layers here",
+                None,
+            )
         return "needs a 'type' key", None
     if kind == "unknown_step":
         keys = list(value) if isinstance(value, dict) else []
