@@ -288,3 +288,29 @@ def test_a_block_named_as_a_script_function_gets_another_name(tmp_path):
     module = load_module(path)
     assert_same_as_specc_build(compiled, module)
     assert module.main.__code__.co_varnames[0] == "argv"  # the script's own main()
+
+
+SHARED_ONE_OUTPUT = """
+name: siamese
+model:
+  inputs:
+    - {name: left, shape: [6, 5]}
+    - {name: right, shape: [6, 5]}
+  layers:
+    - {type: Dense, units: 8, name: encoder, inputs: [left]}
+    - {apply: encoder, inputs: [right], as: encoded_right}
+    - {type: Attention, inputs: [encoder, encoded_right]}
+    - {type: GlobalAveragePooling1D}
+    - {type: Dense, units: 1, activation: sigmoid}
+"""
+
+
+def test_a_shared_layer_is_emitted_and_trained(tmp_path):
+    """An ``apply`` entry in a spec emit-code and train take (the README's siamese net):
+    the script builds specc's model, and train's view of the spec keeps the entry."""
+    from specc.training.train import Options, effective_spec
+
+    compiled, emittable = _compiled(SHARED_ONE_OUTPUT)
+    assert emittable
+    assert_same_as_specc_build(compiled, load_module(emit(compiled, tmp_path)))
+    assert effective_spec(compiled.spec, Options(epochs=1)).model == compiled.spec.model

@@ -201,10 +201,12 @@ def _load(text: str, file: str) -> loader.Loaded | None:
 BLOCK_FORM = (
     "repeat must be", "unknown key", "a block needs a non-empty list", "params is a list",
     "must be a mapping of block names", "must be an identifier", "a block is a mapping",
-    "a block takes one input", "cannot be a parameter name",
+    "a block takes one input", "cannot be a parameter name", "must be the name of a block",
+    "must be a Python identifier",
 )  # fmt: skip
 """Block problems of form (the JSON Schema states them); the rest (names, parameters,
-cycles) only specc can see."""
+cycles) only specc can see, and so a value a use's ``$param`` gave (its note names the
+use: the JSON Schema sees only ``$name``)."""
 
 
 def specc_stage(loaded: loader.Loaded) -> str | None:
@@ -223,7 +225,10 @@ def specc_stage(loaded: loader.Loaded) -> str | None:
         return "graph" if specc_stage(merged) else None
     expanded, problems = blocks.expand(loaded)
     if problems:  # blocks are expanded before the schema: its form is the schema's to state
-        in_form = any(any(m in p.message for m in BLOCK_FORM) for p in problems)
+        in_form = any(
+            any(m in p.message for m in BLOCK_FORM) and "in block '" not in (p.hint or "")
+            for p in problems
+        )
         return "schema" if in_form else "graph"
     try:
         Spec.model_validate(expanded.data)
@@ -292,6 +297,47 @@ def test_repo_specs_cover_every_verdict():
 def test_variant(old: str, new: str, stage: str | None):
     assert old in BASE
     loaded = _load(BASE.replace(old, new, 1), "variant.yaml")
+    assert loaded is not None
+    got, errors = _verdicts(loaded)
+    assert got == stage, "the variant does not test what its name says"
+    _agree(got, errors)
+
+
+LABELS_AND_BLOCKS = """\
+name: labels
+blocks:
+  fc: [{type: Dense, units: 4, as: y}]
+  stack:
+    params: {depth: 2, label: out}
+    layers:
+      - {block: fc, repeat: $depth, as: $label}
+model:
+  input: {shape: [4]}
+  layers:
+    - {block: stack}
+    - {type: Dense, units: 3, as: z}
+"""
+LABEL_VARIANTS = [
+    ("ok", "", "", None),  # $params in a block's use: the JSON Schema must take them
+    ("layer_label_keyword", "as: z", "as: class", "schema"),
+    ("layer_label_newline", "as: z", 'as: "z\\n"', "schema"),
+    ("use_label_keyword", "{block: stack}", "{block: stack, as: class}", "schema"),
+    ("use_label_number", "{block: stack}", "{block: stack, as: 5}", "schema"),
+    ("use_block_null", "{block: stack}", "{block: null}", "schema"),
+    ("use_repeat_param_outside", "{block: stack}", "{block: fc, repeat: $depth}", "schema"),
+    ("repeat_param_zero", "{block: stack}", "{block: stack, depth: 0}", "graph"),
+    ("label_param_keyword", "{block: stack}", "{block: stack, label: class}", "graph"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "stage"), [v[1:] for v in LABEL_VARIANTS], ids=[v[0] for v in LABEL_VARIANTS]
+)
+def test_labels_and_block_uses(old: str, new: str, stage: str | None):
+    """``as`` labels are identifiers that are not keywords, as specc's schema says; a use
+    of a block inside a block may take its ``repeat`` and ``as`` from ``$params``."""
+    assert old in LABELS_AND_BLOCKS
+    loaded = _load(LABELS_AND_BLOCKS.replace(old, new, 1), "variant.yaml")
     assert loaded is not None
     got, errors = _verdicts(loaded)
     assert got == stage, "the variant does not test what its name says"

@@ -66,6 +66,20 @@ def _in_order(file: str):  # type: ignore[no-untyped-def]
     return lambda d: (d.file != file or d.origin is not None, d.file, d.origin or "", d.line, d.col)
 
 
+def _once(found: list[Diagnostic]) -> list[Diagnostic]:
+    """``found`` without repeats: a mistake in a block is reported for its first use and
+    repetition only (the others differ only in the note naming them), not once per
+    repetition of ``repeat: 50``."""
+    seen: set[tuple] = set()
+    kept = []
+    for d in found:
+        key = (d.file, d.origin, d.line, d.col, d.loc, d.message, d.severity)
+        if key not in seen:
+            seen.add(key)
+            kept.append(d)
+    return kept
+
+
 def compile_loaded(loaded: loader.Loaded) -> Compiled:
     """Validate a loaded spec (bases merged, overrides applied: see :func:`compile_file`)."""
     written = loaded
@@ -76,7 +90,7 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
-        found = messages.diagnostics(exc, source, loaded.data)
+        found = _once(messages.diagnostics(exc, source, loaded.data))
         raise SpecError(sorted(found, key=_in_order(source.file))) from None
 
     def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
@@ -85,6 +99,7 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     resolved, problems = graph.resolve(spec, diagnose)
     if resolved is not None:
         problems += checks.run_checks(spec, resolved, diagnose)
+    problems = _once(problems)
     errors = [d for d in problems if d.severity == "error"]
     if errors or resolved is None:
         raise SpecError(sorted(problems, key=_in_order(loaded.source.file)))

@@ -17,6 +17,7 @@ the use and repetition it came from.
 from __future__ import annotations
 
 import difflib
+import keyword
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,11 +33,12 @@ slow (validating costs about 25 µs a layer; the largest published models have a
 thousand layers)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
+_CYCLE = f"blocks cannot use themselves or nest past {MAX_DEPTH}"
 USE_KEYS = ("block", "repeat", "each", "inputs", "as")
 """Keys of a block use that are not the block's parameters."""
 
-_PARAM = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PARAM = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\Z")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class _Required:
@@ -110,11 +112,29 @@ class _Expander:
         self.new = ExpandedSource(loaded.source.file, yaml11=dict(loaded.source.yaml11))
         self.problems: list[Diagnostic] = []
         self.blocks: dict[str, _Block] = {}
+        self.cyclic: set[Loc] = set()
+        """Uses of blocks in blocks that close a cycle (reported once, with the definitions)."""
+        self.refused: set[str] = set()
+        """Blocks defined with a mistake (reported there; their uses are skipped)."""
         self.out: list[Any] = []
         self.counts: dict[str, int] = {}
 
-    def problem(self, loc: Loc, message: str, *, key: bool = False) -> None:
-        self.problems.append(self.old.diagnostic(loc, message, key=key))
+    def problem(
+        self,
+        loc: Loc,
+        message: str,
+        *,
+        key: bool = False,
+        uses: tuple[Use, ...] = (),
+        at: Loc | None = None,
+    ) -> None:
+        """A problem at ``loc`` (written at ``at``, the argument that gave a ``$param``);
+        ``uses``: the block uses it depends on, named in a note."""
+        notes = "; ".join(use.note() for use in reversed(uses)) or None
+        found = self.old.diagnostic(at or loc, message, key=key, hint=notes)
+        found = replace(found, loc=loc)
+        if found not in self.problems:  # a block's mistake, once however often it is used
+            self.problems.append(found)
 
     def copy_positions(self, old: Loc, new: Loc) -> None:
         """Every position recorded under ``old`` filed under ``new`` too."""
@@ -177,15 +197,28 @@ class _Expander:
                     (*loc, "params"), f"{word!r} cannot be a parameter name (a block use takes it)"
                 )
             layers = block.get("layers")
+            layer_list = layers if isinstance(layers, list) else []
+            labels_in = [
+                i
+                for i, x in enumerate(layer_list)
+                if isinstance(x, dict) and x.get("as") == BLOCK_INPUT
+            ]
+            for i in labels_in:
+                self.problem(
+                    (*where, i, "as"),
+                    f"{BLOCK_INPUT!r} cannot label a layer: in a block it names what the block "
+                    "is applied to",
+                )
             if not isinstance(layers, list) or not layers:
                 self.problem(
                     (*loc, "layers") if "layers" in block else loc,
                     "a block needs a non-empty list of layers",
                 )
                 continue
-            if unknown or reserved:
+            if unknown or reserved or labels_in:
                 continue
             self.blocks[name] = _Block(params, layers, where)
+        self.refused = {name for name in blocks if isinstance(name, str)} - set(self.blocks)
         for name, block in self.blocks.items():
             for path, value in _leaves(block.layers, block.where):
                 match = _PARAM.match(value) if isinstance(value, str) else None
@@ -195,6 +228,48 @@ class _Expander:
                         f"${match.group(1)} is not a parameter of block {name!r}"
                         + _suggest(match.group(1), block.params),
                     )
+        self.check_uses_in_blocks()
+
+    def unknown_block(self, loc: Loc, name: str) -> None:
+        hint = _suggest(name, self.blocks) if self.blocks else "; define it under blocks:"
+        self.problem(loc, f"unknown block {name!r}{hint}")
+
+    def check_uses_in_blocks(self) -> None:
+        """The uses of blocks in every block, used or not: an unknown block and a cycle are
+        mistakes of the definition (a depth-first walk, without recursion: a spec may
+        define thousands of blocks)."""
+        edges = {
+            name: [
+                ((*block.where, i, "block"), layer["block"])
+                for i, layer in enumerate(block.layers)
+                if isinstance(layer, dict) and "block" in layer
+            ]
+            for name, block in self.blocks.items()
+        }
+        state: dict[str, bool] = {}  # False while on the path, True once done
+        for root in self.blocks:
+            if root in state:
+                continue
+            path, stack, state[root] = [root], [iter(edges[root])], False
+            while stack:
+                step = next(stack[-1], None)
+                if step is None:
+                    state[path.pop()] = True
+                    stack.pop()
+                    continue
+                loc, target = step
+                if not isinstance(target, str) or target in self.refused:
+                    continue
+                if target not in self.blocks:
+                    self.unknown_block(loc, target)
+                elif state.get(target) is False:
+                    chain = _chain([*path[path.index(target) :], target])
+                    self.problem(loc, f"{_CYCLE}: {chain}")
+                    self.cyclic.add(loc)
+                elif target not in state:
+                    path.append(target)
+                    stack.append(iter(edges[target]))
+                    state[target] = False
 
     # ------------------------------------------------------------------ expansion
     def ref_to_last(self, label: str) -> str:
@@ -250,20 +325,29 @@ class _Expander:
         labels: dict[str, str],
     ) -> None:
         name = use.get("block")
-        if not isinstance(name, str) or name not in self.blocks:
-            hint = _suggest(str(name), self.blocks) if self.blocks else "; define it under blocks:"
-            self.problem((*loc, "block"), f"unknown block {name!r}{hint}")
+        if not isinstance(name, str):
+            self.problem((*loc, "block"), f"must be the name of a block (got {name!r})")
+            return
+        if name in self.refused:  # its definition's mistakes are reported there
+            return
+        if name not in self.blocks:
+            self.unknown_block((*loc, "block"), name)
+            return
+        if (*loc, "block") in self.cyclic:  # reported with the definitions
             return
         if len(uses) >= MAX_DEPTH or any(u.block == name for u in uses):
-            chain = " -> ".join([*(u.block for u in uses), name])
-            self.problem(
-                (*loc, "block"), f"blocks cannot use themselves or nest past {MAX_DEPTH}: {chain}"
-            )
+            chain = _chain([*(u.block for u in uses), name])
+            self.problem((*loc, "block"), f"{_CYCLE}: {chain}")
             return
         block = self.blocks[name]
-        repeat = _substitute(use.get("repeat", 1), env)[0]
+        repeat, given_at = _substitute(use.get("repeat", 1), env)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-            self.problem((*loc, "repeat"), f"repeat must be a positive integer (got {repeat!r})")
+            self.problem(  # a $param's value: at the argument that gave it, in this use
+                (*loc, "repeat"),
+                f"repeat must be a positive integer (got {repeat!r})",
+                uses=uses if () in given_at else (),
+                at=given_at.get(()),
+            )
             return
         each = use.get("each")
         if each is not None:
@@ -288,9 +372,12 @@ class _Expander:
                 return
             repeat = lengths.pop()
         given = {k: v for k, v in use.items() if k not in USE_KEYS}
-        for key in each or {}:
-            given[key] = each[key][0]  # checked like an argument; each repetition its own
         bad = False
+        for key in each or {}:
+            if key in given:
+                bad = True
+                self.problem((*loc, key), f"{key!r} is given by each too; give it once", key=True)
+            given[key] = each[key][0]  # checked like an argument; each repetition its own
         for key in given:
             if key not in block.params:
                 bad = True
@@ -305,7 +392,16 @@ class _Expander:
         if missing:
             bad = True
             self.problem((*loc, "block"), f"block {name!r} needs {', '.join(map(repr, missing))}")
-        inputs = use.get("inputs")
+        label, label_at = _substitute(use.get("as"), env)  # in a block, `as: $name` too
+        if "as" in use and not _identifier(label):
+            bad = True
+            self.problem(
+                (*loc, "as"),
+                f"must be a Python identifier (letters, digits, _), got {label!r}",
+                uses=uses if label_at else (),
+                at=label_at.get(()),
+            )
+        inputs = _substitute(use.get("inputs"), env)[0]
         if inputs is not None and not (
             isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)
         ):
@@ -326,7 +422,7 @@ class _Expander:
             else:
                 inner_env[param] = (default, None)
         self.counts[name] = self.counts.get(name, 0) + 1
-        use_id = use["as"] if isinstance(use.get("as"), str) else f"{name}_{self.counts[name]}"
+        use_id = label if label is not None else f"{name}_{self.counts[name]}"
         source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
         position = self.old.position(loc)
         found = self.old.locate(loc)
@@ -358,8 +454,8 @@ class _Expander:
                     source
                 ]  # the block is applied to its inputs, not the layer before
             source = None  # the next repetition takes the one before it
-        if isinstance(use.get("as"), str) and self.out and isinstance(self.out[-1], dict):
-            self.out[-1]["as"] = use["as"]  # the use's label names the block's output
+        if label is not None and self.out and isinstance(self.out[-1], dict):
+            self.out[-1]["as"] = label  # the use's label names the block's output
 
 
 class _TooBig(Exception):
@@ -445,6 +541,23 @@ def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
     if isinstance(value, list):
         return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*loc, i))]
     return [(loc, value)]
+
+
+def _identifier(value: Any) -> bool:
+    """Whether ``value`` is a name ``as:`` takes: an ASCII identifier, not a keyword."""
+    return (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isidentifier()
+        and not keyword.iskeyword(value)
+    )
+
+
+def _chain(names: list[str]) -> str:
+    """``a -> b -> a``; a long one shortened in the middle (a cycle of 3,000 blocks)."""
+    if len(names) > 20:
+        names = [*names[:8], f"... ({len(names) - 16} more)", *names[-8:]]
+    return " -> ".join(names)
 
 
 def _suggest(word: str, choices: Any) -> str:

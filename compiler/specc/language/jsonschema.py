@@ -8,10 +8,11 @@ on every rule a schema can express (``tests/test_jsonschema.py`` checks both).
 from __future__ import annotations
 
 import json
+import keyword
 from typing import Any
 
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
-from specc.language.values import FLOAT32_MAX
+from specc.language.values import FLOAT32_MAX, IDENTIFIER_PATTERN
 from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
 
@@ -44,6 +45,16 @@ def _standard(node: Any) -> None:
             _standard(value)
 
 
+IDENTIFIER = {
+    "type": "string",
+    "pattern": IDENTIFIER_PATTERN,
+    "not": {"enum": sorted(keyword.kwlist)},
+}
+PARAM = {
+    "type": "string",
+    "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*(?!\n)$",
+    "description": "A parameter of the block, $name: replaced by the use's value.",
+}
 BLOCK_USE = {
     "type": "object",
     "required": ["block"],
@@ -57,10 +68,19 @@ BLOCK_USE = {
             "description": "One application per value, chained: {filters: [64, 128, 256]}.",
         },
         "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1},
-        "as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "as": IDENTIFIER,
     },
     "additionalProperties": True,
     "description": "A use of a block: {block: NAME, <its params>, repeat: N}.",
+}
+BLOCK_USE_IN_BLOCK = {
+    **BLOCK_USE,
+    "properties": {
+        **BLOCK_USE["properties"],
+        "repeat": {"anyOf": [BLOCK_USE["properties"]["repeat"], PARAM]},
+        "as": {"anyOf": [IDENTIFIER, PARAM]},
+    },
+    "description": "A use of a block in a block: its repeat and as may be $params too.",
 }
 BLOCK = {
     "type": "object",
@@ -77,7 +97,10 @@ BLOCK = {
             "type": "array",
             "minItems": 1,
             "items": {
-                "anyOf": [{"type": "object", "required": ["type"]}, {"$ref": "#/$defs/BlockUse"}]
+                "anyOf": [
+                    {"type": "object", "required": ["type"]},
+                    {"$ref": "#/$defs/BlockUseInBlock"},
+                ]
             },
             "description": "The block's layers; values may be $param, `in` names its input.",
         },
@@ -91,6 +114,7 @@ def _blocks(schema: dict[str, Any]) -> None:
     sees the spec, so the published schema states them itself (a block's layers loosely:
     their values may be ``$param``)."""
     schema["$defs"]["BlockUse"] = BLOCK_USE
+    schema["$defs"]["BlockUseInBlock"] = BLOCK_USE_IN_BLOCK
     schema["properties"]["blocks"] = {
         "type": "object",
         "additionalProperties": {"anyOf": [BLOCK, BLOCK["properties"]["layers"]]},
@@ -118,7 +142,8 @@ def json_schema() -> dict[str, Any]:
         name = CATALOG[tag].__name__ if tag in CATALOG else None
         if name and (key == name or (key.split("__")[-1] == name and "__layers__" in key)):
             layer["properties"]["inputs"] = INPUTS_JSON_SCHEMA
-            layer["properties"]["as"] = AS_JSON_SCHEMA
+            layer["properties"]["as"] = {"$ref": "#/$defs/Label"}  # once: it lists keywords
+    schema["$defs"]["Label"] = AS_JSON_SCHEMA
     _blocks(schema)
     _standard(schema)
     return {

@@ -221,6 +221,14 @@ _KIND = {
 }  # fmt: skip
 
 
+_KIND_PLURAL = {
+    "int_type": "integers", "int_parsing": "integers", "float_type": "numbers",
+    "float_parsing": "numbers", "bool_type": "booleans", "string_type": "strings",
+    "list_type": "lists", "tuple_type": "lists", "dict_type": "mappings",
+    "model_type": "mappings", "model_attributes_type": "mappings",
+    "finite_number": "finite numbers",
+}  # fmt: skip
+
 _VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
                       "float_parsing", "bool_type", "bool_parsing"}  # fmt: skip
 """Pydantic errors for a string where a number or boolean belongs."""
@@ -233,7 +241,8 @@ def _message(
     if kind == "missing":
         return "is required", None
     if kind == "extra_forbidden":
-        allowed = [f for f in owner.model_fields if f != "type"] if owner else []
+        fields = owner.model_fields.items() if owner else ()
+        allowed = [field.alias or f for f, field in fields if f != "type"]  # `as`, not `as_`
         hint = did_you_mean(loc[-1], allowed)
         if hint is None and allowed:
             hint = "allowed keys: " + ", ".join(allowed)
@@ -260,6 +269,12 @@ def _message(
     if kind == "union_tag_not_found":
         if loc and loc[-1] == "distribution":
             return "needs a 'strategy' key", "one of mirrored, multi_worker_mirrored, data_parallel"
+        if isinstance(value, dict) and "block" in value:  # in a Sequential's layers, say
+            return (
+                "a block can be used among model.layers or a block's layers, not inside a "
+                "layer; write its layers here",
+                None,
+            )
         return "needs a 'type' key", None
     if kind == "unknown_step":
         keys = list(value) if isinstance(value, dict) else []
@@ -291,7 +306,8 @@ def _message(
     ):  # an int too large for a float is not a finite number either
         return f"must be a finite number (got {_got(value)})", None
     if kind in _KIND:
-        return f"must be {_KIND[kind]} (got {_got(value)})", None
+        also = f", or a list of {_KIND_PLURAL[kind]}" if err.get("or_list") else ""
+        return f"must be {_KIND[kind]}{also} (got {_got(value)})", None
     if kind == "too_short":
         return f"needs at least {ctx['min_length']} item(s) (got {ctx['actual_length']})", None
     if kind == "too_long":
@@ -317,10 +333,60 @@ def _at_given_type(source: SourceMap, loc: tuple) -> tuple | None:
     return typed if mine[2:] != entry[2:] else None
 
 
+_PLAIN_TAG = re.compile(r"^(int|float|str|bool|constrained-\w+|(list|tuple|function-\w+)\[.*\])$")
+"""How Pydantic tags a plain type among a union's members (``int``, ``list[int]``)."""
+
+
+def _plain_union_tag(err: dict[str, Any], data: Any) -> int | None:
+    """Where an error's ``loc`` holds the tag of a union of plain types (``axes.int``,
+    ``axes.list[int]`` for ``int | list[int]``): a name where the data holds no mapping to
+    look it up in (or, last, a mapping without it, where a plain value belongs)."""
+    raw, cur = err["loc"], data
+    for i, part in enumerate(raw):
+        plain = isinstance(part, str) and _PLAIN_TAG.match(part) is not None
+        if plain and not isinstance(cur, dict):
+            return i
+        if plain and i == len(raw) - 1 and part not in cur and err["type"] in _KIND:
+            return i
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """The errors of a union of plain types (``int | list[int]``) as one branch's: the
+    list's for a list, the scalar's otherwise (``must be an integer, or a list of them``),
+    without the branch's tag in ``loc``."""
+    if data is None:
+        return errors
+    out = []
+    for err in errors:
+        i = _plain_union_tag(err, data)
+        if i is None:
+            out.append(err)
+            continue
+        tag, field = str(err["loc"][i]), err["loc"][:i]
+        value: Any = data
+        for part in field:
+            value = value[part]
+        branches = {str(e["loc"][i]) for e in errors if e["loc"][:i] == field and len(e["loc"]) > i}
+        listed = tag.startswith(("list[", "tuple["))
+        if isinstance(value, list) != listed:
+            continue  # the other branch's error: not what the value looks like
+        err = {**err, "loc": (*field, *err["loc"][i + 1 :])}
+        if not listed and err["type"] in _KIND and any(b.startswith("list[") for b in branches):
+            err["or_list"] = True
+        out.append(err)
+    return out
+
+
 def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> list[Diagnostic]:
     """One diagnostic per Pydantic error, in file order; ``data`` is what was validated."""
     out = []
-    errors = [(err, *clean_loc(err["loc"], data)) for err in exc.errors()]
+    raw_errors = _plain_unions(exc.errors(), data)
+    errors = [(err, *clean_loc(err["loc"], data)) for err in raw_errors]
     # A misspelled required key shows up twice: as unknown and as missing. Keep the
     # "unknown key ... did you mean" line only.
     misspelt = {

@@ -12,6 +12,7 @@ the families a spec needs, not for the whole catalog).
 from __future__ import annotations
 
 import importlib
+import keyword
 import re
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +23,14 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, SerializeAsAny
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.language.values import INT_OR_TUPLE, REF_PATTERN, Identifier, Ref, marked
+from specc.language.values import (
+    IDENTIFIER_PATTERN,
+    INT_OR_TUPLE,
+    REF_PATTERN,
+    Identifier,
+    Ref,
+    marked,
+)
 from specc.layers import shapes
 from specc.layers.shapes import Shape, ShapeError
 
@@ -384,7 +392,8 @@ class _Routes(BaseModel):
 
 AS_JSON_SCHEMA = {
     "type": "string",
-    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+    "pattern": IDENTIFIER_PATTERN,
+    "not": {"enum": sorted(keyword.kwlist)},
     "description": "A label for this layer's output that other layers' inputs may use "
     "(a spec-only name: Keras' name stays the layer's own).",
 }

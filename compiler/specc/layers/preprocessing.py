@@ -357,11 +357,12 @@ class Normalization(Trainable):
         return Out(shape, 0, 2 * normalization_weights(shape, kept) + 1, int64_params=1)
 
 
-def adapted_at_train_time(layers: list[LayerSpec]) -> bool:
-    """Whether a Normalization without mean and variance is among ``layers`` (or inside)."""
+def adapted_at_train_time(layers: list[Any]) -> bool:
+    """Whether a Normalization without mean and variance is among ``layers`` (or inside;
+    an ``apply`` entry calls a layer above again, so it adds none)."""
     return any(
         (isinstance(layer, Normalization) and layer.mean is None)
-        or adapted_at_train_time(layer.sublayers())
+        or (isinstance(layer, LayerSpec) and adapted_at_train_time(layer.sublayers()))
         for layer in layers
     )
 

@@ -77,7 +77,8 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
     runtime = spec.runtime.model_dump(exclude_unset=True) | {
         k: v for k, v in options.runtime.items() if v is not None
     }
-    dumped = spec.model_dump(exclude_unset=True) | {"training": training, "runtime": runtime}
+    dumped = spec.model_dump(exclude_unset=True, by_alias=True)  # an apply entry's `as`
+    dumped |= {"training": training, "runtime": runtime}
     if data is not None:
         dumped["data"] = data
     # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
