@@ -146,12 +146,13 @@ def set_option(help: str = SET_HELP):  # type: ignore[no-untyped-def]
     return click.option("--set", "sets", metavar="PATH=VALUE", multiple=True, help=help)
 
 
-def _overrides(sets: Sequence[str]) -> list[Any]:
-    """The parsed ``--set`` overrides, or one line and exit 2 for one that cannot be read."""
+def _overrides(sets: Sequence[str], flag: str = "--set") -> list[Any]:
+    """The parsed ``--set`` (or ``flag``) overrides, or one line and exit 2 for one that
+    cannot be read."""
     from specc.language.overrides import OverrideError, parse_all
 
     try:
-        return parse_all(sets)
+        return parse_all(sets, flag)
     except OverrideError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -369,7 +370,7 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
     """
     from specc.analysis import diff as compare
 
-    old = _compile(a, overriding=_overrides(sets_a))
+    old = _compile(a, overriding=_overrides(sets_a, "--set-a"))
     new = _compile(b or a, overriding=_overrides(sets))
     result = compare.diff(old, new)
     if fmt == "json":
