@@ -784,10 +784,11 @@ the spec, values that make the spec invalid, another sweep in the folder);
     help="Stop a trial early when its validation accuracy after an epoch is below the "
     "median of earlier trials' at that epoch (Optuna's MedianPruner).",
 )
+@set_option(SET_HELP + " Applied before the swept values, in every trial.")
 def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: str | None,
           trials: int | None, epochs: int | None, data: str | None, subset: int | None,
           output_dir: str | None, storage: str | None, study_name: str | None,
-          prune: bool) -> None:  # fmt: skip
+          prune: bool, sets: tuple[str, ...]) -> None:  # fmt: skip
     """Train SPEC once per set of values at spec paths, on Optuna; rank the trials.
 
     Each trial is a specc train run in its own folder; the study is stored so that
@@ -801,10 +802,12 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
         sys.exit(EXIT_USAGE)
     from specc.training import sweep as sweeping
 
+    overriding = _overrides(sets)
     try:
         settings = sweeping.resolve_settings(
             spec, grids, ranges, sampler, trials, epochs=epochs, data=data, subset=subset,
             output_dir=output_dir, storage=storage, study=study_name, prune=prune,
+            sets=overriding,
         )  # fmt: skip
         _need_keras()
         running = sweeping.open_sweep(settings)

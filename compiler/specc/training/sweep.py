@@ -299,6 +299,8 @@ class Settings:
     storage: str | None = None
     study: str | None = None
     prune: bool = False
+    sets: Sequence[overrides.Override] = ()
+    """``--set`` overrides, applied to the spec (bases merged) before the swept values."""
 
 
 def resolve_settings(
@@ -379,7 +381,8 @@ def open_sweep(settings: Settings) -> Sweep:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    loaded = variants.load(settings.spec)  # bases merged; SpecError: the caller reports it
+    # bases merged, then --set; SpecError (a path that does not fit): the caller reports it
+    loaded = overrides.apply(variants.load(settings.spec), settings.sets)
     compiled = check_values(loaded, settings.params, settings.sampler == "grid")
     folder = Path(settings.output_dir or Path("sweeps") / compiled.spec.name)
     folder.mkdir(parents=True, exist_ok=True)
