@@ -354,3 +354,10 @@ def test_a_grid_sweep_on_real_mnist(tmp_path, specc, mnist):
     rows = read_csv(out / "sweep.csv")
     assert [r["state"] for r in rows] == ["complete", "complete"]
     assert all(float(r["test_accuracy"]) > 0.85 for r in rows)
+
+
+def test_each_sampler_is_the_one_named():
+    from specc.training.sweep import _sampler
+
+    assert isinstance(_sampler("tpe"), optuna.samplers.TPESampler)
+    assert isinstance(_sampler("random"), optuna.samplers.RandomSampler)

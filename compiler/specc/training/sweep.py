@@ -371,7 +371,6 @@ def _sampler(name: str) -> Any:
     if name in ("grid", "random"):  # a grid's points are all queued: nothing left to pick
         return optuna.samplers.RandomSampler()
     if name == "tpe":
-        return optuna.samplers.RandomSampler()
         return optuna.samplers.TPESampler()
     raise ValueError(name)
 
