@@ -429,6 +429,22 @@ def test_diff_same_and_invalid(specc):
 
 
 @pytest.mark.parametrize(
+    ("override", "code", "stderr"),
+    [
+        ("model.layers[0].filters=0", 1, "{spec}: --set-a #1 (model.layers[0].filters=0): error:"),
+        ("modle.x=1", 2, "{spec}: --set-a #1 (modle.x=1): error: modle: no such key"),
+        ("modle", 2, "error: --set-a #1 (modle): expected PATH=VALUE"),
+    ],
+)
+def test_diff_set_a_errors_name_set_a(specc, override, code, stderr):
+    """An error in an override of A names --set-a, not --set (which edits B)."""
+    run = specc("diff", str(BLOG), "--set-a", override)
+    assert run.exit_code == code
+    assert run.stderr.startswith(stderr.replace("{spec}", show(BLOG))), run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
     ("extends", "message"),
     [
         ("a" * 5000 + ".yaml", "cannot read 'aaaa"),  # too long for the file system

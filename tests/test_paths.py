@@ -29,6 +29,8 @@ def test_render_parse_round_trip(head, tail):
         ("a..b", "at column 2"),
         ("a[x]", "at column 2"),
         ("a b", "at column 2"),
+        ("a[+1].b", "[+N] (insert before index N, N >= 0) is only a path's last step"),
+        ("a[+-1]", "[+N] inserts before index N, N >= 0 (not negative)"),
     ],
 )
 def test_malformed_paths_say_where(text, message):

@@ -149,6 +149,22 @@ def test_help_teaches_with_examples(specc):
 
 
 # -- running sweeps ------------------------------------------------------------------------
+def test_set_is_applied_before_the_swept_values(tiny, specc):
+    """--set, as on every command that reads a spec: in every trial, under the swept value."""
+    out = tiny.parent / "out"
+    run = specc("sweep", str(tiny), "--output-dir", str(out), "--set", "model.layers[0].units=5",
+                "--set", "model.layers[0].activation=tanh", "--grid", "model.layers[0].units=[3]")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    [row] = read_csv(out / "sweep.csv")
+    ran = (out / row["run_folder"] / "spec.yaml").read_text()
+    assert "units: 3\n" in ran and "activation: tanh\n" in ran
+    bad = specc("sweep", str(tiny), "--output-dir", str(out), "--set", "modle.x=1",
+                "--grid", "model.layers[0].units=[3]", cwd=tiny.parent)  # fmt: skip
+    assert (bad.exit_code, bad.stderr) == (
+        2, "tiny.yaml: --set #1 (modle.x=1): error: modle: no such key (did you mean 'model'?)\n"
+    )  # fmt: skip
+
+
 def test_grid_sweep_runs_each_point_once_and_ranks_them(tiny, specc):
     out = tiny.parent / "out"
     args = ("sweep", str(tiny), "--output-dir", str(out), "--epochs", "2", "--prune",
@@ -338,3 +354,10 @@ def test_a_grid_sweep_on_real_mnist(tmp_path, specc, mnist):
     rows = read_csv(out / "sweep.csv")
     assert [r["state"] for r in rows] == ["complete", "complete"]
     assert all(float(r["test_accuracy"]) > 0.85 for r in rows)
+
+
+def test_each_sampler_is_the_one_named():
+    from specc.training.sweep import _sampler
+
+    assert isinstance(_sampler("tpe"), optuna.samplers.TPESampler)
+    assert isinstance(_sampler("random"), optuna.samplers.RandomSampler)

@@ -146,12 +146,13 @@ def set_option(help: str = SET_HELP):  # type: ignore[no-untyped-def]
     return click.option("--set", "sets", metavar="PATH=VALUE", multiple=True, help=help)
 
 
-def _overrides(sets: Sequence[str]) -> list[Any]:
-    """The parsed ``--set`` overrides, or one line and exit 2 for one that cannot be read."""
+def _overrides(sets: Sequence[str], flag: str = "--set") -> list[Any]:
+    """The parsed ``--set`` (or ``flag``) overrides, or one line and exit 2 for one that
+    cannot be read."""
     from specc.language.overrides import OverrideError, parse_all
 
     try:
-        return parse_all(sets)
+        return parse_all(sets, flag)
     except OverrideError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -369,7 +370,7 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
     """
     from specc.analysis import diff as compare
 
-    old = _compile(a, overriding=_overrides(sets_a))
+    old = _compile(a, overriding=_overrides(sets_a, "--set-a"))
     new = _compile(b or a, overriding=_overrides(sets))
     result = compare.diff(old, new)
     if fmt == "json":
@@ -783,10 +784,11 @@ the spec, values that make the spec invalid, another sweep in the folder);
     help="Stop a trial early when its validation accuracy after an epoch is below the "
     "median of earlier trials' at that epoch (Optuna's MedianPruner).",
 )
+@set_option(SET_HELP + " Applied before the swept values, in every trial.")
 def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: str | None,
           trials: int | None, epochs: int | None, data: str | None, subset: int | None,
           output_dir: str | None, storage: str | None, study_name: str | None,
-          prune: bool) -> None:  # fmt: skip
+          prune: bool, sets: tuple[str, ...]) -> None:  # fmt: skip
     """Train SPEC once per set of values at spec paths, on Optuna; rank the trials.
 
     Each trial is a specc train run in its own folder; the study is stored so that
@@ -800,10 +802,12 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
         sys.exit(EXIT_USAGE)
     from specc.training import sweep as sweeping
 
+    overriding = _overrides(sets)
     try:
         settings = sweeping.resolve_settings(
             spec, grids, ranges, sampler, trials, epochs=epochs, data=data, subset=subset,
             output_dir=output_dir, storage=storage, study=study_name, prune=prune,
+            sets=overriding,
         )  # fmt: skip
         _need_keras()
         running = sweeping.open_sweep(settings)

@@ -72,8 +72,9 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else repr(text)[1:-1]
 
 
-def parse(text: str, number: int) -> Override:
-    """``PATH=VALUE`` (the ``number``-th ``--set``) as an :class:`Override`.
+def parse(text: str, number: int, flag: str = "--set") -> Override:
+    """``PATH=VALUE`` (the ``number``-th ``flag``, ``--set`` or ``diff``'s ``--set-a``) as an
+    :class:`Override`.
 
     >>> parse("model.layers[1]=~", 2)
     Override(path=('model', 'layers', 1), value=None, label='--set #2 (model.layers[1]=~)', text='model.layers[1]=~')
@@ -84,7 +85,7 @@ def parse(text: str, number: int) -> Override:
     ...
     specc.language.overrides.OverrideError: --set #3 (training.epochs): expected PATH=VALUE, e.g. training.epochs=3
     """
-    label = f"--set #{number} ({_printable(text)})"
+    label = f"{flag} #{number} ({_printable(text)})"
     path_text, eq, raw = text.partition("=")
     if not eq:
         raise OverrideError(f"{label}: expected PATH=VALUE, e.g. training.epochs=3")
@@ -96,9 +97,10 @@ def parse(text: str, number: int) -> Override:
     return Override(path, value, label, yaml11, text)
 
 
-def parse_all(texts: Iterable[str]) -> list[Override]:
-    """Every ``--set`` in order, numbered from 1 as the messages count them."""
-    return [parse(text, n) for n, text in enumerate(texts, 1)]
+def parse_all(texts: Iterable[str], flag: str = "--set") -> list[Override]:
+    """Every ``--set`` (or other ``flag``) in order, numbered from 1 as the messages count
+    them."""
+    return [parse(text, n, flag) for n, text in enumerate(texts, 1)]
 
 
 def of(path: str | SpecPath, value: Any, label: str | None = None) -> Override:

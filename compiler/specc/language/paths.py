@@ -75,7 +75,9 @@ def parse(text: str) -> SpecPath:
         if key is not None:
             keys.append(key)
         elif index.startswith("+"):
-            if index.startswith("+-") or match.end() != len(text):
+            if index.startswith("+-"):
+                raise PathError(f"{text!r}: [+N] inserts before index N, N >= 0 (not negative)")
+            if match.end() != len(text):
                 raise PathError(
                     f"{text!r}: [+N] (insert before index N, N >= 0) is only a path's last step"
                 )

@@ -11,6 +11,7 @@ result is a plain spec, validated as one, every value located in the file that h
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,15 @@ def _apply_set(edits: Any, data: Any, source: SourceMap, target: SourceMap) -> A
     problems = []
     for text, value in edits.items():
         loc = (SET, text)
+        if not isinstance(text, str):  # `~:`, `true:`, `3:` read as null, a bool, a number
+            read = {None: "null", True: "true", False: "false"}.get(text, repr(text))
+            message = (
+                f"a key must be a spec path, e.g. model.layers[1].rate (this one reads as {read})"
+            )
+            problems.append(replace(source.diagnostic(loc, message, key=True), loc=(SET,)))
+            break
         try:
-            path = paths.parse(str(text))
+            path = paths.parse(text)
             data = overrides.edit(data, target, path, value, Positions.under(source, loc))
         except PathError as exc:
             message = f"{exc}{overrides.did_you_mean(data, exc)}"

@@ -299,6 +299,8 @@ class Settings:
     storage: str | None = None
     study: str | None = None
     prune: bool = False
+    sets: Sequence[overrides.Override] = ()
+    """``--set`` overrides, applied to the spec (bases merged) before the swept values."""
 
 
 def resolve_settings(
@@ -369,7 +371,6 @@ def _sampler(name: str) -> Any:
     if name in ("grid", "random"):  # a grid's points are all queued: nothing left to pick
         return optuna.samplers.RandomSampler()
     if name == "tpe":
-        return optuna.samplers.RandomSampler()
         return optuna.samplers.TPESampler()
     raise ValueError(name)
 
@@ -379,7 +380,8 @@ def open_sweep(settings: Settings) -> Sweep:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    loaded = variants.load(settings.spec)  # bases merged; SpecError: the caller reports it
+    # bases merged, then --set; SpecError (a path that does not fit): the caller reports it
+    loaded = overrides.apply(variants.load(settings.spec), settings.sets)
     compiled = check_values(loaded, settings.params, settings.sampler == "grid")
     folder = Path(settings.output_dir or Path("sweeps") / compiled.spec.name)
     folder.mkdir(parents=True, exist_ok=True)
