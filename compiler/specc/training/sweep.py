@@ -186,6 +186,12 @@ def parse_params(grids: Sequence[str], ranges: Sequence[str]) -> list[Param]:
         if p.name in seen:
             raise SweepUsageError(f"{p.flag}: {p.name} is already swept by {seen[p.name]}")
         seen[p.name] = p.flag
+    for p, q in itertools.permutations(params, 2):  # one value would replace the other's
+        if q.path[: len(p.path)] == p.path:
+            raise SweepUsageError(
+                f"{q.flag}: {q.name} is inside {p.name}, swept by {p.flag}: "
+                "each value there would replace it; sweep paths that do not contain each other"
+            )
     return params
 
 
@@ -264,7 +270,17 @@ def open_storage(url: str | None, folder: Path) -> Any:
                 "--storage journal:PATH needs a file path, e.g. journal:study.log"
             )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(path))
+        _check_journal(url, Path(path))
+        try:  # replayed before anything is appended: a broken journal stays as it was
+            storage = optuna.storages.JournalStorage(JournalFileBackend(path))
+            storage.get_all_studies()
+        except OSError:
+            raise
+        except Exception as exc:
+            raise SweepUsageError(
+                f"--storage {url!r}: not an Optuna journal file: {_first_line(exc)}"
+            ) from None
+        return storage
     scheme = url.split(":", 1)[0]
     if "://" not in url:
         raise SweepUsageError(
@@ -278,6 +294,26 @@ def open_storage(url: str | None, folder: Path) -> Any:
         raise SweepUsageError(f"--storage {url!r}: its database driver is missing: {exc}") from None
     except Exception as exc:
         raise SweepUsageError(f"--storage {url!r}: cannot open: {_first_line(exc)}") from None
+
+
+def _check_journal(url: str, path: Path) -> None:
+    """Refuse a file that is not an Optuna journal (a study.db, a log) before Optuna appends
+    to it: its first line must be one of the journal's JSON records."""
+    if path.is_dir() or not path.exists():
+        return  # a folder: the open fails and says so; a new file: Optuna starts it
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    if not first:
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and "op_code" in record):
+        raise SweepUsageError(
+            f"--storage {url!r}: {path} is not an Optuna journal file (its first line is not "
+            "a journal record); name a new file or one an earlier sweep wrote"
+        )
 
 
 def _first_line(exc: BaseException, limit: int = 300) -> str:
@@ -369,7 +405,6 @@ def _sampler(name: str) -> Any:
     if name in ("grid", "random"):  # a grid's points are all queued: nothing left to pick
         return optuna.samplers.RandomSampler()
     if name == "tpe":
-        return optuna.samplers.RandomSampler()
         return optuna.samplers.TPESampler()
     raise ValueError(name)
 
