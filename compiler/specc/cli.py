@@ -636,7 +636,8 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="The picture; its suffix picks the format: .svg, .png or .pdf.  [default: <name>.svg]",
+    help="The picture; its suffix picks the format: .svg, .png or .pdf.  "
+    "[default: SPEC's file name with .svg, in the current folder]",
 )
 @click.option(
     "--compact",
