@@ -173,6 +173,35 @@ def test_a_file_that_is_not_a_journal_is_refused_untouched(tiny, specc):
     assert broken.read_bytes() == before
 
 
+def test_a_spec_without_an_accuracy_is_refused_before_any_trial(tiny, specc):
+    tiny.write_text(tiny.read_text().replace("metrics: [accuracy]", "metrics: [mae]"))
+    run = specc("sweep", str(tiny), "--output-dir", "out", "--grid", "model.layers[0].units=[4]",
+                cwd=tiny.parent)  # fmt: skip
+    assert (run.exit_code, run.stderr.strip()) == (2, (
+        f"{tiny}: error: compile.metrics: no accuracy to rank the trials by; add one "
+        "(metrics: [accuracy])"))  # fmt: skip
+    assert not (tiny.parent / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("keys", "prefix", "key"),
+    [
+        (["test_loss", "test_acc"], "test_", "test_acc"),  # metrics: [acc], as Keras names it
+        (["test_acc", "test_accuracy"], "test_", "test_accuracy"),
+        (["test_loss", "test_sparse_categorical_accuracy"], "test_", "test_sparse_categorical_accuracy"),
+        (["test_loss", "test_digit_accuracy"], "test_", "test_digit_accuracy"),  # an output's
+        (["test_loss", "test_mae"], "test_", None),
+        (["loss", "acc", "val_loss", "val_acc"], "val_", "val_acc"),
+        (["loss", "acc", "val_loss"], "", "acc"),
+        (["loss", "val_acc"], "", None),
+    ],
+)  # fmt: skip
+def test_the_accuracy_ranked_and_pruned_by(keys, prefix, key):
+    from specc.training import sweep as sweeping
+
+    assert sweeping.accuracy_key(keys, prefix) == key
+
+
 def test_tpe_sweeps_use_optunas_tpe_sampler():
     from specc.training import sweep as sweeping
 

@@ -27,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -416,6 +416,12 @@ def open_sweep(settings: Settings) -> Sweep:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     loaded = variants.load(settings.spec)  # bases merged; SpecError: the caller reports it
     compiled = check_values(loaded, settings.params, settings.sampler == "grid")
+    swept = [p for p in settings.params if p.path[:2] == ("compile", "metrics")]
+    if not swept and not names_accuracy(compiled.spec.compile.metrics):
+        raise SweepUsageError(  # said now, not after every trial has trained
+            f"{settings.spec}: error: compile.metrics: no accuracy to rank the trials by; "
+            "add one (metrics: [accuracy])"
+        )
     folder = Path(settings.output_dir or Path("sweeps") / compiled.spec.name)
     folder.mkdir(parents=True, exist_ok=True)
     storage = open_storage(settings.storage, folder)
@@ -568,7 +574,7 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     class Prune(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
             logs = logs or {}
-            key = next((k for k in ("val_accuracy", "accuracy") if k in logs), None)
+            key = accuracy_key(logs, "val_") or accuracy_key(logs, "")
             if key is None:
                 return
             trial.report(float(logs[key]), epoch + 1)
@@ -579,9 +585,40 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     return Prune()
 
 
+def _is_accuracy(name: str) -> bool:
+    """Whether a Keras metric name is an accuracy (``acc`` is Keras' alias of ``accuracy``)."""
+    name = name.lower()
+    return name in ("acc", "accuracy") or name.endswith(("accuracy", "_acc"))
+
+
+def accuracy_key(keys: Iterable[str], prefix: str) -> str | None:
+    """The accuracy among ``keys`` named ``prefix`` + metric (``test_``, ``val_``, ``""``):
+    ``accuracy``, else ``acc``, else the first other accuracy (an output's, a named one)."""
+    names = [k[len(prefix) :] for k in keys if k.startswith(prefix)]
+    if not prefix:
+        names = [n for n in names if not n.startswith("val_")]
+    for wanted in ("accuracy", "acc"):
+        if wanted in names:
+            return prefix + wanted
+    others = [n for n in names if _is_accuracy(n)]
+    return prefix + others[0] if others else None
+
+
+def names_accuracy(metrics: Any) -> bool:
+    """Whether a spec's ``compile.metrics`` (a list, or one per output) has an accuracy."""
+    lists = metrics.values() if isinstance(metrics, dict) else [metrics]
+    for metric in (m for each_list in lists for m in each_list):
+        if isinstance(metric, str):
+            name = metric
+        else:
+            name = getattr(metric, "name", None) or getattr(metric, "type", "")
+        if _is_accuracy(name.rsplit(".", 1)[-1]):
+            return True
+    return False
+
+
 def _accuracy(metrics: dict[str, Any]) -> tuple[str, float] | None:
-    keys = [k for k in metrics if k.startswith("test_") and k.endswith("acc" + "uracy")]
-    key = "test_accuracy" if "test_accuracy" in keys else (keys[0] if keys else None)
+    key = accuracy_key(metrics, "test_")
     return (key, float(metrics[key])) if key else None
 
 
