@@ -727,7 +727,8 @@ accuracy against each swept value), rewritten after every trial.
 \b
 Exit codes: 0 at least one trial completed; 1 no trial completed (each failed
 trial's error is in the tables); 2 usage error (bad --grid/--range, a path not in
-the spec, values that make the spec invalid, another sweep in the folder);
+the spec, values that make the spec invalid, no accuracy metric to rank by,
+another sweep in the folder);
 130 interrupted (the running trial is queued again for the next run).
 """
 
