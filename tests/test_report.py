@@ -166,19 +166,43 @@ def test_report_of_a_run_without_pictures_says_what_is_missing(specc, tmp_path):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda p: None, "not a folder (give a run folder that specc train wrote)"),
+        (lambda p: None, "no such folder (give a run folder that specc train wrote)"),
+        (lambda p: p.write_text("x"), "not a folder (give a run folder that specc train wrote)"),
         (lambda p: p.mkdir(), "no spec.yaml here: not a run folder that specc train wrote"),
-        (lambda p: (_fake_run(p) / "report.npz").write_bytes(b"junk"), "cannot read report.npz"),
+        (lambda p: (_fake_run(p) / "report.npz").write_bytes(b"junk"),
+         "cannot read report.npz: not an .npz (zip) file"),
+        (lambda p: _truncate(_fake_run(p) / "report.npz"),
+         "cannot read report.npz: not an .npz (zip) file"),
+        (lambda p: _edit_data(_fake_run(p), y_pred=np.zeros(3, np.int64)),
+         "cannot read report.npz: not what specc train writes (ValueError: "),
+        (lambda p: _edit_data(_fake_run(p), maps_count=None),
+         "cannot read report.npz: not what specc train writes (KeyError: 'maps_count')"),
+        (lambda p: _edit_data(_fake_run(p), wrong_index=np.array([1000])),
+         "cannot read report.npz: not what specc train writes (IndexError: "),
         (lambda p: (_fake_run(p) / "metrics.json").write_text("{"), "cannot read metrics.json"),
+        (lambda p: (_fake_run(p) / "metrics.json").write_text("[1, 2]"),
+         "cannot read metrics.json: not a JSON object"),
     ],
-)
+)  # fmt: skip
 def test_report_refuses_what_is_not_a_run_folder(specc, tmp_path, make, message):
     folder = tmp_path / "run"
     make(folder)
-    run = specc("report", str(folder))
+    run = specc("report", str(folder), "-o", str(tmp_path / "r.html"))
     assert run.exit_code == 2
     assert run.stderr.startswith(f"{folder}: error: {message}")
     assert len(run.stderr.splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _edit_data(folder: Path, **changes: np.ndarray | None) -> None:
+    """report.npz with arrays replaced (None: left out)."""
+    with np.load(folder / "report.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files} | changes
+    np.savez(folder / "report.npz", **{k: v for k, v in arrays.items() if v is not None})
 
 
 # -- in a real browser ----------------------------------------------------------------------

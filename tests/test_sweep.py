@@ -113,6 +113,12 @@ def sweep_process(spec: Path, *args: str, **kwargs) -> subprocess.Popen:
          "leave --trials out, or use --sampler random or tpe"),
         (["--grid", "model.layers[0].units=[4]", "--grid", "model.layers[0].units=[8]"],
          "error: --grid #2: model.layers[0].units is already swept by --grid #1"),
+        (["--grid", "compile.optimizer.learning_rate=[0.1]", "--grid", "compile.optimizer=[sgd]"],
+         "error: --grid #1: compile.optimizer.learning_rate is inside compile.optimizer, swept by "
+         "--grid #2: each value there would replace it; sweep paths that do not contain each other"),
+        (["--grid", "compile.optimizer=[sgd]", "--range", "compile.optimizer.learning_rate=0.1..1"],
+         "error: --range #1: compile.optimizer.learning_rate is inside compile.optimizer, swept by "
+         "--grid #1: each value there would replace it; sweep paths that do not contain each other"),
         (["--grid", "training.epochs=[1, 2]", "--epochs", "1"],
          "error: --epochs: training.epochs is swept; leave --epochs out"),
         ([], "error: nothing to sweep: give at least one --grid or --range"),
@@ -138,6 +144,69 @@ def test_bad_sweeps_are_one_line_usage_errors(tiny, specc, args, stderr):
     )
     assert (run.exit_code, run.stderr.strip()) == (2, stderr)
     assert not (tiny.parent / "out" / "trial-000").exists()
+
+
+def test_a_file_that_is_not_a_journal_is_refused_untouched(tiny, specc):
+    for text in (b"notes, not a journal\n", b"SQLite format 3\x00\x10\x00"):  # study.db given
+        other = tiny.parent / "notes.log"
+        other.write_bytes(text)
+        run = specc("sweep", str(tiny), "--output-dir", "out", "--grid", "model.layers[0].units=[4]",
+                    "--storage", "journal:notes.log", cwd=tiny.parent)  # fmt: skip
+        assert (run.exit_code, run.stderr.strip()) == (
+            2,
+            (
+                "error: --storage 'journal:notes.log': notes.log is not an Optuna journal file (its "
+                "first line is not a journal record); name a new file or one an earlier sweep wrote"
+            ),
+        )
+        assert other.read_bytes() == text
+    broken = tiny.parent / "broken.log"  # records, but not ones Optuna can replay
+    broken.write_text('{"op_code": 0, "worker_id": "w", "study_name": "s", "directions": [2]}\n'
+                      '{"op_code": 99}\n')  # fmt: skip
+    before = broken.read_bytes()
+    run = specc("sweep", str(tiny), "--output-dir", "out", "--grid", "model.layers[0].units=[4]",
+                "--storage", "journal:broken.log", cwd=tiny.parent)  # fmt: skip
+    assert run.exit_code == 2
+    assert run.stderr.startswith(
+        "error: --storage 'journal:broken.log': not an Optuna journal file: "
+    )
+    assert broken.read_bytes() == before
+
+
+def test_a_spec_without_an_accuracy_is_refused_before_any_trial(tiny, specc):
+    tiny.write_text(tiny.read_text().replace("metrics: [accuracy]", "metrics: [mae]"))
+    run = specc("sweep", str(tiny), "--output-dir", "out", "--grid", "model.layers[0].units=[4]",
+                cwd=tiny.parent)  # fmt: skip
+    assert (run.exit_code, run.stderr.strip()) == (2, (
+        f"{tiny}: error: compile.metrics: no accuracy to rank the trials by; add one "
+        "(metrics: [accuracy])"))  # fmt: skip
+    assert not (tiny.parent / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("keys", "prefix", "key"),
+    [
+        (["test_loss", "test_acc"], "test_", "test_acc"),  # metrics: [acc], as Keras names it
+        (["test_acc", "test_accuracy"], "test_", "test_accuracy"),
+        (["test_loss", "test_sparse_categorical_accuracy"], "test_", "test_sparse_categorical_accuracy"),
+        (["test_loss", "test_digit_accuracy"], "test_", "test_digit_accuracy"),  # an output's
+        (["test_loss", "test_mae"], "test_", None),
+        (["loss", "acc", "val_loss", "val_acc"], "val_", "val_acc"),
+        (["loss", "acc", "val_loss"], "", "acc"),
+        (["loss", "val_acc"], "", None),
+    ],
+)  # fmt: skip
+def test_the_accuracy_ranked_and_pruned_by(keys, prefix, key):
+    from specc.training import sweep as sweeping
+
+    assert sweeping.accuracy_key(keys, prefix) == key
+
+
+def test_tpe_sweeps_use_optunas_tpe_sampler():
+    from specc.training import sweep as sweeping
+
+    assert type(sweeping._sampler("tpe")) is optuna.samplers.TPESampler
+    assert type(sweeping._sampler("random")) is optuna.samplers.RandomSampler
 
 
 def test_help_teaches_with_examples(specc):

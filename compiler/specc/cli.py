@@ -637,7 +637,8 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="The picture; its suffix picks the format: .svg, .png or .pdf.  [default: <name>.svg]",
+    help="The picture; its suffix picks the format: .svg, .png or .pdf.  "
+    "[default: SPEC's file name with .svg, in the current folder]",
 )
 @click.option(
     "--compact",
@@ -727,7 +728,8 @@ accuracy against each swept value), rewritten after every trial.
 \b
 Exit codes: 0 at least one trial completed; 1 no trial completed (each failed
 trial's error is in the tables); 2 usage error (bad --grid/--range, a path not in
-the spec, values that make the spec invalid, another sweep in the folder);
+the spec, values that make the spec invalid, no accuracy metric to rank by,
+another sweep in the folder);
 130 interrupted (the running trial is queued again for the next run).
 """
 

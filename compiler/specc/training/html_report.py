@@ -234,6 +234,8 @@ def context(folder: Path) -> dict[str, Any]:
     from specc.backends import diagram, table
     from specc.errors import SpecError
 
+    if not folder.exists():
+        raise ReportError("no such folder (give a run folder that specc train wrote)")
     if not folder.is_dir():
         raise ReportError("not a folder (give a run folder that specc train wrote)")
     spec_file = folder / "spec.yaml"
@@ -259,14 +261,37 @@ def context(folder: Path) -> dict[str, Any]:
             diagram_uri = _file_uri(buffer, "image/svg+xml")
         finally:
             buffer.unlink(missing_ok=True)
-    data: dict[str, Any] = {}
-    if (folder / DATA_FILE).is_file():
-        try:
-            with np.load(folder / DATA_FILE, allow_pickle=False) as npz:
-                data = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"cannot read {DATA_FILE}: {exc}") from None
+    data = _data(folder / DATA_FILE)
     metrics = _json(folder / "metrics.json") or {}
+    if not isinstance(metrics, dict):
+        raise ReportError("cannot read metrics.json: not a JSON object")
+    try:  # report.npz as specc train writes it; anything else is said in one line
+        return _values(folder, name, spec_text, problem, layer_table, diagram_uri, data, metrics)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ReportError(
+            f"cannot read {DATA_FILE}: not what specc train writes ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _data(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``report.npz`` (none when it is missing)."""
+    import zipfile
+
+    if not path.is_file():
+        return {}
+    if not zipfile.is_zipfile(path):
+        raise ReportError(f"cannot read {DATA_FILE}: not an .npz (zip) file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except Exception as exc:  # truncated or corrupt: zipfile, zlib and numpy raise their own
+        raise ReportError(f"cannot read {DATA_FILE}: {type(exc).__name__}: {exc}") from None
+
+
+def _values(
+    folder: Path, name: str, spec_text: str, problem: str | None, layer_table: str | None,
+    diagram_uri: str | None, data: dict[str, np.ndarray], metrics: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
     accuracy = None
     if "y_true" in data:
         accuracy = float((data["y_true"] == data["y_pred"]).mean())

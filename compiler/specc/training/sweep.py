@@ -27,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,12 @@ def parse_params(grids: Sequence[str], ranges: Sequence[str]) -> list[Param]:
         if p.name in seen:
             raise SweepUsageError(f"{p.flag}: {p.name} is already swept by {seen[p.name]}")
         seen[p.name] = p.flag
+    for p, q in itertools.permutations(params, 2):  # one value would replace the other's
+        if q.path[: len(p.path)] == p.path:
+            raise SweepUsageError(
+                f"{q.flag}: {q.name} is inside {p.name}, swept by {p.flag}: "
+                "each value there would replace it; sweep paths that do not contain each other"
+            )
     return params
 
 
@@ -264,7 +270,17 @@ def open_storage(url: str | None, folder: Path) -> Any:
                 "--storage journal:PATH needs a file path, e.g. journal:study.log"
             )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(path))
+        _check_journal(url, Path(path))
+        try:  # replayed before anything is appended: a broken journal stays as it was
+            storage = optuna.storages.JournalStorage(JournalFileBackend(path))
+            storage.get_all_studies()
+        except OSError:
+            raise
+        except Exception as exc:
+            raise SweepUsageError(
+                f"--storage {url!r}: not an Optuna journal file: {_first_line(exc)}"
+            ) from None
+        return storage
     scheme = url.split(":", 1)[0]
     if "://" not in url:
         raise SweepUsageError(
@@ -278,6 +294,26 @@ def open_storage(url: str | None, folder: Path) -> Any:
         raise SweepUsageError(f"--storage {url!r}: its database driver is missing: {exc}") from None
     except Exception as exc:
         raise SweepUsageError(f"--storage {url!r}: cannot open: {_first_line(exc)}") from None
+
+
+def _check_journal(url: str, path: Path) -> None:
+    """Refuse a file that is not an Optuna journal (a study.db, a log) before Optuna appends
+    to it: its first line must be one of the journal's JSON records."""
+    if path.is_dir() or not path.exists():
+        return  # a folder: the open fails and says so; a new file: Optuna starts it
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    if not first:
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and "op_code" in record):
+        raise SweepUsageError(
+            f"--storage {url!r}: {path} is not an Optuna journal file (its first line is not "
+            "a journal record); name a new file or one an earlier sweep wrote"
+        )
 
 
 def _first_line(exc: BaseException, limit: int = 300) -> str:
@@ -383,6 +419,12 @@ def open_sweep(settings: Settings) -> Sweep:
     # bases merged, then --set; SpecError (a path that does not fit): the caller reports it
     loaded = overrides.apply(variants.load(settings.spec), settings.sets)
     compiled = check_values(loaded, settings.params, settings.sampler == "grid")
+    swept = [p for p in settings.params if p.path[:2] == ("compile", "metrics")]
+    if not swept and not names_accuracy(compiled.spec.compile.metrics):
+        raise SweepUsageError(  # said now, not after every trial has trained
+            f"{settings.spec}: error: compile.metrics: no accuracy to rank the trials by; "
+            "add one (metrics: [accuracy])"
+        )
     folder = Path(settings.output_dir or Path("sweeps") / compiled.spec.name)
     folder.mkdir(parents=True, exist_ok=True)
     storage = open_storage(settings.storage, folder)
@@ -535,7 +577,7 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     class Prune(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
             logs = logs or {}
-            key = next((k for k in ("val_accuracy", "accuracy") if k in logs), None)
+            key = accuracy_key(logs, "val_") or accuracy_key(logs, "")
             if key is None:
                 return
             trial.report(float(logs[key]), epoch + 1)
@@ -546,9 +588,40 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     return Prune()
 
 
+def _is_accuracy(name: str) -> bool:
+    """Whether a Keras metric name is an accuracy (``acc`` is Keras' alias of ``accuracy``)."""
+    name = name.lower()
+    return name in ("acc", "accuracy") or name.endswith(("accuracy", "_acc"))
+
+
+def accuracy_key(keys: Iterable[str], prefix: str) -> str | None:
+    """The accuracy among ``keys`` named ``prefix`` + metric (``test_``, ``val_``, ``""``):
+    ``accuracy``, else ``acc``, else the first other accuracy (an output's, a named one)."""
+    names = [k[len(prefix) :] for k in keys if k.startswith(prefix)]
+    if not prefix:
+        names = [n for n in names if not n.startswith("val_")]
+    for wanted in ("accuracy", "acc"):
+        if wanted in names:
+            return prefix + wanted
+    others = [n for n in names if _is_accuracy(n)]
+    return prefix + others[0] if others else None
+
+
+def names_accuracy(metrics: Any) -> bool:
+    """Whether a spec's ``compile.metrics`` (a list, or one per output) has an accuracy."""
+    lists = metrics.values() if isinstance(metrics, dict) else [metrics]
+    for metric in (m for each_list in lists for m in each_list):
+        if isinstance(metric, str):
+            name = metric
+        else:
+            name = getattr(metric, "name", None) or getattr(metric, "type", "")
+        if _is_accuracy(name.rsplit(".", 1)[-1]):
+            return True
+    return False
+
+
 def _accuracy(metrics: dict[str, Any]) -> tuple[str, float] | None:
-    keys = [k for k in metrics if k.startswith("test_") and k.endswith("acc" + "uracy")]
-    key = "test_accuracy" if "test_accuracy" in keys else (keys[0] if keys else None)
+    key = accuracy_key(metrics, "test_")
     return (key, float(metrics[key])) if key else None
 
 
