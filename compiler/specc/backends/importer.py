@@ -50,6 +50,7 @@ from specc.language.objects import (
     snake,
 )
 from specc.language.schema import DTYPES, OPTIMIZER_CLASSES
+from specc.language.values import is_identifier
 from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
 from specc.training.data import human_size
 
@@ -204,21 +205,12 @@ def spec_name(keras_name: str) -> str:
     >>> spec_name("mnist_cnn")
     'mnist_cnn'
     """
-    if keras_name.isascii() and keras_name.isidentifier() and not keyword.iskeyword(keras_name):
+    if is_identifier(keras_name):
         return keras_name
     name = re.sub(r"[^A-Za-z0-9_]+", "_", keras_name).strip("_")
     if not name or name[0].isdigit() or keyword.iskeyword(name):
         name = f"model_{name}" if name else "model"
     return name
-
-
-def _identifier(name: Any) -> bool:
-    return (
-        isinstance(name, str)
-        and name.isascii()
-        and name.isidentifier()
-        and not keyword.iskeyword(name)
-    )
 
 
 # ------------------------------------------------------------------------- the archive
@@ -507,7 +499,7 @@ class _Importer:
         ok = all(e is not None for e in inner)
         if auto == name:
             counters[prefix] = n + 1
-        elif not _identifier(name):
+        elif not is_identifier(name):
             self.problem(
                 where,
                 f"layer name {name!r} is not a Python identifier (letters, digits, _); "
@@ -707,7 +699,7 @@ class _Importer:
                 self.problem(where, f"{flag} inputs are not supported by specc")
         name = config.get("name", DEFAULT_INPUT_NAME)
         if name != DEFAULT_INPUT_NAME:
-            if _identifier(name):
+            if is_identifier(name):
                 out["name"] = name
             else:
                 self.problem(
@@ -984,7 +976,7 @@ class _Importer:
                 out["optimizer"] = optimizer
         loss = saved.get("loss")
         per_output = isinstance(loss, dict) and not _serialized(loss)  # {output name: loss}
-        if isinstance(loss, list) or (per_output and not all(map(_identifier, loss))):
+        if isinstance(loss, list) or (per_output and not all(map(is_identifier, loss))):
             raise ImportProblem(
                 f"config.json: compile_config.loss is {_kind(loss)} (one loss per output); "
                 "a spec gives a loss per output by the output's name"
@@ -1008,7 +1000,7 @@ class _Importer:
             if metrics is None or metrics == []:
                 continue
             if isinstance(metrics, dict) and all(
-                _identifier(k) and isinstance(v, list) for k, v in metrics.items()
+                is_identifier(k) and isinstance(v, list) for k, v in metrics.items()
             ):  # per output name
                 out[key] = {
                     name: [

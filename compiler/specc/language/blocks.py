@@ -17,13 +17,13 @@ the use and repetition it came from.
 from __future__ import annotations
 
 import difflib
-import keyword
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specc.errors import Diagnostic, Loc, format_loc
 from specc.language.loader import Loaded, SourceMap
+from specc.language.values import is_identifier
 
 BLOCK_INPUT = "in"
 """What a block's layers call the tensor the block is applied to."""
@@ -393,7 +393,7 @@ class _Expander:
             bad = True
             self.problem((*loc, "block"), f"block {name!r} needs {', '.join(map(repr, missing))}")
         label, label_at = _substitute(use.get("as"), env)  # in a block, `as: $name` too
-        if "as" in use and not _identifier(label):
+        if "as" in use and not is_identifier(label):
             bad = True
             self.problem(
                 (*loc, "as"),
@@ -541,16 +541,6 @@ def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
     if isinstance(value, list):
         return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*loc, i))]
     return [(loc, value)]
-
-
-def _identifier(value: Any) -> bool:
-    """Whether ``value`` is a name ``as:`` takes: an ASCII identifier, not a keyword."""
-    return (
-        isinstance(value, str)
-        and value.isascii()
-        and value.isidentifier()
-        and not keyword.iskeyword(value)
-    )
 
 
 def _chain(names: list[str]) -> str:

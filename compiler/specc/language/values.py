@@ -83,8 +83,19 @@ IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?!\n)$"
 before a final newline; ECMA-262 (editors) reads it the same."""
 
 
+def is_identifier(value: Any) -> bool:
+    """Whether ``value`` is a name specc takes (and Python code can use): an ASCII
+    identifier that is not a keyword."""
+    return (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isidentifier()
+        and not keyword.iskeyword(value)
+    )
+
+
 def _identifier(value: str) -> str:
-    if not (value.isascii() and value.isidentifier()) or keyword.iskeyword(value):
+    if not is_identifier(value):
         raise ValueError(f"must be a Python identifier (letters, digits, _), got {value!r}")
     return value
 
