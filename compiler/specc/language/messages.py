@@ -213,21 +213,15 @@ def _got(value: Any) -> str:
 
 
 _KIND = {
-    "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
-    "float_parsing": "a number", "bool_type": "true or false", "string_type": "a string",
-    "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping",
-    "model_type": "a mapping", "model_attributes_type": "a mapping",
-    "finite_number": "a finite number",
+    "int_type": ("an integer", "integers"), "int_parsing": ("an integer", "integers"),
+    "float_type": ("a number", "numbers"), "float_parsing": ("a number", "numbers"),
+    "bool_type": ("true or false", "booleans"), "string_type": ("a string", "strings"),
+    "list_type": ("a list", "lists"), "tuple_type": ("a list", "lists"),
+    "dict_type": ("a mapping", "mappings"), "model_type": ("a mapping", "mappings"),
+    "model_attributes_type": ("a mapping", "mappings"),
+    "finite_number": ("a finite number", "finite numbers"),
 }  # fmt: skip
-
-
-_KIND_PLURAL = {
-    "int_type": "integers", "int_parsing": "integers", "float_type": "numbers",
-    "float_parsing": "numbers", "bool_type": "booleans", "string_type": "strings",
-    "list_type": "lists", "tuple_type": "lists", "dict_type": "mappings",
-    "model_type": "mappings", "model_attributes_type": "mappings",
-    "finite_number": "finite numbers",
-}  # fmt: skip
+"""What a Pydantic type error's value must be: one (singular), and in a list (plural)."""
 
 _VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
                       "float_parsing", "bool_type", "bool_parsing"}  # fmt: skip
@@ -306,8 +300,9 @@ def _message(
     ):  # an int too large for a float is not a finite number either
         return f"must be a finite number (got {_got(value)})", None
     if kind in _KIND:
-        also = f", or a list of {_KIND_PLURAL[kind]}" if err.get("or_list") else ""
-        return f"must be {_KIND[kind]}{also} (got {_got(value)})", None
+        one, many = _KIND[kind]
+        also = f", or a list of {many}" if err.get("or_list") else ""
+        return f"must be {one}{also} (got {_got(value)})", None
     if kind == "too_short":
         return f"needs at least {ctx['min_length']} item(s) (got {ctx['actual_length']})", None
     if kind == "too_long":
