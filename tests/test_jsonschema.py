@@ -12,17 +12,22 @@ schema stage (Pydantic) refuses; what only the graph or the cross-field checks r
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from pydantic import ValidationError
 
 from specc.analysis import pipeline
 from specc.errors import SpecError
 from specc.language import blocks, loader, variants
 from specc.language.schema import Spec
+from specc.layers import CATALOG
 from tests.conftest import CASES, ROOT, SPECS
 
 SCHEMA = json.loads((ROOT / "specc.schema.json").read_text())
@@ -398,3 +403,175 @@ def _keywords(schema: Any) -> set[str]:
 def test_schema_uses_only_standard_keywords():
     assert _keywords(SCHEMA) - STANDARD == set()
     assert "oneOf" in _keywords(SCHEMA)  # the tagged unions are still there, standardly
+
+
+# ------------------------------------------------------------- what standard tools report
+# The mistakes people make most, as the validators editors and CI use report them: each
+# must name the real mistake (not the nearest of 100 other layers, or a block use).
+TYPO = "name: t\nmodel:\n  input: {shape: [28, 28, 1]}\n  layers:\n    - {type: Conv2D, filters: 4, kernal_size: 3}\n"
+UNKNOWN_TYPE = TYPO.replace("Conv2D", "Conv2X").replace("kernal_size", "kernel_size")
+
+
+def _errors_of(text: str) -> list[Any]:
+    loaded = _load(text, "mistake.yaml")
+    assert loaded is not None
+    return list(VALIDATOR.iter_errors(loaded.data))
+
+
+def test_unknown_key_is_reported_on_its_layer():
+    """``jsonschema``'s best match (what check-jsonschema and most tools print first) names
+    ``kernal_size`` as unexpected on the Conv2D, and no error is about another layer."""
+    errors = _errors_of(TYPO)
+    best = best_match(errors)
+    assert best is not None
+    assert best.validator == "additionalProperties"
+    assert list(best.absolute_path) == ["model", "layers", 0]
+    assert "'kernal_size' was unexpected" in best.message
+    every = [e.message for error in errors for e in _leaves(error)]
+    assert not [m for m in every if "'block'" in m or "'units'" in m], every
+
+
+def test_unknown_type_lists_the_catalog():
+    errors = _errors_of(UNKNOWN_TYPE)
+    best = best_match(errors)
+    assert best is not None
+    assert (best.validator, list(best.absolute_path)) == ("enum", ["model", "layers", 0, "type"])
+    assert best.message.startswith("'Conv2X' is not one of ['Dense', ")
+    assert all(f"'{name}'" in best.message for name in CATALOG)
+    assert [e.message for e in errors] == [best.message]
+
+
+def _leaves(error: Any) -> list[Any]:
+    return [error] + [leaf for sub in error.context for leaf in _leaves(sub)]
+
+
+def _check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema (a dev dependency) over spec files, as a CI job would run it."""
+    command = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA_PATH)]
+    return subprocess.run(
+        [*command, *map(str, files)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_check_jsonschema_names_the_mistake(tmp_path: Path):
+    """check-jsonschema, as a CI job runs it over spec files: the valid spec passes, each
+    mistake is reported as what it is."""
+    for name, text in (("typo", TYPO), ("type", UNKNOWN_TYPE), ("ok", BASE)):
+        (tmp_path / f"{name}.yaml").write_text(text)
+    run = _check_jsonschema(*(tmp_path / f"{n}.yaml" for n in ("ok", "typo", "type")))
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert not [line for line in lines if "ok.yaml" in line], run.stdout
+    typo = "typo.yaml::$.model.layers[0]: Additional properties are not allowed ('kernal_size' was unexpected)"
+    assert any(line.strip().endswith(typo) for line in lines), run.stdout
+    unknown = "type.yaml::$.model.layers[0].type: 'Conv2X' is not one of ['Dense', "
+    assert any(unknown in line for line in lines), run.stdout
+    assert "'block' is a required property" not in run.stdout
+    assert "Missing property" not in run.stdout
+
+
+SCHEMA_PATH = ROOT / "specc.schema.json"
+AJV = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ajv"
+"""ajv-cli, installed by .ci/run (``npm install --prefix .ci/node ajv-cli@5 ajv-formats``)."""
+AJV_MISSING = (
+    "needs node and ajv-cli: npm install --prefix .ci/node ajv-cli@5 ajv-formats"
+    if shutil.which("node") is None or not AJV.exists()
+    else ""
+)
+needs_ajv = pytest.mark.skipif(bool(AJV_MISSING), reason=AJV_MISSING)
+AJV_STRICT = ["--spec=draft2020", "--strict=true", "-c", "ajv-formats", "-s", str(SCHEMA_PATH)]
+
+
+def _ajv(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(AJV), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@needs_ajv
+def test_ajv_strict_compiles_the_schema():
+    """Ajv in full strict mode (strictRequired, strictTypes, ...) takes the schema as it is:
+    no error and no warning."""
+    run = _ajv("compile", *AJV_STRICT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (run.stdout + run.stderr).strip() == f"schema {SCHEMA_PATH} is valid"
+
+
+def _ajv_verdicts(files: list[Path]) -> dict[str, list[dict[str, Any]]]:
+    """Ajv's verdict on each file: its errors (none: valid), strict, all errors."""
+    args = [a for f in files for a in ("-d", str(f))]
+    run = _ajv("validate", *AJV_STRICT, "--all-errors", "--errors=json", *args)
+    out = run.stderr + run.stdout
+    verdicts: dict[str, list[dict[str, Any]]] = {}
+    for file in files:
+        if f"{file} valid" in out.splitlines():
+            verdicts[file.name] = []
+            continue
+        start = out.index(f"{file} invalid\n") + len(f"{file} invalid\n")
+        verdicts[file.name] = json.JSONDecoder().raw_decode(out[start:].lstrip())[0]
+    assert len(verdicts) == len(files), out
+    return verdicts
+
+
+@needs_ajv
+def test_ajv_names_the_mistake(tmp_path: Path):
+    files = []
+    for name, text in (("typo", TYPO), ("type", UNKNOWN_TYPE), ("ok", BASE)):
+        loaded = _load(text, f"{name}.yaml")
+        assert loaded is not None
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(loaded.data))
+    verdicts = _ajv_verdicts(files)
+    assert verdicts["ok.json"] == []
+    unexpected = [
+        (e["instancePath"], e["params"]["additionalProperty"])
+        for e in verdicts["typo.json"]
+        if e["keyword"] == "additionalProperties"
+    ]
+    assert unexpected == [("/model/layers/0", "kernal_size")]
+    assert not [e for e in verdicts["typo.json"] if "block" in json.dumps(e["params"])]
+    (enum,) = [e for e in verdicts["type.json"] if e["keyword"] == "enum"]
+    assert enum["instancePath"] == "/model/layers/0/type"
+    assert enum["params"]["allowedValues"] == list(CATALOG)
+    assert [e["keyword"] for e in verdicts["type.json"]].count("required") == 0
+
+
+def _as_js(data: Any) -> str | None:
+    """``data`` as JSON that JavaScript reads exactly, or None: YAML's .inf and .nan have
+    no JSON form, and JavaScript's numbers round integers beyond 2**53 (so 2**63 would
+    pass ``maximum: 2**63 - 1`` in Ajv)."""
+
+    def exact(node: Any) -> bool:
+        if isinstance(node, dict):
+            return all(map(exact, node.values()))
+        if isinstance(node, list):
+            return all(map(exact, node))
+        return not (isinstance(node, int) and abs(node) > 2**53)
+
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except ValueError:
+        return None
+    return text if exact(data) else None
+
+
+@pytest.mark.slow
+@needs_ajv
+def test_ajv_agrees_on_the_repo_specs(tmp_path: Path):
+    """Ajv (strict) and ``jsonschema`` give every repo spec the same verdict (ECMA-262 and
+    Python regexes, Ajv's and jsonschema's readings of 2020-12), as JSON data."""
+    files, expected = [], {}
+    for i, path in enumerate(JUDGED):
+        loaded = _load_path(path)
+        assert loaded is not None
+        text = _as_js(loaded.data)
+        if text is None:
+            continue
+        files.append(tmp_path / f"{i}.json")
+        files[-1].write_text(text)
+        expected[files[-1].name] = (str(path.relative_to(ROOT)), VALIDATOR.is_valid(loaded.data))
+    assert len(files) >= len(JUDGED) - 3
+    verdicts = _ajv_verdicts(files)
+    differ = [spec for name, (spec, ok) in expected.items() if ok != (verdicts[name] == [])]
+    assert differ == []
+    assert {ok for _, ok in expected.values()} == {True, False}

@@ -17,6 +17,9 @@ from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
 
 SCHEMA_FILE = "specc.schema.json"
+SCHEMA_ID = "urn:specc:spec:1"
+"""The schema's ``$id``: a name, not a location (editors find the file from the
+``# yaml-language-server: $schema=...`` line; every ``$ref`` is inside the file)."""
 
 FINITE = {
     # inf fails the float32 bounds; NaN passes every comparison, so it is caught by the one
@@ -125,6 +128,85 @@ def _blocks(schema: dict[str, Any]) -> None:
     layers["items"] = {"anyOf": [layers["items"], {"$ref": "#/$defs/BlockUse"}]}
 
 
+def _dispatch_on(key: str, value: Any) -> dict[str, Any]:
+    """The ``if`` of an ``if``/``then`` that picks a schema by one key's value (or, with
+    ``value`` None, by the key's presence)."""
+    return {
+        "properties": {key: {} if value is None else {"const": value}},
+        "required": [key],
+    }
+
+
+def _layer_union(schema: dict[str, Any]) -> None:
+    """A layer is picked by its ``type``, as specc picks it, not tried against every layer.
+
+    Pydantic writes the catalog as ``anyOf`` (and ``model.layers`` as an ``anyOf`` of that,
+    ``apply`` entries and block uses): a standard validator then reports the nearest miss
+    among 100 layers, e.g. "'block' is a required property" for ``kernal_size``. As
+    ``if``/``then`` on ``type``, an unknown key is refused by its own layer's
+    ``additionalProperties`` and an unknown type by the enum of catalog types."""
+    defs = schema["$defs"]
+    union = defs["Layer"]["anyOf"]
+    types: list[str] = []
+    chain = []
+    for member in union:
+        ref = member["$ref"]
+        tag = defs[ref.rsplit("/", 1)[-1]]["properties"]["type"]["const"]
+        types.append(tag)
+        chain.append({"if": _dispatch_on("type", tag), "then": {"$ref": ref}})
+    defs["Layer"] = {
+        "type": "object",
+        "description": "A Keras layer: type names its class, the other keys its arguments.",
+        "required": ["type"],
+        "properties": {
+            "type": {
+                "enum": types,
+                "description": "The Keras layer class (Dense, Conv2D, LSTM, ...).",
+            }
+        },
+        "allOf": chain,
+    }
+    # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
+    # layer (`type`), else a layer called again (`apply`), else a layer missing its type.
+    layers = defs["Model"]["properties"]["layers"]
+    layers["items"] = {
+        "type": "object",
+        "if": _dispatch_on("block", None),
+        "then": {"$ref": "#/$defs/BlockUse"},
+        "else": {
+            "if": _dispatch_on("type", None),
+            "then": {"$ref": "#/$defs/Layer"},
+            "else": {
+                "if": _dispatch_on("apply", None),
+                "then": {"$ref": "#/$defs/Apply"},
+                "else": {"$ref": "#/$defs/Layer"},
+            },
+        },
+    }
+
+
+def _declare_required(node: Any) -> None:
+    """Declare every ``required`` name in the same schema's ``properties`` (as ``{}``: any
+    value), in place. Ajv's strict mode (strictRequired) refuses a ``required`` that names
+    a property the schema does not declare, as in ``oneOf: [{required: [input]}, ...]``."""
+    if isinstance(node, dict):
+        required = node.get("required")
+        if isinstance(required, list) and all(isinstance(k, str) for k in required):
+            props = node.setdefault("properties", {})
+            if isinstance(props, dict):
+                for key in required:
+                    props.setdefault(key, {})
+        for key, value in node.items():
+            if key not in ("properties", "$defs") or not isinstance(value, dict):
+                _declare_required(value)
+            else:
+                for sub in value.values():
+                    _declare_required(sub)
+    elif isinstance(node, list):
+        for value in node:
+            _declare_required(value)
+
+
 def json_schema() -> dict[str, Any]:
     """Pydantic's schema for :class:`Spec`, in standard keywords, plus the shorthands."""
     schema = Spec.model_json_schema()
@@ -145,12 +227,16 @@ def json_schema() -> dict[str, Any]:
             layer["properties"]["as"] = {"$ref": "#/$defs/Label"}  # once: it lists keywords
     schema["$defs"]["Label"] = AS_JSON_SCHEMA
     _blocks(schema)
+    _layer_union(schema)
     _standard(schema)
-    return {
+    whole = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
         "title": "specc model spec",
         **_variants({k: v for k, v in schema.items() if k != "title"}),
     }
+    _declare_required(whole)
+    return whole
 
 
 SPEC_PATH = r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*|\[-?[0-9]+\])*(\[\+[0-9]+\])?$"
