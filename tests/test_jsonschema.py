@@ -12,6 +12,7 @@ schema stage (Pydantic) refuses; what only the graph or the cross-field checks r
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from pydantic import ValidationError
 
 from specc.analysis import pipeline
 from specc.errors import SpecError
-from specc.language import blocks, loader, variants
+from specc.language import blocks, descriptions, loader, variants
+from specc.language.jsonschema import json_schema
 from specc.language.schema import Spec
 from specc.layers import CATALOG
 from tests.conftest import CASES, ROOT, SPECS
@@ -575,3 +577,95 @@ def test_ajv_agrees_on_the_repo_specs(tmp_path: Path):
     differ = [spec for name, (spec, ok) in expected.items() if ok != (verdicts[name] == [])]
     assert differ == []
     assert {ok for _, ok in expected.values()} == {True, False}
+
+
+# ------------------------------------------------------------------ what hover shows
+def _described(prop: Any) -> bool:
+    """A property is described by its own description, or by the definition it refers to
+    (``as: {$ref: Label}``); ``{}`` only declares a name for Ajv (strictRequired) where the
+    property is described beside it."""
+    if not isinstance(prop, dict) or prop == {} or "description" in prop:
+        return True
+    ref = prop.get("$ref", "")
+    return "description" in SCHEMA["$defs"].get(ref.rsplit("/", 1)[-1], {})
+
+
+def _properties(node: Any, where: str = "#") -> list[tuple[str, Any]]:
+    """Every property schema in ``node`` with its location, conditions (``if``, ``not``)
+    left out: they restate properties to test them, not to document them."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("if", "not"):
+                continue
+            if key == "properties" and isinstance(value, dict):
+                for name, prop in value.items():
+                    found.append((f"{where}/properties/{name}", prop))
+                    found += _properties(prop, f"{where}/properties/{name}")
+            else:
+                found += _properties(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _properties(value, f"{where}/{i}")
+    return found
+
+
+FILLER = re.compile(r"^(the )?\w+( argument| parameter| value| field)?\.?$", re.IGNORECASE)
+
+
+def test_every_argument_has_a_description():
+    """Editors show a property's description on hover: every argument of every layer,
+    Keras object and section has one, and it says more than the argument's name."""
+    props = _properties(SCHEMA)
+    assert len(props) > 1000
+    assert [where for where, prop in props if not _described(prop)] == []
+    texts = {p["description"] for _, p in props if isinstance(p, dict) and "description" in p}
+    assert [t for t in texts if FILLER.match(t) or "\n" in t] == []
+    conv = SCHEMA["$defs"]["Conv2D"]["properties"]
+    assert conv["filters"]["description"] == "Number of output channels (filters)."
+    assert "rate" in SCHEMA["$defs"]["Dropout"]["properties"]["rate"]["description"]
+    assert "passes" in SCHEMA["$defs"]["Training"]["properties"]["epochs"]["description"]
+
+
+def test_every_type_has_a_one_line_summary():
+    """Every definition of an object (layer, Keras object, section) says what it is in one
+    line; a layer's ``type`` names the Keras class."""
+    objects = {k: d for k, d in SCHEMA["$defs"].items() if "properties" in d}
+    summaries = {k: d.get("description", "") for k, d in objects.items()}
+    assert [k for k, text in summaries.items() if not text or "\n" in text or len(text) > 120] == []
+    for chain in SCHEMA["$defs"]["Layer"]["allOf"]:
+        layer = SCHEMA["$defs"][chain["then"]["$ref"].rsplit("/", 1)[-1]]
+        tag = layer["properties"]["type"]["const"]
+        assert layer["description"] == descriptions.SUMMARIES[f"layers.{tag}"]
+        path = CATALOG[tag].KERAS_PATH
+        assert layer["properties"]["type"]["description"] == f"The Keras class: keras.{path}."
+
+
+def test_every_description_describes_something(monkeypatch: pytest.MonkeyPatch):
+    """No entry of the descriptions table is stale: each summary and each argument entry is
+    what some declaration in the schema reads (a renamed argument is noticed)."""
+    used: set[str] = set()
+    real = descriptions.describe
+
+    def recording(schema: dict[str, Any], cls: type) -> None:
+        kind, key = descriptions.kind_and_key(cls)
+        used.add(key)
+        for name, prop in schema.get("properties", {}).items():
+            if "description" in prop:
+                continue  # the declaration's own (Field(description=...)) is kept
+            used.update(
+                next(
+                    (
+                        [c]
+                        for c in (f"{key}.{name}", f"{kind}.{name}", name)
+                        if c in descriptions.ARGUMENTS
+                    ),
+                    [],
+                )
+            )
+        real(schema, cls)
+
+    monkeypatch.setattr(descriptions, "describe", recording)
+    json_schema()
+    assert set(descriptions.SUMMARIES) - used == set()
+    assert set(descriptions.ARGUMENTS) - used == set()

@@ -63,15 +63,30 @@ BLOCK_USE = {
     "required": ["block"],
     "properties": {
         "block": {"type": "string", "description": "The name of a block under blocks:."},
-        "repeat": {"type": "integer", "minimum": 1, "default": 1},
+        "repeat": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "How many times the block is applied, one after the other.",
+        },
         "each": {
             "type": "object",
             "minProperties": 1,
             "additionalProperties": {"type": "array", "minItems": 1},
             "description": "One application per value, chained: {filters: [64, 128, 256]}.",
         },
-        "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1},
-        "as": IDENTIFIER,
+        "inputs": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "maxItems": 1,
+            "description": "What the block's first layer takes, by name; default: the layer "
+            "before it.",
+        },
+        "as": {
+            **IDENTIFIER,
+            "description": "A label for the block's output, for other layers' inputs to refer to.",
+        },
     },
     "additionalProperties": True,
     "description": "A use of a block: {block: NAME, <its params>, repeat: N}.",
@@ -80,8 +95,14 @@ BLOCK_USE_IN_BLOCK = {
     **BLOCK_USE,
     "properties": {
         **BLOCK_USE["properties"],
-        "repeat": {"anyOf": [BLOCK_USE["properties"]["repeat"], PARAM]},
-        "as": {"anyOf": [IDENTIFIER, PARAM]},
+        "repeat": {
+            "anyOf": [BLOCK_USE["properties"]["repeat"], PARAM],
+            "description": BLOCK_USE["properties"]["repeat"]["description"],
+        },
+        "as": {
+            "anyOf": [IDENTIFIER, PARAM],
+            "description": BLOCK_USE["properties"]["as"]["description"],
+        },
     },
     "description": "A use of a block in a block: its repeat and as may be $params too.",
 }

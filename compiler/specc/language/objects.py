@@ -46,6 +46,13 @@ class KerasObject(BaseModel):
     """Where the class lives under ``keras`` (``losses``, ``optimizers.schedules``...)."""
     type: str
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
+        from specc.language import descriptions
+
+        return descriptions.json_schema(cls, core_schema, handler)
+
 
 DECLARED: dict[str, dict[str, dict[str, Any]]] = {}
 """Module -> class name -> ``{argument: (type, default)}``, as declared below."""

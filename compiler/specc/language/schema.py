@@ -8,7 +8,7 @@ Rules that need more than one field live in :mod:`specc.analysis.checks` and :mo
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -188,6 +188,7 @@ CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
 class _Optimizer(Strict):
+    KIND: ClassVar[str] = "optimizers"
     model_config = ConfigDict(
         json_schema_extra={
             "not": {
@@ -367,6 +368,7 @@ Mode = Literal["auto", "min", "max"]
 
 
 class EarlyStopping(Strict):
+    KIND: ClassVar[str] = "callbacks"
     type: Literal["EarlyStopping"]
     monitor: str = "val_loss"
     min_delta: NonNegative = 0.0
@@ -377,6 +379,7 @@ class EarlyStopping(Strict):
 
 
 class ReduceLROnPlateau(Strict):
+    KIND: ClassVar[str] = "callbacks"
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
     factor: finite(gt=0, lt=1) = 0.1
@@ -580,7 +583,13 @@ class Data(Strict):
             "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
             "then": {
                 "required": ["path"],
-                "properties": {"path": {"type": "string", "minLength": 1}},
+                "properties": {
+                    "path": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "dataset: npz needs the path of its .npz file.",
+                    }
+                },
             },
         }
     )
@@ -622,7 +631,10 @@ class Spec(Strict):
     """A model and how to train it."""
 
     specc: Literal[1] = SPEC_VERSION
-    name: Identifier
+    name: Identifier = Field(
+        description="The spec's name, and the model's and the run's (a Python identifier "
+        "that is not a keyword)."
+    )
     description: str | None = None
     data: Data | None = None
     model: Model

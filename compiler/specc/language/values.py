@@ -10,7 +10,7 @@ from __future__ import annotations
 import keyword
 import re
 import typing
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -196,6 +196,15 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+    KIND: ClassVar[str] = "spec"
+    """What the JSON Schema's descriptions file it under (``optimizers``, ``callbacks``)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
+        from specc.language import descriptions
+
+        return descriptions.json_schema(cls, core_schema, handler)
 
 
 class Regularizer(Strict):

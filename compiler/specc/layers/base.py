@@ -184,6 +184,13 @@ class LayerSpec(BaseModel):
                 or any(m is INT_OR_TUPLE for m in field.metadata)
             )
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
+        from specc.language import descriptions
+
+        return descriptions.json_schema(cls, core_schema, handler)
+
     def rules(self) -> None:
         """Rules across arguments that JSON Schema cannot state (two flags that exclude each
         other): checked in the graph stage, so the published schema and specc's schema
