@@ -90,7 +90,8 @@ SUMMARIES: dict[str, str] = {
     "layers.TimeDistributed": "Applies a layer to every time step (axis 1) of its input.",
     "layers.MultiHeadAttention": "Multi-head attention (Vaswani et al., 2017): query, value "
     "and optional key inputs.",
-    "layers.Attention": "Dot-product (Luong) attention over a query and a value input.",
+    "layers.Attention": "Dot-product (Luong) or additive (Bahdanau) attention over a query "
+    "and a value input.",
     "layers.Add": "Elementwise sum of its inputs (a residual connection).",
     "layers.Subtract": "Elementwise difference of its two inputs: first minus second.",
     "layers.Multiply": "Elementwise product of its inputs.",
@@ -283,6 +284,12 @@ ARGUMENTS: dict[str, str] = {
     "strides": "Step of the window: one int for every axis, or one per axis.",
     "layers.padding": "valid: no padding, the output shrinks; same: zero padding so the output "
     "is input / strides (rounded up).",
+    "layers.Conv1DTranspose.padding": "valid or same: same makes the output input x strides; "
+    "valid adds max(kernel_size - strides, 0).",
+    "layers.Conv2DTranspose.padding": "valid or same: same makes the output input x strides; "
+    "valid adds max(kernel_size - strides, 0).",
+    "layers.Conv3DTranspose.padding": "valid or same: same makes the output input x strides; "
+    "valid adds max(kernel_size - strides, 0).",
     "dilation_rate": "Spacing of the kernel's taps (atrous convolution); above 1 needs strides 1.",
     "groups": "Number of groups the input channels are split into, each convolved separately; "
     "it must divide filters and the input channels.",
@@ -353,6 +360,7 @@ ARGUMENTS: dict[str, str] = {
     "[[top, bottom], [left, right]].",
     "layers.ZeroPadding3D.padding": "Zeros added: one int for every side, one per axis, or "
     "[before, after] per axis.",
+    "layers.Cropping1D.cropping": "Steps removed: one int for both ends, or [start, end].",
     "cropping": "Amount removed: one int for both ends of every axis, one per axis, or "
     "[start, end] per axis.",
     # -------------------------------------------------------------------- recurrent
@@ -427,7 +435,7 @@ ARGUMENTS: dict[str, str] = {
     "same as height, keeping the aspect ratio).",
     "width_factor": "Horizontal shift as a fraction of the width: x for [-x, x], or [low, high].",
     "layers.RandomContrast.factor": "Contrast is scaled by a random factor in "
-    "[1 - factor, 1 + factor]; or [lower, upper].",
+    "[1 - factor, 1 + factor]; [lower, upper] for [1 - lower, 1 + upper].",
     "value_range": "The [min, max] of the input's pixel values (the output is clipped to it).",
     # ------------------------------------------------------------------ optimizers
     "optimizers.learning_rate": "Step size: a number, or a schedule such as "
