@@ -669,3 +669,58 @@ def test_every_description_describes_something(monkeypatch: pytest.MonkeyPatch):
     json_schema()
     assert set(descriptions.SUMMARIES) - used == set()
     assert set(descriptions.ARGUMENTS) - used == set()
+
+
+YAML_SERVER = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "yaml-language-server"
+"""yaml-language-server, installed by .ci/run beside ajv-cli."""
+YAML_SERVER_MISSING = (
+    "needs node and yaml-language-server: npm install --prefix .ci/node yaml-language-server@1"
+    if shutil.which("node") is None or not YAML_SERVER.exists()
+    else ""
+)
+
+
+def _editor(tmp_path: Path, name: str, text: str, *points: str) -> dict[str, Any]:
+    """What yaml-language-server (an editor) reports for a spec that names the checked-in
+    schema on its modeline: diagnostics, and the hover text at each ``line:col``."""
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(f"# yaml-language-server: $schema={SCHEMA_PATH}\n{text}")
+    driver = ROOT / "tests" / "yaml_hover.js"
+    run = subprocess.run(
+        ["node", str(driver), str(YAML_SERVER), str(spec), *points],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.mark.slow  # three language-server starts: about 10 s
+@pytest.mark.skipif(bool(YAML_SERVER_MISSING), reason=YAML_SERVER_MISSING)
+def test_editor_hover_and_diagnostics(tmp_path: Path):
+    """In an editor (yaml-language-server: Draft 2020-12, the schema's $id), hovering a
+    layer argument or a training field shows its description, and the two common mistakes
+    are reported as what they are."""
+    lines = BASE.splitlines()
+    filters = next(i for i, line in enumerate(lines) if "filters:" in line)
+    epochs = next(i for i, line in enumerate(lines) if "epochs:" in line)
+    points = {
+        "filters": f"{filters + 1}:{lines[filters].index('filters') + 2}",
+        "rate": f"{filters + 3}:{lines[filters + 2].index('rate') + 1}",
+        "epochs": f"{epochs + 1}:{lines[epochs].index('epochs') + 1}",
+    }
+    seen = _editor(tmp_path, "ok", BASE, *points.values())
+    assert seen["diagnostics"] == []
+    hovers = {name: seen["hovers"][point] for name, point in points.items()}
+    properties = SCHEMA["$defs"]
+    assert properties["Conv2D"]["properties"]["filters"]["description"] in hovers["filters"]
+    assert properties["Dropout"]["properties"]["rate"]["description"] in hovers["rate"]
+    assert properties["Training"]["properties"]["epochs"]["description"] in hovers["epochs"]
+    typo = _editor(tmp_path, "typo", TYPO)["diagnostics"]
+    assert [5, "Property kernal_size is not allowed."] in typo
+    unknown = _editor(tmp_path, "type", UNKNOWN_TYPE)["diagnostics"]
+    assert [m for _, m in unknown] == [
+        "Value is not accepted. Valid values: " + ", ".join(f'"{t}"' for t in CATALOG) + "."
+    ]
