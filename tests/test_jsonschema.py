@@ -456,20 +456,36 @@ def _check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_jsonschema_names_the_mistake(tmp_path: Path):
-    """check-jsonschema, as a CI job runs it over spec files: the valid spec passes, each
-    mistake is reported as what it is."""
-    for name, text in (("typo", TYPO), ("type", UNKNOWN_TYPE), ("ok", BASE)):
+    """check-jsonschema, as a CI job runs it over spec files (one run): the valid spec
+    passes, and each mistake's first line names the misspelt key or the unknown type where
+    it is, without a "Best Match" among a union's members."""
+    mistakes = [(m[0], BASE.replace(m[1], m[2], 1), m[3], m[4]) for m in OBJECT_MISTAKES]
+    mistakes += [
+        ("typo", TYPO, "model/layers/0", "Additional properties are not allowed "
+         "('kernal_size' was unexpected)"),
+        ("type", UNKNOWN_TYPE, "model/layers/0/type", "'Conv2X' is not one of ['Dense', "),
+    ]  # fmt: skip
+    (tmp_path / "ok.yaml").write_text(BASE)
+    for name, text, _, _ in mistakes:
         (tmp_path / f"{name}.yaml").write_text(text)
-    run = _check_jsonschema(*(tmp_path / f"{n}.yaml" for n in ("ok", "typo", "type")))
+    files = [tmp_path / "ok.yaml", *(tmp_path / f"{m[0]}.yaml" for m in mistakes)]
+    run = _check_jsonschema(*files)
     assert run.returncode == 1, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert not [line for line in lines if "ok.yaml" in line], run.stdout
-    typo = "typo.yaml::$.model.layers[0]: Additional properties are not allowed ('kernal_size' was unexpected)"
-    assert any(line.strip().endswith(typo) for line in lines), run.stdout
-    unknown = "type.yaml::$.model.layers[0].type: 'Conv2X' is not one of ['Dense', "
-    assert any(unknown in line for line in lines), run.stdout
+    for name, _, where, message in mistakes:
+        first = next(line for line in lines if f"/{name}.yaml::" in line)
+        assert f"/{name}.yaml::{_json_path(where)}: " in first, first
+        assert message in first, first
     assert "'block' is a required property" not in run.stdout
     assert "Missing property" not in run.stdout
+    assert "Best Match" not in run.stdout
+
+
+def _json_path(where: str) -> str:
+    """``model/layers/4/type`` as check-jsonschema writes it: ``$.model.layers[4].type``."""
+    parts = [f"[{p}]" if p.isdigit() else f".{p}" for p in where.split("/")]
+    return "$" + "".join(parts)
 
 
 SCHEMA_PATH = ROOT / "specc.schema.json"
@@ -724,3 +740,46 @@ def test_editor_hover_and_diagnostics(tmp_path: Path):
     assert [m for _, m in unknown] == [
         "Value is not accepted. Valid values: " + ", ".join(f'"{t}"' for t in CATALOG) + "."
     ]
+
+
+# (id, text in BASE, its replacement, where the best match is, its message)
+OBJECT_MISTAKES = [
+    ("initializer_key", "activation: softmax,", "activation: softmax, kernel_initializer: "
+     "{type: HeNormal, sed: 1},", "model/layers/4/kernel_initializer", "'sed' was unexpected"),
+    ("regularizer_type", "{l2: 0.001}", "{type: L3}", "model/layers/4/kernel_regularizer/type",
+     "'L3' is not one of ['L1', 'L2', 'L1L2', 'OrthogonalRegularizer']"),
+    ("regularizer_shorthand_key", "{l2: 0.001}", "{l3: 0.001}",
+     "model/layers/4/kernel_regularizer", "'l3' was unexpected"),
+    ("optimizer_key", "learning_rate: 0.001", "learning_rat: 0.001", "compile/optimizer",
+     "'learning_rat' was unexpected"),
+    ("optimizer_type", "type: Adam,", "type: Adamm,", "compile/optimizer/type",
+     "'Adamm' is not one of ['SGD', 'RMSprop', 'Adam', "),
+    ("loss_key", "loss: categorical_crossentropy", "loss: {type: CategoricalCrossentropy, "
+     "from_logit: true}", "compile/loss", "'from_logit' was unexpected"),
+    ("callback_key", "patience: 2}", "patience: 2, patiance: 3}", "training/callbacks/0",
+     "'patiance' was unexpected"),
+    ("section_key", "epochs: 1", "epoch: 1", "training", "'epoch' was unexpected"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "message"),
+    [m[1:] for m in OBJECT_MISTAKES],
+    ids=[m[0] for m in OBJECT_MISTAKES],
+)
+def test_object_mistakes_are_named(old: str, new: str, where: str, message: str):
+    """Keras objects (initializers, regularizers, optimizers, losses, callbacks) and the
+    optional sections are picked by their form and ``type`` too: the best match names the
+    misspelt key or the unknown class, not "is not of type 'null'" or a list of names."""
+    assert old in BASE
+    errors = _errors_of(BASE.replace(old, new, 1))
+    best = best_match(errors)
+    assert best is not None
+    assert "/".join(map(str, best.absolute_path)) == where
+    assert message in best.message
+
+
+def _json_path(where: str) -> str:
+    """``model/layers/4/type`` as check-jsonschema writes it: ``$.model.layers[4].type``."""
+    parts = [f"[{p}]" if p.isdigit() else f".{p}" for p in where.split("/")]
+    return "$" + "".join(parts)

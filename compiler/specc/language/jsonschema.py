@@ -206,6 +206,141 @@ def _layer_union(schema: dict[str, Any]) -> None:
     }
 
 
+def _union_name(tags: list[str]) -> str:
+    """The ``$defs`` name of a dispatch over ``tags``: the Keras module they come from."""
+    from specc.language.objects import DECLARED, LOSS_AS_METRIC
+    from specc.language.schema import OPTIMIZER_NAMES
+
+    modules = {
+        "losses": set(DECLARED["losses"]),
+        "metrics": {*DECLARED["metrics"], *(LOSS_AS_METRIC + n for n in DECLARED["losses"])},
+        **{m: set(names) for m, names in DECLARED.items() if m not in ("losses", "metrics")},
+        "optimizers": set(OPTIMIZER_NAMES.values()),
+        "callbacks": {"EarlyStopping", "ReduceLROnPlateau"},
+    }
+    module = next((m for m, names in modules.items() if set(tags) <= names), "objects")
+    return module.replace(".", "_") + "_by_type"
+
+
+def _object_unions(schema: dict[str, Any]) -> None:
+    """The unions of Keras objects (``{type: HeNormal, seed: 1}``, optimizers, losses,
+    callbacks), as the layers' (:func:`_layer_union`): an object is judged by the class its
+    ``type`` names; a name (``he_normal``) or ``null`` by the other members, and a mapping
+    without ``type`` (``{l2: 0.01}``, a per-output mapping) by its own schema, so a
+    misspelt argument is reported as such, not as "is not one of [names]"."""
+    defs = schema["$defs"]
+    tag_of = {
+        f"#/$defs/{key}": tag
+        for key, d in defs.items()
+        if isinstance(tag := d.get("properties", {}).get("type", {}).get("const"), str)
+        and key != "Layer"
+    }
+
+    def is_object(member: dict[str, Any]) -> bool:
+        target = defs.get(member.get("$ref", "").rsplit("/", 1)[-1], member)
+        return target.get("type") == "object"
+
+    def rewrite(node: dict[str, Any], key: str) -> None:
+        members = node[key]
+        tagged = [m for m in members if set(m) == {"$ref"} and m["$ref"] in tag_of]
+        if len(tagged) < 2:
+            return
+        del node[key]
+        tags = [tag_of[m["$ref"]] for m in tagged]
+        name = _union_name(tags)
+        defs.setdefault(
+            name,
+            {
+                "type": "object",
+                "description": "A Keras object: type names its class, the other keys its "
+                "arguments.",
+                "required": ["type"],
+                "properties": {"type": {"enum": tags, "description": "The Keras class."}},
+                "allOf": [
+                    {"if": _dispatch_on("type", tag), "then": {"$ref": m["$ref"]}}
+                    for tag, m in zip(tags, tagged, strict=True)
+                ],
+            },
+        )
+        assert defs[name]["properties"]["type"]["enum"] == tags, name
+        rest = [m for m in members if m not in tagged]
+        objects = [m for m in rest if is_object(m)]
+        others = [m for m in rest if not is_object(m)]
+        by_type: dict[str, Any] = {"$ref": f"#/$defs/{name}"}
+        if objects:  # a mapping without `type` is the shorthand (one at most)
+            (plain,) = objects
+            by_type = {
+                "type": "object",
+                "if": _dispatch_on("type", None),
+                "then": by_type,
+                "else": plain,
+            }
+        if not others:
+            node.update(by_type)
+            return
+        choice = {
+            "if": {"type": "object"},
+            "then": by_type,
+            "else": others[0] if len(others) == 1 else {key: others},
+        }
+        if "if" in node or "$ref" in node:
+            node.setdefault("allOf", []).append(choice)
+        else:
+            node.update(choice)
+
+    def objects_only(member: dict[str, Any]) -> bool:
+        union = member.get("oneOf", member.get("anyOf"))
+        return is_object(member) or (isinstance(union, list) and all(map(is_object, union)))
+
+    def scalar(member: dict[str, Any]) -> bool:
+        return member.get("type") in ("string", "number", "integer", "boolean", "null", "array")
+
+    def by_form(node: dict[str, Any]) -> None:
+        """Forms told apart by the value itself, as specc tells them: an object, or a name
+        (an optimizer), a number, null (an optional section); and a loss, which as a mapping
+        without ``type`` gives one loss per output. ``if``/``else`` rather than a union, so
+        the errors are the form's own ("'epoch' was unexpected", not "is not of type
+        'null'")."""
+        for key in ("anyOf", "oneOf"):
+            members = node.get(key)
+            if not isinstance(members, list) or "if" in node:
+                continue
+            per_output = [m for m in members if m.get("not") == {"required": ["type"]}]
+            objects = [m for m in members if objects_only(m)]
+            others = [m for m in members if m not in objects]
+            if len(members) == 2 and per_output:
+                (one,) = [m for m in members if m is not per_output[0]]
+                one_object = one["then"] if one.get("if") == {"type": "object"} else one
+                mapping = {
+                    "type": "object",
+                    "if": _dispatch_on("type", None),
+                    "then": one_object,
+                    "else": per_output[0],
+                }
+                del node[key]
+                node.update({"if": {"type": "object"}, "then": mapping, "else": one})
+            elif len(objects) == 1 and others and all(map(scalar, others)):
+                del node[key]
+                rest = others[0] if len(others) == 1 else {key: others}
+                node.update({"if": {"type": "object"}, "then": objects[0], "else": rest})
+
+    def visit(node: Any) -> None:
+        """Inner unions first: a form (:func:`by_form`) sees its members rewritten."""
+        if isinstance(node, dict):
+            for value in list(node.values()):
+                visit(value)
+            for key in ("anyOf", "oneOf"):
+                if isinstance(node.get(key), list):
+                    rewrite(node, key)
+            by_form(node)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(defs)
+    visit(schema.get("properties"))
+
+
 def _declare_required(node: Any) -> None:
     """Declare every ``required`` name in the same schema's ``properties`` (as ``{}``: any
     value), in place. Ajv's strict mode (strictRequired) refuses a ``required`` that names
@@ -249,6 +384,7 @@ def json_schema() -> dict[str, Any]:
     schema["$defs"]["Label"] = AS_JSON_SCHEMA
     _blocks(schema)
     _layer_union(schema)
+    _object_unions(schema)
     _standard(schema)
     whole = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
