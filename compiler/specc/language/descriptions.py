@@ -20,6 +20,8 @@ import inspect
 import typing
 from typing import Any
 
+POOL_STRIDES = "Step of the window (null: pool_size, so windows do not overlap)."
+
 SUMMARIES: dict[str, str] = {
     # ------------------------------------------------------------------------- layers
     "layers.Dense": "Fully connected layer: activation(x @ kernel + bias) on the last axis.",
@@ -304,7 +306,12 @@ ARGUMENTS: dict[str, str] = {
     "pointwise_constraint": "Constraint applied to the pointwise (1x1) kernel after each update.",
     # ---------------------------------------------------------------------- pooling
     "pool_size": "Size of the pooling window: one int for every axis, or one per axis.",
-    "layers.MaxPooling1D.strides": "Step of the window (null: pool_size, windows do not overlap).",
+    "layers.MaxPooling1D.strides": POOL_STRIDES,
+    "layers.MaxPooling2D.strides": POOL_STRIDES,
+    "layers.MaxPooling3D.strides": POOL_STRIDES,
+    "layers.AveragePooling1D.strides": POOL_STRIDES,
+    "layers.AveragePooling2D.strides": POOL_STRIDES,
+    "layers.AveragePooling3D.strides": POOL_STRIDES,
     "keepdims": "Keep the pooled axes, with size 1, instead of dropping them.",
     # ---------------------------------------------------------------- normalization
     "layers.BatchNormalization.axis": "The features axis: one mean and variance per index on it "

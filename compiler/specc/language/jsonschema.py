@@ -247,7 +247,11 @@ def _object_unions(schema: dict[str, Any]) -> None:
             return
         del node[key]
         tags = [tag_of[m["$ref"]] for m in tagged]
-        name = _union_name(tags)
+        name = base = _union_name(tags)
+        for n in range(2, len(defs) + 2):  # one definition per set of tags
+            if name not in defs or defs[name]["properties"]["type"]["enum"] == tags:
+                break
+            name = f"{base}_{n}"
         defs.setdefault(
             name,
             {
@@ -262,7 +266,6 @@ def _object_unions(schema: dict[str, Any]) -> None:
                 ],
             },
         )
-        assert defs[name]["properties"]["type"]["enum"] == tags, name
         rest = [m for m in members if m not in tagged]
         objects = [m for m in rest if is_object(m)]
         others = [m for m in rest if not is_object(m)]
