@@ -550,7 +550,7 @@ ARGUMENTS: dict[str, str] = {
     "gain": "Factor the matrix is multiplied by.",
     "initializers.scale": "Factor the variance is multiplied by.",
     "initializers.mode": "Which size divides the variance: fan_in, fan_out or fan_avg.",
-    "distribution": "truncated_normal, untruncated_normal or uniform.",
+    "distribution": "The random distribution: truncated_normal, untruncated_normal or uniform.",
     "initializers.seed": "Seed of the random values (null: a new draw each time).",
     # ------------------------------------------------------ regularizers, constraints
     "l1": "L1 factor: adds l1 * sum(abs(w)) to the loss.",
