@@ -430,3 +430,68 @@ def test_each_sampler_is_the_one_named():
 
     assert isinstance(_sampler("tpe"), optuna.samplers.TPESampler)
     assert isinstance(_sampler("random"), optuna.samplers.RandomSampler)
+
+
+# -- storages (issue 17: FIFOs, big grids) ---------------------------------------------
+def test_a_fifo_given_as_journal_is_refused_at_once(tiny, specc):
+    """Opening a FIFO blocks until a writer comes: it is refused from its stat, unopened."""
+    from tests.test_loader import _deadline
+
+    os.mkfifo(tiny.parent / "pipe")
+    with _deadline(30):
+        run = specc("sweep", str(tiny), "--output-dir", "out", "--storage", "journal:pipe",
+                    "--grid", "model.layers[0].units=[4]", cwd=tiny.parent)  # fmt: skip
+    assert (run.exit_code, run.stderr) == (2, (
+        "error: --storage 'journal:pipe': pipe is a FIFO (named pipe), not a regular file; "
+        "name a new file or one an earlier sweep wrote\n"))  # fmt: skip
+
+
+def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
+    """10⁶ points: each of the 300 values is checked on its own (not every point, which took
+    20 minutes), and the checks say so; a bad value is still refused before any trial."""
+    from specc.language import variants
+    from specc.training import sweep as sweeping
+
+    grids = ["model.layers[0].units=[" + ", ".join(map(str, range(1, 101))) + "]",
+             "training.batch_size=[" + ", ".join(map(str, range(1, 101))) + "]",
+             "compile.optimizer.learning_rate=[" + ", ".join(f"{i}e-4" for i in range(1, 101)) + "]"]  # fmt: skip
+    settings = sweeping.resolve_settings(str(tiny), grids, [], None, None)
+    assert settings.trials == 10**6
+    loaded = variants.load(str(tiny))
+    checked = []
+
+    def counted(*args):
+        checked.append(args[2])
+        assert len(checked) <= 301, "every point is checked (20 minutes for 10⁶)"
+        return real(*args)
+
+    real = sweeping.spec_with
+    monkeypatch.setattr(sweeping, "spec_with", counted)
+    start = time.process_time()
+    sweeping.check_values(loaded, settings.params, grid=True)
+    assert time.process_time() - start < 30
+    assert {units for units, _, _ in checked} == set(range(1, 101))  # every value, once at least
+    assert capsys.readouterr().out == (
+        "checking each of the 300 swept values on its own; each of the 1,000,000 grid points "
+        "is checked as its trial starts\n"
+    )
+    checked.clear()
+    bad = sweeping.resolve_settings(str(tiny), [grids[0].replace("[1, ", "[-1, "), grids[1]], [],
+                                    None, None)  # fmt: skip
+    with pytest.raises(sweeping.SweepUsageError, match=r"must be greater than 0 \(got -1\)"):
+        sweeping.check_values(loaded, bad.params, grid=True)
+
+
+def test_queueing_many_trials_says_what_it_is_doing(tiny, monkeypatch, capsys):
+    from specc.training import sweep as sweeping
+
+    monkeypatch.setattr(sweeping, "SAY_QUEUEING_OVER", 2)
+    monkeypatch.setattr(sweeping, "SAY_EVERY_S", 0.0)
+    settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[1, 2, 3]"], [], None,
+                                         None, output_dir=str(tiny.parent / "out"))  # fmt: skip
+    sweep = sweeping.open_sweep(settings)
+    assert capsys.readouterr().out == (
+        f"queueing 3 trials in {tiny.parent / 'out' / 'study.db'} before the first starts\n"
+        "queued 1 of 3 trials\nqueued 2 of 3 trials\nqueued 3 of 3 trials\n"
+    )
+    assert len(sweep.study.trials) == 3 and sweep.study.user_attrs["specc_ready"]

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,7 +50,14 @@ HEARTBEAT_S = 30.0
 STALE_AFTER_S = 600.0
 """A RUNNING trial of another machine silent this long is taken as dead (its worker is gone)."""
 READY_WAIT_S = 120.0
-"""How long a worker waits for the study's creator to queue the trials."""
+"""How long a worker waits for the study's creator to queue the trials (longer while the
+creator says it is still queueing)."""
+CHECK_ALL_POINTS = 1000
+"""A grid of up to this many points has each checked before any trial (about 1 ms each)."""
+SAY_QUEUEING_OVER = 200
+"""Queueing more trials than this says so, then how far it got every SAY_EVERY_S seconds
+(each is a database write: 5 to 35 ms in SQLite)."""
+SAY_EVERY_S = 10.0
 
 
 class SweepUsageError(Exception):
@@ -217,7 +225,9 @@ def _said(values: dict[str, Any]) -> str:
 
 def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> Compiled:
     """Refuse, before any trial, a path that does not fit the spec or values that make it
-    invalid: every grid point (a grid sweep), else each value and range end on its own."""
+    invalid: every point of a grid of up to CHECK_ALL_POINTS, else each value and range end
+    on its own (a point of a bigger grid that only its combination makes invalid fails as
+    its trial starts, with the spec's error: checking 10⁶ points up front took 20 minutes)."""
     for p in params:  # paths first: one clear line per unknown path
         try:
             paths.get(loaded.data, p.path[:-1])
@@ -225,9 +235,17 @@ def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> 
                 paths.get(loaded.data, p.path)
         except paths.PathError as exc:
             raise SweepUsageError(f"{p.flag}: {p.name}: not in the spec: {exc}") from None
-    if grid:
+    size = math.prod(len(p.values) for p in params) if grid else 0
+    if grid and size <= CHECK_ALL_POINTS:
         points: Iterator[tuple[Any, ...]] = itertools.product(*(p.values for p in params))
     else:
+        if grid:
+            values = sum(len(p.values) for p in params)
+            print(
+                f"checking each of the {values:,} swept values on its own; each of the "
+                f"{size:,} grid points is checked as its trial starts",
+                flush=True,
+            )
         base = [p.probes()[0] for p in params]
         points = iter(
             [tuple(base)]
@@ -299,8 +317,18 @@ def open_storage(url: str | None, folder: Path) -> Any:
 def _check_journal(url: str, path: Path) -> None:
     """Refuse a file that is not an Optuna journal (a study.db, a log) before Optuna appends
     to it: its first line must be one of the journal's JSON records."""
-    if path.is_dir() or not path.exists():
-        return  # a folder: the open fails and says so; a new file: Optuna starts it
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # a new file: Optuna starts it
+    if stat.S_ISDIR(mode):
+        return  # the open fails and says so
+    if not stat.S_ISREG(mode):  # opening a FIFO would block until a writer came
+        kind = loader._KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise SweepUsageError(
+            f"--storage {url!r}: {path} is {kind}, not a regular file; "
+            "name a new file or one an earlier sweep wrote"
+        )
     with path.open("rb") as fh:
         first = fh.readline(1 << 20)
     if not first:
@@ -447,19 +475,45 @@ def open_sweep(settings: Settings) -> Sweep:
         return sweep
     sweep.study = study
     study.set_user_attr("specc_definition", sweep.definition)
-    for _ in range(settings.trials) if settings.sampler != "grid" else ():
-        study.enqueue_trial({})  # a slot: the sampler picks its values when it starts
     if settings.sampler == "grid":
-        for point in itertools.product(*(p.values for p in settings.params)):
-            study.enqueue_trial(_named(settings.params, point))
+        queue: Iterable[dict[str, Any]] = (
+            _named(settings.params, point)
+            for point in itertools.product(*(p.values for p in settings.params))
+        )
+    else:  # a slot: the sampler picks its values when it starts
+        queue = ({} for _ in range(settings.trials))
+    _enqueue(study, queue, settings.trials, _storage_name(settings, folder))
     study.set_user_attr("specc_ready", True)
     return sweep
+
+
+def _storage_name(settings: Settings, folder: Path) -> str:
+    return settings.storage or str(folder / "study.db")
+
+
+def _enqueue(study: Any, queue: Iterable[dict[str, Any]], total: int, where: str) -> None:
+    """Queue every trial; say so when there are many (one storage write each), and how far
+    it got every SAY_EVERY_S seconds, so that a big grid is not a silent wait."""
+    loud = total > SAY_QUEUEING_OVER
+    if loud:
+        print(f"queueing {total:,} trials in {where} before the first starts", flush=True)
+    last = time.monotonic()
+    for n, values in enumerate(queue, 1):
+        study.enqueue_trial(values)
+        if loud and time.monotonic() - last >= SAY_EVERY_S:
+            last = time.monotonic()
+            study.set_user_attr("specc_queued", n)  # a joining worker waits while this grows
+            print(f"queued {n:,} of {total:,} trials", flush=True)
 
 
 def _join(sweep: Sweep, name: str) -> None:
     """Wait for the study's creator to queue its trials, then check it is the same sweep."""
     deadline = time.monotonic() + READY_WAIT_S
-    while not sweep.study.user_attrs.get("specc_ready"):
+    queued = None
+    while not (attrs := sweep.study.user_attrs).get("specc_ready"):
+        if attrs.get("specc_queued") != queued:  # still queueing: wait on
+            queued = attrs.get("specc_queued")
+            deadline = time.monotonic() + READY_WAIT_S
         if time.monotonic() > deadline:
             raise SweepUsageError(
                 f"study {name!r}: its trials were never queued (its creator stopped early?); "
