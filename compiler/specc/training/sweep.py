@@ -12,7 +12,12 @@ several processes share a study (it picks a point before the others see it), and
 WAITING trial, and workers claim them one at a time through the storage's atomic
 WAITING -> RUNNING switch: each queued trial runs exactly once, whatever the number of
 workers. A trial left RUNNING by a worker that died (kill -9, a lost machine) is marked
-failed, with why, and its values are queued again.
+failed, with why, and its values are queued again: at once when the worker was on this
+machine (its pid is gone); else, in a database, when Optuna's own heartbeat stops (by the
+database's clock; RetryFailedTrialCallback queues it again), and in a journal file (no
+heartbeat in Optuna) when the trial attribute this module beats goes silent. A worker
+with nothing left to run waits for the others' trials to end, so that its last tables
+say how they ended.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
 DEFAULT_TRIALS = 10
 """Trials of a random or TPE sweep when --trials is not given."""
 HEARTBEAT_S = 30.0
-"""How often a running trial says it is alive (a trial attribute, in any storage)."""
+"""How often a running trial says it is alive (Optuna's heartbeat in a database, a trial
+attribute in a journal file)."""
 STALE_AFTER_S = 600.0
 """A RUNNING trial of another machine silent this long is taken as dead (its worker is gone)."""
 READY_WAIT_S = 120.0
@@ -58,6 +64,8 @@ SAY_QUEUEING_OVER = 200
 """Queueing more trials than this says so, then how far it got every SAY_EVERY_S seconds
 (each is a database write: 5 to 35 ms in SQLite)."""
 SAY_EVERY_S = 10.0
+POLL_S = 2.0
+"""How often a worker with nothing left to run looks whether the others' trials ended."""
 
 
 class SweepUsageError(Exception):
@@ -307,11 +315,69 @@ def open_storage(url: str | None, folder: Path) -> Any:
         )
     engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if scheme == "sqlite" else {}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        return _open_rdb(_driver_url(url), engine)
     except ImportError as exc:
-        raise SweepUsageError(f"--storage {url!r}: its database driver is missing: {exc}") from None
+        raise SweepUsageError(f"--storage {url!r}: {_missing_driver(url, exc)}") from None
     except Exception as exc:
         raise SweepUsageError(f"--storage {url!r}: cannot open: {_first_line(exc)}") from None
+
+
+DRIVERS = {
+    "postgresql+psycopg": ("psycopg", "pip install 'specc[postgres]' (psycopg 3)"),
+    "postgresql+psycopg2": ("psycopg2", "pip install psycopg2-binary"),
+    "mysql+pymysql": ("pymysql", "pip install PyMySQL"),
+    "mysql": ("MySQLdb", "pip install mysqlclient, or write mysql+pymysql://"),
+}
+"""The Python module each database URL needs, and how to install it."""
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` with the driver ``specc[postgres]`` installs (psycopg 3) named, as
+    SQLAlchemy 2.1 does and 2.0 does not (it picks psycopg2): the same driver with either."""
+    return (
+        "postgresql+psycopg://" + url[len("postgresql://") :]
+        if url.startswith("postgresql://")
+        else url
+    )
+
+
+def _missing_driver(url: str, exc: ImportError) -> str:
+    """What to install for a database URL whose driver module is missing."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, ImportError) else exc
+    dialect = _driver_url(url).split("://", 1)[0]
+    module, install = DRIVERS.get(dialect, (cause.name or "", ""))
+    module = cause.name or module
+    said = f"its database driver (Python module {module!r}) is not installed"
+    return f"{said}: {install}" if install else f"{said}: {_first_line(cause)}"
+
+
+OPEN_TRIES = 5
+"""Tries to open a database storage: workers started together on an empty database each
+create Optuna's tables, and all but one fail (PostgreSQL: IntegrityError on pg_type)."""
+
+
+def _open_rdb(url: str, engine: dict[str, Any]) -> Any:
+    """Optuna's RDBStorage with its heartbeat on, so a trial whose worker died on another
+    machine is failed by the database's clock and queued again (RetryFailedTrialCallback);
+    the first open tried again when another worker was creating the tables at that moment."""
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(1, OPEN_TRIES + 1):
+        try:
+            with _quiet_experimental():
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=engine,
+                    heartbeat_interval=int(HEARTBEAT_S),
+                    grace_period=int(STALE_AFTER_S),
+                    **{_stale_callback_kwarg(): _retry_stale},
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == OPEN_TRIES:  # not a race: said as it is
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _check_journal(url: str, path: Path) -> None:
@@ -538,18 +604,46 @@ def _worker() -> dict[str, Any]:
     return {"host": HOST, "pid": os.getpid(), "node": os.uname().nodename}
 
 
+def _optuna_beats(storage: Any) -> bool:
+    """Whether the storage keeps Optuna's own heartbeat (a database: RDBStorage)."""
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    return is_heartbeat_enabled(storage)
+
+
+@contextlib.contextmanager
+def _quiet_experimental() -> Iterator[None]:
+    """Optuna's heartbeat and retry are 'experimental' and warn on every use: not news to
+    the user of a sweep."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # RetryFailedTrialCallback's rename
+        yield
+
+
 @contextlib.contextmanager
 def _heartbeat(storage: Any, trial_id: int) -> Iterator[None]:
-    """Mark the trial alive every HEARTBEAT_S seconds (so other machines can tell it is)."""
+    """Mark the trial alive every HEARTBEAT_S seconds (so other machines can tell it is):
+    Optuna's heartbeat in a database, a trial attribute in a journal file (no heartbeat)."""
     stop = threading.Event()
+
+    def mark() -> None:
+        if _optuna_beats(storage):
+            storage.record_heartbeat(trial_id)
+        else:
+            storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
             # the trial ended meanwhile, or the storage hiccuped: try at the next beat
             with contextlib.suppress(Exception):
-                storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+                mark()
 
-    storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+    mark()
     thread = threading.Thread(target=beat, name="specc-heartbeat", daemon=True)
     thread.start()
     try:
@@ -559,19 +653,60 @@ def _heartbeat(storage: Any, trial_id: int) -> Iterator[None]:
         thread.join()
 
 
-def _stale_reason(trial: Any) -> str | None:
-    """Why a RUNNING trial is dead, or None while it may be alive."""
+def _who(trial: Any) -> str:
+    worker = trial.user_attrs.get("specc_worker")
+    return f"pid {worker['pid']} on {worker['node']}" if worker else "a worker"
+
+
+def _stale_reason(trial: Any, optuna_beats: bool = False) -> str | None:
+    """Why a RUNNING trial is dead, or None while it may be alive (or, with Optuna's
+    heartbeat, until Optuna says it is not: fail_stale_trials)."""
     worker = trial.user_attrs.get("specc_worker")
     beat = trial.user_attrs.get("specc_heartbeat")
     if worker and worker.get("host") == HOST:
         if worker["pid"] != os.getpid() and not _pid_alive(worker["pid"]):
             return f"its worker (pid {worker['pid']} on this machine) ended before it finished"
         return None
+    if optuna_beats:
+        return None
     last = beat if beat is not None else trial.datetime_start.timestamp()
     if time.time() - last > STALE_AFTER_S:
-        who = f"pid {worker['pid']} on {worker['node']}" if worker else "a worker"
-        return f"its worker ({who}) was silent for over {STALE_AFTER_S:.0f} s"
+        return f"its worker ({_who(trial)}) was silent for over {STALE_AFTER_S:.0f} s"
     return None
+
+
+def _retry_stale(study: Any, trial: Any) -> None:
+    """Optuna's heartbeat found ``trial`` stale and failed it: queue its values again with
+    Optuna's RetryFailedTrialCallback, as a new trial (not the dead one's folder or worker)."""
+    import copy
+
+    import optuna
+
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    with _quiet_experimental():
+        callback = (retry or optuna.storages.RetryFailedTrialCallback)()
+        fresh = copy.deepcopy(trial)
+        fresh.user_attrs = {}
+        callback(study, fresh)
+    print(
+        f"trial {trial.number}: {_stale_why(trial)}; marked failed, its values queued again",
+        flush=True,
+    )
+
+
+def _stale_why(trial: Any) -> str:
+    return f"its worker ({_who(trial)}) sent no heartbeat for over {STALE_AFTER_S:.0f} s"
+
+
+def _stale_callback_kwarg() -> str:
+    """RDBStorage's name for the callback (Optuna 4.9 renamed failed_trial_callback)."""
+    import inspect
+
+    import optuna
+
+    wanted = "heartbeat_stale_trial_callback"
+    known = inspect.signature(optuna.storages.RDBStorage).parameters
+    return wanted if wanted in known else "failed_trial_callback"
 
 
 def _requeue(sweep: Sweep, trial: Any, why: str) -> bool:
@@ -593,16 +728,21 @@ def _requeue(sweep: Sweep, trial: Any, why: str) -> bool:
 
 
 def recover_stale(sweep: Sweep) -> int:
+    import optuna
     from optuna.trial import TrialState
 
+    beats = _optuna_beats(sweep.storage)
     n = 0
     for trial in sweep.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        why = _stale_reason(trial)
+        why = _stale_reason(trial, beats)
         if why and _requeue(sweep, trial, why):
             print(
                 f"trial {trial.number}: {why}; marked failed, its values queued again", flush=True
             )
             n += 1
+    if beats:  # another machine's: by the database's clock; _retry_stale queues them again
+        with _quiet_experimental():
+            optuna.storages.fail_stale_trials(sweep.study)
     return n
 
 
@@ -721,6 +861,7 @@ def _train_trial(sweep: Sweep, trial: Any) -> tuple[Any, float | None, str]:
     s = sweep.settings
     folder = sweep.folder / f"trial-{trial.number:03d}"
     trial.set_user_attr("run_folder", folder.name)
+    trial.set_user_attr("run_path", str(folder.resolve()))  # for the other workers' tables
     values = {p.name: p.suggest(trial) for p in s.params}
     head = f"trial {trial.number}: {_said(values)}"
     print(f"{head}: training in {folder}", flush=True)
@@ -762,18 +903,45 @@ class _TrialError(Exception):
     """A trial cannot run or be ranked; the message says why."""
 
 
+def _running(sweep: Sweep) -> list[int]:
+    """The numbers of the trials other workers are running now."""
+    from optuna.trial import TrialState
+
+    running = sweep.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return sorted(t.number for t in running)
+
+
+def _pause() -> None:
+    time.sleep(POLL_S)
+
+
 def run(sweep: Sweep) -> dict[str, int]:
     """Run queued trials until none is left; rewrite the tables after each. Returns the
     count of trials per state in the whole study."""
     recover_stale(sweep)
     write_reports(sweep)
+    waiting: list[int] | None = None
     while True:
         trial = claim(sweep)
-        if trial is None:
+        if trial is not None:
+            waiting = None
+            print(run_trial(sweep, trial), flush=True)
+            write_reports(sweep)
+            recover_stale(sweep)
+            continue
+        others = _running(sweep)
+        if not others:
             break
-        print(run_trial(sweep, trial), flush=True)
-        write_reports(sweep)
-        recover_stale(sweep)
+        if others != waiting:  # the tables would say "running" after they ended: wait
+            waiting = others
+            write_reports(sweep)
+            print(
+                f"waiting for trial(s) {', '.join(map(str, others))} of other workers to end, "
+                "to write the tables as they end (Ctrl-C stops waiting; nothing is lost)",
+                flush=True,
+            )
+        _pause()
+        recover_stale(sweep)  # a dead worker's trial is queued again: this worker runs it
     write_reports(sweep)
     counts: dict[str, int] = {}
     for t in sweep.study.get_trials(deepcopy=False):
@@ -785,7 +953,10 @@ def run(sweep: Sweep) -> dict[str, int]:
 def rows(sweep: Sweep) -> list[dict[str, Any]]:
     """One row per trial, best test accuracy first; trials without one after, by number."""
     out = []
-    for t in sweep.study.get_trials(deepcopy=False):
+    trials = sweep.study.get_trials(deepcopy=False)
+    retries = {t.system_attrs["retry_history"][-1]: t.number
+               for t in trials if t.system_attrs.get("retry_history")}  # fmt: skip
+    for t in trials:
         a = t.user_attrs
         values = {**t.system_attrs.get("fixed_params", {}), **t.params}
         out.append(
@@ -797,7 +968,7 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
                 "seconds_per_epoch": a.get("seconds_per_epoch"),
                 "test_accuracy": a.get("test_accuracy"),
                 "run_folder": _folder(sweep, t),
-                "error": a.get("error"),
+                "error": a.get("error") or _retried(t, retries),
             }
         )
     ranked = sorted(
@@ -810,12 +981,28 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
     return [{"rank": r.get("rank"), **r} for r in ranked + rest]
 
 
-def _folder(sweep: Sweep, trial: Any) -> str | None:
-    """The trial's run folder, unless it never started or failed before making it."""
-    name = trial.user_attrs.get("run_folder")
-    if name is None or (trial.state.name == "FAIL" and not (sweep.folder / name).is_dir()):
+def _retried(trial: Any, retries: dict[int, int]) -> str | None:
+    """Why a trial Optuna's heartbeat failed did not finish (it records no error itself)."""
+    if trial.state.name != "FAIL" or trial.number not in retries:
         return None
-    return str(name)
+    return f"interrupted: {_stale_why(trial)}; queued again as trial {retries[trial.number]}"
+
+
+def _folder(sweep: Sweep, trial: Any) -> str | None:
+    """The trial's run folder, unless it never started or failed before making it: its name
+    when it is in this sweep folder, else where another worker has it (its path, and the
+    machine's name when that is another)."""
+    name = trial.user_attrs.get("run_folder")
+    if name is None:
+        return None
+    here = sweep.folder / name
+    path = trial.user_attrs.get("run_path")
+    if path is None or path == str(here.resolve()):
+        return None if trial.state.name == "FAIL" and not here.is_dir() else str(name)
+    worker = trial.user_attrs.get("specc_worker") or {}
+    if worker.get("host", HOST) == HOST:
+        return None if trial.state.name == "FAIL" and not Path(path).is_dir() else str(path)
+    return f"{path} on {worker.get('node')}"
 
 
 def _cell(column: str, value: Any) -> str:
