@@ -454,7 +454,7 @@ def test_a_fifo_given_as_journal_is_refused_at_once(tiny, specc):
 
 def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
     """10⁶ points: each of the 300 values is checked on its own (not every point, which took
-    20 minutes), and the checks say so; a bad value is still refused before any trial."""
+    10 to 20 minutes), and the checks say so; a bad value is still refused before any trial."""
     from specc.language import variants
     from specc.training import sweep as sweeping
 
@@ -468,7 +468,7 @@ def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
 
     def counted(*args):
         checked.append(args[2])
-        assert len(checked) <= 301, "every point is checked (20 minutes for 10⁶)"
+        assert len(checked) <= 301, "every point is checked (10 to 20 minutes for 10⁶)"
         return real(*args)
 
     real = sweeping.spec_with

@@ -235,7 +235,7 @@ def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> 
     """Refuse, before any trial, a path that does not fit the spec or values that make it
     invalid: every point of a grid of up to CHECK_ALL_POINTS, else each value and range end
     on its own (a point of a bigger grid that only its combination makes invalid fails as
-    its trial starts, with the spec's error: checking 10⁶ points up front took 20 minutes)."""
+    its trial starts, with the spec's error: 0.6 to 1.1 ms a point here, so 10 to 20 minutes for 10⁶ points)."""
     for p in params:  # paths first: one clear line per unknown path
         try:
             paths.get(loaded.data, p.path[:-1])
