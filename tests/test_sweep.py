@@ -7,12 +7,17 @@ kill/resume and two-worker tests run the sweep in subprocesses, as a user would.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
+import pwd
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +61,7 @@ def tiny(tmp_path: Path) -> Path:
 
 def study_of(folder: Path, storage: str | None = None) -> optuna.Study:
     url = storage or f"sqlite:///{folder / 'study.db'}"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)  # as specc sweep opens it
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 
@@ -430,3 +436,366 @@ def test_each_sampler_is_the_one_named():
 
     assert isinstance(_sampler("tpe"), optuna.samplers.TPESampler)
     assert isinstance(_sampler("random"), optuna.samplers.RandomSampler)
+
+
+# -- storages (issue 17: FIFOs, big grids, databases, other workers' trials) ------------
+def test_a_fifo_given_as_journal_is_refused_at_once(tiny, specc):
+    """Opening a FIFO blocks until a writer comes: it is refused from its stat, unopened."""
+    from tests.test_loader import _deadline
+
+    os.mkfifo(tiny.parent / "pipe")
+    with _deadline(30):
+        run = specc("sweep", str(tiny), "--output-dir", "out", "--storage", "journal:pipe",
+                    "--grid", "model.layers[0].units=[4]", cwd=tiny.parent)  # fmt: skip
+    assert (run.exit_code, run.stderr) == (2, (
+        "error: --storage 'journal:pipe': pipe is a FIFO (named pipe), not a regular file; "
+        "name a new file or one an earlier sweep wrote\n"))  # fmt: skip
+
+
+def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
+    """10⁶ points: each of the 300 values is checked on its own (not every point, which took
+    10 to 20 minutes), and the checks say so; a bad value is still refused before any trial."""
+    from specc.language import variants
+    from specc.training import sweep as sweeping
+
+    grids = ["model.layers[0].units=[" + ", ".join(map(str, range(1, 101))) + "]",
+             "training.batch_size=[" + ", ".join(map(str, range(1, 101))) + "]",
+             "compile.optimizer.learning_rate=[" + ", ".join(f"{i}e-4" for i in range(1, 101)) + "]"]  # fmt: skip
+    settings = sweeping.resolve_settings(str(tiny), grids, [], None, None)
+    assert settings.trials == 10**6
+    loaded = variants.load(str(tiny))
+    checked = []
+
+    def counted(*args):
+        checked.append(args[2])
+        assert len(checked) <= 301, "every point is checked (10 to 20 minutes for 10⁶)"
+        return real(*args)
+
+    real = sweeping.spec_with
+    monkeypatch.setattr(sweeping, "spec_with", counted)
+    start = time.process_time()
+    sweeping.check_values(loaded, settings.params, grid=True)
+    assert time.process_time() - start < 30
+    assert {units for units, _, _ in checked} == set(range(1, 101))  # every value, once at least
+    assert capsys.readouterr().out == (
+        "checking each of the 300 swept values on its own; each of the 1,000,000 grid points "
+        "is checked as its trial starts\n"
+    )
+    checked.clear()
+    bad = sweeping.resolve_settings(str(tiny), [grids[0].replace("[1, ", "[-1, "), grids[1]], [],
+                                    None, None)  # fmt: skip
+    with pytest.raises(sweeping.SweepUsageError, match=r"must be greater than 0 \(got -1\)"):
+        sweeping.check_values(loaded, bad.params, grid=True)
+
+
+def test_queueing_many_trials_says_what_it_is_doing(tiny, monkeypatch, capsys):
+    from specc.training import sweep as sweeping
+
+    monkeypatch.setattr(sweeping, "SAY_QUEUEING_OVER", 2)
+    monkeypatch.setattr(sweeping, "SAY_EVERY_S", 0.0)
+    settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[1, 2, 3]"], [], None,
+                                         None, output_dir=str(tiny.parent / "out"))  # fmt: skip
+    sweep = sweeping.open_sweep(settings)
+    assert capsys.readouterr().out == (
+        f"queueing 3 trials in {tiny.parent / 'out' / 'study.db'} before the first starts\n"
+        "queued 1 of 3 trials\nqueued 2 of 3 trials\nqueued 3 of 3 trials\n"
+    )
+    assert len(sweep.study.trials) == 3 and sweep.study.user_attrs["specc_ready"]
+
+
+def test_the_first_open_of_a_database_is_tried_again(tmp_path, monkeypatch):
+    """Workers started together on an empty database each create Optuna's tables; all but
+    one fail (PostgreSQL: IntegrityError on pg_type_typname). The open is tried again."""
+    import sqlalchemy.exc
+
+    from specc.training import sweep as sweeping
+
+    real = optuna.storages.RDBStorage
+    opened: list[str] = []
+
+    def racing(url, **kwargs):
+        opened.append(url)
+        if len(opened) == 1:
+            raise sqlalchemy.exc.IntegrityError("CREATE TABLE studies", {}, Exception(
+                'duplicate key value violates unique constraint "pg_type_typname_nsp_index"'))  # fmt: skip
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    storage = sweeping.open_storage(f"sqlite:///{tmp_path / 'study.db'}", tmp_path)
+    assert isinstance(storage, real) and len(opened) == 2
+    opened.clear()  # a lasting failure is said, after a few tries
+    monkeypatch.setattr(sweeping, "OPEN_TRIES", 3)
+
+    def failing(url, **kwargs):
+        opened.append(url)
+        raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("not a race"))
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", failing)
+    with pytest.raises(sweeping.SweepUsageError, match="cannot open: IntegrityError: "):
+        sweeping.open_storage(f"sqlite:///{tmp_path / 'other.db'}", tmp_path)
+    assert len(opened) == 3
+
+
+def test_a_missing_database_driver_names_what_to_install(tmp_path, monkeypatch):
+    """postgresql:// is psycopg 3 (specc[postgres]) whatever SQLAlchemy's default; the
+    message names the module and the package when it is missing."""
+    from specc.training import sweep as sweeping
+
+    url = f"postgresql://u@/db?host={tmp_path}"
+    monkeypatch.setitem(sys.modules, "psycopg2", None)  # postgresql:// does not need it
+    with pytest.raises(sweeping.SweepUsageError) as raised:  # no server there: cannot connect
+        sweeping.open_storage(url, tmp_path)
+    assert str(raised.value).startswith(f"--storage {url!r}: cannot open: OperationalError: ")
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(sweeping.SweepUsageError) as raised:
+        sweeping.open_storage(url, tmp_path)
+    assert str(raised.value) == (
+        f"--storage {url!r}: its database driver (Python module 'psycopg') is not installed: "
+        "pip install 'specc[postgres]' (psycopg 3)"
+    )
+    url2 = url.replace("postgresql:", "postgresql+psycopg2:")
+    with pytest.raises(sweeping.SweepUsageError) as raised:
+        sweeping.open_storage(url2, tmp_path)
+    assert str(raised.value) == (
+        f"--storage {url2!r}: its database driver (Python module 'psycopg2') is not installed: "
+        "pip install psycopg2-binary"
+    )
+
+
+def test_optunas_heartbeat_fails_and_queues_again_another_machines_dead_trial(tiny, monkeypatch):
+    """A database storage keeps Optuna's heartbeat: a trial of another machine that stopped
+    beating is failed by the database's clock and queued again by Optuna's retry callback;
+    the tables say why."""
+    from specc.training import sweep as sweeping
+
+    monkeypatch.setattr(sweeping, "STALE_AFTER_S", 1.0)
+    settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[3, 5]"], [], None,
+                                         None, output_dir=str(tiny.parent / "out"))  # fmt: skip
+    sweep = sweeping.open_sweep(settings)
+    assert sweeping._optuna_beats(sweep.storage)
+    trial = sweeping.claim(sweep)
+    sweep.storage.set_trial_user_attr(
+        trial._trial_id, "specc_worker", {"host": "elsewhere", "pid": 7, "node": "gpu-2"}
+    )
+    sweep.storage.record_heartbeat(trial._trial_id)
+    sweeping.recover_stale(sweep)  # it beat just now: alive
+    assert [t.state.name for t in sweep.study.trials] == ["RUNNING", "WAITING"]
+    time.sleep(2.5)
+    sweeping.recover_stale(sweep)
+    trials = sweep.study.trials
+    assert [t.state.name for t in trials] == ["FAIL", "WAITING", "WAITING"]
+    assert trials[2].system_attrs["failed_trial"] == 0
+    assert trials[2].system_attrs["fixed_params"] == {"model.layers[0].units": 3}
+    assert trials[2].user_attrs == {}  # not the dead trial's worker or folder
+    [row] = [r for r in sweeping.rows(sweep) if r["trial"] == 0]
+    assert row["error"] == (
+        "interrupted: its worker (pid 7 on gpu-2) sent no heartbeat for over 1 s; "
+        "queued again as trial 2"
+    )
+
+
+def test_a_worker_waits_for_the_others_trials_before_its_last_tables(tiny, monkeypatch, capsys):
+    """In-process: trial 0 is another worker's (alive, on this machine, its run folder in
+    its own sweep folder); this worker runs trial 1, then waits for trial 0 to end before
+    it writes its last tables, which say where trial 0's run folder is."""
+    from optuna.trial import TrialState
+
+    from specc.training import sweep as sweeping
+
+    settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[3, 5]"], [], None,
+                                         None, output_dir=str(tiny.parent / "b"))  # fmt: skip
+    sweep = sweeping.open_sweep(settings)
+    other = sweeping.claim(sweep)._trial_id
+    theirs = tiny.parent / "a" / "trial-000"
+    theirs.mkdir(parents=True)
+    for key, value in (("specc_worker", {"host": sweeping.HOST, "pid": os.getppid(), "node": "n"}),
+                       ("run_folder", "trial-000"), ("run_path", str(theirs))):  # fmt: skip
+        sweep.storage.set_trial_user_attr(other, key, value)
+    seen: list[str] = []
+
+    def the_other_ends() -> None:  # while this worker waits, what it wrote says "running"
+        seen.append((sweep.folder / "sweep.md").read_text())
+        sweep.storage.set_trial_user_attr(other, "test_accuracy", 0.5)
+        sweep.storage.set_trial_state_values(other, TrialState.COMPLETE, [0.5])
+
+    monkeypatch.setattr(sweeping, "_pause", the_other_ends)
+    assert sweeping.run(sweep) == {"complete": 2}
+    assert "waiting for trial(s) 0 of other workers to end" in capsys.readouterr().out
+    assert len(seen) == 1 and f"| running | 3 |  |  |  | {theirs} |  |" in seen[0]
+    table = {r["trial"]: r for r in read_csv(sweep.folder / "sweep.csv")}
+    assert (table["0"]["state"], table["0"]["run_folder"]) == ("complete", str(theirs))
+    assert (table["1"]["state"], table["1"]["run_folder"]) == ("complete", "trial-001")
+    assert "running" not in (sweep.folder / "sweep.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_workers_tables_are_true_when_it_ends(tiny):
+    """Two workers, one study, each its own sweep folder. The one whose trials end first
+    waits for the other's to end, so its sweep.md says none is running; a trial run by the
+    other worker shows where its run folder is, not a folder this one does not have. (The
+    first worker is stopped mid-trial with SIGSTOP until the second says it waits.)"""
+    from tests.test_loader import _deadline
+
+    journal = f"journal:{tiny.parent / 'study.log'}"
+    a, b = tiny.parent / "a", tiny.parent / "b"
+    args = ("--storage", journal, "--grid", "training.epochs=[2, 1]")
+    first = sweep_process(tiny, "--output-dir", str(a), *args)  # trial 0
+    second = None
+    try:
+        deadline = time.monotonic() + 120
+        while not (a / "trial-000").exists():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first worker did not start a trial"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGSTOP)
+        second = sweep_process(tiny, "--output-dir", str(b), *args)  # trial 1
+        said = []
+        with _deadline(180):
+            while not any(line.startswith("waiting for") for line in said):
+                line = second.stdout.readline()
+                assert line, (said, second.communicate())  # it ended without waiting
+                said.append(line)
+        assert said[-1] == (
+            "waiting for trial(s) 0 of other workers to end, to write the tables as they end "
+            "(Ctrl-C stops waiting; nothing is lost)\n"
+        )
+        first.send_signal(signal.SIGCONT)
+        out_a, err_a = first.communicate(timeout=240)
+        _, err_b = second.communicate(timeout=240)
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+    assert (first.returncode, second.returncode) == (0, 0), err_a[-3000:] + err_b[-3000:]
+    assert "waiting" not in out_a
+    for folder, mine, theirs in ((a, "trial-000", str(b / "trial-001")),
+                                 (b, "trial-001", str(a / "trial-000"))):  # fmt: skip
+        table = read_csv(folder / "sweep.csv")
+        assert sorted((r["trial"], r["state"], r["run_folder"]) for r in table) == sorted(
+            [("0", "complete", mine if folder == a else theirs),
+             ("1", "complete", theirs if folder == a else mine)]
+        )  # fmt: skip
+        md = (folder / "sweep.md").read_text()
+        assert "running" not in md and "2 trial(s), 2 complete" in md
+        assert [p.name for p in folder.glob("trial-*")] == [mine]
+
+
+# -- a real PostgreSQL server, started here ------------------------------------------------
+def _postgres_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Callable[[], str]]:
+    """A throwaway PostgreSQL server (Debian's postgresql package) on a Unix socket in a
+    temporary folder; calling it makes an empty database and gives its postgresql:// URL.
+    Skipped, with the reason, where no server can start."""
+    pytest.importorskip("psycopg", reason="no psycopg (pip install 'specc[postgres]')")
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root, and no 'postgres' user to run the server as")
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root, and no runuser to run the server as 'postgres'")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    home = Path(tempfile.mkdtemp(prefix="specc-pg-"))  # short: a socket path has a limit
+    home.chmod(0o755)
+    if as_user:
+        os.chown(home, user.pw_uid, user.pw_gid)
+
+    def server(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=60)
+
+    made = server(str(bindir / "initdb"), "-D", str(home / "data"), "-A", "trust",
+                  "-U", "postgres", "--no-sync")  # fmt: skip
+    started = made.returncode == 0 and server(
+        str(bindir / "pg_ctl"), "-D", str(home / "data"), "-l", str(home / "log"), "-w", "-o",
+        f"-k {home} -c listen_addresses='' -p 5432 -c fsync=off", "start",
+    )  # fmt: skip
+    if not started or started.returncode != 0:
+        why = (made if made.returncode else started).stderr.strip().splitlines()
+        shutil.rmtree(home, ignore_errors=True)
+        pytest.skip(f"PostgreSQL did not start: {why[-1] if why else 'no message'}")
+    import psycopg
+
+    count = itertools.count()
+
+    def database() -> str:
+        name = f"sweep{next(count)}"
+        with psycopg.connect(host=str(home), user="postgres", dbname="postgres",
+                             autocommit=True) as conn:  # fmt: skip
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://postgres@/{name}?host={home}&port=5432"
+
+    try:
+        yield database
+    finally:
+        server(str(bindir / "pg_ctl"), "-D", str(home / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+OPEN_AT_ONCE = """\
+import os, sys
+from specc.training.sweep import open_storage
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):
+    pass
+open_storage(sys.argv[1], None)
+print("opened")
+"""
+
+
+def test_workers_opening_an_empty_postgres_database_together_all_open(postgres, tmp_path):
+    """Three processes open one empty database at the same instant (once all have imported,
+    a file's appearance starts them): each creates Optuna's tables, and without the retry
+    all but one die (IntegrityError on pg_type_typname)."""
+    url, go = postgres(), tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, url, str(go)], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]  # fmt: skip
+    try:
+        assert [proc.stdout.readline() for proc in procs] == ["ready\n"] * 3
+        go.touch()
+        said = [proc.communicate(timeout=120) for proc in procs]
+    finally:
+        go.touch()
+        for proc in procs:
+            proc.kill()
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err[-2000:] for _, err in said]
+    assert [out for out, _ in said] == ["opened\n"] * 3
+
+
+@pytest.mark.slow
+def test_two_sweep_workers_on_an_empty_postgres_database(tiny, postgres):
+    """Two workers started together on an empty database, as the README writes the URL:
+    both finish, each grid point runs once, and each sweep.md is true (none running; the
+    other worker's trials with the other's run folders)."""
+    url = postgres()
+    args = ("--storage", url, "--grid", "model.layers[0].units=[2, 4, 6, 8]")
+    folders = [tiny.parent / "a", tiny.parent / "b"]
+    procs = [sweep_process(tiny, "--output-dir", str(f), *args) for f in folders]
+    said = [proc.communicate(timeout=300) for proc in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-3000:] for _, err in said]
+    trials = study_of(folders[0], url).trials
+    assert sorted(t.params["model.layers[0].units"] for t in trials) == [2, 4, 6, 8]
+    assert {t.state.name for t in trials} == {"COMPLETE"}
+    ran = [line.split(":")[0] for out, _ in said for line in out.splitlines()
+           if "test_accuracy" in line]  # fmt: skip
+    assert sorted(ran) == sorted(f"trial {t.number}" for t in trials)  # none twice
+    where = {t.number: Path(t.user_attrs["run_path"]) for t in trials}
+    for folder in folders:
+        md = (folder / "sweep.md").read_text()
+        assert "4 trial(s), 4 complete" in md and "running" not in md
+        for row in read_csv(folder / "sweep.csv"):
+            path = where[int(row["trial"])]
+            assert row["run_folder"] == (path.name if path.parent == folder else str(path))
+            assert (folder / row["run_folder"]).is_dir()  # here, or the other's absolute path

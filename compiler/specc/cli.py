@@ -716,7 +716,8 @@ Examples:
       --grid 'model.layers[0].activation=[relu, gelu, tanh]'
   # resume after a crash or Ctrl-C: run the same command again
   # two workers on one study: start the same command twice (or on two machines
-  # with --storage postgresql://... or --storage journal:PATH on a shared disk)
+  # with --storage postgresql://... or --storage journal:PATH on a shared disk;
+  # postgresql:// needs pip install 'specc[postgres]')
 
 \b
 Values are YAML as in a spec (1e-3 is a float, relu a string). A grid's points,

@@ -12,7 +12,12 @@ several processes share a study (it picks a point before the others see it), and
 WAITING trial, and workers claim them one at a time through the storage's atomic
 WAITING -> RUNNING switch: each queued trial runs exactly once, whatever the number of
 workers. A trial left RUNNING by a worker that died (kill -9, a lost machine) is marked
-failed, with why, and its values are queued again.
+failed, with why, and its values are queued again: at once when the worker was on this
+machine (its pid is gone); else, in a database, when Optuna's own heartbeat stops (by the
+database's clock; RetryFailedTrialCallback queues it again), and in a journal file (no
+heartbeat in Optuna) when the trial attribute this module beats goes silent. A worker
+with nothing left to run waits for the others' trials to end, so that its last tables
+say how they ended.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -45,11 +51,21 @@ STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
 DEFAULT_TRIALS = 10
 """Trials of a random or TPE sweep when --trials is not given."""
 HEARTBEAT_S = 30.0
-"""How often a running trial says it is alive (a trial attribute, in any storage)."""
+"""How often a running trial says it is alive (Optuna's heartbeat in a database, a trial
+attribute in a journal file)."""
 STALE_AFTER_S = 600.0
 """A RUNNING trial of another machine silent this long is taken as dead (its worker is gone)."""
 READY_WAIT_S = 120.0
-"""How long a worker waits for the study's creator to queue the trials."""
+"""How long a worker waits for the study's creator to queue the trials (longer while the
+creator says it is still queueing)."""
+CHECK_ALL_POINTS = 1000
+"""A grid of up to this many points has each checked before any trial (about 1 ms each)."""
+SAY_QUEUEING_OVER = 200
+"""Queueing more trials than this says so, then how far it got every SAY_EVERY_S seconds
+(each is a database write: 5 to 35 ms in SQLite)."""
+SAY_EVERY_S = 10.0
+POLL_S = 2.0
+"""How often a worker with nothing left to run looks whether the others' trials ended."""
 
 
 class SweepUsageError(Exception):
@@ -217,7 +233,9 @@ def _said(values: dict[str, Any]) -> str:
 
 def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> Compiled:
     """Refuse, before any trial, a path that does not fit the spec or values that make it
-    invalid: every grid point (a grid sweep), else each value and range end on its own."""
+    invalid: every point of a grid of up to CHECK_ALL_POINTS, else each value and range end
+    on its own (a point of a bigger grid that only its combination makes invalid fails as
+    its trial starts, with the spec's error: 0.6 to 1.1 ms a point here, so 10 to 20 minutes for 10⁶ points)."""
     for p in params:  # paths first: one clear line per unknown path
         try:
             paths.get(loaded.data, p.path[:-1])
@@ -225,9 +243,17 @@ def check_values(loaded: loader.Loaded, params: Sequence[Param], grid: bool) -> 
                 paths.get(loaded.data, p.path)
         except paths.PathError as exc:
             raise SweepUsageError(f"{p.flag}: {p.name}: not in the spec: {exc}") from None
-    if grid:
+    size = math.prod(len(p.values) for p in params) if grid else 0
+    if grid and size <= CHECK_ALL_POINTS:
         points: Iterator[tuple[Any, ...]] = itertools.product(*(p.values for p in params))
     else:
+        if grid:
+            values = sum(len(p.values) for p in params)
+            print(
+                f"checking each of the {values:,} swept values on its own; each of the "
+                f"{size:,} grid points is checked as its trial starts",
+                flush=True,
+            )
         base = [p.probes()[0] for p in params]
         points = iter(
             [tuple(base)]
@@ -289,18 +315,86 @@ def open_storage(url: str | None, folder: Path) -> Any:
         )
     engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if scheme == "sqlite" else {}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        return _open_rdb(_driver_url(url), engine)
     except ImportError as exc:
-        raise SweepUsageError(f"--storage {url!r}: its database driver is missing: {exc}") from None
+        raise SweepUsageError(f"--storage {url!r}: {_missing_driver(url, exc)}") from None
     except Exception as exc:
         raise SweepUsageError(f"--storage {url!r}: cannot open: {_first_line(exc)}") from None
+
+
+DRIVERS = {
+    "postgresql+psycopg": ("psycopg", "pip install 'specc[postgres]' (psycopg 3)"),
+    "postgresql+psycopg2": ("psycopg2", "pip install psycopg2-binary"),
+    "mysql+pymysql": ("pymysql", "pip install PyMySQL"),
+    "mysql": ("MySQLdb", "pip install mysqlclient, or write mysql+pymysql://"),
+}
+"""The Python module each database URL needs, and how to install it."""
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` with the driver ``specc[postgres]`` installs (psycopg 3) named, as
+    SQLAlchemy 2.1 does and 2.0 does not (it picks psycopg2): the same driver with either."""
+    return (
+        "postgresql+psycopg://" + url[len("postgresql://") :]
+        if url.startswith("postgresql://")
+        else url
+    )
+
+
+def _missing_driver(url: str, exc: ImportError) -> str:
+    """What to install for a database URL whose driver module is missing."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, ImportError) else exc
+    dialect = _driver_url(url).split("://", 1)[0]
+    module, install = DRIVERS.get(dialect, (cause.name or "", ""))
+    module = cause.name or module
+    said = f"its database driver (Python module {module!r}) is not installed"
+    return f"{said}: {install}" if install else f"{said}: {_first_line(cause)}"
+
+
+OPEN_TRIES = 5
+"""Tries to open a database storage: workers started together on an empty database each
+create Optuna's tables, and all but one fail (PostgreSQL: IntegrityError on pg_type)."""
+
+
+def _open_rdb(url: str, engine: dict[str, Any]) -> Any:
+    """Optuna's RDBStorage with its heartbeat on, so a trial whose worker died on another
+    machine is failed by the database's clock and queued again (RetryFailedTrialCallback);
+    the first open tried again when another worker was creating the tables at that moment."""
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(1, OPEN_TRIES + 1):
+        try:
+            with _quiet_experimental():
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=engine,
+                    heartbeat_interval=int(HEARTBEAT_S),
+                    grace_period=int(STALE_AFTER_S),
+                    **{_stale_callback_kwarg(): _retry_stale},
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == OPEN_TRIES:  # not a race: said as it is
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _check_journal(url: str, path: Path) -> None:
     """Refuse a file that is not an Optuna journal (a study.db, a log) before Optuna appends
     to it: its first line must be one of the journal's JSON records."""
-    if path.is_dir() or not path.exists():
-        return  # a folder: the open fails and says so; a new file: Optuna starts it
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # a new file: Optuna starts it
+    if stat.S_ISDIR(mode):
+        return  # the open fails and says so
+    if not stat.S_ISREG(mode):  # opening a FIFO would block until a writer came
+        kind = loader._KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise SweepUsageError(
+            f"--storage {url!r}: {path} is {kind}, not a regular file; "
+            "name a new file or one an earlier sweep wrote"
+        )
     with path.open("rb") as fh:
         first = fh.readline(1 << 20)
     if not first:
@@ -447,19 +541,45 @@ def open_sweep(settings: Settings) -> Sweep:
         return sweep
     sweep.study = study
     study.set_user_attr("specc_definition", sweep.definition)
-    for _ in range(settings.trials) if settings.sampler != "grid" else ():
-        study.enqueue_trial({})  # a slot: the sampler picks its values when it starts
     if settings.sampler == "grid":
-        for point in itertools.product(*(p.values for p in settings.params)):
-            study.enqueue_trial(_named(settings.params, point))
+        queue: Iterable[dict[str, Any]] = (
+            _named(settings.params, point)
+            for point in itertools.product(*(p.values for p in settings.params))
+        )
+    else:  # a slot: the sampler picks its values when it starts
+        queue = ({} for _ in range(settings.trials))
+    _enqueue(study, queue, settings.trials, _storage_name(settings, folder))
     study.set_user_attr("specc_ready", True)
     return sweep
+
+
+def _storage_name(settings: Settings, folder: Path) -> str:
+    return settings.storage or str(folder / "study.db")
+
+
+def _enqueue(study: Any, queue: Iterable[dict[str, Any]], total: int, where: str) -> None:
+    """Queue every trial; say so when there are many (one storage write each), and how far
+    it got every SAY_EVERY_S seconds, so that a big grid is not a silent wait."""
+    loud = total > SAY_QUEUEING_OVER
+    if loud:
+        print(f"queueing {total:,} trials in {where} before the first starts", flush=True)
+    last = time.monotonic()
+    for n, values in enumerate(queue, 1):
+        study.enqueue_trial(values)
+        if loud and time.monotonic() - last >= SAY_EVERY_S:
+            last = time.monotonic()
+            study.set_user_attr("specc_queued", n)  # a joining worker waits while this grows
+            print(f"queued {n:,} of {total:,} trials", flush=True)
 
 
 def _join(sweep: Sweep, name: str) -> None:
     """Wait for the study's creator to queue its trials, then check it is the same sweep."""
     deadline = time.monotonic() + READY_WAIT_S
-    while not sweep.study.user_attrs.get("specc_ready"):
+    queued = None
+    while not (attrs := sweep.study.user_attrs).get("specc_ready"):
+        if attrs.get("specc_queued") != queued:  # still queueing: wait on
+            queued = attrs.get("specc_queued")
+            deadline = time.monotonic() + READY_WAIT_S
         if time.monotonic() > deadline:
             raise SweepUsageError(
                 f"study {name!r}: its trials were never queued (its creator stopped early?); "
@@ -484,18 +604,46 @@ def _worker() -> dict[str, Any]:
     return {"host": HOST, "pid": os.getpid(), "node": os.uname().nodename}
 
 
+def _optuna_beats(storage: Any) -> bool:
+    """Whether the storage keeps Optuna's own heartbeat (a database: RDBStorage)."""
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    return is_heartbeat_enabled(storage)
+
+
+@contextlib.contextmanager
+def _quiet_experimental() -> Iterator[None]:
+    """Optuna's heartbeat and retry are 'experimental' and warn on every use: not news to
+    the user of a sweep."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # RetryFailedTrialCallback's rename
+        yield
+
+
 @contextlib.contextmanager
 def _heartbeat(storage: Any, trial_id: int) -> Iterator[None]:
-    """Mark the trial alive every HEARTBEAT_S seconds (so other machines can tell it is)."""
+    """Mark the trial alive every HEARTBEAT_S seconds (so other machines can tell it is):
+    Optuna's heartbeat in a database, a trial attribute in a journal file (no heartbeat)."""
     stop = threading.Event()
+
+    def mark() -> None:
+        if _optuna_beats(storage):
+            storage.record_heartbeat(trial_id)
+        else:
+            storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
             # the trial ended meanwhile, or the storage hiccuped: try at the next beat
             with contextlib.suppress(Exception):
-                storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+                mark()
 
-    storage.set_trial_user_attr(trial_id, "specc_heartbeat", time.time())
+    mark()
     thread = threading.Thread(target=beat, name="specc-heartbeat", daemon=True)
     thread.start()
     try:
@@ -505,19 +653,60 @@ def _heartbeat(storage: Any, trial_id: int) -> Iterator[None]:
         thread.join()
 
 
-def _stale_reason(trial: Any) -> str | None:
-    """Why a RUNNING trial is dead, or None while it may be alive."""
+def _who(trial: Any) -> str:
+    worker = trial.user_attrs.get("specc_worker")
+    return f"pid {worker['pid']} on {worker['node']}" if worker else "a worker"
+
+
+def _stale_reason(trial: Any, optuna_beats: bool = False) -> str | None:
+    """Why a RUNNING trial is dead, or None while it may be alive (or, with Optuna's
+    heartbeat, until Optuna says it is not: fail_stale_trials)."""
     worker = trial.user_attrs.get("specc_worker")
     beat = trial.user_attrs.get("specc_heartbeat")
     if worker and worker.get("host") == HOST:
         if worker["pid"] != os.getpid() and not _pid_alive(worker["pid"]):
             return f"its worker (pid {worker['pid']} on this machine) ended before it finished"
         return None
+    if optuna_beats:
+        return None
     last = beat if beat is not None else trial.datetime_start.timestamp()
     if time.time() - last > STALE_AFTER_S:
-        who = f"pid {worker['pid']} on {worker['node']}" if worker else "a worker"
-        return f"its worker ({who}) was silent for over {STALE_AFTER_S:.0f} s"
+        return f"its worker ({_who(trial)}) was silent for over {STALE_AFTER_S:.0f} s"
     return None
+
+
+def _retry_stale(study: Any, trial: Any) -> None:
+    """Optuna's heartbeat found ``trial`` stale and failed it: queue its values again with
+    Optuna's RetryFailedTrialCallback, as a new trial (not the dead one's folder or worker)."""
+    import copy
+
+    import optuna
+
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    with _quiet_experimental():
+        callback = (retry or optuna.storages.RetryFailedTrialCallback)()
+        fresh = copy.deepcopy(trial)
+        fresh.user_attrs = {}
+        callback(study, fresh)
+    print(
+        f"trial {trial.number}: {_stale_why(trial)}; marked failed, its values queued again",
+        flush=True,
+    )
+
+
+def _stale_why(trial: Any) -> str:
+    return f"its worker ({_who(trial)}) sent no heartbeat for over {STALE_AFTER_S:.0f} s"
+
+
+def _stale_callback_kwarg() -> str:
+    """RDBStorage's name for the callback (Optuna 4.9 renamed failed_trial_callback)."""
+    import inspect
+
+    import optuna
+
+    wanted = "heartbeat_stale_trial_callback"
+    known = inspect.signature(optuna.storages.RDBStorage).parameters
+    return wanted if wanted in known else "failed_trial_callback"
 
 
 def _requeue(sweep: Sweep, trial: Any, why: str) -> bool:
@@ -539,16 +728,21 @@ def _requeue(sweep: Sweep, trial: Any, why: str) -> bool:
 
 
 def recover_stale(sweep: Sweep) -> int:
+    import optuna
     from optuna.trial import TrialState
 
+    beats = _optuna_beats(sweep.storage)
     n = 0
     for trial in sweep.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        why = _stale_reason(trial)
+        why = _stale_reason(trial, beats)
         if why and _requeue(sweep, trial, why):
             print(
                 f"trial {trial.number}: {why}; marked failed, its values queued again", flush=True
             )
             n += 1
+    if beats:  # another machine's: by the database's clock; _retry_stale queues them again
+        with _quiet_experimental():
+            optuna.storages.fail_stale_trials(sweep.study)
     return n
 
 
@@ -667,6 +861,7 @@ def _train_trial(sweep: Sweep, trial: Any) -> tuple[Any, float | None, str]:
     s = sweep.settings
     folder = sweep.folder / f"trial-{trial.number:03d}"
     trial.set_user_attr("run_folder", folder.name)
+    trial.set_user_attr("run_path", str(folder.resolve()))  # for the other workers' tables
     values = {p.name: p.suggest(trial) for p in s.params}
     head = f"trial {trial.number}: {_said(values)}"
     print(f"{head}: training in {folder}", flush=True)
@@ -708,18 +903,45 @@ class _TrialError(Exception):
     """A trial cannot run or be ranked; the message says why."""
 
 
+def _running(sweep: Sweep) -> list[int]:
+    """The numbers of the trials other workers are running now."""
+    from optuna.trial import TrialState
+
+    running = sweep.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return sorted(t.number for t in running)
+
+
+def _pause() -> None:
+    time.sleep(POLL_S)
+
+
 def run(sweep: Sweep) -> dict[str, int]:
     """Run queued trials until none is left; rewrite the tables after each. Returns the
     count of trials per state in the whole study."""
     recover_stale(sweep)
     write_reports(sweep)
+    waiting: list[int] | None = None
     while True:
         trial = claim(sweep)
-        if trial is None:
+        if trial is not None:
+            waiting = None
+            print(run_trial(sweep, trial), flush=True)
+            write_reports(sweep)
+            recover_stale(sweep)
+            continue
+        others = _running(sweep)
+        if not others:
             break
-        print(run_trial(sweep, trial), flush=True)
-        write_reports(sweep)
-        recover_stale(sweep)
+        if others != waiting:  # the tables would say "running" after they ended: wait
+            waiting = others
+            write_reports(sweep)
+            print(
+                f"waiting for trial(s) {', '.join(map(str, others))} of other workers to end, "
+                "to write the tables as they end (Ctrl-C stops waiting; nothing is lost)",
+                flush=True,
+            )
+        _pause()
+        recover_stale(sweep)  # a dead worker's trial is queued again: this worker runs it
     write_reports(sweep)
     counts: dict[str, int] = {}
     for t in sweep.study.get_trials(deepcopy=False):
@@ -731,7 +953,10 @@ def run(sweep: Sweep) -> dict[str, int]:
 def rows(sweep: Sweep) -> list[dict[str, Any]]:
     """One row per trial, best test accuracy first; trials without one after, by number."""
     out = []
-    for t in sweep.study.get_trials(deepcopy=False):
+    trials = sweep.study.get_trials(deepcopy=False)
+    retries = {t.system_attrs["retry_history"][-1]: t.number
+               for t in trials if t.system_attrs.get("retry_history")}  # fmt: skip
+    for t in trials:
         a = t.user_attrs
         values = {**t.system_attrs.get("fixed_params", {}), **t.params}
         out.append(
@@ -743,7 +968,7 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
                 "seconds_per_epoch": a.get("seconds_per_epoch"),
                 "test_accuracy": a.get("test_accuracy"),
                 "run_folder": _folder(sweep, t),
-                "error": a.get("error"),
+                "error": a.get("error") or _retried(t, retries),
             }
         )
     ranked = sorted(
@@ -756,12 +981,28 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
     return [{"rank": r.get("rank"), **r} for r in ranked + rest]
 
 
-def _folder(sweep: Sweep, trial: Any) -> str | None:
-    """The trial's run folder, unless it never started or failed before making it."""
-    name = trial.user_attrs.get("run_folder")
-    if name is None or (trial.state.name == "FAIL" and not (sweep.folder / name).is_dir()):
+def _retried(trial: Any, retries: dict[int, int]) -> str | None:
+    """Why a trial Optuna's heartbeat failed did not finish (it records no error itself)."""
+    if trial.state.name != "FAIL" or trial.number not in retries:
         return None
-    return str(name)
+    return f"interrupted: {_stale_why(trial)}; queued again as trial {retries[trial.number]}"
+
+
+def _folder(sweep: Sweep, trial: Any) -> str | None:
+    """The trial's run folder, unless it never started or failed before making it: its name
+    when it is in this sweep folder, else where another worker has it (its path, and the
+    machine's name when that is another)."""
+    name = trial.user_attrs.get("run_folder")
+    if name is None:
+        return None
+    here = sweep.folder / name
+    path = trial.user_attrs.get("run_path")
+    if path is None or path == str(here.resolve()):
+        return None if trial.state.name == "FAIL" and not here.is_dir() else str(name)
+    worker = trial.user_attrs.get("specc_worker") or {}
+    if worker.get("host", HOST) == HOST:
+        return None if trial.state.name == "FAIL" and not Path(path).is_dir() else str(path)
+    return f"{path} on {worker.get('node')}"
 
 
 def _cell(column: str, value: Any) -> str:
