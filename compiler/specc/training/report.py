@@ -19,8 +19,8 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
-def epoch_axis(ax: Any) -> None:
-    """Ticks on whole epochs only. ``MaxNLocator(integer=True)`` alone falls back to
+def integer_ticks(ax: Any) -> None:
+    """Ticks on whole numbers only (epochs, counts). ``MaxNLocator(integer=True)`` alone falls back to
     fractional ticks when fewer than two whole numbers fit in the view (one epoch: the
     view is 0.945..1.055, ticks 0.96, 0.975, ...); ``min_n_ticks=1`` keeps it on integers."""
     from matplotlib.ticker import MaxNLocator
@@ -39,7 +39,7 @@ def curves_figure(history: dict[str, list[float]]) -> Any:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
-        epoch_axis(ax)
+        integer_ticks(ax)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()
