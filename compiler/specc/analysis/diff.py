@@ -126,6 +126,19 @@ def _module(annotation: Any) -> str | None:
     return _BASE_MODULES.get(annotation) if isinstance(annotation, type) else None
 
 
+_LAYOUTS: dict[type, list[tuple[str, str, str | None]]] = {}
+
+
+def _layout(cls: type[BaseModel]) -> list[tuple[str, str, str | None]]:
+    """(key, attribute, kind of Keras object it names) per field of ``cls``, worked out once."""
+    if cls not in _LAYOUTS:
+        _LAYOUTS[cls] = [
+            (field.alias or name, name, _module(_annotation(field)))
+            for name, field in cls.model_fields.items()
+        ]
+    return _LAYOUTS[cls]
+
+
 def _canonical(value: Any, module: str | None = None) -> Any:
     """A validated value as JSON data in one form per meaning: every field with its
     default, a named initializer, regularizer or constraint as its class with defaults,
@@ -138,8 +151,7 @@ def _canonical(value: Any, module: str | None = None) -> Any:
         return value
     if isinstance(value, BaseModel):
         out = {
-            field.alias or name: _canonical(getattr(value, name), _module(_annotation(field)))
-            for name, field in type(value).model_fields.items()
+            key: _canonical(getattr(value, name), kind) for key, name, kind in _layout(type(value))
         }
         if isinstance(value, Regularizer) or out.get("type") in ("L1", "L2", "L1L2"):
             return {"l1": out.get("l1", 0.0), "l2": out.get("l2", 0.0)}
@@ -251,13 +263,18 @@ def _values(a: Any, b: Any, loc: Loc, out: list[dict[str, Any]], annotation: Any
     if isinstance(a, list) and isinstance(b, list):
         inner = _items(annotation, list)
 
-        def keys(items: list[Any]) -> list[str]:
-            resolved = [_resolve(inner, x)[1] for x in items]
-            return [
-                _key(x if r is _NONE else _number(r)) for x, r in zip(items, resolved, strict=True)
-            ]
+        memo: dict[str, str] = {}
 
-        matcher = difflib.SequenceMatcher(None, keys(a), keys(b), False)
+        def resolved_key(item: Any) -> str:
+            """Items match by resolved value (each distinct written item resolved once)."""
+            written = _key(item)
+            if written not in memo:
+                r = _resolve(inner, item)[1]
+                memo[written] = written if r is _NONE else _key(_number(r))
+            return memo[written]
+
+        keys = [resolved_key(x) for x in a], [resolved_key(x) for x in b]
+        matcher = difflib.SequenceMatcher(None, *keys, False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 continue
