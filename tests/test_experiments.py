@@ -452,6 +452,7 @@ def _diff_json(specc, *args: str) -> dict:
             "model.layers[10].kernel_initializer=he_normal",
             "model.layers[10].kernel_initializer={type: HeNormal}",
         ),
+        ("model.layers[10].activation=linear", "model.layers[10].activation=~"),  # None: linear
         ("compile.optimizer=adam", "compile.optimizer={type: Adam, learning_rate: 0.001}"),
         ("compile.optimizer={type: RMSprop, rho: 0.9}", None),  # the spec's rmsprop
         ("training.validation_split=0", "training.validation_split=~"),  # 0 is the default 0.0

@@ -34,7 +34,7 @@ from specc.errors import Loc, format_loc
 from specc.language import objects
 from specc.language.loader import dump_yaml
 from specc.language.schema import Spec, Training
-from specc.language.values import Regularizer
+from specc.language.values import Activation, Regularizer
 from specc.layers.base import CATALOG
 
 TOTALS = ("total_params", "trainable_params", "non_trainable_params")
@@ -117,7 +117,9 @@ _BASE_MODULES = {base: module for module, base in objects.BASES.items() if modul
 
 def _module(annotation: Any) -> str | None:
     """The kind of Keras object a name-or-object type takes, through ``Annotated`` and
-    ``| None`` (None for any other type)."""
+    ``| None``; ``"activations"`` for an activation's name (None for any other type)."""
+    if annotation == Activation:
+        return "activations"
     if typing.get_origin(annotation) is typing.Annotated:
         return _module(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -142,8 +144,10 @@ def _layout(cls: type[BaseModel]) -> list[tuple[str, str, str | None]]:
 def _canonical(value: Any, module: str | None = None) -> Any:
     """A validated value as JSON data in one form per meaning: every field with its
     default, a named initializer, regularizer or constraint as its class with defaults,
-    and an L1/L2 penalty as ``{l1, l2}`` whichever class gives it (``l2``, ``{l2: 0.01}``,
+    no activation as ``linear`` (Keras' ``activations.get(None)``), and an L1/L2 penalty as ``{l1, l2}`` whichever class gives it (``l2``, ``{l2: 0.01}``,
     ``{type: L2}`` and ``{type: L1L2, l2: 0.01}`` all add 0.01 * sum(w^2) to the loss)."""
+    if module == "activations":  # keras.activations.get(None) is linear
+        return "linear" if value is None else value
     if isinstance(value, str) and module is not None:
         for name in objects.DECLARED[module]:
             if objects.snake(name) == value:
