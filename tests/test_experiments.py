@@ -439,6 +439,7 @@ def _diff_json(specc, *args: str) -> dict:
     [
         ("model.layers[1].pool_size=~", None),  # left out: the catalog default, (2, 2)
         ("model.layers[1].pool_size=[2, 2]", None),  # 2 and [2, 2]: Keras makes (2, 2) of both
+        ("model.layers[1].strides=2", None),  # a pooling's strides left out: its pool_size
         ("model.layers[0].strides=1", "model.layers[0].strides=[1, 1]"),  # given as the default
         ("model.layers[12].name=dense_1", None),  # the name Keras gives it anyway
         ("model.layers[10].kernel_regularizer={l2: 0.001, l1: 0}", None),

@@ -35,7 +35,7 @@ from specc.language import objects
 from specc.language.loader import dump_yaml
 from specc.language.schema import Spec, Training
 from specc.language.values import Activation, Regularizer
-from specc.layers.base import CATALOG
+from specc.layers.base import CATALOG, LayerSpec
 
 TOTALS = ("total_params", "trainable_params", "non_trainable_params")
 _NONE = object()
@@ -144,7 +144,8 @@ def _layout(cls: type[BaseModel]) -> list[tuple[str, str, str | None]]:
 def _canonical(value: Any, module: str | None = None) -> Any:
     """A validated value as JSON data in one form per meaning: every field with its
     default, a named initializer, regularizer or constraint as its class with defaults,
-    no activation as ``linear`` (Keras' ``activations.get(None)``), and an L1/L2 penalty as ``{l1, l2}`` whichever class gives it (``l2``, ``{l2: 0.01}``,
+    no activation as ``linear`` (Keras' ``activations.get(None)``), a pooling layer's
+    ``strides`` left out as its ``pool_size`` (what Keras makes of None), and an L1/L2 penalty as ``{l1, l2}`` whichever class gives it (``l2``, ``{l2: 0.01}``,
     ``{type: L2}`` and ``{type: L1L2, l2: 0.01}`` all add 0.01 * sum(w^2) to the loss)."""
     if module == "activations":  # keras.activations.get(None) is linear
         return "linear" if value is None else value
@@ -157,6 +158,8 @@ def _canonical(value: Any, module: str | None = None) -> Any:
         out = {
             key: _canonical(getattr(value, name), kind) for key, name, kind in _layout(type(value))
         }
+        if isinstance(value, LayerSpec) and value.FAMILY == "pooling" and "strides" in out:
+            out["strides"] = out["strides"] or out["pool_size"]  # Keras: None is pool_size
         if isinstance(value, Regularizer) or out.get("type") in ("L1", "L2", "L1L2"):
             return {"l1": out.get("l1", 0.0), "l2": out.get("l2", 0.0)}
         return out
