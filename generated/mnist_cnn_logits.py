@@ -256,7 +256,8 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
+        # whole epochs only; min_n_ticks=1, else one epoch gets ticks 0.96, 0.975, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()

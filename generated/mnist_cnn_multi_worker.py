@@ -262,7 +262,8 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
+        # whole epochs only; min_n_ticks=1, else one epoch gets ticks 0.96, 0.975, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()
@@ -276,8 +277,24 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def kind(value) -> str:
+    """What a JSON value is, for a message: "a string", "a boolean"..."""
+    kinds = (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a number with a decimal point"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "an object"),
+    )
+    return next((name for cls, name in kinds if isinstance(value, cls)), "null")
+
+
 def worker_place() -> tuple[int, int]:
-    """(this worker's index, number of workers) from $TF_CONFIG; a chief is worker 0."""
+    """(this worker's index, number of workers) from $TF_CONFIG; a chief is worker 0.
+
+    Every field's type is checked, each with its own one-line message.
+    """
     text = os.environ.get("TF_CONFIG", "")
     example = (
         '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
@@ -289,21 +306,72 @@ def worker_place() -> tuple[int, int]:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"$TF_CONFIG is not JSON ({exc.msg} at character {exc.pos})")
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    task = config.get("task") if isinstance(config, dict) else None
-    if not isinstance(cluster, dict):
-        cluster = {}
-    roles = {k: v for k, v in cluster.items() if k in ("chief", "worker")}
-    if not roles or not all(isinstance(v, list) and v for v in roles.values()):
+    if not isinstance(config, dict):
+        fail(f"$TF_CONFIG must be a JSON object, not {kind(config)}: {example}")
+    cluster, task = config.get("cluster"), config.get("task")
+    if not isinstance(cluster, dict) or not {"chief", "worker"} & cluster.keys():
         fail('$TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}: ' + example)
-    if not isinstance(task, dict) or task.get("type") not in roles:
+    jobs = ("chief", "worker", "ps", "evaluator")
+    for job, addresses in cluster.items():
+        if job not in jobs:
+            fail(
+                f"$TF_CONFIG cluster has a job {json.dumps(job)}: TensorFlow knows "
+                f"{', '.join(jobs)} (this strategy uses chief and worker)"
+            )
+        if not isinstance(addresses, list) or not addresses:
+            fail(
+                f'$TF_CONFIG cluster.{job} must be a non-empty list of "host:port" '
+                f"strings, not {kind(addresses)} {json.dumps(addresses)}"
+            )
+        for i, address in enumerate(addresses):
+            if not isinstance(address, str) or ":" not in address:
+                fail(
+                    f'$TF_CONFIG cluster.{job}[{i}] must be a "host:port" string, not '
+                    f"{kind(address)} {json.dumps(address)}"
+                )
+    if len(cluster.get("chief", [])) > 1:
+        fail(
+            f"$TF_CONFIG cluster.chief lists {len(cluster['chief'])} addresses: a "
+            'cluster has one chief at most (list the others under "worker")'
+        )
+    roles = {k: v for k, v in cluster.items() if k in ("chief", "worker")}
+    names = ", ".join(map(repr, roles))
+    if not isinstance(task, dict):
         fail('$TF_CONFIG needs "task": {"type": ..., "index": ...}: ' + example)
-    role, index = task["type"], task.get("index", 0)
-    if not isinstance(index, int) or not 0 <= index < len(roles[role]):
-        count = len(roles[role])
+    if "type" in task and not isinstance(task["type"], str):
+        fail(
+            f"$TF_CONFIG task.type must be a string, one of {names}, not "
+            f"{kind(task['type'])} {json.dumps(task['type'])}"
+        )
+    if task.get("type") not in roles:
+        fail(
+            '$TF_CONFIG needs "task": {"type": ..., "index": ...} with type one of '
+            f"{names} (this machine's role in the cluster)"
+        )
+    role = task["type"]
+    last = len(roles[role]) - 1
+    if "index" not in task:
+        fail(
+            f'$TF_CONFIG task needs "index": this machine\'s place in cluster.{role}, '
+            f"0 to {last}"
+        )
+    index = task["index"]
+    if not isinstance(index, int) or isinstance(index, bool):
+        digits = str(index).strip().removesuffix(".0")
+        fix = int(digits) if not isinstance(index, bool) and digits.isdigit() else 0
+        fail(
+            f"$TF_CONFIG task.index {json.dumps(index)} is not an integer but "
+            f'{kind(index)}: write e.g. "index": {fix} (0 to {last}, no quotes)'
+        )
+    if not 0 <= index <= last:
         fail(
             f"$TF_CONFIG task.index {index!r} is out of range: cluster.{role} lists "
-            f"{count} address(es), so the index is 0 to {count - 1}"
+            f"{last + 1} address(es), so the index is 0 to {last}"
+        )
+    if "rpc_layer" in config and not isinstance(config["rpc_layer"], str):
+        fail(
+            f'$TF_CONFIG rpc_layer must be a string such as "grpc", not '
+            f"{kind(config['rpc_layer'])} {json.dumps(config['rpc_layer'])}"
         )
     chiefs = len(roles.get("chief", []))
     return (index if role == "chief" else chiefs + index), chiefs + len(

@@ -21,6 +21,7 @@ import pytest
 from specc.training.distribute import TrainSetupError, worker_place
 from tests.conftest import MNIST as REAL_MNIST
 from tests.conftest import SPECS, needs_mnist, synthetic_mnist, write_npz
+from tests.emitted import load_module
 from tests.test_train import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,26 +81,86 @@ def small_mnist(tmp_path: Path) -> Path:
 CLUSTER = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
 
 
+def _tf_config(cluster=CLUSTER, **task) -> str:
+    return json.dumps({"cluster": cluster, "task": task})
+
+
+TF_CONFIG_PROBLEMS = [
+    ("{cluster: 1}", "$TF_CONFIG is not JSON (Expecting property name"),
+    ('["worker"]', "$TF_CONFIG must be a JSON object, not a list"),
+    (json.dumps({"task": {}}), '$TF_CONFIG needs "cluster"'),
+    (json.dumps({"cluster": {"ps": ["h:1"]}}), '$TF_CONFIG needs "cluster"'),
+    (json.dumps({"cluster": CLUSTER}), '$TF_CONFIG needs "task"'),
+    (_tf_config({"worker": []}, type="worker", index=0),
+     '$TF_CONFIG cluster.worker must be a non-empty list of "host:port" strings, not a list []'),
+    (_tf_config({"worker": "h:1"}, type="worker", index=0),
+     '$TF_CONFIG cluster.worker must be a non-empty list of "host:port" strings, not a string "h:1"'),
+    (_tf_config({"worker": ["h:1", 2]}, type="worker", index=0),
+     '$TF_CONFIG cluster.worker[1] must be a "host:port" string, not an integer 2'),
+    (_tf_config({"worker": ["h:1"], "workers": ["h:2"]}, type="worker", index=0),
+     '$TF_CONFIG cluster has a job "workers": TensorFlow knows chief, worker, ps, evaluator'),
+    (_tf_config({"chief": ["h:1", "h:2"], "worker": ["h:3"]}, type="worker", index=0),
+     "$TF_CONFIG cluster.chief lists 2 addresses: a cluster has one chief at most"),
+    (_tf_config(type="ps", index=0), "type one of 'worker'"),
+    (_tf_config(type=0, index=0), "$TF_CONFIG task.type must be a string, one of 'worker', not an integer 0"),
+    (_tf_config(type="worker"), '$TF_CONFIG task needs "index": this machine\'s place in cluster.worker, 0 to 1'),
+    (_tf_config(type="worker", index="0"),
+     '$TF_CONFIG task.index "0" is not an integer but a string: write e.g. "index": 0 (0 to 1, no quotes)'),
+    (_tf_config(type="worker", index=True), '$TF_CONFIG task.index true is not an integer but a boolean'),
+    (_tf_config(type="worker", index=1.0),
+     '$TF_CONFIG task.index 1.0 is not an integer but a number with a decimal point: write e.g. "index": 1'),
+    (_tf_config(type="worker", index=2),
+     "task.index 2 is out of range: cluster.worker lists 2 address(es), so the index is 0 to 1"),
+    (_tf_config(type="worker", index=-1), "task.index -1 is out of range"),
+    (json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 0}, "rpc_layer": 1}),
+     '$TF_CONFIG rpc_layer must be a string such as "grpc", not an integer 1'),
+]  # fmt: skip
+"""Each field's type and value, with the message both specc and the emitted script give."""
+TF_CONFIG_IDS = [
+    "not_json",
+    "not_an_object",
+    "no_cluster",
+    "no_chief_or_worker",
+    "no_task",
+    "empty_worker_list",
+    "worker_not_a_list",
+    "address_not_a_string",
+    "unknown_job",
+    "two_chiefs",
+    "type_not_a_role",
+    "type_not_a_string",
+    "no_index",
+    "index_a_string",
+    "index_a_bool",
+    "index_a_float",
+    "index_too_large",
+    "index_negative",
+    "rpc_layer_not_a_string",
+]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
-    [
-        (None, "needs $TF_CONFIG"),
-        ("  ", "needs $TF_CONFIG"),
-        ("{cluster: 1}", "$TF_CONFIG is not JSON (Expecting property name"),
-        ('["worker"]', '$TF_CONFIG needs "cluster"'),
-        (json.dumps({"cluster": {"worker": []}}), '$TF_CONFIG needs "cluster"'),
-        (json.dumps({"cluster": CLUSTER}), '$TF_CONFIG needs "task"'),
-        (json.dumps({"cluster": CLUSTER, "task": {"type": "ps", "index": 0}}), "type one of 'worker'"),
-        (json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 2}}),
-         "task.index 2 is out of range: cluster.worker lists 2 address(es), so the index is 0 to 1"),
-        (json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": "0"}}), "task.index '0'"),
-    ],
-)  # fmt: skip
+    [(None, "needs $TF_CONFIG"), ("  ", "needs $TF_CONFIG"), *TF_CONFIG_PROBLEMS],
+    ids=["unset", "blank", *TF_CONFIG_IDS],
+)
 def test_tf_config_problems_are_one_line(text, message):
     with pytest.raises(TrainSetupError) as caught:
         worker_place(text)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "message"), TF_CONFIG_PROBLEMS, ids=TF_CONFIG_IDS)
+def test_emitted_script_checks_tf_config_as_specc_does(text, message, monkeypatch, capsys):
+    """The emitted multi-worker script's own $TF_CONFIG check: the same one-line messages."""
+    module = load_module(ROOT / "generated" / "mnist_cnn_multi_worker.py")
+    monkeypatch.setenv("TF_CONFIG", text)
+    with pytest.raises(SystemExit) as caught:
+        module.worker_place()
+    err = capsys.readouterr().err
+    assert caught.value.code == 2
+    assert err.startswith("error: $TF_CONFIG") and message in err and err.count("\n") == 1, err
 
 
 def test_tf_config_places_a_chief_first():
@@ -117,6 +178,8 @@ def test_tf_config_places_a_chief_first():
         ("{oops", "error: $TF_CONFIG is not JSON"),
         (json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 5}}),
          "error: $TF_CONFIG task.index 5 is out of range"),
+        (json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": "0"}}),
+         'error: $TF_CONFIG task.index "0" is not an integer but a string'),
     ],
 )  # fmt: skip
 def test_train_refuses_a_bad_tf_config_with_exit_2(

@@ -21,6 +21,7 @@ from tests.conftest import MNIST, ROOT, SPECS, synthetic_mnist, write_npz
 from tests.emitted import REPO_SPECS, compile_emittable, completed, emit, load_module, repo_spec_id
 from tests.keras_helpers import keras, keras_rows
 from tests.strategies import random_specs
+from tests.test_train import epoch_ticks
 
 SCRIPT = ROOT / "generated" / "mnist_cnn.py"
 
@@ -389,3 +390,18 @@ def test_script_curves_have_whole_epochs_on_the_x_axis(tmp_path, monkeypatch):
     module.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, tmp_path / "c.png")
     (ax,) = figures[0].axes
     assert [t for t in ax.get_xticks() if 1 <= t <= 2] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 15])
+def test_script_curves_tick_whole_epochs_only(tmp_path, monkeypatch, epochs):
+    import matplotlib.pyplot as plt
+
+    module = load_module(tiny_script(tmp_path))
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    values = [1.0 / (e + 1) for e in range(epochs)]
+    module.plot_history({"loss": values, "val_loss": values}, tmp_path / "c.png")
+    for ticks in epoch_ticks(figures[0]):
+        assert ticks and all(t == int(t) for t in ticks), ticks
+        if epochs <= 2:
+            assert ticks == list(range(1, epochs + 1))

@@ -428,6 +428,91 @@ def test_diff_same_and_invalid(specc):
     assert bad.stderr.startswith(f"{show(BLOG)}: --set #1 (model.layers[0].filters=0): error:")
 
 
+def _diff_json(specc, *args: str) -> dict:
+    run = specc("diff", *args, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.mark.parametrize(
+    ("set_a", "set_b"),
+    [
+        ("model.layers[1].pool_size=~", None),  # left out: the catalog default, (2, 2)
+        ("model.layers[1].pool_size=[2, 2]", None),  # 2 and [2, 2]: Keras makes (2, 2) of both
+        ("model.layers[1].strides=2", None),  # a pooling's strides left out: its pool_size
+        ("model.layers[0].strides=1", "model.layers[0].strides=[1, 1]"),  # given as the default
+        ("model.layers[12].name=dense_1", None),  # the name Keras gives it anyway
+        ("model.layers[10].kernel_regularizer={l2: 0.001, l1: 0}", None),
+        (
+            "model.layers[10].kernel_regularizer=l2",
+            "model.layers[10].kernel_regularizer={l2: 0.01}",
+        ),
+        ("model.layers[10].kernel_regularizer={type: L1L2, l2: 0.001}", None),
+        ("model.layers[10].kernel_initializer=glorot_uniform", None),  # Dense's default
+        (
+            "model.layers[10].kernel_initializer=he_normal",
+            "model.layers[10].kernel_initializer={type: HeNormal}",
+        ),
+        ("model.layers[10].activation=linear", "model.layers[10].activation=~"),  # None: linear
+        ("compile.optimizer=adam", "compile.optimizer={type: Adam, learning_rate: 0.001}"),
+        ("compile.optimizer={type: RMSprop, rho: 0.9}", None),  # the spec's rmsprop
+        ("training.validation_split=0", "training.validation_split=~"),  # 0 is the default 0.0
+        ("training.shuffle=~", None),
+        ("training=~", "training={epochs: 1}"),  # no training section: Training's defaults
+    ],
+)
+def test_diff_compares_resolved_values(specc, set_a, set_b):
+    """An argument left out is its default, and one value written two ways is one value."""
+    args = [str(BLOG), str(BLOG), "--set-a", set_a, *(["--set", set_b] if set_b else [])]
+    result = _diff_json(specc, *args)
+    assert (result["same"], result["values"], result["layers"]) == (True, [], [])
+
+
+@pytest.mark.parametrize(
+    ("set_a", "set_b", "values"),
+    [
+        ("model.layers[1].pool_size=~", "model.layers[1].pool_size=3",
+         [{"path": "model.layers[1].pool_size", "change": "added", "b": 3}]),
+        ("model.layers[1].pool_size=3", "model.layers[1].pool_size=~",
+         [{"path": "model.layers[1].pool_size", "change": "removed", "a": 3}]),
+        ("model.layers[1].pool_size=2", "model.layers[1].pool_size=[2, 3]",
+         [{"path": "model.layers[1].pool_size", "change": "changed", "a": 2, "b": [2, 3]}]),
+        ("compile.optimizer=adam", "compile.optimizer={type: Adam, learning_rate: 0.01}",
+         [{"path": "compile.optimizer", "change": "changed", "a": "adam",
+           "b": {"type": "Adam", "learning_rate": 0.01}}]),
+        ("model.layers[10].kernel_regularizer={l2: 0.001, l1: 0}",
+         "model.layers[10].kernel_regularizer={l2: 0.002}",
+         [{"path": "model.layers[10].kernel_regularizer.l2", "change": "changed", "a": 0.001,
+           "b": 0.002}]),
+        ("training=~", "training={epochs: 2}",
+         [{"path": "training", "change": "added", "b": {"epochs": 2}}]),
+    ],
+)  # fmt: skip
+def test_diff_reports_a_real_change_at_its_path(specc, set_a, set_b, values):
+    result = _diff_json(specc, str(BLOG), str(BLOG), "--set-a", set_a, "--set", set_b)
+    assert result["values"] == values
+    assert result["same"] is False
+
+
+@pytest.mark.parametrize(
+    ("spec", "inside", "filters"),
+    [("resnet20_cifar10", 3, 16), ("unet_oxford_pets", 4, 64)],  # a layer a block made
+)
+def test_diff_of_blocks_and_their_expansion_is_no_difference(
+    specc, tmp_path, spec, inside, filters
+):
+    """Blocks, or the layers they expand to (other labels, every reference explicit): the
+    same model. A change in the expansion is one line, at its place in ``specc expand``."""
+    source = str(SPECS / f"{spec}.yaml")
+    expanded = tmp_path / "expanded.yaml"
+    expanded.write_text(specc("expand", source).stdout)
+    result = _diff_json(specc, source, str(expanded))
+    assert (result["same"], result["values"]) == (True, [])
+    changed = _diff_json(specc, source, str(expanded), "--set", f"model.layers[{inside}].filters=7")
+    path = f"model.layers[{inside}].filters"
+    assert changed["values"] == [{"path": path, "change": "changed", "a": filters, "b": 7}]
+
+
 @pytest.mark.parametrize(
     ("override", "code", "stderr"),
     [

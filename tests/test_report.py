@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import SPECS, synthetic_mnist
+from tests.test_train import epoch_ticks
 
 BLOG = SPECS / "mnist_cnn.yaml"
 CHROMIUM = os.environ.get("SPECC_CHROMIUM", "/usr/bin/chromium")
@@ -161,6 +162,31 @@ def test_report_of_a_run_without_pictures_says_what_is_missing(specc, tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "No metrics.json: the run did not finish." in page
     assert page.count("<img ") == 1  # the diagram only
+
+
+def test_report_draws_the_curves_again_from_the_history(tmp_path, monkeypatch):
+    """A run folder's curves.png from before a fix (one epoch: fractional ticks) is drawn
+    again from history.json, with whole epochs; without history.json it is shown as is."""
+    import base64
+
+    import matplotlib.pyplot as plt
+
+    from specc.training import html_report
+
+    folder = _fake_run(tmp_path / "run")
+    stale = b"\x89PNG stale"
+    (folder / "curves.png").write_bytes(stale)
+    history = {"loss": [0.5], "accuracy": [0.8], "val_loss": [0.6], "val_accuracy": [0.7]}
+    (folder / "history.json").write_text(json.dumps(history))
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    page = html_report.render(html_report.context(folder))
+    (curves,) = [f for f in figures if any(ax.get_xlabel() == "epoch" for ax in f.axes)]
+    assert epoch_ticks(curves) == [[1.0], [1.0]]
+    assert base64.b64encode(stale).decode() not in page
+    (folder / "history.json").unlink()
+    page = html_report.render(html_report.context(folder))
+    assert base64.b64encode(stale).decode() in page
 
 
 @pytest.mark.parametrize(

@@ -799,3 +799,33 @@ def test_two_sweep_workers_on_an_empty_postgres_database(tiny, postgres):
             path = where[int(row["trial"])]
             assert row["run_folder"] == (path.name if path.parent == folder else str(path))
             assert (folder / row["run_folder"]).is_dir()  # here, or the other's absolute path
+
+
+def test_sweep_plot_ticks_whole_counts_only(tmp_path, monkeypatch):
+    """A swept count (epochs, units) has no tick between two values (1.2 epochs); a float
+    range keeps matplotlib's ticks."""
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    from specc.language import paths
+    from specc.training.sweep import Param, plot
+    from tests.test_train import epoch_ticks
+
+    params = [
+        Param(paths.parse("training.epochs"), "--grid #1", values=(1, 2)),
+        Param(paths.parse("model.layers[10].units"), "--range #1", low=8, high=9),
+        Param(paths.parse("model.layers[7].rate"), "--range #2", low=0.1, high=0.2),
+    ]
+    table = [
+        {"state": "complete", "test_accuracy": 0.9, params[0].name: 1, params[1].name: 8,
+         params[2].name: 0.1},
+        {"state": "complete", "test_accuracy": 0.8, params[0].name: 2, params[1].name: 9,
+         params[2].name: 0.2},
+    ]  # fmt: skip
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot(SimpleNamespace(settings=SimpleNamespace(params=params)), table, tmp_path / "s.png")
+    epochs, units, rate = epoch_ticks(figures[0])
+    assert (epochs, units) == ([1.0, 2.0], [8.0, 9.0])
+    assert any(t != int(t) for t in rate)

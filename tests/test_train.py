@@ -234,6 +234,34 @@ def test_curves_have_whole_epochs_on_the_x_axis(tmp_path, monkeypatch):
     assert ticks == [1.0, 2.0]
 
 
+def epoch_ticks(fig) -> list[list[float]]:
+    """The x ticks each panel of ``fig`` shows (those inside its view), once drawn."""
+    fig.canvas.draw()
+    shown = []
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        shown.append([float(t) for t in ax.get_xticks() if low <= t <= high])
+    return shown
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3, 15, 40])
+def test_curves_tick_whole_epochs_only(tmp_path, monkeypatch, epochs):
+    """One epoch drew 0.945..1.055 with ticks 0.96, 0.975, ... (MaxNLocator falls back to
+    fractions when fewer than two integers fit)."""
+    import matplotlib.pyplot as plt
+
+    from specc.training import report
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    values = [1.0 / (e + 1) for e in range(epochs)]
+    report.curves({"loss": values, "val_loss": values, "accuracy": values}, tmp_path / "c.png")
+    for ticks in epoch_ticks(figures[0]):
+        assert ticks and all(t == int(t) for t in ticks), ticks
+        if epochs <= 3:
+            assert ticks == list(range(1, epochs + 1))
+
+
 # -- refusing before training -----------------------------------------------------------
 def test_subset_too_small_for_the_validation_split(tmp_path, specc):
     data = write_npz(tmp_path / "d.npz")

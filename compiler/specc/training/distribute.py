@@ -71,10 +71,23 @@ def logical_cpus() -> int | None:
     return int(text)
 
 
+JOBS = ("chief", "worker", "ps", "evaluator")
+"""The jobs TensorFlow allows in a cluster (``multi_worker_util._validate_cluster_spec``)."""
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a message: ``a string``, ``a boolean``..."""
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a number with a decimal point"),
+             (str, "a string"), (list, "a list"), (dict, "an object"))  # fmt: skip
+    return next((name for cls, name in kinds if isinstance(value, cls)), "null")
+
+
 def worker_place(text: str | None) -> tuple[int, int, dict]:
     """(this worker's index, number of workers, the parsed config) from ``$TF_CONFIG`` text.
 
-    A ``chief`` entry counts as worker 0, before the ``worker`` list."""
+    A ``chief`` entry counts as worker 0, before the ``worker`` list. Every field's type is
+    checked here, each with its own one-line message: TensorFlow would otherwise fail later
+    with a traceback, or take ``"index": "0"`` as 0 where specc's worker folders cannot."""
     example = (
         '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
         '"task": {"type": "worker", "index": 0}}'
@@ -90,31 +103,78 @@ def worker_place(text: str | None) -> tuple[int, int, dict]:
         raise TrainSetupError(
             f"$TF_CONFIG is not JSON ({exc.msg} at character {exc.pos}); expected e.g. {example}"
         ) from None
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    task = config.get("task") if isinstance(config, dict) else None
-    roles = (
-        {k: v for k, v in (cluster or {}).items() if k in ("chief", "worker")}
-        if isinstance(cluster, dict)
-        else {}
-    )
-    if not roles or not all(
-        isinstance(v, list) and v and all(isinstance(a, str) and ":" in a for a in v)
-        for v in roles.values()
-    ):
+    if not isinstance(config, dict):
+        raise TrainSetupError(
+            f"$TF_CONFIG must be a JSON object, not {_kind(config)}; expected e.g. {example}"
+        )
+    cluster, task = config.get("cluster"), config.get("task")
+    if not isinstance(cluster, dict) or not {"chief", "worker"} & cluster.keys():
         raise TrainSetupError(
             '$TF_CONFIG needs "cluster": {"worker": ["host:port", ...]} (a "chief" list '
             f"may come first); expected e.g. {example}"
         )
-    if not isinstance(task, dict) or task.get("type") not in roles:
+    for job, addresses in cluster.items():
+        if job not in JOBS:
+            raise TrainSetupError(
+                f"$TF_CONFIG cluster has a job {json.dumps(job)}: TensorFlow knows "
+                f"{', '.join(JOBS)} (this strategy uses chief and worker)"
+            )
+        if not isinstance(addresses, list) or not addresses:
+            raise TrainSetupError(
+                f'$TF_CONFIG cluster.{job} must be a non-empty list of "host:port" strings, '
+                f"not {_kind(addresses)} {json.dumps(addresses)}"
+            )
+        for i, address in enumerate(addresses):
+            if not isinstance(address, str) or ":" not in address:
+                raise TrainSetupError(
+                    f'$TF_CONFIG cluster.{job}[{i}] must be a "host:port" string, not '
+                    f"{_kind(address)} {json.dumps(address)}"
+                )
+    if len(cluster.get("chief", [])) > 1:
+        raise TrainSetupError(
+            f"$TF_CONFIG cluster.chief lists {len(cluster['chief'])} addresses: a cluster has "
+            'one chief at most (list the others under "worker")'
+        )
+    roles = {k: v for k, v in cluster.items() if k in ("chief", "worker")}
+    names = ", ".join(map(repr, roles))
+    if not isinstance(task, dict):
         raise TrainSetupError(
             f'$TF_CONFIG needs "task": {{"type": ..., "index": ...}} with type one of '
-            f"{', '.join(map(repr, roles))} (this machine's role in the cluster)"
+            f"{names} (this machine's role in the cluster)"
         )
-    index, role = task.get("index", 0), task["type"]
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(roles[role]):
+    if "type" in task and not isinstance(task["type"], str):
+        raise TrainSetupError(
+            f"$TF_CONFIG task.type must be a string, one of {names}, not "
+            f"{_kind(task['type'])} {json.dumps(task['type'])}"
+        )
+    if task.get("type") not in roles:
+        raise TrainSetupError(
+            f'$TF_CONFIG needs "task": {{"type": ..., "index": ...}} with type one of '
+            f"{names} (this machine's role in the cluster)"
+        )
+    role = task["type"]
+    last = len(roles[role]) - 1
+    if "index" not in task:
+        raise TrainSetupError(
+            f'$TF_CONFIG task needs "index": this machine\'s place in cluster.{role}, 0 to {last}'
+        )
+    index = task["index"]
+    if not isinstance(index, int) or isinstance(index, bool):
+        digits = str(index).strip().removesuffix(".0")
+        fix = int(digits) if not isinstance(index, bool) and digits.isdigit() else 0
+        raise TrainSetupError(
+            f"$TF_CONFIG task.index {json.dumps(index)} is not an integer but "
+            f'{_kind(index)}: write e.g. "index": {fix} (0 to {last}, no quotes)'
+        )
+    if not 0 <= index <= last:
         raise TrainSetupError(
             f"$TF_CONFIG task.index {index!r} is out of range: cluster.{role} lists "
-            f"{len(roles[role])} address(es), so the index is 0 to {len(roles[role]) - 1}"
+            f"{len(roles[role])} address(es), so the index is 0 to {last}"
+        )
+    if "rpc_layer" in config and not isinstance(config["rpc_layer"], str):
+        raise TrainSetupError(
+            f'$TF_CONFIG rpc_layer must be a string such as "grpc", not '
+            f"{_kind(config['rpc_layer'])} {json.dumps(config['rpc_layer'])}"
         )
     chiefs = len(roles.get("chief", []))
     place = index if role == "chief" else chiefs + index

@@ -148,6 +148,43 @@ def _as_image(x: np.ndarray) -> tuple[np.ndarray, str | None]:
     return x, ("gray" if x.ndim == 2 else None)
 
 
+def curves(folder: Path) -> str | None:
+    """The loss and accuracy curves, drawn again from ``history.json`` (so a run folder
+    written before a fix of the picture gets the fixed one), else ``curves.png`` as it is."""
+    history = _history(folder / "history.json")
+    if not history:
+        return _file_uri(folder / "curves.png", "image/png")
+    from specc.training import report
+
+    return _png(report.curves_figure(history))
+
+
+def _history(path: Path) -> dict[str, list[float]] | None:
+    """``history.json`` as ``{metric: [value per epoch]}`` (null for a NaN that
+    finite_json wrote), or None where it is missing or not that."""
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not data:
+        return None
+    history: dict[str, list[float]] = {}
+    for key, values in data.items():
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(
+                v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                for v in values
+            )
+        ):
+            return None
+        history[key] = [float("nan") if v is None else float(v) for v in values]
+    shown = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
+    lengths = {len(values) for values in history.values()}
+    return history if shown and len(lengths) == 1 else None
+
+
 def misclassified(data: Any) -> str | None:
     """A grid of misclassified test images, each titled ``predicted (true)``."""
     if "wrong_x" not in data or len(data["wrong_x"]) == 0:
@@ -309,7 +346,7 @@ def _values(
         "test_total": len(data["y_true"]) if "y_true" in data else None,
         "images": {
             "diagram": diagram_uri,
-            "curves": _file_uri(folder / "curves.png", "image/png"),
+            "curves": curves(folder),
             "confusion": _file_uri(folder / "confusion.png", "image/png"),
             "misclassified": misclassified(data),
             "filters": filters(data),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,11 +19,18 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
-def curves(history: dict[str, list[float]], path: Path) -> None:
-    """One panel per metric, train and validation per epoch (whole epochs on the x axis)."""
-    plt = _pyplot()
+def integer_ticks(ax: Any) -> None:
+    """Ticks on whole numbers only (epochs, counts). ``MaxNLocator(integer=True)`` alone falls back to
+    fractional ticks when fewer than two whole numbers fit in the view (one epoch: the
+    view is 0.945..1.055, ticks 0.96, 0.975, ...); ``min_n_ticks=1`` keeps it on integers."""
     from matplotlib.ticker import MaxNLocator
 
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def curves_figure(history: dict[str, list[float]]) -> Any:
+    """One panel per metric, train and validation per epoch (whole epochs on the x axis)."""
+    plt = _pyplot()
     metrics = [m for m in history if not m.startswith("val_") and m != "learning_rate"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -31,14 +39,20 @@ def curves(history: dict[str, list[float]], path: Path) -> None:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        integer_ticks(ax)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def curves(history: dict[str, list[float]], path: Path) -> None:
+    """``curves.png``: :func:`curves_figure`, written atomically."""
+    fig = curves_figure(history)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    _pyplot().close(fig)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:

@@ -93,6 +93,12 @@ class Param:
     def is_grid(self) -> bool:
         return self.low is None
 
+    @property
+    def whole(self) -> bool:
+        """Whether every value is an integer (a count): its axis ticks integers only."""
+        ends = self.values if self.is_grid else (self.low, self.high)
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in ends)
+
     def definition(self) -> dict[str, Any]:
         if self.is_grid:
             return {"path": self.name, "values": list(self.values)}
@@ -1074,6 +1080,10 @@ def plot(sweep: Sweep, table: list[dict[str, Any]], path: Path) -> None:
             ax.legend()
         if p.log:
             ax.set_xscale("log")
+        elif p.whole:  # epochs, units, filters: no tick between two counts (1.2 epochs)
+            from specc.training.report import integer_ticks
+
+            integer_ticks(ax)
         ax.set_xlabel(p.name)
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
