@@ -438,7 +438,7 @@ class _Expander:
             label = labels[label]
         labelled = (label_at.get(()) if label_at else None) or (*loc, "as")
         if label is not None and not bad:
-            here = replace(self.old.diagnostic(labelled, ""), loc=(*loc, "as"))
+            here = self.old.diagnostic(labelled, "")  # where the label is written
             there = self.use_labels.setdefault(label, here)
             if there is not here:
                 bad = True
