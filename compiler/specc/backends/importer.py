@@ -154,7 +154,7 @@ def _same(value: Any, default: Any) -> bool:
     Keras' default ``true`` (Python's ``1 == True``), so it is checked, not dropped."""
     if isinstance(value, bool) or isinstance(default, bool):
         return type(value) is type(default) and value == default
-    if isinstance(value, list | tuple) and isinstance(default, list | tuple):
+    if isinstance(value, list | tuple) and type(value) is type(default):
         return len(value) == len(default) and all(map(_same, value, default))
     if isinstance(value, dict) and isinstance(default, dict):
         return value.keys() == default.keys() and all(_same(value[k], default[k]) for k in value)
