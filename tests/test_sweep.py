@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from specc.files import HOST
+from specc.training.sweep import liveness, scheduling
+from specc.training.sweep import storage as sweep_storage
+from specc.training.sweep import study as sweep_study
+from specc.training.sweep import values as sweep_values
 from tests.conftest import write_npz
 
 optuna = pytest.importorskip("optuna")
@@ -209,10 +214,9 @@ def test_the_accuracy_ranked_and_pruned_by(keys, prefix, key):
 
 
 def test_tpe_sweeps_use_optunas_tpe_sampler():
-    from specc.training import sweep as sweeping
 
-    assert type(sweeping._sampler("tpe")) is optuna.samplers.TPESampler
-    assert type(sweeping._sampler("random")) is optuna.samplers.RandomSampler
+    assert type(sweep_study._sampler("tpe")) is optuna.samplers.TPESampler
+    assert type(sweep_study._sampler("random")) is optuna.samplers.RandomSampler
 
 
 def test_help_teaches_with_examples(specc):
@@ -332,7 +336,7 @@ def test_a_sweep_whose_trials_all_fail_exits_1(tiny, specc):
 def test_pruning_stops_a_trial_the_pruner_gives_up(tiny):
     """The callback reports each epoch's validation accuracy and stops fit when told to."""
     from specc.backends.kerasenv import keras as get_keras
-    from specc.training.sweep import _pruning_callback
+    from specc.training.sweep.scheduling import _pruning_callback
 
     class Trial:
         reports: list = []  # noqa: RUF012
@@ -432,7 +436,7 @@ def test_a_grid_sweep_on_real_mnist(tmp_path, specc, mnist):
 
 
 def test_each_sampler_is_the_one_named():
-    from specc.training.sweep import _sampler
+    from specc.training.sweep.study import _sampler
 
     assert isinstance(_sampler("tpe"), optuna.samplers.TPESampler)
     assert isinstance(_sampler("random"), optuna.samplers.RandomSampler)
@@ -472,7 +476,7 @@ def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
         return real(*args)
 
     real = sweeping.spec_with
-    monkeypatch.setattr(sweeping, "spec_with", counted)
+    monkeypatch.setattr(sweep_values, "spec_with", counted)
     start = time.process_time()
     sweeping.check_values(loaded, settings.params, grid=True)
     assert time.process_time() - start < 30
@@ -491,8 +495,8 @@ def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
 def test_queueing_many_trials_says_what_it_is_doing(tiny, monkeypatch, capsys):
     from specc.training import sweep as sweeping
 
-    monkeypatch.setattr(sweeping, "SAY_QUEUEING_OVER", 2)
-    monkeypatch.setattr(sweeping, "SAY_EVERY_S", 0.0)
+    monkeypatch.setattr(sweep_study, "SAY_QUEUEING_OVER", 2)
+    monkeypatch.setattr(sweep_study, "SAY_EVERY_S", 0.0)
     settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[1, 2, 3]"], [], None,
                                          None, output_dir=str(tiny.parent / "out"))  # fmt: skip
     sweep = sweeping.open_sweep(settings)
@@ -524,7 +528,7 @@ def test_the_first_open_of_a_database_is_tried_again(tmp_path, monkeypatch):
     storage = sweeping.open_storage(f"sqlite:///{tmp_path / 'study.db'}", tmp_path)
     assert isinstance(storage, real) and len(opened) == 2
     opened.clear()  # a lasting failure is said, after a few tries
-    monkeypatch.setattr(sweeping, "OPEN_TRIES", 3)
+    monkeypatch.setattr(sweep_storage, "OPEN_TRIES", 3)
 
     def failing(url, **kwargs):
         opened.append(url)
@@ -568,11 +572,11 @@ def test_optunas_heartbeat_fails_and_queues_again_another_machines_dead_trial(ti
     the tables say why."""
     from specc.training import sweep as sweeping
 
-    monkeypatch.setattr(sweeping, "STALE_AFTER_S", 1.0)
+    monkeypatch.setattr(liveness, "STALE_AFTER_S", 1.0)
     settings = sweeping.resolve_settings(str(tiny), ["model.layers[0].units=[3, 5]"], [], None,
                                          None, output_dir=str(tiny.parent / "out"))  # fmt: skip
     sweep = sweeping.open_sweep(settings)
-    assert sweeping._optuna_beats(sweep.storage)
+    assert liveness._optuna_beats(sweep.storage)
     trial = sweeping.claim(sweep)
     sweep.storage.set_trial_user_attr(
         trial._trial_id, "specc_worker", {"host": "elsewhere", "pid": 7, "node": "gpu-2"}
@@ -608,7 +612,7 @@ def test_a_worker_waits_for_the_others_trials_before_its_last_tables(tiny, monke
     other = sweeping.claim(sweep)._trial_id
     theirs = tiny.parent / "a" / "trial-000"
     theirs.mkdir(parents=True)
-    for key, value in (("specc_worker", {"host": sweeping.HOST, "pid": os.getppid(), "node": "n"}),
+    for key, value in (("specc_worker", {"host": HOST, "pid": os.getppid(), "node": "n"}),
                        ("run_folder", "trial-000"), ("run_path", str(theirs))):  # fmt: skip
         sweep.storage.set_trial_user_attr(other, key, value)
     seen: list[str] = []
@@ -618,7 +622,7 @@ def test_a_worker_waits_for_the_others_trials_before_its_last_tables(tiny, monke
         sweep.storage.set_trial_user_attr(other, "test_accuracy", 0.5)
         sweep.storage.set_trial_state_values(other, TrialState.COMPLETE, [0.5])
 
-    monkeypatch.setattr(sweeping, "_pause", the_other_ends)
+    monkeypatch.setattr(scheduling, "_pause", the_other_ends)
     assert sweeping.run(sweep) == {"complete": 2}
     assert "waiting for trial(s) 0 of other workers to end" in capsys.readouterr().out
     assert len(seen) == 1 and f"| running | 3 |  |  |  | {theirs} |  |" in seen[0]
