@@ -406,6 +406,11 @@ def _block_plan(compiled: Compiled) -> _Plan | None:
     return _Plan(segments, params)
 
 
+class _Flat(Exception):
+    """Blocks cannot be written as functions after all (uses that differ): the graph is
+    written out call by call instead."""
+
+
 def graph_build_model(
     compiled: Compiled, model_name: PyCode, depth: int = 1, *, functions: bool = True
 ) -> tuple[list[str], list[str]]:
@@ -423,39 +428,76 @@ def graph_build_model(
     in the code), which equal specc's for a model built in a fresh session, as the
     script's is: expansion keeps Keras' construction order.
     """
-    graph = compiled.graph
-    calls = graph.calls
-    entries = compiled.spec.model.layers
     plan = _block_plan(compiled) if functions else None
-    defined: dict[str, list[str]] = {}
-    names = _Names({"keras", "x", "inputs", "NAME", "INPUT_SHAPE"})
-    function_name: dict[str, str] = {}
-    for seg in plan.segments.values() if plan is not None else ():
-        if seg.block not in function_name:
-            taken = seg.block in SCRIPT_GLOBALS or seg.block in names.taken
-            function_name[seg.block] = names.fresh(f"{seg.block}_block" if taken else seg.block)
+    try:
+        return _GraphCode(compiled, model_name, depth, plan).write()
+    except _Flat:
+        return _GraphCode(compiled, model_name, depth, None).write()
 
-    def flat() -> tuple[list[str], list[str]]:
-        return graph_build_model(compiled, model_name, depth, functions=False)
 
-    written = _written_labels(compiled)
-    made = {layer.name: layer for layer in graph.made}
-    times = {name: sum(c.layer == name for c in calls) for name in made}
-    users: dict[tuple[str, int], list[tuple[int, Source]]] = {}
-    for k, call in enumerate(calls):
-        for source in call.sources:
-            users.setdefault((source[0], source[1]), []).append((k, source))
-    outputs = {(s[0], s[1]) for s in graph.outputs}
-    whole = {(s[0], s[1]) for s in graph.outputs if s[2] is None}
-    statement_of = list(range(len(calls)))
-    if plan is not None:
-        for seg in plan.segments.values():
-            for k in range(seg.first, seg.last + 1):
-                statement_of[k] = seg.first
+class _GraphCode:
+    """The writing of one graph's build_model(): the facts every step needs (who uses which
+    tensor, the names taken) and one method per step, each testable alone."""
 
-    def constructor(k: int, params: dict[str, str]) -> Call:
-        layer = made[calls[k].layer]
-        if plan is None:
+    def __init__(
+        self, compiled: Compiled, model_name: PyCode, depth: int, plan: _Plan | None
+    ) -> None:
+        graph = self.graph = compiled.graph
+        self.calls = calls = graph.calls
+        self.entries = compiled.spec.model.layers
+        self.model_name = model_name
+        self.depth = depth
+        self.plan = plan
+        self.defined: dict[str, list[str]] = {}
+        """Each block's function, as written (a second use must write the same)."""
+        self.names = _Names({"keras", "x", "inputs", "NAME", "INPUT_SHAPE"})
+        self.function_name: dict[str, str] = {}
+        for seg in plan.segments.values() if plan is not None else ():
+            if seg.block not in self.function_name:
+                taken = seg.block in SCRIPT_GLOBALS or seg.block in self.names.taken
+                self.function_name[seg.block] = self.names.fresh(
+                    f"{seg.block}_block" if taken else seg.block
+                )
+        self.written = _written_labels(compiled)
+        self.made = {layer.name: layer for layer in graph.made}
+        self.times = {name: sum(c.layer == name for c in calls) for name in self.made}
+        self.users: dict[tuple[str, int], list[tuple[int, Source]]] = {}
+        for k, call in enumerate(calls):
+            for source in call.sources:
+                self.users.setdefault((source[0], source[1]), []).append((k, source))
+        self.outputs = {(s[0], s[1]) for s in graph.outputs}
+        self.whole = {(s[0], s[1]) for s in graph.outputs if s[2] is None}
+        self.statement_of = list(range(len(calls)))
+        """The call whose statement runs call k: a block's first call for all its calls."""
+        if plan is not None:
+            for seg in plan.segments.values():
+                for k in range(seg.first, seg.last + 1):
+                    self.statement_of[k] = seg.first
+        self.tensors: dict[tuple[str, int], str | dict[int, str]] = {}
+        """A node's variable, or its outputs' variables by index (unpacked)."""
+        self.shared: dict[str, str] = {}
+        """The variable of each layer called more than once (made once)."""
+
+    def write(self) -> tuple[list[str], list[str]]:
+        """The block functions' lines and build_model()'s body; _Flat when a block's uses
+        cannot share one function."""
+        lines = self.input_lines()
+        k = 0
+        while k < len(self.calls):
+            if self.plan is not None and k in self.plan.segments:
+                seg = self.plan.segments[k]
+                lines += self.block_call_lines(seg)
+                k = seg.last + 1
+            else:
+                lines += self.call_lines(k)
+                k += 1
+        block_lines = [line for text in self.defined.values() for line in (*text, "", "")]
+        return block_lines, [*lines, "", *self.model_lines()]
+
+    def constructor(self, k: int, params: dict[str, str]) -> Call:
+        """Call ``k``'s layer made: its arguments, or a block function's params' variables."""
+        layer = self.made[self.calls[k].layer]
+        if self.plan is None:
             return layer_call(layer.spec, layer_arguments(layer))
         args = layer_arguments(layer, inner_names=False)
         if layer.spec.name is None:
@@ -463,47 +505,61 @@ def graph_build_model(
         args = {key: PyCode(params[key]) if key in params else v for key, v in args.items()}
         return layer_call(layer.spec, args)
 
-    def arguments(k: int, tensors: dict) -> tuple[Arg, ...]:
+    def arguments(self, k: int, tensors: dict) -> tuple[Arg, ...]:
+        """What call ``k`` is applied to, as the layer takes it (a list, initial_state=)."""
+
         def expr(source: Source) -> str:
             var = tensors[(source[0], source[1])]
             if isinstance(var, dict):  # unpacked: every use names an index
                 return var[source[2]]  # type: ignore[index]
             return var if source[2] is None else f"{var}[{source[2]}]"
 
-        args = [PyCode(expr(s)) for s in calls[k].sources]
-        layer = made[calls[k].layer]
+        args = [PyCode(expr(s)) for s in self.calls[k].sources]
+        layer = self.made[self.calls[k].layer]
         if layer.type == "MultiHeadAttention" or len(args) == 1:
             return tuple(args)
         if layer.spec.INITIAL_STATE:  # the sequence, then initial_state=[h(, c)]
             return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
 
-    def target(k: int, base: str, scope: _Names, following: int, outside: bool) -> str:
+    def target(self, k: int, base: str, scope: _Names, following: int, outside: bool) -> str:
         """Where call ``k``'s output goes: ``x``, a name, or nowhere."""
+        calls, graph = self.calls, self.graph
         node = (calls[k].layer, calls[k].node)
-        used = [statement_of[u] if outside else u for u, _ in users.get(node, [])]
-        if not used and (node not in outputs or not outside):
+        used = [self.statement_of[u] if outside else u for u, _ in self.users.get(node, [])]
+        if not used and (node not in self.outputs or not outside):
             return ""  # feeds nothing: made (its weights drawn) as the spec makes it
         if all(u == following for u in used) and (
-            node not in outputs
+            node not in self.outputs
             or not outside
             or (following == len(calls) and len(graph.outputs) == 1)
         ):
             return "x"
         return scope.fresh(base)
 
-    def base_name(k: int) -> str:
-        call = calls[k]
-        entry = entries[call.entry]
+    def base_name(self, k: int) -> str:
+        """The name call ``k``'s output would get: its label, else its layer's name."""
+        call = self.calls[k]
+        entry = self.entries[call.entry]
         label = entry.as_ if isinstance(entry, Apply) else entry.label
-        if label is not None and written is not False and label not in written:
+        if label is not None and self.written is not False and label not in self.written:
             label = None  # made up by block expansion: the layer's name reads better
-        if times[call.layer] == 1:
+        if self.times[call.layer] == 1:
             return label or call.layer
         return label or f"{call.layer}_out{call.node or ''}"
 
-    def function(seg: _Segment) -> tuple[list[str], dict[str, str]]:
+    def _outer(self, seg: _Segment) -> tuple[str, int]:
+        """The one node a block's calls take from outside it."""
+        calls = self.calls
+        inside = {(calls[k].layer, calls[k].node) for k in range(seg.first, seg.last + 1)}
+        (outer,) = {
+            (s[0], s[1]) for k in range(seg.first, seg.last + 1) for s in calls[k].sources
+        } - inside
+        return outer
+
+    def function(self, seg: _Segment) -> tuple[list[str], dict[str, str]]:
         """A block's function (its lines) and its params' variables, in order."""
+        plan, calls = self.plan, self.calls
         assert plan is not None
         scope = _Names({"keras", "x", "inputs"})
         variables: dict[str, str] = {}
@@ -511,120 +567,123 @@ def graph_build_model(
             for param in plan.params[k].values():
                 if param not in variables:
                     variables[param] = scope.fresh(param)
-        inside = {(calls[k].layer, calls[k].node) for k in range(seg.first, seg.last + 1)}
-        (outer,) = {
-            (s[0], s[1]) for k in range(seg.first, seg.last + 1) for s in calls[k].sources
-        } - inside
-        tensors: dict = {outer: "inputs"}
+        tensors: dict = {self._outer(seg): "inputs"}
         body: list[str] = []
         for k in range(seg.first, seg.last + 1):
-            ctor = constructor(k, {a: variables[p] for a, p in plan.params[k].items()})
+            ctor = self.constructor(k, {a: variables[p] for a, p in plan.params[k].items()})
             if k == seg.last:
-                body += applied_lines(ctor, arguments(k, tensors), 1, "return ")
+                body += applied_lines(ctor, self.arguments(k, tensors), 1, "return ")
                 continue
-            to = target(k, base_name(k), scope, k + 1, False)
+            to = self.target(k, self.base_name(k), scope, k + 1, False)
             if to:
                 tensors[(calls[k].layer, calls[k].node)] = to
-            body += applied_lines(ctor, arguments(k, tensors), 1, f"{to} = " if to else "")
-        head = f"def {function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
+            body += applied_lines(ctor, self.arguments(k, tensors), 1, f"{to} = " if to else "")
+        head = f"def {self.function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
         doc = f'{INDENT}"""Block {seg.block} of the spec: one call per use (and repetition)."""'
         return [head, doc, f"{INDENT}import keras", "", *body], variables
 
-    lines: list[str] = []
-    tensors: dict[tuple[str, int], str | dict[int, str]] = {}
-    """A node's variable, or its outputs' variables by index (unpacked)."""
-    for given in graph.inputs:
-        var = "inputs" if len(graph.inputs) == 1 else names.fresh(given.name)
-        shape = PyCode("INPUT_SHAPE") if len(graph.inputs) == 1 else as_expr(given.shape[1:])
-        dtype = (("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()
-        items = (("shape=", shape), *dtype, ("name=", as_expr(given.name)))
-        lines += assignment_lines(var, Call("keras.Input", items), depth)
-        tensors[(given.name, 0)] = var
-    lines.append("")
+    def input_lines(self) -> list[str]:
+        """One ``keras.Input`` per input (``inputs`` = ... when there is one)."""
+        graph, lines = self.graph, []
+        for given in graph.inputs:
+            var = "inputs" if len(graph.inputs) == 1 else self.names.fresh(given.name)
+            shape = PyCode("INPUT_SHAPE") if len(graph.inputs) == 1 else as_expr(given.shape[1:])
+            dtype = (("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()
+            items = (("shape=", shape), *dtype, ("name=", as_expr(given.name)))
+            lines += assignment_lines(var, Call("keras.Input", items), self.depth)
+            self.tensors[(given.name, 0)] = var
+        lines.append("")
+        return lines
 
-    shared: dict[str, str] = {}
-    k = 0
-    while k < len(calls):
-        call = calls[k]
-        if plan is not None and k in plan.segments:
-            seg = plan.segments[k]
-            text, variables = function(seg)
-            if defined.setdefault(seg.block, text) != text:
-                return flat()
-            values: dict[str, Any] = {}
-            for j in range(seg.first, seg.last + 1):
-                layer = made[calls[j].layer]
-                args = layer_arguments(layer)
-                for key, param in plan.params[j].items():
-                    value = args[key]
-                    if key in layer.spec.INT_OR_TUPLE:
-                        value = one_int_for_all(value)
-                    if values.setdefault(param, value) != value:
-                        return flat()
-            (outer,) = {
-                (s[0], s[1]) for j in range(seg.first, seg.last + 1) for s in calls[j].sources
-            } - {(calls[j].layer, calls[j].node) for j in range(seg.first, seg.last + 1)}
-            source = tensors[outer]
-            if not isinstance(source, str):  # an output of several: written out instead
-                return flat()
-            to = target(seg.last, base_name(seg.last), names, seg.last + 1, True)
-            if to:
-                tensors[(calls[seg.last].layer, calls[seg.last].node)] = to
-            items = (
-                ("", PyCode(source)),
-                *((f"{var}=", as_expr(values[p])) for p, var in variables.items()),
-            )
-            call_expr = Call(function_name[seg.block], items)
-            lines += layout(call_expr, depth, f"{to} = " if to else "")
-            k = seg.last + 1
-            continue
+    def block_values(self, seg: _Segment) -> dict[str, Any]:
+        """This use's value of each of the block's params; _Flat when one param would take
+        two values (the layers differ where the block's text is the same)."""
+        assert self.plan is not None
+        values: dict[str, Any] = {}
+        for j in range(seg.first, seg.last + 1):
+            layer = self.made[self.calls[j].layer]
+            args = layer_arguments(layer)
+            for key, param in self.plan.params[j].items():
+                value = args[key]
+                if key in layer.spec.INT_OR_TUPLE:
+                    value = one_int_for_all(value)
+                if values.setdefault(param, value) != value:
+                    raise _Flat
+        return values
+
+    def block_call_lines(self, seg: _Segment) -> list[str]:
+        """A block use (or repetition) as one call of its function."""
+        text, variables = self.function(seg)
+        if self.defined.setdefault(seg.block, text) != text:
+            raise _Flat
+        values = self.block_values(seg)
+        source = self.tensors[self._outer(seg)]
+        if not isinstance(source, str):  # an output of several: written out instead
+            raise _Flat
+        to = self.target(seg.last, self.base_name(seg.last), self.names, seg.last + 1, True)
+        if to:
+            self.tensors[(self.calls[seg.last].layer, self.calls[seg.last].node)] = to
+        items = (
+            ("", PyCode(source)),
+            *((f"{var}=", as_expr(values[p])) for p, var in variables.items()),
+        )
+        call_expr = Call(self.function_name[seg.block], items)
+        return layout(call_expr, self.depth, f"{to} = " if to else "")
+
+    def call_lines(self, k: int) -> list[str]:
+        """Call ``k`` outside any block function: its layer made (once, when shared) and
+        applied, its output put in ``x``, a name, or unpacked."""
+        call, names = self.calls[k], self.names
         node = (call.layer, call.node)
-        base = base_name(k)
-        ctor: Expr = constructor(k, {})
-        if times[call.layer] > 1:
-            if call.layer not in shared:
-                shared[call.layer] = names.fresh(call.layer)
-                lines += assignment_lines(shared[call.layer], ctor, depth)
-            ctor = PyCode(shared[call.layer])
-        used = users.get(node, [])
+        base = self.base_name(k)
+        lines: list[str] = []
+        ctor: Expr = self.constructor(k, {})
+        if self.times[call.layer] > 1:
+            if call.layer not in self.shared:
+                self.shared[call.layer] = names.fresh(call.layer)
+                lines += assignment_lines(self.shared[call.layer], ctor, self.depth)
+            ctor = PyCode(self.shared[call.layer])
+        used = self.users.get(node, [])
         if isinstance(call.output_shape, list):  # several outputs: unpacked, or indexed
-            if node in whole or any(s[2] is None for _, s in used):
+            if node in self.whole or any(s[2] is None for _, s in used):
                 to = names.fresh(base)
-                tensors[node] = to
+                self.tensors[node] = to
             else:
                 wanted = {s[2] for _, s in used} | {
-                    s[2] for s in graph.outputs if (s[0], s[1]) == node
+                    s[2] for s in self.graph.outputs if (s[0], s[1]) == node
                 }
                 parts = {i: names.fresh(f"{base}_out{i}") for i in sorted(wanted)}  # type: ignore[type-var]
-                tensors[node] = parts  # type: ignore[assignment]
+                self.tensors[node] = parts  # type: ignore[assignment]
                 to = ", ".join(parts.get(i, "_") for i in range(len(call.output_shape)))
         else:
-            to = target(k, base, names, k + 1, True)
+            to = self.target(k, base, names, k + 1, True)
             if to:
-                tensors[node] = to
-        lines += applied_lines(ctor, arguments(k, tensors), depth, f"{to} = " if to else "")
-        k += 1
+                self.tensors[node] = to
+        args = self.arguments(k, self.tensors)
+        return lines + applied_lines(ctor, args, self.depth, f"{to} = " if to else "")
 
-    several = {(c.layer, c.node) for c in calls if isinstance(c.output_shape, list)}
+    def model_lines(self) -> list[str]:
+        """``return keras.Model(inputs=..., outputs=..., name=...)``."""
+        graph, tensors = self.graph, self.tensors
+        several = {(c.layer, c.node) for c in self.calls if isinstance(c.output_shape, list)}
 
-    def out_expr(s: Source) -> PyCode:
-        var = tensors[(s[0], s[1])]
-        if isinstance(var, dict):
-            return PyCode(var[s[2]])  # type: ignore[index]
-        if s[2] is None:
-            return PyCode(f"*{var}" if (s[0], s[1]) in several else var)
-        return PyCode(f"{var}[{s[2]}]")
+        def out_expr(s: Source) -> PyCode:
+            var = tensors[(s[0], s[1])]
+            if isinstance(var, dict):
+                return PyCode(var[s[2]])  # type: ignore[index]
+            if s[2] is None:
+                return PyCode(f"*{var}" if (s[0], s[1]) in several else var)
+            return PyCode(f"{var}[{s[2]}]")
 
-    out = [out_expr(s) for s in graph.outputs]
-    inputs = [PyCode(str(tensors[(given.name, 0)])) for given in graph.inputs]
-    model = Call("keras.Model", (
-        ("inputs=", inputs[0] if len(inputs) == 1 else Call("", tuple(("", i) for i in inputs), "[]")),
-        ("outputs=", out[0] if len(out) == 1 and not str(out[0]).startswith("*")
-         else Call("", tuple(("", o) for o in out), "[]")),
-        ("name=", model_name),
-    ))  # fmt: skip
-    block_lines = [line for text in defined.values() for line in (*text, "", "")]
-    return block_lines, [*lines, "", *layout(model, depth, "return ")]
+        out = [out_expr(s) for s in graph.outputs]
+        inputs = [PyCode(str(tensors[(given.name, 0)])) for given in graph.inputs]
+        model = Call("keras.Model", (
+            ("inputs=", inputs[0] if len(inputs) == 1 else Call("", tuple(("", i) for i in inputs), "[]")),
+            ("outputs=", out[0] if len(out) == 1 and not str(out[0]).startswith("*")
+             else Call("", tuple(("", o) for o in out), "[]")),
+            ("name=", self.model_name),
+        ))  # fmt: skip
+        return layout(model, self.depth, "return ")
 
 
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
