@@ -311,7 +311,6 @@ def place(diagram: Diagram) -> Placed:
     ids = [b.id for b in diagram.boxes]
     plain = [(u, v) for u, v, _ in diagram.edges]
     lay: Layout = layout(ids, plain, dict.fromkeys(ids, box_w), gap=0.35, dummy_width=0.15)
-    by_id = {b.id: b for b in diagram.boxes}
 
     # Vertical room: a group's top edge and label above its first rank, its bottom below
     # its last, nested groups each one step further out.
@@ -346,39 +345,59 @@ def place(diagram: Diagram) -> Placed:
         for b in diagram.boxes
     }
     edges = []
+    bends: dict[str, list[float]] = {}  # per box, the x of the bends of the edges into it
     for u, v, index in diagram.edges:
         ux, uy, uw, uh = rects[u]
         vx, vy, vw, _ = rects[v]
         points = [(ux + uw / 2, uy + uh)]
+        lane = lay.lanes.get((u, v))
+        if lane is not None:  # down its lane, right of everything: four points, not a rank each
+            ru, rv = lay.rank[u], lay.rank[v]
+            if uy + uh < tops[ru] + rank_h[ru]:  # below the rank before turning aside
+                points.append((ux + uw / 2, tops[ru] + rank_h[ru]))
+            points += [(shift + lane, tops[ru + 1] - 0.02),
+                       (shift + lane, tops[rv - 1] + rank_h[rv - 1] + 0.02)]  # fmt: skip
+            bends.setdefault(v, []).append(shift + lane)
         for k, x in enumerate(lay.routes[(u, v)]):
             r = lay.rank[u] + 1 + k
             points += [(shift + x, tops[r] - 0.02), (shift + x, tops[r] + rank_h[r] + 0.02)]
+            bends.setdefault(v, []).append(shift + x)
         points.append((vx + vw / 2, vy))
         edges.append((points, index))
+    # Each group's boxes, and the groups opening and closing on each rank, in one pass
+    # (not a pass over every box per group: a deep model has thousands of block uses).
+    members: dict[tuple, list[Box]] = {}
+    for b in diagram.boxes:
+        for key in b.groups:
+            members.setdefault(key, []).append(b)
+    opening_at: dict[int, list[tuple]] = {}
+    closing_at: dict[int, list[tuple]] = {}
+    for key in first:
+        opening_at.setdefault(first[key], []).append(key)
+        closing_at.setdefault(last[key], []).append(key)
+    # The frames opening on a rank stack above it, outermost highest; closing, below it.
+    opening_step = {}
+    for keys in opening_at.values():
+        keys.sort(key=lambda g: diagram.groups[g].depth)
+        opening_step |= {g: len(keys) - i for i, g in enumerate(keys)}
+    closing_step = {}
+    for keys in closing_at.values():
+        keys.sort(key=lambda g: -diagram.groups[g].depth)
+        closing_step |= {g: i + 1 for i, g in enumerate(keys)}
     groups = []
     for key, group in sorted(diagram.groups.items(), key=lambda kv: kv[1].depth):
-        inside = [rects[b.id] for b in diagram.boxes if key in b.groups]
-        if not inside:
+        if key not in members:
             continue
-        members = {b.id for b in diagram.boxes if key in b.groups}
-        bends = [p[0] for (u, v, _), (points, _) in zip(diagram.edges, edges, strict=True)
-                 if v in members for p in points[1:-1]]  # fmt: skip
-        if bends:  # a shortcut into the block runs inside its frame
-            inside.append((min(bends) - 0.1, inside[0][1], max(bends) - min(bends) + 0.2, 0.0))
-        below = max(len(by_id[b.id].groups) for b in diagram.boxes if key in b.groups)
+        inside = [rects[b.id] for b in members[key]]
+        xs = [x for b in members[key] for x in bends.get(b.id, ())]
+        if xs:  # a shortcut into the block runs inside its frame
+            inside.append((min(xs) - 0.1, inside[0][1], max(xs) - min(xs) + 0.2, 0.0))
+        below = max(len(b.groups) for b in members[key])
         out = below - group.depth  # how many frames this one holds, itself included
         left = min(r[0] for r in inside) - out * GROUP_PAD_IN
         right = max(r[0] + r[2] for r in inside) + out * GROUP_PAD_IN
-        # The frames opening on this rank stack above it, outermost highest.
-        opening_here = sorted(
-            (g for g in first if first[g] == first[key]), key=lambda g: diagram.groups[g].depth
-        )
-        step = len(opening_here) - opening_here.index(key)
-        top = tops[first[key]] - step * (GROUP_PAD_IN + GROUP_LABEL_IN)
-        closing_here = sorted(
-            (g for g in last if last[g] == last[key]), key=lambda g: -diagram.groups[g].depth
-        )
-        bottom = tops[last[key]] + rank_h[last[key]] + (closing_here.index(key) + 1) * GROUP_PAD_IN
+        top = tops[first[key]] - opening_step[key] * (GROUP_PAD_IN + GROUP_LABEL_IN)
+        bottom = tops[last[key]] + rank_h[last[key]] + closing_step[key] * GROUP_PAD_IN
         groups.append((group, (left, top, right - left, bottom - top)))
     width = max((r[0] + r[2] for r in rects.values()), default=0) + shift
     for points, _ in edges:
@@ -403,7 +422,7 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
     placed = place(diagram)
     header = HEADER_IN
     title = f"{diagram.name}: {diagram.total_params:,} params"
-    width, height = dimensions(diagram)
+    width, height = _size(diagram, placed)
     with matplotlib.rc_context(
         {"svg.fonttype": "none", "svg.hashsalt": "specc", "font.family": "DejaVu Sans"}
     ):
@@ -419,7 +438,7 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
 
         for group, (x, y, w, h) in placed.groups:
             shade = ["#f6f8fc", "#eef2f9", "#e6ecf6"][min(group.depth, 2)]
-            ax.add_patch(
+            ax.add_artist(
                 FancyBboxPatch((x, down(y)), w, h, boxstyle="round,pad=0,rounding_size=0.06",
                                facecolor=shade, edgecolor="#7f8fa6", linewidth=0.8,
                                linestyle="--", zorder=1)
@@ -431,7 +450,7 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
             if len(pts) > 2:
                 ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]], color="#555555",
                         linewidth=0.9, zorder=3, solid_capstyle="round")  # fmt: skip
-            ax.add_patch(
+            ax.add_artist(
                 FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=8,
                                 color="#555555", linewidth=0.9, shrinkA=0, shrinkB=0, zorder=3)
             )  # fmt: skip
@@ -441,7 +460,7 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
         by_id = {b.id: b for b in diagram.boxes}
         for bid, (x, y, w, h) in placed.boxes.items():
             box = by_id[bid]
-            ax.add_patch(
+            ax.add_artist(
                 FancyBboxPatch((x, down(y)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
                                facecolor=COLOURS.get(box.family, "#e3eaf4"),
                                edgecolor="#222222" if box.output else "#5f6b7a",
@@ -472,7 +491,10 @@ def _metadata(suffix: str) -> dict[str, Any]:
 
 def dimensions(diagram: Diagram) -> tuple[float, float]:
     """The figure's size in inches (for tests and a quick check of how tall a model is)."""
-    placed = place(diagram)
+    return _size(diagram, place(diagram))
+
+
+def _size(diagram: Diagram, placed: Placed) -> tuple[float, float]:
     title = f"{diagram.name}: {diagram.total_params:,} params"
     return max(placed.width, MARGIN_IN * 2 + len(title) * 0.095), placed.height + HEADER_IN
 
