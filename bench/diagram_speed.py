@@ -156,7 +156,9 @@ def main() -> None:
         results: dict[str, dict[str, Got]] = {}
         for name, root in trees.items():
             env = env_for(root)
-            limits = (3600.0, None) if name == "after" else (args.before_timeout, args.before_memory)
+            limits = (
+                (3600.0, None) if name == "after" else (args.before_timeout, args.before_memory)
+            )
             results[name] = {
                 key: median_of(args.runs, path, Path(tmp) / "out.svg", env, *limits)
                 for key, path in files.items()

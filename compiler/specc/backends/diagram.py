@@ -466,18 +466,21 @@ def _draw(diagram: Diagram, path: str | Path, dpi: int) -> None:
             )  # fmt: skip
             ax.text(x + 0.08, down(y) + 0.05, group.label, fontsize=BODY_PT, color="#4a5a75",
                     fontstyle="italic", va="top", zorder=2)  # fmt: skip
-        bulk = len(placed.edges) > BULK_EDGES
+        # Patches go in with add_artist, not add_patch: the limits are set above, and
+        # add_patch's update of the data limits was a third of a 3,000-box drawing.
+        paths = [[(px, down(py)) for px, py in points] for points, _ in placed.edges]
+        bulk = len(paths) > BULK_EDGES
         if bulk:
-            _edges_in_bulk(ax, [[(px, down(py)) for px, py in pts] for pts, _ in placed.edges])
-        for points, index in placed.edges:
-            pts = [(px, down(py)) for px, py in points]
-            if len(pts) > 2 and not bulk:
-                ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]], color="#555555",
-                        linewidth=0.9, zorder=3, solid_capstyle="round")  # fmt: skip
+            _edges_in_bulk(ax, [list(pts) for pts in paths])
+        for pts, (_, index) in zip(paths, placed.edges, strict=True):
             if not bulk:
+                if len(pts) > 2:
+                    ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]],
+                            color="#555555", linewidth=EDGE_PT, zorder=3,
+                            solid_capstyle="round")  # fmt: skip
                 ax.add_artist(
-                    FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=8,
-                                    color="#555555", linewidth=0.9, shrinkA=0, shrinkB=0,
+                    FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=ARROW_PT,
+                                    color="#555555", linewidth=EDGE_PT, shrinkA=0, shrinkB=0,
                                     zorder=3)
                 )  # fmt: skip
             if index is not None:
