@@ -266,12 +266,14 @@ def collapse(diagram: Diagram) -> Diagram:
                 any(b.output for b in inner),
             )
         )
-    edges: list[tuple[str, str, int | None]] = []
-    for u, v, index in diagram.edges:
-        edge = (merged[u], merged[v], index)
-        if edge[0] != edge[1] and edge not in edges:
-            edges.append(edge)
-    return Diagram(diagram.name, out, edges, {}, diagram.total_params)
+    # Edges between boxes, each once, in their first order (a dict: a list's `in` made
+    # this quadratic in the edges of a big model).
+    edges = {
+        (merged[u], merged[v], index): None
+        for u, v, index in diagram.edges
+        if merged[u] != merged[v]
+    }
+    return Diagram(diagram.name, out, list(edges), {}, diagram.total_params)
 
 
 # ---------------------------------------------------------------------------- drawing
