@@ -261,3 +261,25 @@ def test_the_recipe_layer_goes_through_every_path(tmp_path):
     model.save(saved)
     imported = import_model(saved)["model"]["layers"]
     assert imported[0] == {"type": "RMSNormalization", "epsilon": 0.001}, imported
+
+
+def test_import_names_a_dropout_after_mha_as_the_spec_will(tmp_path):
+    """The importer leaves out a name Keras would give anyway; it counts the layers Keras
+    makes inside a MultiHeadAttention as the static names do, so a Dropout after one that
+    Keras named ``dropout_1`` reads back without a name, and one named ``dropout`` by hand
+    keeps its name (left out, the spec would call it ``dropout_1``)."""
+    from specc.analysis.pipeline import compile_text
+    from specc.backends.importer import import_model
+    from tests.keras_helpers import keras
+
+    k = keras()
+    for keras_name, written in (("dropout_1", None), ("dropout", "dropout")):
+        k.backend.clear_session()
+        x = k.Input(shape=(3, 4), name="x")
+        y = k.layers.MultiHeadAttention(1, 2)(x, x)
+        model = k.Model(x, k.layers.Dropout(0.5, name=keras_name)(y))
+        model.save(tmp_path / "m.keras")
+        spec = import_model(tmp_path / "m.keras")
+        assert spec["model"]["layers"][-1].get("name") == written, spec
+        graph = compile_text(yaml.safe_dump(spec, sort_keys=False), "spec.yaml").graph
+        assert graph.rows[-1].name == keras_name

@@ -508,6 +508,8 @@ class _Importer:
             ok = False
         else:
             entry["name"] = name
+        for taken in cls.SUBLAYERS:  # as the spec's names will: layers Keras makes inside
+            counters[taken] = counters.get(taken, 0) + 1
         ok &= self._dtype_policy(config.get("dtype"), where)
         if config.get("trainable") is False:
             frozen_inside = inner and all(
