@@ -121,7 +121,7 @@ def many_keys(n: int = 49000) -> dict[str, str]:
     return {"spec.yaml": HEAD + MODEL + "  layers: [{type: Dense, units: 4}]\ndata:\n" + keys}
 
 
-def deep_nesting(depth: int = 63) -> dict[str, str]:
+def deep_nesting(depth: int = 62) -> dict[str, str]:
     """Lists nested ``depth`` deep, many times over, near 4 MiB."""
     one = "[" * depth + "1" + "]" * depth
     return {"spec.yaml": HEAD + MODEL + "  layers: [{type: Dense, units: 4}]\ndata: [" + ", ".join([one] * 700) + "]\n"}  # fmt: skip
@@ -130,7 +130,7 @@ def deep_nesting(depth: int = 63) -> dict[str, str]:
 def aliases(n: int = 2000) -> dict[str, str]:
     """Anchors and aliases: a block of a 40-item value used through ``n`` aliases."""
     value = "&v [" + ", ".join(["1"] * 40) + "]"
-    return {"spec.yaml": HEAD + MODEL + "  layers: [{type: Dense, units: 4}]\ndata: [{value}" + ", *v" * n + "]\n"}  # fmt: skip
+    return {"spec.yaml": HEAD + MODEL + f"  layers: [{{type: Dense, units: 4}}]\ndata: [{value}" + ", *v" * n + "]\n"}  # fmt: skip
 
 
 BOMBS: dict[str, Callable[[], dict[str, str]]] = {
@@ -147,7 +147,7 @@ BOMBS: dict[str, Callable[[], dict[str, str]]] = {
     "plain, 30,000 layers": plain_layers,
     "flow list of 99,000 numbers": wide_flow,
     "mapping of 49,000 keys": many_keys,
-    "nesting 63 deep, x700": deep_nesting,
+    "nesting 62 deep, x700": deep_nesting,
     "2,000 aliases of a 40-item list": aliases,
 }
 
