@@ -109,7 +109,7 @@ def _random_path(data: object, draw) -> tuple:
     return tuple(path)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_many_edits_at_once_equal_edits_one_at_a_time(data):
     """overrides.Editor (a variant's set:, linear) makes the data and source map that
