@@ -133,6 +133,28 @@ def aliases(n: int = 2000) -> dict[str, str]:
     return {"spec.yaml": HEAD + MODEL + f"  layers: [{{type: Dense, units: 4}}]\ndata: [{value}" + ", *v" * n + "]\n"}  # fmt: skip
 
 
+def graph(n: int = 9000) -> dict[str, str]:
+    """A plain graph spec of ``n`` nodes with merges (bench/graph_speed.py's)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from graph_speed import graph_spec
+
+    return {"spec.yaml": graph_spec(n)}
+
+
+def wide_merge(n: int = 9000) -> dict[str, str]:
+    """``n`` branches from one input, all concatenated by one layer."""
+    branches = "".join(
+        f"    - {{type: Dense, units: 1, inputs: [x], as: d{i}}}\n" for i in range(n)
+    )
+    merged = ", ".join(f"d{i}" for i in range(n))
+    return {
+        "spec.yaml": HEAD
+        + "model:\n  inputs: [{name: x, shape: [4]}]\n  layers:\n"
+        + branches
+        + f"    - {{type: Concatenate, inputs: [{merged}]}}\n"
+    }
+
+
 BOMBS: dict[str, Callable[[], dict[str, str]]] = {
     "fan-out, 17 blocks x 8 uses": fan_out,
     "fan-out, 6 blocks x 8 uses": lambda: fan_out(6),
@@ -149,6 +171,8 @@ BOMBS: dict[str, Callable[[], dict[str, str]]] = {
     "mapping of 49,000 keys": many_keys,
     "nesting 62 deep, x700": deep_nesting,
     "2,000 aliases of a 40-item list": aliases,
+    "graph of 9,000 nodes": graph,
+    "Concatenate of 9,000 branches": wide_merge,
 }
 
 
