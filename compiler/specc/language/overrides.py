@@ -303,8 +303,8 @@ def _flatten(node: _Node, tables: tuple[dict, dict, dict]) -> None:
 
 
 def _plain_copy(value: Any) -> Any:
-    """A copy of plain data that this editor may change in place (iterative: data nests
-    at most 64 deep, but a list may be long)."""
+    """A copy of plain data that this editor may change in place (recursion is safe: the
+    loader refuses data nested deeper than 64 levels)."""
     if isinstance(value, dict):
         return {k: _plain_copy(v) for k, v in value.items()}
     if isinstance(value, list):
