@@ -1,0 +1,349 @@
+"""Reading a saved model's structure: a Sequential model's layer list, a Functional
+model's graph (what each call takes, shared layers' later calls, outputs), in an order
+that gives Keras' automatic names by itself."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from specc.analysis.graph import to_snake_case
+from specc.backends.import_layers import LayerReader
+from specc.backends.import_values import (
+    _kind,
+    _serialized,
+    _show,
+)
+from specc.layers import CATALOG
+
+Node = tuple[str, int]
+"""A Keras node: (layer name, which call of it)."""
+
+
+_AUTO = re.compile(r"^(?P<prefix>.+?)(?:_(?P<n>[1-9][0-9]*))?$")
+
+
+def _tensor(value: Any) -> tuple[str, int, int] | None:
+    """A serialised KerasTensor's ``(layer, call, output)``, or None for anything else."""
+    if not (_serialized(value) and value["class_name"] == "__keras_tensor__"):
+        return None
+    history = value["config"].get("keras_history") if isinstance(value["config"], dict) else None
+    if (
+        isinstance(history, list)
+        and len(history) == 3
+        and isinstance(history[0], str)
+        and all(isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in history[1:])
+    ):
+        return history[0], history[1], history[2]
+    return None
+
+
+def _show_tensors(value: Any) -> str:
+    """A call argument as a person reads it: tensors as ``layer[call][output]``.
+
+    >>> t = {"class_name": "__keras_tensor__", "config": {"keras_history": ["lstm", 0, 1]}}
+    >>> _show_tensors([t, None])
+    '[lstm[0][1], None]'
+    """
+    found = _tensor(value)
+    if found is not None:
+        return f"{found[0]}[{found[1]}][{found[2]}]"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show_tensors(v) for v in value) + "]"
+    return _show(value)
+
+
+def _returns_state(serialized: dict[str, Any]) -> bool:
+    """Whether a layer's call gives several tensors (an RNN, or a wrapped one, with
+    ``return_state``)."""
+    config = serialized["config"]
+    inner = config.get("layer")
+    if _serialized(inner) and isinstance(inner["config"], dict):
+        config = {**inner["config"], **config}
+    return config.get("return_state") is True
+
+
+def _construction_order(
+    calls: dict[Node, list[tuple[str, int, int]]],
+    order_key: dict[Node, tuple[int, int]],
+    by_name: dict[str, tuple[int, dict[str, Any]]],
+    inputs: set[str],
+) -> list[Node]:
+    """The calls in an order where each comes after what it takes (and after the same
+    layer's earlier calls), and where layers with automatic names come in the order of
+    their numbers (``dense`` before ``dense_1``), so a spec listing them in this order
+    gets Keras' names by itself. Keras' config lists layers by depth, not by when they
+    were made; where the two cannot agree, a layer gets ahead and keeps its name.
+    """
+    prefix_of: dict[str, tuple[str, int] | None] = {}
+    numbers: dict[str, set[int]] = defaultdict(set)
+    for name, (_, s) in by_name.items():
+        if name in inputs:
+            continue
+        prefix = to_snake_case(s["class_name"])
+        match = _AUTO.match(name)
+        auto = match is not None and match["prefix"] == prefix
+        prefix_of[name] = (prefix, int(match["n"] or 0)) if auto and match else None
+        if prefix_of[name] is not None:
+            numbers[prefix].add(prefix_of[name][1])  # type: ignore[index]
+    run = {p: next(i for i in range(len(ns) + 1) if i not in ns) for p, ns in numbers.items()}
+    counters: dict[str, int] = defaultdict(int)
+    waiting = {
+        node: {(s[0], s[1]) for s in sources if s[0] not in inputs}
+        | ({(node[0], node[1] - 1)} if node[1] else set())
+        for node, sources in calls.items()
+    }
+    done: set[Node] = set()
+    order: list[Node] = []
+    while waiting:
+        ready = sorted((n for n, w in waiting.items() if w <= done), key=order_key.__getitem__)
+        if not ready:  # a cycle: Keras cannot have saved one; keep its order
+            ready = sorted(waiting, key=order_key.__getitem__)
+
+        def free(node: Node) -> bool:
+            auto = prefix_of[node[0]]
+            if node[1] or auto is None or auto[1] >= run[auto[0]]:
+                return True  # a later call, or a layer that keeps its name anyway
+            return auto[1] == counters[auto[0]]
+
+        chosen = next((n for n in ready if free(n)), ready[0])
+        auto = prefix_of[chosen[0]]
+        if not chosen[1] and auto is not None and auto[1] < run[auto[0]]:
+            if auto[1] == counters[auto[0]]:
+                counters[auto[0]] += 1
+            else:  # made ahead of its turn: it and the later ones keep their names
+                run[auto[0]] = auto[1]
+        order.append(chosen)
+        done.add(chosen)
+        del waiting[chosen]
+    return order
+
+
+def _call(layer_type: str) -> str:
+    """How the catalog says Keras calls the layer on several inputs (``CALL``); "one" for a
+    type specc does not know (reported elsewhere)."""
+    cls = CATALOG.get(layer_type)
+    return cls.CALL if cls is not None else "one"
+
+
+def _end(value: Any) -> Any:
+    """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
+    return value[0] if isinstance(value, list) and value else None
+
+
+class GraphReader(LayerReader):
+    """Sequential and Functional models' structure, as a layer list or a graph spec."""
+
+    def functional(self, config: dict[str, Any]) -> dict[str, Any] | None:
+        """``input``/``inputs``, ``layers`` and ``outputs`` of a Functional model's spec.
+
+        Each layer call (a Keras node) becomes an entry: a layer's first call its layer
+        entry, later calls ``{apply: name, inputs, as}``. Entries are listed so that each
+        comes after what it takes and, as far as that allows, in the order Keras made the
+        layers (which Keras' config does not keep: it lists layers by depth), read back
+        from their automatic names; a layer keeps ``name:`` only where that fails.
+        """
+        layers = config.get("layers")
+        if not isinstance(layers, list) or not layers:
+            self.problem(
+                "config.json", f"config.layers must be a non-empty list, not {_kind(layers)}"
+            )
+            return None
+        by_name: dict[str, tuple[int, dict[str, Any]]] = {}
+        for i, s in enumerate(layers):
+            name = (
+                s.get("name", s["config"].get("name"))
+                if _serialized(s) and isinstance(s["config"], dict)
+                else None
+            )
+            if not isinstance(name, str) or name in by_name:
+                what = "has no name" if not isinstance(name, str) else f"repeats {name!r}"
+                self.problem(f"config.layers[{i}]", f"the layer {what}")
+                return None
+            by_name[name] = (i, s)
+        is_input = {n for n, (_, s) in by_name.items() if s["class_name"] == "InputLayer"}
+
+        def ends(value: Any) -> list[Any]:
+            if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+                return [value]
+            return value if isinstance(value, list) else [value]
+
+        input_refs, output_refs = (
+            ends(config.get("input_layers")),
+            ends(config.get("output_layers")),
+        )
+        input_names = [_end(r) for r in input_refs]
+        if not input_names or any(n not in is_input for n in input_names):
+            self.problem(
+                "config.json", f"input_layers {_show(input_refs)} are not the model's inputs"
+            )
+            return None
+        unlisted = sorted(is_input - set(input_names))
+        if unlisted:
+            self.problem("config.json", f"inputs {unlisted} are not among the model's inputs")
+            return None
+
+        # ------------------------------------------------ calls and what each takes
+        calls: dict[Node, list[tuple[str, int, int]]] = {}
+        order_key: dict[Node, tuple[int, int]] = {}
+        call_problems: dict[Node, list[str]] = {}
+        for name, (i, s) in by_name.items():
+            if name in is_input:
+                continue
+            nodes = s.get("inbound_nodes")
+            if not isinstance(nodes, list) or not nodes:
+                self.problem(f"config.layers[{i}] ({name})", "the layer is never called")
+                return None
+            for k, node in enumerate(nodes):
+                call_problems[(name, k)] = []
+                sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
+                # A call a spec cannot say is reported; the layer is still read, for the
+                # problems of its own arguments (all are named at once).
+                calls[(name, k)] = sources or []
+                order_key[(name, k)] = (i, k)
+        multi = {n for n, (_, s) in by_name.items() if _returns_state(s)}
+        for sources in calls.values():
+            for layer, node, index in sources:
+                if layer not in by_name or (
+                    (layer, node) not in calls and not (layer in is_input and node == 0)
+                ):
+                    self.problem(
+                        "config.json", f"a call takes {layer}[{node}], which the model lacks"
+                    )
+                    return None
+                if index > 0:
+                    multi.add(layer)
+        outputs: list[tuple[str, int, int]] = []
+        for ref in output_refs:
+            out = _tensor({"class_name": "__keras_tensor__", "config": {"keras_history": ref}})
+            if out is None or (
+                (out[0], out[1]) not in calls and not (out[0] in is_input and out[1] == 0)
+            ):
+                self.problem("config.json", f"output {_show(ref)} is not a layer of the model")
+                return None
+            outputs.append(out)
+            if out[2] > 0:
+                multi.add(out[0])
+
+        # --------------------------------------------------------------- the order
+        order = _construction_order(calls, order_key, by_name, is_input)
+        labels: dict[Node, str] = {}
+        taken = set(by_name)
+        for name, k in order:
+            if k:
+                label = f"{name}_call{k}"
+                while label in taken:
+                    label += "_"
+                taken.add(label)
+                labels[(name, k)] = label
+
+        def ref(source: tuple[str, int, int]) -> str:
+            layer, node, index = source
+            text = labels.get((layer, node), layer)
+            return f"{text}.{index}" if layer in multi else text
+
+        # ------------------------------------------------------------- the entries
+        counters: dict[str, int] = {}
+        entries: list[dict[str, Any] | None] = []
+        previous: str | None = input_names[0] if len(input_names) == 1 else None
+        for position, (name, k) in enumerate(order):
+            for message in call_problems[(name, k)]:
+                self.problem(f"layers[{position}] ({name})", message)
+            refs = [ref(s) for s in calls[(name, k)]]
+            if k:
+                entry: dict[str, Any] | None = {
+                    "apply": name, "inputs": refs, "as": labels[(name, k)],
+                }  # fmt: skip
+            else:
+                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
+                if entry is not None and refs != [previous]:
+                    entry["inputs"] = refs
+            entries.append(entry)
+            output = labels.get((name, k), name)
+            previous = None if name in multi else output
+        out_refs = [ref(s) for s in outputs]
+        part: dict[str, Any] = {}
+        if len(input_names) == 1:
+            part["input"] = self.input(by_name[input_names[0]][1])
+        else:
+            part["inputs"] = []
+            for n, name in enumerate(input_names):
+                made = self.input(by_name[name][1], f"inputs[{n}]")
+                part["inputs"].append(
+                    {"name": name, **{k: v for k, v in made.items() if k != "name"}}
+                )
+        part["layers"] = entries
+        if out_refs != [previous] or previous is None:
+            part["outputs"] = out_refs
+        return part
+
+    @staticmethod
+    def call_sources(
+        node: Any, layer_type: str, problems: list[str]
+    ) -> list[tuple[str, int, int]] | None:
+        """What one call of a layer takes, as ``(layer, call, output)`` references, or None
+        where the call passes something a spec's ``inputs`` cannot say (added to
+        ``problems``, to be located once the call's place in the spec is known)."""
+        if not isinstance(node, dict) or not isinstance(node.get("args"), list):
+            problems.append(f"an inbound node must be {{args, kwargs}}, not {_kind(node)}")
+            return None
+        args, kwargs = node["args"], node.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            problems.append(f"the call's kwargs must be an object, not {_kind(kwargs)}")
+            return None
+        ok = True
+        states: list[Any] = []
+        for key, value in kwargs.items():
+            if value is None or (key == "training" and value is False):
+                continue
+            if key == "initial_state" and isinstance(value, list) and _call(layer_type) == "states":
+                states = value  # routed after the sequence: inputs: [x, h, c]
+                continue
+            problems.append(
+                f"the call passes {key}={_show_tensors(value)}, which a spec cannot say",
+            )
+            ok = False
+        tensors = [_tensor(a) for a in args]
+        positional = _call(layer_type) == "positional"  # query, value(, key): not one list
+        if len(args) == 1 and isinstance(args[0], list) and not positional:
+            tensors = [_tensor(a) for a in args[0]]
+            if len(tensors) < 2:
+                problems.append("the call passes a list of one tensor, which a spec cannot say")
+                return None
+        elif len(args) > 1 and not positional:
+            problems.append(
+                f"the call passes {len(args)} positional arguments; a spec passes several "
+                f"inputs to {layer_type} as one list",
+            )
+            return None
+        if states and len(args) == 1 and not isinstance(args[0], list):
+            tensors += [_tensor(state) for state in states]
+        if not args or any(t is None for t in tensors):
+            problems.append(
+                f"the call's arguments {_show_tensors(args)} are not tensors a spec routes"
+            )
+            return None
+        return tensors if ok else None
+
+    def sequential(self, inner: dict[str, Any]) -> dict[str, Any]:
+        """``input`` and ``layers`` of a Sequential model's spec."""
+        layers = inner.get("layers")
+        if not isinstance(layers, list):
+            self.problem("config.json", f"config.layers must be a list, not {_kind(layers)}")
+            layers = []
+        input_entry: dict[str, Any] = {"shape": [1]}
+        if layers and _serialized(layers[0]) and layers[0]["class_name"] == "InputLayer":
+            input_entry = self.input(layers[0])
+            layers = layers[1:]
+        else:
+            shape = inner.get("build_input_shape")
+            if isinstance(shape, list):
+                input_entry = self.input(
+                    {"class_name": "InputLayer", "config": {"batch_shape": shape}}
+                )
+            else:
+                self.problem("input", "the model was saved without an input shape (never built)")
+        if not layers:
+            self.problem("layers", "the model has no layers")
+        return {"input": input_entry, "layers": self.layers(layers, {}, "layers")}
