@@ -54,6 +54,14 @@ class CompileReader(LayerReader):
             optimizer = self.optimizer(saved["optimizer"])
             if optimizer is not _MISSING:
                 out["optimizer"] = optimizer
+        self._loss(saved, out)
+        for key in ("metrics", "weighted_metrics"):
+            self._metrics(saved, key, out)
+        self._loss_weights_and_the_rest(saved, out)
+        return out
+
+    def _loss(self, saved: dict[str, Any], out: dict[str, Any]) -> None:
+        """``loss``: one, or one per output name, into ``out``."""
         loss = saved.get("loss")
         per_output = isinstance(loss, dict) and not _serialized(loss)  # {output name: loss}
         if isinstance(loss, list) or (per_output and not all(map(is_identifier, loss))):
@@ -75,37 +83,37 @@ class CompileReader(LayerReader):
             made = self.loss_or_metric(loss, "compile_config.loss", "losses")
             if made is not _MISSING:
                 out["loss"] = made
-        for key in ("metrics", "weighted_metrics"):
-            metrics = saved.get(key)
-            if metrics is None or metrics == []:
-                continue
-            if isinstance(metrics, dict) and all(
-                is_identifier(k) and isinstance(v, list) for k, v in metrics.items()
-            ):  # per output name
-                out[key] = {
-                    name: [
-                        m
-                        for i, x in enumerate(values)
-                        if (
-                            m := self.loss_or_metric(
-                                x, f"compile_config.{key}.{name}[{i}]", "metrics"
-                            )
-                        )
-                        is not _MISSING
-                    ]
-                    for name, values in metrics.items()
-                }
-                continue
-            if not isinstance(metrics, list):
-                raise ImportProblem(
-                    f"config.json: compile_config.{key} must be a list of metrics, not "
-                    f"{_kind(metrics)}"
-                )
-            made_list = [
-                self.loss_or_metric(m, f"compile_config.{key}[{i}]", "metrics")
-                for i, m in enumerate(metrics)
-            ]
-            out[key] = [m for m in made_list if m is not _MISSING]
+
+    def _metrics(self, saved: dict[str, Any], key: str, out: dict[str, Any]) -> None:
+        """``metrics`` or ``weighted_metrics``: a list, or lists per output name."""
+        metrics = saved.get(key)
+        if metrics is None or metrics == []:
+            return
+        if isinstance(metrics, dict) and all(
+            is_identifier(k) and isinstance(v, list) for k, v in metrics.items()
+        ):  # per output name
+            out[key] = {
+                name: [
+                    m
+                    for i, x in enumerate(values)
+                    if (m := self.loss_or_metric(x, f"compile_config.{key}.{name}[{i}]", "metrics"))
+                    is not _MISSING
+                ]
+                for name, values in metrics.items()
+            }
+            return
+        if not isinstance(metrics, list):
+            raise ImportProblem(
+                f"config.json: compile_config.{key} must be a list of metrics, not {_kind(metrics)}"
+            )
+        made_list = [
+            self.loss_or_metric(m, f"compile_config.{key}[{i}]", "metrics")
+            for i, m in enumerate(metrics)
+        ]
+        out[key] = [m for m in made_list if m is not _MISSING]
+
+    def _loss_weights_and_the_rest(self, saved: dict[str, Any], out: dict[str, Any]) -> None:
+        """``loss_weights`` (numbers), then every key specc does not read, reported."""
         weights = saved.get("loss_weights")
         if weights is not None:
             if not isinstance(weights, list) or any(
@@ -121,7 +129,6 @@ class CompileReader(LayerReader):
             known = {"optimizer", "loss", "metrics", "weighted_metrics", "loss_weights"}
             if key not in known | _EXECUTION and value is not None:
                 self.problem(f"compile_config.{key}", f"{_show(value)} is not supported by specc")
-        return out
 
     def loss_or_metric(self, value: Any, where: str, expect: str) -> Any:
         """A loss or metric as Keras wrote it: a string stays that string; an object becomes

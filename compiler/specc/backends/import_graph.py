@@ -127,6 +127,20 @@ def _call(layer_type: str) -> str:
     return cls.CALL if cls is not None else "one"
 
 
+def _call_labels(order: list[Node], taken: set[str]) -> dict[Node, str]:
+    """The ``as:`` label of each later call of a layer (``dense_call1``), clashing with no
+    layer's name nor another label."""
+    labels: dict[Node, str] = {}
+    for name, k in order:
+        if k:
+            label = f"{name}_call{k}"
+            while label in taken:
+                label += "_"
+            taken.add(label)
+            labels[(name, k)] = label
+    return labels
+
+
 def _end(value: Any) -> Any:
     """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
     return value[0] if isinstance(value, list) and value else None
@@ -144,6 +158,56 @@ class GraphReader(LayerReader):
         layers (which Keras' config does not keep: it lists layers by depth), read back
         from their automatic names; a layer keeps ``name:`` only where that fails.
         """
+        named = self._named_layers(config)
+        if named is None:
+            return None
+        by_name, is_input, input_names, output_refs = named
+        found = self._calls(by_name, is_input)
+        if found is None:
+            return None
+        calls, order_key, call_problems, multi = found
+        outputs = self._outputs(output_refs, calls, is_input, multi)
+        if outputs is None:
+            return None
+        order = _construction_order(calls, order_key, by_name, is_input)
+        labels = _call_labels(order, set(by_name))
+
+        def ref(source: tuple[str, int, int]) -> str:
+            layer, node, index = source
+            text = labels.get((layer, node), layer)
+            return f"{text}.{index}" if layer in multi else text
+
+        # ------------------------------------------------------------- the entries
+        counters: dict[str, int] = {}
+        entries: list[dict[str, Any] | None] = []
+        previous: str | None = input_names[0] if len(input_names) == 1 else None
+        for position, (name, k) in enumerate(order):
+            for message in call_problems[(name, k)]:
+                self.problem(f"layers[{position}] ({name})", message)
+            refs = [ref(s) for s in calls[(name, k)]]
+            if k:
+                entry: dict[str, Any] | None = {
+                    "apply": name, "inputs": refs, "as": labels[(name, k)],
+                }  # fmt: skip
+            else:
+                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
+                if entry is not None and refs != [previous]:
+                    entry["inputs"] = refs
+            entries.append(entry)
+            output = labels.get((name, k), name)
+            previous = None if name in multi else output
+        out_refs = [ref(s) for s in outputs]
+        part = self._inputs_part(by_name, input_names)
+        part["layers"] = entries
+        if out_refs != [previous] or previous is None:
+            part["outputs"] = out_refs
+        return part
+
+    def _named_layers(
+        self, config: dict[str, Any]
+    ) -> tuple[dict[str, tuple[int, dict[str, Any]]], set[str], list[Any], list[Any]] | None:
+        """The layers by name (with their position), the inputs' names, the input and output
+        references; None when they do not fit together (said)."""
         layers = config.get("layers")
         if not isinstance(layers, list) or not layers:
             self.problem(
@@ -183,8 +247,22 @@ class GraphReader(LayerReader):
         if unlisted:
             self.problem("config.json", f"inputs {unlisted} are not among the model's inputs")
             return None
+        return by_name, is_input, input_names, output_refs
 
-        # ------------------------------------------------ calls and what each takes
+    def _calls(
+        self, by_name: dict[str, tuple[int, dict[str, Any]]], is_input: set[str]
+    ) -> (
+        tuple[
+            dict[Node, list[tuple[str, int, int]]],
+            dict[Node, tuple[int, int]],
+            dict[Node, list[str]],
+            set[str],
+        ]
+        | None
+    ):
+        """Every call (node) and what it takes, its place in the config, its problems, and
+        the layers whose outputs are taken one by one; None when a call takes what the
+        model lacks (said)."""
         calls: dict[Node, list[tuple[str, int, int]]] = {}
         order_key: dict[Node, tuple[int, int]] = {}
         call_problems: dict[Node, list[str]] = {}
@@ -214,6 +292,17 @@ class GraphReader(LayerReader):
                     return None
                 if index > 0:
                     multi.add(layer)
+        return calls, order_key, call_problems, multi
+
+    def _outputs(
+        self,
+        output_refs: list[Any],
+        calls: dict[Node, list[tuple[str, int, int]]],
+        is_input: set[str],
+        multi: set[str],
+    ) -> list[tuple[str, int, int]] | None:
+        """The model's outputs as (layer, call, output); None when one is not a layer of the
+        model (said). A layer whose output n > 0 is taken joins ``multi``."""
         outputs: list[tuple[str, int, int]] = []
         for ref in output_refs:
             out = _tensor({"class_name": "__keras_tensor__", "config": {"keras_history": ref}})
@@ -225,44 +314,12 @@ class GraphReader(LayerReader):
             outputs.append(out)
             if out[2] > 0:
                 multi.add(out[0])
+        return outputs
 
-        # --------------------------------------------------------------- the order
-        order = _construction_order(calls, order_key, by_name, is_input)
-        labels: dict[Node, str] = {}
-        taken = set(by_name)
-        for name, k in order:
-            if k:
-                label = f"{name}_call{k}"
-                while label in taken:
-                    label += "_"
-                taken.add(label)
-                labels[(name, k)] = label
-
-        def ref(source: tuple[str, int, int]) -> str:
-            layer, node, index = source
-            text = labels.get((layer, node), layer)
-            return f"{text}.{index}" if layer in multi else text
-
-        # ------------------------------------------------------------- the entries
-        counters: dict[str, int] = {}
-        entries: list[dict[str, Any] | None] = []
-        previous: str | None = input_names[0] if len(input_names) == 1 else None
-        for position, (name, k) in enumerate(order):
-            for message in call_problems[(name, k)]:
-                self.problem(f"layers[{position}] ({name})", message)
-            refs = [ref(s) for s in calls[(name, k)]]
-            if k:
-                entry: dict[str, Any] | None = {
-                    "apply": name, "inputs": refs, "as": labels[(name, k)],
-                }  # fmt: skip
-            else:
-                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
-                if entry is not None and refs != [previous]:
-                    entry["inputs"] = refs
-            entries.append(entry)
-            output = labels.get((name, k), name)
-            previous = None if name in multi else output
-        out_refs = [ref(s) for s in outputs]
+    def _inputs_part(
+        self, by_name: dict[str, tuple[int, dict[str, Any]]], input_names: list[Any]
+    ) -> dict[str, Any]:
+        """``input:`` for one input, else ``inputs:`` with each one's name."""
         part: dict[str, Any] = {}
         if len(input_names) == 1:
             part["input"] = self.input(by_name[input_names[0]][1])
@@ -273,9 +330,6 @@ class GraphReader(LayerReader):
                 part["inputs"].append(
                     {"name": name, **{k: v for k, v in made.items() if k != "name"}}
                 )
-        part["layers"] = entries
-        if out_refs != [previous] or previous is None:
-            part["outputs"] = out_refs
         return part
 
     @staticmethod
