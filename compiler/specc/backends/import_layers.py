@@ -141,6 +141,32 @@ class LayerReader(_Reader):
         keras_name = config.get("name")
         name = name or keras_name
         where = f"{where} ({keras_name})" if isinstance(keras_name, str) else where
+        cls = self._layer_class(serialized, where)
+        if cls is None:
+            return None
+        entry: dict[str, Any] = {"type": layer_type}
+        own_ignore = set(ignore)
+        inner = self._inner_layers(cls, config, counters, where, entry, own_ignore)
+        ok = all(e is not None for e in inner)
+        ok &= self._layer_name(cls, layer_type, name, counters, where, entry)
+        ok &= self._dtype_policy(config.get("dtype"), where)
+        ok &= self._trainable(cls, layer_type, config, inner, where, entry)
+        try:
+            defaults = _layer_defaults(layer_type)
+        except Exception as exc:  # a catalog declaration without a usable MINIMAL
+            self.problem(
+                where, f"internal: cannot build a default {layer_type}: {_first_line(exc)}"
+            )
+            return None
+        ok &= self._arguments(cls, config, defaults, own_ignore, where, entry)
+        if not ok:
+            return None
+        return self.validated(cls, entry, config, where)
+
+    def _layer_class(self, serialized: dict[str, Any], where: str) -> type[LayerSpec] | None:
+        """The catalog class of a layer Keras itself defines; None (said) for a layer of
+        Python code, a custom class or a type specc does not know."""
+        layer_type = serialized["class_name"]
         module, registered = serialized.get("module"), serialized.get("registered_name")
         if layer_type in CODE_LAYERS:
             self.problem(
@@ -163,9 +189,19 @@ class LayerReader(_Reader):
         if cls is None:
             self.problem(where, f"layer type {layer_type} is not supported by specc")
             return None
-        fields = cls.model_fields
-        entry: dict[str, Any] = {"type": layer_type}
-        own_ignore = set(ignore)
+        return cls
+
+    def _inner_layers(
+        self,
+        cls: type[LayerSpec],
+        config: dict[str, Any],
+        counters: dict[str, int],
+        where: str,
+        entry: dict[str, Any],
+        own_ignore: set[str],
+    ) -> list[dict[str, Any] | None]:
+        """The layers inside a wrapper or nested model, read into ``entry`` (before the
+        wrapper's own name is counted, as Keras makes them first)."""
         inner: list[dict[str, Any] | None] = []
         for key in _nested_fields(cls):
             value = config.get(key)
@@ -201,10 +237,24 @@ class LayerReader(_Reader):
                 made = self.layer(value, counters, here)
                 inner.append(made)
                 entry[key] = made
+        return inner
+
+    def _layer_name(
+        self,
+        cls: type[LayerSpec],
+        layer_type: str,
+        name: Any,
+        counters: dict[str, int],
+        where: str,
+        entry: dict[str, Any],
+    ) -> bool:
+        """``name:`` only where Keras' automatic name differs; the counters moved on as
+        Keras' would (the layers it makes inside too). False (said) for a name that is not
+        an identifier."""
         prefix = to_snake_case(layer_type)
         n = counters.get(prefix, 0)
         auto = prefix if n == 0 else f"{prefix}_{n}"
-        ok = all(e is not None for e in inner)
+        ok = True
         if auto == name:
             counters[prefix] = n + 1
         elif not is_identifier(name):
@@ -218,7 +268,19 @@ class LayerReader(_Reader):
             entry["name"] = name
         for taken in cls.SUBLAYERS:  # as the spec's names will: layers Keras makes inside
             counters[taken] = counters.get(taken, 0) + 1
-        ok &= self._dtype_policy(config.get("dtype"), where)
+        return ok
+
+    def _trainable(
+        self,
+        cls: type[LayerSpec],
+        layer_type: str,
+        config: dict[str, Any],
+        inner: list[dict[str, Any] | None],
+        where: str,
+        entry: dict[str, Any],
+    ) -> bool:
+        """``trainable: false`` where the layer is frozen (not through its inner layers
+        alone); False (said) for a value Keras refuses or a type specc cannot freeze."""
         trainable = config.get("trainable", True)
         if not isinstance(trainable, bool):  # Keras' Layer refuses it: "Expected `trainable`
             self.problem(  # to be a boolean"
@@ -226,24 +288,32 @@ class LayerReader(_Reader):
                 f"trainable={_show(trainable)} is refused by Keras' loader: trainable must be "
                 "true or false",
             )
-            ok = False
-        elif trainable is False:
+            return False
+        if trainable is False:
             frozen_inside = inner and all(
                 e is not None and e.get("trainable") is False for e in inner
             )
-            if "trainable" not in fields:
+            if "trainable" not in cls.model_fields:
                 self.problem(where, f"trainable=False is not supported by specc for {layer_type}")
-                ok = False
-            elif not frozen_inside:  # frozen through its inner layers, as specs say it
+                return False
+            if not frozen_inside:  # frozen through its inner layers, as specs say it
                 entry["trainable"] = False
-        try:
-            defaults = _layer_defaults(layer_type)
-        except Exception as exc:  # a catalog declaration without a usable MINIMAL
-            self.problem(
-                where, f"internal: cannot build a default {layer_type}: {_first_line(exc)}"
-            )
-            return None
+        return True
+
+    def _arguments(
+        self,
+        cls: type[LayerSpec],
+        config: dict[str, Any],
+        defaults: dict[str, Any],
+        own_ignore: set[str],
+        where: str,
+        entry: dict[str, Any],
+    ) -> bool:
+        """Every argument that differs from Keras' default, as a spec value, into ``entry``;
+        False when one cannot be said (each said)."""
+        fields = cls.model_fields
         from_keras = getattr(cls, "from_keras", None)
+        ok = True
         for key, value in config.items():
             if key in _OWN or key in own_ignore or key in entry:
                 continue
@@ -263,9 +333,7 @@ class LayerReader(_Reader):
                 ok = False
                 continue
             entry[key] = from_keras(key, made) if from_keras else made
-        if not ok:
-            return None
-        return self.validated(cls, entry, config, where)
+        return ok
 
     def argument(self, value: Any, where: str) -> Any:
         """A layer argument's value as a spec writes it (objects by name or ``{type}``)."""
