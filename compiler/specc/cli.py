@@ -8,9 +8,11 @@ user-facing problem is printed as ``file:line:col: error: loc: message``.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shlex
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -923,8 +925,54 @@ def _of_model(diagnostic: Diagnostic, model: str) -> Diagnostic:
                    message=f"the spec made from it is invalid: {said}")  # fmt: skip
 
 
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor whose ``write`` writes everything or raises.
+
+    When a pipe's reader leaves mid-write (``specc schema | head -1``), the kernel reports
+    a short write instead of an error; ``BufferedWriter`` passes the short count up and
+    ``TextIOWrapper`` ignores it, so the rest of the output was dropped silently and specc
+    exited 0. Writing the remainder meets EPIPE: ``BrokenPipeError``, exit 141.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _whole_stdout() -> None:
+    """Give a piped stdout complete-or-raise writes (see :class:`_WholeWrites`)."""
+    try:
+        fd = sys.stdout.fileno()
+        piped = stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):  # replaced by a test, or closed
+        return
+    if not piped or not isinstance(sys.stdout, io.TextIOWrapper):
+        return
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_WholeWrites(fd)),
+        encoding=sys.stdout.encoding,
+        errors=sys.stdout.errors,
+        line_buffering=sys.stdout.line_buffering,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    _whole_stdout()
     if not _utf8(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")  # a name no codepage has: no crash
     try:
