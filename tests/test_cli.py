@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -625,3 +626,81 @@ def test_build_model_without_keras_says_what_to_install():
     assert proc.stdout == (
         "KerasMissingError True specc.build_model needs Keras: pip install 'specc[keras]'\n"
     )
+
+
+# --- Keras without its backend: the environment's fault, exit 2 ----------------------------
+
+WITHOUT = """\
+import os
+import sys
+
+# As if the package sys.argv[1] were not installed (keras is; its backend is not): every
+# site-packages folder is replaced by a folder of links to all it holds but that package.
+hidden, shadows = sys.argv[1], sys.argv[2]
+for i, folder in enumerate(list(sys.path)):
+    if folder.endswith("site-packages") and os.path.isdir(folder):
+        shadow = os.path.join(shadows, str(i))
+        os.mkdir(shadow)
+        for entry in os.listdir(folder):
+            if entry != hidden and not entry.startswith(hidden + "-"):  # its .dist-info too
+                os.symlink(os.path.join(folder, entry), os.path.join(shadow, entry))
+        sys.path[i] = shadow
+from specc.cli import main
+
+main(sys.argv[3:])
+"""
+
+
+def _specc_without(package: str, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    """``specc ARGV`` in a process where ``package`` is not installed."""
+    with tempfile.TemporaryDirectory() as shadows:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT, package, shadows, *argv],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            timeout=300,
+        )
+
+
+@pytest.mark.parametrize("command", ["build", "train", "import"])
+def test_keras_without_tensorflow_is_exit_2_with_the_install_command(command, tiny, tmp_path):
+    """It was `Keras refused the model: ModuleNotFoundError` and exit 1, the code of a bad spec."""
+    spec, data = tiny
+    model = tmp_path / "tiny.keras"
+    argv = {
+        "build": ["build", str(spec), "-o", str(tmp_path / "m.keras")],
+        "train": ["train", str(spec), "--data", str(data), "--output-dir", str(tmp_path / "run")],
+        "import": ["import", str(model)],
+    }[command]
+    if command == "import":
+        from specc.analysis.pipeline import compile_file
+        from specc.backends import keras_build
+
+        compiled = compile_file(spec)
+        keras_build.save(keras_build.build(compiled.spec, compiled.graph), model)
+    proc = _specc_without("tensorflow", *argv, KERAS_BACKEND="tensorflow")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == {
+        "train": "error: Keras' tensorflow backend is not installed: pip install 'specc[keras]'\n"
+    }.get(
+        command,
+        "error: Keras' tensorflow backend cannot be imported (No module named 'tensorflow'): "
+        "pip install 'specc[keras]'\n",
+    )
+    assert not (tmp_path / "m.keras").exists()
+    assert not (tmp_path / "run").exists()
+
+
+def test_keras_without_the_backend_keras_backend_names(tiny, tmp_path):
+    spec, _ = tiny
+    proc = _specc_without("jax", "build", str(spec), "-o", str(tmp_path / "m.keras"),
+                          KERAS_BACKEND="jax")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        "error: Keras' jax backend cannot be imported (No module named 'jax'): pip install jax\n"
+    )
+    proc = _specc_without("jax", "train", str(spec), KERAS_BACKEND="jax")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == "error: Keras' jax backend is not installed: pip install jax\n"

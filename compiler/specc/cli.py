@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from specc.errors import Diagnostic, SpecError, render
+from specc.errors import Diagnostic, KerasMissingError, SpecError, render
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -77,9 +77,20 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 
 
 def _keras_failed(spec: str, what: str, exc: Exception) -> NoReturn:
-    """Keras raised: the spec passed our checks but Keras disagrees. One line, exit 1."""
+    """Keras raised: the spec passed our checks but Keras disagrees. One line, exit 1.
+
+    Keras that cannot be imported (no TensorFlow) is no fault of the spec: exit 2.
+    """
+    if isinstance(exc, KerasMissingError):
+        _keras_missing(exc)
     click.echo(f"{spec}: error: {what}: {_first_line(exc)}", err=True)
     sys.exit(EXIT_INVALID)
+
+
+def _keras_missing(exc: KerasMissingError) -> NoReturn:
+    """Keras or its backend is not installed: one line saying what to install, exit 2."""
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _utf8(stream: Any) -> bool:
@@ -105,6 +116,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             _closed_pipe()
+        except KerasMissingError as exc:
+            _keras_missing(exc)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
