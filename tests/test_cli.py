@@ -8,13 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from specc.language.jsonschema import json_schema_text
 from tests.conftest import CASES, ROOT, SPECS
+from tests.without import run_without
 
 BAD = CASES / "negative_filters" / "spec.yaml"
 
@@ -630,38 +630,10 @@ def test_build_model_without_keras_says_what_to_install():
 
 # --- Keras without its backend: the environment's fault, exit 2 ----------------------------
 
-WITHOUT = """\
-import os
-import sys
-
-# As if the package sys.argv[1] were not installed (keras is; its backend is not): every
-# site-packages folder is replaced by a folder of links to all it holds but that package.
-hidden, shadows = sys.argv[1], sys.argv[2]
-for i, folder in enumerate(list(sys.path)):
-    if folder.endswith("site-packages") and os.path.isdir(folder):
-        shadow = os.path.join(shadows, str(i))
-        os.mkdir(shadow)
-        for entry in os.listdir(folder):
-            if entry != hidden and not entry.startswith(hidden + "-"):  # its .dist-info too
-                os.symlink(os.path.join(folder, entry), os.path.join(shadow, entry))
-        sys.path[i] = shadow
-from specc.cli import main
-
-main(sys.argv[3:])
-"""
-
 
 def _specc_without(package: str, *argv: str, **env: str) -> subprocess.CompletedProcess:
     """``specc ARGV`` in a process where ``package`` is not installed."""
-    with tempfile.TemporaryDirectory() as shadows:
-        return subprocess.run(
-            [sys.executable, "-c", WITHOUT, package, shadows, *argv],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            timeout=300,
-        )
+    return run_without([package], *argv, env=env)
 
 
 @pytest.mark.parametrize("command", ["build", "train", "import"])
