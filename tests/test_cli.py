@@ -676,3 +676,24 @@ def test_keras_without_the_backend_keras_backend_names(tiny, tmp_path):
     proc = _specc_without("jax", "train", str(spec), KERAS_BACKEND="jax")
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr == "error: Keras' jax backend is not installed: pip install jax\n"
+
+
+# --- matplotlib is an extra (specc[diagram]) ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["diagram", "report", "train", "sweep"])
+def test_drawing_without_matplotlib_says_which_extra(command, tmp_path):
+    argv = {
+        "diagram": ["diagram", "specs/mnist_cnn.yaml", "-o", str(tmp_path / "m.svg")],
+        "report": ["report", str(tmp_path)],
+        "train": ["train", "specs/mnist_cnn.yaml", "--output-dir", str(tmp_path / "run")],
+        "sweep": ["sweep", "specs/mnist_cnn.yaml", "--grid", "training.epochs=[1, 2]",
+                  "--output-dir", str(tmp_path / "sweep")],
+    }[command]  # fmt: skip
+    proc = run_without(["matplotlib"], *argv)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        f"error: specc {command} draws with matplotlib, which is not installed: "
+        "pip install 'specc[diagram]'\n"
+    )
+    assert os.listdir(tmp_path) == []

@@ -21,6 +21,8 @@ from tests.conftest import MNIST, ROOT, SPECS, synthetic_mnist, write_npz
 from tests.emitted import REPO_SPECS, compile_emittable, completed, emit, load_module, repo_spec_id
 from tests.keras_helpers import keras, keras_rows
 from tests.strategies import random_specs
+from tests.without import SCRIPT as RUN_SCRIPT
+from tests.without import run_without
 
 SCRIPT = ROOT / "generated" / "mnist_cnn.py"
 
@@ -313,6 +315,35 @@ def test_script_progress_bar_never_passes_its_target(tiny_run):
     assert shown and {target for _, target in shown} == {36}
     assert max(current for current, _ in shown) == 36
     assert [current for current, _ in shown][-2:] == [36, 36]  # last execution, then final
+
+
+def test_script_without_matplotlib_says_it_draws_no_curves(tmp_path, monkeypatch, capsys):
+    module = load_module(tiny_script(tmp_path))
+    assert module.can_plot()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # find_spec: not installed
+    assert not module.can_plot()
+    assert capsys.readouterr().err == (
+        "note: matplotlib is not installed, so curves.png will not be drawn "
+        "(pip install matplotlib)\n"
+    )
+
+
+@pytest.mark.slow
+def test_script_trains_without_matplotlib_and_says_so_first(tmp_path):
+    """A venv with only TensorFlow: the script trained, saved, then crashed in plot_history."""
+    script = tiny_script(tmp_path)
+    data = write_npz(tmp_path / "data.npz")
+    out = tmp_path / "run"
+    proc = run_without(["matplotlib"], str(script), "--data", str(data), "--output-dir", str(out),
+                       program=RUN_SCRIPT, cwd=tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    note = "note: matplotlib is not installed, so curves.png will not be drawn (pip install matplotlib)"
+    assert proc.stderr.splitlines()[0] == note  # before the data and Keras are loaded
+    assert proc.stderr.count("note:") == 1
+    assert proc.stdout.splitlines()[-1] == f"wrote {out}/: model.keras, history.json, metrics.json"
+    assert sorted(p.name for p in out.iterdir()) == ["history.json", "metrics.json", "model.keras"]
+    assert strict_json(out / "metrics.json")["epochs"] == 1
 
 
 def test_script_refuses_a_subset_too_small_for_the_validation_split(tmp_path):

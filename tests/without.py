@@ -34,6 +34,11 @@ del sys.argv[1:3]
 
 SPECC = PRELUDE + "from specc.cli import main\n\nmain(sys.argv[1:])\n"
 PYTEST = PRELUDE + "import pytest\n\nsys.exit(pytest.main(sys.argv[1:]))\n"
+SCRIPT = (
+    PRELUDE
+    + "import runpy\n\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+"""A Python script: ``run_without(hidden, script, *args, program=SCRIPT)``."""
 
 
 def run_without(
