@@ -134,3 +134,48 @@ def test_every_spec_in_this_repo_is_hooked():
     hook = _hook("specc-validate")
     for spec in (ROOT / "specs").rglob("*.y*ml"):
         assert _runs_on(hook, spec.relative_to(ROOT).as_posix())
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo), *args],
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def test_emit_check_hook_ignores_specs_git_does_not_track(tmp_path):
+    """pre-commit leaves untracked files in the work tree: a new spec not yet added made
+    every unrelated commit fail (its generated script is missing). Staged, it counts."""
+    from tests.conftest import run_specc
+
+    hook = _hook("specc-emit-check")
+    argv = [*hook["entry"].split()[1:], *hook["args"]]
+    repo = tmp_path / "repo"
+    (repo / "specs").mkdir(parents=True)
+    shutil.copy(ROOT / "specs" / "mnist_cnn.yaml", repo / "specs")
+    assert run_specc("emit-code", "specs", cwd=repo).exit_code == 0
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "specs and their scripts")
+    text = (repo / "specs" / "mnist_cnn.yaml").read_text().replace("name: mnist_cnn", "name: wip")
+    (repo / "specs" / "wip.yaml").write_text(text)
+
+    run = run_specc(*argv, cwd=repo)
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "1 file(s) fresh\n"
+    assert run.stderr == "note: left out 1 spec git does not track: specs/wip.yaml\n"
+
+    _git(repo, "add", "specs/wip.yaml")  # about to be committed: its script must be too
+    run = run_specc(*argv, cwd=repo)
+    assert run.exit_code == 1
+    assert "+++ generated/wip.py (from spec)" in run.stdout
+
+
+def test_emit_code_tracked_outside_git_is_exit_2(tmp_path):
+    from tests.conftest import run_specc
+
+    shutil.copy(ROOT / "specs" / "mnist_cnn.yaml", tmp_path)
+    run = run_specc("emit-code", "--check", "--tracked", ".", cwd=tmp_path)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"{tmp_path}: error: --tracked asks git which specs it tracks: fatal: not a git "
+        "repository (or any of the parent directories): .git\n"
+    )

@@ -436,13 +436,20 @@ def schema(output: str | None) -> None:
     is_flag=True,
     help="Write nothing; print a unified diff of every stale file and exit 1 if any.",
 )
+@click.option(
+    "--tracked",
+    is_flag=True,
+    help="Only the specs git tracks or has staged (the pre-commit hook): a new spec not yet "
+    "added fails no unrelated commit.",
+)
 @set_option(
     SET_HELP + " Applied to every spec; the header records them; needs -o (the default "
     "folder holds each spec's own code)."
 )
 def emit_code(
-    paths: tuple[str, ...], output_dir: str | None, check: bool, sets: tuple[str, ...]
-) -> None:
+    paths: tuple[str, ...], output_dir: str | None, check: bool, tracked: bool,
+    sets: tuple[str, ...],
+) -> None:  # fmt: skip
     """Emit a standalone Keras training script for each spec (files or folders).
 
     The script needs only keras and numpy (matplotlib for its curves), never specc. Output is
@@ -464,6 +471,8 @@ def emit_code(
     specs, empty = _spec_files(paths)
     if empty:
         _report(empty)
+    if tracked:
+        specs = _tracked_only(specs)
     code = EXIT_USAGE if empty else EXIT_OK
     files: dict[Path, str] = {}
     for spec in specs:
@@ -508,6 +517,39 @@ def emit_code(
         _cannot_write(exc)
     for path in files:
         click.echo(f"{'wrote' if path in changed else 'unchanged'} {path}")
+
+
+def _tracked_only(specs: list[Path]) -> list[Path]:
+    """The specs in git's index (tracked, or staged to be), the others named in one note.
+
+    What a commit holds is what the hook must judge: a spec being written, not yet added,
+    is no reason to refuse someone's unrelated commit. Outside a git work tree: exit 2.
+    """
+    import subprocess
+
+    folders: dict[Path, list[str]] = {}
+    for spec in specs:  # asked in each spec's folder: the repository it lies in answers
+        folders.setdefault(spec.resolve().parent, []).append(spec.resolve().name)
+    known: set[Path] = set()
+    for folder, names in folders.items():
+        try:
+            listed = subprocess.run(
+                ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--", *names],
+                capture_output=True, check=True, timeout=60,
+            ).stdout  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            reason = detail.decode(errors="replace").strip().splitlines()[:1] or [str(exc)]
+            click.echo(f"{folder}: error: --tracked asks git which specs it tracks: "
+                       f"{reason[0]}", err=True)  # fmt: skip
+            sys.exit(EXIT_USAGE)
+        known |= {folder / name for name in listed.decode().split("\0") if name}
+    kept = [spec for spec in specs if spec.resolve() in known]
+    left = [str(spec) for spec in specs if spec.resolve() not in known]
+    if left:
+        click.echo(f"note: left out {plural(len(left), 'spec')} git does not track: "
+                   + ", ".join(left), err=True)  # fmt: skip
+    return kept
 
 
 def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
