@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SPECS
 
 SKIP = {".venv", ".git", "build", "dist", "runs", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 # ruff writes a .ruff_cache beside each ruff.toml it reads (generated/, tests/golden/expected/)
@@ -179,3 +180,50 @@ def test_emit_code_tracked_outside_git_is_exit_2(tmp_path):
         f"{tmp_path}: error: --tracked asks git which specs it tracks: fatal: not a git "
         "repository (or any of the parent directories): .git\n"
     )
+
+
+LIGHT = """\
+import json
+import importlib.util
+
+from specc.cli import cli
+
+codes = []
+for argv in json.loads(sys.argv[1]):
+    try:
+        cli.main(argv, prog_name="specc")
+    except SystemExit as exc:
+        codes.append(exc.code)
+heavy = ("numpy", "matplotlib", "PIL", "keras", "tensorflow", "jax", "torch", "optuna")
+absent = [name for name in heavy if importlib.util.find_spec(name) is None]
+print(json.dumps({"codes": codes, "absent": absent}), file=sys.stderr)
+"""
+
+
+def test_the_light_core_validates_summarises_and_checks_emitted_code(tmp_path):
+    """`pip install specc` (no extras: the pre-commit hooks) holds pydantic, PyYAML, Jinja2,
+    click and rich and what they need; matplotlib, pillow and numpy (223 MB with the rest)
+    were core dependencies only `diagram` and `report` draw with."""
+    import tomllib
+    from importlib.metadata import distribution
+
+    from tests.without import PRELUDE, installed_entries, run_without
+
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    keep = installed_entries(core) | {Path(str(f)).parts[0] for f in distribution("specc").files}
+    commands = [
+        ["validate", "specs"],
+        ["summary", "specs/mnist_cnn.yaml"],
+        ["summary", "--format", "json", "specs/two_inputs.yaml"],
+        ["expand", "specs/resnet20_cifar10.yaml"],
+        ["diff", "specs/mnist_cnn.yaml", "specs/mnist_cnn_batchnorm.yaml"],
+        ["schema", "-o", str(tmp_path / "schema.json")],
+        ["emit-code", "--check", "specs"],
+        ["emit-code", "specs", "-o", str(tmp_path / "generated")],
+    ]
+    proc = run_without([], json.dumps(commands), program=PRELUDE + LIGHT, keep=keep)
+    result = json.loads(proc.stderr.splitlines()[-1])
+    assert result["absent"] == ["numpy", "matplotlib", "PIL", "keras", "tensorflow", "jax",
+                                "torch", "optuna"], "the light core installs them"  # fmt: skip
+    assert result["codes"] == [0] * len(commands), proc.stderr[-3000:]
+    assert len(list((tmp_path / "generated").glob("*.py"))) == len(list(SPECS.glob("*.yaml")))
