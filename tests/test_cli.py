@@ -251,6 +251,7 @@ def test_summary_to_utf8_keeps_keras_box():
     assert run.stdout.decode("utf-8").splitlines()[1].startswith("┏━━━")
 
 
+@pytest.mark.keras
 def test_ascii_table_is_what_keras_prints_to_a_codepage(tmp_path):
     """Byte for byte, in both encodings, against Keras' own model.summary()."""
     script = (
@@ -449,6 +450,7 @@ def _refuse(*args, **kwargs):
     raise ValueError("Exception encountered when calling Dense.call().\n\nsecond line\n  detail")
 
 
+@pytest.mark.keras
 def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
     from specc.backends import keras_build
 
@@ -463,6 +465,7 @@ def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.keras
 def test_build_keras_refusal_in_a_real_process(tmp_path):
     script = (
         "import sys\n"
@@ -494,6 +497,7 @@ def test_build_keras_refusal_in_a_real_process(tmp_path):
     )
 
 
+@pytest.mark.keras
 def test_ctrl_c_in_build_is_130(specc, monkeypatch):
     from specc.backends import keras_build
 
@@ -541,6 +545,7 @@ def tiny(tmp_path) -> tuple[Path, Path]:
     return spec, data
 
 
+@pytest.mark.keras
 def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
     from specc.backends import keras_build
 
@@ -553,6 +558,7 @@ def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
     )
 
 
+@pytest.mark.keras
 def test_train_into_a_read_only_folder(specc, tmp_path, monkeypatch, tiny):
     spec, data = tiny
     out = tmp_path / "ro" / "run"
@@ -562,6 +568,7 @@ def test_train_into_a_read_only_folder(specc, tmp_path, monkeypatch, tiny):
     assert _one_error_line(run) == f"{out}: error: cannot write: Read-only file system"
 
 
+@pytest.mark.keras
 def test_train_disk_full_at_a_checkpoint(specc, tmp_path, monkeypatch, tiny):
     """ENOSPC while model.keras is written at the end of an epoch: one line, no partial file."""
     from specc import files
@@ -599,6 +606,7 @@ def test_import_into_a_file_as_folder(specc, tmp_path):
     )
 
 
+@pytest.mark.keras
 def test_build_into_a_file_as_folder(specc, tmp_path):
     (tmp_path / "out").write_text("x")
     run = specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(tmp_path / "out" / "m.keras"))
@@ -637,6 +645,7 @@ def _specc_without(package: str, *argv: str, **env: str) -> subprocess.Completed
 
 
 @pytest.mark.parametrize("command", ["build", "train", "import"])
+@pytest.mark.keras
 def test_keras_without_tensorflow_is_exit_2_with_the_install_command(command, tiny, tmp_path):
     """It was `Keras refused the model: ModuleNotFoundError` and exit 1, the code of a bad spec."""
     spec, data = tiny
@@ -665,6 +674,7 @@ def test_keras_without_tensorflow_is_exit_2_with_the_install_command(command, ti
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.keras
 def test_keras_without_the_backend_keras_backend_names(tiny, tmp_path):
     spec, _ = tiny
     proc = _specc_without("jax", "build", str(spec), "-o", str(tmp_path / "m.keras"),

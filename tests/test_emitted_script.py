@@ -135,6 +135,7 @@ def test_emitted_preprocessing_matches_spec():
 
 
 @pytest.mark.skipif(not MNIST.exists(), reason="needs ../shared/data/mnist.npz")
+@pytest.mark.keras
 def test_emitted_script_trains_without_specc(tmp_path):
     """Smoke: the checked-in script runs end to end on the shared MNIST, with specc unimportable."""
     out = tmp_path / "run"
@@ -295,6 +296,7 @@ def tiny_run(tmp_path_factory):
     return out, json.loads(shown.read_text())
 
 
+@pytest.mark.keras
 def test_script_files_get_the_umask_mode_and_keep_an_existing_mode(tiny_run):
     """mkstemp made every file 0600; a new file is 0666 less the umask, an old one keeps its."""
     out, _ = tiny_run
@@ -309,6 +311,7 @@ def test_script_files_get_the_umask_mode_and_keep_an_existing_mode(tiny_run):
     assert set(strict_json(out / "history.json")) >= {"loss", "val_loss"}
 
 
+@pytest.mark.keras
 def test_script_progress_bar_never_passes_its_target(tiny_run):
     """At 8 steps per execution Keras showed 40/36 on the epoch's last execution."""
     _, shown = tiny_run
@@ -330,6 +333,7 @@ def test_script_without_matplotlib_says_it_draws_no_curves(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
+@pytest.mark.keras
 def test_script_trains_without_matplotlib_and_says_so_first(tmp_path):
     """A venv with only TensorFlow: the script trained, saved, then crashed in plot_history."""
     script = tiny_script(tmp_path)
@@ -385,6 +389,7 @@ def test_script_sample_count_rule_is_keras_split(tmp_path, split, n, message):
         assert 0 < kept < need
 
 
+@pytest.mark.keras
 def test_script_stops_on_a_nan_loss_and_writes_strict_json(tmp_path):
     """Huge inputs overflow the loss: stop, exit 1 with one line, history.json with null."""
     script = tiny_script(tmp_path, x_steps="[{reshape: [784]}]", loss="mean_squared_error",

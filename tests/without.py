@@ -17,26 +17,30 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-PRELUDE = """\
+SITE = """\
 import json
 import os
 import sys
+import tempfile
 
-shown, shadows = json.loads(sys.argv[1]), sys.argv[2]
-hidden, kept = shown.get("hide", []), shown.get("keep")
-for i, folder in enumerate(list(sys.path)):
-    if folder.endswith("site-packages") and os.path.isdir(folder):
-        shadow = os.path.join(shadows, str(i))
-        os.mkdir(shadow)
-        for entry in os.listdir(folder):
-            if kept is not None and entry not in kept:
+_shown = json.loads(os.environ["SPECC_TEST_SHADOW"])
+_hidden, _kept = _shown["hide"], _shown["keep"]
+_shadows = tempfile.mkdtemp(dir=_shown["dir"])
+for _i, _folder in enumerate(list(sys.path)):
+    if _folder.endswith("site-packages") and os.path.isdir(_folder):
+        _shadow = os.path.join(_shadows, str(_i))
+        os.mkdir(_shadow)
+        for _entry in os.listdir(_folder):
+            if _kept is not None and _entry not in _kept:
                 continue
-            if not any(entry == h or entry.startswith(h + "-") for h in hidden):
-                os.symlink(os.path.join(folder, entry), os.path.join(shadow, entry))
-        sys.path[i] = shadow
-del sys.argv[1:3]
+            if not any(_entry == h or _entry.startswith(h + "-") for h in _hidden):
+                os.symlink(os.path.join(_folder, _entry), os.path.join(_shadow, _entry))
+        sys.path[_i] = _shadow
 """
+"""A ``sitecustomize`` (found through PYTHONPATH, run by every Python started with it,
+children included: a script or ``specc`` run by a test sees what its parent sees)."""
 
+PRELUDE = "import json\nimport os\nimport sys\n"
 SPECC = PRELUDE + "from specc.cli import main\n\nmain(sys.argv[1:])\n"
 PYTEST = PRELUDE + "import pytest\n\nsys.exit(pytest.main(sys.argv[1:]))\n"
 SCRIPT = (
@@ -83,10 +87,21 @@ def run_without(
 ) -> subprocess.CompletedProcess[str]:
     """``specc ARGV`` (or ``program``) with the packages ``hidden`` not installed, or with
     only the site-packages entries ``keep`` installed."""
-    shown = json.dumps({"hide": list(hidden), "keep": None if keep is None else sorted(keep)})
     with tempfile.TemporaryDirectory() as shadows:
+        (Path(shadows) / "sitecustomize.py").write_text(SITE)
+        shown = {"hide": list(hidden), "keep": None if keep is None else sorted(keep)}
+        if "SPECC_TEST_SHADOW" in os.environ:  # inside such a process: hide what it hides too
+            outer = json.loads(os.environ["SPECC_TEST_SHADOW"])
+            shown["hide"] += outer["hide"]
+            shown["keep"] = shown["keep"] if shown["keep"] is not None else outer["keep"]
+        path = os.pathsep.join(p for p in (shadows, os.environ.get("PYTHONPATH")) if p)
+        env = {
+            **(env or {}),
+            "PYTHONPATH": path,
+            "SPECC_TEST_SHADOW": json.dumps(shown | {"dir": shadows}),
+        }
         return subprocess.run(
-            [sys.executable, "-c", program, shown, shadows, *argv],
+            [sys.executable, "-c", program, *argv],
             capture_output=True,
             text=True,
             cwd=cwd or Path(__file__).resolve().parents[1],
