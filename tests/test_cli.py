@@ -688,6 +688,20 @@ def test_keras_without_the_backend_keras_backend_names(tiny, tmp_path):
     assert proc.stderr == "error: Keras' jax backend is not installed: pip install jax\n"
 
 
+@pytest.mark.keras
+def test_sweep_without_tensorflow_is_exit_2_before_any_trial(tiny, tmp_path):
+    """Each trial failed with KerasMissingError and the sweep exited 1."""
+    spec, data = tiny
+    out = tmp_path / "sweep"
+    proc = _specc_without("tensorflow", "sweep", str(spec), "--grid", "training.epochs=[1, 2]",
+                          "--data", str(data), "--output-dir", str(out), KERAS_BACKEND="tensorflow")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        "error: Keras' tensorflow backend is not installed: pip install 'specc[keras]'\n"
+    )
+    assert not list(out.glob("trial-*"))
+
+
 # --- matplotlib is an extra (specc[diagram]) ------------------------------------------------
 
 

@@ -882,6 +882,10 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
         sys.exit(exc.exit_code)
     except OSError as exc:
         _cannot_write(exc, output_dir)
+    from specc.training.train import TrainError, select_backend
+
+    with contextlib.suppress(TrainError):  # no backend: exit 2 now, not a failure per trial
+        select_backend(running.compiled.spec.runtime)
     counts = sweeping.run(running)
     said = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(f"wrote {running.folder}/: sweep.csv, sweep.md, sweep.png ({said})")
