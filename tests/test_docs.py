@@ -322,7 +322,7 @@ MKDOCS = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil
 def test_mkdocs_builds_the_site_strictly(tmp_path: Path):
     """``mkdocs build --strict``: every page in the nav, every link and anchor found."""
     run = subprocess.run(
-        [MKDOCS, "build", "--strict", "-q", "-d", str(tmp_path / "site")],  # type: ignore[list-item]
+        [MKDOCS, "build", "--strict", "-d", str(tmp_path / "site")],  # type: ignore[list-item]
         cwd=ROOT,
         capture_output=True,
         text=True,
