@@ -58,6 +58,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate_speed.py
 	$(BIN)/python bench/graph_speed.py
+	$(BIN)/python bench/diagram_speed.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache
