@@ -346,16 +346,34 @@ def _grouped(text: str) -> str:
     return f"({text})" if " or " in text else text
 
 
+def _patterns() -> dict[str, str]:
+    """Patterns said in words: each holds a ``|``, which no code span in a table cell may
+    hold in both GitHub's and MkDocs' Markdown."""
+    from specc.language.schema import KERAS_DEVICE_PATTERN, TF_DEVICE_PATTERN
+    from specc.layers.core import EQUATION_PATTERN
+
+    return {
+        TF_DEVICE_PATTERN: "TensorFlow device: `/gpu:N`, `/cpu:N`, `/device:GPU:N`",
+        KERAS_DEVICE_PATTERN: "Keras device: `gpu:N`, `cpu:N`, `tpu:N`",
+        EQUATION_PATTERN: "einsum equation: `ab,bc->ac`, `...b,bc->...c` or `ab...,bc->ac...`",
+    }
+
+
 def _string(node: dict[str, Any]) -> str:
     pattern = node.get("pattern")
+    words = _patterns()
     if pattern == IDENTIFIER_PATTERN:
         return "identifier"
     if pattern == REF_PATTERN:
         return "layer or input name (`name.N`: output N)"
     if "examples" in node:
         return "name in any case: " + ", ".join(f"`{e}`" for e in node["examples"] if e.islower())
+    if pattern in words:
+        return words[pattern]
+    if pattern and "|" not in pattern:  # a pipe would split the table's row on GitHub
+        return f"string matching `{pattern}`"
     if pattern:
-        return f"string matching `{pattern.replace('|', '&#124;')}`"
+        return "string (its pattern: the JSON Schema, `specc schema`)"
     return "text" if not node.get("minLength") else "text (not empty)"
 
 
