@@ -189,15 +189,29 @@ class _Page:
         yield ""
         yield "An `activation` is one of these names: " + ", ".join(f"`{a}`" for a in ACTIVATIONS)
         yield ""
-        for union, anchor, noun, module in OBJECT_KINDS:
+        for union, anchor, _noun, module in OBJECT_KINDS:
             classes = self._by_tag(union)
             yield f"### {anchor}"
             yield ""
-            names = self._names(union)
+            names = _names(module)
             if names:
-                yield f"A {noun} by name: " + ", ".join(f"`{n}`" for n in names) + "."
+                yield (
+                    f"By name, as Keras resolves it: {', '.join(f'`{n}`' for n in names)}; "
+                    f"or as `{{type: Class, ...}}` with one of these classes and its arguments "
+                    "(the class name alone is taken too)"
+                    + (
+                        "; or the [shorthand](#regularizer-shorthand) `{l1: ..., l2: ...}`:"
+                        if module == "regularizers"
+                        else ":"
+                    )
+                )
+            elif module == "optimizers":
+                yield (
+                    "By name in any case (`rmsprop`, `RMSprop`, `adam`, ...: the class with "
+                    "Keras' defaults), or as `{type: Class, ...}` with its arguments:"
+                )
             else:
-                yield f"A {noun} as `{{type: Class, ...}}`:"
+                yield "As `{type: Class, ...}` with one of these classes and its arguments:"
             yield ""
             yield " ".join(f"[{t}](#{_slug(module + '.' + t)})" for t in classes)
             yield ""
@@ -206,23 +220,6 @@ class _Page:
                 yield ""
                 yield from self._described(key, f"`keras.{module}.{tag}`")
                 yield from self._table(key, _keras_object(module, tag), skip=("type",))
-
-    def _names(self, union: str) -> list[str]:
-        """The names a field of this kind takes besides objects (from any field's schema)."""
-        ref = {"$ref": _REF + union}
-        for node in _walk(self.defs):
-            if isinstance(node, dict) and node.get("then") == ref:
-                other = node.get("else", {})
-                for member in [other, *other.get("anyOf", [])]:
-                    if "enum" in member:
-                        return list(member["enum"])
-                    if "examples" in member:
-                        return list(member["examples"])
-            if isinstance(node, dict) and "anyOf" in node and ref in node["anyOf"]:
-                for member in node["anyOf"]:
-                    if "enum" in member:
-                        return list(member["enum"])
-        return []
 
     # ---------------------------------------------------------------------- a table
     def _described(self, key: str, where: str) -> Iterator[str]:
@@ -410,6 +407,19 @@ def _default(prop: dict[str, Any], model: Any, name: str) -> str:
         kind = getattr(value, "type", None)
         return f"`{kind.lower()}`" if isinstance(kind, str) else "each key's default"
     return f"`{_value(value)}`"
+
+
+def _names(module: str) -> tuple[str, ...]:
+    """The names Keras resolves for a kind of object, as the spec language accepts them."""
+    from specc.language import objects
+
+    return {
+        "losses": objects.LOSS_NAMES,
+        "metrics": objects.METRIC_NAMES,
+        "initializers": objects.INITIALIZER_NAMES,
+        "regularizers": objects.REGULARIZER_NAMES,
+        "constraints": objects.CONSTRAINT_NAMES,
+    }.get(module, ())
 
 
 def _section(name: str) -> Any:
