@@ -117,6 +117,7 @@ TF_FREE = [
     ["summary", str(SPECS / "mnist_cnn.yaml")],
     ["summary", "--format", "json", str(SPECS / "mnist_cnn.yaml")],
     ["schema"],
+    ["reference"],
     ["emit-code", "--check", str(SPECS)],
     ["diff", str(SPECS / "mnist_cnn.yaml"), str(SPECS / "mnist_cnn_batchnorm.yaml")],
     ["validate", str(SPECS), "--set", "training.epochs=2"],

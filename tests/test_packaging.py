@@ -29,8 +29,9 @@ def _shipped_tree(root: Path) -> list[str]:
         "pyproject.toml",
         "specc.schema.json",
         ".pre-commit-hooks.yaml",
+        "mkdocs.yml",
     ]
-    for folder in ("tests", "specs", "generated", "compiler/specc"):
+    for folder in ("tests", "specs", "generated", "compiler/specc", "docs"):
         for path in (root / folder).rglob("*"):
             parts = path.relative_to(root).parts
             if path.is_file() and not CACHES & set(parts) and path.suffix != ".pyc":

@@ -221,6 +221,7 @@ def cli() -> None:
       specc summary SPEC --set training.epochs=3   any command: override values
       specc diff A.yaml B.yaml           what changes, in values, layers and params
       specc schema > specc.schema.json   JSON Schema for editor autocompletion
+      specc reference                    every layer and argument, as Markdown
       specc build specs/mnist_cnn.yaml   the Keras model, saved as build/mnist_cnn.keras
       specc import model.keras           a spec from an existing Keras model
       specc emit-code specs/             standalone training scripts in generated/
@@ -412,6 +413,33 @@ def schema(output: str | None) -> None:
     from specc.language.jsonschema import json_schema_text
 
     text = json_schema_text()
+    if output:
+        from specc.files import write_atomic
+
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            _cannot_write(exc, output)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command(epilog=EPILOG)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file (atomically) instead of stdout.",
+)
+def reference(output: str | None) -> None:
+    """Print the spec reference as Markdown: every section, layer and Keras object.
+
+    Each argument with its type, default, range and description, from the catalog (the
+    checked-in copy is docs/reference.md: specc reference -o docs/reference.md).
+    """
+    from specc.language.reference import reference_markdown
+
+    text = reference_markdown()
     if output:
         from specc.files import write_atomic
 
