@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint format golden generated schema bench clean
+.PHONY: run test test-slow lint format golden generated schema docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ generated: $(STAMP)
 ## Regenerate the checked-in JSON Schema.
 schema: $(STAMP)
 	$(BIN)/specc schema -o specc.schema.json
+
+## Regenerate the spec reference (docs/reference.md) and build the site into build/site.
+docs: $(STAMP)
+	$(BIN)/specc reference -o docs/reference.md
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_speed.py

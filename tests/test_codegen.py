@@ -66,7 +66,7 @@ def test_header_and_determinism(at_root):
         for alias in node.names
     }
     standalone = {"__future__", "argparse", "json", "math", "os", "stat", "tempfile", "time"}
-    standalone |= {"pathlib", "typing"}
+    standalone |= {"pathlib", "typing", "sys", "importlib"}
     assert imported <= standalone | {"keras", "numpy", "matplotlib", "tensorflow", "jax", "torch"}
 
 

@@ -306,7 +306,7 @@ model:
 
 
 def test_a_shared_layer_is_emitted_and_trained(tmp_path):
-    """An ``apply`` entry in a spec emit-code and train take (the README's siamese net):
+    """An ``apply`` entry in a spec emit-code and train take (docs/spec-format.md's siamese net):
     the script builds specc's model, and train's view of the spec keeps the entry."""
     from specc.training.train import Options, effective_spec
 

@@ -420,7 +420,7 @@ def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Di
 
 def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """A strategy runs on one backend's engine and refuses the runtime options that fail
-    under it (measured with TensorFlow 2.21 / Keras 3.15 / JAX 0.10, README "Several
+    under it (measured with TensorFlow 2.21 / Keras 3.15 / JAX 0.10, docs/distribution.md "Several
     devices and machines"). What depends on the machine (device count, ``$TF_CONFIG``,
     ``runtime.backend: auto``) is checked when training starts."""
     dist = spec.training.distribution if spec.training else None

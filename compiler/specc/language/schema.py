@@ -605,7 +605,7 @@ class Data(Strict):
 class Runtime(Strict):
     """How to run training fast. Never changes the model, optimizer, batch size or epochs.
 
-    ``auto`` picks what measured fastest for the backend and device (see the README).
+    ``auto`` picks what measured fastest for the backend and device (see docs/training.md, "Runtime").
     """
 
     backend: Literal["auto", "tensorflow", "jax", "torch"] = Field(

@@ -8,7 +8,7 @@ file written atomically. During training ``model.keras`` is the best checkpoint 
 
 Runtime choices (``runtime:`` / flags) make training fast without changing what the spec
 says about the model, optimizer, batch size or epochs; ``auto`` picks what measured
-fastest (README, "Training speed").
+fastest (docs/training.md, "Training speed against hand-written Keras").
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 
 from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
+from specc.errors import KerasMissingError
 from specc.files import write_atomic
 from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
@@ -101,8 +102,11 @@ def select_backend(runtime: Runtime) -> str:
         return current
     import importlib.util
 
+    from specc.backends.kerasenv import INSTALL
+
     if importlib.util.find_spec(wanted) is None:  # backend names are their module names
-        raise TrainError(f"backend {wanted!r} is not installed (pip install {wanted})")
+        # the environment's fault, not the spec's: exit 2 (TrainError would say 1)
+        raise KerasMissingError(f"Keras' {wanted} backend is not installed: {INSTALL[wanted]}")
     os.environ["KERAS_BACKEND"] = wanted
     return wanted
 
