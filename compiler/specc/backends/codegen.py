@@ -32,8 +32,10 @@ from typing import Any
 
 import jinja2
 
+from specc.analysis.arrays import DataArrays
 from specc.analysis.graph import Source
 from specc.analysis.pipeline import Compiled
+from specc.backends import runtime
 from specc.backends.arguments import (
     callback_arguments,
     layer_arguments,
@@ -43,12 +45,10 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.objects import KerasObject
 from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.training import runtime
-from specc.training.layout import Layout
+from specc.terms.objects import KerasObject
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -742,7 +742,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     graph = compiled.graph
     model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     functional = graph_build_model(compiled, model_name) if graph.functional else None
-    layout = Layout.of(graph)
+    layout = DataArrays.of(graph)
     prep = spec.data.preprocessing
     return {
         "inputs": layout.inputs,

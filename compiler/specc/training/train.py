@@ -25,16 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from specc.analysis.arrays import DataArrays
 from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
+from specc.backends.runtime import RuntimeChoiceError
+from specc.backends.runtime import resolve as resolve_runtime
 from specc.files import write_atomic
-from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
+from specc.terms.objects import loss_name
 from specc.training import distribute
 from specc.training.data import DataError, each, first, load, preprocess
-from specc.training.layout import Layout
-from specc.training.runtime import RuntimeChoiceError
-from specc.training.runtime import resolve as resolve_runtime
 
 
 class TrainError(Exception):
@@ -181,7 +181,7 @@ def _classes(spec: Spec, compiled: Compiled) -> int | dict[str, int | None] | No
             return int(shape[-1])  # type: ignore[index]
         return None
 
-    layout = Layout.of(graph)
+    layout = DataArrays.of(graph)
     if layout.outputs:
         losses = spec.compile.loss if spec.compile else {}
         return {
@@ -326,7 +326,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     backend = select_backend(spec.runtime)
     plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
-    layout = Layout.of(compiled.graph)
+    layout = DataArrays.of(compiled.graph)
     raw = load(spec.data, classes, options.data, layout).subset(options.subset)
     arrays = preprocess(raw, spec.data)
     samples = len(first(arrays.x_train))
