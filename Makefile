@@ -54,6 +54,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate_speed.py
 	$(BIN)/python bench/graph_speed.py
+	$(BIN)/python bench/diagram_speed.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache

@@ -122,6 +122,41 @@ def test_block_input_and_labels_become_labels_of_the_expanded_layers():
     assert all("name" not in layer for layer in layers)  # Keras names stay automatic
 
 
+NESTED_LABEL = """
+name: nested
+blocks:
+  inner:
+    layers:
+      - {type: Dense, units: 4}
+  outer:
+    layers:
+      - {block: inner, as: y}
+      - {type: Dense, units: 4, inputs: [y]}
+model:
+  input: {shape: [4]}
+  layers:
+    - {block: outer}
+    - {block: outer}
+"""
+
+
+def test_a_labelled_use_inside_a_block_is_labelled_per_use_of_that_block():
+    """``as: y`` on a use inside a block names that use's output within one use of the
+    block, as any layer's label there does: two uses of the block make two labels, not
+    one label twice and references to a label that does not exist."""
+    loaded, problems = blocks.expand(loader.load_text(NESTED_LABEL, "n.yaml"))
+    assert problems == []
+    layers = loaded.data["model"]["layers"]
+    assert [layer.get("as") for layer in layers] == ["outer_1__y", None, "outer_2__y", None]
+    assert [layer.get("inputs") for layer in layers] == [
+        None,
+        ["outer_1__y"],
+        None,
+        ["outer_2__y"],
+    ]
+    assert compile_text(NESTED_LABEL, "n.yaml").graph.total_params == 80
+
+
 def test_a_residual_block_equals_hand_written_keras_table_for_table(monkeypatch):
     import io
 

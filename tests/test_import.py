@@ -517,3 +517,114 @@ def test_diff_of_a_spec_and_its_import_is_no_difference(path, tmp_path, specc):
     assert run.exit_code == 0, run.stderr
     result = json.loads(run.stdout)
     assert (result["same"], result["values"], result["layers"]) == (True, [], [])
+
+
+# -- values Keras' loader refuses, and numbers beyond range: one line, nothing else -------
+@pytest.fixture(scope="module")
+def saved_small(tmp_path_factory):
+    """A tiny model to edit: Input(6, 4) -> LSTM(3, return_sequences) -> Dense(2) -> Dropout,
+    with an Adam optimizer (``layers[i]`` counts the layers after the input)."""
+    k = keras()
+    k.backend.clear_session()
+    model = k.Sequential(
+        [
+            k.Input((6, 4)),
+            k.layers.LSTM(3, return_sequences=True),
+            k.layers.Dense(2),
+            k.layers.Dropout(0.5),
+        ],
+        name="small",
+    )
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path_factory.mktemp("small") / "small.keras"
+    model.save(path)
+    return path
+
+
+def _edited(saved, target, raw: str, *where: str | int) -> Any:
+    """A copy of ``saved`` whose config.json holds the JSON text ``raw`` at ``where`` (a
+    path from the top: raw text says what json.dumps cannot, 1e400 or a 5000-digit int)."""
+    with zipfile.ZipFile(saved) as zf:
+        config = json.loads(zf.read("config.json"))
+    node = config
+    for part in where[:-1]:
+        node = node[part]
+    node[where[-1]] = "\0PLACE\0"
+    text = json.dumps(config).replace(json.dumps("\0PLACE\0"), raw)
+    return _rewrite(saved, target, config=text.encode())
+
+
+def _import_quietly(path, specc):
+    """``specc import`` with every warning recorded (pytest would hide them from stderr)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = specc("import", str(path))
+    assert [str(w.message) for w in caught] == []
+    return run
+
+
+def _layer(i: int, key: str) -> tuple[str | int, ...]:
+    return ("config", "layers", i + 1, "config", key)  # + 1: the InputLayer comes first
+
+
+@pytest.mark.parametrize("raw", ["1", "0", "1.0", "0.0", '"true"', '"false"', "null", "[]"])
+def test_trainable_that_keras_refuses_is_refused(saved_small, tmp_path, specc, raw):
+    """Keras' Layer takes only a boolean ``trainable`` ("Expected `trainable` to be a
+    boolean"), so its loader refuses the file; import refused ``false`` only and read
+    anything else (``1``, ``"false"``) as trainable."""
+    bad = _edited(saved_small, tmp_path / "bad.keras", raw, *_layer(1, "trainable"))
+    with pytest.raises(Exception, match="Expected `trainable` to be a boolean"):
+        keras().saving.load_model(bad)
+    run = _import_quietly(bad, specc)
+    shown = {"null": "None", '"true"': "'true'", '"false"': "'false'"}.get(raw, raw)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == (
+        f"{bad}:1:1: error: layers[1] (dense): trainable={shown} is refused by Keras' loader: "
+        "trainable must be true or false\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "raw", "message"),
+    [
+        (_layer(1, "use_bias"), "1", "layers[1] (dense): argument use_bias=1 is not supported by specc: must be true or false (got 1)"),
+        (_layer(0, "return_sequences"), "0", "layers[0] (lstm): argument return_sequences=0 is not supported by specc: must be true or false (got 0)"),
+        (_layer(0, "go_backwards"), "0", "layers[0] (lstm): argument go_backwards=0 is not supported by specc: must be true or false (got 0)"),
+        (_layer(0, "unroll"), "0.0", "layers[0] (lstm): argument unroll=0.0 is not supported by specc: must be true or false (got 0.0)"),
+        (("compile_config", "optimizer", "config", "amsgrad"), "0", "the spec made from it is invalid: compile.optimizer.amsgrad: must be true or false (got 0)"),
+    ],
+    ids=["use_bias 1", "return_sequences 0", "go_backwards 0", "unroll 0.0", "amsgrad 0"],
+)  # fmt: skip
+def test_a_number_where_keras_wants_a_boolean_is_not_read_as_one(
+    saved_small, tmp_path, specc, where, raw, message
+):
+    """``1 == True`` in Python: a 1 or 0 where Keras' default is a boolean was taken for the
+    default and dropped, so ``use_bias: 1`` imported silently (and ``use_bias: 0`` was
+    refused). Keras keeps the number itself; a spec says booleans, so both are refused."""
+    bad = _edited(saved_small, tmp_path / "bad.keras", raw, *where)
+    run = _import_quietly(bad, specc)
+    assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("where", "raw", "message"),
+    [
+        (_layer(1, "units"), "1e300", "layers[1] (dense): argument units=1e+300 is not supported by specc: must be an integer (got 1e+300)"),
+        (_layer(2, "rate"), "-1e300", "layers[2] (dropout): argument rate=-1e+300 is not supported by specc: must be at least 0.0 (got -1e+300)"),
+        (_layer(2, "rate"), "1e400", "layers[2] (dropout): argument rate=inf is not supported by specc: must be a finite number (got inf)"),
+        (_layer(1, "units"), "1" + "0" * 40, f"layers[1] (dense): argument units=1{'0' * 40} is not supported by specc: must be at most 9223372036854775807 (got 1{'0' * 36}...)"),
+        (("compile_config", "optimizer", "config", "learning_rate"), "1e300", "the spec made from it is invalid: compile.optimizer.learning_rate: must be a finite number within float32's range, which Keras computes in (at most 3.4028235e+38 in size; got 1e+300)"),
+        (_layer(1, "units"), "9" * 5000, "config.json holds an integer of more than 4300 digits, which Python's JSON reader (and so Keras' loader) refuses"),
+    ],
+    ids=["units 1e300", "rate -1e300", "rate 1e400", "units 10**40", "learning_rate 1e300", "5000 digits"],
+)  # fmt: skip
+def test_numbers_beyond_range_are_one_line_without_a_warning(
+    saved_small, tmp_path, specc, where, raw, message
+):
+    """A float beyond float32's range made numpy warn "overflow encountered in cast" (with
+    a source line) on stderr before the error; an integer of 5000 digits was a traceback."""
+    bad = _edited(saved_small, tmp_path / "bad.keras", raw, *where)
+    run = _import_quietly(bad, specc)
+    assert (run.exit_code, run.stderr) == (1, f"{bad}:1:1: error: {message}\n")

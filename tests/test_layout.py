@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 
 import pytest
 
-from specc.analysis.layout import crossings, isotonic, layout, longest_path_ranks
+from specc.analysis.layout import (
+    crossings,
+    dummy_budget,
+    isotonic,
+    layout,
+    longest_path_ranks,
+)
 
 
 def _rows(out, nodes):
@@ -92,3 +99,74 @@ def test_random_dags_keep_order_and_spacing_and_are_deterministic():
         for row in _rows(out, nodes):
             for a, b in itertools.pairwise(row):
                 assert out.x[b] - out.x[a] >= (widths[a] + widths[b]) / 2 + 0.3 - 1e-6
+
+
+def _fan(n):
+    """``n`` Adds in a chain, each also taking the first layer: one source, n long edges."""
+    nodes = ["in", "e0", *(f"a{i}" for i in range(n))]
+    edges = [("in", "e0")] + [(f"a{i - 1}" if i else "e0", f"a{i}") for i in range(n)]
+    edges += [("e0", f"a{i}") for i in range(1, n)]
+    return nodes, edges
+
+
+def test_crossings_counts_each_crossing_pair_once():
+    """The O(E log E) count agrees with the definition, pair by pair, ties included."""
+    rng = random.Random(11)
+    for _ in range(300):
+        top, bottom = rng.randint(1, 6), rng.randint(1, 6)
+        rows = [[f"t{i}" for i in range(top)], [f"b{i}" for i in range(bottom)]]
+        edges = [(rng.choice(rows[0]), rng.choice(rows[1])) for _ in range(rng.randint(0, 12))]
+        pos = {n: i for row in rows for i, n in enumerate(row)}
+        expected = sum(
+            1
+            for (u1, v1), (u2, v2) in itertools.combinations(edges, 2)
+            if (pos[u1] - pos[u2]) * (pos[v1] - pos[v2]) < 0
+        )
+        assert crossings(rows, edges) == expected
+
+
+def test_a_merge_heavy_graph_lays_out_with_bounded_work():
+    """300 Adds that each also take one early layer: 44,850 dummy nodes the textbook way
+    (and 2.7 s); past the budget the long edges share one lane, work stays linear."""
+    nodes, edges = _fan(300)
+    start = time.process_time()
+    out = layout(nodes, edges, dict.fromkeys(nodes, 2.0), gap=0.35, dummy_width=0.15)
+    seconds = time.process_time() - start
+    assert sum(len(points) for points in out.routes.values()) <= dummy_budget(len(nodes))
+    assert seconds < 1.0, f"{seconds:.2f} s of CPU for a 302-node layout"
+    long_edges = [(u, v) for u, v in edges if out.rank[v] - out.rank[u] > 1]
+    assert len(long_edges) == 299 and set(out.lanes) == set(long_edges)
+    assert len(set(out.lanes.values())) == 1  # one source, one lane
+    assert len({round(out.x[n], 6) for n in nodes}) == 1  # and the boxes one column
+    right = max(out.x[n] + 1.0 for n in nodes)
+    assert all(x >= right + 0.35 for x in out.lanes.values())  # beside the boxes, not on them
+
+
+def test_lanes_that_overlap_in_rank_get_their_own_column():
+    # Sliding skips: layer i also takes layer i - 40 (each source one edge over 39 ranks).
+    n = 200
+    nodes = [f"l{i}" for i in range(n)]
+    edges = list(itertools.pairwise(nodes)) + [(nodes[i - 40], nodes[i]) for i in range(40, n)]
+    out = layout(nodes, edges)
+    assert sum(len(p) for p in out.routes.values()) <= dummy_budget(n) and out.lanes
+    spans = {u: (out.rank[u], out.rank[v]) for u, v in out.lanes}
+    columns = {u: out.lanes[e] for e in out.lanes for u in [e[0]]}
+    for a, b in itertools.combinations(spans, 2):
+        (a1, a2), (b1, b2) = spans[a], spans[b]
+        if a1 < b2 and b1 < a2:
+            assert columns[a] != columns[b], (a, b)
+    assert len(set(columns.values())) <= 40  # no more columns than lanes open at once
+    for u, v in edges:  # every edge is drawn one way or the other
+        assert (u, v) in out.lanes or len(out.routes[(u, v)]) == out.rank[v] - out.rank[u] - 1
+
+
+def test_small_graphs_make_every_dummy_and_no_lane():
+    rng = random.Random(5)
+    for _ in range(20):
+        n = rng.randint(2, 30)
+        nodes = list(range(n))
+        edges = [(rng.randrange(v), v) for v in range(1, n) for _ in range(2)]
+        out = layout(nodes, edges)
+        assert out.lanes == {}
+        for u, v in edges:
+            assert len(out.routes[(u, v)]) == out.rank[v] - out.rank[u] - 1

@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from specc.analysis.graph import (
-    INPUT_NAME,
     Call,
     Graph,
     GraphInput,
@@ -21,7 +20,9 @@ from specc.analysis.graph import (
     Row,
     Source,
     _size_problem,
+    label_clashes,
     layer_names,
+    model_input_names,
     nested_inputs,
 )
 from specc.errors import Diagnostic
@@ -46,20 +47,6 @@ def _split(ref: str) -> tuple[str, int | None]:
     return name, int(index) if index else None
 
 
-def _input_names(spec: Spec) -> list[str]:
-    """Input names as Keras gives them: the spec's, else ``input_layer``, ``input_layer_1``..."""
-    if spec.model.inputs is None:
-        return [spec.model.input.name or INPUT_NAME]
-    names, n = [], 0
-    for given in spec.model.inputs:
-        if given.name is not None:
-            names.append(given.name)
-        else:
-            names.append(INPUT_NAME if n == 0 else f"{INPUT_NAME}_{n}")
-            n += 1
-    return names
-
-
 def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Diagnostic]]:
     """Names, shapes, parameters and Keras' layer order of a graph spec, and its problems.
 
@@ -74,7 +61,7 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
     layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]
     names, inner_names, clashes = layer_names(layer_specs, positions)
     problems += [diagnose(loc, message) for loc, message in clashes]
-    input_names = _input_names(spec)
+    input_names = model_input_names(spec)
     input_loc = (
         (lambda k: ("model", "inputs", k, "name"))
         if spec.model.inputs is not None
@@ -110,20 +97,11 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
                     )
                 )
         symbols.setdefault(name, ("layer", pos))
+    problems += label_clashes(spec, name_of, diagnose)
     for i, entry in enumerate(entries):
         label = entry.as_ if isinstance(entry, Apply) else entry.label
         if label is not None:
-            if label in symbols:
-                kind, at = symbols[label]
-                what = f"input {at}" if kind == "input" else f"model.layers[{at}]"
-                problems.append(
-                    diagnose(
-                        ("model", "layers", i, "as"),
-                        f"name {label!r} is already used by {what}; names must be unique",
-                    )
-                )
-            else:
-                symbols[label] = ("label", i)
+            symbols.setdefault(label, ("label", i))
 
     # --------------------------------------------------- what each entry takes
     failed: set[int] = set()

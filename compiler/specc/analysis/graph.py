@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from specc.errors import Diagnostic
+from specc.language.messages import LABEL, name_taken
 from specc.language.schema import Spec
 from specc.layers import LayerSpec
 from specc.layers.base import Out, apply, format_out
@@ -282,6 +283,75 @@ def _plain_chain(spec: Spec) -> bool:
     return True
 
 
+def model_input_names(spec: Spec) -> list[str]:
+    """Input names as Keras gives them: the spec's, else ``input_layer``, ``input_layer_1``..."""
+    if spec.model.inputs is None:
+        return [spec.model.input.name or INPUT_NAME]
+    names, n = [], 0
+    for given in spec.model.inputs:
+        if given.name is not None:
+            names.append(given.name)
+        else:
+            names.append(INPUT_NAME if n == 0 else f"{INPUT_NAME}_{n}")
+            n += 1
+    return names
+
+
+def label_clashes(
+    spec: Spec, names: dict[int, str], diagnose: Callable[[tuple, str], Diagnostic]
+) -> list[Diagnostic]:
+    """Labels (``as:``) that equal another name ``inputs:`` and ``outputs:`` may use.
+
+    A name there must mean one tensor: a label equal to an input's name, a layer's name
+    (given or Keras' automatic one, before or after it) or another label would leave one
+    of them silently unreachable. Each clash is reported once, at the later of the two in
+    ``model.layers`` order, and names the earlier with its position. Clashes among inputs
+    and among layer names are Keras' own rules, reported where names are resolved.
+    ``names``: the Keras name of each entry that makes a layer (by index in the list).
+    """
+    model = spec.model
+    first: dict[str, tuple[tuple, str]] = {}
+    """name -> (where it is written, what it is) for the first that took it."""
+    for k, name in enumerate(model_input_names(spec)):
+        given = (model.input if model.inputs is None else model.inputs[k]).name is not None
+        at: tuple = ("model", "input") if model.inputs is None else ("model", "inputs", k)
+        what = "the name of a model input" if given else "Keras' name for the model input"
+        first.setdefault(name, ((*at, "name") if given else at, what))
+    problems: list[Diagnostic] = []
+
+    def clash(loc: tuple, subject: str, name: str) -> None:
+        other, what = first[name]
+        here = diagnose(loc, "")
+        problems.append(diagnose(loc, name_taken(subject, name, what, here, diagnose(other, ""))))
+
+    for i, entry in enumerate(model.layers):
+        name = names.get(i)
+        if name is not None:
+            explicit = entry.name is not None  # type: ignore[union-attr]
+            loc = ("model", "layers", i, "name" if explicit else "type")
+            if name in first and first[name][1] == LABEL:
+                clash(loc, "layer name", name)
+            what = "the name of a layer" if explicit else "Keras' automatic name for a layer"
+            first.setdefault(name, ((*loc[:3], "name") if explicit else loc[:3], what))
+        label = entry.label if isinstance(entry, LayerSpec) else entry.as_
+        if label is None:
+            continue
+        loc = ("model", "layers", i, "as")
+        if label == name:
+            problems.append(
+                diagnose(
+                    loc,
+                    f"label {label!r} is this layer's own name; inputs: and outputs: may use "
+                    "the name: remove as:",
+                )
+            )
+        elif label in first:
+            clash(loc, "label", label)
+        else:
+            first[label] = (loc, LABEL)
+    return problems
+
+
 def nested_inputs(layers: list, diagnose: Callable[[tuple, str], Diagnostic]) -> list[Diagnostic]:
     """``inputs`` on a layer inside another: it takes what its wrapper gives it."""
     out: list[Diagnostic] = []
@@ -325,6 +395,7 @@ def resolve(
     layers = spec.model.layers
     names, inner_names, clashes = layer_names(list(layers))
     problems: list[Diagnostic] = [diagnose(loc, message) for loc, message in clashes]
+    problems += label_clashes(spec, dict(enumerate(names)), diagnose)
     for i, (name, inner) in enumerate(zip(names, inner_names, strict=True)):
         if INPUT_NAME in (name, *inner):
             problems.append(

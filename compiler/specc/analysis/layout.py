@@ -8,11 +8,19 @@ the order within each rank by barycenter sweeps (keeping the order with the fewe
 crossings), then x positions that pull each node towards its neighbours while keeping
 boxes apart (least squares under order constraints: pool-adjacent-violators).
 
+The work is near-linear in the size of the graph. Dummy nodes are what can grow faster:
+an edge spanning k ranks makes k - 1 of them, so 3,000 layers that each take one early
+layer would make 4.5 million. Past :func:`dummy_budget`, the edges of the sources whose
+long edges cost most leave the layered part and run in *lanes*: one vertical line per
+source, right of everything, shared by all its long edges (a trunk with branches), lanes
+that do not overlap in rank sharing a column. Crossings are counted in O(E log E).
+
 Nothing here draws; ``specc.backends.diagram`` turns a :class:`Layout` into a picture.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -22,6 +30,9 @@ DUMMY_WEIGHT = 1e-15
 """How much a bend of an edge weighs against a box when both want the same x: boxes win."""
 MAIN_PATH_WEIGHT = 1000.0
 """A box weighs this much more per layer its longest path through the model is longer."""
+MIN_DUMMIES = 1_000
+DUMMIES_PER_NODE = 2
+"""The dummy-node budget: ``max(MIN_DUMMIES, DUMMIES_PER_NODE * nodes)``; past it, lanes."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +40,17 @@ class Layout:
     """Where each node goes: its rank (row, top = 0), its order in the rank, its centre x.
 
     ``routes`` gives, per edge ``(u, v)``, the x of each dummy point on ranks between
-    ``rank[u]`` and ``rank[v]`` (empty for an edge between adjacent ranks).
+    ``rank[u]`` and ``rank[v]`` (empty for an edge between adjacent ranks, and for an
+    edge in ``lanes``). ``lanes`` gives, per edge routed in a lane (graphs past the dummy
+    budget only), the lane's x: the edge runs straight down it from ``u``'s rank to
+    ``v``'s.
     """
 
     rank: dict[Node, int]
     order: dict[Node, int]
     x: dict[Node, float]
     routes: dict[tuple[Node, Node], list[float]] = field(default_factory=dict)
+    lanes: dict[tuple[Node, Node], float] = field(default_factory=dict)
 
     @property
     def ranks(self) -> int:
@@ -78,12 +93,25 @@ def crossings(rows: list[list[Node]], edges: Sequence[tuple[Node, Node]]) -> int
     for u, v in edges:
         (ru, iu), (_, iv) = where[u], where[v]
         by_row.setdefault(ru, []).append((iu, iv))
+    return sum(_inversions(pairs, len(rows[r + 1])) for r, pairs in by_row.items())
+
+
+def _inversions(pairs: list[tuple[int, int]], size: int) -> int:
+    """How many pairs (a1, b1), (a2, b2) have a1 < a2 and b1 > b2, in O(n log n): sorted
+    by (a, b), each pair counts the earlier ones with a greater b (a Fenwick tree over b;
+    an earlier one with the same a has b <= its own, so ties are never counted)."""
+    tree = [0] * (size + 1)
     total = 0
-    for pairs in by_row.values():
-        for k, (a1, b1) in enumerate(pairs):
-            for a2, b2 in pairs[k + 1 :]:
-                if (a1 - a2) * (b1 - b2) < 0:
-                    total += 1
+    for seen, (_, b) in enumerate(sorted(pairs)):
+        i, at_most = b + 1, 0
+        while i > 0:
+            at_most += tree[i]
+            i -= i & -i
+        total += seen - at_most
+        i = b + 1
+        while i <= size:
+            tree[i] += 1
+            i += i & -i
     return total
 
 
@@ -182,6 +210,8 @@ def layout(
     successors: dict[Node, list[Node]] = {n: [] for n in nodes}
     for u, v in edges:
         successors[u].append(v)
+    laned = laned_sources(rank, edges, dummy_budget(len(nodes)))
+    in_lane = [(u, v) for u, v in edges if u in laned and rank[v] - rank[u] > 1]
     # Dummy nodes on each rank an edge passes, so edges only join adjacent rows.
     chain: dict[tuple[Node, Node], list[Node]] = {}
     short: list[tuple[Node, Node]] = []
@@ -189,6 +219,9 @@ def layout(
     for n in nodes:
         rows[rank[n]].append(n)
     for u, v in edges:
+        if u in laned and rank[v] - rank[u] > 1:
+            chain[(u, v)] = []
+            continue
         points: list[Node] = []
         for r in range(rank[u] + 1, rank[v]):
             dummy = ("__dummy__", u, v, r)
@@ -237,9 +270,68 @@ def layout(
             x |= _place(rows[r], wished, widths, gap, weight)
     left = min(x[n] - widths[n] / 2 for n in x) if x else 0.0
     routes = {e: [x[d] - left for d in points] for e, points in chain.items()}
+    # Lanes: right of everything, one per laned source, a column shared where spans allow.
+    right = max((x[n] + widths[n] / 2 for n in x), default=0.0) - left
+    spans: dict[Node, tuple[int, int]] = {}
+    for u, v in in_lane:
+        spans[u] = (rank[u], max(rank[v], spans.get(u, (0, 0))[1]))
+    column = lane_columns(spans)
+    pitch = dummy_width + gap
+    lanes = {(u, v): right + gap + dummy_width / 2 + column[u] * pitch for u, v in in_lane}
     return Layout(
         rank=dict(rank),
         order={n: order[n] for n in nodes},
         x={n: x[n] - left for n in nodes},
         routes=routes,
+        lanes=lanes,
     )
+
+
+def dummy_budget(nodes: int) -> int:
+    """How many dummy nodes a layout of ``nodes`` nodes may make: linear in its size, so
+    ordering and placement (a few sweeps over every row) stay near-linear too."""
+    return max(MIN_DUMMIES, DUMMIES_PER_NODE * nodes)
+
+
+def laned_sources(
+    rank: dict[Node, int], edges: Sequence[tuple[Node, Node]], budget: int
+) -> set[Node]:
+    """The sources whose long edges run in lanes: the costliest first (cost: the dummy
+    nodes their long edges would make; ties in edge order) until the rest fit ``budget``.
+
+    >>> sorted(laned_sources({"a": 0, "b": 1, "c": 4, "d": 5}, [("a", "c"), ("b", "d")], 3))
+    ['a']
+    >>> laned_sources({"a": 0, "b": 1, "c": 4, "d": 5}, [("a", "c"), ("b", "d")], 6)
+    set()
+    """
+    cost: dict[Node, int] = {}
+    for u, v in edges:
+        if rank[v] - rank[u] > 1:
+            cost[u] = cost.get(u, 0) + rank[v] - rank[u] - 1
+    left = sum(cost.values())
+    chosen: set[Node] = set()
+    for u in sorted(cost, key=lambda n: -cost[n]):
+        if left <= budget:
+            break
+        chosen.add(u)
+        left -= cost[u]
+    return chosen
+
+
+def lane_columns(spans: dict[Node, tuple[int, int]]) -> dict[Node, int]:
+    """A column for each lane (``spans``: its first and last rank) such that lanes sharing
+    a column do not overlap, in as few columns as the most lanes open at once (interval
+    partitioning: by first rank, each lane takes the lowest column free by then).
+
+    >>> lane_columns({"a": (0, 5), "b": (1, 3), "c": (3, 9), "d": (5, 6)})
+    {'a': 0, 'b': 1, 'c': 1, 'd': 0}
+    """
+    busy: list[tuple[int, int]] = []  # (last rank, column) of the lanes open
+    free: list[int] = []
+    column: dict[Node, int] = {}
+    for u, (first, last) in sorted(spans.items(), key=lambda item: item[1][0]):
+        while busy and busy[0][0] <= first:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        column[u] = heapq.heappop(free) if free else len(busy)
+        heapq.heappush(busy, (last, column[u]))
+    return column

@@ -9,6 +9,8 @@ no TensorFlow: matplotlib only, so it runs wherever ``specc validate`` does.
 
 from __future__ import annotations
 
+import gc
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,12 +266,14 @@ def collapse(diagram: Diagram) -> Diagram:
                 any(b.output for b in inner),
             )
         )
-    edges: list[tuple[str, str, int | None]] = []
-    for u, v, index in diagram.edges:
-        edge = (merged[u], merged[v], index)
-        if edge[0] != edge[1] and edge not in edges:
-            edges.append(edge)
-    return Diagram(diagram.name, out, edges, {}, diagram.total_params)
+    # Edges between boxes, each once, in their first order (a dict: a list's `in` made
+    # this quadratic in the edges of a big model).
+    edges = {
+        (merged[u], merged[v], index): None
+        for u, v, index in diagram.edges
+        if merged[u] != merged[v]
+    }
+    return Diagram(diagram.name, out, list(edges), {}, diagram.total_params)
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -284,6 +288,11 @@ GROUP_PAD_IN = 0.1
 GROUP_LABEL_IN = 0.17
 MARGIN_IN = 0.3
 HEADER_IN = 0.45
+EDGE_PT, ARROW_PT = 0.9, 8.0
+"""Edge line width and arrowhead scale (FancyArrowPatch's ``mutation_scale``), in points."""
+BULK_EDGES = 300
+"""Past this many edges, all lines and arrowheads are drawn as two collections (the same
+picture; an artist per edge costs ~0.4 ms to make and draw, most of a big diagram's time)."""
 
 
 @dataclass(frozen=True)
@@ -311,7 +320,6 @@ def place(diagram: Diagram) -> Placed:
     ids = [b.id for b in diagram.boxes]
     plain = [(u, v) for u, v, _ in diagram.edges]
     lay: Layout = layout(ids, plain, dict.fromkeys(ids, box_w), gap=0.35, dummy_width=0.15)
-    by_id = {b.id: b for b in diagram.boxes}
 
     # Vertical room: a group's top edge and label above its first rank, its bottom below
     # its last, nested groups each one step further out.
@@ -346,39 +354,59 @@ def place(diagram: Diagram) -> Placed:
         for b in diagram.boxes
     }
     edges = []
+    bends: dict[str, list[float]] = {}  # per box, the x of the bends of the edges into it
     for u, v, index in diagram.edges:
         ux, uy, uw, uh = rects[u]
         vx, vy, vw, _ = rects[v]
         points = [(ux + uw / 2, uy + uh)]
+        lane = lay.lanes.get((u, v))
+        if lane is not None:  # down its lane, right of everything: four points, not a rank each
+            ru, rv = lay.rank[u], lay.rank[v]
+            if uy + uh < tops[ru] + rank_h[ru]:  # below the rank before turning aside
+                points.append((ux + uw / 2, tops[ru] + rank_h[ru]))
+            points += [(shift + lane, tops[ru + 1] - 0.02),
+                       (shift + lane, tops[rv - 1] + rank_h[rv - 1] + 0.02)]  # fmt: skip
+            bends.setdefault(v, []).append(shift + lane)
         for k, x in enumerate(lay.routes[(u, v)]):
             r = lay.rank[u] + 1 + k
             points += [(shift + x, tops[r] - 0.02), (shift + x, tops[r] + rank_h[r] + 0.02)]
+            bends.setdefault(v, []).append(shift + x)
         points.append((vx + vw / 2, vy))
         edges.append((points, index))
+    # Each group's boxes, and the groups opening and closing on each rank, in one pass
+    # (not a pass over every box per group: a deep model has thousands of block uses).
+    members: dict[tuple, list[Box]] = {}
+    for b in diagram.boxes:
+        for key in b.groups:
+            members.setdefault(key, []).append(b)
+    opening_at: dict[int, list[tuple]] = {}
+    closing_at: dict[int, list[tuple]] = {}
+    for key in first:
+        opening_at.setdefault(first[key], []).append(key)
+        closing_at.setdefault(last[key], []).append(key)
+    # The frames opening on a rank stack above it, outermost highest; closing, below it.
+    opening_step = {}
+    for keys in opening_at.values():
+        keys.sort(key=lambda g: diagram.groups[g].depth)
+        opening_step |= {g: len(keys) - i for i, g in enumerate(keys)}
+    closing_step = {}
+    for keys in closing_at.values():
+        keys.sort(key=lambda g: -diagram.groups[g].depth)
+        closing_step |= {g: i + 1 for i, g in enumerate(keys)}
     groups = []
     for key, group in sorted(diagram.groups.items(), key=lambda kv: kv[1].depth):
-        inside = [rects[b.id] for b in diagram.boxes if key in b.groups]
-        if not inside:
+        if key not in members:
             continue
-        members = {b.id for b in diagram.boxes if key in b.groups}
-        bends = [p[0] for (u, v, _), (points, _) in zip(diagram.edges, edges, strict=True)
-                 if v in members for p in points[1:-1]]  # fmt: skip
-        if bends:  # a shortcut into the block runs inside its frame
-            inside.append((min(bends) - 0.1, inside[0][1], max(bends) - min(bends) + 0.2, 0.0))
-        below = max(len(by_id[b.id].groups) for b in diagram.boxes if key in b.groups)
+        inside = [rects[b.id] for b in members[key]]
+        xs = [x for b in members[key] for x in bends.get(b.id, ())]
+        if xs:  # a shortcut into the block runs inside its frame
+            inside.append((min(xs) - 0.1, inside[0][1], max(xs) - min(xs) + 0.2, 0.0))
+        below = max(len(b.groups) for b in members[key])
         out = below - group.depth  # how many frames this one holds, itself included
         left = min(r[0] for r in inside) - out * GROUP_PAD_IN
         right = max(r[0] + r[2] for r in inside) + out * GROUP_PAD_IN
-        # The frames opening on this rank stack above it, outermost highest.
-        opening_here = sorted(
-            (g for g in first if first[g] == first[key]), key=lambda g: diagram.groups[g].depth
-        )
-        step = len(opening_here) - opening_here.index(key)
-        top = tops[first[key]] - step * (GROUP_PAD_IN + GROUP_LABEL_IN)
-        closing_here = sorted(
-            (g for g in last if last[g] == last[key]), key=lambda g: -diagram.groups[g].depth
-        )
-        bottom = tops[last[key]] + rank_h[last[key]] + (closing_here.index(key) + 1) * GROUP_PAD_IN
+        top = tops[first[key]] - opening_step[key] * (GROUP_PAD_IN + GROUP_LABEL_IN)
+        bottom = tops[last[key]] + rank_h[last[key]] + closing_step[key] * GROUP_PAD_IN
         groups.append((group, (left, top, right - left, bottom - top)))
     width = max((r[0] + r[2] for r in rects.values()), default=0) + shift
     for points, _ in edges:
@@ -393,7 +421,21 @@ def _foot(box: Box) -> str:
 
 
 def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
-    """Paint the diagram to ``path`` (.svg, .png or .pdf), atomically."""
+    """Paint the diagram to ``path`` (.svg, .png or .pdf), atomically.
+
+    The cyclic GC is paused meanwhile: matplotlib makes a dozen objects per box, and its
+    full passes over them made a 3,000-box drawing a fifth slower.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _draw(diagram, path, dpi)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _draw(diagram: Diagram, path: str | Path, dpi: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -403,7 +445,7 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
     placed = place(diagram)
     header = HEADER_IN
     title = f"{diagram.name}: {diagram.total_params:,} params"
-    width, height = dimensions(diagram)
+    width, height = _size(diagram, placed)
     with matplotlib.rc_context(
         {"svg.fonttype": "none", "svg.hashsalt": "specc", "font.family": "DejaVu Sans"}
     ):
@@ -419,29 +461,37 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
 
         for group, (x, y, w, h) in placed.groups:
             shade = ["#f6f8fc", "#eef2f9", "#e6ecf6"][min(group.depth, 2)]
-            ax.add_patch(
+            ax.add_artist(
                 FancyBboxPatch((x, down(y)), w, h, boxstyle="round,pad=0,rounding_size=0.06",
                                facecolor=shade, edgecolor="#7f8fa6", linewidth=0.8,
                                linestyle="--", zorder=1)
             )  # fmt: skip
             ax.text(x + 0.08, down(y) + 0.05, group.label, fontsize=BODY_PT, color="#4a5a75",
                     fontstyle="italic", va="top", zorder=2)  # fmt: skip
-        for points, index in placed.edges:
-            pts = [(px, down(py)) for px, py in points]
-            if len(pts) > 2:
-                ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]], color="#555555",
-                        linewidth=0.9, zorder=3, solid_capstyle="round")  # fmt: skip
-            ax.add_patch(
-                FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=8,
-                                color="#555555", linewidth=0.9, shrinkA=0, shrinkB=0, zorder=3)
-            )  # fmt: skip
+        # Patches go in with add_artist, not add_patch: the limits are set above, and
+        # add_patch's update of the data limits was a third of a 3,000-box drawing.
+        paths = [[(px, down(py)) for px, py in points] for points, _ in placed.edges]
+        bulk = len(paths) > BULK_EDGES
+        if bulk:
+            _edges_in_bulk(ax, [list(pts) for pts in paths])
+        for pts, (_, index) in zip(paths, placed.edges, strict=True):
+            if not bulk:
+                if len(pts) > 2:
+                    ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]],
+                            color="#555555", linewidth=EDGE_PT, zorder=3,
+                            solid_capstyle="round")  # fmt: skip
+                ax.add_artist(
+                    FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=ARROW_PT,
+                                    color="#555555", linewidth=EDGE_PT, shrinkA=0, shrinkB=0,
+                                    zorder=3)
+                )  # fmt: skip
             if index is not None:
                 ax.text(pts[0][0] + 0.04, pts[0][1] + 0.1, f"[{index}]", fontsize=6.5,
                         color="#555555", zorder=4)  # fmt: skip
         by_id = {b.id: b for b in diagram.boxes}
         for bid, (x, y, w, h) in placed.boxes.items():
             box = by_id[bid]
-            ax.add_patch(
+            ax.add_artist(
                 FancyBboxPatch((x, down(y)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
                                facecolor=COLOURS.get(box.family, "#e3eaf4"),
                                edgecolor="#222222" if box.output else "#5f6b7a",
@@ -461,6 +511,37 @@ def draw(diagram: Diagram, path: str | Path, *, dpi: int = 110) -> None:
         plt.close(fig)
 
 
+def _edges_in_bulk(ax: Any, paths: list[list[tuple[float, float]]]) -> None:
+    """All edges as two collections (their lines; their heads, the shape ``-|>`` gives a
+    FancyArrowPatch at ``mutation_scale=8``, tip on the target): two artists instead of
+    one or two per edge, which for thousands of edges is most of the drawing time."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    length, half = 0.4 * ARROW_PT / 72, 0.2 * ARROW_PT / 72  # inches: data units here
+    reach = math.hypot(length, half)
+    cos_t, sin_t = length / reach, half / reach
+    pad = 0.5 * EDGE_PT / 72 / sin_t  # the stroked outline's point lands on the tip
+    heads = []
+    for pts in paths:
+        (x0, y0), (x1, y1) = pts[-2], pts[-1]
+        norm = math.hypot(x0 - x1, y0 - y1) or 1.0
+        ux, uy = (x0 - x1) / norm, (y0 - y1) / norm
+        bx, by = x1 + pad * ux, y1 + pad * uy
+        dx, dy = ux * reach, uy * reach
+        heads.append([(bx + cos_t * dx + sin_t * dy, by - sin_t * dx + cos_t * dy), (bx, by),
+                      (bx + cos_t * dx - sin_t * dy, by + sin_t * dx + cos_t * dy)])  # fmt: skip
+        pts[-1] = (bx, by)
+    ax.add_collection(
+        LineCollection(paths, colors="#555555", linewidths=EDGE_PT, zorder=3, capstyle="round"),
+        autolim=False,
+    )
+    ax.add_collection(
+        PolyCollection(heads, facecolors="#555555", edgecolors="#555555",
+                       linewidths=EDGE_PT, zorder=3, joinstyle="miter"),
+        autolim=False,
+    )  # fmt: skip
+
+
 def _metadata(suffix: str) -> dict[str, Any]:
     """No dates in the file: the same spec gives the same bytes (SVG/PDF)."""
     if suffix == ".svg":
@@ -472,7 +553,10 @@ def _metadata(suffix: str) -> dict[str, Any]:
 
 def dimensions(diagram: Diagram) -> tuple[float, float]:
     """The figure's size in inches (for tests and a quick check of how tall a model is)."""
-    placed = place(diagram)
+    return _size(diagram, place(diagram))
+
+
+def _size(diagram: Diagram, placed: Placed) -> tuple[float, float]:
     title = f"{diagram.name}: {diagram.total_params:,} params"
     return max(placed.width, MARGIN_IN * 2 + len(title) * 0.095), placed.height + HEADER_IN
 

@@ -25,6 +25,7 @@ import json
 import keyword
 import os
 import re
+import sys
 import typing
 import zipfile
 import zlib
@@ -92,12 +93,18 @@ class ImportProblem(Exception):
 
 
 # ------------------------------------------------------------------------- plain values
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _float(value: Any) -> Any:
     """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001. A float that
-    is no float32 (``Rescaling(1 / 255)`` keeps 0.00392156862745098) stays as it is."""
+    is no float32 (``Rescaling(1 / 255)`` keeps 0.00392156862745098, ``1e300`` is beyond
+    its range: never cast, which would print numpy's overflow warning) stays as it is."""
     import numpy as np
 
-    if isinstance(value, float) and float(np.float32(value)) == value:
+    if not isinstance(value, float) or not abs(value) <= _FLOAT32_MAX:  # inf, nan, too big
+        return value
+    if float(np.float32(value)) == value:
         short = float(str(np.float32(value)))
         return short if float(np.float32(short)) == value else value
     return value
@@ -140,6 +147,18 @@ def _without_sharing(config: Any) -> Any:
         elif isinstance(value, list):
             stack.extend(value)
     return config
+
+
+def _same(value: Any, default: Any) -> bool:
+    """``value == default`` where a boolean equals only a boolean: ``use_bias: 1`` is not
+    Keras' default ``true`` (Python's ``1 == True``), so it is checked, not dropped."""
+    if isinstance(value, bool) or isinstance(default, bool):
+        return type(value) is type(default) and value == default
+    if isinstance(value, list | tuple) and type(value) is type(default):
+        return len(value) == len(default) and all(map(_same, value, default))
+    if isinstance(value, dict) and isinstance(default, dict):
+        return value.keys() == default.keys() and all(_same(value[k], default[k]) for k in value)
+    return bool(value == default)
 
 
 def _serialized(value: Any) -> bool:
@@ -255,6 +274,13 @@ def read_archive_config(archive: str | os.PathLike[str]) -> dict[str, Any]:
         raise ImportProblem("config.json is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ImportProblem(f"config.json is not valid JSON ({exc})") from None
+    except ValueError as exc:  # an integer of more digits than Python (and so Keras) reads
+        if "integer string conversion" not in str(exc):
+            raise ImportProblem(f"config.json is not valid JSON ({_first_line(exc)})") from None
+        raise ImportProblem(
+            f"config.json holds an integer of more than {sys.get_int_max_str_digits()} digits, "
+            "which Python's JSON reader (and so Keras' loader) refuses"
+        ) from None
     except RecursionError:
         raise ImportProblem("config.json nests too deeply") from None
     if not isinstance(config, dict):
@@ -380,14 +406,14 @@ class _Importer:
         for key, arg in config.items():
             default = defaults.get(key, _MISSING)
             if key not in fields:
-                if arg != default and not (default is _MISSING and arg is None):
+                if not _same(arg, default) and not (default is _MISSING and arg is None):
                     self.problem(
                         where, f"{class_name} argument {key}={_show(arg)} is not supported by specc"
                     )
                     ok = False
                 continue
             if fields[key][1] is not ... and (
-                arg == default or (default is _MISSING and _plain(arg) == fields[key][1])
+                _same(arg, default) or (default is _MISSING and _same(_plain(arg), fields[key][1]))
             ):
                 continue
             args[key] = _plain(arg)
@@ -509,7 +535,15 @@ class _Importer:
         else:
             entry["name"] = name
         ok &= self._dtype_policy(config.get("dtype"), where)
-        if config.get("trainable") is False:
+        trainable = config.get("trainable", True)
+        if not isinstance(trainable, bool):  # Keras' Layer refuses it: "Expected `trainable`
+            self.problem(  # to be a boolean"
+                where,
+                f"trainable={_show(trainable)} is refused by Keras' loader: trainable must be "
+                "true or false",
+            )
+            ok = False
+        elif trainable is False:
             frozen_inside = inner and all(
                 e is not None and e.get("trainable") is False for e in inner
             )
@@ -531,14 +565,14 @@ class _Importer:
                 continue
             default = defaults.get(key, _MISSING)
             if key not in fields:
-                if value != default and not (default is _MISSING and value is None):
+                if not _same(value, default) and not (default is _MISSING and value is None):
                     self.problem(where, f"argument {key}={_show(value)} is not supported by specc")
                     ok = False
                 continue
             if key == "strides" and fields[key].default is None:  # a pool's strides
                 if value == config.get("pool_size"):
                     continue  # Keras fills them in from pool_size (its default config can't)
-            elif value == default and not fields[key].is_required():
+            elif _same(value, default) and not fields[key].is_required():
                 continue
             made = self.argument(value, f"{where}: argument {key}={_show(value)}")
             if made is _MISSING:
@@ -1107,7 +1141,7 @@ class _Importer:
                 continue
             here = f"compile_config.optimizer.{key}"
             if key not in fields:
-                if value != defaults.get(key):
+                if not _same(value, defaults.get(key)):
                     self.problem(
                         "compile_config.optimizer",
                         f"argument {key[:80]}={_show(value)} is not supported by specc",
@@ -1120,7 +1154,7 @@ class _Importer:
                     ok = False
                     continue
             value = _plain(value)
-            if value != fields[key].default:
+            if not _same(value, fields[key].default):
                 entry[key] = value
         if not ok:
             return _MISSING

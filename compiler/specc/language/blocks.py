@@ -23,6 +23,7 @@ from typing import Any
 
 from specc.errors import Diagnostic, Loc, format_loc
 from specc.language.loader import Loaded, SourceMap
+from specc.language.messages import LABEL, name_taken
 from specc.terms.values import is_identifier
 
 BLOCK_INPUT = "in"
@@ -81,10 +82,21 @@ class ExpandedSource(SourceMap):
     """For each expanded layer, the paths in it whose value a ``$param`` of its innermost
     block gave, and that param's name (emit-code writes those as the param's variable)."""
 
+    labelled: dict[Loc, tuple[Loc, tuple[Use, ...]]] = field(default_factory=dict)
+    """For each expanded layer that carries a block use's label (the block's last layer),
+    where that ``as:`` is written and the uses around that use: a message about the label
+    is located there, not at the block's layer."""
+
     def diagnostic(
         self, loc: Loc, message: str, *, key: bool = False, hint: str | None = None
     ) -> Diagnostic:
         loc = tuple(loc)
+        if loc[3:] == ("as",) and loc[:3] in self.labelled:
+            written, uses = self.labelled[loc[:3]]
+            notes = "; ".join(use.note() for use in reversed(uses))
+            if notes:
+                hint = f"{hint}; {notes}" if hint else notes
+            return replace(self.at(loc, message, key=key, hint=hint), loc=written)
         if loc[:2] == ("model", "layers") and len(loc) >= 3 and loc[:3] in self.origins:
             written, uses = self.origins[loc[:3]]
             notes = "; ".join(use.note() for use in reversed(uses))
@@ -118,6 +130,8 @@ class _Expander:
         """Blocks defined with a mistake (reported there; their uses are skipped)."""
         self.out: list[Any] = []
         self.counts: dict[str, int] = {}
+        self.use_labels: dict[str, Diagnostic] = {}
+        """The label of each block use expanded so far, and where it is written."""
 
     def problem(
         self,
@@ -215,7 +229,8 @@ class _Expander:
                     "a block needs a non-empty list of layers",
                 )
                 continue
-            if unknown or reserved or labels_in:
+            twice = self.labels_twice(layer_list, where)
+            if unknown or reserved or labels_in or twice:
                 continue
             self.blocks[name] = _Block(params, layers, where)
         self.refused = {name for name in blocks if isinstance(name, str)} - set(self.blocks)
@@ -229,6 +244,24 @@ class _Expander:
                         + _suggest(match.group(1), block.params),
                     )
         self.check_uses_in_blocks()
+
+    def labels_twice(self, layers: list[Any], where: Loc) -> bool:
+        """Whether a block's layers (and the uses among them) give one label twice: every
+        use of the block would make two outputs of one name. Each repeat is reported."""
+        first: dict[str, Loc] = {}
+        found = False
+        for i, layer in enumerate(layers):
+            label = layer.get("as") if isinstance(layer, dict) else None
+            if not isinstance(label, str) or _PARAM.match(label):
+                continue
+            loc = (*where, i, "as")
+            if label in first:
+                here, there = self.old.diagnostic(loc, ""), self.old.diagnostic(first[label], "")
+                self.problem(loc, name_taken("label", label, LABEL, here, there))
+                found = True
+            else:
+                first[label] = loc
+        return found
 
     def unknown_block(self, loc: Loc, name: str) -> None:
         hint = _suggest(name, self.blocks) if self.blocks else "; define it under blocks:"
@@ -401,6 +434,20 @@ class _Expander:
                 uses=uses if label_at else (),
                 at=label_at.get(()),
             )
+        if isinstance(label, str) and label in labels:  # a use in a block: this use's own
+            label = labels[label]
+        labelled = (label_at.get(()) if label_at else None) or (*loc, "as")
+        if label is not None and not bad:
+            here = self.old.diagnostic(labelled, "")  # where the label is written
+            there = self.use_labels.setdefault(label, here)
+            if there is not here:
+                bad = True
+                self.problem(
+                    (*loc, "as"),
+                    name_taken("label", label, LABEL, here, there),
+                    uses=uses,
+                    at=labelled,
+                )
         inputs = _substitute(use.get("inputs"), env)[0]
         if inputs is not None and not (
             isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)
@@ -456,6 +503,9 @@ class _Expander:
             source = None  # the next repetition takes the one before it
         if label is not None and self.out and isinstance(self.out[-1], dict):
             self.out[-1]["as"] = label  # the use's label names the block's output
+            last: Loc = ("model", "layers", len(self.out) - 1)
+            self.new.values[(*last, "as")] = self.old.locate(labelled)
+            self.new.labelled[last] = ((*loc, "as"), uses)
 
 
 class _TooBig(Exception):

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
 
-from specc.errors import Diagnostic, Loc
+from specc.errors import Diagnostic, Loc, format_loc
 from specc.language.loader import SourceMap
 from specc.language.schema import (
     CODE_LAYERS,
@@ -406,3 +406,27 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
     return out
+
+
+LABEL = "a label (as:)"
+"""What a clashing name is, when it is an ``as:`` label (see :func:`name_taken`)."""
+
+
+def name_taken(subject: str, name: str, what: str, here: Diagnostic, there: Diagnostic) -> str:
+    """The message for a name ``inputs:`` may use that is already taken: said at ``here``,
+    it names ``there`` (where the name was first given) by position and path, so both
+    places are found from one line.
+
+    >>> a, b = Diagnostic("", "s.yaml", 6, 35), Diagnostic("", "s.yaml", 5, 35, ("x", 0))
+    >>> name_taken("label", "x", LABEL, a, b)[:52]
+    "label 'x' is already a label (as:) at 5:35 (x[0]); a"
+    """
+    shown = f"{there.line}:{there.col}"
+    if there.origin:
+        shown = there.origin
+    elif there.file != here.file:
+        shown = f"{there.file}:{shown}"
+    return (
+        f"{subject} {name!r} is already {what} at {shown} ({format_loc(there.loc)}); a name "
+        "in inputs: or outputs: must mean one tensor: choose another label"
+    )
