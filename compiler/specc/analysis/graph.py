@@ -156,19 +156,6 @@ def _auto_name(layer_type: str, counters: dict[str, int]) -> str:
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
-def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
-    """Keras 3 names: per-prefix counters, explicit names don't advance them.
-
-    >>> resolve_names(["Conv2D", "Conv2D", "Dense", "Conv2D"], [None, "stem", None, None])
-    ['conv2d', 'stem', 'dense', 'conv2d_1']
-    """
-    counters: dict[str, int] = {}
-    return [
-        _auto_name(layer_type, counters) if name is None else name
-        for layer_type, name in zip(types, explicit, strict=True)
-    ]
-
-
 Clash = tuple[tuple, str]
 
 

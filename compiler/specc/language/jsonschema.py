@@ -16,7 +16,6 @@ from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
 from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN
 
-SCHEMA_FILE = "specc.schema.json"
 SCHEMA_ID = "urn:specc:spec:1"
 """The schema's ``$id``: a name, not a location (editors find the file from the
 ``# yaml-language-server: $schema=...`` line; every ``$ref`` is inside the file)."""

@@ -44,7 +44,6 @@ from specc.files import HOST, pid_alive, write_atomic
 from specc.language import loader, overrides, paths, variants
 from specc.language.paths import SpecPath
 
-SAMPLERS = ("grid", "random", "tpe")
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
           "RUNNING": "running", "WAITING": "waiting"}  # fmt: skip
 """Optuna's trial states as the tables say them."""
