@@ -113,3 +113,13 @@ def test_lint_imports_finds_no_upward_import() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 kept, 0 broken" in done.stdout
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A module's name says what is inside, so two modules never share one (there were
+    three ``layout``: diagram placement, data-file arrays, and codegen's line breaking)."""
+    stems: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.stem not in ("__init__", "__main__"):
+            stems.setdefault(path.stem, []).append(str(path.relative_to(PACKAGE)))
+    assert {stem: paths for stem, paths in stems.items() if len(paths) > 1} == {}

@@ -1,7 +1,9 @@
 """The resolved model: final layer names, shapes and parameter counts.
 
 This is the single input of every back end (summary, keras_build, codegen), so they cannot
-drift apart. Resolving is pure Python; it reproduces Keras 3's naming and shape rules.
+drift apart. Resolving is pure Python; it reproduces Keras 3's naming and shape rules: a
+Sequential chain here, a graph spec (``inputs:``, layers naming what they take) in
+:mod:`specc.analysis.functional`.
 """
 
 from __future__ import annotations
@@ -376,7 +378,7 @@ def resolve(
     cross-field checks can run too. The spec is valid only if no problem is returned.
     """
     if not is_sequential(spec):
-        from specc.analysis.dag import resolve_graph
+        from specc.analysis.functional import resolve_graph
 
         return resolve_graph(spec, diagnose)
     layers = spec.model.layers
