@@ -167,9 +167,9 @@ def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> 
     return _Header(tuple(shape), dtype, nbytes)
 
 
-def read_npz(path: Path, layout: DataArrays = ONE) -> Arrays:
+def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
     """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
-    keys = layout.keys()
+    keys = file_arrays.keys()
     if not path.is_file():
         raise DataError(
             f"{path}: no such file"
@@ -189,7 +189,7 @@ def read_npz(path: Path, layout: DataArrays = ONE) -> Arrays:
             if missing:
                 raise DataError(
                     f"{path}: missing key(s) {', '.join(missing)}; found "
-                    f"{', '.join(members) or 'none'}{layout.hint()}"
+                    f"{', '.join(members) or 'none'}{file_arrays.hint()}"
                 )
             headers = {}
             for key in keys:
@@ -215,7 +215,7 @@ def read_npz(path: Path, layout: DataArrays = ONE) -> Arrays:
         raise DataError(f"{path}: cannot be read safely: {exc}") from None
 
     def feed(part: str, split: str) -> Feed:
-        names = layout.names(part, split)
+        names = file_arrays.names(part, split)
         if None in names.values():
             return arrays[f"{part}_{split}"]
         return {name: arrays[key] for key, name in names.items()}  # type: ignore[misc]
@@ -348,10 +348,10 @@ def load(
     data: Data,
     classes: int | dict[str, int | None] | None,
     override: str | os.PathLike[str] | None = None,
-    layout: DataArrays = ONE,
+    file_arrays: DataArrays = ONE,
 ) -> Arrays:
     """Find, read, check: the raw arrays of a spec's dataset."""
     path = locate(data, override)
-    arrays = download(data.dataset) if path is None else read_npz(path, layout)
+    arrays = download(data.dataset) if path is None else read_npz(path, file_arrays)
     check(arrays, data, classes)
     return arrays
