@@ -20,9 +20,9 @@ from pathlib import Path
 import annotated_types
 import pytest
 
-from specc.language import objects
 from specc.language.reference import REFERENCE_FILE, REGENERATE, reference_markdown
 from specc.layers import CATALOG
+from specc.terms import objects
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"

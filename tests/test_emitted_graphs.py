@@ -10,7 +10,6 @@ graphs are emitted as whole training scripts, as are several inputs and outputs;
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -154,12 +153,6 @@ def _assert_same_model(compiled, module) -> None:
     assert theirs.count_params() == ours.count_params() == compiled.graph.total_params
     for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def _build_model_source(text: str) -> str:
-    tree = ast.parse(text)
-    (fn,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build_model"]
-    return ast.get_source_segment(text, fn) or ""
 
 
 # ------------------------------------------------------------------ training a graph

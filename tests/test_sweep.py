@@ -24,9 +24,9 @@ import pytest
 
 from specc.files import HOST
 from specc.training.sweep import liveness, scheduling
+from specc.training.sweep import params as sweep_params
 from specc.training.sweep import storage as sweep_storage
 from specc.training.sweep import study as sweep_study
-from specc.training.sweep import values as sweep_values
 from tests.conftest import write_npz
 
 optuna = pytest.importorskip("optuna")
@@ -476,7 +476,7 @@ def test_a_huge_grid_is_checked_value_by_value(tiny, monkeypatch, capsys):
         return real(*args)
 
     real = sweeping.spec_with
-    monkeypatch.setattr(sweep_values, "spec_with", counted)
+    monkeypatch.setattr(sweep_params, "spec_with", counted)
     start = time.process_time()
     sweeping.check_values(loaded, settings.params, grid=True)
     assert time.process_time() - start < 30

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import specc
-from specc.analysis import dag
+from specc.analysis import functional as dag
 from specc.analysis.pipeline import compile_text
 from specc.backends import codegen
 from specc.language import loader
@@ -39,7 +39,7 @@ LONG = {
     ("backends/diagram.py", "place"): (
         "the diagram's placement, being reworked for the issue 17 layout: split then"
     ),
-    ("analysis/layout.py", "layout"): (
+    ("analysis/placement.py", "place_dag"): (
         "the layout algorithm's one sweep, being reworked for issue 17: split then"
     ),
     ("training/distribute.py", "worker_place"): (
@@ -48,7 +48,7 @@ LONG = {
     ("layers/core.py", "einsum_dense_shapes"): (
         "Keras' EinsumDense shape rules transcribed as Keras writes them, to compare line by line"
     ),
-    ("language/messages.py", "_message"): (
+    ("language/messages.py", "error_text"): (
         "one Pydantic error type to one sentence each: a table written as code"
     ),
 }
@@ -372,7 +372,7 @@ def test_each_importer_concern_reads_its_part_alone():
 @pytest.mark.parametrize(
     "module, names",
     [
-        ("values", ["Param", "parse_grid", "parse_range", "spec_with", "check_values"]),
+        ("params", ["Param", "parse_grid", "parse_range", "spec_with", "check_values"]),
         ("storage", ["open_storage", "DRIVERS", "OPEN_TRIES"]),
         ("liveness", ["recover_stale", "HEARTBEAT_S", "STALE_AFTER_S"]),
         ("study", ["Settings", "Sweep", "resolve_settings", "open_sweep"]),
@@ -390,7 +390,7 @@ def test_the_sweep_is_a_package_of_one_concern_a_module(module, names):
 
 
 def test_the_sweeps_values_read_without_its_storage():
-    from specc.training.sweep import values
+    from specc.training.sweep import params as values
 
     param = values.parse_grid("model.layers[0].units=[1, 2]", 1)
     assert (param.name, param.values) == ("model.layers[0].units", (1, 2))

@@ -384,7 +384,7 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
       specc diff specs/mnist_cnn.yaml specs/mnist_cnn_batchnorm.yaml
       specc diff specs/mnist_cnn.yaml --set 'model.layers[6].filters=32'
     """
-    from specc.analysis import diff as compare
+    from specc.backends import diff as compare
 
     old = _compile(a, overriding=_overrides(sets_a, "--set-a"))
     new = _compile(b or a, overriding=_overrides(sets))

@@ -13,8 +13,8 @@ from typing import Any
 from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
-from specc.language.objects import from_logits, loss_name
 from specc.language.schema import STRATEGIES, ReshapeStep, Spec
+from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 

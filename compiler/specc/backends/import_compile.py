@@ -19,13 +19,13 @@ from specc.backends.import_values import (
     _serialized,
     _show,
 )
-from specc.language.objects import (
+from specc.language.schema import OPTIMIZER_CLASSES
+from specc.terms.objects import (
     DECLARED,
     LOSS_NAMES,
     METRIC_NAMES,
 )
-from specc.language.schema import OPTIMIZER_CLASSES
-from specc.language.values import is_identifier
+from specc.terms.values import is_identifier
 
 
 class CompileReader(LayerReader):

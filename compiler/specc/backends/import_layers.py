@@ -32,14 +32,14 @@ from specc.backends.import_values import (
     _show,
 )
 from specc.language import messages
-from specc.language.objects import (
+from specc.language.schema import DTYPES
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.terms.objects import (
     DECLARED,
     LOSS_AS_METRIC,
     snake,
 )
-from specc.language.schema import DTYPES
-from specc.language.values import is_identifier
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.terms.values import is_identifier
 
 
 class LayerReader(_Reader):
@@ -419,7 +419,7 @@ class LayerReader(_Reader):
                 raw = config.get(key, entry.get(key)) if isinstance(key, str) else None
                 shown = f"argument {key}={_show(raw)}" if isinstance(key, str) else "its arguments"
                 loc, owner = messages.clean_loc(error["loc"], entry)
-                text, hint = messages._message(error, loc, owner)
+                text, hint = messages.error_text(error, loc, owner)
                 if (
                     error["type"] == "string_type"
                     and error["msg"] != "Input should be a valid string"

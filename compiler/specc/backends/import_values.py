@@ -12,13 +12,13 @@ from functools import cache
 from typing import Any
 
 from specc.backends import kerasenv
-from specc.language.objects import (
+from specc.layers import CATALOG, LayerSpec
+from specc.terms.objects import (
     CONSTRAINT_NAMES,
     INITIALIZER_NAMES,
     REGULARIZER_NAMES,
 )
-from specc.language.values import is_identifier
-from specc.layers import CATALOG, LayerSpec
+from specc.terms.values import is_identifier
 
 # The smallest valid arguments per layer type, to build a default instance to compare with
 # (a declaration adds its own in ``MINIMAL``).

@@ -45,7 +45,7 @@ from specc.backends.import_values import (
     spec_name,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.training.data import human_size
+from specc.files import human_size
 
 MAX_CONFIG_BYTES = 16 * 2**20
 """config.json holds the model's architecture; the blog model's is 9 KB."""

@@ -3,7 +3,7 @@
 Every spec section, layer declaration and Keras object, each argument with its type,
 default, range and one-line description. It reads them from the published JSON Schema
 (:func:`specc.language.jsonschema.json_schema`), which the declarations' Pydantic fields
-(types, defaults, bounds) and :mod:`specc.language.descriptions` make, so the reference
+(types, defaults, bounds) and :mod:`specc.terms.descriptions` make, so the reference
 says exactly what ``specc validate`` and editors check, and cannot drift from them: a test
 keeps the checked-in page equal to this output (``make docs`` regenerates it). The output
 depends on nothing but the catalog: same catalog, same bytes.
@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from specc.language.values import (
+from specc.terms.values import (
     ACTIVATIONS,
     FLOAT32_MAX,
     IDENTIFIER_PATTERN,
@@ -411,7 +411,7 @@ def _default(prop: dict[str, Any], model: Any, name: str) -> str:
 
 def _names(module: str) -> tuple[str, ...]:
     """The names Keras resolves for a kind of object, as the spec language accepts them."""
-    from specc.language import objects
+    from specc.terms import objects
 
     return {
         "losses": objects.LOSS_NAMES,
@@ -431,7 +431,7 @@ def _section(name: str) -> Any:
 
 def _keras_object(module: str, tag: str) -> Any:
     """The Pydantic class of a Keras object (optimizers and callbacks are spec sections)."""
-    from specc.language import objects
+    from specc.terms import objects
 
     if module in objects.DECLARED:
         return objects.object_class(module, tag)

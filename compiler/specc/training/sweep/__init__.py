@@ -19,24 +19,24 @@ heartbeat in Optuna) when the trial attribute this module beats goes silent. A w
 with nothing left to run waits for the others' trials to end, so that its last tables
 say how they ended.
 
-The package, one concern a module: :mod:`.values` (the swept values and the spec with
+The package, one concern a module: :mod:`.params` (the swept values and the spec with
 them), :mod:`.storage` (where the study lives), :mod:`.study` (settings; creating or
 joining the study), :mod:`.liveness` (heartbeats; dead workers' trials queued again),
 :mod:`.scheduling` (claiming and running trials) and :mod:`.reports` (tables, picture).
 """
 
 from specc.training.sweep.liveness import recover_stale
-from specc.training.sweep.reports import accuracy_key, names_accuracy, plot, rows, write_reports
-from specc.training.sweep.scheduling import claim, run, run_trial
-from specc.training.sweep.storage import open_storage
-from specc.training.sweep.study import Settings, Sweep, open_sweep, resolve_settings
-from specc.training.sweep.values import (
+from specc.training.sweep.params import (
     Param,
     SweepUsageError,
     check_values,
     parse_params,
     spec_with,
 )
+from specc.training.sweep.reports import accuracy_key, names_accuracy, plot, rows, write_reports
+from specc.training.sweep.scheduling import claim, run, run_trial
+from specc.training.sweep.storage import open_storage
+from specc.training.sweep.study import Settings, Sweep, open_sweep, resolve_settings
 
 __all__ = [
     "Param",

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from specc.files import HOST, _pid_alive
+from specc.files import HOST, pid_alive
 
 if TYPE_CHECKING:
     from specc.training.sweep.study import Sweep
@@ -89,7 +89,7 @@ def _stale_reason(trial: Any, optuna_beats: bool = False) -> str | None:
     worker = trial.user_attrs.get("specc_worker")
     beat = trial.user_attrs.get("specc_heartbeat")
     if worker and worker.get("host") == HOST:
-        if worker["pid"] != os.getpid() and not _pid_alive(worker["pid"]):
+        if worker["pid"] != os.getpid() and not pid_alive(worker["pid"]):
             return f"its worker (pid {worker['pid']} on this machine) ended before it finished"
         return None
     if optuna_beats:

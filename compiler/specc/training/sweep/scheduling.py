@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from specc.errors import SpecError
 from specc.language import paths
 from specc.training.sweep.liveness import _heartbeat, _requeue, _worker, recover_stale
+from specc.training.sweep.params import _said, spec_with
 from specc.training.sweep.reports import STATES, _accuracy, accuracy_key, write_reports
 from specc.training.sweep.storage import _first_line
-from specc.training.sweep.values import _said, spec_with
 
 if TYPE_CHECKING:
     from specc.training.sweep.study import Sweep

@@ -11,7 +11,7 @@ from typing import Any
 
 from specc.language import loader
 from specc.training.sweep import liveness
-from specc.training.sweep.values import SweepUsageError
+from specc.training.sweep.params import SweepUsageError
 
 
 def open_storage(url: str | None, folder: Path) -> Any:
@@ -123,7 +123,7 @@ def _check_journal(url: str, path: Path) -> None:
     if stat.S_ISDIR(mode):
         return  # the open fails and says so
     if not stat.S_ISREG(mode):  # opening a FIFO would block until a writer came
-        kind = loader._KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        kind = loader.FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
         raise SweepUsageError(
             f"--storage {url!r}: {path} is {kind}, not a regular file; "
             "name a new file or one an earlier sweep wrote"

@@ -14,12 +14,9 @@ from typing import Any
 
 from specc.analysis.pipeline import Compiled
 from specc.language import loader, overrides, variants
+from specc.training.sweep.params import Param, SweepUsageError, _named, check_values, parse_params
 from specc.training.sweep.reports import names_accuracy
 from specc.training.sweep.storage import open_storage
-from specc.training.sweep.values import Param, SweepUsageError, _named, check_values, parse_params
-
-SAMPLERS = ("grid", "random", "tpe")
-
 
 DEFAULT_TRIALS = 10
 """Trials of a random or TPE sweep when --trials is not given."""
