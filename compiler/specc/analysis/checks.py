@@ -331,12 +331,12 @@ def _labels(
         yield diagnose(
             where,
             f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}",
-        )  # type: ignore[union-attr]
+        )
     if one_hot is not None and classes is not None and one_hot != classes:
         yield diagnose(
             (*at, len(steps) - 1, "one_hot"),
             f"{spec.data.dataset} has {classes} classes, not {one_hot}",
-        )  # type: ignore[union-attr]
+        )
 
 
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:

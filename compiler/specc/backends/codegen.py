@@ -467,7 +467,7 @@ def graph_build_model(
         def expr(source: Source) -> str:
             var = tensors[(source[0], source[1])]
             if isinstance(var, dict):  # unpacked: every use names an index
-                return var[source[2]]  # type: ignore[index]
+                return var[source[2]]
             return var if source[2] is None else f"{var}[{source[2]}]"
 
         args = [PyCode(expr(s)) for s in calls[k].sources]

@@ -565,7 +565,7 @@ class _Expander:
         found = self.old.locate(loc)
         where = ""
         if len(found) == 3:
-            origin = found[2]  # type: ignore[misc]
+            origin = found[2]
             where = origin.label or origin.file
         for r in range(repeat):
             for key in each or {}:  # this repetition's value, located at it

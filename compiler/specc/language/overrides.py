@@ -355,7 +355,7 @@ class Editor:
             parent.insert(index, _plain_copy(value))
             if items is None:
                 self._rename(node, index, 1)
-                node.kids[index] = grafted  # type: ignore[index]
+                node.kids[index] = grafted
             else:
                 items.insert(index, grafted)
             return
@@ -370,14 +370,14 @@ class Editor:
                 del parent[last]
                 if items is None:
                     node.kid(last, create=True)
-                    del node.kids[last]  # type: ignore[arg-type]
+                    del node.kids[last]
                     self._rename(node, last + 1, -1)
                 else:
                     del items[last]
             else:
                 del parent[last]
                 node.kid(last, create=True)
-                del node.kids[last]  # type: ignore[call-overload]
+                del node.kids[last]
             return
         parent[last] = _plain_copy(value)
         if isinstance(last, int) and (items := node.as_list(len(parent))) is not None:

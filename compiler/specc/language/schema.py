@@ -94,7 +94,7 @@ class Apply(Strict):
     """A layer declared above, called again (shared weights, as in a siamese net)."""
 
     apply: Identifier = Field(description="The name of the layer to call again.")
-    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
         default=None,
         description="What this call takes; default: the layer before it.",
     )
@@ -142,13 +142,13 @@ class Model(Strict):
     input: Input = Field(  # type: ignore[assignment]
         default=None, description="The model's one input (a graph spec may give inputs)."
     )
-    inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(  # type: ignore[assignment]
+    inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(
         default=None,
         description="A graph's inputs, each named for the layers' inputs to refer to; "
         "instead of input.",
     )
     layers: Annotated[list[Entry], Field(min_length=1)]
-    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
+    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(
         default=None,
         description="The model's outputs, by layer name (lstm.1: output 1 of a layer with "
         "several outputs); default: the last layer.",
@@ -180,7 +180,7 @@ class Model(Strict):
     @property
     def model_inputs(self) -> list[Input]:
         """The inputs as a list, whichever way the spec gave them."""
-        return list(self.inputs) if self.inputs is not None else [self.input]  # type: ignore[list-item]
+        return list(self.inputs) if self.inputs is not None else [self.input]
 
 
 # --------------------------------------------------------------------------- compile
@@ -250,7 +250,7 @@ class Adam(_AdamLike):
 
 class AdamW(_AdamLike):
     type: Literal["AdamW"]
-    weight_decay: NonNegative = 0.004  # type: ignore[assignment]
+    weight_decay: NonNegative = 0.004
     amsgrad: bool = False
 
 
@@ -405,7 +405,7 @@ class Mirrored(Strict):
     strategy: Literal["mirrored"]
     devices: Annotated[
         list[Annotated[str, Field(pattern=TF_DEVICE_PATTERN)]], Field(min_length=1)
-    ] = Field(  # type: ignore[assignment]
+    ] = Field(
         default=None,
         description='The devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]; default: every '
         "local GPU (the CPU if there is none). Needs the tensorflow backend.",
@@ -440,7 +440,7 @@ class DataParallel(Strict):
     strategy: Literal["data_parallel"]
     devices: Annotated[
         list[Annotated[str, Field(pattern=KERAS_DEVICE_PATTERN)]], Field(min_length=1)
-    ] = Field(  # type: ignore[assignment]
+    ] = Field(
         default=None,
         description='Devices as Keras lists them, e.g. ["gpu:0", "gpu:1"]; default: every '
         "device JAX sees. Needs the jax backend.",

@@ -267,9 +267,9 @@ class DepthwiseConv1D(_Depthwise):
 class DepthwiseConv2D(DepthwiseConv1D):
     PICTURES = True
     type: Literal["DepthwiseConv2D"]  # type: ignore[assignment]
-    kernel_size: Spatial2  # type: ignore[assignment]
-    strides: Spatial2 = (1, 1)  # type: ignore[assignment]
-    dilation_rate: Spatial2 = (1, 1)  # type: ignore[assignment]
+    kernel_size: Spatial2
+    strides: Spatial2 = (1, 1)
+    dilation_rate: Spatial2 = (1, 1)
 
 
 class SeparableConv1D(_Depthwise):
@@ -303,6 +303,6 @@ class SeparableConv1D(_Depthwise):
 class SeparableConv2D(SeparableConv1D):
     PICTURES = True
     type: Literal["SeparableConv2D"]  # type: ignore[assignment]
-    kernel_size: Spatial2  # type: ignore[assignment]
-    strides: Spatial2 = (1, 1)  # type: ignore[assignment]
-    dilation_rate: Spatial2 = (1, 1)  # type: ignore[assignment]
+    kernel_size: Spatial2
+    strides: Spatial2 = (1, 1)
+    dilation_rate: Spatial2 = (1, 1)

@@ -405,7 +405,7 @@ class Sequential(Container):
             frozen += out.non_trainable
             wide += out.int64_params
             current = out.shape
-        return Out(current, trainable, frozen, wide)  # type: ignore[arg-type]
+        return Out(current, trainable, frozen, wide)
 
 
 __all__ = [

@@ -295,7 +295,7 @@ class Bidirectional(Container):
                 "layer",
                 show_input=False,
             )
-        if layer.go_backwards:  # type: ignore[attr-defined]
+        if layer.go_backwards:
             raise ShapeError(
                 "Bidirectional runs its layer backwards itself; leave go_backwards out of the "
                 "inner layer (Keras refuses it)",
@@ -313,7 +313,7 @@ class Bidirectional(Container):
             if isinstance(inner.shape, list)
             else (inner.shape, [])
         )
-        merged = merge(output, self.merge_mode)  # type: ignore[arg-type]
+        merged = merge(output, self.merge_mode)
         both = (
             [*merged, *states, *states] if isinstance(merged, list) else [merged, *states, *states]
         )

@@ -75,7 +75,7 @@ def object_class(module: str, name: str) -> type[KerasObject]:
     """The Pydantic model of one declared class, created on first use (fast start-up)."""
     key = (module, name)
     if key not in _built:
-        cls = create_model(  # type: ignore[call-overload]
+        cls = create_model(
             name,
             __base__=BASES[module],
             __module__=__name__,
@@ -97,7 +97,7 @@ def _qualified_loss(name: str) -> type[KerasObject]:
     """A loss class as a metrics list names it (``type: losses.Name``): for JSON Schema."""
     key = ("metrics", LOSS_AS_METRIC + name)
     if key not in _built:
-        _built[key] = create_model(  # type: ignore[call-overload]
+        _built[key] = create_model(
             f"LossMetric{name}",
             __base__=KerasObject,
             __module__=__name__,

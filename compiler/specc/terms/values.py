@@ -67,7 +67,7 @@ def finite(**bounds: float) -> Any:
     refuses some and trains others into inf/nan weights, and none is a Python literal in
     emitted code. Every float field is one. (The validator comes last so the bounds stay
     standard JSON Schema keywords.)"""
-    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[arg-type]
+    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]
 
 
 Rate = finite(ge=0, lt=1)
