@@ -460,7 +460,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
                 "(auto is 1 under a strategy)",
             )
     devices = getattr(dist, "devices", None)
-    batch = spec.training.batch_size  # type: ignore[union-attr]
+    batch = spec.training.batch_size  # type: ignore[union-attr]  # training is set: the caller checks it before
     if devices and batch % len(devices):
         yield diagnose(
             ("training", "batch_size"),

@@ -321,7 +321,7 @@ def label_clashes(
     for i, entry in enumerate(model.layers):
         name = names.get(i)
         if name is not None:
-            explicit = entry.name is not None  # type: ignore[union-attr]
+            explicit = entry.name is not None  # type: ignore[union-attr]  # a named entry is a LayerSpec (apply calls have no name)
             loc = ("model", "layers", i, "name" if explicit else "type")
             if name in first and first[name][1] == LABEL:
                 clash(loc, "layer name", name)

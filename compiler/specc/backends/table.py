@@ -103,7 +103,7 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
     justify = ("left", "left", "right", "left")
     table = rich.table.Table(
         *(
-            rich.table.Column(headers[k], justify=justify[k], width=w)  # type: ignore[arg-type]
+            rich.table.Column(headers[k], justify=justify[k], width=w)  # type: ignore[arg-type]  # justify holds rich's literal justify values
             for k, w in enumerate(widths)
         ),
         width=line,

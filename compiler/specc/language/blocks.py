@@ -670,7 +670,7 @@ def _param_paths(value: Any, env: dict[str, Any], path: tuple = ()) -> dict[tupl
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
-        items = enumerate(value)  # type: ignore[assignment]
+        items = enumerate(value)  # type: ignore[assignment]  # (index, item) pairs, walked the same way as a dict's items
     else:
         return {}
     return {p: n for k, v in items for p, n in _param_paths(v, env, (*path, k)).items()}

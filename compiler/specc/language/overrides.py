@@ -280,7 +280,7 @@ def _trie(tables: tuple[dict, dict, dict]) -> _Node:
         for loc, pos in table.items():
             node = root
             for key in loc:
-                node = node.kid(key, create=True)  # type: ignore[assignment]
+                node = node.kid(key, create=True)  # type: ignore[assignment]  # kid(create=True) never returns None
             node.here[t] = pos
     return root
 
@@ -320,7 +320,7 @@ class Editor:
     def node(self, path: SpecPath) -> _Node:
         node = self.root
         for key in path:
-            node = node.kid(key, create=True)  # type: ignore[assignment]
+            node = node.kid(key, create=True)  # type: ignore[assignment]  # kid(create=True) never returns None
         return node
 
     def edit(self, path: SpecPath, value: Any, where: Positions) -> None:
@@ -384,7 +384,7 @@ class Editor:
             items[last] = grafted
         else:
             node.kid(last, create=True)
-            node.kids[last] = grafted  # type: ignore[index]
+            node.kids[last] = grafted  # type: ignore[index]  # the kid was just created under this key
 
     @staticmethod
     def _rename(node: _Node, start: int, delta: int) -> None:

@@ -72,7 +72,7 @@ class Input(Strict):
         description="Input shape without the batch axis, e.g. [28, 28, 1]; null for a size "
         "known only at run time, e.g. [null, 71] for sequences of any length."
     )
-    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]
+    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
         default="float32", description="int32 for token ids (Embedding inputs)."
     )
     name: Identifier | None = Field(
@@ -98,7 +98,7 @@ class Apply(Strict):
         default=None,
         description="What this call takes; default: the layer before it.",
     )
-    as_: Identifier = Field(  # type: ignore[assignment]
+    as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
         default=None,
         alias="as",
         description="A name for this call's output, for other layers' inputs to refer to.",
@@ -139,7 +139,7 @@ class Model(Strict):
             "no Python identifier, e.g. 3dcnn); default: the spec's name.",
         )
     )
-    input: Input = Field(  # type: ignore[assignment]
+    input: Input = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
         default=None, description="The model's one input (a graph spec may give inputs)."
     )
     inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(
@@ -570,7 +570,7 @@ class Preprocessing(Strict):
 
 
 class Data(Strict):
-    dataset: Literal[DATASETS]  # type: ignore[valid-type]
+    dataset: Literal[DATASETS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
     path: str | None = Field(
         default=None,
         description="A local .npz with x_train, y_train, x_test, y_test "

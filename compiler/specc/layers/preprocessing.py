@@ -280,7 +280,7 @@ def normalization_weights(shape: Shape, axis: tuple[int, ...]) -> int:
     >>> normalization_weights((None, 8, 8, 3), ())     # axis: null, one mean for all
     1
     """
-    return math.prod(shape[a] for a in axis)  # type: ignore[misc]
+    return math.prod(shape[a] for a in axis)  # type: ignore[misc]  # axes of a known shape (Normalization needs them known)
 
 
 class Normalization(Trainable):
@@ -307,7 +307,7 @@ class Normalization(Trainable):
         if (self.mean is None) != (self.variance is None):
             raise refuse("give both mean and variance, or neither (to adapt the layer)")
         if isinstance(self.mean, list) != isinstance(self.variance, list) or (
-            isinstance(self.mean, list) and len(self.mean) != len(self.variance)  # type: ignore[arg-type]
+            isinstance(self.mean, list) and len(self.mean) != len(self.variance)  # type: ignore[arg-type]  # variance is a list too (the isinstance comparison before it)
         ):
             raise refuse("mean and variance must have the same shape")
         if isinstance(self.mean, list) and self.axis is None:

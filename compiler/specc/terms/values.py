@@ -36,8 +36,8 @@ INITIALIZERS = (
     "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "variance_scaling", "zeros",
 )  # fmt: skip
-Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
-Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
 Padding = Literal["valid", "same"]
 INT64_MAX = 2**63 - 1
 """Every integer is passed to Keras, which turns it into an int64 tensor or attribute."""
@@ -175,7 +175,7 @@ def spatial(rank: int, what: str = "integer", minimum: int = 1) -> Any:
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
     number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum, le=INT64_MAX)]
     return Annotated[
-        tuple[(number,) * rank],  # type: ignore[misc]
+        tuple[(number,) * rank],  # type: ignore[misc]  # a tuple type of a rank known only at call time
         BeforeValidator(expand),
         WithJsonSchema(schema),
         INT_OR_TUPLE,

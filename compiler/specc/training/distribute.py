@@ -375,7 +375,7 @@ class Plan:
                 )
             return original(values, strategy, reduction)
 
-        reduce_per_replica.specc_fixed = True  # type: ignore[attr-defined]
+        reduce_per_replica.specc_fixed = True  # type: ignore[attr-defined]  # marks Keras's function as patched; functions take attributes
         trainer.reduce_per_replica = reduce_per_replica
 
 

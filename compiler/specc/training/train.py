@@ -182,7 +182,7 @@ def _classes(spec: Spec, compiled: Compiled) -> int | dict[str, int | None] | No
         if steps:
             return steps[-1].one_hot
         if loss is not None and loss_name(loss) in CATEGORICAL | SPARSE:
-            return int(shape[-1])  # type: ignore[index]
+            return int(shape[-1])  # type: ignore[index]  # shape is known when the loss is categorical (checked by analysis)
         return None
 
     file_arrays = DataArrays.of(graph)
