@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -438,7 +439,13 @@ def _null(text: str) -> None:
     return None
 
 
-_CONSTRUCT = {_STR: str, _INT: _int, _FLOAT: _float, _BOOL: _bool, _NULL: _null}
+_CONSTRUCT: dict[str, Callable[[str], Any]] = {
+    _STR: str,
+    _INT: _int,
+    _FLOAT: _float,
+    _BOOL: _bool,
+    _NULL: _null,
+}
 
 
 def _show(value: Any) -> str:

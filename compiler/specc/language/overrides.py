@@ -377,7 +377,7 @@ class Editor:
             else:
                 del parent[last]
                 node.kid(last, create=True)
-                del node.kids[last]
+                del node.kids[last]  # type: ignore[arg-type]  # parent is a dict here: _step above refuses a str key into a list
             return
         parent[last] = _plain_copy(value)
         if isinstance(last, int) and (items := node.as_list(len(parent))) is not None:

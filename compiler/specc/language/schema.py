@@ -8,7 +8,7 @@ Rules that need more than one field live in :mod:`specc.analysis.checks` and :mo
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -45,7 +45,7 @@ from specc.terms.values import (
     finite,
 )
 
-SPEC_VERSION = 1
+SPEC_VERSION: Final = 1
 
 # ---------------------------------------------------------------- value vocabularies
 LOSSES = LOSS_NAMES
@@ -95,7 +95,7 @@ class Apply(Strict):
 
     apply: Identifier = Field(description="The name of the layer to call again.")
     inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
-        default=None,
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="What this call takes; default: the layer before it.",
     )
     as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
@@ -143,13 +143,13 @@ class Model(Strict):
         default=None, description="The model's one input (a graph spec may give inputs)."
     )
     inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(
-        default=None,
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="A graph's inputs, each named for the layers' inputs to refer to; "
         "instead of input.",
     )
     layers: Annotated[list[Entry], Field(min_length=1)]
     outputs: Annotated[list[Ref], Field(min_length=1)] = Field(
-        default=None,
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="The model's outputs, by layer name (lstm.1: output 1 of a layer with "
         "several outputs); default: the last layer.",
     )
@@ -382,7 +382,7 @@ class ReduceLROnPlateau(Strict):
     KIND: ClassVar[str] = "callbacks"
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
-    factor: finite(gt=0, lt=1) = 0.1
+    factor: finite(gt=0, lt=1) = 0.1  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
     patience: Count = 10
     mode: Mode = "auto"
     min_delta: NonNegative = 0.0001
@@ -406,7 +406,7 @@ class Mirrored(Strict):
     devices: Annotated[
         list[Annotated[str, Field(pattern=TF_DEVICE_PATTERN)]], Field(min_length=1)
     ] = Field(
-        default=None,
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description='The devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]; default: every '
         "local GPU (the CPU if there is none). Needs the tensorflow backend.",
     )
@@ -441,7 +441,7 @@ class DataParallel(Strict):
     devices: Annotated[
         list[Annotated[str, Field(pattern=KERAS_DEVICE_PATTERN)]], Field(min_length=1)
     ] = Field(
-        default=None,
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description='Devices as Keras lists them, e.g. ["gpu:0", "gpu:1"]; default: every '
         "device JAX sees. Needs the jax backend.",
     )
