@@ -216,7 +216,7 @@ class RandomRotation(_ImageAugmentation):
     POSITIONAL = ("factor",)
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomRotation"]
-    factor: RotationFactor
+    factor: RotationFactor  # type: ignore[valid-type]  # _loose_factor() builds a Pydantic type; mypy cannot evaluate calls
 
     @classmethod
     def from_keras(cls, key: str, value: Any) -> Any:
@@ -232,8 +232,8 @@ class RandomZoom(_ImageAugmentation):
     POSITIONAL = ("height_factor", "width_factor")
     MINIMAL: ClassVar[dict[str, Any]] = {"height_factor": 0.1}
     type: Literal["RandomZoom"]
-    height_factor: ZoomFactor
-    width_factor: ZoomFactor | None = None
+    height_factor: ZoomFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
+    width_factor: ZoomFactor | None = None  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
     fill_mode: FillMode = "reflect"
     interpolation: Interpolation = "bilinear"
     seed: Seed | None = None
@@ -244,8 +244,8 @@ class RandomTranslation(_ImageAugmentation):
     POSITIONAL = ("height_factor", "width_factor")
     MINIMAL: ClassVar[dict[str, Any]] = {"height_factor": 0.1, "width_factor": 0.1}
     type: Literal["RandomTranslation"]
-    height_factor: TranslationFactor
-    width_factor: TranslationFactor
+    height_factor: TranslationFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
+    width_factor: TranslationFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
     fill_mode: FillMode = "reflect"
     interpolation: Interpolation = "bilinear"
     seed: Seed | None = None
@@ -260,7 +260,7 @@ class RandomContrast(_ImageAugmentation):
     POSITIONAL = ("factor",)
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomContrast"]
-    factor: ContrastFactor
+    factor: ContrastFactor  # type: ignore[valid-type]  # _loose_factor() builds a Pydantic type; mypy cannot evaluate calls
 
     @classmethod
     def from_keras(cls, key: str, value: Any) -> Any:

@@ -67,7 +67,7 @@ def finite(**bounds: float) -> Any:
     refuses some and trains others into inf/nan weights, and none is a Python literal in
     emitted code. Every float field is one. (The validator comes last so the bounds stay
     standard JSON Schema keywords.)"""
-    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]
+    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[call-overload]  # bounds are gt/ge/lt/le floats; mypy cannot match **kwargs to Field's overloads
 
 
 Rate = finite(ge=0, lt=1)
@@ -212,8 +212,8 @@ class Regularizer(Strict):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    l1: NonNegative = 0.0
-    l2: NonNegative = 0.0
+    l1: NonNegative = 0.0  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
+    l2: NonNegative = 0.0  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
 
     @model_validator(mode="after")
     def _some(self) -> Regularizer:
