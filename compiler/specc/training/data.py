@@ -176,8 +176,8 @@ def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
             + ("" if path.parent.exists() else f" (folder {path.parent} missing)")
         )
     try:
-        with open(path, "rb") as fh:
-            start = fh.read(len(NPY_MAGIC))
+        with open(path, "rb") as file:
+            start = file.read(len(NPY_MAGIC))
         if not start.startswith(b"PK"):
             raise DataError(
                 f"{path}: not a .npz (zip) file"

@@ -257,7 +257,7 @@ def _callbacks(
 
     class TrackTest(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            result = self.model.evaluate(
+            result = self.model.evaluate(  # type: ignore[misc]  # TrackTest is added only when test is set (_callbacks below)
                 *test, batch_size=training.batch_size, verbose=0, return_dict=True
             )
             for key, value in result.items():
@@ -395,7 +395,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
             from specc.training.fused import FusedTrainer
 
             FusedTrainer(model).fit(
-                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
+                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,  # type: ignore[arg-type]  # Feed may be a dict of named inputs; FusedTrainer.fit is typed (and tested) for single arrays
                 validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
                 callbacks=callbacks, verbose=0 if options.verbose == 0 else 1,
             )  # fmt: skip
