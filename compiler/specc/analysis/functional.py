@@ -107,7 +107,7 @@ class _Resolver:
         """Every input, layer and label named; names Keras would refuse reported."""
         entries, diagnose = self.entries, self.diagnose
         positions = [i for i, e in enumerate(entries) if isinstance(e, LayerSpec)]
-        layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]
+        layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]  # positions index LayerSpec entries only (not apply calls)
         names, inner_names, clashes = layer_names(layer_specs, positions)
         self.problems += [diagnose(loc, message) for loc, message in clashes]
         self._name_inputs()
@@ -265,7 +265,7 @@ class _Resolver:
             else:
                 layer, name = entry, self.name_of[i]
             taken = self.taken(i)
-            if taken is None or not self._call(i, layer, name, *taken):  # type: ignore[arg-type]
+            if taken is None or not self._call(i, layer, name, *taken):  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
                 self.failed.add(i)
 
     def taken(self, i: int) -> tuple[list[Source], list[Shape | list[Shape]]] | None:
@@ -323,7 +323,7 @@ class _Resolver:
                     f"{sources[0][0]}.0, {sources[0][0]}.1, ...",
                     show_input=False,
                 )
-            result = apply(layer, shape, source_names, routed=several)  # type: ignore[arg-type]
+            result = apply(layer, shape, source_names, routed=several)  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
         except ShapeError as exc:
             field = exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
             at_entry = self.applied.get(i, i)
@@ -518,8 +518,8 @@ class _Resolver:
             resolved[name] = ResolvedLayer(
                 i,
                 name,
-                entries[i].type,  # type: ignore[union-attr]
-                entries[i],  # type: ignore[arg-type]
+                entries[i].type,  # type: ignore[union-attr]  # a LayerSpec at this point (apply calls are resolved first)
+                entries[i],  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
                 shape,
                 last_shape[name],
                 result.trainable,

@@ -65,7 +65,7 @@ class Param:
             return trial.suggest_categorical(self.name, list(self.values))
         if isinstance(self.low, int) and isinstance(self.high, int):
             return trial.suggest_int(self.name, self.low, self.high, log=self.log)
-        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]
+        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]  # low/high are numbers when not a grid (validated by the schema)
 
 
 def _yaml_value(text: str, flag: str) -> Any:

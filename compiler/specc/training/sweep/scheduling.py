@@ -44,7 +44,7 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     keras = get_keras()
 
     class Prune(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             key = accuracy_key(logs, "val_") or accuracy_key(logs, "")
             if key is None:
