@@ -22,7 +22,7 @@ from specc.analysis import graph
 from specc.backends import keras_build
 from specc.errors import Diagnostic
 from specc.language.schema import Spec
-from tests.conftest import SPECS
+from tests.helpers import SPECS
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies import random_specs
 

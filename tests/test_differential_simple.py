@@ -24,7 +24,7 @@ from specc.errors import Diagnostic
 from specc.language.schema import Spec
 from specc.layers import CATALOG
 from specc.layers.shapes import ShapeError
-from tests.conftest import CASES
+from tests.helpers import CASES
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies_simple import layer_for
 

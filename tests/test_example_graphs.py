@@ -15,8 +15,8 @@ import pytest
 
 from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build, table
-from tests.conftest import SPECS
 from tests.corpus.graphs import oxford_pets_unet, resnet20_cifar10_v1
+from tests.helpers import SPECS
 from tests.keras_helpers import keras
 
 
