@@ -16,15 +16,19 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from specc.layers import CATALOG
-from tests import strategies, strategies_preprocessing, strategies_recurrent, strategies_simple
+from specc.layers import CATALOG, FAMILIES
+from tests import (
+    strategies,
+    strategies_catalog,
+    strategies_preprocessing,
+    strategies_recurrent,
+    strategies_simple,
+)
 from tests.family_differential import SETTINGS, both_outcomes, check, specs
 
-GRAPH_ONLY = {
-    "MultiHeadAttention", "Attention", "Add", "Subtract", "Multiply", "Average", "Maximum",
-    "Minimum", "Concatenate", "Dot",
-}  # fmt: skip
-"""Layers that take several inputs: a layer list refuses them (graph specs route them)."""
+GRAPH_ONLY = {t for t in CATALOG if CATALOG[t].CALL in ("list", "positional")}
+"""Layers that take several inputs (their declared ``CALL``): a layer list refuses them
+(graph specs route them)."""
 
 
 def _simple(draw: Any, shape: list[int | None], **_: Any) -> dict[str, Any] | None:
@@ -44,9 +48,17 @@ def _preprocessing(draw: Any, shape: list[int | None], **_: Any) -> dict[str, An
     return strategies_preprocessing.layer_for(draw, shape)
 
 
+def _declared(draw: Any, shape: list[int | None], **_: Any) -> dict[str, Any] | None:
+    """Any type the catalog declares, drawn from its declaration (a new layer is drawn
+    without a strategy of its own)."""
+    return strategies_catalog.catalog_layer(draw, frozenset(FAMILIES))
+
+
 def layer_for(draw: Any, shape: list[int | None], **options: Any) -> dict[str, Any] | None:
     """A layer of any family for ``shape`` (batch axis excluded)."""
-    family = draw(st.sampled_from([_classic, _simple, _simple, _recurrent, _preprocessing]))
+    family = draw(
+        st.sampled_from([_classic, _simple, _simple, _recurrent, _preprocessing, _declared])
+    )
     return family(draw, shape, **options)
 
 

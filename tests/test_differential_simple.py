@@ -24,11 +24,18 @@ from specc.errors import Diagnostic
 from specc.language.schema import Spec
 from specc.layers import CATALOG
 from specc.layers.shapes import ShapeError
+from tests import strategies_catalog
 from tests.helpers import CASES
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies_simple import layer_for
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
+FAMILIES = frozenset(
+    {"core", "activations", "convolution", "pooling", "normalization", "regularization",
+     "reshaping"}
+)  # fmt: skip
+"""The catalog families this test covers: :func:`random_specs` draws every type declared
+in them (tests/strategies_catalog.py derives the entries from the declaration)."""
 UNKNOWN_AT_RUN = 6
 """The size an unknown (``None``) axis gets in the batch a rejected layer is run on."""
 
@@ -41,7 +48,10 @@ def random_specs(draw: Any) -> dict[str, Any]:
     shape: tuple[int | None, ...] = (None, *dims)
     layers = []
     for _ in range(draw(st.integers(1, 5))):
-        layer = layer_for(draw, shape)
+        if draw(st.integers(0, 3)) == 0:  # any type of these families, from its declaration
+            layer = strategies_catalog.catalog_layer(draw, FAMILIES)
+        else:  # the hand-written edges (sizes near the input's, rank mismatches)
+            layer = layer_for(draw, shape)
         if layer is None:
             break
         layers.append(layer)
@@ -116,7 +126,7 @@ def test_strategy_yields_both_kinds():
     outcomes = {"accepted": 0, "rejected": 0}
     drawn: set[str] = set()
 
-    @settings(max_examples=800, database=None, **{**SETTINGS, "derandomize": True})
+    @settings(max_examples=1000, database=None, **{**SETTINGS, "derandomize": True})
     @given(random_specs())
     def count(data):
         drawn.update(layer["type"] for layer in data["model"]["layers"])
@@ -138,6 +148,30 @@ def test_strategy_yields_both_kinds():
         "Cropping1D", "Cropping2D", "Cropping3D", "Flatten",
     }  # fmt: skip
     assert ours <= drawn, ours - drawn
+
+
+def test_every_declared_type_is_drawn_from_its_declaration():
+    """A layer declared in one of these families needs no strategy of its own: the
+    catalog draw offers every such type, and draws valid entries of each (RMSNormalization
+    came in by the README's recipe alone)."""
+    declared = {t for t in CATALOG if CATALOG.index()[t] in FAMILIES}
+    assert "RMSNormalization" in declared
+    offered = set(strategies_catalog.catalog_types(FAMILIES))
+    assert offered == declared, declared ^ offered
+    for layer_type in sorted(declared):
+        _draws_valid_entries(layer_type)
+
+
+def _draws_valid_entries(layer_type: str) -> None:
+    """Entries drawn for ``layer_type`` from its declaration are schema-valid."""
+
+    @settings(max_examples=5, database=None, **{**SETTINGS, "derandomize": True})
+    @given(strategies_catalog.entries(layer_type))
+    def valid(entry: dict[str, Any]) -> None:
+        assert entry["type"] == layer_type
+        CATALOG[layer_type].model_validate(entry)
+
+    valid()
 
 
 SIMPLE_ERROR_CASES = [

@@ -28,17 +28,6 @@ SPARSE = {"sparse_categorical_crossentropy"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
 
 
-ACTIVATION_LAYERS = {
-    "Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "prelu",
-    "ELU": "elu",
-}  # fmt: skip
-"""Layers that are an activation function (``Dense(10)`` then ``Softmax()``)."""
-LINEAR_LAYERS = {
-    "Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization",
-    "GroupNormalization", "UnitNormalization", "Embedding",
-}  # fmt: skip
-
-
 def final_activation(spec: Spec, graph: Graph | None = None) -> tuple[tuple, str] | None:
     """Location and name of the activation that produces the model's output, if any.
 
@@ -88,15 +77,19 @@ def _last_activation(layers: list, loc: tuple) -> tuple[tuple, str] | None:
 
 
 def _activation(layer: Any, loc: tuple) -> tuple[tuple, str] | None:
-    """The activation ``layer`` ends with, if it says (a wrapper: its inner layer's).
+    """The activation ``layer`` ends with, as its declaration's ``VALUE`` says: None for a
+    layer that passes values on (the walk goes on to the layer before it).
 
     The location is the layer's for an activation layer, else its ``activation`` field's."""
-    if layer.type in ACTIVATION_LAYERS:
-        return loc, ACTIVATION_LAYERS[layer.type]
-    if hasattr(layer, "activation"):
+    value = layer.VALUE  # every catalog class declares it (checked when it is declared)
+    if value == "same":
+        return None
+    if value == "argument":
         return (*loc, "activation"), layer.activation or "linear"
-    if layer.type in LINEAR_LAYERS:
+    if value == "linear":
         return (*loc, "activation"), "linear"
+    if value != "inner":
+        return loc, value  # the layer is that activation (Softmax: "softmax")
     for key in reversed(layer.NESTED):
         value = getattr(layer, key)
         if isinstance(value, list):

@@ -199,8 +199,10 @@ def _name(
     layer: LayerSpec, counters: dict[str, int], inner: list[str], loc: tuple, clashes: list[Clash]
 ) -> str:
     """Name ``layer`` as Keras does when code constructs it: the layers given inside it
-    first (a wrapped LSTM takes an ``lstm`` name before its Bidirectional), then itself.
-    Names of the inner layers are appended to ``inner`` in that order."""
+    first (a wrapped LSTM takes an ``lstm`` name before its Bidirectional), then itself,
+    then the unnamed layers Keras makes inside it (its ``SUBLAYERS``: a MultiHeadAttention
+    builds a ``softmax`` and a ``dropout`` when first called, which code does right after
+    constructing it). Names of the inner layers are appended to ``inner`` in that order."""
     for key in layer.NESTED:
         value = getattr(layer, key)
         if isinstance(value, list):  # a nested model: its layers' names must be unique
@@ -211,7 +213,10 @@ def _name(
             _unique(names, [sub.name is not None for sub in value], (*loc, key), clashes)
         elif value is not None:
             inner.append(_name(value, counters, inner, (*loc, key), clashes))
-    return layer.name if layer.name is not None else _auto_name(layer.type, counters)
+    name = layer.name if layer.name is not None else _auto_name(layer.type, counters)
+    for prefix in layer.SUBLAYERS:
+        counters[prefix] = counters.get(prefix, 0) + 1
+    return name
 
 
 def layer_names(

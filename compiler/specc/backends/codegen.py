@@ -472,9 +472,9 @@ def graph_build_model(
 
         args = [PyCode(expr(s)) for s in calls[k].sources]
         layer = made[calls[k].layer]
-        if layer.type == "MultiHeadAttention" or len(args) == 1:
+        if layer.spec.CALL == "positional" or len(args) == 1:
             return tuple(args)
-        if layer.spec.INITIAL_STATE:  # the sequence, then initial_state=[h(, c)]
+        if layer.spec.CALL == "states":  # the sequence, then initial_state=[h(, c)]
             return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
 

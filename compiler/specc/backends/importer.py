@@ -490,7 +490,7 @@ class _Importer:
             if value is None:
                 continue
             here = f"{where}.{key}"
-            if layer_type == "Bidirectional":
+            if cls.MIRRORED:
                 own_ignore.add("backward_layer")
                 if not self._automatic_backward(config, here):
                     own_ignore.add(key)  # reported once, as the backward layer
@@ -534,6 +534,8 @@ class _Importer:
             ok = False
         else:
             entry["name"] = name
+        for taken in cls.SUBLAYERS:  # as the spec's names will: layers Keras makes inside
+            counters[taken] = counters.get(taken, 0) + 1
         ok &= self._dtype_policy(config.get("dtype"), where)
         trainable = config.get("trainable", True)
         if not isinstance(trainable, bool):  # Keras' Layer refuses it: "Expected `trainable`
@@ -904,7 +906,7 @@ class _Importer:
         for key, value in kwargs.items():
             if value is None or (key == "training" and value is False):
                 continue
-            if key == "initial_state" and isinstance(value, list) and _takes_states(layer_type):
+            if key == "initial_state" and isinstance(value, list) and _call(layer_type) == "states":
                 states = value  # routed after the sequence: inputs: [x, h, c]
                 continue
             problems.append(
@@ -912,12 +914,13 @@ class _Importer:
             )
             ok = False
         tensors = [_tensor(a) for a in args]
-        if len(args) == 1 and isinstance(args[0], list) and layer_type != "MultiHeadAttention":
+        positional = _call(layer_type) == "positional"  # query, value(, key): not one list
+        if len(args) == 1 and isinstance(args[0], list) and not positional:
             tensors = [_tensor(a) for a in args[0]]
             if len(tensors) < 2:
                 problems.append("the call passes a list of one tensor, which a spec cannot say")
                 return None
-        elif len(args) > 1 and layer_type != "MultiHeadAttention":
+        elif len(args) > 1 and not positional:
             problems.append(
                 f"the call passes {len(args)} positional arguments; a spec passes several "
                 f"inputs to {layer_type} as one list",
@@ -1360,7 +1363,8 @@ def to_yaml(spec: dict[str, Any], source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _takes_states(layer_type: str) -> bool:
-    """Whether a spec routes the layer's ``initial_state`` as inputs after the sequence."""
+def _call(layer_type: str) -> str:
+    """How the catalog says Keras calls the layer on several inputs (``CALL``); "one" for a
+    type specc does not know (reported elsewhere)."""
     cls = CATALOG.get(layer_type)
-    return cls is not None and cls.INITIAL_STATE
+    return cls.CALL if cls is not None else "one"

@@ -138,11 +138,12 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
 
         args = [tensor(s) for s in call.sources]
         layer = made[call.layer]
+        how = by_name[call.layer].spec.CALL  # declared on the catalog class
         if len(args) == 1:
             out = layer(args[0])
-        elif by_name[call.layer].spec.INITIAL_STATE:
+        elif how == "states":
             out = layer(args[0], initial_state=args[1:])
-        elif layer.__class__.__name__ == "MultiHeadAttention":
+        elif how == "positional":
             out = layer(*args)  # query, value(, key) as separate arguments
         else:
             out = layer(args)  # merging layers and Attention take one list

@@ -61,6 +61,8 @@ SUMMARIES: dict[str, str] = {
     "layers.LayerNormalization": "Normalises each sample over its features (axis).",
     "layers.GroupNormalization": "Normalises each sample over groups of channels.",
     "layers.UnitNormalization": "Scales each sample to unit L2 norm along axis.",
+    "layers.RMSNormalization": "Divides each sample by its root mean square along axis, then "
+    "multiplies by a learned scale.",
     "layers.Dropout": "Sets a random fraction rate of inputs to 0 in training.",
     "layers.SpatialDropout1D": "Dropout of whole channels of a sequence, in training.",
     "layers.SpatialDropout2D": "Dropout of whole feature maps of an image, in training.",
@@ -323,6 +325,10 @@ ARGUMENTS: dict[str, str] = {
     "channels (-1: one per channel, instance normalisation).",
     "layers.UnitNormalization.axis": "The axis or axes along which each sample is scaled to "
     "unit L2 norm.",
+    "layers.RMSNormalization.axis": "The axis the root mean square is taken over, with one "
+    "learned scale per index on it.",
+    "layers.RMSNormalization.epsilon": "Small value added to the mean square to avoid dividing "
+    "by zero.",
     "layers.Concatenate.axis": "The axis the inputs are joined along; their other sizes must "
     "match.",
     "layers.Normalization.axis": "The axis or axes with their own mean and variance "

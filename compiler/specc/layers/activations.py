@@ -20,6 +20,7 @@ class Activation(Trainable):
     """``activation`` applied elementwise."""
 
     POSITIONAL = ("activation",)
+    VALUE = "argument"
     type: Literal["Activation"]
     activation: ActivationName
 
@@ -30,6 +31,7 @@ class Activation(Trainable):
 class ReLU(Trainable):
     """``max(x, 0)`` with Keras' optional cap, leak below ``threshold`` and threshold."""
 
+    VALUE = "relu"
     type: Literal["ReLU"]
     max_value: NonNegFloat | None = None
     negative_slope: NonNegFloat = 0.0
@@ -41,6 +43,7 @@ class ReLU(Trainable):
 
 class LeakyReLU(Trainable):
     POSITIONAL = ("negative_slope",)
+    VALUE = "leaky_relu"
     type: Literal["LeakyReLU"]
     negative_slope: NonNegFloat = 0.3
 
@@ -50,6 +53,7 @@ class LeakyReLU(Trainable):
 
 class ELU(Trainable):
     POSITIONAL = ("alpha",)
+    VALUE = "elu"
     type: Literal["ELU"]
     alpha: Float = 1.0
 
@@ -115,6 +119,7 @@ Axes = Annotated[
 
 class Softmax(Trainable):
     POSITIONAL = ("axis",)
+    VALUE = "softmax"
     type: Literal["Softmax"]
     axis: Axes = -1
 
@@ -166,6 +171,7 @@ def _axis_list(value: Any) -> Any:
 class PReLU(Trainable):
     """A leaky ReLU whose slopes are learned: one per value, or shared along axes."""
 
+    VALUE = "prelu"
     type: Literal["PReLU"]
     alpha_initializer: InitializerSpec = "Zeros"  # Keras' default, spelled as its class
     alpha_regularizer: RegularizerSpec | None = None

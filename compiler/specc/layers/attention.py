@@ -120,6 +120,9 @@ class MultiHeadAttention(Trainable):
 
     POSITIONAL = ("num_heads", "key_dim")
     MINIMAL: ClassVar[dict[str, Any]] = {"num_heads": 1, "key_dim": 1}
+    VALUE = "linear"
+    CALL = "positional"
+    SUBLAYERS = ("softmax", "dropout")  # made in build(), unnamed
     type: Literal["MultiHeadAttention"]
     num_heads: PosInt
     key_dim: PosInt
@@ -266,6 +269,8 @@ def _runtime_failure(message: str) -> NoReturn:
 class Attention(Trainable):
     """Dot-product (Luong) attention, or additive (Bahdanau) with ``score_mode: concat``."""
 
+    VALUE = "same"
+    CALL = "list"
     type: Literal["Attention"]
     use_scale: bool = False
     score_mode: Literal["dot", "concat"] = "dot"

@@ -146,6 +146,29 @@ class LayerSpec(BaseModel):
     INITIAL_STATE: ClassVar[bool] = False
     """In a graph spec, the inputs after the first are the layer's initial states
     (``inputs: [x, encoder.1, encoder.2]`` is Keras' ``layer(x, initial_state=[...])``)."""
+    CALL: ClassVar[str] = "one"
+    """How Keras calls the layer on several inputs, for builder, emitted code and importer:
+    ``"one"`` (one tensor only), ``"list"`` (``layer([a, b])``: merging layers, Attention),
+    ``"positional"`` (``layer(query, value)``: MultiHeadAttention) or ``"states"``
+    (``layer(x, initial_state=[h, c])``). Checked against :meth:`infer_many` and
+    :attr:`INITIAL_STATE` when the class is declared."""
+    VALUE: ClassVar[str | None] = None
+    """What the layer makes of values, for the final-activation check (which loss fits):
+    ``"argument"`` (its ``activation`` argument says), ``"linear"`` (an affine map:
+    Embedding, normalisations), ``"same"`` (passes values on: the check looks at the layer
+    before it), ``"inner"`` (a container: its last inner layer says), or the name of the
+    activation the layer is (``"softmax"``). No default: a declaration without it is
+    refused when the class is declared, so a new layer is never silently see-through."""
+    SUBLAYERS: ClassVar[tuple[str, ...]] = ()
+    """Automatic names Keras takes for unnamed layers it creates inside this one when it
+    builds it (MultiHeadAttention's ``softmax`` and ``dropout``): a later ``Dropout`` is then
+    ``dropout_1``. Read from Keras' sources; the static names consume them after the
+    layer's own (tests/test_catalog_declarations.py compares with Keras)."""
+    MIRRORED: ClassVar[bool] = False
+    """Keras keeps the given layer as a copy named ``forward_<name>`` and adds its mirror as
+    ``backward_layer`` (Bidirectional): the importer reads the copy as the given layer."""
+    PICTURES: ClassVar[bool] = False
+    """Kernels and outputs are images (2D convolutions): the training report draws them."""
 
     type: str
     name: Identifier | None = None
@@ -170,7 +193,6 @@ class LayerSpec(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         tags = typing.get_args(cls.model_fields["type"].annotation)
         if len(tags) == 1 and isinstance(tags[0], str):
-            CATALOG.register(tags[0], cls)
             if not cls.KERAS_PATH or cls.KERAS_PATH.endswith("." + cls.__mro__[1].__name__):
                 cls.KERAS_PATH = f"layers.{tags[0]}"
             cls.FAMILY = cls.__module__.rsplit(".", 1)[-1]
@@ -183,6 +205,10 @@ class LayerSpec(BaseModel):
                 if marked(field.annotation, INT_OR_TUPLE)
                 or any(m is INT_OR_TUPLE for m in field.metadata)
             )
+            problem = declaration_problem(cls)
+            if problem:  # not registered: the catalog holds only complete declarations
+                raise TypeError(f"{tags[0]} ({cls.__module__}): {problem}")
+            CATALOG.register(tags[0], cls)
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
@@ -217,6 +243,41 @@ class LayerSpec(BaseModel):
             value = getattr(self, key)
             out.extend(value if isinstance(value, list) else [] if value is None else [value])
         return out
+
+
+VALUES = ("argument", "linear", "same", "inner")
+"""The :attr:`LayerSpec.VALUE` roles other than an activation's name."""
+CALLS = ("one", "list", "positional", "states")
+"""The values of :attr:`LayerSpec.CALL`."""
+
+
+def declaration_problem(cls: type[LayerSpec]) -> str:
+    """What a catalog class fails to declare that the back ends read ("" if nothing).
+
+    Run when a class is declared (a missing fact is an error at import, never a silent
+    default) and by the catalog test over every declaration."""
+    value = cls.VALUE
+    if value is None:
+        return (
+            "declare VALUE (what the layer makes of values, for the final-activation check): "
+            f"one of {', '.join(VALUES)} or an activation's name"
+        )
+    if value == "argument" and "activation" not in cls.model_fields:
+        return "VALUE 'argument' needs an activation argument"
+    if value == "inner" and not cls.NESTED:
+        return "VALUE 'inner' needs a field holding layers"
+    if value not in VALUES and not value.isidentifier():
+        return f"VALUE {value!r} is neither a role ({', '.join(VALUES)}) nor an activation name"
+    if cls.CALL not in CALLS:
+        return f"CALL {cls.CALL!r} is not one of {', '.join(CALLS)}"
+    many = cls.infer_many is not LayerSpec.infer_many
+    if many != (cls.CALL != "one"):
+        return "declare CALL (how Keras takes several inputs): infer_many is " + (
+            "given but CALL is 'one'" if many else f"not given but CALL is {cls.CALL!r}"
+        )
+    if (cls.CALL == "states") != cls.INITIAL_STATE:
+        return "INITIAL_STATE and CALL 'states' must agree"
+    return ""
 
 
 class Trainable(LayerSpec):
@@ -449,14 +510,17 @@ Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCa
 
 
 __all__ = [
+    "CALLS",
     "CATALOG",
     "CODE_LAYERS",
+    "VALUES",
     "Container",
     "Layer",
     "LayerSpec",
     "Out",
     "Trainable",
     "apply",
+    "declaration_problem",
     "format_out",
     "need_known",
     "need_rank",

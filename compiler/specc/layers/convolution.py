@@ -72,6 +72,7 @@ def _windowed(layer: Trainable, shape: Shape) -> list[int | None]:
 
 
 class _Conv(Weighted):
+    VALUE = "argument"
     POSITIONAL = ("filters", "kernel_size")
     filters: PosInt
     groups: PosInt = 1
@@ -110,6 +111,7 @@ class Conv1D(_Conv):
 
 
 class Conv2D(_Conv):
+    PICTURES = True
     type: Literal["Conv2D"]
     kernel_size: Spatial2
     strides: Spatial2 = (1, 1)
@@ -152,6 +154,7 @@ def conv_transpose_output_length(
 
 
 class _ConvTranspose(Weighted):
+    VALUE = "argument"
     POSITIONAL = ("filters", "kernel_size")
     filters: PosInt
     padding: Padding = "valid"
@@ -198,6 +201,7 @@ class Conv1DTranspose(_ConvTranspose):
 
 
 class Conv2DTranspose(_ConvTranspose):
+    PICTURES = True
     type: Literal["Conv2DTranspose"]
     kernel_size: Spatial2
     strides: Spatial2 = (1, 1)
@@ -216,6 +220,8 @@ class Conv3DTranspose(_ConvTranspose):
 # --------------------------------------------------------------- depthwise, separable
 class _Depthwise(Trainable):
     """A kernel per input channel (``depth_multiplier`` of them); no strides/dilation check."""
+
+    VALUE = "argument"
 
     padding: Padding = "valid"
     depth_multiplier: PosInt = 1
@@ -259,6 +265,7 @@ class DepthwiseConv1D(_Depthwise):
 
 
 class DepthwiseConv2D(DepthwiseConv1D):
+    PICTURES = True
     type: Literal["DepthwiseConv2D"]  # type: ignore[assignment]
     kernel_size: Spatial2  # type: ignore[assignment]
     strides: Spatial2 = (1, 1)  # type: ignore[assignment]
@@ -294,6 +301,7 @@ class SeparableConv1D(_Depthwise):
 
 
 class SeparableConv2D(SeparableConv1D):
+    PICTURES = True
     type: Literal["SeparableConv2D"]  # type: ignore[assignment]
     kernel_size: Spatial2  # type: ignore[assignment]
     strides: Spatial2 = (1, 1)  # type: ignore[assignment]

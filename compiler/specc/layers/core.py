@@ -33,6 +33,7 @@ class Dense(Weighted):
     """A kernel on the input's last axis, whatever its rank."""
 
     POSITIONAL = ("units",)
+    VALUE = "argument"
     type: Literal["Dense"]
     units: PosInt
 
@@ -231,6 +232,7 @@ class EinsumDense(Trainable):
 
     POSITIONAL = ("equation", "output_shape")
     MINIMAL: ClassVar[dict[str, Any]] = {"equation": "ab,bc->ac", "output_shape": 1}
+    VALUE = "argument"
     type: Literal["EinsumDense"]
     equation: Annotated[
         str,
@@ -269,6 +271,7 @@ class Embedding(Trainable):
 
     POSITIONAL = ("input_dim", "output_dim")
     MINIMAL: ClassVar[dict[str, Any]] = {"input_dim": 1, "output_dim": 1}
+    VALUE = "linear"
     type: Literal["Embedding"]
     input_dim: PosInt
     output_dim: PosInt
@@ -284,6 +287,7 @@ class Embedding(Trainable):
 
 
 class Identity(Trainable):
+    VALUE = "same"
     type: Literal["Identity"]
 
     def infer(self, shape: Shape) -> Out:

@@ -214,6 +214,9 @@ def dot_shape(left: Shape, right: Shape, axes: int | list[int]) -> Shape:
 class _Merge(Trainable):
     """Elementwise merges: inputs that broadcast together, no weights."""
 
+    CALL = "list"
+    VALUE = "same"
+
     LIST_INPUT: ClassVar[bool] = True
 
     def infer(self, shape: Shape) -> Out:
@@ -281,6 +284,8 @@ class Concatenate(Trainable):
     """The inputs joined along ``axis`` (a U-Net's skip connection, branches' features)."""
 
     LIST_INPUT: ClassVar[bool] = True
+    VALUE = "same"
+    CALL = "list"
     type: Literal["Concatenate"]
     axis: int = -1
 
@@ -304,6 +309,8 @@ class Dot(Trainable):
     LIST_INPUT: ClassVar[bool] = True
     POSITIONAL = ("axes",)
     MINIMAL: ClassVar[dict[str, Any]] = {"axes": 1}
+    VALUE = "same"
+    CALL = "list"
     type: Literal["Dot"]
     axes: int | Annotated[list[int], Field(min_length=2, max_length=2)]
     normalize: bool = False

@@ -24,6 +24,7 @@ def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:
 class BatchNormalization(Trainable):
     """gamma and beta trainable; moving mean and variance never trained."""
 
+    VALUE = "linear"
     type: Literal["BatchNormalization"]
     axis: int = -1
     momentum: Fraction = 0.99
@@ -42,6 +43,7 @@ class BatchNormalization(Trainable):
 
 
 class LayerNormalization(Trainable):
+    VALUE = "linear"
     type: Literal["LayerNormalization"]
     axis: OneAxis = -1
     epsilon: Positive = 0.001
@@ -89,6 +91,7 @@ def group_size(groups: int, channels: int) -> int:
 class GroupNormalization(Trainable):
     """Normalises groups of channels; gamma and beta per channel."""
 
+    VALUE = "linear"
     type: Literal["GroupNormalization"]
     groups: PosInt | Literal[-1] = 32
     axis: int = -1
@@ -113,9 +116,23 @@ class GroupNormalization(Trainable):
 class UnitNormalization(Trainable):
     """Scales to unit L2 norm along ``axis``; no weights, any sizes."""
 
+    VALUE = "linear"
     type: Literal["UnitNormalization"]
     axis: Axes = -1
 
     def infer(self, shape: Shape) -> Out:
         normalise_axes(self.axis, shape)
         return Out(shape)
+
+
+class RMSNormalization(Trainable):
+    """Divides by the root mean square along ``axis``, then a learned ``scale`` per unit."""
+
+    VALUE = "linear"
+    type: Literal["RMSNormalization"]
+    axis: OneAxis = -1
+    epsilon: Positive = 1e-6
+
+    def infer(self, shape: Shape) -> Out:
+        c = axis_size(self, shape, self.axis)
+        return Out(shape, c, 0, largest=(c, f"{c:,} units", ""))

@@ -11,6 +11,7 @@ from specc.layers.shapes import Shape, ShapeError
 
 
 class _Pool(Trainable):
+    VALUE = "same"
     padding: Padding = "valid"
 
     def infer(self, shape: Shape) -> Out:
@@ -74,6 +75,7 @@ class AveragePooling3D(_Pool):
 
 
 class _GlobalPool(Trainable):
+    VALUE = "same"
     keepdims: bool = False
 
     def infer(self, shape: Shape) -> Out:

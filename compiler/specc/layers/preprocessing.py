@@ -112,6 +112,7 @@ class Rescaling(Trainable):
 
     POSITIONAL = ("scale",)
     MINIMAL: ClassVar[dict[str, Any]] = {"scale": 1.0}
+    VALUE = "linear"
     type: Literal["Rescaling"]
     scale: Float | Annotated[list[Float], Field(min_length=1)]
     offset: Float | Annotated[list[Float], Field(min_length=1)] = 0.0
@@ -138,6 +139,7 @@ class Rescaling(Trainable):
 class Resizing(Trainable):
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
+    VALUE = "same"
     type: Literal["Resizing"]
     height: PosInt
     width: PosInt
@@ -166,6 +168,7 @@ class CenterCrop(Trainable):
 
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
+    VALUE = "same"
     type: Literal["CenterCrop"]
     height: PosInt
     width: PosInt
@@ -181,6 +184,7 @@ class RandomCrop(Trainable):
 
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
+    VALUE = "same"
     type: Literal["RandomCrop"]
     height: PosInt
     width: PosInt
@@ -192,6 +196,8 @@ class RandomCrop(Trainable):
 
 
 class _ImageAugmentation(Trainable):
+    VALUE = "same"
+
     def infer(self, shape: Shape) -> Out:
         need_image(self, shape)
         return Out(shape)
@@ -285,6 +291,7 @@ class Normalization(Trainable):
     ``layer.adapt(data)`` fills; ``specc train`` adapts such layers on the training set.
     """
 
+    VALUE = "linear"
     type: Literal["Normalization"]
     axis: int | Annotated[list[int], Field(min_length=1)] | None = -1
     mean: Float | Annotated[list[Float], Field(min_length=1)] | None = None
@@ -376,6 +383,7 @@ class Sequential(Container):
 
     POSITIONAL = ("layers",)
     KERAS_PATH = "Sequential"
+    VALUE = "inner"
     type: Literal["Sequential"]
     layers: list[Layer] | None = None
 

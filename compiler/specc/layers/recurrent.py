@@ -89,6 +89,8 @@ def with_states(
 class _Recurrent(Trainable):
     """Arguments every Keras recurrent layer takes."""
 
+    VALUE = "argument"
+
     activation: Activation | None = "tanh"
     use_bias: bool = True
     kernel_initializer: Initializer = "glorot_uniform"
@@ -121,6 +123,8 @@ _STATE_NAMES = {1: "h", 2: "h, c"}
 
 class _RNN(_Recurrent):
     """SimpleRNN, LSTM, GRU: ``(batch, timesteps, features)`` -> ``(batch, [timesteps,] units)``."""
+
+    CALL = "states"
 
     POSITIONAL = ("units",)
     INITIAL_STATE = True
@@ -274,6 +278,8 @@ class Bidirectional(Container):
 
     POSITIONAL = ("layer",)
     MINIMAL: ClassVar[dict[str, Any]] = {"layer": {"type": "LSTM", "units": 1}}
+    VALUE = "inner"
+    MIRRORED = True
     type: Literal["Bidirectional"]
     layer: Layer
     merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
@@ -320,6 +326,7 @@ class TimeDistributed(Container):
 
     POSITIONAL = ("layer",)
     MINIMAL: ClassVar[dict[str, Any]] = {"layer": {"type": "Dense", "units": 1}}
+    VALUE = "inner"
     type: Literal["TimeDistributed"]
     layer: Layer
 

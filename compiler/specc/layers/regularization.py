@@ -11,6 +11,7 @@ from specc.layers.shapes import Shape
 
 class Dropout(Trainable):
     POSITIONAL = ("rate",)
+    VALUE = "same"
     type: Literal["Dropout"]
     rate: Rate
     seed: Seed | None = None
@@ -21,6 +22,8 @@ class Dropout(Trainable):
 
 class _SpatialDropout(LayerSpec):
     """Keras' SpatialDropout layers take no ``**kwargs``, hence no ``trainable``."""
+
+    VALUE = "same"
 
     POSITIONAL = ("rate",)
     rate: Rate
@@ -49,6 +52,7 @@ class GaussianNoise(Trainable):
 
     POSITIONAL = ("stddev",)
     MINIMAL: ClassVar[dict[str, Any]] = {"stddev": 0.1}
+    VALUE = "same"
     type: Literal["GaussianNoise"]
     stddev: Fraction
     seed: Seed | None = None
@@ -61,6 +65,7 @@ class GaussianDropout(Trainable):
     """Multiplicative noise; ``rate`` 1 passes Keras' check but divides by zero in training."""
 
     POSITIONAL = ("rate",)
+    VALUE = "same"
     type: Literal["GaussianDropout"]
     rate: Rate
     seed: Seed | None = None
@@ -76,6 +81,7 @@ class AlphaDropout(Trainable):
     """
 
     POSITIONAL = ("rate",)
+    VALUE = "same"
     type: Literal["AlphaDropout"]
     rate: Rate
     seed: Seed | None = None
@@ -87,6 +93,7 @@ class AlphaDropout(Trainable):
 class ActivityRegularization(Trainable):
     """Adds ``l1``/``l2`` of its input to the loss; passes the input on unchanged."""
 
+    VALUE = "same"
     type: Literal["ActivityRegularization"]
     l1: NonNegFloat = 0.0
     l2: NonNegFloat = 0.0

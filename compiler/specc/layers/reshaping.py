@@ -33,6 +33,7 @@ def flatten_shape(shape: Shape) -> Shape:
 
 
 class Flatten(Trainable):
+    VALUE = "same"
     type: Literal["Flatten"]
 
     def infer(self, shape: Shape) -> Out:
@@ -49,6 +50,7 @@ def _reshape_json_schema(schema: dict[str, Any]) -> None:
 class Reshape(Trainable):
     model_config = ConfigDict(json_schema_extra=_reshape_json_schema)
     POSITIONAL = ("target_shape",)
+    VALUE = "same"
     type: Literal["Reshape"]
     target_shape: Annotated[list[Annotated[int, Field(ge=-1, le=INT64_MAX)]], Field(min_length=1)]
 
@@ -69,6 +71,7 @@ class Permute(Trainable):
 
     POSITIONAL = ("dims",)
     MINIMAL: ClassVar[dict[str, Any]] = {"dims": (1,)}
+    VALUE = "same"
     type: Literal["Permute"]
     dims: Annotated[list[PosInt], Field(min_length=1)]
 
@@ -87,6 +90,7 @@ class Permute(Trainable):
 class RepeatVector(Trainable):
     POSITIONAL = ("n",)
     MINIMAL: ClassVar[dict[str, Any]] = {"n": 1}
+    VALUE = "same"
     type: Literal["RepeatVector"]
     n: PosInt
 
@@ -104,6 +108,7 @@ def _scaled(layer: Trainable, shape: Shape, factors: Sequence[int]) -> Out:
 
 class UpSampling1D(Trainable):
     POSITIONAL = ("size",)
+    VALUE = "same"
     type: Literal["UpSampling1D"]
     size: PosInt = 2
 
@@ -113,6 +118,7 @@ class UpSampling1D(Trainable):
 
 class UpSampling2D(Trainable):
     POSITIONAL = ("size",)
+    VALUE = "same"
     type: Literal["UpSampling2D"]
     size: Spatial2 = (2, 2)
     interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"] = "nearest"
@@ -123,6 +129,7 @@ class UpSampling2D(Trainable):
 
 class UpSampling3D(Trainable):
     POSITIONAL = ("size",)
+    VALUE = "same"
     type: Literal["UpSampling3D"]
     size: Spatial3 = (2, 2, 2)
 
@@ -194,6 +201,7 @@ def _padded(layer: Trainable, shape: Shape, pads: Sequence[tuple[int, int]], sig
 
 class ZeroPadding1D(Trainable):
     POSITIONAL = ("padding",)
+    VALUE = "same"
     type: Literal["ZeroPadding1D"]
     padding: margins(1) = (1, 1)  # type: ignore[valid-type]
 
@@ -203,6 +211,7 @@ class ZeroPadding1D(Trainable):
 
 class ZeroPadding2D(Trainable):
     POSITIONAL = ("padding",)
+    VALUE = "same"
     type: Literal["ZeroPadding2D"]
     padding: margins(2) = ((1, 1), (1, 1))  # type: ignore[valid-type]
 
@@ -212,6 +221,7 @@ class ZeroPadding2D(Trainable):
 
 class ZeroPadding3D(Trainable):
     POSITIONAL = ("padding",)
+    VALUE = "same"
     type: Literal["ZeroPadding3D"]
     padding: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]
 
@@ -221,6 +231,7 @@ class ZeroPadding3D(Trainable):
 
 class Cropping1D(Trainable):
     POSITIONAL = ("cropping",)
+    VALUE = "same"
     type: Literal["Cropping1D"]
     cropping: margins(1) = (1, 1)  # type: ignore[valid-type]
 
@@ -230,6 +241,7 @@ class Cropping1D(Trainable):
 
 class Cropping2D(Trainable):
     POSITIONAL = ("cropping",)
+    VALUE = "same"
     type: Literal["Cropping2D"]
     cropping: margins(2) = ((0, 0), (0, 0))  # type: ignore[valid-type]
 
@@ -239,6 +251,7 @@ class Cropping2D(Trainable):
 
 class Cropping3D(Trainable):
     POSITIONAL = ("cropping",)
+    VALUE = "same"
     type: Literal["Cropping3D"]
     cropping: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]
 

@@ -28,8 +28,14 @@ MAX_CHANNELS = 16
 """Feature-map channels kept per class (the first ones): enough to see, small on disk."""
 RUN_FACTS = ("epochs", "seconds_per_epoch", "backend", "device", "train_samples", "data")
 """What the page's first line says about the run (from metrics.json)."""
-IMAGE_CONVS = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"}
-"""Layers whose kernels and outputs are pictures."""
+
+
+def _pictures(class_name: str) -> bool:
+    """Whether the catalog declares the layer's kernels and outputs pictures (``PICTURES``)."""
+    from specc.layers import CATALOG
+
+    cls = CATALOG.get(class_name)
+    return cls is not None and cls.PICTURES
 
 
 class ReportError(Exception):
@@ -53,7 +59,7 @@ def save_data(
 
     diagram.draw(diagram.model_boxes(compiled.graph, compiled.origins), folder / DIAGRAM_FILE)
     keras = get_keras()
-    convs = [layer for layer in model.layers if type(layer).__name__ in IMAGE_CONVS]
+    convs = [layer for layer in model.layers if _pictures(type(layer).__name__)]
     out: dict[str, np.ndarray] = {}
     last = convs[-1] if convs and len(model.outputs) == 1 else None
     probe = None
