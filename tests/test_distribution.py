@@ -222,7 +222,7 @@ def test_mirrored_on_two_logical_cpus(tmp_path, small_mnist):
     out = tmp_path / "run"
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow"}
     env["TF_CPP_MIN_LOG_LEVEL"] = None  # as users run it: TensorFlow's start-up stays muted
-    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=240)
+    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=600)
     assert code == 0, output
     assert "I0000" not in output and "cuda" not in output, output
     m = metrics(out)
@@ -237,7 +237,7 @@ def test_mirrored_refuses_devices_the_machine_lacks(tmp_path, small_mnist):
     spec = blog_spec(tmp_path, "{strategy: mirrored, devices: ['/cpu:0', '/cpu:1']}")
     env = {"SPECC_LOGICAL_CPUS": "", "KERAS_BACKEND": "tensorflow"}
     [(code, output)] = run_all(
-        [(train_command(spec, small_mnist, tmp_path / "r"), env)], timeout=120
+        [(train_command(spec, small_mnist, tmp_path / "r"), env)], timeout=300
     )
     assert code == 2
     assert output.splitlines()[-1] == (
@@ -281,7 +281,7 @@ def test_multi_worker_mirrored_two_processes_agree(tmp_path, small_mnist):
     on synthetic MNIST-shaped data and end with the same weights."""
     spec = blog_spec(tmp_path, "{strategy: multi_worker_mirrored, communication: ring}")
     out = tmp_path / "run"
-    check_workers_agree(out, two_workers(spec, small_mnist, out, timeout=240))
+    check_workers_agree(out, two_workers(spec, small_mnist, out, timeout=600))
 
 
 @pytest.mark.slow
@@ -314,7 +314,7 @@ def test_jax_data_parallel_on_two_host_devices(tmp_path, small_mnist):
     spec = tiny_dense_spec(tmp_path, small_mnist, "{strategy: data_parallel}")
     out = tmp_path / "run"
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "jax"}
-    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=240)
+    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=600)
     assert code == 0, output
     m = metrics(out)
     assert m["distribution"] == {"strategy": "data_parallel", "replicas": 2}
@@ -326,7 +326,7 @@ def test_jax_data_parallel_batch_must_split_evenly(tmp_path, small_mnist):
     spec = tiny_dense_spec(tmp_path, small_mnist, "{strategy: data_parallel}")
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "jax"}
     argv = train_command(spec, small_mnist, tmp_path / "r", "--batch-size", "33")
-    [(code, output)] = run_all([(argv, env)], timeout=120)
+    [(code, output)] = run_all([(argv, env)], timeout=300)
     assert code == 1
     assert output.splitlines()[-1] == (
         "error: training.batch_size 33 is the global batch and must split evenly over the 2 "
@@ -377,7 +377,7 @@ def test_emitted_script_runs_mirrored_on_two_logical_cpus(tmp_path, small_mnist)
         str(out),
     ]
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": ""}
-    [(code, output)] = run_all([(argv, env)], timeout=240)
+    [(code, output)] = run_all([(argv, env)], timeout=600)
     assert code == 0, output
     m = metrics(out)
     assert (m["strategy"], m["replicas"], m["epochs"]) == ("mirrored", 2, 1)
@@ -470,7 +470,7 @@ def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tm
                    "--batch-size", "16", "--output-dir", str(script_out)]  # fmt: skip
     results = run_all(
         [([*argv, "--set", mirrored], env), (script_argv, env | {"PYTHONPATH": ""})],
-        timeout=240,
+        timeout=600,
     )
     for code, output in results:
         assert code == 0, output

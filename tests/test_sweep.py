@@ -400,7 +400,7 @@ def test_two_workers_share_one_study_and_run_each_trial_once(tiny, specc):
             "--grid", "model.layers[0].units=[2, 4, 6, 8]")  # fmt: skip
     other = sweep_process(tiny, *args)
     here = specc("sweep", str(tiny), *args)
-    stdout, stderr = other.communicate(timeout=240)
+    stdout, stderr = other.communicate(timeout=600)
     assert (other.returncode, here.exit_code) == (0, 0), stderr[-3000:] + here.stderr
     trials = study_of(out, journal).trials
     assert sorted(t.params["model.layers[0].units"] for t in trials) == [2, 4, 6, 8]
@@ -660,8 +660,8 @@ def test_a_workers_tables_are_true_when_it_ends(tiny):
             "(Ctrl-C stops waiting; nothing is lost)\n"
         )
         first.send_signal(signal.SIGCONT)
-        out_a, err_a = first.communicate(timeout=240)
-        _, err_b = second.communicate(timeout=240)
+        out_a, err_a = first.communicate(timeout=600)
+        _, err_b = second.communicate(timeout=600)
     finally:
         for proc in (first, second):
             if proc is not None:
@@ -765,7 +765,7 @@ def test_workers_opening_an_empty_postgres_database_together_all_open(postgres, 
     try:
         assert [proc.stdout.readline() for proc in procs] == ["ready\n"] * 3
         go.touch()
-        said = [proc.communicate(timeout=120) for proc in procs]
+        said = [proc.communicate(timeout=300) for proc in procs]
     finally:
         go.touch()
         for proc in procs:
