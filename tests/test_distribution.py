@@ -449,6 +449,7 @@ def test_emitted_data_parallel_script_runs_on_two_host_devices(tmp_path, small_m
 
 
 # -- a graph of two inputs under a strategy ---------------------------------------------
+@pytest.mark.slow  # two TF trainings; mirrored, two-input and emitted runs are each in the default
 def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tmp_path):
     """Graph models train under a strategy as stacks do: ``specs/two_inputs.yaml`` with
     ``--set training.distribution=...`` (no new spec), and the script emitted for it,
