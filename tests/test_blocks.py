@@ -4,6 +4,9 @@ Error cases live in tests/cases/block_*."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 import yaml
 
 from specc.analysis.pipeline import compile_file, compile_text
@@ -188,3 +191,64 @@ model:
         (None, 4, 4, 32),
     ]
     assert graph.layers[-1].name == "max_pooling2d_2"
+
+
+def _bombs():
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _expand_errors(text: str) -> tuple[list[str], float]:
+    """The expansion's errors (loc: message) and the CPU time it took."""
+    start = time.process_time()
+    _, problems = blocks.expand(loader.load_text(text, "spec.yaml"))
+    cpu = time.process_time() - start
+    return [f"{'.'.join(map(str, p.loc))}@{p.line}:{p.col}: {p.message}" for p in problems], cpu
+
+
+LAYERS = "blocks expand to more than {layers:,} layers; check repeat"
+VALUES = "blocks expand to more than {values:,} values"
+
+
+@pytest.mark.parametrize(
+    ("bomb", "expected"),
+    [
+        ("fan-out, 17 blocks x 8 uses", f"model.layers.0@24:7: {LAYERS}"),  # counted, not walked
+        ("fan-out, 6 blocks x 8 uses", f"model.layers.0@13:7: {LAYERS}"),
+        ("fan-out, 17 x 8, first use broken", f"model.layers.0@24:7: {LAYERS}"),  # 8**16 uses
+        ("5,000-item value x repeat 19,000", f"model.layers.0.repeat@8:28: {VALUES}"),
+        ("5,000-item argument x repeat 19,000", f"model.layers.0.repeat@8:28: {VALUES}"),
+    ],
+)
+def test_expansion_is_bounded_before_it_is_made(bomb, expected):
+    """Issue 17: blocks that expand past the bounds (layers, or values copied) are refused
+    at the use that makes them so, in a fraction of a second."""
+    text = _bombs().BOMBS[bomb]()["spec.yaml"]
+    errors, cpu = _expand_errors(text)
+    expected = expected.format(
+        layers=blocks.MAX_EXPANDED_LAYERS, values=getattr(blocks, "MAX_EXPANDED_VALUES", 0)
+    )
+    assert errors and errors[0].startswith(expected), errors
+    assert cpu < 1.0
+
+
+def test_each_over_thousands_of_values_is_linear():
+    """`each:` over N values costs about N (its positions were copied N x N times)."""
+    times = {}
+    for n in (1500, 12000):
+        loaded = loader.load_text(_bombs().each_values(n)["spec.yaml"], "spec.yaml")
+        best = []
+        for _ in range(3):
+            start = time.process_time()
+            expanded, problems = blocks.expand(loaded)
+            best.append(time.process_time() - start)
+        times[n] = min(best)
+        assert not problems and len(expanded.data["model"]["layers"]) == n
+        assert expanded.source.position(("model", "layers", n - 1, "units")) == (8, 3 * n + 29)
+    assert times[12000] < 20 * max(times[1500], 0.01), times  # linear: ~8x; quadratic: 64x

@@ -3,7 +3,9 @@
 Each case takes one seed spec (specs/, tests/cases/*/spec.yaml, tests/golden/specs/) and
 applies one to three seeded mutations: line and character edits, YAML 1.1 habits, tags,
 anchors, aliases and merge keys, CRLF/BOM/odd line breaks, huge and non-finite numbers,
-names that clash. Whatever comes out, ``specc validate`` must exit 0, 1 or 2, print no
+names that clash. Bombs (``bench/bomb_speed.py``): small files that expand to a lot through
+blocks (fan-out, ``each:``, a big value repeated), variants (thousands of ``set:`` paths)
+and wide YAML, each validated in its own process. Whatever comes out, ``specc validate`` must exit 0, 1 or 2, print no
 traceback and no internal error, put every error on one located line, and take under
 2 s of CPU. Accepted mutants must also summarise; under ``-m slow`` thousands of cases
 run and a sample of accepted mutants is built in Keras: accepted means Keras builds it.
@@ -14,6 +16,7 @@ Case ``n`` is ``mutant(n)``: deterministic, so a failure names the case to repla
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import math
 import random
@@ -507,3 +510,85 @@ def test_accepted_mutants_build_in_keras(tmp_path):
         for line in lines:
             print("   ", line)
     assert not failures, "\n\n".join(failures)
+
+
+# ------------------------------------------------------------------------ bombs
+def _bombs_module() -> Any:
+    spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BOMBS = _bombs_module().BOMBS
+DEFAULT_BOMBS = [
+    "fan-out, 17 blocks x 8 uses",
+    "fan-out, 17 x 8, first use broken",
+    "each: over 3,000 values",
+    "5,000-item value x repeat 19,000",
+    "5,000-item argument x repeat 19,000",
+    "set: 4,000 inserted layers",
+]
+"""Issue 17's bombs, each minutes (or seconds) of validate before it; the rest run in the
+slow suite."""
+BOMB_TIMEOUT = 20
+
+
+def validate_bomb(name: str, folder: Path) -> list[str]:
+    """What is wrong with ``specc validate`` of one bomb, run in its own process: the
+    checks of every mutant, and under MAX_CPU_SECONDS of CPU (interpreter start included)."""
+    files = BOMBS[name]()
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, text in files.items():
+        _write(folder / file, text)
+    size = sum(len(text.encode()) for text in files.values())
+    assert size < 4 * 1024 * 1024, f"{name}: {size} bytes is over the file bound"
+    before = _child_cpu()
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "specc", "validate", next(iter(files))],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=BOMB_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return [f"{name}: validate ran past {BOMB_TIMEOUT} s"]
+    cpu = _child_cpu() - before
+    problems = check_output(run.returncode, run.stdout, run.stderr)
+    if cpu > MAX_CPU_SECONDS:
+        problems.append(f"validate took {cpu:.2f} s of CPU")
+    return [f"{name} ({size:,} bytes): {p}" for p in problems]
+
+
+def test_fuzz_bombs(tmp_path):
+    """Issue 17's bombs: each answered in under 2 s of CPU, with located errors."""
+    problems = []
+    for i, name in enumerate(DEFAULT_BOMBS):
+        problems += validate_bomb(name, tmp_path / str(i))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_fuzz_all_bombs(tmp_path):
+    """Every bomb of the benchmark, larger ones and wide YAML included."""
+    problems = []
+    for i, name in enumerate(BOMBS):
+        problems += validate_bomb(name, tmp_path / str(i))
+    assert not problems, "\n".join(problems)
+
+
+def test_schema_errors_stop_at_a_bound(tmp_path):
+    """49,000 unknown keys: the first MAX_ERRORS explained, then one located line."""
+    from specc.language.messages import MAX_ERRORS
+
+    spec = tmp_path / "spec.yaml"
+    _write(spec, BOMBS["mapping of 49,000 keys"]()["spec.yaml"])
+    run = run_specc("validate", spec.name, cwd=tmp_path)
+    lines = [line for line in run.stderr.splitlines() if not SUMMARY.match(line)]
+    assert run.exit_code == 1 and len(lines) == MAX_ERRORS + 1, lines[-3:]
+    assert all(LOCATED.match(line) for line in lines)
+    assert lines[-1].endswith(
+        f"error: data.k{MAX_ERRORS - 1}: 48,801 more schema errors not shown (at most "
+        f"{MAX_ERRORS} are); fix these first"
+    ), lines[-1]

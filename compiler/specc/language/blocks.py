@@ -32,6 +32,11 @@ MAX_EXPANDED_LAYERS = 20_000
 """Expansion stops past this many layers: a few bytes of `repeat` must not make validate
 slow (validating costs about 25 µs a layer; the largest published models have a few
 thousand layers)."""
+MAX_EXPANDED_VALUES = 200_000
+"""Expansion stops past this many values copied (each layer's keys and values, a
+``$param``'s value as often as it is substituted, each block use): a small value repeated
+many times must not make validate slow either (a 20,000-layer expansion of plain layers
+copies about 80,000)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
 _CYCLE = f"blocks cannot use themselves or nest past {MAX_DEPTH}"
@@ -123,6 +128,7 @@ class _Expander:
         self.old = loaded.source
         self.new = ExpandedSource(loaded.source.file, yaml11=dict(loaded.source.yaml11))
         self.problems: list[Diagnostic] = []
+        self.reported: set[Diagnostic] = set()
         self.blocks: dict[str, _Block] = {}
         self.cyclic: set[Loc] = set()
         """Uses of blocks in blocks that close a cycle (reported once, with the definitions)."""
@@ -132,6 +138,14 @@ class _Expander:
         self.counts: dict[str, int] = {}
         self.use_labels: dict[str, Diagnostic] = {}
         """The label of each block use expanded so far, and where it is written."""
+        self.measures: dict[str, tuple[int, int]] = {}
+        """Each block's expansion, counted on its definition: (layers, values), at least."""
+        self.copied = 0
+        """Values copied so far (bounded by MAX_EXPANDED_VALUES)."""
+        self.sizes: dict[int, tuple[Any, int]] = {}
+        """The size of each ``$param`` value substituted (by id; the value kept alive)."""
+        self.index: dict[int, dict[Loc, list[tuple[dict, Loc, Any]]]] = {}
+        """The old source map's positions grouped by their first N steps, per N asked for."""
 
     def problem(
         self,
@@ -147,19 +161,39 @@ class _Expander:
         notes = "; ".join(use.note() for use in reversed(uses)) or None
         found = self.old.diagnostic(at or loc, message, key=key, hint=notes)
         found = replace(found, loc=loc)
-        if found not in self.problems:  # a block's mistake, once however often it is used
+        if found not in self.reported:  # a block's mistake, once however often it is used
+            self.reported.add(found)
             self.problems.append(found)
 
     def copy_positions(self, old: Loc, new: Loc) -> None:
-        """Every position recorded under ``old`` filed under ``new`` too."""
+        """Every position recorded under ``old`` filed under ``new`` too (found in an index
+        of the source map, not by a walk of all of it: that made expansion quadratic)."""
         n = len(old)
-        for table_old, table_new in (
-            (self.old.values, self.new.values),
-            (self.old.keys, self.new.keys),
-        ):
-            for loc, pos in list(table_old.items()):
-                if loc[:n] == old:
-                    table_new[(*new, *loc[n:])] = pos
+        groups = self.index.get(n)
+        if groups is None:
+            groups = self.index[n] = {}
+            for table_old, table_new in (
+                (self.old.values, self.new.values),
+                (self.old.keys, self.new.keys),
+            ):
+                for loc, pos in table_old.items():
+                    if len(loc) >= n:
+                        groups.setdefault(loc[:n], []).append((table_new, loc[n:], pos))
+        for table_new, rest, pos in groups.get(old, ()):
+            table_new[(*new, *rest)] = pos
+
+    def size(self, value: Any) -> int:
+        """How many values ``value`` holds (itself included), once per object."""
+        known = self.sizes.get(id(value))
+        if known is None:
+            known = self.sizes[id(value)] = (value, _size(value))
+        return known[1]
+
+    def spend(self, values: int, loc: Loc) -> None:
+        """Count ``values`` copied; past MAX_EXPANDED_VALUES, stop at ``loc``."""
+        self.copied += values
+        if self.copied > MAX_EXPANDED_VALUES:
+            raise _TooBig(loc, values=True)
 
     # ------------------------------------------------------------------ definitions
     def read_blocks(self) -> None:
@@ -287,8 +321,10 @@ class _Expander:
             while stack:
                 step = next(stack[-1], None)
                 if step is None:
-                    state[path.pop()] = True
+                    done = path.pop()
+                    state[done] = True
                     stack.pop()
+                    self.measures[done] = self.measure(self.blocks[done].layers)
                     continue
                 loc, target = step
                 if not isinstance(target, str) or target in self.refused:
@@ -303,6 +339,57 @@ class _Expander:
                     path.append(target)
                     stack.append(iter(edges[target]))
                     state[target] = False
+
+    def measure(self, layers: list[Any]) -> tuple[int, int]:
+        """The layers and values ``layers`` expand to at least, from the definitions of the
+        blocks they use (measured before: the walk above finishes a block after those it
+        uses). A ``$param`` counts as one value, a ``repeat: $param`` as one repetition;
+        the counts stop growing past the bounds, so a chain of thousands of blocks costs
+        its length."""
+        total_layers = total_values = 0
+        for layer in layers:
+            if isinstance(layer, dict) and "block" in layer:
+                inner = (
+                    self.measures.get(layer["block"]) if isinstance(layer["block"], str) else None
+                )
+                if inner is None:  # unknown, refused or in a cycle: reported elsewhere
+                    continue
+                reps = _repetitions(layer)
+                total_layers += reps * inner[0]
+                total_values += _size(layer) + reps * inner[1]
+            else:
+                total_layers += 1
+                total_values += _size(layer)
+            if total_layers > MAX_EXPANDED_LAYERS or total_values > MAX_EXPANDED_VALUES:
+                break
+        return min(total_layers, MAX_EXPANDED_LAYERS + 1), min(
+            total_values, MAX_EXPANDED_VALUES + 1
+        )
+
+    def check_size(self, layers: list[Any]) -> None:
+        """Refuse ``model.layers`` before expanding it when the block definitions already
+        say it is too big: at the first use that makes it so."""
+        total_layers = total_values = 0
+        for i, layer in enumerate(layers):
+            loc: Loc = ("model", "layers", i)
+            if isinstance(layer, dict) and "block" in layer:
+                inner = (
+                    self.measures.get(layer["block"]) if isinstance(layer["block"], str) else None
+                )
+                if inner is None:
+                    continue
+                reps = _repetitions(layer)
+                total_layers += reps * inner[0]
+                total_values += _size(layer) + reps * inner[1]
+                if "repeat" in layer:
+                    loc = (*loc, "repeat")
+            else:
+                total_layers += 1
+                total_values += _size(layer)
+            if total_layers > MAX_EXPANDED_LAYERS:
+                raise _TooBig(loc)
+            if total_values > MAX_EXPANDED_VALUES:
+                raise _TooBig(loc, values=True)
 
     # ------------------------------------------------------------------ expansion
     def ref_to_last(self, label: str) -> str:
@@ -338,13 +425,15 @@ class _Expander:
                 continue
             if len(self.out) >= MAX_EXPANDED_LAYERS:
                 raise _TooBig(here)
+            params = _param_paths(layer, env)
+            self.spend(_size(layer) + sum(self.size(env[p][0]) - 1 for p in params.values()), here)
             entry, sources = _substitute(layer, env)
             new_loc: Loc = ("model", "layers", len(self.out))
             self.copy_positions(here, new_loc)
             for path, source in sources.items():  # a substituted value: the use's argument
                 self.copy_positions(source, (*new_loc, *path))
             self.new.origins[new_loc] = (here, uses)
-            self.new.params[new_loc] = _param_paths(layer, env)
+            self.new.params[new_loc] = params
             if uses and isinstance(entry, dict):
                 entry = _relabel(entry, labels)
             self.out.append(entry)
@@ -357,6 +446,7 @@ class _Expander:
         env: dict[str, Any],
         labels: dict[str, str],
     ) -> None:
+        self.spend(_size(use), loc)  # its arguments are copied; a use that writes nothing counts
         name = use.get("block")
         if not isinstance(name, str):
             self.problem((*loc, "block"), f"must be the name of a block (got {name!r})")
@@ -509,10 +599,45 @@ class _Expander:
 
 
 class _TooBig(Exception):
-    def __init__(self, loc: Loc) -> None:
+    def __init__(self, loc: Loc, *, values: bool = False) -> None:
         super().__init__(loc)
         self.loc = loc
         self.at_use = False
+        self.values = values
+
+    def message(self) -> str:
+        if self.values:
+            return (
+                f"blocks expand to more than {MAX_EXPANDED_VALUES:,} values; check repeat, "
+                "each and the values a block copies"
+            )
+        return f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; check repeat"
+
+
+def _size(value: Any) -> int:
+    """How many values ``value`` holds, itself included (a mapping's keys counted too)."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _repetitions(use: dict[str, Any]) -> int:
+    """How often a use applies its block, as written (1 where a ``$param`` says)."""
+    repeat = use.get("repeat", 1)
+    each = use.get("each")
+    if isinstance(each, dict) and each:
+        lengths = [len(v) for v in each.values() if isinstance(v, list)]
+        return max(1, min(lengths)) if lengths else 1
+    if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0:
+        return repeat
+    return 1
 
 
 def _substitute(value: Any, env: dict[str, Any]) -> tuple[Any, dict[tuple, Loc]]:
@@ -634,11 +759,10 @@ def expand(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
             if loc[:2] != ("model", "layers") or len(loc) == 2:
                 table_new[loc] = pos
     try:
+        expander.check_size(layers)
         expander.layers(layers, ("model", "layers"), (), {}, {})
     except _TooBig as exc:
-        expander.problem(
-            exc.loc, f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; check repeat"
-        )
+        expander.problem(exc.loc, exc.message())
         return loaded, expander.problems
     data = {k: v for k, v in loaded.data.items() if k != "blocks"}
     data["model"] = {**model, "layers": expander.out}

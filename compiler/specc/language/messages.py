@@ -377,10 +377,18 @@ def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any
     return out
 
 
+MAX_ERRORS = 200
+"""Schema errors shown per spec: past this many, one more line says how many are left out
+(40,000 unknown keys took seconds to explain, and nobody reads them)."""
+
+
 def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> list[Diagnostic]:
-    """One diagnostic per Pydantic error, in file order; ``data`` is what was validated."""
+    """One diagnostic per Pydantic error (the first MAX_ERRORS of them, then one line for
+    the rest), in file order; ``data`` is what was validated."""
     out = []
-    raw_errors = _plain_unions(exc.errors(), data)
+    raw_errors = exc.errors()
+    left_out = raw_errors[MAX_ERRORS:]
+    raw_errors = _plain_unions(raw_errors[:MAX_ERRORS], data)
     errors = [(err, *clean_loc(err["loc"], data)) for err in raw_errors]
     # A misspelled required key shows up twice: as unknown and as missing. Keep the
     # "unknown key ... did you mean" line only.
@@ -404,6 +412,13 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
             continue
         out.append(source.diagnostic(loc, message, key=err["type"] == "extra_forbidden", hint=hint))
     out.sort(key=lambda d: (d.line, d.col))
+    if left_out:
+        loc, _ = clean_loc(left_out[0]["loc"], data)
+        message = (
+            f"{len(left_out):,} more schema errors not shown (at most {MAX_ERRORS} are); "
+            "fix these first"
+        )
+        out.append(source.diagnostic(loc, message))
     return out
 
 

@@ -232,3 +232,176 @@ def apply(loaded: Loaded, overrides: Sequence[Override]) -> Loaded:
     parts = tuple(f"{paths.render(o.path)}={o.value!r}" for o in overrides)
     given = (*loaded.overrides, *(o.text for o in overrides))
     return Loaded(data, source, loaded.text, (*loaded.parts, *parts), given)
+
+
+# ----------------------------------------------------------------- many edits, linear
+class _Node:
+    """The positions at one path of a source map (value, key, YAML 1.1 hint) and those
+    under it: a trie, so that an edit costs the size of what it changes, not of the map."""
+
+    __slots__ = ("here", "kids")
+
+    def __init__(self) -> None:
+        self.here: list[Any] = [None, None, None]
+        self.kids: dict[Any, _Node] | list[_Node | None] = {}
+
+    def kid(self, key: Any, *, create: bool) -> _Node | None:
+        kids = self.kids
+        if isinstance(kids, list):
+            if isinstance(key, int) and 0 <= key < len(kids):
+                found = kids[key]
+                if found is None and create:
+                    found = kids[key] = _Node()
+                return found
+            if not create:
+                return None
+            self.kids = kids = {i: k for i, k in enumerate(kids) if k is not None}
+        found = kids.get(key)
+        if found is None and create:
+            found = kids[key] = _Node()
+        return found
+
+    def as_list(self, length: int) -> list[_Node | None] | None:
+        """The children as a list of ``length`` items (the data there is a list), or None
+        where the positions do not fit one (then items are renamed one by one)."""
+        kids = self.kids
+        if isinstance(kids, dict):
+            if not all(
+                isinstance(k, int) and not isinstance(k, bool) and 0 <= k < length for k in kids
+            ):
+                return None
+            items: list[_Node | None] = [None] * length
+            for k, node in kids.items():
+                items[k] = node
+            self.kids = kids = items
+        if len(kids) < length:
+            kids.extend([None] * (length - len(kids)))
+        return kids
+
+
+def _trie(tables: tuple[dict, dict, dict]) -> _Node:
+    root = _Node()
+    for t, table in enumerate(tables):
+        for loc, pos in table.items():
+            node = root
+            for key in loc:
+                node = node.kid(key, create=True)  # type: ignore[assignment]
+            node.here[t] = pos
+    return root
+
+
+def _flatten(node: _Node, tables: tuple[dict, dict, dict]) -> None:
+    stack: list[tuple[_Node, Loc]] = [(node, ())]
+    while stack:
+        node, loc = stack.pop()
+        for t, pos in enumerate(node.here):
+            if pos is not None:
+                tables[t][loc] = pos
+        kids = node.kids
+        pairs = enumerate(kids) if isinstance(kids, list) else kids.items()
+        stack.extend(((kid, (*loc, key)) for key, kid in pairs if kid is not None))
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of plain data that this editor may change in place (recursion is safe: the
+    loader refuses data nested deeper than 64 levels)."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
+class Editor:
+    """Many edits of one spec, as :func:`edit` makes them one at a time, in time linear in
+    the spec and the edits (a variant's ``set:`` may hold thousands): the data is copied
+    once and changed in place, the source map kept as a trie until :meth:`finish`."""
+
+    def __init__(self, data: Any, source: SourceMap) -> None:
+        self.data = _plain_copy(data)
+        self.source = source
+        self.root = _trie(_tables(source))
+
+    def node(self, path: SpecPath) -> _Node:
+        node = self.root
+        for key in path:
+            node = node.kid(key, create=True)  # type: ignore[assignment]
+        return node
+
+    def edit(self, path: SpecPath, value: Any, where: Positions) -> None:
+        """``value`` at ``path``; raises PathError where the path does not fit (the data
+        and positions left as they were)."""
+        if not path:  # the spec itself (no parsed path is empty): as edit does
+            source = SourceMap(self.source.file)
+            _flatten(self.root, _tables(source))
+            self.data = edit(self.data, source, path, _plain_copy(value), where)
+            self.root = _trie(_tables(source))
+            return
+        if isinstance(path[-1], Insert) and value is None:
+            raise PathError(
+                f"{paths.render(path)}: [+N] inserts a value; ~ (delete) has nothing to insert"
+            )
+        path = paths.absolute(self.data, path)
+        *front, last = path
+        parent = paths.get(self.data, tuple(front))
+        where_at = tuple(front)
+        grafted = _trie(_tables(where))
+        node = self.node(tuple(front))
+        if isinstance(last, Insert):
+            index = int(last)
+            if not isinstance(parent, list):
+                paths._step(parent, index, where_at)  # raises: not a list
+            if not -len(parent) <= index <= len(parent):
+                raise PathError(
+                    f"{paths.render(where_at)} has {len(parent)} item(s): cannot insert at {index}",
+                    where_at,
+                )
+            items = node.as_list(len(parent))
+            parent.insert(index, _plain_copy(value))
+            if items is None:
+                self._rename(node, index, 1)
+                node.kids[index] = grafted  # type: ignore[index]
+            else:
+                items.insert(index, grafted)
+            return
+        if isinstance(last, int):
+            paths._step(parent, last, where_at)  # raises: not a list, out of range
+        elif not isinstance(parent, dict):
+            paths._step(parent, last, where_at)  # raises: not a mapping
+        if value is None:
+            paths._step(parent, last, where_at)  # raises: no such key
+            if isinstance(last, int):
+                items = node.as_list(len(parent))
+                del parent[last]
+                if items is None:
+                    node.kid(last, create=True)
+                    del node.kids[last]  # type: ignore[arg-type]
+                    self._rename(node, last + 1, -1)
+                else:
+                    del items[last]
+            else:
+                del parent[last]
+                node.kid(last, create=True)
+                del node.kids[last]  # type: ignore[call-overload]
+            return
+        parent[last] = _plain_copy(value)
+        if isinstance(last, int) and (items := node.as_list(len(parent))) is not None:
+            items[last] = grafted
+        else:
+            node.kid(last, create=True)
+            node.kids[last] = grafted  # type: ignore[index]
+
+    @staticmethod
+    def _rename(node: _Node, start: int, delta: int) -> None:
+        """Items from ``start`` on move by ``delta`` (positions that do not fit a list)."""
+        kids = node.kids
+        assert isinstance(kids, dict)
+        moved = {k: kids.pop(k) for k in [k for k in kids if isinstance(k, int) and k >= start]}
+        kids.update({k + delta: v for k, v in moved.items()})
+
+    def finish(self) -> Any:
+        """The edited data; the source map given to the editor now locates it."""
+        for table in _tables(self.source):
+            table.clear()
+        _flatten(self.root, _tables(self.source))
+        return self.data

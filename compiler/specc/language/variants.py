@@ -162,6 +162,8 @@ def _apply_set(edits: Any, data: Any, source: SourceMap, target: SourceMap) -> A
         message = "must map spec paths to values, e.g. set: {model.layers[1].rate: 0.3}"
         raise SpecError([source.diagnostic((SET,), message)])
     problems = []
+    where = _positions_by_key(source)
+    editor = overrides.Editor(data, target)
     for text, value in edits.items():
         loc = (SET, text)
         if not isinstance(text, str):  # `~:`, `true:`, `3:` read as null, a bool, a number
@@ -173,11 +175,25 @@ def _apply_set(edits: Any, data: Any, source: SourceMap, target: SourceMap) -> A
             break
         try:
             path = paths.parse(text)
-            data = overrides.edit(data, target, path, value, Positions.under(source, loc))
+            editor.edit(path, value, where.get(text, Positions()))
         except PathError as exc:
-            message = f"{exc}{overrides.did_you_mean(data, exc)}"
+            message = f"{exc}{overrides.did_you_mean(editor.data, exc)}"
             problems.append(source.diagnostic(loc, message, key=True))
             break  # later edits may count on this one (list indexes)
     if problems:
         raise SpecError(problems)
-    return data
+    return editor.finish()
+
+
+def _positions_by_key(source: SourceMap) -> dict[Any, Positions]:
+    """The positions of each ``set:`` value, relative to it, in one pass over the source
+    map (one pass per edit made ``set:`` quadratic)."""
+    out: dict[Any, Positions] = {}
+    for t, table in enumerate((source.values, source.keys, source.yaml11)):
+        for loc, pos in table.items():
+            if len(loc) >= 2 and loc[0] == SET:
+                found = out.get(loc[1])
+                if found is None:
+                    found = out[loc[1]] = Positions()
+                (found.values, found.keys, found.yaml11)[t][loc[2:]] = pos
+    return out
