@@ -196,7 +196,7 @@ model:
 def _bombs():
     import importlib.util
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
     module = importlib.util.module_from_spec(spec)
