@@ -30,6 +30,7 @@ from click.testing import CliRunner
 
 from tests.keras_helpers import keras, keras_rows
 
+# ------------------------------------------------------------------ layout, data, the CLI
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
 CASES = ROOT / "tests" / "cases"
