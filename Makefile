@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint format golden generated schema bench clean
+.PHONY: run test test-slow lint format golden generated schema docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,11 @@ run: $(STAMP)
 	$(BIN)/specc build specs/mnist_cnn.yaml
 	$(BIN)/specc emit-code specs
 
-## Lint, validate the example specs, then the test suite (slow trainings excluded).
+## Lint, check the import floors (pyproject: tool.importlinter), validate the example specs, then the test suite (slow trainings excluded).
 test: $(STAMP)
 	$(BIN)/ruff check compiler tests bench generated
 	$(BIN)/ruff format --check compiler tests bench generated
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/specc validate specs
 	$(BIN)/specc emit-code --check specs
 	$(BIN)/python -m pytest -q -n 2 --durations=25
@@ -49,6 +50,11 @@ generated: $(STAMP)
 ## Regenerate the checked-in JSON Schema.
 schema: $(STAMP)
 	$(BIN)/specc schema -o specc.schema.json
+
+## Regenerate the spec reference (docs/reference.md) and build the site into build/site.
+docs: $(STAMP)
+	$(BIN)/specc reference -o docs/reference.md
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_speed.py

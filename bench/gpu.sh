@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The GPU figures in the README: run on a machine with JAX and a GPU, no TensorFlow, where
+# The GPU figures in docs/training.md: run on a machine with JAX and a GPU, no TensorFlow, where
 # keras/namex/optree/pydantic wheels sit in .whl/ and MNIST in .devdata/mnist.npz (both
-# git-ignored; see the README's "Training speed"). Results land in $OUT (default ./gpu-out).
+# git-ignored; see docs/training.md, "Training speed against hand-written Keras"). Results land in $OUT (default ./gpu-out).
 set -uo pipefail
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"

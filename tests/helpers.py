@@ -30,6 +30,34 @@ from click.testing import CliRunner
 
 from tests.keras_helpers import keras, keras_rows
 
+
+# ------------------------------------------------------------------ Keras present?
+def keras_missing() -> str | None:
+    """Why Keras tests cannot run here (no keras, or not the backend it would load), or
+    None. Decided without importing Keras: the TF-free tests stay fast."""
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("keras") is None:
+        return "needs Keras, which is not installed: pip install 'specc[keras]'"
+    backend = os.environ.get("KERAS_BACKEND")
+    if not backend:
+        config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+        try:
+            backend = json.loads(config.read_text()).get("backend")
+        except (OSError, ValueError, AttributeError):
+            backend = None
+    backend = backend or "tensorflow"
+    if importlib.util.find_spec(backend) is None:
+        return f"needs Keras' {backend} backend, which is not installed: pip install 'specc[keras]'"
+    return None
+
+
+KERAS_MISSING = keras_missing()
+"""Set where Keras or its backend is missing (an sdist's tests in a light venv): the tests
+that need Keras then skip with this reason instead of failing."""
+
+
 # ------------------------------------------------------------------ layout, data, the CLI
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"

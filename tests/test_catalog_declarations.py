@@ -28,7 +28,7 @@ from tests.strategies_catalog import entries
 PACKAGE = Path(specc.__file__).parent
 
 NOT_LAYER_TYPES = {
-    ("language/objects.py", "Identity"): "the Identity initializer",
+    ("terms/objects.py", "Identity"): "the Identity initializer",
     ("backends/importer.py", "Sequential"): "the class of a saved model's top level",
 }
 """String constants outside the catalog that equal a layer type but mean something else."""

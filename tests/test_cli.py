@@ -14,6 +14,7 @@ import pytest
 
 from specc.language.jsonschema import json_schema_text
 from tests.helpers import CASES, ROOT, SPECS
+from tests.without import run_without
 
 BAD = CASES / "negative_filters" / "spec.yaml"
 
@@ -116,6 +117,7 @@ TF_FREE = [
     ["summary", str(SPECS / "mnist_cnn.yaml")],
     ["summary", "--format", "json", str(SPECS / "mnist_cnn.yaml")],
     ["schema"],
+    ["reference"],
     ["emit-code", "--check", str(SPECS)],
     ["diff", str(SPECS / "mnist_cnn.yaml"), str(SPECS / "mnist_cnn_batchnorm.yaml")],
     ["validate", str(SPECS), "--set", "training.epochs=2"],
@@ -250,6 +252,7 @@ def test_summary_to_utf8_keeps_keras_box():
     assert run.stdout.decode("utf-8").splitlines()[1].startswith("┏━━━")
 
 
+@pytest.mark.keras
 def test_ascii_table_is_what_keras_prints_to_a_codepage(tmp_path):
     """Byte for byte, in both encodings, against Keras' own model.summary()."""
     script = (
@@ -303,7 +306,9 @@ def test_a_closed_stdout_is_exit_141_quietly(argv):
 
 
 def test_piped_into_head(tmp_path):
-    """A real `| head -1`: specc may finish first (0) or meet the closed pipe (141), never 1."""
+    """A real `| head -1`: 141, as the README promises. The schema (700 kB) is more than a
+    pipe holds, so specc is still writing when head leaves: the kernel cut its write short,
+    Python dropped the rest silently and specc exited 0."""
     script = 'set -o pipefail; python -m specc schema | head -1; echo "rc=${PIPESTATUS[0]}" >&2'
     proc = subprocess.run(
         ["bash", "-c", script],
@@ -313,7 +318,19 @@ def test_piped_into_head(tmp_path):
         env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
     )
     assert proc.stdout == "{\n"
-    assert proc.stderr.strip() in ("rc=0", "rc=141")
+    assert proc.stderr.strip() == "rc=141"
+
+
+def test_piped_output_is_whole(tmp_path):
+    """A reader that stays gets every byte, through the complete-or-raise stdout."""
+    proc = subprocess.run(
+        ["bash", "-c", "python -m specc schema | cat"],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == (ROOT / "specc.schema.json").read_bytes()
 
 
 # --- failed writes: one line, exit 2, nothing half-written ---------------------------------
@@ -434,6 +451,7 @@ def _refuse(*args, **kwargs):
     raise ValueError("Exception encountered when calling Dense.call().\n\nsecond line\n  detail")
 
 
+@pytest.mark.keras
 def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
     from specc.backends import keras_build
 
@@ -448,6 +466,7 @@ def test_build_keras_refusal_is_one_line(specc, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.keras
 def test_build_keras_refusal_in_a_real_process(tmp_path):
     script = (
         "import sys\n"
@@ -479,6 +498,7 @@ def test_build_keras_refusal_in_a_real_process(tmp_path):
     )
 
 
+@pytest.mark.keras
 def test_ctrl_c_in_build_is_130(specc, monkeypatch):
     from specc.backends import keras_build
 
@@ -526,6 +546,7 @@ def tiny(tmp_path) -> tuple[Path, Path]:
     return spec, data
 
 
+@pytest.mark.keras
 def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
     from specc.backends import keras_build
 
@@ -538,6 +559,7 @@ def test_train_keras_refusal_is_one_line(specc, tmp_path, monkeypatch, tiny):
     )
 
 
+@pytest.mark.keras
 def test_train_into_a_read_only_folder(specc, tmp_path, monkeypatch, tiny):
     spec, data = tiny
     out = tmp_path / "ro" / "run"
@@ -547,6 +569,7 @@ def test_train_into_a_read_only_folder(specc, tmp_path, monkeypatch, tiny):
     assert _one_error_line(run) == f"{out}: error: cannot write: Read-only file system"
 
 
+@pytest.mark.keras
 def test_train_disk_full_at_a_checkpoint(specc, tmp_path, monkeypatch, tiny):
     """ENOSPC while model.keras is written at the end of an epoch: one line, no partial file."""
     from specc import files
@@ -584,6 +607,7 @@ def test_import_into_a_file_as_folder(specc, tmp_path):
     )
 
 
+@pytest.mark.keras
 def test_build_into_a_file_as_folder(specc, tmp_path):
     (tmp_path / "out").write_text("x")
     run = specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(tmp_path / "out" / "m.keras"))
@@ -611,3 +635,90 @@ def test_build_model_without_keras_says_what_to_install():
     assert proc.stdout == (
         "KerasMissingError True specc.build_model needs Keras: pip install 'specc[keras]'\n"
     )
+
+
+# --- Keras without its backend: the environment's fault, exit 2 ----------------------------
+
+
+def _specc_without(package: str, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    """``specc ARGV`` in a process where ``package`` is not installed."""
+    return run_without([package], *argv, env=env)
+
+
+@pytest.mark.parametrize("command", ["build", "train", "import"])
+@pytest.mark.keras
+def test_keras_without_tensorflow_is_exit_2_with_the_install_command(command, tiny, tmp_path):
+    """It was `Keras refused the model: ModuleNotFoundError` and exit 1, the code of a bad spec."""
+    spec, data = tiny
+    model = tmp_path / "tiny.keras"
+    argv = {
+        "build": ["build", str(spec), "-o", str(tmp_path / "m.keras")],
+        "train": ["train", str(spec), "--data", str(data), "--output-dir", str(tmp_path / "run")],
+        "import": ["import", str(model)],
+    }[command]
+    if command == "import":
+        from specc.analysis.pipeline import compile_file
+        from specc.backends import keras_build
+
+        compiled = compile_file(spec)
+        keras_build.save(keras_build.build(compiled.spec, compiled.graph), model)
+    proc = _specc_without("tensorflow", *argv, KERAS_BACKEND="tensorflow")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == {
+        "train": "error: Keras' tensorflow backend is not installed: pip install 'specc[keras]'\n"
+    }.get(
+        command,
+        "error: Keras' tensorflow backend cannot be imported (No module named 'tensorflow'): "
+        "pip install 'specc[keras]'\n",
+    )
+    assert not (tmp_path / "m.keras").exists()
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.keras
+def test_keras_without_the_backend_keras_backend_names(tiny, tmp_path):
+    spec, _ = tiny
+    proc = _specc_without("jax", "build", str(spec), "-o", str(tmp_path / "m.keras"),
+                          KERAS_BACKEND="jax")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        "error: Keras' jax backend cannot be imported (No module named 'jax'): pip install jax\n"
+    )
+    proc = _specc_without("jax", "train", str(spec), KERAS_BACKEND="jax")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == "error: Keras' jax backend is not installed: pip install jax\n"
+
+
+@pytest.mark.keras
+def test_sweep_without_tensorflow_is_exit_2_before_any_trial(tiny, tmp_path):
+    """Each trial failed with KerasMissingError and the sweep exited 1."""
+    spec, data = tiny
+    out = tmp_path / "sweep"
+    proc = _specc_without("tensorflow", "sweep", str(spec), "--grid", "training.epochs=[1, 2]",
+                          "--data", str(data), "--output-dir", str(out), KERAS_BACKEND="tensorflow")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        "error: Keras' tensorflow backend is not installed: pip install 'specc[keras]'\n"
+    )
+    assert not list(out.glob("trial-*"))
+
+
+# --- matplotlib is an extra (specc[diagram]) ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["diagram", "report", "train", "sweep"])
+def test_drawing_without_matplotlib_says_which_extra(command, tmp_path):
+    argv = {
+        "diagram": ["diagram", "specs/mnist_cnn.yaml", "-o", str(tmp_path / "m.svg")],
+        "report": ["report", str(tmp_path)],
+        "train": ["train", "specs/mnist_cnn.yaml", "--output-dir", str(tmp_path / "run")],
+        "sweep": ["sweep", "specs/mnist_cnn.yaml", "--grid", "training.epochs=[1, 2]",
+                  "--output-dir", str(tmp_path / "sweep")],
+    }[command]  # fmt: skip
+    proc = run_without(["matplotlib"], *argv)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr == (
+        f"error: specc {command} draws with matplotlib, which is not installed: "
+        "pip install 'specc[diagram]'\n"
+    )
+    assert os.listdir(tmp_path) == []

@@ -45,7 +45,7 @@ import yaml
 from specc.analysis.checks import CATEGORICAL
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.language import loader
-from specc.language.objects import LOSS_NAMES, loss_name
+from specc.terms.objects import LOSS_NAMES, loss_name
 from tests.corpus import make_expected
 from tests.corpus.make_expected import SUMMARY_COLUMNS, expected_paths, model_ids
 from tests.emitted import emit, load_module

@@ -10,7 +10,6 @@ graphs are emitted as whole training scripts, as are several inputs and outputs;
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -175,12 +174,6 @@ def _assert_same_model(compiled, module) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def _build_model_source(text: str) -> str:
-    tree = ast.parse(text)
-    (fn,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build_model"]
-    return ast.get_source_segment(text, fn) or ""
-
-
 # ------------------------------------------------------------------ training a graph
 RESIDUAL_MNIST = """
 name: residual_mnist
@@ -325,7 +318,7 @@ model:
 
 
 def test_a_shared_layer_is_emitted_and_trained(tmp_path):
-    """An ``apply`` entry in a spec emit-code and train take (the README's siamese net):
+    """An ``apply`` entry in a spec emit-code and train take (docs/spec-format.md's siamese net):
     the script builds specc's model, and train's view of the spec keeps the entry."""
     from specc.training.train import Options, effective_spec
 

@@ -29,6 +29,8 @@ from tests.helpers import (
 )
 from tests.keras_helpers import keras
 from tests.strategies import random_specs
+from tests.without import SCRIPT as RUN_SCRIPT
+from tests.without import run_without
 
 SCRIPT = ROOT / "generated" / "mnist_cnn.py"
 
@@ -99,6 +101,7 @@ def test_emitted_preprocessing_matches_spec():
 
 
 @pytest.mark.skipif(not MNIST.exists(), reason="needs ../shared/data/mnist.npz")
+@pytest.mark.keras
 def test_emitted_script_trains_without_specc(tmp_path):
     """Smoke: the checked-in script runs end to end on the shared MNIST, with specc unimportable."""
     out = tmp_path / "run"
@@ -218,6 +221,7 @@ def tiny_run(tmp_path_factory):
     return out, json.loads(shown.read_text())
 
 
+@pytest.mark.keras
 def test_script_files_get_the_umask_mode_and_keep_an_existing_mode(tiny_run):
     """mkstemp made every file 0600; a new file is 0666 less the umask, an old one keeps its."""
     out, _ = tiny_run
@@ -232,12 +236,43 @@ def test_script_files_get_the_umask_mode_and_keep_an_existing_mode(tiny_run):
     assert set(strict_json(out / "history.json")) >= {"loss", "val_loss"}
 
 
+@pytest.mark.keras
 def test_script_progress_bar_never_passes_its_target(tiny_run):
     """At 8 steps per execution Keras showed 40/36 on the epoch's last execution."""
     _, shown = tiny_run
     assert shown and {target for _, target in shown} == {36}
     assert max(current for current, _ in shown) == 36
     assert [current for current, _ in shown][-2:] == [36, 36]  # last execution, then final
+
+
+def test_script_without_matplotlib_says_it_draws_no_curves(tmp_path, monkeypatch, capsys):
+    module = load_module(tiny_script(tmp_path))
+    assert module.can_plot()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # find_spec: not installed
+    assert not module.can_plot()
+    assert capsys.readouterr().err == (
+        "note: matplotlib is not installed, so curves.png will not be drawn "
+        "(pip install matplotlib)\n"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_script_trains_without_matplotlib_and_says_so_first(tmp_path):
+    """A venv with only TensorFlow: the script trained, saved, then crashed in plot_history."""
+    script = tiny_script(tmp_path)
+    data = write_npz(tmp_path / "data.npz")
+    out = tmp_path / "run"
+    proc = run_without(["matplotlib"], str(script), "--data", str(data), "--output-dir", str(out),
+                       program=RUN_SCRIPT, cwd=tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    note = "note: matplotlib is not installed, so curves.png will not be drawn (pip install matplotlib)"
+    assert proc.stderr.splitlines()[0] == note  # before the data and Keras are loaded
+    assert proc.stderr.count("note:") == 1
+    assert proc.stdout.splitlines()[-1] == f"wrote {out}/: model.keras, history.json, metrics.json"
+    assert sorted(p.name for p in out.iterdir()) == ["history.json", "metrics.json", "model.keras"]
+    assert strict_json(out / "metrics.json")["epochs"] == 1
 
 
 def test_script_refuses_a_subset_too_small_for_the_validation_split(tmp_path):
@@ -279,6 +314,7 @@ def test_script_sample_count_rule_is_keras_split(tmp_path, split, n, message):
         assert 0 < kept < need
 
 
+@pytest.mark.keras
 def test_script_stops_on_a_nan_loss_and_writes_strict_json(tmp_path):
     """Huge inputs overflow the loss: stop, exit 1 with one line, history.json with null."""
     script = tiny_script(tmp_path, x_steps="[{reshape: [784]}]", loss="mean_squared_error",

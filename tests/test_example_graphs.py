@@ -15,8 +15,12 @@ import pytest
 
 from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build, table
+from tests.helpers import KERAS_MISSING, SPECS
+
+if KERAS_MISSING:  # the reference models below are Keras programs
+    pytest.skip(KERAS_MISSING, allow_module_level=True)
+
 from tests.corpus.graphs import oxford_pets_unet, resnet20_cifar10_v1
-from tests.helpers import SPECS
 from tests.keras_helpers import keras
 
 

@@ -26,10 +26,11 @@ from pydantic import ValidationError
 
 from specc.analysis import pipeline
 from specc.errors import SpecError
-from specc.language import blocks, descriptions, loader, variants
+from specc.language import blocks, loader, variants
 from specc.language.jsonschema import json_schema
 from specc.language.schema import Spec
 from specc.layers import CATALOG
+from specc.terms import descriptions
 from tests.helpers import CASES, ROOT, SPECS
 
 SCHEMA = json.loads((ROOT / "specc.schema.json").read_text())

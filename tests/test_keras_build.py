@@ -108,6 +108,7 @@ def test_vocabularies_are_known_to_keras():
         assert hasattr(k.optimizers, cls.__name__)
 
 
+@pytest.mark.keras
 def test_build_cli_writes_model(specc, tmp_path):
     out = tmp_path / "out" / "m.keras"
     run = specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(out))
@@ -119,6 +120,7 @@ def test_build_cli_writes_model(specc, tmp_path):
     assert sorted(os.listdir(out.parent)) == ["m.keras"]  # no temp file left behind
 
 
+@pytest.mark.keras
 def test_built_model_loads_without_optimizer_warnings(specc, tmp_path):
     """Saved with an unbuilt optimizer, loading warned "Skipping variable loading for optimizer"."""
     import warnings
@@ -133,6 +135,7 @@ def test_built_model_loads_without_optimizer_warnings(specc, tmp_path):
     assert type(loaded.optimizer).__name__ == "RMSprop"
 
 
+@pytest.mark.keras
 def test_build_default_output(specc, tmp_path):
     run = specc("build", str(SPECS / "mnist_cnn.yaml"), cwd=tmp_path)
     assert run.exit_code == 0, run.stderr
@@ -171,6 +174,7 @@ def test_failed_save_leaves_no_file_and_keeps_old(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
 
 
+@pytest.mark.keras
 def test_build_runs_under_every_installed_backend():
     """The builder is backend-agnostic: build the blog model under each installed backend."""
     import importlib.util

@@ -3,7 +3,7 @@
 Wrappers (Bidirectional, TimeDistributed) and nested Sequential blocks: Keras' automatic
 names (inner layers are constructed first), the summary text Keras prints (lists of
 shapes, int64 weights) and the code emit-code writes for them (``specc import`` of such
-models written in plain Keras code: tests/test_import.py).
+models written in plain Keras code: tests/test_import_sequential.py).
 """
 
 from __future__ import annotations

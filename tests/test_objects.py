@@ -15,7 +15,7 @@ import pytest
 import specc
 from specc.analysis.pipeline import compile_text
 from specc.backends.codegen import py
-from specc.language import objects
+from specc.terms import objects
 from tests.helpers import CASES
 from tests.keras_helpers import keras
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, SPECS
 
 SKIP = {".venv", ".git", "build", "dist", "runs", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 # ruff writes a .ruff_cache beside each ruff.toml it reads (generated/, tests/golden/expected/)
@@ -28,8 +29,9 @@ def _shipped_tree(root: Path) -> list[str]:
         "pyproject.toml",
         "specc.schema.json",
         ".pre-commit-hooks.yaml",
+        "mkdocs.yml",
     ]
-    for folder in ("tests", "specs", "generated", "compiler/specc"):
+    for folder in ("tests", "specs", "generated", "compiler/specc", "docs"):
         for path in (root / folder).rglob("*"):
             parts = path.relative_to(root).parts
             if path.is_file() and not CACHES & set(parts) and path.suffix != ".pyc":
@@ -75,23 +77,31 @@ def test_sdist_holds_what_its_tests_need(tmp_path):
     assert "License-File: LICENSE" in pkg_info.splitlines()
 
 
+SDIST_TESTS = ["tests/test_cases.py", "tests/test_loader.py", "tests/test_packaging.py",
+               "tests/test_cli.py", "tests/test_keras_build.py", "tests/test_emitted_script.py"]  # fmt: skip
+"""TF-free tests and Keras ones: those skip, saying why, where Keras is not installed."""
+
+
 @pytest.mark.slow
 def test_sdist_runs_its_own_tests(tmp_path):
-    """The unpacked sdist's tests pass (the TF-free ones; the installed specc is used)."""
+    """The unpacked sdist's tests pass (the installed specc is used) in a venv without
+    TensorFlow and Keras: the tests that need them skip with the reason (they failed)."""
+    from tests.without import PYTEST, run_without
+
     with tarfile.open(_build_sdist(tmp_path)) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
     (folder,) = (tmp_path / "unpacked").iterdir()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-         "tests/test_cases.py", "tests/test_loader.py", "tests/test_packaging.py",
-         "-k", "not keras and not sdist"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    proc = run_without(
+        ["tensorflow", "keras", "jax"],
+        "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow", "-rs", *SDIST_TESTS,
+        "-k", "not sdist",
+        program=PYTEST, cwd=folder, timeout=1200,
+        env={"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = proc.stdout.splitlines()[-1]
+    assert re.search(r"\d+ passed, \d+ skipped", summary), summary
+    assert "needs Keras, which is not installed: pip install 'specc[keras]'" in proc.stdout
 
 
 def test_licence_is_mit():
@@ -134,3 +144,95 @@ def test_every_spec_in_this_repo_is_hooked():
     hook = _hook("specc-validate")
     for spec in (ROOT / "specs").rglob("*.y*ml"):
         assert _runs_on(hook, spec.relative_to(ROOT).as_posix())
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo), *args],
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def test_emit_check_hook_ignores_specs_git_does_not_track(tmp_path):
+    """pre-commit leaves untracked files in the work tree: a new spec not yet added made
+    every unrelated commit fail (its generated script is missing). Staged, it counts."""
+    from tests.helpers import run_specc
+
+    hook = _hook("specc-emit-check")
+    argv = [*hook["entry"].split()[1:], *hook["args"]]
+    repo = tmp_path / "repo"
+    (repo / "specs").mkdir(parents=True)
+    shutil.copy(ROOT / "specs" / "mnist_cnn.yaml", repo / "specs")
+    assert run_specc("emit-code", "specs", cwd=repo).exit_code == 0
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "specs and their scripts")
+    text = (repo / "specs" / "mnist_cnn.yaml").read_text().replace("name: mnist_cnn", "name: wip")
+    (repo / "specs" / "wip.yaml").write_text(text)
+
+    run = run_specc(*argv, cwd=repo)
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "1 file(s) fresh\n"
+    assert run.stderr == "note: left out 1 spec git does not track: specs/wip.yaml\n"
+
+    _git(repo, "add", "specs/wip.yaml")  # about to be committed: its script must be too
+    run = run_specc(*argv, cwd=repo)
+    assert run.exit_code == 1
+    assert "+++ generated/wip.py (from spec)" in run.stdout
+
+
+def test_emit_code_tracked_outside_git_is_exit_2(tmp_path):
+    from tests.helpers import run_specc
+
+    shutil.copy(ROOT / "specs" / "mnist_cnn.yaml", tmp_path)
+    run = run_specc("emit-code", "--check", "--tracked", ".", cwd=tmp_path)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"{tmp_path}: error: --tracked asks git which specs it tracks: fatal: not a git "
+        "repository (or any of the parent directories): .git\n"
+    )
+
+
+LIGHT = """\
+import json
+import importlib.util
+
+from specc.cli import cli
+
+codes = []
+for argv in json.loads(sys.argv[1]):
+    try:
+        cli.main(argv, prog_name="specc")
+    except SystemExit as exc:
+        codes.append(exc.code)
+heavy = ("numpy", "matplotlib", "PIL", "keras", "tensorflow", "jax", "torch", "optuna")
+absent = [name for name in heavy if importlib.util.find_spec(name) is None]
+print(json.dumps({"codes": codes, "absent": absent}), file=sys.stderr)
+"""
+
+
+def test_the_light_core_validates_summarises_and_checks_emitted_code(tmp_path):
+    """`pip install specc` (no extras: the pre-commit hooks) holds pydantic, PyYAML, Jinja2,
+    click and rich and what they need; matplotlib, pillow and numpy (223 MB with the rest)
+    were core dependencies only `diagram` and `report` draw with."""
+    import tomllib
+    from importlib.metadata import distribution
+
+    from tests.without import PRELUDE, installed_entries, run_without
+
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    keep = installed_entries(core) | {Path(str(f)).parts[0] for f in distribution("specc").files}
+    commands = [
+        ["validate", "specs"],
+        ["summary", "specs/mnist_cnn.yaml"],
+        ["summary", "--format", "json", "specs/two_inputs.yaml"],
+        ["expand", "specs/resnet20_cifar10.yaml"],
+        ["diff", "specs/mnist_cnn.yaml", "specs/mnist_cnn_batchnorm.yaml"],
+        ["schema", "-o", str(tmp_path / "schema.json")],
+        ["emit-code", "--check", "specs"],
+        ["emit-code", "specs", "-o", str(tmp_path / "generated")],
+    ]
+    proc = run_without([], json.dumps(commands), program=PRELUDE + LIGHT, keep=keep)
+    result = json.loads(proc.stderr.splitlines()[-1])
+    assert result["absent"] == ["numpy", "matplotlib", "PIL", "keras", "tensorflow", "jax",
+                                "torch", "optuna"], "the light core installs them"  # fmt: skip
+    assert result["codes"] == [0] * len(commands), proc.stderr[-3000:]
+    assert len(list((tmp_path / "generated").glob("*.py"))) == len(list(SPECS.glob("*.yaml")))

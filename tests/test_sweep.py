@@ -418,7 +418,7 @@ def test_two_workers_share_one_study_and_run_each_trial_once(tiny, specc):
 
 @pytest.mark.slow
 def test_a_grid_sweep_on_real_mnist(tmp_path, specc, mnist):
-    """The blog CNN on 5,000 MNIST images, three epochs, two dropout rates (the README's
+    """The blog CNN on 5,000 MNIST images, three epochs, two dropout rates (docs/sweeps.md's
     example measured 0.883 to 0.910 over rate and optimizer)."""
     from tests.helpers import SPECS
 
@@ -776,7 +776,7 @@ def test_workers_opening_an_empty_postgres_database_together_all_open(postgres, 
 
 @pytest.mark.slow
 def test_two_sweep_workers_on_an_empty_postgres_database(tiny, postgres):
-    """Two workers started together on an empty database, as the README writes the URL:
+    """Two workers started together on an empty database, as docs/sweeps.md writes the URL:
     both finish, each grid point runs once, and each sweep.md is true (none running; the
     other worker's trials with the other's run folders)."""
     url = postgres()

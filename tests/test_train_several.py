@@ -13,9 +13,9 @@ import json
 import numpy as np
 import pytest
 
+from specc.analysis.arrays import DataArrays
 from specc.analysis.pipeline import compile_file
 from specc.training import data as data_mod
-from specc.training.layout import Layout
 from tests.emitted import load_module
 from tests.helpers import EXAMPLE, ROOT, SPECS, run_script, two_input_arrays, write_two_inputs
 
@@ -115,11 +115,11 @@ def test_the_emitted_script_refuses_a_bad_file_in_one_line(case, tmp_path):
 
 def test_the_file_layout_follows_the_model():
     """x_train_<input> per input, y_train_<output> per output; one array where one."""
-    two_in = Layout.of(compile_file(EXAMPLE).graph)
+    two_in = DataArrays.of(compile_file(EXAMPLE).graph)
     assert two_in.keys() == (
         "x_train_image", "x_train_side", "y_train", "x_test_image", "x_test_side", "y_test",
     )  # fmt: skip
-    assert Layout.of(compile_file(SPECS / "mnist_cnn.yaml").graph).keys() == data_mod.KEYS
-    assert Layout(outputs=("a", "b")).keys() == (
+    assert DataArrays.of(compile_file(SPECS / "mnist_cnn.yaml").graph).keys() == data_mod.KEYS
+    assert DataArrays(outputs=("a", "b")).keys() == (
         "x_train", "y_train_a", "y_train_b", "x_test", "y_test_a", "y_test_b",
     )  # fmt: skip

@@ -8,9 +8,11 @@ user-facing problem is printed as ``file:line:col: error: loc: message``.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shlex
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from specc.errors import Diagnostic, SpecError, render
+from specc.errors import Diagnostic, KerasMissingError, SpecError, render
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -75,9 +77,20 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 
 
 def _keras_failed(spec: str, what: str, exc: Exception) -> NoReturn:
-    """Keras raised: the spec passed our checks but Keras disagrees. One line, exit 1."""
+    """Keras raised: the spec passed our checks but Keras disagrees. One line, exit 1.
+
+    Keras that cannot be imported (no TensorFlow) is no fault of the spec: exit 2.
+    """
+    if isinstance(exc, KerasMissingError):
+        _keras_missing(exc)
     click.echo(f"{spec}: error: {what}: {_first_line(exc)}", err=True)
     sys.exit(EXIT_INVALID)
+
+
+def _keras_missing(exc: KerasMissingError) -> NoReturn:
+    """Keras or its backend is not installed: one line saying what to install, exit 2."""
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _utf8(stream: Any) -> bool:
@@ -103,6 +116,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             _closed_pipe()
+        except KerasMissingError as exc:
+            _keras_missing(exc)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -206,6 +221,7 @@ def cli() -> None:
       specc summary SPEC --set training.epochs=3   any command: override values
       specc diff A.yaml B.yaml           what changes, in values, layers and params
       specc schema > specc.schema.json   JSON Schema for editor autocompletion
+      specc reference                    every layer and argument, as Markdown
       specc build specs/mnist_cnn.yaml   the Keras model, saved as build/mnist_cnn.keras
       specc import model.keras           a spec from an existing Keras model
       specc emit-code specs/             standalone training scripts in generated/
@@ -368,7 +384,7 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
       specc diff specs/mnist_cnn.yaml specs/mnist_cnn_batchnorm.yaml
       specc diff specs/mnist_cnn.yaml --set 'model.layers[6].filters=32'
     """
-    from specc.analysis import diff as compare
+    from specc.backends import diff as compare
 
     old = _compile(a, overriding=_overrides(sets_a, "--set-a"))
     new = _compile(b or a, overriding=_overrides(sets))
@@ -408,6 +424,33 @@ def schema(output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command(epilog=EPILOG)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file (atomically) instead of stdout.",
+)
+def reference(output: str | None) -> None:
+    """Print the spec reference as Markdown: every section, layer and Keras object.
+
+    Each argument with its type, default, range and description, from the catalog (the
+    checked-in copy is docs/reference.md: specc reference -o docs/reference.md).
+    """
+    from specc.language.reference import reference_markdown
+
+    text = reference_markdown()
+    if output:
+        from specc.files import write_atomic
+
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            _cannot_write(exc, output)
+    else:
+        click.echo(text, nl=False)
+
+
 @cli.command("emit-code", epilog=EPILOG)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -421,16 +464,23 @@ def schema(output: str | None) -> None:
     is_flag=True,
     help="Write nothing; print a unified diff of every stale file and exit 1 if any.",
 )
+@click.option(
+    "--tracked",
+    is_flag=True,
+    help="Only the specs git tracks or has staged (the pre-commit hook): a new spec not yet "
+    "added fails no unrelated commit.",
+)
 @set_option(
     SET_HELP + " Applied to every spec; the header records them; needs -o (the default "
     "folder holds each spec's own code)."
 )
 def emit_code(
-    paths: tuple[str, ...], output_dir: str | None, check: bool, sets: tuple[str, ...]
-) -> None:
+    paths: tuple[str, ...], output_dir: str | None, check: bool, tracked: bool,
+    sets: tuple[str, ...],
+) -> None:  # fmt: skip
     """Emit a standalone Keras training script for each spec (files or folders).
 
-    The script needs only keras, numpy and matplotlib, never specc. Output is
+    The script needs only keras and numpy (matplotlib for its curves), never specc. Output is
     deterministic, formatted as ruff and black format code by default, and headed
     "Code generated by specc ... DO NOT EDIT".
     Use --check in CI to prove the checked-in code is fresh.
@@ -449,6 +499,8 @@ def emit_code(
     specs, empty = _spec_files(paths)
     if empty:
         _report(empty)
+    if tracked:
+        specs = _tracked_only(specs)
     code = EXIT_USAGE if empty else EXIT_OK
     files: dict[Path, str] = {}
     for spec in specs:
@@ -493,6 +545,39 @@ def emit_code(
         _cannot_write(exc)
     for path in files:
         click.echo(f"{'wrote' if path in changed else 'unchanged'} {path}")
+
+
+def _tracked_only(specs: list[Path]) -> list[Path]:
+    """The specs in git's index (tracked, or staged to be), the others named in one note.
+
+    What a commit holds is what the hook must judge: a spec being written, not yet added,
+    is no reason to refuse someone's unrelated commit. Outside a git work tree: exit 2.
+    """
+    import subprocess
+
+    folders: dict[Path, list[str]] = {}
+    for spec in specs:  # asked in each spec's folder: the repository it lies in answers
+        folders.setdefault(spec.resolve().parent, []).append(spec.resolve().name)
+    known: set[Path] = set()
+    for folder, names in folders.items():
+        try:
+            listed = subprocess.run(
+                ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--", *names],
+                capture_output=True, check=True, timeout=60,
+            ).stdout  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            reason = detail.decode(errors="replace").strip().splitlines()[:1] or [str(exc)]
+            click.echo(f"{folder}: error: --tracked asks git which specs it tracks: "
+                       f"{reason[0]}", err=True)  # fmt: skip
+            sys.exit(EXIT_USAGE)
+        known |= {folder / name for name in listed.decode().split("\0") if name}
+    kept = [spec for spec in specs if spec.resolve() in known]
+    left = [str(spec) for spec in specs if spec.resolve() not in known]
+    if left:
+        click.echo(f"note: left out {plural(len(left), 'spec')} git does not track: "
+                   + ", ".join(left), err=True)  # fmt: skip
+    return kept
 
 
 def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
@@ -576,6 +661,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     completed epochs' history and the best model so far. Example:
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
+    _need_matplotlib("train")  # curves.png, confusion.png and report.html, after training
     compiled = _compile(spec, overriding=_overrides(sets))
     from specc.files import check_folder
 
@@ -663,6 +749,7 @@ def diagram(spec: str, output: str | None, compact: bool, sets: tuple[str, ...])
             f"the file name must end in {', '.join(drawing.FORMATS)} (got {target!r})",
             param_hint="--output",
         )
+    _need_matplotlib("diagram")
     compiled = _compile(spec, overriding=_overrides(sets))
     picture = drawing.model_boxes(compiled.graph, compiled.origins)
     if compact:
@@ -691,6 +778,7 @@ def report(run_dir: str, output: str | None) -> None:
     \b
     specc train writes it into every run folder; this command rewrites it.
     """
+    _need_matplotlib("report")
     from specc.training import html_report
 
     target = Path(output or Path(run_dir) / "report.html")
@@ -803,6 +891,7 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
     if importlib.util.find_spec("optuna") is None:
         click.echo("error: specc sweep needs Optuna: pip install 'specc[keras]'", err=True)
         sys.exit(EXIT_USAGE)
+    _need_matplotlib("sweep")
     from specc.training import sweep as sweeping
 
     overriding = _overrides(sets)
@@ -822,10 +911,28 @@ def sweep(spec: str, grids: tuple[str, ...], ranges: tuple[str, ...], sampler: s
         sys.exit(exc.exit_code)
     except OSError as exc:
         _cannot_write(exc, output_dir)
+    from specc.training.train import TrainError, select_backend
+
+    with contextlib.suppress(TrainError):  # no backend: exit 2 now, not a failure per trial
+        select_backend(running.compiled.spec.runtime)
     counts = sweeping.run(running)
     said = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(f"wrote {running.folder}/: sweep.csv, sweep.md, sweep.png ({said})")
     sys.exit(EXIT_OK if counts.get("complete") else EXIT_INVALID)
+
+
+def _need_matplotlib(command: str) -> None:
+    """matplotlib is an extra (``specc[diagram]``), so validate and the pre-commit hook stay
+    light: a command that draws says what to install, in one line (exit 2), before any work."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        click.echo(
+            f"error: specc {command} draws with matplotlib, which is not installed: "
+            "pip install 'specc[diagram]'",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
 
 
 def _need_keras() -> None:
@@ -924,8 +1031,54 @@ def _of_model(diagnostic: Diagnostic, model: str) -> Diagnostic:
                    message=f"the spec made from it is invalid: {said}")  # fmt: skip
 
 
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor whose ``write`` writes everything or raises.
+
+    When a pipe's reader leaves mid-write (``specc schema | head -1``), the kernel reports
+    a short write instead of an error; ``BufferedWriter`` passes the short count up and
+    ``TextIOWrapper`` ignores it, so the rest of the output was dropped silently and specc
+    exited 0. Writing the remainder meets EPIPE: ``BrokenPipeError``, exit 141.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _whole_stdout() -> None:
+    """Give a piped stdout complete-or-raise writes (see :class:`_WholeWrites`)."""
+    try:
+        fd = sys.stdout.fileno()
+        piped = stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):  # replaced by a test, or closed
+        return
+    if not piped or not isinstance(sys.stdout, io.TextIOWrapper):
+        return
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_WholeWrites(fd)),
+        encoding=sys.stdout.encoding,
+        errors=sys.stdout.errors,
+        line_buffering=sys.stdout.line_buffering,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    _whole_stdout()
     if not _utf8(sys.stdout) and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")  # a name no codepage has: no crash
     try:

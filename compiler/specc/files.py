@@ -42,6 +42,20 @@ def is_temp_name(name: str) -> bool:
     return _TEMP.fullmatch(name) is not None
 
 
+def human_size(n: int) -> str:
+    """Bytes for people (file sizes in messages: the data loaders' and the importer's).
+
+    >>> human_size(784 * 10**12), human_size(2048), human_size(512)
+    ('713.0 TiB', '2.0 KiB', '512 bytes')
+    """
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Replace ``path`` with ``data`` in one step; on failure the old file is untouched."""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -120,7 +134,7 @@ def _create_temp(target: Path) -> tuple[Path, int]:
     raise FileExistsError(errno.EEXIST, "no free temp file name", str(target))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if os.name == "nt":  # os.kill(pid, 0) would terminate it there; rely on age
         return True
     try:
@@ -148,7 +162,7 @@ def _clean_stale(folder: Path) -> None:
             continue  # this process's own writers (threads) are live
         try:
             old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S
-            if old or (host == HOST and not _pid_alive(pid)):
+            if old or (host == HOST and not pid_alive(pid)):
                 os.unlink(entry.path)
         except OSError:
             continue

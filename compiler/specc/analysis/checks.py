@@ -13,8 +13,8 @@ from typing import Any
 from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
-from specc.language.objects import from_logits, loss_name
 from specc.language.schema import STRATEGIES, ReshapeStep, Spec
+from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
@@ -420,7 +420,7 @@ def check_callbacks(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Di
 
 def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """A strategy runs on one backend's engine and refuses the runtime options that fail
-    under it (measured with TensorFlow 2.21 / Keras 3.15 / JAX 0.10, README "Several
+    under it (measured with TensorFlow 2.21 / Keras 3.15 / JAX 0.10, docs/distribution.md "Several
     devices and machines"). What depends on the machine (device count, ``$TF_CONFIG``,
     ``runtime.backend: auto``) is checked when training starts."""
     dist = spec.training.distribution if spec.training else None

@@ -1,7 +1,9 @@
 """The resolved model: final layer names, shapes and parameter counts.
 
 This is the single input of every back end (summary, keras_build, codegen), so they cannot
-drift apart. Resolving is pure Python; it reproduces Keras 3's naming and shape rules.
+drift apart. Resolving is pure Python; it reproduces Keras 3's naming and shape rules: a
+Sequential chain here, a graph spec (``inputs:``, layers naming what they take) in
+:mod:`specc.analysis.functional`.
 """
 
 from __future__ import annotations
@@ -154,19 +156,6 @@ def _auto_name(layer_type: str, counters: dict[str, int]) -> str:
     n = counters.get(prefix, 0)
     counters[prefix] = n + 1
     return prefix if n == 0 else f"{prefix}_{n}"
-
-
-def resolve_names(types: list[str], explicit: list[str | None]) -> list[str]:
-    """Keras 3 names: per-prefix counters, explicit names don't advance them.
-
-    >>> resolve_names(["Conv2D", "Conv2D", "Dense", "Conv2D"], [None, "stem", None, None])
-    ['conv2d', 'stem', 'dense', 'conv2d_1']
-    """
-    counters: dict[str, int] = {}
-    return [
-        _auto_name(layer_type, counters) if name is None else name
-        for layer_type, name in zip(types, explicit, strict=True)
-    ]
 
 
 Clash = tuple[tuple, str]
@@ -394,7 +383,7 @@ def resolve(
     cross-field checks can run too. The spec is valid only if no problem is returned.
     """
     if not is_sequential(spec):
-        from specc.analysis.dag import resolve_graph
+        from specc.analysis.functional import resolve_graph
 
         return resolve_graph(spec, diagnose)
     layers = spec.model.layers

@@ -82,20 +82,6 @@ def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
     return args if name is None else {**args, "name": name}
 
 
-def split_positional(spec: LayerSpec, args: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-    """Arguments as people write the call: the leading positional ones, then keywords.
-
-    An argument is written positionally only if every positional one before it is too.
-    """
-    args = dict(args)
-    positional = []
-    for key in spec.POSITIONAL:
-        if key not in args:
-            break
-        positional.append(args.pop(key))
-    return positional, args
-
-
 def optimizer_arguments(optimizer: BaseModel) -> tuple[str, dict[str, Any]]:
     """Keras optimizer class name and the arguments the spec set."""
     return optimizer.type, ordered(optimizer, stated(optimizer))  # type: ignore[attr-defined]

@@ -4,14 +4,14 @@ Two steps, as in sqlc/datamodel-code-generator: :func:`render` returns ``{path: 
 (pure, deterministic); :func:`write` or :func:`diff` then touch the disk.
 
 Every value from a spec reaches the code as a Python literal (:func:`py`) or as a
-:class:`Call` laid out by :func:`layout`; the environment's ``finalize`` refuses any other
+:class:`Call` laid out by :func:`break_lines`; the environment's ``finalize`` refuses any other
 string that is not an identifier, so a template cannot paste spec text raw even by mistake.
 
 The output is already in the form ruff and black give code with their default settings
 (line length 88, double quotes, magic trailing commas), so no formatter runs here and
 ``ruff format --check``/``black --check`` in a user's repo leave it alone. The fixed text
 of the template is written formatted; the parts whose length depends on the spec (calls,
-tuples, lists, assignments) are laid out by :func:`layout`, which follows the formatters'
+tuples, lists, assignments) are laid out by :func:`break_lines`, which follows the formatters'
 rules for them. Emitted code is pure ASCII (other characters are escaped in literals), so
 every tool measures a line's width the same way. Tests check all this with both tools.
 """
@@ -32,8 +32,10 @@ from typing import Any
 
 import jinja2
 
+from specc.analysis.arrays import DataArrays
 from specc.analysis.graph import Source
 from specc.analysis.pipeline import Compiled
+from specc.backends import runtime
 from specc.backends.arguments import (
     callback_arguments,
     layer_arguments,
@@ -43,12 +45,10 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.objects import KerasObject
 from specc.language.schema import Apply, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.training import runtime
-from specc.training.layout import Layout
+from specc.terms.objects import KerasObject
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -120,7 +120,7 @@ Arg = Expr | tuple[str, Expr]
 """A call's argument: positional, or ``("key=", value)``."""
 
 
-def layout(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[str]:
+def break_lines(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[str]:
     """The lines of ``lead + expr + trail`` at ``depth`` indents, as ruff/black split them.
 
     One line if it fits; else, for a call, the arguments on one line of their own between
@@ -129,7 +129,7 @@ def layout(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[
     and list literals skip the middle step, as the formatters do.
 
     >>> long = Call("f", (("", PyCode("1")), ("x=", PyCode("y" * 90))))
-    >>> print("\\n".join(layout(Call("g", (("", long),)), trail=",")))
+    >>> print("\\n".join(break_lines(Call("g", (("", long),)), trail=",")))
     g(
         f(
             1,
@@ -148,10 +148,10 @@ def layout(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[
         return [first, body, last]
     if len(expr.items) == 1 and not expr.one_tuple:
         ((prefix, value),) = expr.items
-        return [first, *layout(value, depth + 1, prefix), last]
+        return [first, *break_lines(value, depth + 1, prefix), last]
     lines = [first]
     for prefix, value in expr.items:
-        lines += layout(value, depth + 1, prefix, ",")
+        lines += break_lines(value, depth + 1, prefix, ",")
     return [*lines, last]
 
 
@@ -164,7 +164,7 @@ def assignment_lines(target: str, expr: Expr, depth: int = 0) -> list[str]:
     numbers (black and ruff differ on a too-long negative one at depth > 0).
     """
     if isinstance(expr, Call):
-        return layout(expr, depth, f"{target} = ")
+        return break_lines(expr, depth, f"{target} = ")
     pad = INDENT * depth
     line = f"{pad}{target} = {expr}"
     alone = f"{pad}{INDENT}{expr}"
@@ -275,13 +275,13 @@ def applied_lines(callee: Expr, args: tuple[Arg, ...], depth: int, lead: str = "
     if len(f"{pad}{lead}{trailer}") <= LINE_LENGTH:
         return [f"{pad}{lead}{trailer}"]
     if len(f"{pad}{lead}{callee}(") <= LINE_LENGTH or not isinstance(callee, Call):
-        return layout(trailer, depth, lead)
+        return break_lines(trailer, depth, lead)
     rest = f"({trailer.inner()})"
     if len(f"{pad}){rest}") <= LINE_LENGTH:
-        lines = layout(callee, depth, lead, rest)
+        lines = break_lines(callee, depth, lead, rest)
         if len(lines[0]) <= LINE_LENGTH:
             return lines
-    return [*layout(callee, depth, lead, "("), *layout(trailer, depth, lead)[1:]]
+    return [*break_lines(callee, depth, lead, "("), *break_lines(trailer, depth, lead)[1:]]
 
 
 RESERVED_NAMES = (
@@ -575,7 +575,7 @@ def graph_build_model(
                 *((f"{var}=", as_expr(values[p])) for p, var in variables.items()),
             )
             call_expr = Call(function_name[seg.block], items)
-            lines += layout(call_expr, depth, f"{to} = " if to else "")
+            lines += break_lines(call_expr, depth, f"{to} = " if to else "")
             k = seg.last + 1
             continue
         node = (call.layer, call.node)
@@ -624,7 +624,7 @@ def graph_build_model(
         ("name=", model_name),
     ))  # fmt: skip
     block_lines = [line for text in defined.values() for line in (*text, "", "")]
-    return block_lines, [*lines, "", *layout(model, depth, "return ")]
+    return block_lines, [*lines, "", *break_lines(model, depth, "return ")]
 
 
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")
@@ -649,7 +649,7 @@ def _assign(target: str, value: Any, depth: int = 0) -> PyCode:
 
 def _item(value: Any, depth: int, lead: str = "") -> PyCode:
     """A list or argument-list item on lines of its own, with its trailing comma."""
-    return PyCode("\n".join(layout(as_expr(value), depth, lead, ",")))
+    return PyCode("\n".join(break_lines(as_expr(value), depth, lead, ",")))
 
 
 def environment() -> jinja2.Environment:
@@ -742,16 +742,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     graph = compiled.graph
     model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     functional = graph_build_model(compiled, model_name) if graph.functional else None
-    layout = Layout.of(graph)
+    arrays = DataArrays.of(graph)
     prep = spec.data.preprocessing
     return {
-        "inputs": layout.inputs,
-        "outputs": layout.outputs,
-        "keys": layout.keys() if layout.inputs or layout.outputs else (),
+        "inputs": arrays.inputs,
+        "outputs": arrays.outputs,
+        "keys": arrays.keys() if arrays.inputs or arrays.outputs else (),
         "x_steps_by": {name: [_x_step(step.model_dump()) for step in prep.x_steps(name)]
-                       for name in layout.inputs if prep.x_steps(name)},
+                       for name in arrays.inputs if prep.x_steps(name)},
         "y_steps_by": {name: [_y_step(step.one_hot) for step in prep.y_steps(name)]
-                       for name in layout.outputs if prep.y_steps(name)},
+                       for name in arrays.outputs if prep.y_steps(name)},
         "source": source,
         "sha16": PyCode(compiled.sha256[:16]),
         "name": spec.name,
@@ -760,8 +760,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "dataset": spec.data.dataset,
         "data_path": spec.data.path,
         "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
-        "x_steps": [] if layout.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
-        "y_steps": [] if layout.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
+        "x_steps": [] if arrays.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
+        "y_steps": [] if arrays.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
         "functional": PyCode("\n".join(functional[1])) if functional else None,
         "block_functions": PyCode("\n".join(functional[0])) if functional and functional[0] else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],

@@ -3,7 +3,7 @@
 A box per layer call (name and type, the arguments the spec gives, output shape and
 parameters), arrows for what each layer takes, blocks drawn as labelled groups around
 their layers. :func:`model_boxes` turns a compiled spec into plain data (tested without
-drawing); :mod:`specc.analysis.layout` places it; :func:`draw` paints it. No Graphviz and
+drawing); :mod:`specc.analysis.placement` places it; :func:`draw` paints it. No Graphviz and
 no TensorFlow: matplotlib only, so it runs wherever ``specc validate`` does.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from specc.analysis.graph import Graph
-from specc.analysis.layout import Layout, layout
+from specc.analysis.placement import Placement, place_dag
 from specc.files import atomic_path
 
 FORMATS = (".svg", ".png", ".pdf")
@@ -319,7 +319,7 @@ def place(diagram: Diagram) -> Placed:
     heights = {b.id: 2 * PAD_IN + LINE_IN * (2 + len(b.args)) + 0.02 for b in diagram.boxes}
     ids = [b.id for b in diagram.boxes]
     plain = [(u, v) for u, v, _ in diagram.edges]
-    lay: Layout = layout(ids, plain, dict.fromkeys(ids, box_w), gap=0.35, dummy_width=0.15)
+    lay: Placement = place_dag(ids, plain, dict.fromkeys(ids, box_w), gap=0.35, dummy_width=0.15)
 
     # Vertical room: a group's top edge and label above its first rank, its bottom below
     # its last, nested groups each one step further out.

@@ -39,8 +39,11 @@ from specc.analysis.graph import to_snake_case
 from specc.backends import kerasenv
 from specc.backends.arguments import ordered
 from specc.errors import Diagnostic, SpecError
+from specc.files import human_size
 from specc.language import messages
-from specc.language.objects import (
+from specc.language.schema import DTYPES, OPTIMIZER_CLASSES
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.terms.objects import (
     CONSTRAINT_NAMES,
     DECLARED,
     INITIALIZER_NAMES,
@@ -50,10 +53,7 @@ from specc.language.objects import (
     REGULARIZER_NAMES,
     snake,
 )
-from specc.language.schema import DTYPES, OPTIMIZER_CLASSES
-from specc.language.values import is_identifier
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
-from specc.training.data import human_size
+from specc.terms.values import is_identifier
 
 # The smallest valid arguments per layer type, to build a default instance to compare with
 # (a declaration adds its own in ``MINIMAL``).
@@ -669,7 +669,7 @@ class _Importer:
                 raw = config.get(key, entry.get(key)) if isinstance(key, str) else None
                 shown = f"argument {key}={_show(raw)}" if isinstance(key, str) else "its arguments"
                 loc, owner = messages.clean_loc(error["loc"], entry)
-                text, hint = messages._message(error, loc, owner)
+                text, hint = messages.error_text(error, loc, owner)
                 if (
                     error["type"] == "string_type"
                     and error["msg"] != "Input should be a valid string"

@@ -19,9 +19,9 @@ from specc.backends.arguments import (
     regularizer_call,
     stated,
 )
-from specc.language.objects import KerasObject
 from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec
+from specc.terms.objects import KerasObject
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:

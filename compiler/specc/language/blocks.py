@@ -24,7 +24,7 @@ from typing import Any
 from specc.errors import Diagnostic, Loc, format_loc
 from specc.language.loader import Loaded, SourceMap
 from specc.language.messages import LABEL, name_taken
-from specc.language.values import is_identifier
+from specc.terms.values import is_identifier
 
 BLOCK_INPUT = "in"
 """What a block's layers call the tensor the block is applied to."""

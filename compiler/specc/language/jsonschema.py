@@ -12,11 +12,10 @@ import keyword
 from typing import Any
 
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
-from specc.language.values import FLOAT32_MAX, IDENTIFIER_PATTERN
 from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
+from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN
 
-SCHEMA_FILE = "specc.schema.json"
 SCHEMA_ID = "urn:specc:spec:1"
 """The schema's ``$id``: a name, not a location (editors find the file from the
 ``# yaml-language-server: $schema=...`` line; every ``$ref`` is inside the file)."""
@@ -208,8 +207,8 @@ def _layer_union(schema: dict[str, Any]) -> None:
 
 def _union_name(tags: list[str]) -> str:
     """The ``$defs`` name of a dispatch over ``tags``: the Keras module they come from."""
-    from specc.language.objects import DECLARED, LOSS_AS_METRIC
     from specc.language.schema import OPTIMIZER_NAMES
+    from specc.terms.objects import DECLARED, LOSS_AS_METRIC
 
     modules = {
         "losses": set(DECLARED["losses"]),

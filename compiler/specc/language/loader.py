@@ -293,8 +293,9 @@ def display_path(path: str | os.PathLike[str]) -> str:
     return given if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
-_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket",
-          stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}  # fmt: skip
+FILE_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket",
+              stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}  # fmt: skip
+"""What a path that is not a regular file is, in refusals (specc sweep's journal too)."""
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -323,7 +324,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
         if stat.S_ISDIR(mode):
             raise refuse("is a directory, not a spec file")
         if not stat.S_ISREG(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            kind = FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
             raise refuse(f"is {kind}, not a regular file; specc reads spec files only")
         with os.fdopen(fd, "rb") as fh:
             fd = -1

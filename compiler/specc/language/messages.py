@@ -19,7 +19,6 @@ from pydantic import BaseModel, Tag, ValidationError
 
 from specc.errors import Diagnostic, Loc, format_loc
 from specc.language.loader import SourceMap
-from specc.language.objects import BASES, DECLARED, object_class
 from specc.language.schema import (
     CODE_LAYERS,
     KERAS_DEVICE_PATTERN,
@@ -30,6 +29,7 @@ from specc.language.schema import (
     Spec,
 )
 from specc.layers import LayerSpec
+from specc.terms.objects import BASES, DECLARED, object_class
 
 
 def did_you_mean(word: object, choices: typing.Iterable[str]) -> str | None:
@@ -228,9 +228,10 @@ _VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
 """Pydantic errors for a string where a number or boolean belongs."""
 
 
-def _message(
+def error_text(
     err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None
 ) -> tuple[str, str | None]:
+    """One Pydantic error as specc says it: ``(message, hint or None)`` (the importer's too)."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "missing":
         return "is required", None
@@ -401,7 +402,7 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
     for err, loc, owner in errors:
         if err["type"] == "missing" and loc in misspelt:
             continue
-        message, hint = _message(err, loc, owner)
+        message, hint = error_text(err, loc, owner)
         if err["type"] in _VALUE_TYPE_ERRORS or err["type"] in ("string_type", "literal_error"):
             # e.g. `yes`, which YAML 1.1 read as true; `1e3`, which it read as a string
             wanted_string = err["type"] not in _VALUE_TYPE_ERRORS

@@ -40,11 +40,6 @@ class Positions:
     keys: dict[Loc, Position] = field(default_factory=dict)
     yaml11: dict[Loc, tuple[bool, str]] = field(default_factory=dict)
 
-    @classmethod
-    def under(cls, source: SourceMap, loc: Loc) -> Positions:
-        """The positions ``source`` records at and under ``loc``, relative to it."""
-        return cls(*(_subtree(table, loc) for table in _tables(source)))  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class Override:

@@ -25,8 +25,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from specc.language.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
-from specc.language.values import (
+from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.layers.base import AnyCatalogLayer, validate_layer
+from specc.terms.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
+from specc.terms.values import (
     ACTIVATIONS,
     INITIALIZERS,
     Count,
@@ -42,8 +44,6 @@ from specc.language.values import (
     Strict,
     finite,
 )
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
-from specc.layers.base import _AnyCatalogLayer, _dispatch
 
 SPEC_VERSION = 1
 
@@ -109,7 +109,7 @@ def _entry(value: Any) -> LayerSpec | Apply:
     """A layer entry: ``{apply: name, ...}`` calls a layer again, else a catalog layer."""
     if isinstance(value, dict) and "apply" in value and "type" not in value:
         return Apply.model_validate(value)
-    return _dispatch(value)
+    return validate_layer(value)
 
 
 class _Entry:
@@ -117,7 +117,7 @@ class _Entry:
 
     @classmethod
     def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
-        layer = _AnyCatalogLayer.__get_pydantic_json_schema__(_schema, handler)
+        layer = AnyCatalogLayer.__get_pydantic_json_schema__(_schema, handler)
         Apply.model_rebuild()
         apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
         return {"anyOf": [layer, apply]}
@@ -605,7 +605,7 @@ class Data(Strict):
 class Runtime(Strict):
     """How to run training fast. Never changes the model, optimizer, batch size or epochs.
 
-    ``auto`` picks what measured fastest for the backend and device (see the README).
+    ``auto`` picks what measured fastest for the backend and device (see docs/training.md, "Runtime").
     """
 
     backend: Literal["auto", "tensorflow", "jax", "torch"] = Field(

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.language.values import INT64_MAX, Float, NonNegFloat, PosInt
-from specc.language.values import Activation as ActivationName
 from specc.layers import shapes
 from specc.layers.base import Out, Trainable
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.terms.values import INT64_MAX, Float, NonNegFloat, PosInt
+from specc.terms.values import Activation as ActivationName
 
 
 class Activation(Trainable):

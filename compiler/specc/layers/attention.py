@@ -14,10 +14,10 @@ from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
 from pydantic import Field
 
-from specc.language.values import Initializer, PosInt, Rate, Regularizer, Seed
 from specc.layers import shapes
 from specc.layers.base import LayerSpec, Out, Trainable
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import Initializer, PosInt, Rate, Regularizer, Seed
 
 
 def _graph_only(layer: LayerSpec) -> ShapeError:

@@ -23,7 +23,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, SerializeAsAny
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.language.values import (
+from specc.layers import shapes
+from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import (
     IDENTIFIER_PATTERN,
     INT_OR_TUPLE,
     REF_PATTERN,
@@ -31,8 +33,6 @@ from specc.language.values import (
     Ref,
     marked,
 )
-from specc.layers import shapes
-from specc.layers.shapes import Shape, ShapeError
 
 FAMILIES = (
     "core", "activations", "convolution", "pooling", "normalization", "regularization",
@@ -126,6 +126,8 @@ class LayerSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
+    KIND: ClassVar[str] = "layers"
+    """What the JSON Schema's descriptions file a layer under (``layers.Conv2D``)."""
     FAMILY: ClassVar[str] = ""
     POSITIONAL: ClassVar[tuple[str, ...]] = ()
     """Arguments Keras users pass positionally, in order (emitted code writes them so)."""
@@ -174,7 +176,7 @@ class LayerSpec(BaseModel):
     name: Identifier | None = None
     _inputs: tuple[str, ...] | None = PrivateAttr(default=None)
     """What a graph spec's layer takes (``inputs: [a, b]``): not a Keras argument, so a
-    private attribute, set when the entry is read (see :func:`_dispatch`)."""
+    private attribute, set when the entry is read (see :func:`validate_layer`)."""
 
     @property
     def inputs(self) -> tuple[str, ...] | None:
@@ -212,8 +214,8 @@ class LayerSpec(BaseModel):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
-        from specc.language import descriptions
+        """Described for editors (:mod:`specc.terms.descriptions`, read only here)."""
+        from specc.terms import descriptions
 
         return descriptions.json_schema(cls, core_schema, handler)
 
@@ -415,7 +417,7 @@ CODE_LAYERS = frozenset({"Lambda", "TFOpLambda"})
 """Layers that carry Python code: a spec is data, so these are refused with a reason."""
 
 
-def _dispatch(value: Any) -> LayerSpec:
+def validate_layer(value: Any) -> LayerSpec:
     """Validate one layer entry with the declaration its ``type`` names.
 
     A hand-made discriminated union: only the declarations a spec uses build validators.
@@ -479,7 +481,7 @@ INPUTS_JSON_SCHEMA = {
 """``inputs`` of a layer entry, for JSON Schema (added to every catalog layer's schema)."""
 
 
-class _AnyCatalogLayer:
+class AnyCatalogLayer:
     """JSON Schema of a layer entry: one of the catalog's declarations (built when asked).
 
     The union is one definition (``$defs/Layer``), so a layer inside a layer (a wrapper's
@@ -505,7 +507,7 @@ class _AnyCatalogLayer:
             cls._building = False
 
 
-Layer = Annotated[LayerSpec, PlainValidator(_dispatch), SerializeAsAny(), _AnyCatalogLayer]
+Layer = Annotated[LayerSpec, PlainValidator(validate_layer), SerializeAsAny(), AnyCatalogLayer]
 """The type of a layer entry in a spec (also inside wrappers and nested models)."""
 
 

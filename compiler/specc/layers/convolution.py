@@ -6,8 +6,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.language.values import (
+from specc.layers import shapes
+from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
+from specc.layers.core import Weighted
+from specc.layers.shapes import Shape, ShapeError
+from specc.terms.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.terms.values import (
     Activation,
     Padding,
     PosInt,
@@ -16,10 +20,6 @@ from specc.language.values import (
     Spatial3,
     spatial,
 )
-from specc.layers import shapes
-from specc.layers.base import Out, Trainable, need_known, need_rank, spatial_rank
-from specc.layers.core import Weighted
-from specc.layers.shapes import Shape, ShapeError
 
 
 def _refuse_strided_dilation(strides: Sequence[int], dilation: Sequence[int]) -> None:

@@ -8,11 +8,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.language.values import INT64_MAX, Activation, PosInt
 from specc.layers import shapes
 from specc.layers.base import Out, Trainable, identity, need_known
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.terms.values import INT64_MAX, Activation, PosInt
 
 
 class Weighted(Trainable):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from specc.language.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
-from specc.language.values import Fraction, PosInt, Positive
 from specc.layers import shapes
 from specc.layers.activations import Axes, OneAxis, normalise_axes
 from specc.layers.base import Out, Trainable, need_known
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.objects import ConstraintSpec, InitializerSpec, RegularizerSpec
+from specc.terms.values import Fraction, PosInt, Positive
 
 
 def axis_size(layer: Trainable, shape: Shape, axis: int) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from specc.language.values import Padding, Spatial1, Spatial2, Spatial3
 from specc.layers import shapes
 from specc.layers.base import Out, Trainable, need_rank, spatial_rank
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import Padding, Spatial1, Spatial2, Spatial3
 
 
 class _Pool(Trainable):

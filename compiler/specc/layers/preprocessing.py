@@ -12,10 +12,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
 
-from specc.language.values import Float, PosInt, Seed
 from specc.layers import shapes
 from specc.layers.base import Container, Layer, LayerSpec, Out, Trainable, apply, nested
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import Float, PosInt, Seed
 
 FillMode = Literal["reflect", "wrap", "constant", "nearest"]
 Interpolation = Literal["nearest", "bilinear"]

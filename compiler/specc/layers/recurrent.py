@@ -11,16 +11,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from specc.language.values import (
-    Activation,
-    Initializer,
-    Padding,
-    PosInt,
-    Regularizer,
-    Seed,
-    Spatial1,
-    Spatial2,
-)
 from specc.layers import shapes
 from specc.layers.base import (
     Container,
@@ -35,6 +25,16 @@ from specc.layers.base import (
     spatial_rank,
 )
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import (
+    Activation,
+    Initializer,
+    Padding,
+    PosInt,
+    Regularizer,
+    Seed,
+    Spatial1,
+    Spatial2,
+)
 
 DropoutRate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 """An RNN's dropout fraction: Keras clamps it into [0, 1], so only [0, 1] means anything."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from specc.language.values import Fraction, NonNegFloat, Rate, Seed
 from specc.layers.base import LayerSpec, Out, Trainable, need_rank, spatial_rank
 from specc.layers.shapes import Shape
+from specc.terms.values import Fraction, NonNegFloat, Rate, Seed
 
 
 class Dropout(Trainable):

@@ -14,10 +14,10 @@ from pydantic import (
     model_validator,
 )
 
-from specc.language.values import INT64_MAX, INT_OR_TUPLE, Count, PosInt, Spatial2, Spatial3
 from specc.layers import shapes
 from specc.layers.base import Out, Trainable, need_rank, spatial_rank
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import INT64_MAX, INT_OR_TUPLE, Count, PosInt, Spatial2, Spatial3
 
 
 def flatten_shape(shape: Shape) -> Shape:

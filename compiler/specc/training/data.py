@@ -29,12 +29,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from specc.analysis.arrays import ONE, DataArrays
 from specc.analysis.checks import KNOWN_DATASETS
+from specc.files import human_size
 from specc.language.schema import CastStep, Data, DivideStep, ReshapeStep
-from specc.training.layout import ONE, Layout
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
-"""The arrays of a one-input, one-output model's file (:class:`Layout` for several)."""
+"""The arrays of a one-input, one-output model's file (:class:`DataArrays` for several)."""
 NPY_MAX_HEADER = 10_000  # numpy's own default bound on a .npy header
 DEFLATE_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1
 NPY_MAGIC = b"\x93NUMPY"
@@ -113,20 +114,6 @@ def locate(data: Data, override: str | os.PathLike[str] | None = None) -> Path |
     return None
 
 
-def human_size(n: int) -> str:
-    """Bytes for people.
-
-    >>> human_size(784 * 10**12), human_size(2048), human_size(512)
-    ('713.0 TiB', '2.0 KiB', '512 bytes')
-    """
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
 def _memory_bytes() -> int | None:
     """Physical memory, where the platform says (None: unknown, no memory bound)."""
     try:
@@ -180,9 +167,9 @@ def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> 
     return _Header(tuple(shape), dtype, nbytes)
 
 
-def read_npz(path: Path, layout: Layout = ONE) -> Arrays:
+def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
     """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
-    keys = layout.keys()
+    keys = file_arrays.keys()
     if not path.is_file():
         raise DataError(
             f"{path}: no such file"
@@ -202,7 +189,7 @@ def read_npz(path: Path, layout: Layout = ONE) -> Arrays:
             if missing:
                 raise DataError(
                     f"{path}: missing key(s) {', '.join(missing)}; found "
-                    f"{', '.join(members) or 'none'}{layout.hint()}"
+                    f"{', '.join(members) or 'none'}{file_arrays.hint()}"
                 )
             headers = {}
             for key in keys:
@@ -228,7 +215,7 @@ def read_npz(path: Path, layout: Layout = ONE) -> Arrays:
         raise DataError(f"{path}: cannot be read safely: {exc}") from None
 
     def feed(part: str, split: str) -> Feed:
-        names = layout.names(part, split)
+        names = file_arrays.names(part, split)
         if None in names.values():
             return arrays[f"{part}_{split}"]
         return {name: arrays[key] for key, name in names.items()}  # type: ignore[misc]
@@ -361,10 +348,10 @@ def load(
     data: Data,
     classes: int | dict[str, int | None] | None,
     override: str | os.PathLike[str] | None = None,
-    layout: Layout = ONE,
+    file_arrays: DataArrays = ONE,
 ) -> Arrays:
     """Find, read, check: the raw arrays of a spec's dataset."""
     path = locate(data, override)
-    arrays = download(data.dataset) if path is None else read_npz(path, layout)
+    arrays = download(data.dataset) if path is None else read_npz(path, file_arrays)
     check(arrays, data, classes)
     return arrays

@@ -95,7 +95,7 @@ def worker_place(text: str | None) -> tuple[int, int, dict]:
     if not text or not text.strip():
         raise TrainSetupError(
             "strategy multi_worker_mirrored needs $TF_CONFIG: the cluster and this worker's "
-            f"place in it, e.g. TF_CONFIG='{example}' (README: Several devices and machines)"
+            f"place in it, e.g. TF_CONFIG='{example}' (docs/distribution.md: Several machines)"
         )
     try:
         config = json.loads(text)

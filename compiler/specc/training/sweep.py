@@ -40,11 +40,10 @@ from typing import Any
 
 from specc.analysis.pipeline import Compiled, compile_loaded
 from specc.errors import SpecError
-from specc.files import HOST, _pid_alive, write_atomic
+from specc.files import HOST, pid_alive, write_atomic
 from specc.language import loader, overrides, paths, variants
 from specc.language.paths import SpecPath
 
-SAMPLERS = ("grid", "random", "tpe")
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
           "RUNNING": "running", "WAITING": "waiting"}  # fmt: skip
 """Optuna's trial states as the tables say them."""
@@ -396,7 +395,7 @@ def _check_journal(url: str, path: Path) -> None:
     if stat.S_ISDIR(mode):
         return  # the open fails and says so
     if not stat.S_ISREG(mode):  # opening a FIFO would block until a writer came
-        kind = loader._KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        kind = loader.FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
         raise SweepUsageError(
             f"--storage {url!r}: {path} is {kind}, not a regular file; "
             "name a new file or one an earlier sweep wrote"
@@ -670,7 +669,7 @@ def _stale_reason(trial: Any, optuna_beats: bool = False) -> str | None:
     worker = trial.user_attrs.get("specc_worker")
     beat = trial.user_attrs.get("specc_heartbeat")
     if worker and worker.get("host") == HOST:
-        if worker["pid"] != os.getpid() and not _pid_alive(worker["pid"]):
+        if worker["pid"] != os.getpid() and not pid_alive(worker["pid"]):
             return f"its worker (pid {worker['pid']} on this machine) ended before it finished"
         return None
     if optuna_beats:

@@ -8,7 +8,7 @@ file written atomically. During training ``model.keras`` is the best checkpoint 
 
 Runtime choices (``runtime:`` / flags) make training fast without changing what the spec
 says about the model, optimizer, batch size or epochs; ``auto`` picks what measured
-fastest (README, "Training speed").
+fastest (docs/training.md, "Training speed against hand-written Keras").
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from typing import Any
 
 import numpy as np
 
+from specc.analysis.arrays import DataArrays
 from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
+from specc.backends.runtime import RuntimeChoiceError
+from specc.backends.runtime import resolve as resolve_runtime
+from specc.errors import KerasMissingError
 from specc.files import write_atomic
-from specc.language.objects import loss_name
 from specc.language.schema import Runtime, Spec, Training
+from specc.terms.objects import loss_name
 from specc.training import distribute
 from specc.training.data import DataError, each, first, load, preprocess
-from specc.training.layout import Layout
-from specc.training.runtime import RuntimeChoiceError
-from specc.training.runtime import resolve as resolve_runtime
 
 
 class TrainError(Exception):
@@ -101,8 +102,11 @@ def select_backend(runtime: Runtime) -> str:
         return current
     import importlib.util
 
+    from specc.backends.kerasenv import INSTALL
+
     if importlib.util.find_spec(wanted) is None:  # backend names are their module names
-        raise TrainError(f"backend {wanted!r} is not installed (pip install {wanted})")
+        # the environment's fault, not the spec's: exit 2 (TrainError would say 1)
+        raise KerasMissingError(f"Keras' {wanted} backend is not installed: {INSTALL[wanted]}")
     os.environ["KERAS_BACKEND"] = wanted
     return wanted
 
@@ -181,12 +185,12 @@ def _classes(spec: Spec, compiled: Compiled) -> int | dict[str, int | None] | No
             return int(shape[-1])  # type: ignore[index]
         return None
 
-    layout = Layout.of(graph)
-    if layout.outputs:
+    file_arrays = DataArrays.of(graph)
+    if file_arrays.outputs:
         losses = spec.compile.loss if spec.compile else {}
         return {
             name: of(name, losses.get(name) if isinstance(losses, dict) else None, shape)
-            for name, shape in zip(layout.outputs, graph.output_shapes, strict=True)
+            for name, shape in zip(file_arrays.outputs, graph.output_shapes, strict=True)
         }
     return of(None, spec.compile.loss if spec.compile else None, graph.output_shape)
 
@@ -326,8 +330,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     backend = select_backend(spec.runtime)
     plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
-    layout = Layout.of(compiled.graph)
-    raw = load(spec.data, classes, options.data, layout).subset(options.subset)
+    file_arrays = DataArrays.of(compiled.graph)
+    raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
     arrays = preprocess(raw, spec.data)
     samples = len(first(arrays.x_train))
     check_sample_counts(samples, training, options.subset)
@@ -341,7 +345,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
-    if runtime["loop"] == "fused" and (layout.inputs or layout.outputs):
+    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
         if spec.runtime.loop == "fused":
             raise TrainError(
                 "runtime.loop 'fused' feeds one input and one label array; this model has "

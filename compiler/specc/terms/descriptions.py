@@ -604,19 +604,16 @@ ARGUMENTS: dict[str, str] = {
 
 def kind_and_key(cls: type) -> tuple[str, str]:
     """``(KIND, KIND.Type)`` of a declaration: ``("layers", "layers.Conv2D")``."""
-    from specc.language.objects import LOSS_AS_METRIC, KerasObject
-    from specc.layers.base import LayerSpec
+    from specc.terms.objects import LOSS_AS_METRIC, KerasObject
 
     field = getattr(cls, "model_fields", {}).get("type")
     tags = typing.get_args(field.annotation) if field is not None else ()
     tag = tags[0] if len(tags) == 1 and isinstance(tags[0], str) else None
-    if issubclass(cls, LayerSpec):
-        kind = "layers"
-    elif issubclass(cls, KerasObject):
+    if issubclass(cls, KerasObject):
         kind = cls.MODULE or "losses"  # a loss used as a metric: type losses.Name
         if tag and tag.startswith(LOSS_AS_METRIC):
             tag = tag[len(LOSS_AS_METRIC) :]
-    else:
+    else:  # a layer declaration says "layers" (LayerSpec.KIND), a section "spec"
         kind = getattr(cls, "KIND", "spec")
     return kind, f"{kind}.{tag or cls.__name__}"
 

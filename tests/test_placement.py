@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from specc.analysis.layout import (
+from specc.analysis.placement import (
     crossings,
     dummy_budget,
     isotonic,
-    layout,
     longest_path_ranks,
+    place_dag,
 )
 
 
@@ -26,7 +26,7 @@ def _rows(out, nodes):
 
 def test_a_chain_is_one_straight_column():
     nodes = [f"l{i}" for i in range(12)]
-    out = layout(nodes, list(itertools.pairwise(nodes)))
+    out = place_dag(nodes, list(itertools.pairwise(nodes)))
     assert [out.rank[n] for n in nodes] == list(range(12))
     assert len({out.x[n] for n in nodes}) == 1
     assert all(points == [] for points in out.routes.values())
@@ -36,7 +36,7 @@ def test_a_residual_shortcut_runs_beside_the_main_path():
     # in -> a -> b -> c -> add, in -> add (ResNet's identity shortcut)
     nodes = ["in", "a", "b", "c", "add", "out"]
     edges = [("in", "a"), ("a", "b"), ("b", "c"), ("in", "add"), ("c", "add"), ("add", "out")]
-    out = layout(nodes, edges, dict.fromkeys(nodes, 2.0), gap=0.5)
+    out = place_dag(nodes, edges, dict.fromkeys(nodes, 2.0), gap=0.5)
     main = {round(out.x[n], 6) for n in nodes}
     assert len(main) == 1  # the boxes stay in one column
     bends = out.routes[("in", "add")]
@@ -48,7 +48,7 @@ def test_branches_and_a_merge_sit_side_by_side_without_overlap():
     nodes = ["in", "left", "right", "left2", "cat"]
     edges = [("in", "left"), ("in", "right"), ("left", "left2"), ("left2", "cat"), ("right", "cat")]
     widths = {"in": 1.0, "left": 3.0, "right": 2.0, "left2": 3.0, "cat": 1.0}
-    out = layout(nodes, edges, widths, gap=0.4)
+    out = place_dag(nodes, edges, widths, gap=0.4)
     assert out.rank["left"] == out.rank["right"] == 1
     a, b = sorted(["left", "right"], key=lambda n: out.x[n])
     assert out.x[b] - out.x[a] >= (widths[a] + widths[b]) / 2 + 0.4 - 1e-9
@@ -59,7 +59,7 @@ def test_barycenter_ordering_removes_avoidable_crossings():
     # Two independent towers whose inputs are listed in the opposite order of their outputs.
     nodes = ["a", "b", "x", "y", "p", "q"]
     edges = [("a", "y"), ("b", "x"), ("x", "p"), ("y", "q")]
-    out = layout(nodes, edges)
+    out = place_dag(nodes, edges)
     rows = _rows(out, nodes)
     assert crossings(rows, edges) == 0
 
@@ -91,8 +91,8 @@ def test_random_dags_keep_order_and_spacing_and_are_deterministic():
             (u, v) for v in range(1, n) for u in rng.sample(range(v), rng.randint(1, min(2, v)))
         ]
         widths = {i: rng.uniform(0.5, 3.0) for i in nodes}
-        out = layout(nodes, edges, widths, gap=0.3)
-        assert out == layout(nodes, edges, widths, gap=0.3)
+        out = place_dag(nodes, edges, widths, gap=0.3)
+        assert out == place_dag(nodes, edges, widths, gap=0.3)
         for u, v in edges:
             assert out.rank[u] < out.rank[v]
             assert len(out.routes[(u, v)]) == out.rank[v] - out.rank[u] - 1
@@ -130,7 +130,7 @@ def test_a_merge_heavy_graph_lays_out_with_bounded_work():
     (and 2.7 s); past the budget the long edges share one lane, work stays linear."""
     nodes, edges = _fan(300)
     start = time.process_time()
-    out = layout(nodes, edges, dict.fromkeys(nodes, 2.0), gap=0.35, dummy_width=0.15)
+    out = place_dag(nodes, edges, dict.fromkeys(nodes, 2.0), gap=0.35, dummy_width=0.15)
     seconds = time.process_time() - start
     assert sum(len(points) for points in out.routes.values()) <= dummy_budget(len(nodes))
     assert seconds < 1.0, f"{seconds:.2f} s of CPU for a 302-node layout"
@@ -147,7 +147,7 @@ def test_lanes_that_overlap_in_rank_get_their_own_column():
     n = 200
     nodes = [f"l{i}" for i in range(n)]
     edges = list(itertools.pairwise(nodes)) + [(nodes[i - 40], nodes[i]) for i in range(40, n)]
-    out = layout(nodes, edges)
+    out = place_dag(nodes, edges)
     assert sum(len(p) for p in out.routes.values()) <= dummy_budget(n) and out.lanes
     spans = {u: (out.rank[u], out.rank[v]) for u, v in out.lanes}
     columns = {u: out.lanes[e] for e in out.lanes for u in [e[0]]}
@@ -166,7 +166,7 @@ def test_small_graphs_make_every_dummy_and_no_lane():
         n = rng.randint(2, 30)
         nodes = list(range(n))
         edges = [(rng.randrange(v), v) for v in range(1, n) for _ in range(2)]
-        out = layout(nodes, edges)
+        out = place_dag(nodes, edges)
         assert out.lanes == {}
         for u, v in edges:
             assert len(out.routes[(u, v)]) == out.rank[v] - out.rank[u] - 1

@@ -15,7 +15,7 @@ long edges cost most leave the layered part and run in *lanes*: one vertical lin
 source, right of everything, shared by all its long edges (a trunk with branches), lanes
 that do not overlap in rank sharing a column. Crossings are counted in O(E log E).
 
-Nothing here draws; ``specc.backends.diagram`` turns a :class:`Layout` into a picture.
+Nothing here draws; ``specc.backends.diagram`` turns a :class:`Placement` into a picture.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ DUMMIES_PER_NODE = 2
 
 
 @dataclass(frozen=True)
-class Layout:
+class Placement:
     """Where each node goes: its rank (row, top = 0), its order in the rank, its centre x.
 
     ``routes`` gives, per edge ``(u, v)``, the x of each dummy point on ranks between
@@ -167,7 +167,7 @@ def isotonic(targets: Sequence[float], weights: Sequence[float] | None = None) -
     return out
 
 
-def _place(
+def _place_row(
     row: list[Node],
     wished: dict[Node, float],
     width: dict[Node, float],
@@ -185,7 +185,7 @@ def _place(
     return {n: y + o for n, y, o in zip(row, ys, offsets, strict=True)}
 
 
-def layout(
+def place_dag(
     nodes: Sequence[Node],
     edges: Sequence[tuple[Node, Node]],
     width: dict[Node, float] | None = None,
@@ -193,11 +193,11 @@ def layout(
     gap: float = 0.4,
     dummy_width: float = 0.2,
     sweeps: int = 8,
-) -> Layout:
+) -> Placement:
     """Lay out a DAG top to bottom. ``nodes`` in an order where edges go forwards (the
     order a model makes its layers); ``width`` per node (default 1).
 
-    >>> out = layout(["in", "a", "b", "add"], [("in", "a"), ("a", "b"), ("in", "add"), ("b", "add")])
+    >>> out = place_dag(["in", "a", "b", "add"], [("in", "a"), ("a", "b"), ("in", "add"), ("b", "add")])
     >>> out.rank == {"in": 0, "a": 1, "b": 2, "add": 3}
     True
     >>> len({round(out.x[n], 3) for n in ("in", "a", "b", "add")})  # the main path stays straight
@@ -253,7 +253,7 @@ def layout(
     weight = {n: DUMMY_WEIGHT for row in rows for n in row}
     weight |= {n: max(MAIN_PATH_WEIGHT ** (rank[n] + below[n] - longest), 1e-12) for n in nodes}
     for row in rows:
-        x |= _place(row, dict.fromkeys(row, 0.0), widths, gap)
+        x |= _place_row(row, dict.fromkeys(row, 0.0), widths, gap)
     for sweep in range(2 * sweeps + 1):  # ending downwards: a layer lines up under its input
         downward = sweep % 2 == 0
         span = range(1, len(rows)) if downward else range(len(rows) - 2, -1, -1)
@@ -267,7 +267,7 @@ def layout(
                 near = near or neighbours[n]
                 total = sum(weight[m] for m in near)
                 wished[n] = sum(weight[m] * x[m] for m in near) / total if near else x[n]
-            x |= _place(rows[r], wished, widths, gap, weight)
+            x |= _place_row(rows[r], wished, widths, gap, weight)
     left = min(x[n] - widths[n] / 2 for n in x) if x else 0.0
     routes = {e: [x[d] - left for d in points] for e, points in chain.items()}
     # Lanes: right of everything, one per laned source, a column shared where spans allow.
@@ -278,7 +278,7 @@ def layout(
     column = lane_columns(spans)
     pitch = dummy_width + gap
     lanes = {(u, v): right + gap + dummy_width / 2 + column[u] * pitch for u, v in in_lane}
-    return Layout(
+    return Placement(
         rank=dict(rank),
         order={n: order[n] for n in nodes},
         x={n: x[n] - left for n in nodes},

@@ -1,4 +1,5 @@
-"""specc import: saved Sequential models back to specs; round trip spec -> build -> import."""
+"""specc import: saved Sequential models back to specs (round trip spec -> build -> import),
+and the saved files, configs and arguments it refuses, one line each."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def test_import_keeps_non_automatic_names(tmp_path, specc):
 
 
 def test_branching_functional_model_imports_as_a_graph(tmp_path, specc):
-    """Once refused as "not a plain chain"; graphs are in test_import_graph.py."""
+    """Once refused as "not a plain chain"; graphs are in test_import_functional.py."""
     k = keras()
     k.backend.clear_session()
     inputs = k.Input((4,))

@@ -6,11 +6,13 @@ Pure Python, no numpy: ``emit-code`` writes the same convention into the trainin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from specc.analysis.checks import input_names, output_names
+from specc.analysis.graph import Graph
 
 
 @dataclass(frozen=True)
-class Layout:
+class DataArrays:
     """The arrays a data file holds for a model: ``x_train`` and ``x_test`` for one input,
     ``x_train_<name>`` and ``x_test_<name>`` for each of several (``inputs``); the labels
     likewise (``outputs``). Empty ``inputs``/``outputs``: one input/output."""
@@ -19,9 +21,7 @@ class Layout:
     outputs: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, graph: Any) -> Layout:
-        from specc.analysis.checks import input_names, output_names
-
+    def of(cls, graph: Graph) -> DataArrays:
         ins, outs = input_names(graph), output_names(graph)
         return cls(ins if len(ins) > 1 else (), outs if len(outs) > 1 else ())
 
@@ -50,5 +50,5 @@ class Layout:
         return f" (this model takes {' and '.join(parts)})" if parts else ""
 
 
-ONE = Layout()
+ONE = DataArrays()
 """One input and one output: ``x_train``, ``y_train``, ``x_test``, ``y_test``."""

@@ -201,8 +201,8 @@ class Strict(BaseModel):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
-        from specc.language import descriptions
+        """Described for editors (:mod:`specc.terms.descriptions`, read only here)."""
+        from specc.terms import descriptions
 
         return descriptions.json_schema(cls, core_schema, handler)
 

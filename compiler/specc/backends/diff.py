@@ -31,11 +31,11 @@ from pydantic.fields import FieldInfo
 from specc.analysis.pipeline import Compiled
 from specc.backends import table
 from specc.errors import Loc, format_loc
-from specc.language import objects
 from specc.language.loader import dump_yaml
 from specc.language.schema import Spec, Training
-from specc.language.values import Activation, Regularizer
 from specc.layers.base import CATALOG, LayerSpec
+from specc.terms import objects
+from specc.terms.values import Activation, Regularizer
 
 TOTALS = ("total_params", "trainable_params", "non_trainable_params")
 _NONE = object()

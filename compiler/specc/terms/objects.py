@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.language.values import (
+from specc.terms.values import (
     Float,
     NonNegFloat,
     PosFloat,
@@ -48,8 +48,8 @@ class KerasObject(BaseModel):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        """Described for editors (:mod:`specc.language.descriptions`, read only here)."""
-        from specc.language import descriptions
+        """Described for editors (:mod:`specc.terms.descriptions`, read only here)."""
+        from specc.terms import descriptions
 
         return descriptions.json_schema(cls, core_schema, handler)
 

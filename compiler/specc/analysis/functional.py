@@ -1,4 +1,5 @@
-"""Graph specs: inputs, layers that name what they take, shared layers, several outputs.
+"""Graph specs (Keras' functional form): inputs, layers that name what they take, shared
+layers, several outputs.
 
 Resolved as the equivalent Keras functional code runs: layers are made and called in the
 order the spec lists them (so automatic names and node indices are Keras' own), then the
