@@ -19,11 +19,12 @@ run: $(STAMP)
 	$(BIN)/specc build specs/mnist_cnn.yaml
 	$(BIN)/specc emit-code specs
 
-## Lint, check the import floors (pyproject: tool.importlinter), validate the example specs, then the test suite (slow trainings excluded).
+## Lint, check the import floors (pyproject: tool.importlinter), type-check (tool.mypy), validate the example specs, then the test suite (slow trainings excluded).
 test: $(STAMP)
 	$(BIN)/ruff check compiler tests bench generated
 	$(BIN)/ruff format --check compiler tests bench generated
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/specc validate specs
 	$(BIN)/specc emit-code --check specs
 	$(BIN)/python -m pytest -q -n 2 --durations=25

@@ -156,7 +156,7 @@ SET_HELP = (
 )
 
 
-def set_option(help: str = SET_HELP):  # type: ignore[no-untyped-def]
+def set_option(help: str = SET_HELP):
     """The ``--set PATH=VALUE`` option of every command that reads a spec."""
     return click.option("--set", "sets", metavar="PATH=VALUE", multiple=True, help=help)
 
@@ -173,7 +173,7 @@ def _overrides(sets: Sequence[str], flag: str = "--set") -> list[Any]:
         sys.exit(EXIT_USAGE)
 
 
-def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):  # type: ignore[no-untyped-def]
+def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):
     """Compile one spec; an unexpected exception becomes a one-line internal error.
 
     A bug in specc tripped by one file must not hide the results of the others (nor
@@ -193,7 +193,7 @@ def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):  # type:
         raise SpecError([Diagnostic(message, file=display_path(spec))], EXIT_INVALID) from exc
 
 
-def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = ()):  # type: ignore[no-untyped-def]
+def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = ()):
     """Compile one spec or exit with its diagnostics."""
     try:
         compiled = _compile_checked(spec, overriding)

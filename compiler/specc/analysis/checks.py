@@ -217,18 +217,18 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
         return
     if isinstance(spec.data.preprocessing.x, dict):  # several inputs: each its own steps
         for given in graph.inputs:  # in the spec's order
-            shape, wanted = (
+            shape, expected = (
                 _reshaped(spec.data.preprocessing.x_steps(given.name), None),
                 given.shape[1:],
             )
             if shape is not None and (
-                len(shape) != len(wanted)
-                or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
+                len(shape) != len(expected)
+                or any(w not in (None, d) for d, w in zip(shape, expected, strict=False))
             ):
                 yield diagnose(
                     ("data", "preprocessing", "x", given.name),
                     f"samples of input {given.name!r} are reshaped to {list(shape)} but the input's "
-                    f"shape is {list(wanted)}; reshape to {list(wanted)}",
+                    f"shape is {list(expected)}; reshape to {list(expected)}",
                 )
         return
     source = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[0]
@@ -327,16 +327,22 @@ def _labels(
             f"loss {loss!r} takes integer labels, not one-hot: remove the one_hot step "
             "(or use loss: categorical_crossentropy)",
         )
-    if classes is not None and loss in CATEGORICAL | SPARSE and width != classes:
+    # classes is set only with spec.data (a known dataset): the check narrows it for mypy.
+    if (
+        classes is not None
+        and spec.data is not None
+        and loss in CATEGORICAL | SPARSE
+        and width != classes
+    ):
         yield diagnose(
             where,
             f"{spec.data.dataset} has {classes} classes but the last layer outputs {width}",
-        )  # type: ignore[union-attr]
-    if one_hot is not None and classes is not None and one_hot != classes:
+        )
+    if one_hot is not None and classes is not None and spec.data is not None and one_hot != classes:
         yield diagnose(
             (*at, len(steps) - 1, "one_hot"),
             f"{spec.data.dataset} has {classes} classes, not {one_hot}",
-        )  # type: ignore[union-attr]
+        )
 
 
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
@@ -460,7 +466,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
                 "(auto is 1 under a strategy)",
             )
     devices = getattr(dist, "devices", None)
-    batch = spec.training.batch_size  # type: ignore[union-attr]
+    batch = spec.training.batch_size  # type: ignore[union-attr]  # training is set: the caller checks it before
     if devices and batch % len(devices):
         yield diagnose(
             ("training", "batch_size"),

@@ -59,7 +59,7 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
 
     # ------------------------------------------------------------------ names
     positions = [i for i, e in enumerate(entries) if isinstance(e, LayerSpec)]
-    layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]
+    layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]  # positions index LayerSpec entries only (not apply calls)
     names, inner_names, clashes = layer_names(layer_specs, positions)
     problems += [diagnose(loc, message) for loc, message in clashes]
     input_names = model_input_names(spec)
@@ -265,7 +265,7 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
                         f"{sources[0][0]}.0, {sources[0][0]}.1, ...",
                         show_input=False,
                     )
-                result = apply(layer, shape, source_names, routed=several)  # type: ignore[arg-type]
+                result = apply(layer, shape, source_names, routed=several)  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
             except ShapeError as exc:
                 field = (
                     exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
@@ -415,8 +415,8 @@ def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Di
         resolved[name] = ResolvedLayer(
             i,
             name,
-            entries[i].type,  # type: ignore[union-attr]
-            entries[i],  # type: ignore[arg-type]
+            entries[i].type,  # type: ignore[union-attr]  # a LayerSpec at this point (apply calls are resolved first)
+            entries[i],  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
             shape,
             last_shape[name],
             result.trainable,

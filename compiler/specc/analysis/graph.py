@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from specc.errors import Diagnostic
 from specc.language.messages import LABEL, name_taken
@@ -258,13 +259,15 @@ def is_sequential(spec: Spec) -> bool:
     model = spec.model
     if model.input is None or not _plain_chain(spec):
         return False
-    last = {layer_names(list(model.layers))[0][-1], model.layers[-1].label} - {None}
+    # cast: _plain_chain has checked that every entry is a LayerSpec (no apply call).
+    layers = cast(list[LayerSpec], model.layers)
+    last = {layer_names(list(layers))[0][-1], layers[-1].label} - {None}
     return model.outputs is None or (len(model.outputs) == 1 and model.outputs[0] in last)
 
 
 def _plain_chain(spec: Spec) -> bool:
-    layers = spec.model.layers
-    if not all(isinstance(layer, LayerSpec) for layer in layers):
+    layers = [layer for layer in spec.model.layers if isinstance(layer, LayerSpec)]
+    if len(layers) != len(spec.model.layers):  # an apply call
         return False
     if all(layer.inputs is None for layer in layers):
         return True
@@ -273,7 +276,7 @@ def _plain_chain(spec: Spec) -> bool:
     for layer, name in zip(layers, names, strict=True):
         if layer.inputs is not None and (len(layer.inputs) != 1 or layer.inputs[0] not in previous):
             return False
-        previous = {name, layer.label} - {None}  # its name, or its label (as:)
+        previous = {name} | ({layer.label} if layer.label is not None else set())  # or as:
     return True
 
 
@@ -306,11 +309,11 @@ def label_clashes(
     model = spec.model
     first: dict[str, tuple[tuple, str]] = {}
     """name -> (where it is written, what it is) for the first that took it."""
-    for k, name in enumerate(model_input_names(spec)):
+    for k, input_name in enumerate(model_input_names(spec)):
         given = (model.input if model.inputs is None else model.inputs[k]).name is not None
         at: tuple = ("model", "input") if model.inputs is None else ("model", "inputs", k)
         what = "the name of a model input" if given else "Keras' name for the model input"
-        first.setdefault(name, ((*at, "name") if given else at, what))
+        first.setdefault(input_name, ((*at, "name") if given else at, what))
     problems: list[Diagnostic] = []
 
     def clash(loc: tuple, subject: str, name: str) -> None:
@@ -321,7 +324,7 @@ def label_clashes(
     for i, entry in enumerate(model.layers):
         name = names.get(i)
         if name is not None:
-            explicit = entry.name is not None  # type: ignore[union-attr]
+            explicit = entry.name is not None  # type: ignore[union-attr]  # a named entry is a LayerSpec (apply calls have no name)
             loc = ("model", "layers", i, "name" if explicit else "type")
             if name in first and first[name][1] == LABEL:
                 clash(loc, "layer name", name)
@@ -386,7 +389,8 @@ def resolve(
         from specc.analysis.functional import resolve_graph
 
         return resolve_graph(spec, diagnose)
-    layers = spec.model.layers
+    # cast: a plain stack (is_sequential above) holds LayerSpec entries only, no apply call.
+    layers = cast(list[LayerSpec], spec.model.layers)
     names, inner_names, clashes = layer_names(list(layers))
     problems: list[Diagnostic] = [diagnose(loc, message) for loc, message in clashes]
     problems += label_clashes(spec, dict(enumerate(names)), diagnose)

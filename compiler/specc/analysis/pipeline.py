@@ -11,7 +11,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +61,7 @@ class Compiled:
         return self.loaded or loader.load_text(self.text, self.file)
 
 
-def _in_order(file: str):  # type: ignore[no-untyped-def]
+def _in_order(file: str) -> Callable[[Diagnostic], tuple]:
     """Sort key: the spec's own file first, then its bases and overrides, each by position."""
     return lambda d: (d.file != file or d.origin is not None, d.file, d.origin or "", d.line, d.col)
 
@@ -93,7 +93,7 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
         found = _once(messages.diagnostics(exc, source, loaded.data))
         raise SpecError(sorted(found, key=_in_order(source.file))) from None
 
-    def diagnose(loc: tuple, message: str):  # type: ignore[no-untyped-def]
+    def diagnose(loc: tuple, message: str) -> Diagnostic:
         return source.diagnostic(loc, message)
 
     resolved, problems = graph.resolve(spec, diagnose)

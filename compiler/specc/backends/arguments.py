@@ -84,12 +84,12 @@ def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
 
 def optimizer_arguments(optimizer: BaseModel) -> tuple[str, dict[str, Any]]:
     """Keras optimizer class name and the arguments the spec set."""
-    return optimizer.type, ordered(optimizer, stated(optimizer))  # type: ignore[attr-defined]
+    return optimizer.type, ordered(optimizer, stated(optimizer))  # type: ignore[attr-defined]  # every optimizer model has a type field (terms/objects.py)
 
 
 def callback_arguments(callback: BaseModel) -> tuple[str, dict[str, Any]]:
     """Keras callback class name and the arguments the spec set."""
-    return callback.type, ordered(callback, stated(callback))  # type: ignore[attr-defined]
+    return callback.type, ordered(callback, stated(callback))  # type: ignore[attr-defined]  # every callback model has a type field (terms/objects.py)
 
 
 def regularizer_call(reg: Regularizer) -> tuple[str, dict[str, float]]:

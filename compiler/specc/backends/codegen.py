@@ -467,7 +467,7 @@ def graph_build_model(
         def expr(source: Source) -> str:
             var = tensors[(source[0], source[1])]
             if isinstance(var, dict):  # unpacked: every use names an index
-                return var[source[2]]  # type: ignore[index]
+                return var[source[2]]
             return var if source[2] is None else f"{var}[{source[2]}]"
 
         args = [PyCode(expr(s)) for s in calls[k].sources]
@@ -595,8 +595,8 @@ def graph_build_model(
                 wanted = {s[2] for _, s in used} | {
                     s[2] for s in graph.outputs if (s[0], s[1]) == node
                 }
-                parts = {i: names.fresh(f"{base}_out{i}") for i in sorted(wanted)}  # type: ignore[type-var]
-                tensors[node] = parts  # type: ignore[assignment]
+                parts = {i: names.fresh(f"{base}_out{i}") for i in sorted(wanted)}  # type: ignore[type-var]  # wanted holds ints here (a multi-output layer's indices)
+                tensors[node] = parts  # type: ignore[assignment]  # a multi-output node maps to a dict of names
                 to = ", ".join(parts.get(i, "_") for i in range(len(call.output_shape)))
         else:
             to = target(k, base, names, k + 1, True)
@@ -610,7 +610,7 @@ def graph_build_model(
     def out_expr(s: Source) -> PyCode:
         var = tensors[(s[0], s[1])]
         if isinstance(var, dict):
-            return PyCode(var[s[2]])  # type: ignore[index]
+            return PyCode(var[s[2]])  # type: ignore[index]  # s[2] is the output index of a multi-output source
         if s[2] is None:
             return PyCode(f"*{var}" if (s[0], s[1]) in several else var)
         return PyCode(f"{var}[{s[2]}]")

@@ -385,11 +385,11 @@ def place(diagram: Diagram) -> Placed:
         opening_at.setdefault(first[key], []).append(key)
         closing_at.setdefault(last[key], []).append(key)
     # The frames opening on a rank stack above it, outermost highest; closing, below it.
-    opening_step = {}
+    opening_step: dict[tuple, int] = {}
     for keys in opening_at.values():
         keys.sort(key=lambda g: diagram.groups[g].depth)
         opening_step |= {g: len(keys) - i for i, g in enumerate(keys)}
-    closing_step = {}
+    closing_step: dict[tuple, int] = {}
     for keys in closing_at.values():
         keys.sort(key=lambda g: -diagram.groups[g].depth)
         closing_step |= {g: i + 1 for i, g in enumerate(keys)}

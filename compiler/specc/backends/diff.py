@@ -40,7 +40,7 @@ from specc.terms.values import Activation, Regularizer
 TOTALS = ("total_params", "trainable_params", "non_trainable_params")
 _NONE = object()
 """No resolved value: not valid where it stands (a block's ``$filters``), or no schema there."""
-ABSENT = {(Spec, "training"): Training}
+ABSENT: dict[tuple[type[BaseModel], str], type[BaseModel]] = {(Spec, "training"): Training}
 """Sections whose absence means the section with its defaults (``specc train`` and the
 emitted script run ``Training()`` without one), not the field's default None."""
 

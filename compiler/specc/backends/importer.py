@@ -1231,7 +1231,7 @@ def _construction_order(
         auto = match is not None and match["prefix"] == prefix
         prefix_of[name] = (prefix, int(match["n"] or 0)) if auto and match else None
         if prefix_of[name] is not None:
-            numbers[prefix].add(prefix_of[name][1])  # type: ignore[index]
+            numbers[prefix].add(prefix_of[name][1])  # type: ignore[index]  # not None: checked on the line above
     run = {p: next(i for i in range(len(ns) + 1) if i not in ns) for p, ns in numbers.items()}
     counters: dict[str, int] = defaultdict(int)
     waiting = {

@@ -7,7 +7,7 @@ speed against hand-written Keras").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from specc.language.schema import Runtime
 
@@ -43,7 +43,7 @@ def resolve(runtime: Runtime, backend: str, gpu: bool) -> dict[str, Any]:
     jit = runtime.jit_compile
     if jit == "auto":
         jit = False if tf_cpu else "auto"  # XLA measured 2.5x slower for this model on TF/CPU
-    spe = runtime.steps_per_execution
+    spe: int | Literal["auto", "epoch"] = runtime.steps_per_execution
     if spe == "auto":
         spe = GPU_STEPS_PER_EXECUTION if gpu else CPU_STEPS_PER_EXECUTION if tf_cpu else 1
     if loop == "fused":

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specc.analysis.graph import Graph
 from specc.layers.base import format_out
 from specc.layers.shapes import Shape
+
+if TYPE_CHECKING:  # rich is imported lazily, where a table is drawn
+    from rich.console import JustifyMethod
 
 
 def _json_shape(shape: Shape | list[Shape]) -> list[Any]:
@@ -100,15 +103,14 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
         widths.append(int(pos * line) - current)
         current += widths[-1]
     headers = ("Layer (type)", "Output Shape", "Param #", "Connected to")
-    justify = ("left", "left", "right", "left")
+    justify: tuple[JustifyMethod, ...] = ("left", "left", "right", "left")
+    # Table's own default box unless ASCII is asked for.
+    box: dict[str, Any] = {"box": rich.box.ASCII} if ascii_only else {}
     table = rich.table.Table(
-        *(
-            rich.table.Column(headers[k], justify=justify[k], width=w)  # type: ignore[arg-type]
-            for k, w in enumerate(widths)
-        ),
+        *(rich.table.Column(headers[k], justify=justify[k], width=w) for k, w in enumerate(widths)),
         width=line,
         show_lines=True,
-        **({"box": rich.box.ASCII} if ascii_only else {}),
+        **box,
     )
     if graph.functional:  # Keras' functional model lists its inputs too
         for row in graph.rows:

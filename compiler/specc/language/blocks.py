@@ -496,11 +496,11 @@ class _Expander:
             repeat = lengths.pop()
         given = {k: v for k, v in use.items() if k not in USE_KEYS}
         bad = False
-        for key in each or {}:
+        for key, values in (each or {}).items():
             if key in given:
                 bad = True
                 self.problem((*loc, key), f"{key!r} is given by each too; give it once", key=True)
-            given[key] = each[key][0]  # checked like an argument; each repetition its own
+            given[key] = values[0]  # checked like an argument; each repetition its own
         for key in given:
             if key not in block.params:
                 bad = True
@@ -528,13 +528,13 @@ class _Expander:
             label = labels[label]
         labelled = (label_at.get(()) if label_at else None) or (*loc, "as")
         if label is not None and not bad:
-            here = self.old.diagnostic(labelled, "")  # where the label is written
-            there = self.use_labels.setdefault(label, here)
-            if there is not here:
+            written = self.old.diagnostic(labelled, "")  # where the label is written
+            there = self.use_labels.setdefault(label, written)
+            if there is not written:
                 bad = True
                 self.problem(
                     (*loc, "as"),
-                    name_taken("label", label, LABEL, here, there),
+                    name_taken("label", label, LABEL, written, there),
                     uses=uses,
                     at=labelled,
                 )
@@ -551,10 +551,10 @@ class _Expander:
         inner_env: dict[str, Any] = {}
         for param, default in block.params.items():
             if param in given:
-                value, source = _substitute(given[param], env)
+                value, sources = _substitute(given[param], env)
                 inner_env[param] = (
                     value,
-                    (*loc, param) if not source else source.get((), (*loc, param)),
+                    (*loc, param) if not sources else sources.get((), (*loc, param)),
                 )
             else:
                 inner_env[param] = (default, None)
@@ -565,11 +565,11 @@ class _Expander:
         found = self.old.locate(loc)
         where = ""
         if len(found) == 3:
-            origin = found[2]  # type: ignore[misc]
+            origin = found[2]
             where = origin.label or origin.file
         for r in range(repeat):
-            for key in each or {}:  # this repetition's value, located at it
-                value, sources = _substitute(each[key][r], env)
+            for key, values in (each or {}).items():  # this repetition's value, located at it
+                value, sources = _substitute(values[r], env)
                 inner_env[key] = (value, sources.get((), (*loc, "each", key, r)))
             prefix = f"{use_id}__{r + 1}" if repeat > 1 else use_id
             inner = {label: f"{prefix}__{label}" for label in _labels(block.layers)}
@@ -670,7 +670,7 @@ def _param_paths(value: Any, env: dict[str, Any], path: tuple = ()) -> dict[tupl
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
-        items = enumerate(value)  # type: ignore[assignment]
+        items = enumerate(value)  # type: ignore[assignment]  # (index, item) pairs, walked the same way as a dict's items
     else:
         return {}
     return {p: n for k, v in items for p, n in _param_paths(v, env, (*path, k)).items()}

@@ -20,7 +20,7 @@ SCHEMA_ID = "urn:specc:spec:1"
 """The schema's ``$id``: a name, not a location (editors find the file from the
 ``# yaml-language-server: $schema=...`` line; every ``$ref`` is inside the file)."""
 
-FINITE = {
+FINITE: dict[str, Any] = {
     # inf fails the float32 bounds; NaN passes every comparison, so it is caught by the one
     # thing only it satisfies: being both <= 0 and >= 1.
     "not": {"maximum": 0, "minimum": 1},
@@ -47,17 +47,17 @@ def _standard(node: Any) -> None:
             _standard(value)
 
 
-IDENTIFIER = {
+IDENTIFIER: dict[str, Any] = {
     "type": "string",
     "pattern": IDENTIFIER_PATTERN,
     "not": {"enum": sorted(keyword.kwlist)},
 }
-PARAM = {
+PARAM: dict[str, Any] = {
     "type": "string",
     "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*(?!\n)$",
     "description": "A parameter of the block, $name: replaced by the use's value.",
 }
-BLOCK_USE = {
+BLOCK_USE: dict[str, Any] = {
     "type": "object",
     "required": ["block"],
     "properties": {
@@ -90,7 +90,7 @@ BLOCK_USE = {
     "additionalProperties": True,
     "description": "A use of a block: {block: NAME, <its params>, repeat: N}.",
 }
-BLOCK_USE_IN_BLOCK = {
+BLOCK_USE_IN_BLOCK: dict[str, Any] = {
     **BLOCK_USE,
     "properties": {
         **BLOCK_USE["properties"],
@@ -105,7 +105,7 @@ BLOCK_USE_IN_BLOCK = {
     },
     "description": "A use of a block in a block: its repeat and as may be $params too.",
 }
-BLOCK = {
+BLOCK: dict[str, Any] = {
     "type": "object",
     "required": ["layers"],
     "properties": {

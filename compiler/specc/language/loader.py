@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,7 @@ for _tag, _regexp, _first in _CORE:
 _core = _CoreResolver()
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """libyaml's parser (when available) with a composer that counts as it goes.
 
     Plain scalars resolve as YAML 1.2. PyYAML's own composers build the whole node graph
@@ -244,7 +245,7 @@ class SourceMap:
     ) -> Diagnostic:
         """The diagnostic at ``loc`` as written, in the file (or override) that holds it."""
         found = self.locate(loc, key=key)
-        origin = found[2] if len(found) == 3 else None  # type: ignore[misc]
+        origin = found[2] if len(found) == 3 else None
         file = origin.file if origin else self.file
         label = origin.label if origin else None
         return Diagnostic(message, file, found[0], found[1], tuple(loc), hint, origin=label)
@@ -438,7 +439,13 @@ def _null(text: str) -> None:
     return None
 
 
-_CONSTRUCT = {_STR: str, _INT: _int, _FLOAT: _float, _BOOL: _bool, _NULL: _null}
+_CONSTRUCT: dict[str, Callable[[str], Any]] = {
+    _STR: str,
+    _INT: _int,
+    _FLOAT: _float,
+    _BOOL: _bool,
+    _NULL: _null,
+}
 
 
 def _show(value: Any) -> str:

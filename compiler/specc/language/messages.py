@@ -13,7 +13,7 @@ import re
 import types
 import typing
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Tag, ValidationError
 
@@ -110,7 +110,7 @@ DEVICE_NAMES = {
 
 @functools.cache
 def _tag_of(cls: type[BaseModel]) -> set[str]:
-    tags = set()
+    tags: set[str] = set()
     for key in ("type", "strategy"):  # strategy: training.distribution's tag
         if key in cls.model_fields:
             tags.update(typing.get_args(cls.model_fields[key].annotation))
@@ -387,7 +387,8 @@ def diagnostics(exc: ValidationError, source: SourceMap, data: Any = None) -> li
     """One diagnostic per Pydantic error (the first MAX_ERRORS of them, then one line for
     the rest), in file order; ``data`` is what was validated."""
     out = []
-    raw_errors = exc.errors()
+    # cast: ErrorDetails is a TypedDict of the same dicts; the helpers below read plain dicts.
+    raw_errors = cast(list[dict[str, Any]], exc.errors())
     left_out = raw_errors[MAX_ERRORS:]
     raw_errors = _plain_unions(raw_errors[:MAX_ERRORS], data)
     errors = [(err, *clean_loc(err["loc"], data)) for err in raw_errors]

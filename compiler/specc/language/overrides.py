@@ -280,7 +280,7 @@ def _trie(tables: tuple[dict, dict, dict]) -> _Node:
         for loc, pos in table.items():
             node = root
             for key in loc:
-                node = node.kid(key, create=True)  # type: ignore[assignment]
+                node = node.kid(key, create=True)  # type: ignore[assignment]  # kid(create=True) never returns None
             node.here[t] = pos
     return root
 
@@ -320,7 +320,7 @@ class Editor:
     def node(self, path: SpecPath) -> _Node:
         node = self.root
         for key in path:
-            node = node.kid(key, create=True)  # type: ignore[assignment]
+            node = node.kid(key, create=True)  # type: ignore[assignment]  # kid(create=True) never returns None
         return node
 
     def edit(self, path: SpecPath, value: Any, where: Positions) -> None:
@@ -355,7 +355,7 @@ class Editor:
             parent.insert(index, _plain_copy(value))
             if items is None:
                 self._rename(node, index, 1)
-                node.kids[index] = grafted  # type: ignore[index]
+                node.kids[index] = grafted
             else:
                 items.insert(index, grafted)
             return
@@ -370,21 +370,21 @@ class Editor:
                 del parent[last]
                 if items is None:
                     node.kid(last, create=True)
-                    del node.kids[last]  # type: ignore[arg-type]
+                    del node.kids[last]
                     self._rename(node, last + 1, -1)
                 else:
                     del items[last]
             else:
                 del parent[last]
                 node.kid(last, create=True)
-                del node.kids[last]  # type: ignore[call-overload]
+                del node.kids[last]  # type: ignore[arg-type]  # parent is a dict here: _step above refuses a str key into a list
             return
         parent[last] = _plain_copy(value)
         if isinstance(last, int) and (items := node.as_list(len(parent))) is not None:
             items[last] = grafted
         else:
             node.kid(last, create=True)
-            node.kids[last] = grafted  # type: ignore[index]
+            node.kids[last] = grafted  # type: ignore[index]  # the kid was just created under this key
 
     @staticmethod
     def _rename(node: _Node, start: int, delta: int) -> None:

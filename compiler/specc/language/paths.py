@@ -158,7 +158,7 @@ def _rebuild(data: Any, path: SpecPath, leaf: Any, depth: int = 0) -> Any:
     new = _rebuild(child, path, leaf, depth + 1)
     if isinstance(data, list):
         copy_list = list(data)
-        copy_list[key] = new  # type: ignore[index]
+        copy_list[key] = new  # type: ignore[index]  # key is an int when data is a list (_step checked it)
         return copy_list
     return {**data, key: new}
 

@@ -8,7 +8,7 @@ Rules that need more than one field live in :mod:`specc.analysis.checks` and :mo
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -45,7 +45,7 @@ from specc.terms.values import (
     finite,
 )
 
-SPEC_VERSION = 1
+SPEC_VERSION: Final = 1
 
 # ---------------------------------------------------------------- value vocabularies
 LOSSES = LOSS_NAMES
@@ -72,7 +72,7 @@ class Input(Strict):
         description="Input shape without the batch axis, e.g. [28, 28, 1]; null for a size "
         "known only at run time, e.g. [null, 71] for sequences of any length."
     )
-    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]
+    dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
         default="float32", description="int32 for token ids (Embedding inputs)."
     )
     name: Identifier | None = Field(
@@ -94,11 +94,11 @@ class Apply(Strict):
     """A layer declared above, called again (shared weights, as in a siamese net)."""
 
     apply: Identifier = Field(description="The name of the layer to call again.")
-    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
-        default=None,
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="What this call takes; default: the layer before it.",
     )
-    as_: Identifier = Field(  # type: ignore[assignment]
+    as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
         default=None,
         alias="as",
         description="A name for this call's output, for other layers' inputs to refer to.",
@@ -139,17 +139,17 @@ class Model(Strict):
             "no Python identifier, e.g. 3dcnn); default: the spec's name.",
         )
     )
-    input: Input = Field(  # type: ignore[assignment]
+    input: Input = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
         default=None, description="The model's one input (a graph spec may give inputs)."
     )
-    inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(  # type: ignore[assignment]
-        default=None,
+    inputs: Annotated[list[NamedInput], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="A graph's inputs, each named for the layers' inputs to refer to; "
         "instead of input.",
     )
     layers: Annotated[list[Entry], Field(min_length=1)]
-    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(  # type: ignore[assignment]
-        default=None,
+    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="The model's outputs, by layer name (lstm.1: output 1 of a layer with "
         "several outputs); default: the last layer.",
     )
@@ -180,7 +180,7 @@ class Model(Strict):
     @property
     def model_inputs(self) -> list[Input]:
         """The inputs as a list, whichever way the spec gave them."""
-        return list(self.inputs) if self.inputs is not None else [self.input]  # type: ignore[list-item]
+        return list(self.inputs) if self.inputs is not None else [self.input]
 
 
 # --------------------------------------------------------------------------- compile
@@ -250,7 +250,7 @@ class Adam(_AdamLike):
 
 class AdamW(_AdamLike):
     type: Literal["AdamW"]
-    weight_decay: NonNegative = 0.004  # type: ignore[assignment]
+    weight_decay: NonNegative = 0.004
     amsgrad: bool = False
 
 
@@ -382,7 +382,7 @@ class ReduceLROnPlateau(Strict):
     KIND: ClassVar[str] = "callbacks"
     type: Literal["ReduceLROnPlateau"]
     monitor: str = "val_loss"
-    factor: finite(gt=0, lt=1) = 0.1
+    factor: finite(gt=0, lt=1) = 0.1  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
     patience: Count = 10
     mode: Mode = "auto"
     min_delta: NonNegative = 0.0001
@@ -405,8 +405,8 @@ class Mirrored(Strict):
     strategy: Literal["mirrored"]
     devices: Annotated[
         list[Annotated[str, Field(pattern=TF_DEVICE_PATTERN)]], Field(min_length=1)
-    ] = Field(  # type: ignore[assignment]
-        default=None,
+    ] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description='The devices to replicate on, e.g. ["/gpu:0", "/gpu:1"]; default: every '
         "local GPU (the CPU if there is none). Needs the tensorflow backend.",
     )
@@ -440,8 +440,8 @@ class DataParallel(Strict):
     strategy: Literal["data_parallel"]
     devices: Annotated[
         list[Annotated[str, Field(pattern=KERAS_DEVICE_PATTERN)]], Field(min_length=1)
-    ] = Field(  # type: ignore[assignment]
-        default=None,
+    ] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description='Devices as Keras lists them, e.g. ["gpu:0", "gpu:1"]; default: every '
         "device JAX sees. Needs the jax backend.",
     )
@@ -570,7 +570,7 @@ class Preprocessing(Strict):
 
 
 class Data(Strict):
-    dataset: Literal[DATASETS]  # type: ignore[valid-type]
+    dataset: Literal[DATASETS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
     path: str | None = Field(
         default=None,
         description="A local .npz with x_train, y_train, x_test, y_test "

@@ -129,11 +129,13 @@ def _copy(source: SourceMap, loc: Loc, target: SourceMap) -> None:
     for table in (target.values, target.keys, target.yaml11):
         for k in [k for k in table if k[:n] == loc]:
             del table[k]
-    for mine, theirs in (
+    # The three tables hold different position tuples; each is copied the same way.
+    pairs: tuple[tuple[dict[Any, Any], dict[Any, Any]], ...] = (
         (source.values, target.values),
         (source.keys, target.keys),
         (source.yaml11, target.yaml11),
-    ):
+    )
+    for mine, theirs in pairs:
         theirs.update({k: v for k, v in mine.items() if k[:n] == loc})
 
 
@@ -189,7 +191,8 @@ def _positions_by_key(source: SourceMap) -> dict[Any, Positions]:
     """The positions of each ``set:`` value, relative to it, in one pass over the source
     map (one pass per edit made ``set:`` quadratic)."""
     out: dict[Any, Positions] = {}
-    for t, table in enumerate((source.values, source.keys, source.yaml11)):
+    tables: tuple[dict[Any, Any], ...] = (source.values, source.keys, source.yaml11)
+    for t, table in enumerate(tables):
         for loc, pos in table.items():
             if len(loc) >= 2 and loc[0] == SET:
                 found = out.get(loc[1])

@@ -155,7 +155,7 @@ def prelu_params(shape: Shape, shared_axes: Sequence[int] | None) -> int:
             "shared_axes",
             show_input=False,
         )
-    return math.prod(sizes)  # type: ignore[arg-type]
+    return math.prod(sizes)  # type: ignore[arg-type]  # unknown axes were refused just above
 
 
 _POS = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}

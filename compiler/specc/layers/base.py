@@ -369,7 +369,7 @@ def nested(exc: ShapeError, shape: Shape | list[Shape], *where: str | int) -> Sh
     (e.g. ``"layers", 2``) and naming that inner input rather than the outer one."""
     inner = exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
     message = f"{exc} (input {format_out(shape)})" if exc.show_input else str(exc)
-    return ShapeError(message, (*where, *inner), show_input=False)  # type: ignore[arg-type]
+    return ShapeError(message, (*where, *inner), show_input=False)
 
 
 def need_rank(layer: LayerSpec, shape: Shape, rank: int | Sequence[int], what: str = "") -> None:

@@ -53,8 +53,8 @@ def _spatial_dims(
 
 def _windowed(layer: Trainable, shape: Shape) -> list[int | None]:
     """Output lengths of a (depthwise, separable or plain) convolution; refuse a kernel too big."""
-    kernel, strides = layer.kernel_size, layer.strides  # type: ignore[attr-defined]
-    dilation, padding = layer.dilation_rate, layer.padding  # type: ignore[attr-defined]
+    kernel, strides = layer.kernel_size, layer.strides  # type: ignore[attr-defined]  # mixin: fields of the convolution layers using it
+    dilation, padding = layer.dilation_rate, layer.padding  # type: ignore[attr-defined]  # mixin: fields of the convolution layers using it
 
     def length(axis: int, n: int) -> int:
         k, s, d = kernel[axis], strides[axis], dilation[axis]
@@ -86,7 +86,7 @@ class _Conv(Weighted):
             )
         rank, layout = spatial_rank(self)
         need_rank(self, shape, rank + 2, layout)
-        _refuse_strided_dilation(self.strides, self.dilation_rate)  # type: ignore[attr-defined]
+        _refuse_strided_dilation(self.strides, self.dilation_rate)  # type: ignore[attr-defined]  # mixin: fields of the convolution layers using it
         dims = _windowed(self, shape)
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
         if channels % self.groups:
@@ -95,7 +95,7 @@ class _Conv(Weighted):
                 "(Keras refuses it)",
                 "groups",
             )
-        kernel_size = self.kernel_size  # type: ignore[attr-defined]
+        kernel_size = self.kernel_size  # type: ignore[attr-defined]  # mixin: kernel_size is a field of the convolution layers
         per_group = channels // self.groups
         params = shapes.conv_params(kernel_size, per_group, self.filters, self.use_bias)
         largest = _kernel(kernel_size, per_group, self.filters, "filters", "filters")
@@ -160,8 +160,8 @@ class _ConvTranspose(Weighted):
     padding: Padding = "valid"
 
     def infer(self, shape: Shape) -> Out:
-        kernel, strides = self.kernel_size, self.strides  # type: ignore[attr-defined]
-        dilation, extra = self.dilation_rate, self.output_padding  # type: ignore[attr-defined]
+        kernel, strides = self.kernel_size, self.strides  # type: ignore[attr-defined]  # mixin: fields of the transposed convolutions using it
+        dilation, extra = self.dilation_rate, self.output_padding  # type: ignore[attr-defined]  # mixin: fields of the transposed convolutions using it
         if extra is not None:
             for axis, (op, s) in enumerate(zip(extra, strides, strict=True)):
                 if op >= s:
@@ -196,7 +196,7 @@ class Conv1DTranspose(_ConvTranspose):
     type: Literal["Conv1DTranspose"]
     kernel_size: Spatial1
     strides: Spatial1 = (1,)
-    output_padding: spatial(1, minimum=0) | None = None  # type: ignore[valid-type]
+    output_padding: spatial(1, minimum=0) | None = None  # type: ignore[valid-type]  # spatial() builds a Pydantic type; mypy cannot evaluate calls
     dilation_rate: Spatial1 = (1,)
 
 
@@ -205,7 +205,7 @@ class Conv2DTranspose(_ConvTranspose):
     type: Literal["Conv2DTranspose"]
     kernel_size: Spatial2
     strides: Spatial2 = (1, 1)
-    output_padding: spatial(2, minimum=0) | None = None  # type: ignore[valid-type]
+    output_padding: spatial(2, minimum=0) | None = None  # type: ignore[valid-type]  # spatial() builds a Pydantic type; mypy cannot evaluate calls
     dilation_rate: Spatial2 = (1, 1)
 
 
@@ -213,7 +213,7 @@ class Conv3DTranspose(_ConvTranspose):
     type: Literal["Conv3DTranspose"]
     kernel_size: Spatial3
     strides: Spatial3 = (1, 1, 1)
-    output_padding: spatial(3, minimum=0) | None = None  # type: ignore[valid-type]
+    output_padding: spatial(3, minimum=0) | None = None  # type: ignore[valid-type]  # spatial() builds a Pydantic type; mypy cannot evaluate calls
     dilation_rate: Spatial3 = (1, 1, 1)
 
 
@@ -234,7 +234,7 @@ class _Depthwise(Trainable):
         dims = _windowed(self, shape)
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
         kernel = _kernel(
-            self.kernel_size,  # type: ignore[attr-defined]
+            self.kernel_size,  # type: ignore[attr-defined]  # mixin: kernel_size is a field of the convolution layers
             channels,
             self.depth_multiplier,
             "depth multiplier",
@@ -266,10 +266,10 @@ class DepthwiseConv1D(_Depthwise):
 
 class DepthwiseConv2D(DepthwiseConv1D):
     PICTURES = True
-    type: Literal["DepthwiseConv2D"]  # type: ignore[assignment]
-    kernel_size: Spatial2  # type: ignore[assignment]
-    strides: Spatial2 = (1, 1)  # type: ignore[assignment]
-    dilation_rate: Spatial2 = (1, 1)  # type: ignore[assignment]
+    type: Literal["DepthwiseConv2D"]  # type: ignore[assignment]  # narrows the parent's type Literal to this layer's
+    kernel_size: Spatial2
+    strides: Spatial2 = (1, 1)
+    dilation_rate: Spatial2 = (1, 1)
 
 
 class SeparableConv1D(_Depthwise):
@@ -302,7 +302,7 @@ class SeparableConv1D(_Depthwise):
 
 class SeparableConv2D(SeparableConv1D):
     PICTURES = True
-    type: Literal["SeparableConv2D"]  # type: ignore[assignment]
-    kernel_size: Spatial2  # type: ignore[assignment]
-    strides: Spatial2 = (1, 1)  # type: ignore[assignment]
-    dilation_rate: Spatial2 = (1, 1)  # type: ignore[assignment]
+    type: Literal["SeparableConv2D"]  # type: ignore[assignment]  # narrows the parent's type Literal to this layer's
+    kernel_size: Spatial2
+    strides: Spatial2 = (1, 1)
+    dilation_rate: Spatial2 = (1, 1)

@@ -259,8 +259,8 @@ class EinsumDense(Trainable):
         out, kernel, bias = einsum_dense_shapes(
             self.equation, self.bias_axes, shape, self.output_shape
         )
-        size = math.prod(kernel)  # type: ignore[arg-type]
-        params = size + (math.prod(bias) if bias is not None else 0)  # type: ignore[arg-type]
+        size = math.prod(kernel)  # type: ignore[arg-type]  # einsum_dense_shapes returns known sizes for the kernel
+        params = size + (math.prod(bias) if bias is not None else 0)  # type: ignore[arg-type]  # einsum_dense_shapes returns known sizes for the bias
         how = f"kernel of shape {shapes.format_shape(kernel)}"
         return Out(out, params, largest=(size, how, "output_shape"))
 

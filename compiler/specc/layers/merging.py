@@ -123,7 +123,7 @@ def concat_shape(shape_list: list[Shape], axis: int) -> Shape:
             show_input=False,
         )
     for a in range(1, rank):
-        known = sorted({s[a] for s in shape_list if s[a] is not None})
+        known = sorted({n for s in shape_list if (n := s[a]) is not None})
         if a != resolved and len(known) > 1:
             raise ShapeError(
                 f"Concatenate on axis {axis} needs inputs equal on every other axis, but "

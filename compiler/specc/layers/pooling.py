@@ -17,8 +17,8 @@ class _Pool(Trainable):
     def infer(self, shape: Shape) -> Out:
         rank, layout = spatial_rank(self)
         need_rank(self, shape, rank + 2, layout)
-        pool = self.pool_size  # type: ignore[attr-defined]
-        strides = self.strides or pool  # type: ignore[attr-defined]
+        pool = self.pool_size  # type: ignore[attr-defined]  # mixin: pool_size is a field of each pooling layer using it
+        strides = self.strides or pool  # type: ignore[attr-defined]  # mixin: strides is a field of each pooling layer using it
         dims: list[int | None] = []
         for axis, n in enumerate(shape[1:-1]):
             if n is None:

@@ -216,7 +216,7 @@ class RandomRotation(_ImageAugmentation):
     POSITIONAL = ("factor",)
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomRotation"]
-    factor: RotationFactor
+    factor: RotationFactor  # type: ignore[valid-type]  # _loose_factor() builds a Pydantic type; mypy cannot evaluate calls
 
     @classmethod
     def from_keras(cls, key: str, value: Any) -> Any:
@@ -232,8 +232,8 @@ class RandomZoom(_ImageAugmentation):
     POSITIONAL = ("height_factor", "width_factor")
     MINIMAL: ClassVar[dict[str, Any]] = {"height_factor": 0.1}
     type: Literal["RandomZoom"]
-    height_factor: ZoomFactor
-    width_factor: ZoomFactor | None = None
+    height_factor: ZoomFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
+    width_factor: ZoomFactor | None = None  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
     fill_mode: FillMode = "reflect"
     interpolation: Interpolation = "bilinear"
     seed: Seed | None = None
@@ -244,8 +244,8 @@ class RandomTranslation(_ImageAugmentation):
     POSITIONAL = ("height_factor", "width_factor")
     MINIMAL: ClassVar[dict[str, Any]] = {"height_factor": 0.1, "width_factor": 0.1}
     type: Literal["RandomTranslation"]
-    height_factor: TranslationFactor
-    width_factor: TranslationFactor
+    height_factor: TranslationFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
+    width_factor: TranslationFactor  # type: ignore[valid-type]  # _each_factor() builds a Pydantic type; mypy cannot evaluate calls
     fill_mode: FillMode = "reflect"
     interpolation: Interpolation = "bilinear"
     seed: Seed | None = None
@@ -260,7 +260,7 @@ class RandomContrast(_ImageAugmentation):
     POSITIONAL = ("factor",)
     MINIMAL: ClassVar[dict[str, Any]] = {"factor": 0.1}
     type: Literal["RandomContrast"]
-    factor: ContrastFactor
+    factor: ContrastFactor  # type: ignore[valid-type]  # _loose_factor() builds a Pydantic type; mypy cannot evaluate calls
 
     @classmethod
     def from_keras(cls, key: str, value: Any) -> Any:
@@ -280,7 +280,7 @@ def normalization_weights(shape: Shape, axis: tuple[int, ...]) -> int:
     >>> normalization_weights((None, 8, 8, 3), ())     # axis: null, one mean for all
     1
     """
-    return math.prod(shape[a] for a in axis)  # type: ignore[misc]
+    return math.prod(shape[a] for a in axis)  # type: ignore[misc]  # axes of a known shape (Normalization needs them known)
 
 
 class Normalization(Trainable):
@@ -307,7 +307,7 @@ class Normalization(Trainable):
         if (self.mean is None) != (self.variance is None):
             raise refuse("give both mean and variance, or neither (to adapt the layer)")
         if isinstance(self.mean, list) != isinstance(self.variance, list) or (
-            isinstance(self.mean, list) and len(self.mean) != len(self.variance)  # type: ignore[arg-type]
+            isinstance(self.mean, list) and len(self.mean) != len(self.variance)  # type: ignore[arg-type]  # variance is a list too (the isinstance comparison before it)
         ):
             raise refuse("mean and variance must have the same shape")
         if isinstance(self.mean, list) and self.axis is None:
@@ -405,7 +405,7 @@ class Sequential(Container):
             frozen += out.non_trainable
             wide += out.int64_params
             current = out.shape
-        return Out(current, trainable, frozen, wide)  # type: ignore[arg-type]
+        return Out(current, trainable, frozen, wide)
 
 
 __all__ = [

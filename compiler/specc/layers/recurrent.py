@@ -207,7 +207,7 @@ class _ConvLSTM(_Recurrent):
         layout = "(batch, time, " + ("steps" if rank == 1 else "rows, cols") + ", channels)"
         need_rank(self, shape, rank + 3, layout)
         self._stateless()
-        strides, dilation = self.strides, self.dilation_rate  # type: ignore[attr-defined]
+        strides, dilation = self.strides, self.dilation_rate  # type: ignore[attr-defined]  # mixin: fields of the ConvLSTM layers using it
         if max(strides) > 1 and max(dilation) > 1:
             raise ShapeError(
                 "strides > 1 cannot be combined with dilation_rate > 1 (Keras refuses it)",
@@ -223,8 +223,8 @@ class _ConvLSTM(_Recurrent):
         channels = need_known(self, shape, -1, "the channels axis sizes the kernel")
         dims = []
         for axis, n in enumerate(shape[2:-1]):
-            k, s, d = self.kernel_size[axis], strides[axis], dilation[axis]  # type: ignore[attr-defined]
-            out = shapes.conv_output_length(n, k, s, d, self.padding)  # type: ignore[arg-type]
+            k, s, d = self.kernel_size[axis], strides[axis], dilation[axis]  # type: ignore[attr-defined]  # mixin: kernel_size is a field of the ConvLSTM layers
+            out = shapes.conv_output_length(n, k, s, d, self.padding)  # type: ignore[arg-type]  # mixin: padding is a field of the ConvLSTM layers
             if out < 1:
                 raise ShapeError(
                     f"kernel of size {k} does not fit input of size {n} on axis {axis + 2} with "
@@ -234,7 +234,7 @@ class _ConvLSTM(_Recurrent):
             dims.append(out)
         last = (shape[0], *dims, self.filters)
         output = (shape[0], shape[1], *dims, self.filters) if self.return_sequences else last
-        params = conv_lstm_params(self.kernel_size, channels, self.filters, self.use_bias)  # type: ignore[attr-defined]
+        params = conv_lstm_params(self.kernel_size, channels, self.filters, self.use_bias)  # type: ignore[attr-defined]  # mixin: fields of the ConvLSTM layers using it
         return Out(with_states(output, last, 2, self.return_state), params)
 
 
@@ -295,7 +295,7 @@ class Bidirectional(Container):
                 "layer",
                 show_input=False,
             )
-        if layer.go_backwards:  # type: ignore[attr-defined]
+        if layer.go_backwards:
             raise ShapeError(
                 "Bidirectional runs its layer backwards itself; leave go_backwards out of the "
                 "inner layer (Keras refuses it)",
@@ -313,7 +313,7 @@ class Bidirectional(Container):
             if isinstance(inner.shape, list)
             else (inner.shape, [])
         )
-        merged = merge(output, self.merge_mode)  # type: ignore[arg-type]
+        merged = merge(output, self.merge_mode)
         both = (
             [*merged, *states, *states] if isinstance(merged, list) else [merged, *states, *states]
         )

@@ -29,7 +29,7 @@ def flatten_shape(shape: Shape) -> Shape:
     (None, None)
     """
     rest = shape[1:]
-    return (shape[0], None if None in rest else math.prod(rest))  # type: ignore[arg-type]
+    return (shape[0], None if None in rest else math.prod(rest))  # type: ignore[arg-type]  # None not in rest here (the conditional)
 
 
 class Flatten(Trainable):
@@ -176,7 +176,7 @@ def margins(rank: int) -> Any:
         "anyOf": [item, {"type": "array", "items": per_axis, "minItems": rank, "maxItems": rank}]
     }
     return Annotated[
-        tuple[(Pair,) * rank],  # type: ignore[misc]
+        tuple[(Pair,) * rank],  # type: ignore[misc]  # a tuple type of a rank known only at call time
         BeforeValidator(expand),
         WithJsonSchema(schema),
         INT_OR_TUPLE,
@@ -203,7 +203,7 @@ class ZeroPadding1D(Trainable):
     POSITIONAL = ("padding",)
     VALUE = "same"
     type: Literal["ZeroPadding1D"]
-    padding: margins(1) = (1, 1)  # type: ignore[valid-type]
+    padding: margins(1) = (1, 1)  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, (self.padding,), 1)
@@ -213,7 +213,7 @@ class ZeroPadding2D(Trainable):
     POSITIONAL = ("padding",)
     VALUE = "same"
     type: Literal["ZeroPadding2D"]
-    padding: margins(2) = ((1, 1), (1, 1))  # type: ignore[valid-type]
+    padding: margins(2) = ((1, 1), (1, 1))  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, self.padding, 1)
@@ -223,7 +223,7 @@ class ZeroPadding3D(Trainable):
     POSITIONAL = ("padding",)
     VALUE = "same"
     type: Literal["ZeroPadding3D"]
-    padding: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]
+    padding: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, self.padding, 1)
@@ -233,7 +233,7 @@ class Cropping1D(Trainable):
     POSITIONAL = ("cropping",)
     VALUE = "same"
     type: Literal["Cropping1D"]
-    cropping: margins(1) = (1, 1)  # type: ignore[valid-type]
+    cropping: margins(1) = (1, 1)  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, (self.cropping,), -1)
@@ -243,7 +243,7 @@ class Cropping2D(Trainable):
     POSITIONAL = ("cropping",)
     VALUE = "same"
     type: Literal["Cropping2D"]
-    cropping: margins(2) = ((0, 0), (0, 0))  # type: ignore[valid-type]
+    cropping: margins(2) = ((0, 0), (0, 0))  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, self.cropping, -1)
@@ -253,7 +253,7 @@ class Cropping3D(Trainable):
     POSITIONAL = ("cropping",)
     VALUE = "same"
     type: Literal["Cropping3D"]
-    cropping: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]
+    cropping: margins(3) = ((1, 1), (1, 1), (1, 1))  # type: ignore[valid-type]  # margins() builds a Pydantic type; mypy cannot evaluate calls
 
     def infer(self, shape: Shape) -> Out:
         return _padded(self, shape, self.cropping, -1)

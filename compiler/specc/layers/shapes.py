@@ -13,9 +13,16 @@ Shape = tuple[int | None, ...]
 
 
 class ShapeError(ValueError):
-    """A layer cannot take its input; ``field`` names the argument to blame, if any."""
+    """A layer cannot take its input; ``field`` names the argument to blame, if any (a path
+    such as ``("layer", 0)`` for an argument inside a nested layer)."""
 
-    def __init__(self, message: str, field: str | None = None, *, show_input: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | tuple[str | int, ...] | None = None,
+        *,
+        show_input: bool = True,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.show_input = show_input

@@ -628,7 +628,7 @@ def argument(kind: str, key: str, name: str) -> str | None:
 
 def _keras_class(cls: type, kind: str, key: str) -> str:
     if kind == "layers":
-        return "keras." + cls.KERAS_PATH  # type: ignore[attr-defined]
+        return "keras." + cls.KERAS_PATH  # type: ignore[attr-defined]  # every layer class declares KERAS_PATH (layers/base.py)
     return "keras." + key
 
 

@@ -75,14 +75,14 @@ def object_class(module: str, name: str) -> type[KerasObject]:
     """The Pydantic model of one declared class, created on first use (fast start-up)."""
     key = (module, name)
     if key not in _built:
-        cls = create_model(  # type: ignore[call-overload]
+        cls = create_model(
             name,
             __base__=BASES[module],
             __module__=__name__,
-            type=(Literal[name], ...),
+            type=(Literal[name], ...),  # type: ignore[arg-type]  # a Literal of a name known at runtime; Pydantic reads it then
             **DECLARED[module][name],
         )
-        _built[key] = cls
+        _built[key] = cls  # type: ignore[assignment]  # the pydantic mypy plugin types create_model's result as a fresh class, not one of __base__
     return _built[key]
 
 
@@ -97,11 +97,11 @@ def _qualified_loss(name: str) -> type[KerasObject]:
     """A loss class as a metrics list names it (``type: losses.Name``): for JSON Schema."""
     key = ("metrics", LOSS_AS_METRIC + name)
     if key not in _built:
-        _built[key] = create_model(  # type: ignore[call-overload]
+        _built[key] = create_model(
             f"LossMetric{name}",
             __base__=KerasObject,
             __module__=__name__,
-            type=(Literal[LOSS_AS_METRIC + name], ...),
+            type=(Literal[LOSS_AS_METRIC + name], ...),  # type: ignore[arg-type]  # a Literal of a name known at runtime; Pydantic reads it then
             **DECLARED["losses"][name],
         )
     return _built[key]
@@ -215,7 +215,7 @@ _declare(
         "InverseTimeDecay": {"initial_learning_rate": (PosFloat, ...), "decay_steps": (_Steps, ...),
                              "decay_rate": (NonNegFloat, ...), "staircase": (bool, False)},
         "PiecewiseConstantDecay": {"boundaries": (Annotated[list[int], Field(min_length=1)], ...),
-                                   "values": (Annotated[list[NonNegFloat], Field(min_length=2)], ...)},
+                                   "values": (Annotated[list[NonNegFloat], Field(min_length=2)], ...)},  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
         "CosineDecay": {"initial_learning_rate": (NonNegFloat, ...), "decay_steps": (_Steps, ...),
                         "alpha": (Fraction, 0.0), "warmup_target": _none(PosFloat),
                         "warmup_steps": (Annotated[int, Field(ge=0)], 0)},
@@ -347,7 +347,9 @@ def _by_name_or_object(
     class _JsonSchema:
         @classmethod
         def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
-            members = [core_schema.literal_schema(sorted(accepted))] if accepted else []
+            members: list[core_schema.CoreSchema | tuple[core_schema.CoreSchema, str]] = (
+                [core_schema.literal_schema(sorted(accepted))] if accepted else []
+            )
             if nullable:
                 members.append(core_schema.none_schema())
             if plain is not None:

@@ -36,8 +36,8 @@ INITIALIZERS = (
     "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "variance_scaling", "zeros",
 )  # fmt: skip
-Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
-Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
 Padding = Literal["valid", "same"]
 INT64_MAX = 2**63 - 1
 """Every integer is passed to Keras, which turns it into an int64 tensor or attribute."""
@@ -67,7 +67,7 @@ def finite(**bounds: float) -> Any:
     refuses some and trains others into inf/nan weights, and none is a Python literal in
     emitted code. Every float field is one. (The validator comes last so the bounds stay
     standard JSON Schema keywords.)"""
-    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[arg-type]
+    return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[call-overload]  # bounds are gt/ge/lt/le floats; mypy cannot match **kwargs to Field's overloads
 
 
 Rate = finite(ge=0, lt=1)
@@ -175,7 +175,7 @@ def spatial(rank: int, what: str = "integer", minimum: int = 1) -> Any:
     schema = {"anyOf": [item, {"type": "array", "items": item, "minItems": rank, "maxItems": rank}]}
     number = PosInt if minimum == 1 else Annotated[int, Field(ge=minimum, le=INT64_MAX)]
     return Annotated[
-        tuple[(number,) * rank],  # type: ignore[misc]
+        tuple[(number,) * rank],  # type: ignore[misc]  # a tuple type of a rank known only at call time
         BeforeValidator(expand),
         WithJsonSchema(schema),
         INT_OR_TUPLE,
@@ -212,8 +212,8 @@ class Regularizer(Strict):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    l1: NonNegative = 0.0
-    l2: NonNegative = 0.0
+    l1: NonNegative = 0.0  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
+    l2: NonNegative = 0.0  # type: ignore[valid-type]  # finite() builds a Pydantic type; mypy cannot evaluate calls
 
     @model_validator(mode="after")
     def _some(self) -> Regularizer:

@@ -176,8 +176,8 @@ def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
             + ("" if path.parent.exists() else f" (folder {path.parent} missing)")
         )
     try:
-        with open(path, "rb") as fh:
-            start = fh.read(len(NPY_MAGIC))
+        with open(path, "rb") as file:
+            start = file.read(len(NPY_MAGIC))
         if not start.startswith(b"PK"):
             raise DataError(
                 f"{path}: not a .npz (zip) file"
@@ -218,7 +218,7 @@ def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
         names = file_arrays.names(part, split)
         if None in names.values():
             return arrays[f"{part}_{split}"]
-        return {name: arrays[key] for key, name in names.items()}  # type: ignore[misc]
+        return {name: arrays[key] for key, name in names.items()}  # type: ignore[misc]  # names without None (checked just above); mypy cannot narrow dict values
 
     return Arrays(feed("x", "train"), feed("y", "train"), feed("x", "test"), feed("y", "test"),
                   source=str(path))  # fmt: skip
@@ -288,7 +288,7 @@ def check(arrays: Arrays, data: Data, classes: int | dict[str, int | None] | Non
         labels = getattr(arrays, f"y_{split}")
         names = list(labels) if isinstance(labels, dict) else [None]
         for (key, y), name in zip(ys, names, strict=True):
-            n = classes.get(name) if isinstance(classes, dict) else classes  # type: ignore[arg-type]
+            n = classes.get(name) if isinstance(classes, dict) else classes  # type: ignore[arg-type]  # None is a key only when classes is a plain int, not a dict
             if n is not None:
                 if y.ndim != 1 or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
                     raise DataError(

@@ -240,7 +240,7 @@ class Plan:
         """Turn off the fast paths that fail under this strategy; refuse them when stated
         (a command-line override may state what the spec's checks never saw)."""
         out = dict(resolved)
-        conflicts = []
+        conflicts: list[tuple[str, Any, str]] = []  # (setting, what it must be, why)
         if out["loop"] == "fused":
             conflicts.append(("loop", "fit", "the fused loop runs on one device"))
         if self.tf and out["jit_compile"] not in (False, "auto"):
@@ -324,10 +324,10 @@ class Plan:
     def test_data(self, x: Feed, y: Feed, batch_size: int) -> dict[str, Any]:
         """Arguments for ``evaluate`` on the test split (cut to a multiple of the replicas)."""
         n = self._even(len(first(x)), "test")
-        x, y = _cut(x, y, 0, n)
+        x_cut, y_cut = _cut(x, y, 0, n)
         if self.tf:
-            return {"x": self._dataset(x, y, batch_size, False, 0)}
-        return {"x": x, "y": y, "batch_size": batch_size}
+            return {"x": self._dataset(x_cut, y_cut, batch_size, False, 0)}
+        return {"x": x_cut, "y": y_cut, "batch_size": batch_size}
 
     def test_inputs(self, x: Feed, batch_size: int) -> tuple[dict[str, Any], int]:
         """Arguments for ``predict`` on the test images, and how many it predicts."""
@@ -337,7 +337,7 @@ class Plan:
             return {"x": self._dataset(x, None, batch_size, False, 0)}, n
         return {"x": x, "batch_size": batch_size}, n
 
-    def _keras_multi_worker_fixes(self, model: Any, x: Feed, y: Feed) -> None:
+    def _keras_multi_worker_fixes(self, model: Any, x: Feed, y: Feed | None) -> None:
         """Two Keras 3 bugs that stop ``fit`` under MultiWorkerMirroredStrategy
         (keras-team/keras#20585, tensorflow/tensorflow#72388; still in Keras 3.15):
 
@@ -375,7 +375,7 @@ class Plan:
                 )
             return original(values, strategy, reduction)
 
-        reduce_per_replica.specc_fixed = True  # type: ignore[attr-defined]
+        reduce_per_replica.specc_fixed = True  # type: ignore[attr-defined]  # marks Keras's function as patched; functions take attributes
         trainer.reduce_per_replica = reduce_per_replica
 
 
@@ -406,7 +406,7 @@ def strategy_scope(
             os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
         keras = quiet_keras()
 
-        devices = list(dist.devices) if dist.devices else keras.distribution.list_devices()
+        devices = list(dist.devices) if dist.devices else keras.distribution.list_devices()  # type: ignore[union-attr]  # under jax check_backend above leaves data_parallel only, which has devices
         known = set(keras.distribution.list_devices())
         missing = [d for d in devices if d not in known]
         if missing:

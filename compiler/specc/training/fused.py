@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 
-def _split(x: np.ndarray, y: np.ndarray, validation_split: float):  # type: ignore[no-untyped-def]
+def _split(x: np.ndarray, y: np.ndarray, validation_split: float):
     if not validation_split:
         return (x, y), None
     at = math.floor(len(x) * (1.0 - validation_split))
@@ -42,22 +42,22 @@ class FusedTrainer:
         self._eval_fn = jax.jit(self._evaluate)  # no donation: it reads the model's own arrays
 
     # -- pure functions (traced) -------------------------------------------------------
-    def _one_step(self, state, x, y):  # type: ignore[no-untyped-def]
+    def _one_step(self, state, x, y):
         logs, state = self.model.train_step(state, (x, y))
         return state, logs
 
-    def _epoch(self, state, x, y, order):  # type: ignore[no-untyped-def]
+    def _epoch(self, state, x, y, order):
         """All full batches of one epoch; ``order`` is [steps, batch] indices into x/y."""
 
-        def body(state, idx):  # type: ignore[no-untyped-def]
+        def body(state, idx):
             logs, state = self.model.train_step(state, (x[idx], y[idx]))
             return state, logs
 
         state, logs = self.jax.lax.scan(body, state, order)
         return state, self.jax.tree.map(lambda v: v[-1], logs)
 
-    def _evaluate(self, state, xs, ys, x_rest, y_rest):  # type: ignore[no-untyped-def]
-        def body(state, batch):  # type: ignore[no-untyped-def]
+    def _evaluate(self, state, xs, ys, x_rest, y_rest):
+        def body(state, batch):
             logs, state = self.model.test_step(state, batch)
             return state, logs
 

@@ -102,12 +102,12 @@ def save_data(
                 counts[c] = int(picked.sum())
                 if counts[c]:
                     means[c] = maps[picked][..., :channels].mean(axis=0)
-            out |= {"maps": means, "maps_count": counts, "maps_layer": np.array(last.name)}
+            out |= {"maps": means, "maps_count": counts, "maps_layer": np.array(last.name)}  # type: ignore[union-attr]  # maps comes from the probe, built only when last is set
     if convs:
         out |= {"filters": np.asarray(convs[0].get_weights()[0], dtype=np.float32),
                 "filters_layer": np.array(convs[0].name)}  # fmt: skip
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **out)
+    np.savez_compressed(buffer, **out)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle; they are array names here
     write_atomic(folder / DATA_FILE, buffer.getvalue())
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from specc.files import atomic_path
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")

@@ -112,7 +112,7 @@ class Param:
             return trial.suggest_categorical(self.name, list(self.values))
         if isinstance(self.low, int) and isinstance(self.high, int):
             return trial.suggest_int(self.name, self.low, self.high, log=self.log)
-        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]
+        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]  # low/high are numbers when not a grid (validated by the schema)
 
 
 # -- the command line's values -----------------------------------------------------------
@@ -774,7 +774,7 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     keras = get_keras()
 
     class Prune(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             key = accuracy_key(logs, "val_") or accuracy_key(logs, "")
             if key is None:

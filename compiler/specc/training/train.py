@@ -182,7 +182,7 @@ def _classes(spec: Spec, compiled: Compiled) -> int | dict[str, int | None] | No
         if steps:
             return steps[-1].one_hot
         if loss is not None and loss_name(loss) in CATEGORICAL | SPARSE:
-            return int(shape[-1])  # type: ignore[index]
+            return int(shape[-1])  # type: ignore[index]  # shape is known when the loss is categorical (checked by analysis)
         return None
 
     file_arrays = DataArrays.of(graph)
@@ -215,10 +215,10 @@ def _callbacks(
             super().__init__()
             self.best = float("inf")
 
-        def on_epoch_begin(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_begin(self, epoch, logs=None):
             timer["start"] = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_end(self, epoch, logs=None):
             timer["epochs"].append(time.perf_counter() - timer["start"])
             for key, value in (logs or {}).items():
                 history.setdefault(key, []).append(float(value))
@@ -239,7 +239,7 @@ def _callbacks(
 
         async_safe = True  # only sets a flag: keeps Keras' asynchronous batch callbacks
 
-        def on_epoch_begin(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
         def _check(self, logs: dict | None, step: int | None) -> None:
@@ -248,16 +248,16 @@ def _callbacks(
                 timer["diverged"] = (self.epoch + 1, step, float(loss))
                 self.model.stop_training = True
 
-        def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
+        def on_train_batch_end(self, batch, logs=None):
             steps = self.params.get("steps")  # an execution's last step can overshoot (see below)
             self._check(logs, min(batch + 1, steps) if steps else batch + 1)
 
-        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        def on_epoch_end(self, epoch, logs=None):
             self._check(logs, None)  # the fused loop reports once per epoch
 
     class TrackTest(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):  # type: ignore[no-untyped-def]
-            result = self.model.evaluate(
+        def on_epoch_end(self, epoch, logs=None):
+            result = self.model.evaluate(  # type: ignore[misc]  # TrackTest is added only when test is set (_callbacks below)
                 *test, batch_size=training.batch_size, verbose=0, return_dict=True
             )
             for key, value in result.items():
@@ -286,7 +286,7 @@ def progress_bar(keras: Any) -> Any:
     class ProgressBar(keras.callbacks.ProgbarLogger):
         async_safe = True  # as Keras' own default bar, which runs asynchronously
 
-        def on_train_batch_end(self, batch, logs=None):  # type: ignore[no-untyped-def]
+        def on_train_batch_end(self, batch, logs=None):
             if self.target is not None:
                 batch = min(batch, self.target - 1)
             super().on_train_batch_end(batch, logs)
@@ -395,7 +395,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
             from specc.training.fused import FusedTrainer
 
             FusedTrainer(model).fit(
-                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
+                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,  # type: ignore[arg-type]  # Feed may be a dict of named inputs; FusedTrainer.fit is typed (and tested) for single arrays
                 validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
                 callbacks=callbacks, verbose=0 if options.verbose == 0 else 1,
             )  # fmt: skip
