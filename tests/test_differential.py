@@ -110,7 +110,7 @@ def _check(data: dict, log: Any = note) -> str:
     return "accepted"
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=120, **SETTINGS)
 @given(random_specs())
 def test_static_layer_agrees_with_keras(data):
     _check(data)
