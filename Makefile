@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/specc validate specs
 	$(BIN)/specc emit-code --check specs
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 ## The full trainings and long property runs.
 test-slow: $(STAMP)
@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate_speed.py
 	$(BIN)/python bench/graph_speed.py
 	$(BIN)/python bench/diagram_speed.py
+	$(BIN)/python bench/adversarial_speed.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache

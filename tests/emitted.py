@@ -26,7 +26,7 @@ from specc.analysis.pipeline import Compiled, compile_file, compile_text
 from specc.backends import codegen
 from specc.errors import SpecError
 from specc.language import variants
-from tests.conftest import CASES, ROOT, SPECS
+from tests.helpers import CASES, ROOT, SPECS
 
 GOLDEN_SPECS = sorted((ROOT / "tests" / "golden" / "specs").glob("*.yaml"))
 VALID_CASES = sorted(p / "spec.yaml" for p in CASES.iterdir() if (p / "expected.json").exists())

@@ -9,7 +9,7 @@ import pytest
 
 from specc.analysis.pipeline import compile_text
 from specc.backends import diagram
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _bench():

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from specc.analysis.pipeline import compile_text
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _bench():

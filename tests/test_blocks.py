@@ -12,7 +12,7 @@ import yaml
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import keras_build, table
 from specc.language import blocks, loader
-from tests.conftest import CASES
+from tests.helpers import BLOCKS_RESIDUAL, CASES
 from tests.keras_helpers import keras, keras_rows, static_rows
 
 CHAIN = CASES / "ok_blocks_chain" / "spec.yaml"
@@ -83,24 +83,6 @@ def test_a_spec_without_blocks_is_left_as_it_is():
     assert blocks.expand(loaded) == (loaded, [])
 
 
-RESIDUAL = """
-name: res
-blocks:
-  res:
-    params: [units]
-    layers:
-      - {type: Dense, units: $units, activation: relu}
-      - {type: Dense, units: $units, as: y}
-      - {type: Add, inputs: [in, y]}
-model:
-  input: {shape: [4]}
-  layers:
-    - {type: Dense, units: 4}
-    - {block: res, units: 4, repeat: 2}
-    - {type: Dense, units: 1}
-"""
-
-
 def _hand_written_residual():
     k = keras()
     k.backend.clear_session()
@@ -114,7 +96,7 @@ def _hand_written_residual():
 
 
 def test_block_input_and_labels_become_labels_of_the_expanded_layers():
-    loaded, problems = blocks.expand(loader.load_text(RESIDUAL, "r.yaml"))
+    loaded, problems = blocks.expand(loader.load_text(BLOCKS_RESIDUAL, "r.yaml"))
     assert problems == []
     layers = loaded.data["model"]["layers"]
     assert layers[0]["as"] == "res_1__1__in"  # labelled: the block refers to its input
@@ -164,7 +146,7 @@ def test_a_residual_block_equals_hand_written_keras_table_for_table(monkeypatch)
     import io
 
     monkeypatch.setenv("COLUMNS", "200")  # Keras and specc take the width from it
-    compiled = compile_text(RESIDUAL, "res.yaml")
+    compiled = compile_text(BLOCKS_RESIDUAL, "res.yaml")
     out = io.StringIO()
     _hand_written_residual().summary(print_fn=lambda line, line_break=True: out.write(line))
     assert table.as_text(compiled.graph) == out.getvalue()
@@ -214,7 +196,7 @@ model:
 def _bombs():
     import importlib.util
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
     module = importlib.util.module_from_spec(spec)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import specc
-from tests.conftest import SPECS
+from tests.helpers import SPECS
 
 BLOG = [
     ("conv2d", "Conv2D", [None, 28, 28, 32], 320),

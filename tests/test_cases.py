@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import CASES
+from tests.helpers import CASES
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if (p / "spec.yaml").exists())
 ERROR_CASES = [p for p in CASE_DIRS if (p / "stderr.txt").exists()]

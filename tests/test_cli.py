@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from specc.language.jsonschema import json_schema_text
-from tests.conftest import CASES, ROOT, SPECS
+from tests.helpers import CASES, ROOT, SPECS
 from tests.without import run_without
 
 BAD = CASES / "negative_filters" / "spec.yaml"

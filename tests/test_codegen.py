@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import keyword
 import subprocess
 import sys
@@ -20,8 +19,8 @@ from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import codegen
 from specc.errors import SpecError
 from specc.language.schema import INITIALIZERS, METRICS
-from tests.conftest import CASES, ROOT, SPECS
 from tests.emitted import GOLDEN_SPECS, REPO_SPECS, compile_emittable, completed
+from tests.helpers import BLACK_MODES, CASES, ROOT, SPECS, assert_formatted
 from tests.strategies import random_specs
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -276,58 +275,6 @@ def test_every_stdlib_name_is_refused_and_others_are_not():
 
 
 # ----------------------------------------------------------- formatted as users'
-USER_PYPROJECT = """\
-[project]
-name = "my-models"
-requires-python = ">=3.11"
-
-[tool.ruff]
-target-version = "py311"
-
-[tool.ruff.lint]
-select = ["E4", "E7", "E9", "F", "W", "I", "B", "UP", "SIM"]
-
-[tool.ruff.format]
-docstring-code-format = true
-
-[tool.black]
-target-version = ["py311"]
-"""
-RUFF_RUNS = [
-    ("format", "--diff", "--isolated", "generated"),  # ruff's defaults
-    ("format", "--diff", "--isolated", "--line-length", "88", "generated"),
-    ("format", "--diff", "generated"),  # a user's pyproject.toml
-    ("check", "generated"),  # the user's lint rules
-    ("check", "--isolated", "generated"),  # ruff's default rules
-    ("check", "--config", str(ROOT / "pyproject.toml"), "generated"),  # this project's rules
-]
-BLACK_MODES = [black.Mode(), black.Mode(target_versions={black.TargetVersion.PY311})]
-
-
-def assert_formatted(files: dict[Path, str], tmp: Path, black_modes=BLACK_MODES) -> None:
-    """ruff format and black (defaults, 88, a user's config) change nothing; ruff check is clean."""
-    project = tmp / "project"
-    (project / "generated").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(USER_PYPROJECT)
-    for path, text in files.items():
-        (project / "generated" / path.name).write_text(text)
-    for args in RUFF_RUNS:
-        proc = subprocess.run(
-            [sys.executable, "-m", "ruff", *args[:1], "--no-cache", *args[1:]],
-            capture_output=True,
-            text=True,
-            cwd=project,
-        )
-        assert proc.returncode == 0, f"ruff {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
-    for path, text in files.items():
-        for mode in black_modes:
-            formatted = black.format_str(text, mode=mode)
-            assert formatted == text, (
-                "black would change "
-                + path.name
-                + ":\n"
-                + "".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True)))
-            )
 
 
 def test_repo_specs_emit_formatted_code(tmp_path):

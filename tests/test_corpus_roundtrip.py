@@ -46,10 +46,10 @@ from specc.analysis.checks import CATEGORICAL
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.language import loader
 from specc.terms.objects import LOSS_NAMES, loss_name
-from tests.conftest import run_specc
 from tests.corpus import make_expected
 from tests.corpus.make_expected import SUMMARY_COLUMNS, expected_paths, model_ids
 from tests.emitted import emit, load_module
+from tests.helpers import run_specc
 from tests.keras_helpers import keras
 
 CHAINS = [m for m in model_ids() if not m.startswith(make_expected.GRAPHS + "/")]

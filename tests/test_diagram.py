@@ -14,7 +14,7 @@ import pytest
 
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import diagram
-from tests.conftest import CASES, ROOT, SPECS
+from tests.helpers import CASES, ROOT, SPECS
 
 BLOG = SPECS / "mnist_cnn.yaml"
 RESNET = SPECS / "resnet20_cifar10.yaml"

@@ -22,7 +22,7 @@ from specc.analysis import graph
 from specc.backends import keras_build
 from specc.errors import Diagnostic
 from specc.language.schema import Spec
-from tests.conftest import SPECS
+from tests.helpers import SPECS
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies import random_specs
 
@@ -110,7 +110,7 @@ def _check(data: dict, log: Any = note) -> str:
     return "accepted"
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=120, **SETTINGS)
 @given(random_specs())
 def test_static_layer_agrees_with_keras(data):
     _check(data)

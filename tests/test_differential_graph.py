@@ -24,8 +24,8 @@ from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
 from tests.family_differential import SETTINGS
+from tests.helpers import keras_graph_rows, keras_text
 from tests.keras_helpers import keras
-from tests.test_graph_specs import _keras_rows, _keras_text
 
 MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 SIZES = st.sampled_from([4, 4, 4, 2, None])
@@ -372,15 +372,15 @@ def check(desc: dict[str, Any], log: Any = lambda text: None) -> str:
     model = keras_outcome(desc, run=known)
     log(f"Keras: {model!r}")
     assert not isinstance(model, Exception), f"Keras refuses: {model}"
-    assert table.as_text(compiled.graph) == _keras_text(model)
+    assert table.as_text(compiled.graph) == keras_text(model)
     ours = [
         (r["name"], r["type"], r["params"], r["inputs"])
         for r in table.as_dict(compiled.graph)["layers"]
     ]
-    assert ours == _keras_rows(model)
+    assert ours == keras_graph_rows(model)
     keras().backend.clear_session()
     built = keras_build.build(compiled.spec, compiled.graph, compile=False)
-    assert _keras_text(built) == _keras_text(model)
+    assert keras_text(built) == keras_text(model)
     return "accepted"
 
 

@@ -25,7 +25,7 @@ from specc.language.schema import Spec
 from specc.layers import CATALOG
 from specc.layers.shapes import ShapeError
 from tests import strategies_catalog
-from tests.conftest import CASES
+from tests.helpers import CASES
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 from tests.strategies_simple import layer_for
 

@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 
 from specc.training.distribute import TrainSetupError, worker_place
-from tests.conftest import MNIST as REAL_MNIST
-from tests.conftest import SPECS, needs_mnist, synthetic_mnist, write_npz
 from tests.emitted import load_module
-from tests.test_train import RUN_FILES
+from tests.helpers import MNIST as REAL_MNIST
+from tests.helpers import RUN_FILES, SPECS, needs_mnist, synthetic_mnist, write_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECC = [str(Path(sys.executable).parent / "specc")]
@@ -202,7 +201,7 @@ def test_auto_backend_resolving_to_the_wrong_engine_is_one_error(tmp_path, small
     """runtime.backend auto is resolved when training starts: a clear error then."""
     spec = blog_spec(tmp_path, "{strategy: mirrored}")
     argv = train_command(spec, small_mnist, tmp_path / "r")
-    [(code, output)] = run_all([(argv, {"KERAS_BACKEND": "jax"})], timeout=60)
+    [(code, output)] = run_all([(argv, {"KERAS_BACKEND": "jax"})], timeout=300)
     assert code == 1
     assert output == (
         "error: training.distribution strategy 'mirrored' runs on the tensorflow backend, but "
@@ -223,7 +222,7 @@ def test_mirrored_on_two_logical_cpus(tmp_path, small_mnist):
     out = tmp_path / "run"
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow"}
     env["TF_CPP_MIN_LOG_LEVEL"] = None  # as users run it: TensorFlow's start-up stays muted
-    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=240)
+    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=600)
     assert code == 0, output
     assert "I0000" not in output and "cuda" not in output, output
     m = metrics(out)
@@ -238,7 +237,7 @@ def test_mirrored_refuses_devices_the_machine_lacks(tmp_path, small_mnist):
     spec = blog_spec(tmp_path, "{strategy: mirrored, devices: ['/cpu:0', '/cpu:1']}")
     env = {"SPECC_LOGICAL_CPUS": "", "KERAS_BACKEND": "tensorflow"}
     [(code, output)] = run_all(
-        [(train_command(spec, small_mnist, tmp_path / "r"), env)], timeout=120
+        [(train_command(spec, small_mnist, tmp_path / "r"), env)], timeout=300
     )
     assert code == 2
     assert output.splitlines()[-1] == (
@@ -282,7 +281,7 @@ def test_multi_worker_mirrored_two_processes_agree(tmp_path, small_mnist):
     on synthetic MNIST-shaped data and end with the same weights."""
     spec = blog_spec(tmp_path, "{strategy: multi_worker_mirrored, communication: ring}")
     out = tmp_path / "run"
-    check_workers_agree(out, two_workers(spec, small_mnist, out, timeout=240))
+    check_workers_agree(out, two_workers(spec, small_mnist, out, timeout=600))
 
 
 @pytest.mark.slow
@@ -315,7 +314,7 @@ def test_jax_data_parallel_on_two_host_devices(tmp_path, small_mnist):
     spec = tiny_dense_spec(tmp_path, small_mnist, "{strategy: data_parallel}")
     out = tmp_path / "run"
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "jax"}
-    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=240)
+    [(code, output)] = run_all([(train_command(spec, small_mnist, out), env)], timeout=600)
     assert code == 0, output
     m = metrics(out)
     assert m["distribution"] == {"strategy": "data_parallel", "replicas": 2}
@@ -327,7 +326,7 @@ def test_jax_data_parallel_batch_must_split_evenly(tmp_path, small_mnist):
     spec = tiny_dense_spec(tmp_path, small_mnist, "{strategy: data_parallel}")
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "jax"}
     argv = train_command(spec, small_mnist, tmp_path / "r", "--batch-size", "33")
-    [(code, output)] = run_all([(argv, env)], timeout=120)
+    [(code, output)] = run_all([(argv, env)], timeout=300)
     assert code == 1
     assert output.splitlines()[-1] == (
         "error: training.batch_size 33 is the global batch and must split evenly over the 2 "
@@ -350,7 +349,7 @@ def test_jax_data_parallel_trains_the_blog_spec(tmp_path, small_mnist):
 def emit(spec: Path, out: Path) -> Path:
     from specc.analysis.pipeline import compile_file
     from specc.backends import codegen
-    from tests.test_codegen import assert_formatted
+    from tests.helpers import assert_formatted
 
     files = codegen.render(compile_file(spec), out)
     assert_formatted(files, out.parent / "fmt")
@@ -378,7 +377,7 @@ def test_emitted_script_runs_mirrored_on_two_logical_cpus(tmp_path, small_mnist)
         str(out),
     ]
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": ""}
-    [(code, output)] = run_all([(argv, env)], timeout=240)
+    [(code, output)] = run_all([(argv, env)], timeout=600)
     assert code == 0, output
     m = metrics(out)
     assert (m["strategy"], m["replicas"], m["epochs"]) == ("mirrored", 2, 1)
@@ -390,7 +389,7 @@ def test_emitted_multi_worker_script_refuses_a_missing_tf_config(tmp_path, small
     )
     argv = [sys.executable, str(script), "--data", str(small_mnist)]
     env = {"TF_CONFIG": "", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": ""}
-    [(code, output)] = run_all([(argv, env)], timeout=60)
+    [(code, output)] = run_all([(argv, env)], timeout=300)
     assert code == 2
     assert output.startswith(
         "error: strategy multi_worker_mirrored needs $TF_CONFIG, e.g. TF_CONFIG="
@@ -450,13 +449,14 @@ def test_emitted_data_parallel_script_runs_on_two_host_devices(tmp_path, small_m
 
 
 # -- a graph of two inputs under a strategy ---------------------------------------------
+@pytest.mark.slow  # two TF trainings; mirrored, two-input and emitted runs are each in the default
 def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tmp_path):
     """Graph models train under a strategy as stacks do: ``specs/two_inputs.yaml`` with
     ``--set training.distribution=...`` (no new spec), and the script emitted for it,
     each feed both inputs by name to 2 replicas."""
-    from tests.test_train_several import EXAMPLE, write
+    from tests.helpers import EXAMPLE, write_two_inputs
 
-    data = write(tmp_path / "two.npz")
+    data = write_two_inputs(tmp_path / "two.npz")
     env = {"SPECC_LOGICAL_CPUS": "2", "KERAS_BACKEND": "tensorflow"}
     mirrored = "training.distribution={strategy: mirrored, devices: ['/cpu:0', '/cpu:1']}"
     out = tmp_path / "run"
@@ -471,7 +471,7 @@ def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tm
                    "--batch-size", "16", "--output-dir", str(script_out)]  # fmt: skip
     results = run_all(
         [([*argv, "--set", mirrored], env), (script_argv, env | {"PYTHONPATH": ""})],
-        timeout=240,
+        timeout=600,
     )
     for code, output in results:
         assert code == 0, output

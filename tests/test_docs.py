@@ -23,7 +23,7 @@ import pytest
 from specc.language.reference import REFERENCE_FILE, REGENERATE, reference_markdown
 from specc.layers import CATALOG
 from specc.terms import objects
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]

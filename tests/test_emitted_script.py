@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,19 @@ from hypothesis import strategies as st
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import keras_build
 from specc.errors import SpecError
-from tests.conftest import MNIST, ROOT, SPECS, synthetic_mnist, write_npz
 from tests.emitted import REPO_SPECS, compile_emittable, completed, emit, load_module, repo_spec_id
-from tests.keras_helpers import keras, keras_rows
+from tests.helpers import (
+    MNIST,
+    ROOT,
+    SPECS,
+    assert_same_as_specc_build,
+    epoch_ticks,
+    run_script,
+    synthetic_mnist,
+    write_npz,
+)
+from tests.keras_helpers import keras
 from tests.strategies import random_specs
-from tests.test_train import epoch_ticks
 from tests.without import SCRIPT as RUN_SCRIPT
 from tests.without import run_without
 
@@ -30,48 +37,6 @@ SCRIPT = ROOT / "generated" / "mnist_cnn.py"
 
 def _emitted_module():
     return load_module(SCRIPT)
-
-
-def _public(obj) -> dict:
-    """An object's plain settings (what a callback was constructed with)."""
-    return {
-        k: v for k, v in vars(obj).items() if isinstance(v, bool | int | float | str | type(None))
-    }
-
-
-def _as_data(obj):
-    """A name as it is; a Keras object as its class and config (they compare by identity);
-    a loss per output name, each so."""
-    if isinstance(obj, dict):
-        return {name: _as_data(value) for name, value in obj.items()}
-    return obj if isinstance(obj, str | None) else (type(obj).__name__, obj.get_config())
-
-
-def assert_same_as_specc_build(compiled, module) -> None:
-    """The emitted build_model()/compile_model()/make_callbacks() equal specc build's."""
-    k = keras()
-    k.backend.clear_session()
-    k.utils.set_random_seed(7)
-    ours = keras_build.build(compiled.spec, compiled.graph)
-    k.backend.clear_session()  # the script runs in a process of its own: fresh name counters
-    k.utils.set_random_seed(7)
-    theirs = module.build_model()
-    # Config holds every layer's class, arguments and name, and the input shape.
-    assert theirs.get_config() == ours.get_config()
-    # Names, types, output shapes, parameter counts (trainable and not), layer by layer.
-    assert keras_rows(theirs) == keras_rows(ours)
-    assert theirs.count_params() == ours.count_params()
-    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    module.compile_model(theirs)
-    assert theirs.optimizer.get_config() | {"name": None} == ours.optimizer.get_config() | {
-        "name": None
-    }
-    assert _as_data(theirs.loss) == _as_data(ours.loss)
-    ours_cbs = keras_build.make_callbacks(compiled.spec)
-    theirs_cbs = module.make_callbacks()
-    assert [type(cb) for cb in theirs_cbs] == [type(cb) for cb in ours_cbs]
-    assert [_public(cb) for cb in theirs_cbs] == [_public(cb) for cb in ours_cbs]
 
 
 @pytest.mark.parametrize("path", REPO_SPECS, ids=repo_spec_id)
@@ -202,7 +167,7 @@ def test_help_shows_any_description(tmp_path_factory, description):
         text=True,
         encoding="utf-8",
         env=_no_keras(tmp),
-        timeout=60,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("usage: fashion_dense.py")
@@ -227,47 +192,6 @@ def tiny_script(folder: Path, *, x_steps: str = "[{reshape: [784]}, {divide: 255
         f"training: {training}\nruntime: {runtime}\n"
     )
     return emit(compile_text(text, "tiny.yaml"), folder)
-
-
-SPY = """\
-import json, runpy, sys
-from keras.src.utils import progbar
-
-sys.modules["specc"] = None  # any `import specc` would now fail
-shown, real = [], progbar.Progbar.update
-
-
-def spy(self, current, values=None, finalize=None):
-    shown.append([current, self.target])
-    return real(self, current, values, finalize)
-
-
-progbar.Progbar.update = spy
-script, record, *args = sys.argv[1:]
-sys.argv = [script, *args]
-try:
-    runpy.run_path(script, run_name="__main__")
-finally:
-    with open(record, "w") as fh:
-        json.dump(shown, fh)
-"""
-
-
-def run_script(script: Path, *args: str, umask: int | None = None, spy: Path | None = None):
-    """``python <script> args`` in a fresh process (with the progress bar spied on if
-    ``spy`` names a file to record its updates in)."""
-    command = [sys.executable, str(script), *args]
-    if spy is not None:
-        command = [sys.executable, "-c", SPY, str(script), str(spy), *args]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        cwd=script.parent,
-        timeout=600,
-        env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
-        preexec_fn=None if umask is None else lambda: os.umask(umask),
-    )
 
 
 def strict_json(path: Path):

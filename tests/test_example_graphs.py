@@ -15,7 +15,7 @@ import pytest
 
 from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build, table
-from tests.conftest import KERAS_MISSING, SPECS
+from tests.helpers import KERAS_MISSING, SPECS
 
 if KERAS_MISSING:  # the reference models below are Keras programs
     pytest.skip(KERAS_MISSING, allow_module_level=True)

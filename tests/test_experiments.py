@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from specc.analysis.pipeline import compile_file
 from specc.errors import SpecError
 from specc.language import loader, overrides, paths
-from tests.conftest import SPECS
+from tests.helpers import SPECS
 
 BLOG = SPECS / "mnist_cnn.yaml"
 BATCHNORM = SPECS / "mnist_cnn_batchnorm.yaml"

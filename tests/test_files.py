@@ -8,14 +8,13 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from specc import files
 from specc.files import atomic_path, write_atomic
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 UMASKS = [0o022, 0o002, 0o027, 0o077]
 
@@ -121,7 +120,8 @@ def _temp(folder: Path, target: str, pid: int, host: str = files.HOST, age: floa
     path = folder / f".{target}.specc-tmp-{host}-{pid}-0123abcd{Path(target).suffix}"
     path.write_bytes(b"half")
     if age:
-        os.utime(path, (time.time() - age, time.time() - age))
+        written = path.stat().st_mtime  # now, by the file system's clock
+        os.utime(path, (written - age, written - age))
     return path
 
 

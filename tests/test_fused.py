@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT, synthetic_mnist, write_npz
+from tests.helpers import ROOT, synthetic_mnist, write_npz
 
 SCRIPT = r"""
 import json, os, sys

@@ -35,7 +35,7 @@ import pytest
 
 from specc.analysis.graph import MAX_MODEL_WEIGHTS
 from specc.language.loader import load_file
-from tests.conftest import CASES, ROOT, SPECS, run_specc
+from tests.helpers import CASES, ROOT, SPECS, run_specc
 
 SEEDS: list[Path] = sorted(
     [
@@ -446,7 +446,7 @@ def test_fuzz_in_a_subprocess(tmp_path):
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=300,
         )
         problems = check_output(run.returncode, run.stdout, run.stderr)
         assert not problems, m.describe() + "\n" + "; ".join(problems)

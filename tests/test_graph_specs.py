@@ -9,11 +9,8 @@ the same model.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import random
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import yaml
@@ -21,226 +18,9 @@ import yaml
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.conftest import CASES as CASES_DIR
+from tests.helpers import GRAPH_CASES as CASES
+from tests.helpers import STATES, TWO_INPUTS, keras_graph_rows, keras_text
 from tests.keras_helpers import keras
-
-GraphCase = tuple[str, Callable[[Any], Any]]
-
-
-def _branches(k: Any) -> Any:
-    x = k.Input(shape=(10, 16))
-    a = k.layers.Dense(8)(x)
-    b = k.layers.Dense(8, activation="relu")(x)
-    b = k.layers.Dense(8)(b)
-    att = k.layers.Attention()([a, b])
-    out = k.layers.Dense(3)(att)
-    return k.Model(x, out, name="branches")
-
-
-BRANCHES = """
-name: branches
-model:
-  input: {shape: [10, 16]}
-  layers:
-    - {type: Dense, units: 8}
-    - {type: Dense, units: 8, activation: relu, inputs: [input_layer]}
-    - {type: Dense, units: 8}
-    - {type: Attention, inputs: [dense, dense_2]}
-    - {type: Dense, units: 3}
-"""
-
-
-def _residual(k: Any) -> Any:
-    x = k.Input(shape=(6, 8), name="tokens")
-    h = k.layers.LayerNormalization()(x)
-    h = k.layers.MultiHeadAttention(num_heads=2, key_dim=4)(h, h)
-    h = k.layers.Attention()([h, x])  # the residual path joins through attention
-    out = k.layers.GlobalAveragePooling1D()(h)
-    out = k.layers.Dense(2, activation="softmax")(out)
-    return k.Model(x, out, name="residual")
-
-
-RESIDUAL = """
-name: residual
-model:
-  inputs: [{name: tokens, shape: [6, 8]}]
-  layers:
-    - {type: LayerNormalization}
-    - {type: MultiHeadAttention, num_heads: 2, key_dim: 4, inputs: [layer_normalization, layer_normalization]}
-    - {type: Attention, inputs: [multi_head_attention, tokens]}
-    - {type: GlobalAveragePooling1D}
-    - {type: Dense, units: 2, activation: softmax}
-"""
-
-
-def _two_inputs(k: Any) -> Any:
-    q = k.Input(shape=(5, 4), name="query")
-    v = k.Input(shape=(7, 4), name="value", dtype="float32")
-    vq = k.layers.Dense(4)(v)
-    att = k.layers.Attention(use_scale=True)([q, vq])
-    pooled = k.layers.GlobalMaxPooling1D()(att)
-    side = k.layers.Flatten()(v)
-    side = k.layers.Dense(3)(side)
-    out = k.layers.Dense(2)(pooled)
-    return k.Model([q, v], [out, side], name="two_inputs")
-
-
-TWO_INPUTS = """
-name: two_inputs
-model:
-  inputs:
-    - {name: query, shape: [5, 4]}
-    - {name: value, shape: [7, 4]}
-  layers:
-    - {type: Dense, units: 4, inputs: [value]}
-    - {type: Attention, use_scale: true, inputs: [query, dense]}
-    - {type: GlobalMaxPooling1D}
-    - {type: Flatten, inputs: [value]}
-    - {type: Dense, units: 3}
-    - {type: Dense, units: 2, inputs: [global_max_pooling1d]}
-  outputs: [dense_2, dense_1]
-"""
-
-
-def _shared(k: Any) -> Any:
-    a = k.Input(shape=(6, 5), name="left")
-    b = k.Input(shape=(6, 5), name="right")
-    encoder = k.layers.Dense(8, activation="relu", name="encoder")
-    ea = encoder(a)
-    eb = encoder(b)
-    att = k.layers.Attention()([ea, eb])
-    back = k.layers.Attention()([eb, ea])
-    pooled = k.layers.GlobalAveragePooling1D()(att)
-    pooled_back = k.layers.GlobalAveragePooling1D()(back)
-    head = k.layers.Dense(1, activation="sigmoid", name="head")
-    return k.Model([a, b], [head(pooled), head(pooled_back)], name="siamese")
-
-
-SHARED = """
-name: siamese
-model:
-  inputs:
-    - {name: left, shape: [6, 5]}
-    - {name: right, shape: [6, 5]}
-  layers:
-    - {type: Dense, units: 8, activation: relu, name: encoder, inputs: [left]}
-    - {apply: encoder, inputs: [right], as: encoded_right}
-    - {type: Attention, inputs: [encoder, encoded_right]}
-    - {type: Attention, inputs: [encoded_right, encoder]}
-    - {type: GlobalAveragePooling1D, inputs: [attention]}
-    - {type: GlobalAveragePooling1D, inputs: [attention_1]}
-    - {type: Dense, units: 1, activation: sigmoid, name: head, inputs: [global_average_pooling1d]}
-    - {apply: head, inputs: [global_average_pooling1d_1], as: head_back}
-  outputs: [head, head_back]
-"""
-
-
-def _states(k: Any) -> Any:
-    x = k.Input(shape=(9, 3))
-    seq, h, c = k.layers.LSTM(4, return_sequences=True, return_state=True)(x)
-    att = k.layers.Attention()([seq, seq])
-    d = k.layers.Dense(2)(h)
-    return k.Model(x, [att, d, c], name="states")
-
-
-STATES = """
-name: states
-model:
-  input: {shape: [9, 3]}
-  layers:
-    - {type: LSTM, units: 4, return_sequences: true, return_state: true}
-    - {type: Attention, inputs: [lstm.0, lstm.0]}
-    - {type: Dense, units: 2, inputs: [lstm.1]}
-  outputs: [attention, dense, lstm.2]
-"""
-
-
-def _chain_of_state(k: Any) -> Any:
-    x = k.Input(shape=(9, 3))
-    _, h, _ = k.layers.LSTM(4, return_state=True)(x)
-    return k.Model(x, k.layers.Dense(2)(h), name="chain")
-
-
-CHAIN = """
-name: chain
-model:
-  input: {shape: [9, 3]}
-  layers:
-    - {type: LSTM, units: 4, return_state: true}
-    - {type: Dense, units: 2, inputs: [lstm.1]}
-"""
-
-
-def _deep_rejoin(k: Any) -> Any:
-    """Branches of different depths rejoining: Keras orders layers by depth, then by first
-    visit in its walk from the outputs, not by construction order."""
-    x = k.Input(shape=(4, 6))
-    short = k.layers.Dense(6, name="short")(x)
-    long = k.layers.Dense(6)(x)
-    long = k.layers.Dense(6)(long)
-    long = k.layers.Dense(6)(long)
-    joined = k.layers.Attention()([long, short])
-    late = k.layers.Dense(6, name="late")(x)
-    joined2 = k.layers.Attention()([late, joined])
-    return k.Model(x, [joined2, short], name="rejoin")
-
-
-DEEP_REJOIN = """
-name: rejoin
-model:
-  input: {shape: [4, 6]}
-  layers:
-    - {type: Dense, units: 6, name: short}
-    - {type: Dense, units: 6, inputs: [input_layer]}
-    - {type: Dense, units: 6}
-    - {type: Dense, units: 6}
-    - {type: Attention, inputs: [dense_2, short]}
-    - {type: Dense, units: 6, name: late, inputs: [input_layer]}
-    - {type: Attention, inputs: [late, attention]}
-  outputs: [attention_1, short]
-"""
-
-
-def _unused(k: Any) -> Any:
-    """A layer made and called but feeding no output: Keras leaves it out of the model."""
-    x = k.Input(shape=(4, 6))
-    d = k.layers.Dense(6)(x)
-    k.layers.Dense(3)(x)
-    return k.Model(x, k.layers.Attention()([d, x]), name="case")
-
-
-CASES: dict[str, GraphCase] = {
-    "unused_branch": ((CASES_DIR / "graph_unused_layer" / "spec.yaml").read_text(), _unused),
-    "branches": (BRANCHES, _branches),
-    "residual_attention": (RESIDUAL, _residual),
-    "two_inputs_two_outputs": (TWO_INPUTS, _two_inputs),
-    "shared_layers": (SHARED, _shared),
-    "lstm_states": (STATES, _states),
-    "chain_through_a_state": (CHAIN, _chain_of_state),
-    "deep_rejoin": (DEEP_REJOIN, _deep_rejoin),
-}
-
-
-def _keras_text(model: Any) -> str:
-    out = io.StringIO()
-    model.summary(print_fn=lambda line, line_break=True: out.write(line))
-    return out.getvalue()
-
-
-def _keras_rows(model: Any) -> list[dict[str, Any]]:
-    """Keras' own rows: names, types, param counts and connections per layer."""
-    nodes = {id(n) for v in model._nodes_by_depth.values() for n in v}
-    rows = []
-    for layer in model.layers:
-        connected = [
-            f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
-            f"[{t._keras_history.tensor_index}]"
-            for node in layer._inbound_nodes
-            if id(node) in nodes
-            for t in node.input_tensors
-        ]
-        rows.append((layer.name, type(layer).__name__, layer.count_params(), connected))
-    return rows
 
 
 @pytest.fixture(autouse=True)
@@ -256,12 +36,12 @@ def test_graph_table_is_keras_table(case):
     k = keras()
     k.backend.clear_session()
     model = code(k)
-    assert table.as_text(compiled.graph) == _keras_text(model)
+    assert table.as_text(compiled.graph) == keras_text(model)
     ours = [
         (r["name"], r["type"], r["params"], r["inputs"])
         for r in table.as_dict(compiled.graph)["layers"]
     ]
-    assert ours == _keras_rows(model)
+    assert ours == keras_graph_rows(model)
     assert compiled.graph.total_params == model.count_params()
 
 
@@ -271,7 +51,7 @@ def test_build_makes_the_same_model(case):
 
     compiled = compile_text(CASES[case][0])
     model = keras_build.build(compiled.spec, compiled.graph, compile=False)
-    assert table.as_text(compiled.graph) == _keras_text(model)
+    assert table.as_text(compiled.graph) == keras_text(model)
     assert [layer.name for layer in model.layers] == [r.name for r in compiled.graph.rows]
 
 
@@ -432,4 +212,4 @@ def test_random_graphs_are_listed_as_keras_lists_them(seed):
 
     compiled = compile_text(random_graph(random.Random(seed)))
     model = keras_build.build(compiled.spec, compiled.graph, compile=False)
-    assert table.as_text(compiled.graph) == _keras_text(model)
+    assert table.as_text(compiled.graph) == keras_text(model)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import run_specc
+from tests.helpers import run_specc
 from tests.keras_helpers import keras
 
 

@@ -13,9 +13,8 @@ import yaml
 
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import keras_build, table
-from tests.conftest import SPECS
+from tests.helpers import SPECS, VALID_SPECS
 from tests.keras_helpers import keras
-from tests.test_keras_build import VALID_SPECS
 
 
 def _saved(path, tmp_path):

@@ -31,7 +31,7 @@ from specc.language.jsonschema import json_schema
 from specc.language.schema import Spec
 from specc.layers import CATALOG
 from specc.terms import descriptions
-from tests.conftest import CASES, ROOT, SPECS
+from tests.helpers import CASES, ROOT, SPECS
 
 SCHEMA = json.loads((ROOT / "specc.schema.json").read_text())
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -16,12 +16,8 @@ from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build
 from specc.language import schema
 from specc.layers import CATALOG
-from tests.conftest import CASES, ROOT, SPECS
+from tests.helpers import CASES, ROOT, SPECS, VALID_SPECS
 from tests.keras_helpers import keras, keras_rows, static_names, static_rows
-
-VALID_SPECS = sorted(SPECS.glob("*.yaml")) + sorted(
-    p / "spec.yaml" for p in CASES.iterdir() if (p / "expected.json").exists()
-)
 
 
 @pytest.mark.parametrize(

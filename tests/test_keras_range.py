@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from specc.analysis.pipeline import compile_file
-from tests.conftest import ROOT, SPECS
 from tests.emitted import emit, load_module
+from tests.helpers import ROOT, SPECS
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 KERAS_EXTRA = PYPROJECT["project"]["optional-dependencies"]["keras"]
@@ -72,7 +72,7 @@ def test_emitted_build_model_equals_specc_build_on_this_keras(name, tmp_path):
 
 
 def test_specc_build_of_the_blog_model_on_this_keras(tmp_path):
-    from tests.conftest import run_specc
+    from tests.helpers import run_specc
 
     run = run_specc("build", str(SPECS / "mnist_cnn.yaml"), "-o", str(tmp_path / "m.keras"))
     assert run.exit_code == 0, run.stderr

@@ -14,7 +14,7 @@ from specc.analysis.pipeline import compile_file
 from specc.backends import codegen, keras_build
 from specc.backends.arguments import layer_arguments, nested_arguments
 from specc.layers import CATALOG
-from tests.conftest import CASES, ROOT
+from tests.helpers import CASES, ROOT
 from tests.keras_helpers import keras
 
 SIMPLE_CASES = sorted(

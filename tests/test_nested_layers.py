@@ -16,8 +16,8 @@ from specc.backends import codegen, keras_build, table
 from specc.backends.arguments import layer_arguments
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import Spec
-from tests.conftest import CASES
 from tests.family_differential import keras_summary
+from tests.helpers import CASES
 from tests.keras_helpers import keras
 
 FAMILY_CASES = sorted(

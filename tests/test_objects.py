@@ -16,7 +16,7 @@ import specc
 from specc.analysis.pipeline import compile_text
 from specc.backends.codegen import py
 from specc.terms import objects
-from tests.conftest import CASES
+from tests.helpers import CASES
 from tests.keras_helpers import keras
 
 DECLARED = [(module, name) for module, table in objects.DECLARED.items() for name in table]

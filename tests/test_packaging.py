@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SPECS
+from tests.helpers import ROOT, SPECS
 
 SKIP = {".venv", ".git", "build", "dist", "runs", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 # ruff writes a .ruff_cache beside each ruff.toml it reads (generated/, tests/golden/expected/)
@@ -154,7 +154,7 @@ def _git(repo: Path, *args: str) -> None:
 def test_emit_check_hook_ignores_specs_git_does_not_track(tmp_path):
     """pre-commit leaves untracked files in the work tree: a new spec not yet added made
     every unrelated commit fail (its generated script is missing). Staged, it counts."""
-    from tests.conftest import run_specc
+    from tests.helpers import run_specc
 
     hook = _hook("specc-emit-check")
     argv = [*hook["entry"].split()[1:], *hook["args"]]
@@ -180,7 +180,7 @@ def test_emit_check_hook_ignores_specs_git_does_not_track(tmp_path):
 
 
 def test_emit_code_tracked_outside_git_is_exit_2(tmp_path):
-    from tests.conftest import run_specc
+    from tests.helpers import run_specc
 
     shutil.copy(ROOT / "specs" / "mnist_cnn.yaml", tmp_path)
     run = run_specc("emit-code", "--check", "--tracked", ".", cwd=tmp_path)

@@ -116,7 +116,7 @@ def test_many_edits_at_once_equal_edits_one_at_a_time(data):
     overrides.edit makes one edit after another, and refuses the same edits alike."""
     from specc.language import overrides
     from specc.language.loader import load_file
-    from tests.conftest import SPECS
+    from tests.helpers import SPECS
 
     name = data.draw(
         st.sampled_from(["mnist_cnn.yaml", "two_inputs.yaml", "unet_oxford_pets.yaml"])
@@ -177,7 +177,7 @@ def test_editor_on_a_fixed_sequence(upto):
     the positions of the items after them alike."""
     from specc.language import overrides
     from specc.language.loader import load_file
-    from tests.conftest import SPECS
+    from tests.helpers import SPECS
 
     loaded = load_file(SPECS / "mnist_cnn.yaml")
     one_by_one, source = loaded.data, overrides.copy_source(loaded.source)

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import SPECS, synthetic_mnist
-from tests.test_train import epoch_ticks
+from tests.helpers import SPECS, epoch_ticks, synthetic_mnist
 
 BLOG = SPECS / "mnist_cnn.yaml"
 CHROMIUM = os.environ.get("SPECC_CHROMIUM", "/usr/bin/chromium")

@@ -1,5 +1,5 @@
 """specc train and the data loaders: small synthetic arrays everywhere, the real MNIST
-only where a test is about MNIST (found by ``tests.conftest.find_mnist``, else skipped)."""
+only where a test is about MNIST (found by ``tests.helpers.find_mnist``, else skipped)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,9 @@ from specc.analysis.pipeline import compile_file
 from specc.language.schema import Data
 from specc.training import data as data_mod
 from specc.training.train import Options, train
-from tests.conftest import SPECS, find_mnist, synthetic_mnist, write_npz
+from tests.helpers import RUN_FILES, SPECS, epoch_ticks, find_mnist, synthetic_mnist, write_npz
 
 BLOG = SPECS / "mnist_cnn.yaml"
-RUN_FILES = [
-    "confusion.png",
-    "curves.png",
-    "diagram.svg",
-    "history.json",
-    "metrics.json",
-    "model.keras",
-    "report.html",
-    "report.npz",
-    "spec.yaml",
-    "tensorboard",
-]
 
 
 def tiny_spec(tmp_path, data, *, loss="categorical_crossentropy", activation="softmax",
@@ -91,12 +79,12 @@ def test_full_training_reaches_the_blog_accuracy(tmp_path, specc, mnist):
 
 
 def test_find_mnist_looks_in_specc_data_dir_then_keras_cache(tmp_path, monkeypatch):
-    from tests import conftest
+    from tests import helpers
 
-    monkeypatch.setattr(conftest, "SHARED_MNIST", tmp_path / "shared" / "mnist.npz")
+    monkeypatch.setattr(helpers, "SHARED_MNIST", tmp_path / "shared" / "mnist.npz")
     monkeypatch.delenv("SPECC_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    monkeypatch.setattr(conftest, "KERAS_FALLBACK_CACHE", tmp_path / "tmp-keras")
+    monkeypatch.setattr(helpers, "KERAS_FALLBACK_CACHE", tmp_path / "tmp-keras")
     found, why = find_mnist()
     assert found is None
     assert why.startswith("needs the real MNIST: no mnist.npz in ")
@@ -232,16 +220,6 @@ def test_curves_have_whole_epochs_on_the_x_axis(tmp_path, monkeypatch):
     (ax,) = figures[0].axes
     ticks = [t for t in ax.get_xticks() if 1 <= t <= 2]
     assert ticks == [1.0, 2.0]
-
-
-def epoch_ticks(fig) -> list[list[float]]:
-    """The x ticks each panel of ``fig`` shows (those inside its view), once drawn."""
-    fig.canvas.draw()
-    shown = []
-    for ax in fig.axes:
-        low, high = ax.get_xlim()
-        shown.append([float(t) for t in ax.get_xticks() if low <= t <= high])
-    return shown
 
 
 @pytest.mark.parametrize("epochs", [1, 2, 3, 15, 40])
@@ -462,7 +440,7 @@ def test_fused_loop_needs_jax(tmp_path, specc):
 
 
 def test_training_needs_data_and_compile(tmp_path, specc):
-    from tests.conftest import CASES
+    from tests.helpers import CASES
 
     run = specc(
         "train", str(CASES / "ok_dense_on_sequence" / "spec.yaml"), "--output-dir", str(tmp_path)

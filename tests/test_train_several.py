@@ -9,7 +9,6 @@ case trains in ``tests/test_emitted_graphs.py``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,37 +16,14 @@ import pytest
 from specc.analysis.arrays import DataArrays
 from specc.analysis.pipeline import compile_file
 from specc.training import data as data_mod
-from tests.conftest import ROOT, SPECS
 from tests.emitted import load_module
-from tests.test_emitted_script import run_script
+from tests.helpers import EXAMPLE, ROOT, SPECS, run_script, two_input_arrays, write_two_inputs
 
-EXAMPLE = SPECS / "two_inputs.yaml"
 SCRIPT = ROOT / "generated" / "two_inputs.py"
 
 
-def two_input_arrays(n_train: int = 48, n_test: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
-    """Digits as MNIST-shaped images (a lit patch per class) and 4 side features."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for split, n in (("train", n_train), ("test", n_test)):
-        y = rng.integers(0, 10, n, dtype=np.uint8)
-        image = rng.integers(0, 80, (n, 28, 28), dtype=np.uint8)
-        for i, k in enumerate(y):
-            image[i, 2 * k : 2 * k + 6, 2 * k : 2 * k + 6] = 255
-        side = np.stack([y % 2, y // 5, y / 10, rng.random(n)], axis=1).astype(np.float32)
-        out |= {f"x_{split}_image": image, f"x_{split}_side": side, f"y_{split}": y}
-    return out
-
-
-def write(path: Path, **overrides: np.ndarray | None) -> Path:
-    """The synthetic file, with arrays replaced (or left out, for None)."""
-    arrays = two_input_arrays() | overrides
-    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
-    return path
-
-
 def test_specc_train_trains_the_two_input_example(tmp_path, specc):
-    data = write(tmp_path / "two.npz")
+    data = write_two_inputs(tmp_path / "two.npz")
     out = tmp_path / "run"
     run = specc("train", str(EXAMPLE), "--data", str(data), "--epochs", "1",
                 "--batch-size", "16", "--output-dir", str(out))  # fmt: skip
@@ -64,7 +40,7 @@ def test_specc_train_trains_the_two_input_example(tmp_path, specc):
 
 def test_the_emitted_two_input_script_trains(tmp_path):
     """generated/two_inputs.py, run as users run it, on the synthetic file."""
-    data = write(tmp_path / "two.npz")
+    data = write_two_inputs(tmp_path / "two.npz")
     proc = run_script(SCRIPT, "--data", str(data), "--epochs", "1", "--batch-size", "16",
                       "--subset", "40", "--output-dir", str(tmp_path / "run"))  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -114,7 +90,7 @@ BAD = {
 @pytest.mark.parametrize("case", BAD)
 def test_specc_train_refuses_a_bad_file_in_one_line(case, tmp_path, specc):
     overrides, message = BAD[case]
-    data = write(tmp_path / "bad.npz", **overrides)
+    data = write_two_inputs(tmp_path / "bad.npz", **overrides)
     out = tmp_path / "run"
     run = specc("train", str(EXAMPLE), "--data", str(data), "--output-dir", str(out))
     assert run.exit_code == 1
@@ -127,7 +103,7 @@ def test_specc_train_refuses_a_bad_file_in_one_line(case, tmp_path, specc):
 def test_the_emitted_script_refuses_a_bad_file_in_one_line(case, tmp_path):
     """Refused by load_data, before Keras is imported: SystemExit with the file and keys."""
     overrides, message = BAD[case]
-    data = write(tmp_path / "bad.npz", **overrides)
+    data = write_two_inputs(tmp_path / "bad.npz", **overrides)
     module = load_module(SCRIPT)
     with pytest.raises(SystemExit) as refused:
         module.main(["--data", str(data), "--output-dir", str(tmp_path / "run")])
