@@ -21,40 +21,6 @@ PACKAGE = Path(specc.__file__).parent
 LIMIT = 80
 """Lines a function may have (def to last line) before it needs a reason."""
 
-LONG = {
-    ("training/train.py", "train"): (
-        "one run's sequence (data, build, fit, save) read top to bottom; each step is a "
-        "call already, and splitting would pass a dozen locals around"
-    ),
-    ("language/blocks.py", "_Expander.use"): (
-        "one block use expanded in one pass over its layers; other work (issue 17 block "
-        "bounds, label clashes) is changing it now: split when that settles"
-    ),
-    ("language/blocks.py", "_Expander.read_blocks"): (
-        "reads and checks the blocks: section field by field, one error each"
-    ),
-    ("language/jsonschema.py", "_object_unions"): (
-        "one JSON Schema fragment per Keras object kind, written out as data"
-    ),
-    ("backends/diagram.py", "place"): (
-        "the diagram's placement, being reworked for the issue 17 layout: split then"
-    ),
-    ("analysis/placement.py", "place_dag"): (
-        "the layout algorithm's one sweep, being reworked for issue 17: split then"
-    ),
-    ("training/distribute.py", "worker_place"): (
-        "TF_CONFIG read and checked field by field, one message each"
-    ),
-    ("layers/core.py", "einsum_dense_shapes"): (
-        "Keras' EinsumDense shape rules transcribed as Keras writes them, to compare line by line"
-    ),
-    ("language/messages.py", "error_text"): (
-        "one Pydantic error type to one sentence each: a table written as code"
-    ),
-}
-"""Functions allowed over LIMIT lines without a ``# long:`` comment, with why (files other
-work is changing now, or code that is a table)."""
-
 
 def _functions(tree: ast.Module):  # type: ignore[no-untyped-def]
     """(qualified name, node) of every function, methods as ``Class.method``."""
@@ -93,11 +59,9 @@ def test_no_function_is_over_80_lines_without_a_reason():
     unexplained = [
         f"{path}: {name} is {length} lines; split it, or write '# long: <reason>' above it"
         for (path, name), (length, reason) in found.items()
-        if not reason and (path, name) not in LONG
+        if not reason
     ]
     assert unexplained == []
-    stale = [key for key in LONG if key not in found]
-    assert stale == [], "no longer long (or gone): take them off LONG"
 
 
 def test_the_length_check_sees_a_long_function_and_its_reason(tmp_path):

@@ -242,7 +242,40 @@ def place_dag(
     rows = _barycenter_sweeps(rows, up, down, short, sweeps)
     order = {n: i for row in rows for i, n in enumerate(row)}
 
-    # x: start packed from 0, then alternate sweeps pulling each node to its neighbours.
+    x = _x_positions(nodes, rows, rank, successors, up, down, widths, gap, sweeps)
+    left = min(x[n] - widths[n] / 2 for n in x) if x else 0.0
+    routes = {e: [x[d] - left for d in points] for e, points in chain.items()}
+    # Lanes: right of everything, one per laned source, a column shared where spans allow.
+    right = max((x[n] + widths[n] / 2 for n in x), default=0.0) - left
+    spans: dict[Node, tuple[int, int]] = {}
+    for u, v in in_lane:
+        spans[u] = (rank[u], max(rank[v], spans.get(u, (0, 0))[1]))
+    column = lane_columns(spans)
+    pitch = dummy_width + gap
+    lanes = {(u, v): right + gap + dummy_width / 2 + column[u] * pitch for u, v in in_lane}
+    return Placement(
+        rank=dict(rank),
+        order={n: order[n] for n in nodes},
+        x={n: x[n] - left for n in nodes},
+        routes=routes,
+        lanes=lanes,
+    )
+
+
+def _x_positions(
+    nodes: Sequence[Node],
+    rows: list[list[Node]],
+    rank: dict[Node, int],
+    successors: dict[Node, list[Node]],
+    up: dict[Node, list[Node]],
+    down: dict[Node, list[Node]],
+    widths: dict[Node, float],
+    gap: float,
+    sweeps: int,
+) -> dict[Node, float]:
+    """Each node's x in its ordered row: start packed from 0, then alternate sweeps pulling
+    each node to its neighbours (the longest path's the most)."""
+    real = set(nodes)
     x: dict[Node, float] = {}
     # Boxes on the longest path weigh most: where a side branch (a projection shortcut)
     # and the main path want the same x, the branch steps aside and the main path stays.
@@ -268,23 +301,7 @@ def place_dag(
                 total = sum(weight[m] for m in near)
                 wished[n] = sum(weight[m] * x[m] for m in near) / total if near else x[n]
             x |= _place_row(rows[r], wished, widths, gap, weight)
-    left = min(x[n] - widths[n] / 2 for n in x) if x else 0.0
-    routes = {e: [x[d] - left for d in points] for e, points in chain.items()}
-    # Lanes: right of everything, one per laned source, a column shared where spans allow.
-    right = max((x[n] + widths[n] / 2 for n in x), default=0.0) - left
-    spans: dict[Node, tuple[int, int]] = {}
-    for u, v in in_lane:
-        spans[u] = (rank[u], max(rank[v], spans.get(u, (0, 0))[1]))
-    column = lane_columns(spans)
-    pitch = dummy_width + gap
-    lanes = {(u, v): right + gap + dummy_width / 2 + column[u] * pitch for u, v in in_lane}
-    return Placement(
-        rank=dict(rank),
-        order={n: order[n] for n in nodes},
-        x={n: x[n] - left for n in nodes},
-        routes=routes,
-        lanes=lanes,
-    )
+    return x
 
 
 def dummy_budget(nodes: int) -> int:

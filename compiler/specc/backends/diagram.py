@@ -353,6 +353,24 @@ def place(diagram: Diagram) -> Placed:
         b.id: (shift + lay.x[b.id] - box_w / 2, tops[lay.rank[b.id]], box_w, heights[b.id])
         for b in diagram.boxes
     }
+    edges, bends = _edges(diagram, lay, rects, tops, rank_h, shift)
+    groups = _group_frames(diagram, rects, bends, tops, rank_h, first, last)
+    width = max((r[0] + r[2] for r in rects.values()), default=0) + shift
+    for points, _ in edges:
+        width = max(width, max(p[0] for p in points) + MARGIN_IN)
+    return Placed(rects, edges, groups, width, height)
+
+
+def _edges(
+    diagram: Diagram,
+    lay: Placement,
+    rects: dict[str, tuple[float, float, float, float]],
+    tops: list[float],
+    rank_h: list[float],
+    shift: float,
+) -> tuple[list[tuple[list[tuple[float, float]], int | None]], dict[str, list[float]]]:
+    """Each edge's points from the bottom of one box to the top of the next (down its
+    route through the ranks between, or its lane), and per box the x of the bends into it."""
     edges = []
     bends: dict[str, list[float]] = {}  # per box, the x of the bends of the edges into it
     for u, v, index in diagram.edges:
@@ -373,6 +391,20 @@ def place(diagram: Diagram) -> Placed:
             bends.setdefault(v, []).append(shift + x)
         points.append((vx + vw / 2, vy))
         edges.append((points, index))
+    return edges, bends
+
+
+def _group_frames(
+    diagram: Diagram,
+    rects: dict[str, tuple[float, float, float, float]],
+    bends: dict[str, list[float]],
+    tops: list[float],
+    rank_h: list[float],
+    first: dict[tuple, int],
+    last: dict[tuple, int],
+) -> list[tuple[Group, tuple[float, float, float, float]]]:
+    """Each block group's frame around its boxes (and the shortcuts into them), nested
+    frames each a step further out, outermost first."""
     # Each group's boxes, and the groups opening and closing on each rank, in one pass
     # (not a pass over every box per group: a deep model has thousands of block uses).
     members: dict[tuple, list[Box]] = {}
@@ -408,10 +440,7 @@ def place(diagram: Diagram) -> Placed:
         top = tops[first[key]] - opening_step[key] * (GROUP_PAD_IN + GROUP_LABEL_IN)
         bottom = tops[last[key]] + rank_h[last[key]] + closing_step[key] * GROUP_PAD_IN
         groups.append((group, (left, top, right - left, bottom - top)))
-    width = max((r[0] + r[2] for r in rects.values()), default=0) + shift
-    for points, _ in edges:
-        width = max(width, max(p[0] for p in points) + MARGIN_IN)
-    return Placed(rects, edges, groups, width, height)
+    return groups
 
 
 def _foot(box: Box) -> str:

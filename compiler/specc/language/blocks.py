@@ -221,17 +221,7 @@ class _Expander:
                 self.problem(
                     (*loc, key), f"unknown key {key!r}: a block has params and layers", key=True
                 )
-            params = block.get("params")
-            if params is None:  # the $names its layers use, all required
-                params = sorted(
-                    {
-                        m.group(1)
-                        for _, v in _leaves(block.get("layers"), ())
-                        if isinstance(v, str) and (m := _PARAM.match(v))
-                    }
-                )
-            if isinstance(params, list) and all(isinstance(p, str) for p in params):
-                params = dict.fromkeys(params, REQUIRED)
+            params = _stated_params(block)
             if not isinstance(params, dict) or not all(
                 isinstance(p, str) and _NAME.match(p) for p in params
             ):
@@ -268,6 +258,11 @@ class _Expander:
                 continue
             self.blocks[name] = _Block(params, layers, where)
         self.refused = {name for name in blocks if isinstance(name, str)} - set(self.blocks)
+        self.check_param_names()
+        self.check_uses_in_blocks()
+
+    def check_param_names(self) -> None:
+        """Every ``$name`` in a read block's layers must be one of its parameters."""
         for name, block in self.blocks.items():
             for path, value in _leaves(block.layers, block.where):
                 match = _PARAM.match(value) if isinstance(value, str) else None
@@ -277,7 +272,6 @@ class _Expander:
                         f"${match.group(1)} is not a parameter of block {name!r}"
                         + _suggest(match.group(1), block.params),
                     )
-        self.check_uses_in_blocks()
 
     def labels_twice(self, layers: list[Any], where: Loc) -> bool:
         """Whether a block's layers (and the uses among them) give one label twice: every
@@ -463,110 +457,26 @@ class _Expander:
             self.problem((*loc, "block"), f"{_CYCLE}: {chain}")
             return
         block = self.blocks[name]
-        repeat, given_at = _substitute(use.get("repeat", 1), env)
-        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-            self.problem(  # a $param's value: at the argument that gave it, in this use
-                (*loc, "repeat"),
-                f"repeat must be a positive integer (got {repeat!r})",
-                uses=uses if () in given_at else (),
-                at=given_at.get(()),
-            )
+        repeat = self.use_count(use, loc, uses, env)
+        if repeat is None:
             return
         each = use.get("each")
-        if each is not None:
-            lengths = (
-                {len(v) for v in each.values() if isinstance(v, list)}
-                if isinstance(each, dict)
-                else set()
-            )
-            if (
-                not isinstance(each, dict)
-                or not each
-                or not all(isinstance(v, list) and v for v in each.values())
-                or len(lengths) != 1
-            ):
-                self.problem(
-                    (*loc, "each"),
-                    "each maps parameters to lists of one length: {filters: [64, 128, 256]}",
-                )
-                return
-            if "repeat" in use:
-                self.problem((*loc, "repeat"), "give repeat or each, not both")
-                return
-            repeat = lengths.pop()
-        given = {k: v for k, v in use.items() if k not in USE_KEYS}
-        bad = False
-        for key, values in (each or {}).items():
-            if key in given:
-                bad = True
-                self.problem((*loc, key), f"{key!r} is given by each too; give it once", key=True)
-            given[key] = values[0]  # checked like an argument; each repetition its own
-        for key in given:
-            if key not in block.params:
-                bad = True
-                self.problem(
-                    (*loc, "each", key) if key in (each or {}) else (*loc, key),
-                    f"block {name!r} has no parameter {key!r}" + _suggest(str(key), block.params),
-                    key=True,
-                )
-        missing = [
-            p for p, default in block.params.items() if default is REQUIRED and p not in given
-        ]
-        if missing:
-            bad = True
-            self.problem((*loc, "block"), f"block {name!r} needs {', '.join(map(repr, missing))}")
-        label, label_at = _substitute(use.get("as"), env)  # in a block, `as: $name` too
-        if "as" in use and not is_identifier(label):
-            bad = True
-            self.problem(
-                (*loc, "as"),
-                f"must be a Python identifier (letters, digits, _), got {label!r}",
-                uses=uses if label_at else (),
-                at=label_at.get(()),
-            )
-        if isinstance(label, str) and label in labels:  # a use in a block: this use's own
-            label = labels[label]
-        labelled = (label_at.get(()) if label_at else None) or (*loc, "as")
-        if label is not None and not bad:
-            written = self.old.diagnostic(labelled, "")  # where the label is written
-            there = self.use_labels.setdefault(label, written)
-            if there is not written:
-                bad = True
-                self.problem(
-                    (*loc, "as"),
-                    name_taken("label", label, LABEL, written, there),
-                    uses=uses,
-                    at=labelled,
-                )
+        given, bad = self.use_arguments(use, loc, name, each)
+        label, labelled, bad = self.use_label(use, loc, uses, env, labels, bad)
         inputs = _substitute(use.get("inputs"), env)[0]
-        if inputs is not None and not (
-            isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)
-        ):
+        if inputs is not None and not _one_input(inputs):
             bad = True
             self.problem(
                 (*loc, "inputs"), "a block takes one input: inputs: [<layer or input name>]"
             )
         if bad:
             return
-        inner_env: dict[str, Any] = {}
-        for param, default in block.params.items():
-            if param in given:
-                value, sources = _substitute(given[param], env)
-                inner_env[param] = (
-                    value,
-                    (*loc, param) if not sources else sources.get((), (*loc, param)),
-                )
-            else:
-                inner_env[param] = (default, None)
+        inner_env = _inner_env(block.params, given, env, loc)
         self.counts[name] = self.counts.get(name, 0) + 1
         use_id = label if label is not None else f"{name}_{self.counts[name]}"
         source = _relabel({"inputs": inputs}, labels)["inputs"][0] if inputs is not None else None
         position = self.old.position(loc)
-        found = self.old.locate(loc)
-        where = ""
-        if len(found) == 3:
-            origin = found[2]
-            where = origin.label or origin.file
+        where = self.written_in(loc)
         for r in range(repeat):
             for key, values in (each or {}).items():  # this repetition's value, located at it
                 value, sources = _substitute(values[r], env)
@@ -596,6 +506,118 @@ class _Expander:
             last: Loc = ("model", "layers", len(self.out) - 1)
             self.new.values[(*last, "as")] = self.old.locate(labelled)
             self.new.labelled[last] = ((*loc, "as"), uses)
+
+    def written_in(self, loc: Loc) -> str:
+        """The file (or labelled text) a use is written in, where it came from another
+        file; "" for the spec's own."""
+        found = self.old.locate(loc)
+        if len(found) == 3:
+            origin = found[2]
+            return origin.label or origin.file
+        return ""
+
+    def use_count(
+        self, use: dict[str, Any], loc: Loc, uses: tuple[Use, ...], env: dict[str, Any]
+    ) -> int | None:
+        """How many times a use applies its block: its repeat, or the length of each's
+        lists. None once a bad one is reported."""
+        repeat, given_at = _substitute(use.get("repeat", 1), env)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            self.problem(  # a $param's value: at the argument that gave it, in this use
+                (*loc, "repeat"),
+                f"repeat must be a positive integer (got {repeat!r})",
+                uses=uses if () in given_at else (),
+                at=given_at.get(()),
+            )
+            return None
+        each = use.get("each")
+        if each is not None:
+            lengths = (
+                {len(v) for v in each.values() if isinstance(v, list)}
+                if isinstance(each, dict)
+                else set()
+            )
+            if (
+                not isinstance(each, dict)
+                or not each
+                or not all(isinstance(v, list) and v for v in each.values())
+                or len(lengths) != 1
+            ):
+                self.problem(
+                    (*loc, "each"),
+                    "each maps parameters to lists of one length: {filters: [64, 128, 256]}",
+                )
+                return None
+            if "repeat" in use:
+                self.problem((*loc, "repeat"), "give repeat or each, not both")
+                return None
+            return lengths.pop()
+        return repeat
+
+    def use_arguments(
+        self, use: dict[str, Any], loc: Loc, name: str, each: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], bool]:
+        """The arguments a use gives its block (each's first values among them), and whether
+        one is given twice, unknown or missing (each reported)."""
+        block = self.blocks[name]
+        given = {k: v for k, v in use.items() if k not in USE_KEYS}
+        bad = False
+        for key, values in (each or {}).items():
+            if key in given:
+                bad = True
+                self.problem((*loc, key), f"{key!r} is given by each too; give it once", key=True)
+            given[key] = values[0]  # checked like an argument; each repetition its own
+        for key in given:
+            if key not in block.params:
+                bad = True
+                self.problem(
+                    (*loc, "each", key) if key in (each or {}) else (*loc, key),
+                    f"block {name!r} has no parameter {key!r}" + _suggest(str(key), block.params),
+                    key=True,
+                )
+        missing = [
+            p for p, default in block.params.items() if default is REQUIRED and p not in given
+        ]
+        if missing:
+            bad = True
+            self.problem((*loc, "block"), f"block {name!r} needs {', '.join(map(repr, missing))}")
+        return given, bad
+
+    def use_label(
+        self,
+        use: dict[str, Any],
+        loc: Loc,
+        uses: tuple[Use, ...],
+        env: dict[str, Any],
+        labels: dict[str, str],
+        bad: bool,
+    ) -> tuple[Any, Loc, bool]:
+        """A use's label (None if it has none), where it is written, and whether the use is
+        bad: a label that is no identifier, or (for a use not bad already) one taken."""
+        label, label_at = _substitute(use.get("as"), env)  # in a block, `as: $name` too
+        if "as" in use and not is_identifier(label):
+            bad = True
+            self.problem(
+                (*loc, "as"),
+                f"must be a Python identifier (letters, digits, _), got {label!r}",
+                uses=uses if label_at else (),
+                at=label_at.get(()),
+            )
+        if isinstance(label, str) and label in labels:  # a use in a block: this use's own
+            label = labels[label]
+        labelled = (label_at.get(()) if label_at else None) or (*loc, "as")
+        if label is not None and not bad:
+            written = self.old.diagnostic(labelled, "")  # where the label is written
+            there = self.use_labels.setdefault(label, written)
+            if there is not written:
+                bad = True
+                self.problem(
+                    (*loc, "as"),
+                    name_taken("label", label, LABEL, written, there),
+                    uses=uses,
+                    at=labelled,
+                )
+        return label, labelled, bad
 
 
 class _TooBig(Exception):
@@ -708,6 +730,46 @@ def _takes_input(layers: list[Any]) -> bool:
 
 def _labels(layers: list[Any]) -> list[str]:
     return [x["as"] for x in layers if isinstance(x, dict) and isinstance(x.get("as"), str)]
+
+
+def _one_input(inputs: Any) -> bool:
+    """Whether a use's ``inputs`` names one input, as a block takes."""
+    return isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)
+
+
+def _inner_env(
+    params: dict[str, Any], given: dict[str, Any], env: dict[str, Any], loc: Loc
+) -> dict[str, Any]:
+    """A use's parameters as its block's layers see them: (value, where it was given), the
+    block's default (located nowhere) for one not given."""
+    inner_env: dict[str, Any] = {}
+    for param, default in params.items():
+        if param in given:
+            value, sources = _substitute(given[param], env)
+            inner_env[param] = (
+                value,
+                (*loc, param) if not sources else sources.get((), (*loc, param)),
+            )
+        else:
+            inner_env[param] = (default, None)
+    return inner_env
+
+
+def _stated_params(block: dict) -> Any:
+    """A block's params as written; a list of names (or none: the ``$names`` its layers
+    use) becomes a mapping of each name to REQUIRED. Anything else is returned to refuse."""
+    params = block.get("params")
+    if params is None:  # the $names its layers use, all required
+        params = sorted(
+            {
+                m.group(1)
+                for _, v in _leaves(block.get("layers"), ())
+                if isinstance(v, str) and (m := _PARAM.match(v))
+            }
+        )
+    if isinstance(params, list) and all(isinstance(p, str) for p in params):
+        params = dict.fromkeys(params, REQUIRED)
+    return params
 
 
 def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:

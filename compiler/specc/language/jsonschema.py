@@ -235,112 +235,125 @@ def _object_unions(schema: dict[str, Any]) -> None:
         and key != "Layer"
     }
 
-    def is_object(member: dict[str, Any]) -> bool:
-        target = defs.get(member.get("$ref", "").rsplit("/", 1)[-1], member)
-        return target.get("type") == "object"
-
-    def rewrite(node: dict[str, Any], key: str) -> None:
-        members = node[key]
-        tagged = [m for m in members if set(m) == {"$ref"} and m["$ref"] in tag_of]
-        if len(tagged) < 2:
-            return
-        del node[key]
-        tags = [tag_of[m["$ref"]] for m in tagged]
-        name = base = _union_name(tags)
-        for n in range(2, len(defs) + 2):  # one definition per set of tags
-            if name not in defs or defs[name]["properties"]["type"]["enum"] == tags:
-                break
-            name = f"{base}_{n}"
-        defs.setdefault(
-            name,
-            {
-                "type": "object",
-                "description": "A Keras object: type names its class, the other keys its "
-                "arguments.",
-                "required": ["type"],
-                "properties": {"type": {"enum": tags, "description": "The Keras class."}},
-                "allOf": [
-                    {"if": _dispatch_on("type", tag), "then": {"$ref": m["$ref"]}}
-                    for tag, m in zip(tags, tagged, strict=True)
-                ],
-            },
-        )
-        rest = [m for m in members if m not in tagged]
-        objects = [m for m in rest if is_object(m)]
-        others = [m for m in rest if not is_object(m)]
-        by_type: dict[str, Any] = {"$ref": f"#/$defs/{name}"}
-        if objects:  # a mapping without `type` is the shorthand (one at most)
-            (plain,) = objects
-            by_type = {
-                "type": "object",
-                "if": _dispatch_on("type", None),
-                "then": by_type,
-                "else": plain,
-            }
-        if not others:
-            node.update(by_type)
-            return
-        choice = {
-            "if": {"type": "object"},
-            "then": by_type,
-            "else": others[0] if len(others) == 1 else {key: others},
-        }
-        if "if" in node or "$ref" in node:
-            node.setdefault("allOf", []).append(choice)
-        else:
-            node.update(choice)
-
-    def objects_only(member: dict[str, Any]) -> bool:
-        union = member.get("oneOf", member.get("anyOf"))
-        return is_object(member) or (isinstance(union, list) and all(map(is_object, union)))
-
-    def scalar(member: dict[str, Any]) -> bool:
-        return member.get("type") in ("string", "number", "integer", "boolean", "null", "array")
-
-    def by_form(node: dict[str, Any]) -> None:
-        """Forms told apart by the value itself, as specc tells them: an object, or a name
-        (an optimizer), a number, null (an optional section); and a loss, which as a mapping
-        without ``type`` gives one loss per output. ``if``/``else`` rather than a union, so
-        the errors are the form's own ("'epoch' was unexpected", not "is not of type
-        'null'")."""
-        for key in ("anyOf", "oneOf"):
-            members = node.get(key)
-            if not isinstance(members, list) or "if" in node:
-                continue
-            per_output = [m for m in members if m.get("not") == {"required": ["type"]}]
-            objects = [m for m in members if objects_only(m)]
-            others = [m for m in members if m not in objects]
-            if len(members) == 2 and per_output:
-                (one,) = [m for m in members if m is not per_output[0]]
-                one_object = one["then"] if one.get("if") == {"type": "object"} else one
-                mapping = {
-                    "type": "object",
-                    "if": _dispatch_on("type", None),
-                    "then": one_object,
-                    "else": per_output[0],
-                }
-                del node[key]
-                node.update({"if": {"type": "object"}, "then": mapping, "else": one})
-            elif len(objects) == 1 and others and all(map(scalar, others)):
-                del node[key]
-                rest = others[0] if len(others) == 1 else {key: others}
-                node.update({"if": {"type": "object"}, "then": objects[0], "else": rest})
-
     def visit(node: Any) -> None:
-        """Inner unions first: a form (:func:`by_form`) sees its members rewritten."""
+        """Inner unions first: a form (:func:`_by_form`) sees its members rewritten."""
         if isinstance(node, dict):
             for value in list(node.values()):
                 visit(value)
             for key in ("anyOf", "oneOf"):
                 if isinstance(node.get(key), list):
-                    rewrite(node, key)
-            by_form(node)
+                    _rewrite_union(node, key, defs, tag_of)
+            _by_form(node, defs)
         elif isinstance(node, list):
             for value in node:
                 visit(value)
 
     visit(defs)
     visit(schema.get("properties"))
+
+
+def _is_object(member: dict[str, Any], defs: dict[str, Any]) -> bool:
+    """Whether a union member is (or refers to) an object schema."""
+    target = defs.get(member.get("$ref", "").rsplit("/", 1)[-1], member)
+    return target.get("type") == "object"
+
+
+def _rewrite_union(
+    node: dict[str, Any], key: str, defs: dict[str, Any], tag_of: dict[str, str]
+) -> None:
+    """A union of two or more tagged classes in ``node[key]`` as one definition that
+    dispatches on ``type``; a mapping without ``type`` and the other members beside it."""
+    members = node[key]
+    tagged = [m for m in members if set(m) == {"$ref"} and m["$ref"] in tag_of]
+    if len(tagged) < 2:
+        return
+    del node[key]
+    tags = [tag_of[m["$ref"]] for m in tagged]
+    name = base = _union_name(tags)
+    for n in range(2, len(defs) + 2):  # one definition per set of tags
+        if name not in defs or defs[name]["properties"]["type"]["enum"] == tags:
+            break
+        name = f"{base}_{n}"
+    defs.setdefault(
+        name,
+        {
+            "type": "object",
+            "description": "A Keras object: type names its class, the other keys its arguments.",
+            "required": ["type"],
+            "properties": {"type": {"enum": tags, "description": "The Keras class."}},
+            "allOf": [
+                {"if": _dispatch_on("type", tag), "then": {"$ref": m["$ref"]}}
+                for tag, m in zip(tags, tagged, strict=True)
+            ],
+        },
+    )
+    rest = [m for m in members if m not in tagged]
+    objects = [m for m in rest if _is_object(m, defs)]
+    others = [m for m in rest if not _is_object(m, defs)]
+    by_type: dict[str, Any] = {"$ref": f"#/$defs/{name}"}
+    if objects:  # a mapping without `type` is the shorthand (one at most)
+        (plain,) = objects
+        by_type = {
+            "type": "object",
+            "if": _dispatch_on("type", None),
+            "then": by_type,
+            "else": plain,
+        }
+    if not others:
+        node.update(by_type)
+        return
+    choice = {
+        "if": {"type": "object"},
+        "then": by_type,
+        "else": others[0] if len(others) == 1 else {key: others},
+    }
+    if "if" in node or "$ref" in node:
+        node.setdefault("allOf", []).append(choice)
+    else:
+        node.update(choice)
+
+
+def _objects_only(member: dict[str, Any], defs: dict[str, Any]) -> bool:
+    """Whether a member is an object, or a union of objects only."""
+    union = member.get("oneOf", member.get("anyOf"))
+    return _is_object(member, defs) or (
+        isinstance(union, list) and all(_is_object(m, defs) for m in union)
+    )
+
+
+def _scalar(member: dict[str, Any]) -> bool:
+    """Whether a member is a value that is not an object."""
+    return member.get("type") in ("string", "number", "integer", "boolean", "null", "array")
+
+
+def _by_form(node: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Forms told apart by the value itself, as specc tells them: an object, or a name
+    (an optimizer), a number, null (an optional section); and a loss, which as a mapping
+    without ``type`` gives one loss per output. ``if``/``else`` rather than a union, so
+    the errors are the form's own ("'epoch' was unexpected", not "is not of type
+    'null'")."""
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if not isinstance(members, list) or "if" in node:
+            continue
+        per_output = [m for m in members if m.get("not") == {"required": ["type"]}]
+        objects = [m for m in members if _objects_only(m, defs)]
+        others = [m for m in members if m not in objects]
+        if len(members) == 2 and per_output:
+            (one,) = [m for m in members if m is not per_output[0]]
+            one_object = one["then"] if one.get("if") == {"type": "object"} else one
+            mapping = {
+                "type": "object",
+                "if": _dispatch_on("type", None),
+                "then": one_object,
+                "else": per_output[0],
+            }
+            del node[key]
+            node.update({"if": {"type": "object"}, "then": mapping, "else": one})
+        elif len(objects) == 1 and others and all(map(_scalar, others)):
+            del node[key]
+            rest = others[0] if len(others) == 1 else {key: others}
+            node.update({"if": {"type": "object"}, "then": objects[0], "else": rest})
 
 
 def _declare_required(node: Any) -> None:

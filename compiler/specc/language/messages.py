@@ -228,6 +228,26 @@ _VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
 """Pydantic errors for a string where a number or boolean belongs."""
 
 
+def _unknown_tag(ctx: dict[str, Any], loc: Loc) -> tuple[str, str | None]:
+    """An unknown ``type`` (or optimizer, or strategy) as specc says it, with the closest
+    known one; a layer that runs Python code refused with what to use instead."""
+    tag = ctx.get("tag")
+    expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
+    if tag in CODE_LAYERS:
+        return (
+            f"layer type {tag!r} runs Python code and cannot be declared in a spec",
+            "use a built-in layer such as Activation, Reshape or Dense instead",
+        )
+    what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
+    if "optimizer" in loc:
+        what = "optimizer"
+    if "distribution" in loc:
+        what = "strategy"
+    return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or (
+        "expected one of " + ", ".join(expected)
+    )
+
+
 def error_text(
     err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None
 ) -> tuple[str, str | None]:
@@ -243,21 +263,7 @@ def error_text(
             hint = "allowed keys: " + ", ".join(allowed)
         return f"unknown key {loc[-1]!r}", hint
     if kind == "union_tag_invalid":
-        tag = ctx.get("tag")
-        expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
-        if tag in CODE_LAYERS:
-            return (
-                f"layer type {tag!r} runs Python code and cannot be declared in a spec",
-                "use a built-in layer such as Activation, Reshape or Dense instead",
-            )
-        what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
-        if "optimizer" in loc:
-            what = "optimizer"
-        if "distribution" in loc:
-            what = "strategy"
-        return f"unknown {what} {tag!r}", did_you_mean(tag, expected) or (
-            "expected one of " + ", ".join(expected)
-        )
+        return _unknown_tag(ctx, loc)
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in DEVICE_NAMES:
         example, engine = DEVICE_NAMES[ctx["pattern"]]
         return f"{_got(value)} is not a device name as {engine} writes it", f"e.g. {example}"

@@ -122,6 +122,39 @@ def split_equation(equation: str) -> tuple[str, str, str, str]:
     return inp, weight, out, side
 
 
+def _elided_axes(equation: str, inp: str, side: str, shape: Shape) -> int:
+    """How many input axes the equation's ``...`` stands for; an input with too few axes
+    (or a different number, without ``...``) refused."""
+    rank = len(shape)
+    elided = rank - len(inp)
+    if elided < 0 or (side == "" and elided != 0):
+        axes = f"{len(inp)} axes" + ("" if side == "" else " and more")
+        raise ShapeError(
+            f"EinsumDense equation {equation!r} needs an input with {axes} (batch included), "
+            f"but gets {shapes.format_shape(shape)}"
+            + ("; use '...' for the axes it leaves out" if side == "" else ""),
+            "equation",
+            show_input=False,
+        )
+    return elided
+
+
+def _bias_shape(
+    bias_axes: str | None, out: str, side: str, elided: int, full: list[int | None]
+) -> tuple[int | None, ...] | None:
+    """The bias' shape as Keras makes it: from the first bias axis of the output on, size 1
+    on the output axes without a bias (and on the axes a trailing ``...`` stands for)."""
+    if bias_axes is None:
+        return None
+    offset = elided if side == "left" else 0
+    sizes = {c: full[i + offset] for i, c in enumerate(out)}
+    first = min(out.find(c) for c in bias_axes)
+    bias = tuple(sizes[c] if c in bias_axes else 1 for c in out[first:])
+    if side != "left":
+        bias += (1,) * elided
+    return bias
+
+
 def einsum_dense_shapes(
     equation: str, bias_axes: str | None, shape: Shape, output_shape: list[int | None]
 ) -> tuple[Shape, tuple[int | None, ...], tuple[int | None, ...] | None]:
@@ -155,16 +188,7 @@ def einsum_dense_shapes(
                 show_input=False,
             )
     rank = len(shape)
-    elided = rank - len(inp)
-    if elided < 0 or (side == "" and elided != 0):
-        axes = f"{len(inp)} axes" + ("" if side == "" else " and more")
-        raise ShapeError(
-            f"EinsumDense equation {equation!r} needs an input with {axes} (batch included), "
-            f"but gets {shapes.format_shape(shape)}"
-            + ("; use '...' for the axes it leaves out" if side == "" else ""),
-            "equation",
-            show_input=False,
-        )
+    elided = _elided_axes(equation, inp, side, shape)
     # Output axes Keras fills in itself: the batch axis, plus the axes '...' stands for.
     batch_in_spec = side != "left" or elided == 0
     wanted = len(out) - 1 if batch_in_spec else len(out)
@@ -198,14 +222,7 @@ def einsum_dense_shapes(
                 "output_shape",
             )
     kernel = tuple(full[out_axis[c]] if c in out_axis else shape[in_axis[c]] for c in weight)
-    bias: tuple[int | None, ...] | None = None
-    if bias_axes is not None:
-        offset = elided if side == "left" else 0
-        sizes = {c: full[i + offset] for i, c in enumerate(out)}
-        first = min(out.find(c) for c in bias_axes)
-        bias = tuple(sizes[c] if c in bias_axes else 1 for c in out[first:])
-        if side != "left":
-            bias += (1,) * elided
+    bias = _bias_shape(bias_axes, out, side, elided, full)
     for what, weights in (("kernel", kernel), ("bias", bias)):
         if weights is not None and None in weights:
             raise ShapeError(

@@ -88,30 +88,53 @@ def worker_place(text: str | None) -> tuple[int, int, dict]:
     A ``chief`` entry counts as worker 0, before the ``worker`` list. Every field's type is
     checked here, each with its own one-line message: TensorFlow would otherwise fail later
     with a traceback, or take ``"index": "0"`` as 0 where specc's worker folders cannot."""
-    example = (
-        '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-        '"task": {"type": "worker", "index": 0}}'
-    )
+    config = _parse_config(text)
+    cluster, task = config.get("cluster"), config.get("task")
+    roles = _check_cluster(cluster)
+    role, index = _task_place(task, roles)
+    if "rpc_layer" in config and not isinstance(config["rpc_layer"], str):
+        raise TrainSetupError(
+            f'$TF_CONFIG rpc_layer must be a string such as "grpc", not '
+            f"{_kind(config['rpc_layer'])} {json.dumps(config['rpc_layer'])}"
+        )
+    chiefs = len(roles.get("chief", []))
+    place = index if role == "chief" else chiefs + index
+    return place, chiefs + len(roles.get("worker", [])), config
+
+
+_EXAMPLE = (
+    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+    '"task": {"type": "worker", "index": 0}}'
+)
+"""A whole ``$TF_CONFIG``, quoted in the messages that say what is expected."""
+
+
+def _parse_config(text: str | None) -> dict:
+    """``$TF_CONFIG`` text as a JSON object, or a message saying what to set."""
     if not text or not text.strip():
         raise TrainSetupError(
             "strategy multi_worker_mirrored needs $TF_CONFIG: the cluster and this worker's "
-            f"place in it, e.g. TF_CONFIG='{example}' (docs/distribution.md: Several machines)"
+            f"place in it, e.g. TF_CONFIG='{_EXAMPLE}' (docs/distribution.md: Several machines)"
         )
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TrainSetupError(
-            f"$TF_CONFIG is not JSON ({exc.msg} at character {exc.pos}); expected e.g. {example}"
+            f"$TF_CONFIG is not JSON ({exc.msg} at character {exc.pos}); expected e.g. {_EXAMPLE}"
         ) from None
     if not isinstance(config, dict):
         raise TrainSetupError(
-            f"$TF_CONFIG must be a JSON object, not {_kind(config)}; expected e.g. {example}"
+            f"$TF_CONFIG must be a JSON object, not {_kind(config)}; expected e.g. {_EXAMPLE}"
         )
-    cluster, task = config.get("cluster"), config.get("task")
+    return config
+
+
+def _check_cluster(cluster: Any) -> dict[str, list[str]]:
+    """The cluster's chief and worker address lists, every job and address checked."""
     if not isinstance(cluster, dict) or not {"chief", "worker"} & cluster.keys():
         raise TrainSetupError(
             '$TF_CONFIG needs "cluster": {"worker": ["host:port", ...]} (a "chief" list '
-            f"may come first); expected e.g. {example}"
+            f"may come first); expected e.g. {_EXAMPLE}"
         )
     for job, addresses in cluster.items():
         if job not in JOBS:
@@ -135,7 +158,11 @@ def worker_place(text: str | None) -> tuple[int, int, dict]:
             f"$TF_CONFIG cluster.chief lists {len(cluster['chief'])} addresses: a cluster has "
             'one chief at most (list the others under "worker")'
         )
-    roles = {k: v for k, v in cluster.items() if k in ("chief", "worker")}
+    return {k: v for k, v in cluster.items() if k in ("chief", "worker")}
+
+
+def _task_place(task: Any, roles: dict[str, list[str]]) -> tuple[str, int]:
+    """This machine's (role, index) from the ``task`` entry, checked against the cluster."""
     names = ", ".join(map(repr, roles))
     if not isinstance(task, dict):
         raise TrainSetupError(
@@ -171,14 +198,7 @@ def worker_place(text: str | None) -> tuple[int, int, dict]:
             f"$TF_CONFIG task.index {index!r} is out of range: cluster.{role} lists "
             f"{len(roles[role])} address(es), so the index is 0 to {last}"
         )
-    if "rpc_layer" in config and not isinstance(config["rpc_layer"], str):
-        raise TrainSetupError(
-            f'$TF_CONFIG rpc_layer must be a string such as "grpc", not '
-            f"{_kind(config['rpc_layer'])} {json.dumps(config['rpc_layer'])}"
-        )
-    chiefs = len(roles.get("chief", []))
-    place = index if role == "chief" else chiefs + index
-    return place, chiefs + len(roles.get("worker", [])), config
+    return role, index
 
 
 def check_backend(dist: Distribution, backend: str, stated: str) -> None:

@@ -35,7 +35,7 @@ from specc.files import write_atomic
 from specc.language.schema import Runtime, Spec, Training
 from specc.terms.objects import loss_name
 from specc.training import distribute
-from specc.training.data import DataError, each, first, load, preprocess
+from specc.training.data import Arrays, DataError, each, first, load, preprocess
 
 
 class TrainError(Exception):
@@ -320,6 +320,154 @@ def _kept(folder: Path, timer: dict) -> str:
     return f"{folder}/ holds {', '.join(parts[:-1])} and {parts[-1]}"
 
 
+def _choose_runtime(
+    spec: Spec, backend: str, gpu: bool, file_arrays: DataArrays, plan: distribute.Plan | None
+) -> dict[str, Any]:
+    """The runtime (loop, jit, steps per execution) for this backend and device: a model
+    fed several arrays falls back from an automatic fused loop to fit; a strategy adjusts."""
+    training = spec.training or Training()
+    try:
+        runtime = resolve_runtime(spec.runtime, backend, gpu)
+    except RuntimeChoiceError as exc:
+        raise TrainError(str(exc)) from None
+    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
+        if spec.runtime.loop == "fused":
+            raise TrainError(
+                "runtime.loop 'fused' feeds one input and one label array; this model has "
+                "several inputs or outputs: use loop: fit (or auto)"
+            )
+        runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
+    if plan is not None:
+        plan.check_batch(training.batch_size)
+        runtime = plan.runtime(runtime, spec.runtime)
+    return runtime
+
+
+def _seed(keras: Any, backend: str, training: Training) -> int:
+    """Seed Keras (0 when the spec gives none); a seeded TensorFlow run also made
+    deterministic, so seeded CPU runs repeat exactly."""
+    seed = training.seed if training.seed is not None else 0
+    keras.utils.set_random_seed(seed)
+    if backend == "tensorflow" and training.seed is not None:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # seeded CPU runs repeat exactly
+    return seed
+
+
+def _run_folder(spec: Spec, options: Options, plan: distribute.Plan | None) -> Path:
+    """The run's folder (given, or runs/<name>-<time>; a worker's own under a strategy),
+    made, with the spec as run written into it."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(options.output_dir or Path("runs") / f"{spec.name}-{stamp}")
+    folder = plan.folder(folder) if plan is not None else folder
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / "spec.yaml", _spec_yaml(spec))
+    return folder
+
+
+def _fit(
+    keras: Any,
+    model: Any,
+    arrays: Arrays,
+    training: Training,
+    runtime: dict[str, Any],
+    plan: distribute.Plan | None,
+    callbacks: list[Any],
+    seed: int,
+    verbose: int | str,
+) -> None:
+    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'."""
+    if runtime["loop"] == "fused":
+        from specc.training.fused import FusedTrainer
+
+        FusedTrainer(model).fit(
+            arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,  # type: ignore[arg-type]  # Feed may be a dict of named inputs; FusedTrainer.fit is typed (and tested) for single arrays
+            validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
+            callbacks=callbacks, verbose=0 if verbose == 0 else 1,
+        )  # fmt: skip
+    elif plan is not None:
+        plan.fit(
+            model, arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
+            validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
+            callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+        )  # fmt: skip
+    else:
+        model.fit(
+            arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
+            validation_split=training.validation_split, shuffle=training.shuffle,
+            callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+        )  # fmt: skip
+
+
+def _evaluate(
+    model: Any, arrays: Arrays, batch_size: int, plan: distribute.Plan | None
+) -> dict[str, Any]:
+    """The trained model's test metrics (through the strategy's data where one is used)."""
+    if plan is None:
+        return model.evaluate(
+            arrays.x_test,
+            arrays.y_test,
+            batch_size=batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+    return model.evaluate(
+        **plan.test_data(arrays.x_test, arrays.y_test, batch_size), verbose=0, return_dict=True
+    )
+
+
+def _metrics(
+    scores: dict[str, Any],
+    timer: dict[str, Any],
+    wall: float,
+    samples: int,
+    training: Training,
+    backend: str,
+    device: str,
+    runtime: dict[str, Any],
+    seed: int,
+    source: str,
+) -> dict[str, Any]:
+    """metrics.json's record of a run: test metrics, timings, where and how it ran."""
+    epochs = timer["epochs"]
+    later = epochs[1:] or epochs
+    metrics = (
+        {f"test_{k}": float(v) for k, v in scores.items()}
+        | {
+            "epochs": len(epochs),
+            "first_epoch_seconds": round(epochs[0], 3),
+            "seconds_per_epoch": round(float(np.mean(later)), 3),
+            "epoch_seconds": [round(s, 3) for s in epochs],
+            "total_wall_seconds": round(wall, 3),
+            "samples_per_second": round(
+                samples * (1 - training.validation_split) / float(np.mean(later)), 1
+            ),
+            "backend": backend,
+            "device": device,
+            "runtime": {k: v for k, v in runtime.items() if k != "backend"},
+            "batch_size": training.batch_size,
+            "seed": seed,
+            "train_samples": samples,
+            "data": source,
+        }
+        | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
+    )
+    return metrics
+
+
+def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
+    """Stop with a message where the loss stopped being finite (the timer callback noted
+    where), saying what the run folder kept."""
+    if "diverged" in timer:
+        epoch, step, loss = timer["diverged"]
+        where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
+        raise TrainError(
+            f"training diverged: the loss became {loss} in {where}, so training stopped; "
+            f"{_kept(folder, timer)}; try a lower learning rate or check the data"
+        )
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
@@ -341,32 +489,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     keras = get_keras()
     device, gpu = device_name(backend)
-    try:
-        runtime = resolve_runtime(spec.runtime, backend, gpu)
-    except RuntimeChoiceError as exc:
-        raise TrainError(str(exc)) from None
-    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
-        if spec.runtime.loop == "fused":
-            raise TrainError(
-                "runtime.loop 'fused' feeds one input and one label array; this model has "
-                "several inputs or outputs: use loop: fit (or auto)"
-            )
-        runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
-    if plan is not None:
-        plan.check_batch(training.batch_size)
-        runtime = plan.runtime(runtime, spec.runtime)
-    seed = training.seed if training.seed is not None else 0
-    keras.utils.set_random_seed(seed)
-    if backend == "tensorflow" and training.seed is not None:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()  # seeded CPU runs repeat exactly
-
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path(options.output_dir or Path("runs") / f"{spec.name}-{stamp}")
-    folder = plan.folder(folder) if plan is not None else folder
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / "spec.yaml", _spec_yaml(spec))
+    runtime = _choose_runtime(spec, backend, gpu, file_arrays, plan)
+    seed = _seed(keras, backend, training)
+    folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = keras_build.build(spec, compiled.graph, compile=False)
@@ -391,26 +516,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     interrupted = False
     start = time.perf_counter()
     try:
-        if runtime["loop"] == "fused":
-            from specc.training.fused import FusedTrainer
-
-            FusedTrainer(model).fit(
-                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,  # type: ignore[arg-type]  # Feed may be a dict of named inputs; FusedTrainer.fit is typed (and tested) for single arrays
-                validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
-                callbacks=callbacks, verbose=0 if options.verbose == 0 else 1,
-            )  # fmt: skip
-        elif plan is not None:
-            plan.fit(
-                model, arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
-                validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
-                callbacks=[*callbacks, progress_bar(keras)], verbose=options.verbose,
-            )  # fmt: skip
-        else:
-            model.fit(
-                arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
-                validation_split=training.validation_split, shuffle=training.shuffle,
-                callbacks=[*callbacks, progress_bar(keras)], verbose=options.verbose,
-            )  # fmt: skip
+        _fit(keras, model, arrays, training, runtime, plan, callbacks, seed, options.verbose)
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
@@ -419,49 +525,12 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         print(f"\ninterrupted after {done} complete epoch{'s' if done != 1 else ''}; "
               f"{_kept(folder, timer)}", file=sys.stderr)  # fmt: skip
         return RunResult(folder, {}, history, interrupted=True)
-    if "diverged" in timer:
-        epoch, step, loss = timer["diverged"]
-        where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
-        raise TrainError(
-            f"training diverged: the loss became {loss} in {where}, so training stopped; "
-            f"{_kept(folder, timer)}; try a lower learning rate or check the data"
-        )
+    _check_not_diverged(timer, folder)
 
     keras_build.save(model, folder / "model.keras")
-    if plan is None:
-        test = model.evaluate(
-            arrays.x_test,
-            arrays.y_test,
-            batch_size=training.batch_size,
-            verbose=0,
-            return_dict=True,
-        )
-    else:
-        test = model.evaluate(
-            **plan.test_data(arrays.x_test, arrays.y_test, training.batch_size), verbose=0, return_dict=True
-        )  # fmt: skip
-    epochs = timer["epochs"]
-    later = epochs[1:] or epochs
-    metrics = (
-        {f"test_{k}": float(v) for k, v in test.items()}
-        | {
-            "epochs": len(epochs),
-            "first_epoch_seconds": round(epochs[0], 3),
-            "seconds_per_epoch": round(float(np.mean(later)), 3),
-            "epoch_seconds": [round(s, 3) for s in epochs],
-            "total_wall_seconds": round(wall, 3),
-            "samples_per_second": round(
-                samples * (1 - training.validation_split) / float(np.mean(later)), 1
-            ),
-            "backend": backend,
-            "device": device,
-            "runtime": {k: v for k, v in runtime.items() if k != "backend"},
-            "batch_size": training.batch_size,
-            "seed": seed,
-            "train_samples": samples,
-            "data": arrays.source,
-        }
-        | {k: v for k, v in timer.items() if k.endswith("_by_epoch")}
+    scores = _evaluate(model, arrays, training.batch_size, plan)
+    metrics = _metrics(
+        scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
     )
     if plan is not None:
         metrics |= {
