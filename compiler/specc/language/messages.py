@@ -12,6 +12,7 @@ import functools
 import re
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -229,7 +230,7 @@ _VALUE_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type",
 
 
 def error_text(
-    err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None
+    err: Mapping[str, Any], loc: Loc, owner: type[BaseModel] | None
 ) -> tuple[str, str | None]:
     """One Pydantic error as specc says it: ``(message, hint or None)`` (the importer's too)."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
