@@ -194,6 +194,20 @@ def test_a_spec_without_an_accuracy_is_refused_before_any_trial(tiny, specc):
     assert not (tiny.parent / "out").exists()
 
 
+def test_a_spec_without_a_compile_section_is_refused_before_any_trial(tmp_path, specc):
+    # mypy found it: compile may be None, and the sweep read compile.metrics (AttributeError)
+    spec = tmp_path / "nocompile.yaml"
+    spec.write_text(
+        "specc: 1\nname: tiny\nmodel: {input: {shape: [4]}, layers: [{type: Dense, units: 2}]}\n"
+    )
+    run = specc("sweep", str(spec), "--output-dir", "out", "--grid", "model.layers[0].units=[2,3]",
+                cwd=tmp_path)  # fmt: skip
+    assert (run.exit_code, run.stderr.strip()) == (2, (
+        f"{spec}: error: compile: no compile section, so no accuracy to rank the trials by; "
+        "add one (compile: {loss: ..., metrics: [accuracy]})"))  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     ("keys", "prefix", "key"),
     [

@@ -107,12 +107,12 @@ class _Resolver:
         """Every input, layer and label named; names Keras would refuse reported."""
         entries, diagnose = self.entries, self.diagnose
         positions = [i for i, e in enumerate(entries) if isinstance(e, LayerSpec)]
-        layer_specs: list[LayerSpec] = [entries[i] for i in positions]  # type: ignore[misc]  # positions index LayerSpec entries only (not apply calls)
+        layer_specs = [e for e in entries if isinstance(e, LayerSpec)]  # in positions' order
         names, inner_names, clashes = layer_names(layer_specs, positions)
         self.problems += [diagnose(loc, message) for loc, message in clashes]
         self._name_inputs()
         symbols = self.symbols
-        for pos, name, inner in zip(positions, names, inner_names, strict=True):
+        for pos, layer, name, inner in zip(positions, layer_specs, names, inner_names, strict=True):
             self.name_of[pos], self.inner_of[pos] = name, inner
             for used in (name, *inner):
                 kind = symbols.get(used, ("", -1))[0]
@@ -120,7 +120,7 @@ class _Resolver:
                     self.problems.append(
                         diagnose(
                             ("model", "layers", pos, "name")
-                            if used == name and entries[pos].name is not None
+                            if used == name and layer.name is not None
                             else ("model", "layers", pos),
                             f"layer name {used!r} is the name of model input "
                             f"{symbols[used][1]}; Keras requires unique names",
@@ -134,7 +134,7 @@ class _Resolver:
                 symbols.setdefault(label, ("label", i))
 
     def _name_inputs(self) -> None:
-        input_loc = (
+        input_loc: Callable[[int], tuple[str | int, ...]] = (
             (lambda k: ("model", "inputs", k, "name"))
             if self.spec.model.inputs is not None
             else (lambda k: ("model", "input", "name"))
@@ -308,14 +308,21 @@ class _Resolver:
         several = len(values) > 1
         source_names = ", ".join(_ref_text(s) for s in sources)
         try:
-            if several and any(isinstance(v, list) for v in values):
-                whole = next(s for s, v in zip(sources, values, strict=True) if isinstance(v, list))
-                raise ShapeError(
-                    f"{whole[0]!r} outputs several tensors; take one with {whole[0]}.0, "
-                    f"{whole[0]}.1, ...",
-                    show_input=False,
-                )
-            shape = values if several else values[0]
+            shape: Shape | list[Shape]
+            if several:
+                singles = [v for v in values if not isinstance(v, list)]
+                if len(singles) < len(values):  # one source is a whole multi-output layer
+                    whole = next(
+                        s for s, v in zip(sources, values, strict=True) if isinstance(v, list)
+                    )
+                    raise ShapeError(
+                        f"{whole[0]!r} outputs several tensors; take one with {whole[0]}.0, "
+                        f"{whole[0]}.1, ...",
+                        show_input=False,
+                    )
+                shape = singles
+            else:
+                shape = values[0]
             if isinstance(shape, list) and not several and not layer.LIST_INPUT:
                 raise ShapeError(
                     f"{layer.type} takes one input tensor, but {source_names} outputs "
@@ -323,7 +330,7 @@ class _Resolver:
                     f"{sources[0][0]}.0, {sources[0][0]}.1, ...",
                     show_input=False,
                 )
-            result = apply(layer, shape, source_names, routed=several)  # type: ignore[arg-type]  # a LayerSpec at this point (apply calls are resolved first)
+            result = apply(layer, shape, source_names, routed=several)
         except ShapeError as exc:
             field = exc.field if isinstance(exc.field, tuple) else (exc.field,) if exc.field else ()
             at_entry = self.applied.get(i, i)

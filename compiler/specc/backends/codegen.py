@@ -28,7 +28,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 
@@ -118,6 +118,8 @@ class Call:
 Expr = PyCode | Call
 Arg = Expr | tuple[str, Expr]
 """A call's argument: positional, or ``("key=", value)``."""
+Tensors = dict[tuple[str, int], str | dict[int, str]]
+"""A node -> the variable holding its output, or (unpacked) each output index -> its own."""
 
 
 def break_lines(expr: Expr, depth: int = 0, lead: str = "", trail: str = "") -> list[str]:
@@ -307,7 +309,7 @@ class _Names:
         return candidate
 
 
-def _written_labels(compiled: Compiled) -> bool | set[str]:
+def _written_labels(compiled: Compiled) -> Literal[False] | set[str]:
     """The ``as`` labels the spec writes in ``model.layers``, if it uses blocks (whose
     expansion makes labels up, ``res_1__2__in``); False if every label is written."""
     from specc.language import blocks
@@ -473,7 +475,7 @@ class _GraphCode:
             for seg in plan.segments.values():
                 for k in range(seg.first, seg.last + 1):
                     self.statement_of[k] = seg.first
-        self.tensors: dict[tuple[str, int], str | dict[int, str]] = {}
+        self.tensors: Tensors = {}
         """A node's variable, or its outputs' variables by index (unpacked)."""
         self.shared: dict[str, str] = {}
         """The variable of each layer called more than once (made once)."""
@@ -505,14 +507,15 @@ class _GraphCode:
         args = {key: PyCode(params[key]) if key in params else v for key, v in args.items()}
         return layer_call(layer.spec, args)
 
-    def arguments(self, k: int, tensors: dict) -> tuple[Arg, ...]:
+    def arguments(self, k: int, tensors: Tensors) -> tuple[Arg, ...]:
         """What call ``k`` is applied to, as the layer takes it (a list, initial_state=)."""
 
         def expr(source: Source) -> str:
-            var = tensors[(source[0], source[1])]
+            var, index = tensors[(source[0], source[1])], source[2]
             if isinstance(var, dict):  # unpacked: every use names an index
-                return var[source[2]]
-            return var if source[2] is None else f"{var}[{source[2]}]"
+                assert index is not None, source  # a whole use keeps the node packed
+                return var[index]
+            return var if index is None else f"{var}[{index}]"
 
         args = [PyCode(expr(s)) for s in self.calls[k].sources]
         layer = self.made[self.calls[k].layer]
@@ -567,7 +570,7 @@ class _GraphCode:
             for param in plan.params[k].values():
                 if param not in variables:
                     variables[param] = scope.fresh(param)
-        tensors: dict = {self._outer(seg): "inputs"}
+        tensors: Tensors = {self._outer(seg): "inputs"}
         body: list[str] = []
         for k in range(seg.first, seg.last + 1):
             ctor = self.constructor(k, {a: variables[p] for a, p in plan.params[k].items()})
@@ -897,7 +900,7 @@ def write(files: dict[Path, str]) -> list[Path]:
 
 def diff(files: dict[Path, str]) -> str:
     """A unified diff of every stale or missing file; empty when all are fresh."""
-    chunks = []
+    chunks: list[str] = []
     for path, text in files.items():
         old = path.read_text() if path.exists() else ""
         if old != text:

@@ -64,7 +64,8 @@ class CompileReader(LayerReader):
         """``loss``: one, or one per output name, into ``out``."""
         loss = saved.get("loss")
         per_output = isinstance(loss, dict) and not _serialized(loss)  # {output name: loss}
-        if isinstance(loss, list) or (per_output and not all(map(is_identifier, loss))):
+        names_ok = not isinstance(loss, dict) or all(map(is_identifier, loss))
+        if isinstance(loss, list) or (per_output and not names_ok):
             raise ImportProblem(
                 f"config.json: compile_config.loss is {_kind(loss)} (one loss per output); "
                 "a spec gives a loss per output by the output's name"

@@ -373,12 +373,13 @@ class GraphReader(LayerReader):
             return None
         if states and len(args) == 1 and not isinstance(args[0], list):
             tensors += [_tensor(state) for state in states]
-        if not args or any(t is None for t in tensors):
+        routed = [t for t in tensors if t is not None]
+        if not args or len(routed) < len(tensors):
             problems.append(
                 f"the call's arguments {_show_tensors(args)} are not tensors a spec routes"
             )
             return None
-        return tensors if ok else None
+        return routed if ok else None
 
     def sequential(self, inner: dict[str, Any]) -> dict[str, Any]:
         """``input`` and ``layers`` of a Sequential model's spec."""

@@ -368,7 +368,7 @@ class LayerReader(_Reader):
             == {k: v for k, v in backward["config"].items() if k not in own}
             and backward["config"].get("go_backwards") != forward["config"].get("go_backwards")
         )
-        if same:
+        if same and _serialized(forward):  # same implies it: said again for the type checker
             name = forward["config"].get("name")
             plain = name.removeprefix("forward_") if isinstance(name, str) else None
             same = backward["config"].get("name") == f"backward_{plain}"
@@ -444,7 +444,7 @@ class LayerReader(_Reader):
                     entry[key] = short
             except ValidationError:
                 pass
-        head = {k: entry.pop(k) for k in ("type", "name") if k in entry}
+        head: dict[str, Any] = {k: entry.pop(k) for k in ("type", "name") if k in entry}
         return {**head, **ordered(model, entry)}  # as people write it: units first
 
     def input(self, serialized: Any, where: str = "input") -> dict[str, Any]:

@@ -9,7 +9,7 @@ import keyword
 import re
 import typing
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from specc.backends import kerasenv
 from specc.layers import CATALOG, LayerSpec
@@ -61,6 +61,10 @@ class ImportProblem(Exception):
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
+_Config = TypeVar("_Config")
+"""A config of any JSON type, given back as it came (cleaned in place)."""
+
+
 def _float(value: Any) -> Any:
     """Keras stores some floats as float32: 0.0010000000474974513 -> 0.001. A float that
     is no float32 (``Rescaling(1 / 255)`` keeps 0.00392156862745098, ``1e300`` is beyond
@@ -95,7 +99,7 @@ def _collapsed(value: Any) -> Any:
     return value
 
 
-def _without_sharing(config: Any) -> Any:
+def _without_sharing(config: _Config) -> _Config:
     """``config`` without the ``shared_object_id`` keys Keras writes on saving, where one
     object appears twice (an RNN's initializers, also held by its cell): bookkeeping, not
     arguments, and they would make an object differ from Keras' default.
@@ -103,7 +107,7 @@ def _without_sharing(config: Any) -> Any:
     >>> _without_sharing({"a": [{"class_name": "Zeros", "config": {}, "shared_object_id": 7}]})
     {'a': [{'class_name': 'Zeros', 'config': {}}]}
     """
-    stack = [config]
+    stack: list[Any] = [config]
     while stack:  # no recursion: a config nests as deep as json.loads allows
         value = stack.pop()
         if isinstance(value, dict):
@@ -126,7 +130,7 @@ def _same(value: Any, default: Any) -> bool:
     return bool(value == default)
 
 
-def _serialized(value: Any) -> bool:
+def _serialized(value: Any) -> TypeGuard[dict[str, Any]]:
     """Whether ``value`` is a serialised Keras object (``{class_name, config, ...}``)."""
     return (
         isinstance(value, dict) and isinstance(value.get("class_name"), str) and "config" in value
@@ -241,7 +245,8 @@ def _layer_defaults(layer_type: str) -> dict[str, Any]:
     required = {k: v for k, v in _REQUIRED.items() if k in fields and fields[k].is_required()}
     required |= cls.MINIMAL
     layer = _keras_attr(cls.KERAS_PATH)(**{k: _keras_argument(v) for k, v in required.items()})
-    return _json(kerasenv.keras().saving.serialize_keras_object(layer)["config"])
+    config: dict[str, Any] = _json(kerasenv.keras().saving.serialize_keras_object(layer)["config"])
+    return config  # a Keras object's config is a JSON object
 
 
 @cache
@@ -249,7 +254,8 @@ def _object_defaults(module: str, class_name: str, required: str) -> dict[str, A
     """The config of a Keras object of this class with default arguments (``required``: the
     JSON of the arguments it cannot do without, taken from the object being read)."""
     obj = _keras_attr(f"{module}.{class_name}")(**json.loads(required))
-    return _json(kerasenv.keras().saving.serialize_keras_object(obj)["config"])
+    config: dict[str, Any] = _json(kerasenv.keras().saving.serialize_keras_object(obj)["config"])
+    return config  # a Keras object's config is a JSON object
 
 
 @cache

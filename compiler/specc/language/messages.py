@@ -12,6 +12,7 @@ import functools
 import re
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -249,7 +250,7 @@ def _unknown_tag(ctx: dict[str, Any], loc: Loc) -> tuple[str, str | None]:
 
 
 def error_text(
-    err: dict[str, Any], loc: Loc, owner: type[BaseModel] | None
+    err: Mapping[str, Any], loc: Loc, owner: type[BaseModel] | None
 ) -> tuple[str, str | None]:
     """One Pydantic error as specc says it: ``(message, hint or None)`` (the importer's too)."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")

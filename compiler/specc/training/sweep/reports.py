@@ -48,7 +48,8 @@ def names_accuracy(metrics: Any) -> bool:
         if isinstance(metric, str):
             name = metric
         else:
-            name = getattr(metric, "name", None) or getattr(metric, "type", "")
+            # a schema metric object: its name, else its type (both strings)
+            name = str(getattr(metric, "name", None) or getattr(metric, "type", ""))
         if _is_accuracy(name.rsplit(".", 1)[-1]):
             return True
     return False

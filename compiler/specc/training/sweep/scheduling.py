@@ -42,8 +42,9 @@ def _pruning_callback(trial: Any, state: dict[str, Any]) -> Any:
     from specc.backends.kerasenv import keras as get_keras
 
     keras = get_keras()
+    callback: Any = keras.callbacks.Callback  # Keras is untyped: a base of unknown type
 
-    class Prune(keras.callbacks.Callback):
+    class Prune(callback):
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             key = accuracy_key(logs, "val_") or accuracy_key(logs, "")

@@ -96,6 +96,8 @@ def _open_rdb(url: str, engine: dict[str, Any]) -> Any:
     import optuna
     import sqlalchemy.exc
 
+    # the stale-trial callback's keyword is named per Optuna version: typed as any argument
+    stale: dict[str, Any] = {liveness._stale_callback_kwarg(): liveness._retry_stale}
     for attempt in range(1, OPEN_TRIES + 1):
         try:
             with liveness._quiet_experimental():
@@ -104,7 +106,7 @@ def _open_rdb(url: str, engine: dict[str, Any]) -> Any:
                     engine_kwargs=engine,
                     heartbeat_interval=int(liveness.HEARTBEAT_S),
                     grace_period=int(liveness.STALE_AFTER_S),
-                    **{liveness._stale_callback_kwarg(): liveness._retry_stale},
+                    **stale,
                 )
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             if attempt == OPEN_TRIES:  # not a race: said as it is

@@ -133,6 +133,11 @@ def open_sweep(settings: Settings) -> Sweep:
     loaded = overrides.apply(variants.load(settings.spec), settings.sets)
     compiled = check_values(loaded, settings.params, settings.sampler == "grid")
     swept = [p for p in settings.params if p.path[:2] == ("compile", "metrics")]
+    if compiled.spec.compile is None:  # nothing to train with, nor an accuracy to rank by
+        raise SweepUsageError(
+            f"{settings.spec}: error: compile: no compile section, so no accuracy to rank the "
+            "trials by; add one (compile: {loss: ..., metrics: [accuracy]})"
+        )
     if not swept and not names_accuracy(compiled.spec.compile.metrics):
         raise SweepUsageError(  # said now, not after every trial has trained
             f"{settings.spec}: error: compile.metrics: no accuracy to rank the trials by; "
