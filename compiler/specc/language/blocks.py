@@ -633,7 +633,10 @@ class _TooBig(Exception):
                 f"blocks expand to more than {MAX_EXPANDED_VALUES:,} values; check repeat, "
                 "each and the values a block copies"
             )
-        return f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; check repeat"
+        return (
+            f"blocks expand to more than {MAX_EXPANDED_LAYERS:,} layers; check repeat, each "
+            "and blocks that use other blocks"
+        )
 
 
 def _size(value: Any) -> int:
