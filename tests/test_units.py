@@ -16,6 +16,7 @@ from specc.analysis.pipeline import compile_text
 from specc.backends import codegen
 from specc.language import loader
 from specc.language.schema import Spec
+from tests.helpers import BRANCHES
 
 PACKAGE = Path(specc.__file__).parent
 LIMIT = 80
@@ -204,17 +205,6 @@ def test_the_phases_together_are_resolve_graph():
 
 
 # -- graph_build_model, step by step ----------------------------------------------------
-BRANCHES = """
-name: branches
-model:
-  input: {shape: [10, 16]}
-  layers:
-    - {type: Dense, units: 8}
-    - {type: Dense, units: 8, activation: relu, inputs: [input_layer]}
-    - {type: Dense, units: 8}
-    - {type: Attention, inputs: [dense, dense_2]}
-    - {type: Dense, units: 3}
-"""
 
 
 def _writer(text: str, functions: bool = False) -> codegen._GraphCode:

@@ -413,6 +413,11 @@ def schema(output: str | None) -> None:
     from specc.language.jsonschema import json_schema_text
 
     text = json_schema_text()
+    _write_or_print(text, output)
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    """``text`` to ``output`` (atomically; exit 2 when it cannot be written), else stdout."""
     if output:
         from specc.files import write_atomic
 
@@ -440,15 +445,7 @@ def reference(output: str | None) -> None:
     from specc.language.reference import reference_markdown
 
     text = reference_markdown()
-    if output:
-        from specc.files import write_atomic
-
-        try:
-            write_atomic(output, text)
-        except OSError as exc:
-            _cannot_write(exc, output)
-    else:
-        click.echo(text, nl=False)
+    _write_or_print(text, output)
 
 
 @cli.command("emit-code", epilog=EPILOG)
