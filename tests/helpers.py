@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import importlib.util
 import io
 import os
 import signal
@@ -60,6 +62,19 @@ that need Keras then skip with this reason instead of failing."""
 
 # ------------------------------------------------------------------ layout, data, the CLI
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def bench_module(name: str) -> Any:
+    """``bench/<name>.py`` loaded as a module (once per process): tests use the generators
+    the benchmarks time, so both measure the same files."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 SPECS = ROOT / "specs"
 CASES = ROOT / "tests" / "cases"
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"

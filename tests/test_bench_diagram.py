@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 
 import pytest
 
 from specc.analysis.pipeline import compile_text
 from specc.backends import diagram
-from tests.helpers import ROOT
+from tests.helpers import bench_module
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "diagram_speed", ROOT / "bench" / "diagram_speed.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("diagram_speed")
 
 
 @pytest.mark.parametrize("shape", ["chain", "fan", "residual"])

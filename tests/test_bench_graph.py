@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 
 import pytest
 
 from specc.analysis.pipeline import compile_text
-from tests.helpers import ROOT
+from tests.helpers import bench_module
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("graph_speed", ROOT / "bench" / "graph_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("graph_speed")
 
 
 @pytest.mark.parametrize("nodes", [250, 251, 253, 1000])

@@ -12,7 +12,7 @@ import yaml
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import keras_build, table
 from specc.language import blocks, loader
-from tests.helpers import BLOCKS_RESIDUAL, CASES
+from tests.helpers import BLOCKS_RESIDUAL, CASES, bench_module
 from tests.keras_helpers import keras, keras_rows, static_rows
 
 CHAIN = CASES / "ok_blocks_chain" / "spec.yaml"
@@ -194,14 +194,7 @@ model:
 
 
 def _bombs():
-    import importlib.util
-
-    from tests.helpers import ROOT
-
-    spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("bomb_speed")
 
 
 def _expand_errors(text: str) -> tuple[list[str], float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import diagram
-from tests.helpers import CASES, ROOT, SPECS
+from tests.helpers import CASES, SPECS, bench_module
 
 BLOG = SPECS / "mnist_cnn.yaml"
 RESNET = SPECS / "resnet20_cifar10.yaml"
@@ -221,12 +220,7 @@ def test_every_valid_spec_in_the_repo_lays_out_without_overlaps():
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "diagram_speed", ROOT / "bench" / "diagram_speed.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("diagram_speed")
 
 
 def _fan(boxes):

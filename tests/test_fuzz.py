@@ -16,7 +16,6 @@ Case ``n`` is ``mutant(n)``: deterministic, so a failure names the case to repla
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import math
 import random
@@ -35,7 +34,7 @@ import pytest
 
 from specc.analysis.graph import MAX_MODEL_WEIGHTS
 from specc.language.loader import load_file
-from tests.helpers import CASES, ROOT, SPECS, run_specc
+from tests.helpers import CASES, ROOT, SPECS, bench_module, run_specc
 
 SEEDS: list[Path] = sorted(
     [
@@ -513,14 +512,7 @@ def test_accepted_mutants_build_in_keras(tmp_path):
 
 
 # ------------------------------------------------------------------------ bombs
-def _bombs_module() -> Any:
-    spec = importlib.util.spec_from_file_location("bomb_speed", ROOT / "bench" / "bomb_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BOMBS = _bombs_module().BOMBS
+BOMBS = bench_module("bomb_speed").BOMBS
 DEFAULT_BOMBS = [
     "fan-out, 17 blocks x 8 uses",
     "fan-out, 17 x 8, first use broken",
