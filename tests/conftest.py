@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,28 +40,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=KERAS_MISSING))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item):  # type: ignore[no-untyped-def]
-    """A fixture that loads Keras where there is none: skip (see pytest_runtest_call)."""
+@contextlib.contextmanager
+def _skipped_for_want_of_keras() -> Iterator[None]:
+    """Keras (through specc's one door, kerasenv, or an import) failing to load where Keras
+    or its backend is not installed becomes a skip with the reason; with Keras installed
+    nothing changes, so no failure of a real test is ever hidden."""
     try:
-        return (yield)
+        yield
     except Exception as exc:
         if KERAS_MISSING and _for_want_of_keras(exc):
             pytest.skip(KERAS_MISSING)
         raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """A fixture that loads Keras where there is none: skip."""
+    with _skipped_for_want_of_keras():
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
-    """A test that loads Keras (through specc's one door, kerasenv, or an import) where
-    Keras or its backend is not installed skips with the reason; with Keras installed
-    nothing changes, so no failure of a real test is ever hidden."""
-    try:
+    """A test that loads Keras where there is none: skip."""
+    with _skipped_for_want_of_keras():
         return (yield)
-    except Exception as exc:
-        if KERAS_MISSING and _for_want_of_keras(exc):
-            pytest.skip(KERAS_MISSING)
-        raise
 
 
 @pytest.fixture
