@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-IGNORED_DECORATORS = "@*validator,@*serializer,@main.command,@main.group,@click.*,@pytest.*"
+IGNORED_DECORATORS = "@*validator,@*serializer,@cli.command,@cli.group,@click.*,@pytest.*"
 """Called by Pydantic, click and pytest, never by name."""
 
 IGNORED_NAMES = "writable,readable,seekable"

@@ -395,13 +395,17 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
         click.echo(compare.as_text(result), nl=False)
 
 
-@cli.command(epilog=EPILOG)
-@click.option(
+OUTPUT_OPTION = click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     help="Write to this file (atomically) instead of stdout.",
 )
+"""``-o FILE`` of the commands that print one text (schema, reference): see _write_or_print."""
+
+
+@cli.command(epilog=EPILOG)
+@OUTPUT_OPTION
 def schema(output: str | None) -> None:
     """Print the JSON Schema of the spec language.
 
@@ -430,12 +434,7 @@ def _write_or_print(text: str, output: str | None) -> None:
 
 
 @cli.command(epilog=EPILOG)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write to this file (atomically) instead of stdout.",
-)
+@OUTPUT_OPTION
 def reference(output: str | None) -> None:
     """Print the spec reference as Markdown: every section, layer and Keras object.
 
