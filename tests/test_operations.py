@@ -125,3 +125,87 @@ def test_an_operation_makes_a_spec_a_graph():
 def test_apply_refuses_an_operation():
     text = _spec("{op: relu}", "{apply: relu}")
     assert "'relu' is an operation, which holds no weights to share" in _problem(text)
+
+
+# ------------------------------------------------------------------------ specc import
+def _residual_ops(k: Any) -> Any:
+    """``x + y`` and ``x * (1 / 6)`` as published code writes them: MobileNetV3's hard
+    sigmoid, a residual sum, a constant on the left."""
+    x = k.Input(shape=(8, 8, 3))
+    h = k.layers.Conv2D(3, 1)(x)
+    gate = k.layers.ReLU(6.0)(h + 3.0) * (1.0 / 6.0)
+    y = x + h * gate
+    y = 1.0 - k.ops.sigmoid(y)
+    return k.Model(x, k.ops.softmax(y, axis=-1), name="residual_ops")
+
+
+def _second_model(k: Any) -> Any:
+    """Made after another model in the same session: its ops' names are not the automatic
+    ones a spec would get (``add_1``), so the spec keeps them."""
+    _residual_ops(k)
+    x = k.Input(shape=(4,), name="x")
+    return k.Model(x, k.ops.relu(x + x), name="second")
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("code", [_residual_ops, _second_model], ids=["published", "named"])
+def test_imported_operations_round_trip(code, tmp_path):
+    """import -> spec -> summary equal to Keras' table; specc build makes it again."""
+    from tests.helpers import run_specc
+
+    k = keras()
+    k.backend.clear_session()
+    model = code(k)
+    model.save(tmp_path / "m.keras")
+    spec_path = tmp_path / "m.yaml"
+    run = run_specc("import", str(tmp_path / "m.keras"), "-o", str(spec_path))
+    assert run.exit_code == 0, run.stderr
+    summary = run_specc("summary", str(spec_path))
+    assert summary.exit_code == 0, summary.stderr
+    assert summary.stdout == keras_text(model)
+    built = run_specc("build", str(spec_path), "-o", str(tmp_path / "b.keras"))
+    assert built.exit_code == 0, built.stderr
+    assert built.stdout.rsplit("\n", 2)[0] + "\n" == keras_text(model)
+
+
+@pytest.mark.keras
+def test_imported_operations_read_like_the_code(tmp_path):
+    import yaml
+
+    from tests.helpers import run_specc
+
+    k = keras()
+    k.backend.clear_session()
+    _residual_ops(k).save(tmp_path / "m.keras")
+    run = run_specc("import", str(tmp_path / "m.keras"))
+    assert run.exit_code == 0, run.stderr
+    layers = yaml.safe_load(run.stdout)["model"]["layers"]
+    assert layers == [
+        {"type": "Conv2D", "filters": 3, "kernel_size": 1},
+        {"op": "add", "value": 3.0},
+        {"type": "ReLU", "max_value": 6.0},
+        {"op": "multiply", "value": 0.16666666666666666},
+        {"op": "multiply", "inputs": ["conv2d", "multiply"]},
+        {"op": "add", "inputs": ["input_layer", "multiply_1"]},
+        {"op": "sigmoid"},
+        {"op": "subtract", "inputs": [1.0, "sigmoid"]},
+        {"op": "softmax"},
+    ]
+
+
+@pytest.mark.keras
+def test_an_operation_specc_lacks_is_named_with_its_module_not_taken_for_a_layer(tmp_path):
+    """``keras.ops.average`` records an ``Average`` operation: not the Average layer."""
+    from tests.helpers import run_specc
+
+    k = keras()
+    k.backend.clear_session()
+    x = k.Input(shape=(4, 3))
+    k.Model(x, k.ops.average(x, axis=-1)).save(tmp_path / "m.keras")
+    run = run_specc("import", str(tmp_path / "m.keras"))
+    assert run.exit_code == 1
+    assert run.stderr == (
+        f"{tmp_path / 'm.keras'}:1:1: error: layers[0] (average): operation Average (module "
+        "keras.src.ops.numpy) is not supported by specc (it is a keras.ops function, not the "
+        "layer of a similar name); see `specc reference` for the operations\n"
+    )
