@@ -209,3 +209,13 @@ def test_an_operation_specc_lacks_is_named_with_its_module_not_taken_for_a_layer
         "keras.src.ops.numpy) is not supported by specc (it is a keras.ops function, not the "
         "layer of a similar name); see `specc reference` for the operations\n"
     )
+
+
+def test_diagram_draws_operations_dashed(tmp_path):
+    """An operation is a box with a dashed edge (no weights, not a layer): one per op."""
+    from specc.backends import diagram
+
+    compiled = compile_text(ARITHMETIC, "arith.yaml")
+    diagram.draw(diagram.model_boxes(compiled.graph), tmp_path / "a.svg")
+    svg = (tmp_path / "a.svg").read_text()
+    assert svg.count("stroke-dasharray") == 12  # 12 ops; the Add layer and inputs solid
