@@ -57,7 +57,10 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
             f"the call passes keyword arguments {_show(kwargs)}, which a spec cannot say"
         )
         return None
-    for arg in node["args"]:
+    args = node["args"]
+    if len(args) == 1 and isinstance(args[0], list):  # keras.ops.concatenate([a, b])
+        args = args[0]
+    for arg in args:
         tensor = _serialized(arg) and arg["class_name"] == "__keras_tensor__"
         number = isinstance(arg, int | float) and not isinstance(arg, bool)
         if not (tensor or number):
@@ -65,7 +68,7 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
                 f"the operation takes {_show(arg)}; a spec gives it tensors and numbers"
             )
             return None
-    return list(node["args"])
+    return list(args)
 
 
 def entry(

@@ -510,6 +510,9 @@ class OpSpec(LayerSpec):
     them (``x``; ``x1, x2``): ``inputs`` fills them in order, ``value`` the last one."""
     CONSTANT_OPERANDS: ClassVar[bool] = False
     """Whether an operand may be a number (``x + 3.0``); else each is a tensor."""
+    LISTED: ClassVar[bool] = False
+    """The function takes its tensors as one list, its one operand (``keras.ops.concatenate
+    ([a, b], axis)``, ``stack``): ``inputs`` gives any number of them."""
     OPERATOR: ClassVar[str] = ""
     """The Python operator people write for it (``+``), which Keras records as the same
     operation: emitted code writes ``x + y`` rather than ``keras.ops.add(x, y)``."""
@@ -546,6 +549,8 @@ class OpSpec(LayerSpec):
         """The operands in order: a constant, or None where a tensor input goes."""
         if self._operands:
             return self._operands
+        if self.LISTED:  # made in code: as many tensors as it is given
+            return (None,) * len(self._inputs or (None,))
         value = getattr(self, "value", None)  # made in code, not read from a spec entry
         return (None,) * (len(self.OPERANDS) - 1) + (value,)
 
@@ -557,6 +562,8 @@ class OpSpec(LayerSpec):
         if value is not None:
             listed.append(value)
         wanted = len(self.OPERANDS)
+        if self.LISTED:  # keras.ops.concatenate([a, b]): any number of tensors, one list
+            wanted = len(listed)
         if len(listed) != wanted:
             return None, self.count_problem(len(listed), given is None)
         constants = [v for v in listed if not isinstance(v, str) and v is not None]
@@ -625,6 +632,8 @@ def op_declaration_problem(cls: type[OpSpec]) -> str:
         return "declare MODULE (keras.src.ops.<MODULE> defines the operation class)"
     if cls.compute is OpSpec.compute:
         return "declare compute (the shape rule)"
+    if cls.LISTED and (cls.CONSTANT_OPERANDS or len(cls.OPERANDS) != 1):
+        return "LISTED takes one operand, a list of tensors (no constants)"
     if cls.CONSTANT_OPERANDS and len(cls.OPERANDS) < 2:
         return "CONSTANT_OPERANDS needs two operands (one may be a constant, one a tensor)"
     return ""
