@@ -616,3 +616,28 @@ model:
     - {type: Dense, units: 1}
 """
 """A block of two Dense and an Add, repeated twice (test_blocks.py, test_emitted_graphs.py)."""
+
+
+# ------------------------------------------------------------------ operations
+ARITHMETIC = """
+name: arith
+model:
+  inputs:
+    - {name: x, shape: [4, 3]}
+    - {name: y, shape: [1, 3]}
+  layers:
+    - {type: Add, inputs: [x, x]}
+    - {op: add, inputs: [add, y]}
+    - {op: multiply, value: 0.16666666666666666}
+    - {op: subtract, inputs: [1.0, multiply]}
+    - {op: add, value: 3.0}
+    - {op: relu6}
+    - {op: clip, x_min: 0.0, x_max: 1.0}
+    - {op: power, value: 2}
+    - {op: negative}
+    - {op: maximum, value: 0.5}
+    - {op: softmax, axis: 1}
+    - {op: hard_silu}
+    - {op: gelu, approximate: false}
+"""
+"""Operations on tensors and an Add layer before them (test_operations.py, test_emitted_graphs.py)."""

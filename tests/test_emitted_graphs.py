@@ -21,13 +21,13 @@ from specc.backends import codegen
 from specc.errors import SpecError
 from tests.emitted import completed, emit, load_module
 from tests.helpers import (
+    ARITHMETIC,
     BLOCKS_RESIDUAL,
     GRAPH_CASES,
     TWO_INPUTS,
     assert_formatted,
     assert_same_as_specc_build,
 )
-from tests.test_operations import ARITHMETIC
 
 ADD_RESIDUAL = """
 name: add_residual

@@ -15,30 +15,8 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import keras_text
+from tests.helpers import ARITHMETIC, keras_text
 from tests.keras_helpers import keras
-
-ARITHMETIC = """
-name: arith
-model:
-  inputs:
-    - {name: x, shape: [4, 3]}
-    - {name: y, shape: [1, 3]}
-  layers:
-    - {type: Add, inputs: [x, x]}
-    - {op: add, inputs: [add, y]}
-    - {op: multiply, value: 0.16666666666666666}
-    - {op: subtract, inputs: [1.0, multiply]}
-    - {op: add, value: 3.0}
-    - {op: relu6}
-    - {op: clip, x_min: 0.0, x_max: 1.0}
-    - {op: power, value: 2}
-    - {op: negative}
-    - {op: maximum, value: 0.5}
-    - {op: softmax, axis: 1}
-    - {op: hard_silu}
-    - {op: gelu, approximate: false}
-"""
 
 
 def arithmetic_in_keras() -> Any:
