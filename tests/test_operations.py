@@ -1,0 +1,122 @@
+"""Operations on tensors (``{op: add}``): Keras' ``keras.ops`` nodes as spec entries.
+
+Each spec here is compared with the plain Keras code a person writes for it (``x + y``,
+``x * (1 / 6)``, ``keras.ops.relu6(x)``): the summary, byte for byte (names from the
+counters ops share with layers, row types, shapes, 0 params, Connected to), and the model
+``specc build`` makes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from specc.analysis.pipeline import compile_text
+from specc.backends import table
+from specc.errors import SpecError
+from tests.helpers import keras_text
+from tests.keras_helpers import keras
+
+ARITHMETIC = """
+name: arith
+model:
+  inputs:
+    - {name: x, shape: [4, 3]}
+    - {name: y, shape: [1, 3]}
+  layers:
+    - {type: Add, inputs: [x, x]}
+    - {op: add, inputs: [add, y]}
+    - {op: multiply, value: 0.16666666666666666}
+    - {op: subtract, inputs: [1.0, multiply]}
+    - {op: add, value: 3.0}
+    - {op: relu6}
+    - {op: clip, x_min: 0.0, x_max: 1.0}
+    - {op: power, value: 2}
+    - {op: negative}
+    - {op: maximum, value: 0.5}
+    - {op: softmax, axis: 1}
+    - {op: hard_silu}
+    - {op: gelu, approximate: false}
+"""
+
+
+def arithmetic_in_keras() -> Any:
+    """ARITHMETIC as Keras code writes it."""
+    k = keras()
+    k.backend.clear_session()
+    ops = k.ops
+    x, y = k.Input((4, 3), name="x"), k.Input((1, 3), name="y")
+    a = k.layers.Add()([x, x])  # a layer: the op after it is add_1
+    t = a + y
+    t = t * (1 / 6)
+    t = 1.0 - t
+    t = ops.relu6(t + 3.0)
+    t = ops.clip(t, 0.0, 1.0)
+    t = -(t**2)
+    t = ops.maximum(t, 0.5)
+    t = ops.hard_silu(ops.softmax(t, axis=1))
+    return k.Model([x, y], ops.gelu(t, approximate=False), name="arith")
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.mark.keras
+def test_arithmetic_and_activations_equal_keras():
+    """Rows, names (shared with layers' counters), Connected to; then specc build."""
+    from specc.backends import keras_build
+
+    compiled = compile_text(ARITHMETIC, "arith.yaml")
+    expected = keras_text(arithmetic_in_keras())
+    assert "add_1 (Add)" in expected and "subtract (Subtract)" in expected
+    assert table.as_text(compiled.graph) == expected
+    keras().backend.clear_session()
+    keras().layers.Dense(2)  # the builder names ops itself, whatever ran before
+    keras().ops.add(keras().Input((2,)), 1.0)
+    built = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert keras_text(built) == expected
+
+
+def _problem(text: str) -> str:
+    with pytest.raises(SpecError) as caught:
+        compile_text(text, "s.yaml")
+    return str(caught.value)
+
+
+def _spec(*entries: str, shapes: str = "[4, 3]") -> str:
+    layers = "\n".join(f"    - {e}" for e in entries)
+    return f"name: s\nmodel:\n  input: {{shape: {shapes}}}\n  layers:\n{layers}\n"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{op: add}", "add(x1, x2) takes 2 operands, got 1 (the entry above); give inputs:"),
+        ("{op: add, inputs: [1.0, 2.0]}", "add needs a tensor among its operands"),
+        ("{op: relu6, inputs: [1.0]}", "relu6 takes tensors, not constants (1.0)"),
+        ("{op: addd, value: 1.0}", "unknown operation 'addd' (did you mean 'add'?)"),
+        ("{op: add, type: Add}", "an entry is a layer (type:) or an operation (op:), not both"),
+        ("{op: add, value: .inf}", "must be a finite number"),
+        ("{op: softmax, axis: 2}", "axis 2 is out of range for an operand of rank 2"),
+    ],
+)
+def test_operation_entries_refused_say_why(entry, message):
+    assert message in _problem(_spec("{type: Flatten}", entry))
+
+
+def test_operands_that_cannot_broadcast_are_refused():
+    text = _spec("{type: Dense, units: 2, as: d}", "{op: multiply, inputs: [d, input_layer]}")
+    assert "sizes 2 and 3 on axis 2" in _problem(text)
+    text = _spec("{type: Flatten, as: f}", "{op: add, inputs: [input_layer, f]}")
+    assert "lines up the batch axis of (None, 12) with axis 1 of (None, 4, 3)" in _problem(text)
+
+
+def test_an_operation_makes_a_spec_a_graph():
+    """Keras' Sequential holds layers only: a layer list with an op is a functional model."""
+    compiled = compile_text(_spec("{type: Dense, units: 2}", "{op: relu}"), "s.yaml")
+    assert compiled.graph.functional
+    rows = [(r.name, r.type, r.params) for r in compiled.graph.rows]
+    assert rows == [("input_layer", "InputLayer", 0), ("dense", "Dense", 8), ("relu", "Relu", 0)]
