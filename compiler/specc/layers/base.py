@@ -50,7 +50,7 @@ FAMILIES = (
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
-OP_FAMILIES = ("operations",)
+OP_FAMILIES = ("operations", "array_operations")
 """The modules of :mod:`specc.layers` that declare operations (``{op: add}``): Keras'
 ``keras.ops`` functions recorded as nodes of a functional model."""
 
@@ -514,7 +514,13 @@ class OpSpec(LayerSpec):
     """The Python operator people write for it (``+``), which Keras records as the same
     operation: emitted code writes ``x + y`` rather than ``keras.ops.add(x, y)``."""
     FUNCTION: ClassVar[str] = ""
-    """The ``keras.ops`` function (default: the first ``op`` name)."""
+    """The ``keras.ops`` function (default: the first ``op`` name; ``image.resize`` for
+    one of a submodule)."""
+    LIST_OPERANDS: ClassVar[bool] = False
+    """Whether the function takes its tensors as one list (``concatenate([a, b])``)."""
+    LEADING: ClassVar[tuple[str, ...]] = ()
+    """Arguments the function takes before the tensors (``einsum(subscripts, *operands)``);
+    the operation's class takes them as keywords."""
 
     type: SkipJsonSchema[str] = ""
     op: str
