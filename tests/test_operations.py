@@ -120,3 +120,8 @@ def test_an_operation_makes_a_spec_a_graph():
     assert compiled.graph.functional
     rows = [(r.name, r.type, r.params) for r in compiled.graph.rows]
     assert rows == [("input_layer", "InputLayer", 0), ("dense", "Dense", 8), ("relu", "Relu", 0)]
+
+
+def test_apply_refuses_an_operation():
+    text = _spec("{op: relu}", "{apply: relu}")
+    assert "'relu' is an operation, which holds no weights to share" in _problem(text)

@@ -266,14 +266,16 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
             else list(output.shape)
         )
 
+    # A functional model's operations (keras.ops nodes: x + y) are rows too, with no weights.
+    operations = model.operations if hasattr(model, "operations") else model.layers
     return [
         {
             "name": layer.name,
             "type": type(layer).__name__,
             "output_shape": shape(layer.output),
-            "params": layer.count_params(),
-            "trainable_params": count(layer.trainable_weights),
-            "non_trainable_params": count(layer.non_trainable_weights),
+            "params": layer.count_params() if hasattr(layer, "count_params") else 0,
+            "trainable_params": count(getattr(layer, "trainable_weights", [])),
+            "non_trainable_params": count(getattr(layer, "non_trainable_weights", [])),
         }
-        for layer in model.layers
+        for layer in operations
     ]
