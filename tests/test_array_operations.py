@@ -147,3 +147,11 @@ def test_shaping_entries_refused_say_why(entry, message):
     problem = _problem(_spec(entry))
     assert message in problem
     assert len(problem.strip().splitlines()) == 1, problem
+
+
+def test_a_scalar_output_is_refused_for_training():
+    """A reduction over every axis (the batch too) leaves a scalar: no labels fit it."""
+    text = (
+        _spec("{type: Dense, units: 3}", "{op: mean}") + "compile: {loss: mse, optimizer: adam}\n"
+    )
+    assert "the model outputs a scalar (shape ())" in _problem(text)

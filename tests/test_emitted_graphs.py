@@ -27,6 +27,7 @@ from tests.helpers import (
     assert_formatted,
     assert_same_as_specc_build,
 )
+from tests.test_array_operations import SHAPING
 from tests.test_operations import ARITHMETIC
 
 ADD_RESIDUAL = """
@@ -112,6 +113,7 @@ GRAPHS = {
     "nested_blocks": NESTED_BLOCKS,
     "operations": ARITHMETIC,
     "hard_swish_blocks": HARD_SWISH_BLOCKS,
+    "shaping_operations": SHAPING,
 }
 
 
