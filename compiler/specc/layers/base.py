@@ -353,7 +353,14 @@ def format_out(shape: Shape | list[Shape]) -> str:
 
     >>> format_out((None,))
     '(None)'
+
+    One output in a list (``keras.ops.split(x, 1)``) prints bare, as Keras flattens it:
+
+    >>> format_out([(None, 2)])
+    '(None, 2)'
     """
+    if isinstance(shape, list) and len(shape) == 1:
+        return format_out(shape[0])
     if isinstance(shape, list):
         return "[" + ", ".join(format_out(s) for s in shape) + "]"
     return "(" + ", ".join(str(size) for size in shape) + ")"

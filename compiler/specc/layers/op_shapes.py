@@ -432,9 +432,10 @@ def extract_patches_shape(
     window = (size, size) if isinstance(size, int) else tuple(size)
     rank = len(window)
     if len(shape) != rank + 2:
+        unbatched = " (Keras would take the batch axis for image rows)" * (len(shape) == rank + 1)
         raise ShapeError(
             f"{rank}D patches need a (batch, {'depth, ' if rank == 3 else ''}height, width,"
-            f" channels) input, got {tuple(shape)}",
+            f" channels) input, got {tuple(shape)}{unbatched}",
         )
     step = (
         window
@@ -481,8 +482,9 @@ def resize_shape(shape: Shape, size: Sequence[int], data_format: str = "channels
     (None, 3, 64, 48)
     """
     if len(shape) != 4:
+        unbatched = " (Keras would take the batch axis for image rows)" * (len(shape) == 3)
         raise ShapeError(
-            f"resize needs a (batch, height, width, channels) input, got {tuple(shape)}"
+            f"resize needs a (batch, height, width, channels) input, got {tuple(shape)}{unbatched}"
         )
     height, width = size
     if data_format == "channels_last":
