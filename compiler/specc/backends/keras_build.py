@@ -79,18 +79,19 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     assert isinstance(spec, OpSpec)
     given = iter(tensors)
     operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
-    if spec.LIST_OPERANDS:
+    if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
         operands = [operands]
     kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
     if spec.name is not None:
-        return op_class(spec)(**kwargs, name=spec.name)(*operands)
-    leading = [kwargs.pop(key) for key in spec.LEADING]
-    function = functools.reduce(getattr, spec.FUNCTION.split("."), keras.ops)
-    out = function(*leading, *operands, **kwargs)
+        out = op_class(spec)(**kwargs, name=spec.name)(*operands)
+    else:
+        leading = [kwargs.pop(key) for key in spec.LEADING]  # einsum(subscripts, *operands)
+        function = functools.reduce(getattr, spec.FUNCTION.split("."), keras.ops)
+        out = function(*leading, *operands, **kwargs)
+    first = out[0] if isinstance(out, list | tuple) else out  # several outputs: one op
     if not keras_names:
-        first = out[0] if isinstance(out, list | tuple) else out  # split: one op, its outputs
         first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
-    return out
+    return list(out) if isinstance(out, tuple) else out
 
 
 def op_class(spec: OpSpec) -> Any:

@@ -110,13 +110,14 @@ class Min(Reduction):
 
 
 # ------------------------------------------------------------------------ join and split
-class Concatenate(Many):
+class Concatenate(OpSpec):
     """Tensors joined along an existing ``axis`` (Keras' default 0 is the batch axis:
     give ``axis: -1`` for channels)."""
 
     op: Literal["concatenate"]
     MODULE = "numpy"
-    LIST_OPERANDS = True
+    OPERANDS = ("xs",)
+    LISTED = True
     axis: AxisInt = 0
 
     def compute(self, shapes: list[Shape]) -> Out:
@@ -128,12 +129,12 @@ class Concatenate(Many):
         return Out(op_shapes.concatenate_shape(shapes, self.axis))
 
 
-class Stack(Many):
+class Stack(OpSpec):
     """Tensors of one shape joined along a new ``axis`` (default 0, before the batch)."""
 
     op: Literal["stack"]
     MODULE = "numpy"
-    LIST_OPERANDS = True
+    LISTED = True
     axis: AxisInt = 0
 
     def compute(self, shapes: list[Shape]) -> Out:
@@ -228,6 +229,7 @@ class Einsum(Many):
 
     op: Literal["einsum"]
     MODULE = "numpy"
+    OPERANDS = ("operands",)
     LEADING = ("subscripts",)
     subscripts: Annotated[str, Field(min_length=1)]
 
@@ -247,6 +249,7 @@ class ExtractPatches(OpSpec):
 
     op: Literal["extract_patches"]
     MODULE = "image"
+    OPERANDS = ("images",)
     FUNCTION = "image.extract_patches"
     POSITIONAL = ("size",)
     size: Window
@@ -278,6 +281,7 @@ class Resize(OpSpec):
 
     op: Literal["resize"]
     MODULE = "image"
+    OPERANDS = ("images",)
     FUNCTION = "image.resize"
     POSITIONAL = ("size",)
     size: Pair
