@@ -25,7 +25,9 @@ from specc.layers.base import Constant, OpSpec, Out
 from specc.layers.shapes import Shape, ShapeError
 from specc.terms.values import INT64_MAX, Float, Padding, PosInt
 
-AxisInt = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
+AxisInt = int
+"""An axis, the batch axis 0 (-1: the last); one out of range is refused by the shape rule,
+so no number Keras cannot take reaches it."""
 Axes = AxisInt | Annotated[list[AxisInt], Field(min_length=1)]
 DataFormat = Literal["channels_last", "channels_first"]
 Pair = Annotated[list[PosInt], Field(min_length=2, max_length=2)]
