@@ -155,3 +155,43 @@ def test_a_scalar_output_is_refused_for_training():
         _spec("{type: Dense, units: 3}", "{op: mean}") + "compile: {loss: mse, optimizer: adam}\n"
     )
     assert "the model outputs a scalar (shape ())" in _problem(text)
+
+
+# ------------------------------------------------------------------------ specc import
+def _vit_tokens(k: Any) -> Any:
+    """ViT's patches (keras-io image_classification_with_vision_transformer) as ops, with a
+    mean pool, a concatenation, a split's pieces and an attention-like einsum."""
+    ops = k.ops
+    image = k.Input((32, 32, 3), name="image")
+    small = ops.image.resize(image, (16, 16))
+    patches = ops.image.extract_patches(small, 4)
+    tokens = ops.reshape(patches, (-1, 16, 48))
+    tokens = k.layers.Dense(8)(tokens)
+    query, key = ops.split(tokens, 2, axis=-1)
+    scores = ops.einsum("bqd,bkd->bqk", query, key)
+    scores = ops.matmul(ops.transpose(scores, (0, 2, 1)), tokens)
+    pooled = ops.mean(scores, axis=1)
+    both = ops.concatenate([pooled, ops.max(tokens, axis=1)], axis=-1)
+    stacked = ops.stack([both, both], axis=1)
+    out = ops.squeeze(ops.expand_dims(ops.sum(stacked, axis=1, keepdims=True), 1), [1, 2])
+    return k.Model(image, out, name="vit_tokens")
+
+
+@pytest.mark.keras
+def test_imported_shaping_operations_round_trip(tmp_path):
+    """import -> spec -> summary equal to Keras' table; specc build makes it again."""
+    from tests.helpers import run_specc
+
+    k = keras()
+    k.backend.clear_session()
+    model = _vit_tokens(k)
+    model.save(tmp_path / "m.keras")
+    spec_path = tmp_path / "m.yaml"
+    run = run_specc("import", str(tmp_path / "m.keras"), "-o", str(spec_path))
+    assert run.exit_code == 0, run.stderr
+    summary = run_specc("summary", str(spec_path))
+    assert summary.exit_code == 0, summary.stderr
+    assert summary.stdout == keras_text(model)
+    built = run_specc("build", str(spec_path), "-o", str(tmp_path / "b.keras"))
+    assert built.exit_code == 0, built.stderr
+    assert built.stdout.rsplit("\n", 2)[0] + "\n" == keras_text(model)
