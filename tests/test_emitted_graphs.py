@@ -24,6 +24,7 @@ from tests.helpers import (
     ARITHMETIC,
     BLOCKS_RESIDUAL,
     GRAPH_CASES,
+    SHAPING,
     TWO_INPUTS,
     assert_formatted,
     assert_same_as_specc_build,
@@ -112,6 +113,7 @@ GRAPHS = {
     "nested_blocks": NESTED_BLOCKS,
     "operations": ARITHMETIC,
     "hard_swish_blocks": HARD_SWISH_BLOCKS,
+    "shaping_operations": SHAPING,
 }
 
 

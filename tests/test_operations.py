@@ -8,6 +8,7 @@ counters ops share with layers, row types, shapes, 0 params, Connected to), and 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -308,12 +309,18 @@ def test_every_operation_is_keras_own_function_class_and_defaults():
 
     k = keras()
     for name, cls in OPERATIONS.registered().items():
-        function = getattr(k.ops, name)
+        function = functools.reduce(getattr, cls.FUNCTION.split("."), k.ops)  # image.resize
         module = importlib.import_module(f"keras.src.ops.{cls.MODULE}")
         assert getattr(module, cls.__name__).__name__ == cls.__name__, name
-        params = list(inspect.signature(function).parameters.values())
-        assert [p.name for p in params[: len(cls.OPERANDS)]] == list(cls.OPERANDS), name
-        keywords = {p.name: p.default for p in params[len(cls.OPERANDS) :]}
+        params = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        lead, count = len(cls.LEADING), len(cls.OPERANDS)  # einsum(subscripts, *operands)
+        assert [p.name for p in params[:lead]] == list(cls.LEADING), name
+        assert [p.name for p in params[lead : lead + count]] == list(cls.OPERANDS), name
+        keywords = {p.name: p.default for p in params[:lead] + params[lead + count :]}
         fields = {
             key: field
             for key, field in cls.model_fields.items()
