@@ -237,3 +237,47 @@ def test_emit_code_refuses_sub_models_in_one_line():
         "s.yaml:6:3: error: models: emit-code does not write sub-models (models:) yet; "
         "specc build builds them"
     ]
+
+
+AFTER_SEQUENTIAL = """
+name: m
+models:
+  tower:
+    inputs: [{shape: [6]}]
+    layers: [{type: Dense, units: 3}]
+model:
+  inputs: [{shape: [6]}]
+  layers:
+    - {type: Sequential, layers: [{type: Dense, units: 6}, {type: Dense, units: 6}]}
+    - {model: tower}
+    - {type: Dense, units: 2}
+"""
+
+
+def _after_sequential_keras(k: Any) -> Any:
+    layers = k.layers
+    x = k.Input((6,))
+    y = k.Sequential([layers.Dense(6), layers.Dense(6)])(x)
+
+    def make_tower() -> Any:
+        i = k.Input((6,))
+        return k.Model(i, layers.Dense(3)(i), name="tower")
+
+    tower = make_tower()
+    y = layers.Dense(2)(tower(y))
+    return k.Model(x, y, name="m")
+
+
+@keras_only
+@pytest.mark.parametrize("expand", [False, True])
+def test_a_nested_sequential_expands_and_takes_an_input_name(expand):
+    """A nested Sequential lists its layers under expand_nested too; called in a graph it
+    builds itself an InputLayer, so the sub-model made after it has input_layer_2."""
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    compiled = compile_text(AFTER_SEQUENTIAL, "m.yaml")
+    assert table.as_text(compiled.graph, expand_nested=expand) == _text(
+        _after_sequential_keras(k), expand
+    )

@@ -212,6 +212,8 @@ def _name(
     made_with = getattr(layer, "made_with", None)
     if made_with is not None:  # a sub-model: built here, its layers named now
         made_with(counters)
+    elif layer.MODEL:  # a nested Sequential makes an InputLayer when it is built (called)
+        counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
     for prefix in layer.SUBLAYERS:
         counters[prefix] = counters.get(prefix, 0) + 1
     return name

@@ -45,6 +45,7 @@ class SubModel(LayerSpec):
     ``{model: NAME}`` entry). ``type`` is Keras' class, ``Functional`` or ``Sequential``."""
 
     CALL: ClassVar[str] = "list"
+    MODEL: ClassVar[bool] = True
     type: str
     trainable: bool = True
     _key: str = PrivateAttr(default="")
@@ -255,8 +256,9 @@ def expanded(graph: Graph) -> list[tuple[int, Row]]:
     if graph.functional:
         for row in graph.rows:
             out.append((0, row))
-            if row.name in by_name:
-                out += _inside(by_name[row.name].spec, by_name[row.name].input_shape, 1)
+            layer = by_name.get(row.name)
+            if layer is not None:
+                out += _inside(layer.spec, layer.input_shape, 1, layer.inner_names)
         return out
     for layer in graph.layers:
         out.append((0, _row(layer.name, layer.type, layer.output_shape, layer.params)))
@@ -279,7 +281,7 @@ def _inside(
         if sub is None:
             return []
         return [(level + depth, row) for depth, row in expanded(sub)]
-    if spec.type != "Sequential" or not spec.NESTED:  # the inline nested Sequential
+    if not spec.MODEL:  # a layer (wrappers too: Keras does not list what they hold)
         return []
     out: list[tuple[int, Row]] = []
     given = iter(names)
