@@ -16,9 +16,9 @@ import pytest
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import ROOT
+from tests.helpers import SPECS
 
-SIAMESE = ROOT / "tests" / "submodels" / "siamese_towers.yaml"
+SIAMESE = SPECS / "siamese_towers.yaml"
 
 keras_only = pytest.mark.keras
 
@@ -35,7 +35,7 @@ def _text(model: Any, expand: bool = False) -> str:
 
 
 def _siamese_keras(k: Any) -> Any:
-    """tests/submodels/siamese_towers.yaml as Keras code."""
+    """specs/siamese_towers.yaml as Keras code."""
     layers = k.layers
     left = k.Input((28, 28, 1), name="left")
     right = k.Input((28, 28, 1), name="right")
@@ -223,22 +223,6 @@ def test_import_round_trips_a_nested_functional_model(make, tmp_path):
         assert table.as_text(compiled.graph, expand_nested=expand) == _text(model, expand)
 
 
-def test_emit_code_refuses_sub_models_in_one_line():
-    """Not written yet: a located refusal, never a broken script."""
-    from specc.backends import codegen
-
-    text = TOWER.replace(
-        "name: s\n", "name: s\ndata: {dataset: npz, path: d.npz}\ncompile: {loss: mse}\n"
-    )
-    compiled = compile_text(text + "    - {model: tower}\n", "s.yaml")
-    with pytest.raises(SpecError) as info:
-        codegen.context(compiled, "")
-    assert [d.text() for d in info.value.diagnostics] == [
-        "s.yaml:6:3: error: models: emit-code does not write sub-models (models:) yet; "
-        "specc build builds them"
-    ]
-
-
 AFTER_SEQUENTIAL = """
 name: m
 models:
@@ -281,3 +265,21 @@ def test_a_nested_sequential_expands_and_takes_an_input_name(expand):
     assert table.as_text(compiled.graph, expand_nested=expand) == _text(
         _after_sequential_keras(k), expand
     )
+
+
+@keras_only
+def test_the_emitted_script_builds_each_sub_model_by_its_function(tmp_path):
+    """emit-code writes ``def build_tower()`` and calls it where the spec uses it; its
+    build_model() prints Keras' expanded table of the same code."""
+    from tests.emitted import emit, load_module
+    from tests.keras_helpers import keras
+
+    compiled = compile_file(SIAMESE)
+    path = emit(compiled, tmp_path)
+    code = path.read_text()
+    assert "def build_tower() -> keras.Model:" in code
+    assert "    tower = build_tower()\n" in code
+    k = keras()
+    k.backend.clear_session()
+    want = _text(_siamese_keras(k), True)
+    assert _text(load_module(path).build_model(), True) == want

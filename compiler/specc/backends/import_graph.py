@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from specc.analysis.graph import to_snake_case
+from specc.analysis.graph import INPUT_NAME, to_snake_case
 from specc.backends.import_layers import LayerReader
 from specc.backends.import_values import (
     _kind,
@@ -187,8 +187,14 @@ class GraphReader(LayerReader):
             return None
         if "input" in part:  # inputs: keeps it a Functional model (input: + a chain: Sequential)
             part = {"inputs": [part.pop("input")], **part}
+        n = counters.get(INPUT_NAME, 0)
         for given, ref in zip(part["inputs"], _input_refs(config), strict=False):
-            given["name"] = _end(ref)  # explicit: Keras numbered it in the session's order
+            given.pop("name", None)
+            if _end(ref) == (INPUT_NAME if n == 0 else f"{INPUT_NAME}_{n}"):
+                n += 1  # the name specc gives it there: left out, as for a layer
+            else:
+                given["name"] = _end(ref)
+        counters[INPUT_NAME] = n
         if not hasattr(self, "models"):
             self.models = {}
         self.models[name] = part
@@ -233,7 +239,8 @@ class GraphReader(LayerReader):
             return f"{text}.{index}" if layer in multi else text
 
         # ------------------------------------------------------------- the entries
-        counters = {} if counters is None else counters
+        if counters is None:  # the model's own: its unnamed input is input_layer
+            counters = {INPUT_NAME: int(input_names == [INPUT_NAME])}
         entries: list[dict[str, Any] | None] = []
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
@@ -251,6 +258,9 @@ class GraphReader(LayerReader):
                     if made["class_name"] in SUB_MODELS
                     else self.layer(made, counters, f"layers[{position}]")
                 )
+                kind = CATALOG.get(made["class_name"])
+                if kind is not None and kind.MODEL:  # built when called: an InputLayer
+                    counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
             entries.append(entry)
