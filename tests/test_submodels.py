@@ -283,3 +283,57 @@ def test_the_emitted_script_builds_each_sub_model_by_its_function(tmp_path):
     k.backend.clear_session()
     want = _text(_siamese_keras(k), True)
     assert _text(load_module(path).build_model(), True) == want
+
+
+BACKBONE = """
+name: transfer
+data: {dataset: npz, path: pictures.npz}
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy}
+model:
+  input: {shape: [32, 32, 3]}
+  layers:
+    - {type: VGG16, include_top: false, input_shape: [32, 32, 3], weights: null, trainable: false}
+    - {type: GlobalAveragePooling2D}
+    - {type: Dense, units: 2, activation: softmax}
+"""
+
+
+def _backbone_keras(k: Any) -> Any:
+    inputs = k.Input((32, 32, 3))
+    base = k.applications.VGG16(include_top=False, input_shape=(32, 32, 3), weights=None)
+    base.trainable = False
+    x = k.layers.GlobalAveragePooling2D()(base(inputs))
+    return k.Model(inputs, k.layers.Dense(2, activation="softmax")(x), name="transfer")
+
+
+@keras_only
+@pytest.mark.parametrize("expand", [False, True])
+def test_a_backbone_by_name_is_one_frozen_row_as_keras_prints_it(expand, tmp_path):
+    """{type: VGG16, ...}: specc's static VGG16 graph as one row ``vgg16 (Functional)``,
+    frozen; built and emitted as the keras.applications call a user writes."""
+    from specc.backends import keras_build
+    from tests.emitted import emit, load_module
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    compiled = compile_text(BACKBONE, "transfer.yaml")
+    reference = _backbone_keras(k)
+    want, plain = _text(reference, expand), _text(reference)
+    assert table.as_text(compiled.graph, expand_nested=expand) == want
+    assert compiled.graph.non_trainable_params == 14_714_688
+    built = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert _text(built) == plain  # expanded: the application numbers its input anew
+    path = emit(compiled, tmp_path)
+    assert "keras.applications.VGG16(" in path.read_text()
+    assert _text(load_module(path).build_model()) == plain
+
+
+def test_a_backbone_keras_refuses_is_one_located_line():
+    text = BACKBONE.replace(
+        "input_shape: [32, 32, 3], weights", "input_shape: [16, 16, 3], weights"
+    )
+    assert _errors(text) == [
+        "s.yaml:8:7: error: model.layers[0]: VGG16: input size must be at least 32x32, got "
+        "input_shape [16, 16, 3]"
+    ]

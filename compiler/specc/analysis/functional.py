@@ -30,7 +30,7 @@ from specc.analysis.graph import (
 from specc.analysis.submodels import Definitions
 from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
-from specc.language.schema import Apply, Spec, UseModel
+from specc.language.schema import Apply, Backbone, Spec, UseModel
 from specc.layers import LayerSpec
 from specc.layers.base import Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
@@ -100,6 +100,15 @@ class _Resolver:
                 self.problems += [problem] if problem else []
                 self.failed |= {i} if problem else set()
                 entry = submodels.sub_model(entry, loc, definitions)
+            elif isinstance(entry, Backbone):  # a keras.applications model by name
+                assert definitions is not None  # resolve() always passes them
+                loc = ("model", "layers", i)
+                made, problem = submodels.backbone(entry, loc, definitions, diagnose)
+                if made is None:
+                    self.problems += [problem] if problem else []
+                    self.failed.add(i)
+                    made = submodels.SubModel.model_construct(type="Functional", name=entry.type)
+                entry = made
             self.entries.append(entry)
         self.problems += nested_inputs(self.entries, diagnose)
         self.symbols: dict[str, tuple[str, int]] = {}

@@ -351,7 +351,7 @@ def label_clashes(
     for i, entry in enumerate(model.layers):
         name = names.get(i)
         if name is not None:
-            explicit = entry.name is not None  # type: ignore[union-attr]  # a named entry is a LayerSpec (apply calls have no name)
+            explicit = getattr(entry, "name", None) is not None  # Apply and Backbone have none
             loc = ("model", "layers", i, "name" if explicit else "type")
             if name in first and first[name][1] == LABEL:
                 clash(loc, "layer name", name)
@@ -429,7 +429,7 @@ def resolve(
         graph, problems = resolve_graph(spec, diagnose, counters, definitions)
     else:
         graph, problems = _resolve_chain(spec, diagnose, counters)
-    if top and definitions.models:
+    if top:
         from specc.analysis.submodels import unused_problems
 
         problems = [*unused_problems(definitions), *problems]

@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 
 from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
-from specc.language.schema import Input, Model, NamedInput, Spec, UseModel
+from specc.language.schema import Backbone, Input, Model, NamedInput, Spec, UseModel
 from specc.layers.base import LayerSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
 
@@ -54,6 +54,12 @@ class SubModel(LayerSpec):
     _graph: Graph | None = PrivateAttr(default=None)
     _spec: Spec | None = PrivateAttr(default=None)
     _counters: dict[str, int] = PrivateAttr(default_factory=dict)
+    _application: tuple[str, dict[str, Any]] | None = PrivateAttr(default=None)
+
+    @property
+    def application(self) -> tuple[str, dict[str, Any]] | None:
+        """``(name, arguments)`` of a keras.applications backbone (built by that call)."""
+        return self._application
 
     @property
     def key(self) -> str:
@@ -184,6 +190,32 @@ def sub_model(use: UseModel, loc: tuple, definitions: Definitions | None) -> Sub
     layer._inputs = tuple(use.inputs) if use.inputs is not None else None
     layer._label = use.as_
     return layer
+
+
+def backbone(
+    use: Backbone, loc: tuple, definitions: Definitions, diagnose: Diagnose
+) -> tuple[SubModel | None, Diagnostic | None]:
+    """The layer a ``{type: MobileNetV2, ...}`` entry makes: the application's graph (as
+    specc's data holds it) as a sub-model named as Keras names it, or the problem."""
+    from specc.applications import ApplicationError, application_spec
+
+    try:
+        data = application_spec(use.type, **use.arguments)
+        model = Model.model_validate(data)
+    except (ApplicationError, ValueError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, diagnose(loc, f"{use.type}: {text}")
+    layer = SubModel.model_construct(type="Functional", name=data["name"], trainable=use.trainable)
+
+    def inside(where: tuple, message: str) -> Diagnostic:  # its layers are not in the file
+        return diagnose(loc, f"{use.type}: {message}")
+
+    own = Definitions({use.type: model}, inside, definitions.problems)
+    layer._key, layer._definitions, layer._loc = use.type, own, loc
+    layer._application = (use.type, use.arguments)
+    layer._inputs = tuple(use.inputs) if use.inputs is not None else None
+    layer._label = use.as_
+    return layer, None
 
 
 def unknown(

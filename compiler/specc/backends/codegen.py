@@ -718,7 +718,8 @@ def _sub_models(graph: Graph) -> list[SubModel]:
     out: list[SubModel] = []
     for layer in graph.made or graph.layers:
         if isinstance(layer.spec, SubModel) and layer.spec.graph is not None:
-            out += [s for s in _sub_models(layer.spec.graph) if s not in out]
+            if layer.spec.application is None:  # a keras.applications call holds its own
+                out += [s for s in _sub_models(layer.spec.graph) if s not in out]
             out.append(layer.spec)
     return out
 
@@ -739,7 +740,10 @@ def sub_model_functions(compiled: Compiled) -> list[str]:
     for sub in _sub_models(compiled.graph):
         assert sub.graph is not None and sub.definition is not None
         inner = Compiled(sub.definition, sub.graph, compiled.file, "", loaded=compiled.written())
-        if sub.graph.functional:
+        if sub.application is not None:  # as a user writes it, so weights files work
+            name, arguments = sub.application
+            body = _returned(call(f"keras.applications.{name}", arguments), 1, sub)
+        elif sub.graph.functional:
             body = _GraphCode(inner, py(sub.name), 1, None, sub).write()[1]
         else:
             given = sub.definition.model.input
@@ -755,7 +759,9 @@ def sub_model_functions(compiled: Compiled) -> list[str]:
         kind = "Model" if sub.graph.functional else sub.type  # keras.Model or keras.Sequential
         lines += [
             f"def {names[sub.name or '']}() -> keras.{kind}:",
-            f'{INDENT}"""Sub-model {sub.key} of the spec (models.{sub.key}), built where it is first used."""',
+            f'{INDENT}"""Sub-model {sub.key} of the spec (models.{sub.key}), built where it is first used."""'
+            if sub.application is None
+            else f'{INDENT}"""keras.applications.{sub.key}: the spec\'s backbone, built where it is used."""',
             f"{INDENT}import keras",
             "",
             *body,
@@ -880,6 +886,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     graph = compiled.graph
     model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     functional = graph_build_model(compiled, model_name) if graph.functional else None
+    sub_models = sub_model_functions(compiled) if graph.functional else []
     arrays = DataArrays.of(graph)
     prep = spec.data.preprocessing
     return {
@@ -901,8 +908,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "x_steps": [] if arrays.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
         "y_steps": [] if arrays.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
         "functional": PyCode("\n".join(functional[1])) if functional else None,
-        "block_functions": PyCode("\n".join([*sub_model_functions(compiled), *functional[0]]))
-                           if functional and (functional[0] or spec.models) else None,
+        "block_functions": PyCode("\n".join([*sub_models, *functional[0]]))
+                           if functional and (functional[0] or sub_models) else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),

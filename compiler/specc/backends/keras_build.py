@@ -71,7 +71,11 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
 def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
     """A sub-model built as its own function builds it, then named and frozen as used."""
     assert spec.graph is not None and spec.definition is not None  # resolved: the spec is valid
-    model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
+    if spec.application is not None:  # as a user writes it, so weights files work
+        name, arguments = spec.application
+        model = getattr(kerasenv.keras().applications, name)(**arguments)
+    else:
+        model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
     if not spec.trainable:
         model.trainable = False
     return model

@@ -11,6 +11,7 @@ import json
 import keyword
 from typing import Any
 
+from specc.applications import NAMES
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
@@ -196,7 +197,11 @@ def _layer_union(schema: dict[str, Any]) -> None:
         "then": {"$ref": "#/$defs/BlockUse"},
         "else": {
             "if": _dispatch_on("type", None),
-            "then": {"$ref": "#/$defs/Layer"},
+            "then": {
+                "if": {"properties": {"type": {"enum": list(NAMES)}}, "required": ["type"]},
+                "then": {"$ref": "#/$defs/Backbone"},  # keras.applications by name
+                "else": {"$ref": "#/$defs/Layer"},
+            },
             "else": {
                 "if": _dispatch_on("apply", None),
                 "then": {"$ref": "#/$defs/Apply"},

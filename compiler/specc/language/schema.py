@@ -130,7 +130,40 @@ class UseModel(Strict):
     )
 
 
-def _entry(value: Any) -> LayerSpec | Apply | UseModel:
+class Backbone(BaseModel):
+    """A keras.applications model by name, as one layer: {type: MobileNetV2, weights: null}."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
+    type: str = Field(description="The application's name in keras.applications (VGG16, ...).")
+    trainable: bool = Field(
+        default=True, description="false freezes all its weights (base_model.trainable = False)."
+    )
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
+        description="What the backbone takes; default: the layer before it.",
+    )
+    as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
+        default=None,
+        alias="as",
+        description="A name for this call's output, for other layers' inputs to refer to.",
+    )
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The keras.applications arguments written (include_top, weights, input_shape...)."""
+        return dict(self.model_extra or {})
+
+
+def _application(tag: Any) -> bool:
+    """Whether a ``type`` names a keras.applications model (and no catalog layer)."""
+    if not isinstance(tag, str) or tag in CATALOG:
+        return False
+    from specc.applications import NAMES
+
+    return tag in NAMES
+
+
+def _entry(value: Any) -> LayerSpec | Apply | UseModel | Backbone:
     """A layer entry: ``{apply: name, ...}`` calls a layer again, ``{model: name, ...}``
     builds and calls a sub-model, else a catalog layer."""
     if isinstance(value, dict) and "type" not in value:
@@ -138,6 +171,8 @@ def _entry(value: Any) -> LayerSpec | Apply | UseModel:
             return Apply.model_validate(value)
         if "model" in value:
             return UseModel.model_validate(value)
+    if isinstance(value, dict) and _application(value.get("type")):
+        return Backbone.model_validate(value)
     return validate_layer(value)
 
 
@@ -151,10 +186,14 @@ class _Entry:
         UseModel.model_rebuild()
         apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
         use = handler.generate_json_schema.generate_inner(UseModel.__pydantic_core_schema__)
-        return {"anyOf": [layer, apply, use]}
+        Backbone.model_rebuild()
+        backbone = handler.generate_json_schema.generate_inner(Backbone.__pydantic_core_schema__)
+        return {"anyOf": [layer, apply, use, backbone]}
 
 
-Entry = Annotated[LayerSpec | Apply | UseModel, PlainValidator(_entry), SerializeAsAny(), _Entry]
+Entry = Annotated[
+    LayerSpec | Apply | UseModel | Backbone, PlainValidator(_entry), SerializeAsAny(), _Entry
+]
 """The type of a ``model.layers`` entry."""
 
 
