@@ -23,9 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.layers import CATALOG, CODE_LAYERS, OPERATIONS, LayerSpec
 from specc.layers.base import AnyCatalogLayer, validate_layer
 from specc.terms.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.terms.values import (
@@ -185,10 +185,17 @@ class _Entry:
         Apply.model_rebuild()
         UseModel.model_rebuild()
         apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
+        ops = list(dict.fromkeys(OPERATIONS.values()))
+        for op in ops:
+            op.model_rebuild()
+        union = core_schema.union_schema(
+            [op.__pydantic_core_schema__ for op in ops], ref="Operation"
+        )
+        operation = handler.generate_json_schema.generate_inner(union)
         use = handler.generate_json_schema.generate_inner(UseModel.__pydantic_core_schema__)
         Backbone.model_rebuild()
         backbone = handler.generate_json_schema.generate_inner(Backbone.__pydantic_core_schema__)
-        return {"anyOf": [layer, apply, use, backbone]}
+        return {"anyOf": [layer, apply, operation, use, backbone]}
 
 
 Entry = Annotated[
