@@ -8,7 +8,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from specc.analysis.graph import to_snake_case
+from specc.analysis.graph import INPUT_NAME, to_snake_case
+from specc.backends import import_ops
 from specc.backends.import_layers import LayerReader
 from specc.backends.import_values import (
     _kind,
@@ -141,6 +142,25 @@ def _call_labels(order: list[Node], taken: set[str]) -> dict[Node, str]:
     return labels
 
 
+SUB_MODELS = ("Functional", "Model")
+"""Config classes of a Functional model used as a layer (a nested Sequential stays inline)."""
+
+
+def _refs(value: Any) -> list[Any]:
+    """A config's ``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [value]
+    return value if isinstance(value, list) else [value]
+
+
+def _input_refs(config: dict[str, Any]) -> list[Any]:
+    return _refs(config.get("input_layers"))
+
+
+def _output_refs(config: Any) -> list[Any]:
+    return _refs(config.get("output_layers")) if isinstance(config, dict) else []
+
+
 def _end(value: Any) -> Any:
     """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
     return value[0] if isinstance(value, list) and value else None
@@ -149,7 +169,49 @@ def _end(value: Any) -> Any:
 class GraphReader(LayerReader):
     """Sequential and Functional models' structure, as a layer list or a graph spec."""
 
-    def functional(self, config: dict[str, Any]) -> dict[str, Any] | None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.op_operands: dict[str, list[Any]] = {}
+        """An operation's operands as saved (tensors serialised, numbers), by its name."""
+
+    models: dict[str, dict[str, Any]]
+    """The sub-models met (a Functional layer of a Functional model), by name: ``models:``."""
+
+    def sub_model(
+        self, serialized: dict[str, Any], counters: dict[str, int], where: str
+    ) -> dict[str, Any] | None:
+        """A Functional model used as a layer: its definition joins ``models:`` (read with
+        the name counters where it is built, so its layers keep Keras' names), and the
+        entry that builds and calls it, ``{model: NAME}``, is returned."""
+        config = serialized["config"]
+        name = config.get("name")
+        if not isinstance(name, str) or not name.isidentifier():
+            self.problem(where, f"a sub-model's name must be an identifier, not {_show(name)}")
+            return None
+        part = self.functional(config, counters)
+        if part is None:
+            return None
+        if "input" in part:  # inputs: keeps it a Functional model (input: + a chain: Sequential)
+            part = {"inputs": [part.pop("input")], **part}
+        n = counters.get(INPUT_NAME, 0)
+        for given, ref in zip(part["inputs"], _input_refs(config), strict=False):
+            given.pop("name", None)
+            if _end(ref) == (INPUT_NAME if n == 0 else f"{INPUT_NAME}_{n}"):
+                n += 1  # the name specc gives it there: left out, as for a layer
+            else:
+                given["name"] = _end(ref)
+        counters[INPUT_NAME] = n
+        if not hasattr(self, "models"):
+            self.models = {}
+        self.models[name] = part
+        entry: dict[str, Any] = {"model": name}
+        if config.get("trainable") is False:
+            entry["trainable"] = False
+        return entry
+
+    def functional(
+        self, config: dict[str, Any], counters: dict[str, int] | None = None
+    ) -> dict[str, Any] | None:
         """``input``/``inputs``, ``layers`` and ``outputs`` of a Functional model's spec.
 
         Each layer call (a Keras node) becomes an entry: a layer's first call its layer
@@ -166,6 +228,11 @@ class GraphReader(LayerReader):
         if found is None:
             return None
         calls, order_key, call_problems, multi = found
+        multi |= {
+            n
+            for n, (_, s) in by_name.items()
+            if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
+        }
         outputs = self._outputs(output_refs, calls, is_input, multi)
         if outputs is None:
             return None
@@ -178,7 +245,8 @@ class GraphReader(LayerReader):
             return f"{text}.{index}" if layer in multi else text
 
         # ------------------------------------------------------------- the entries
-        counters: dict[str, int] = {}
+        if counters is None:  # the model's own: its unnamed input is input_layer
+            counters = {INPUT_NAME: int(input_names == [INPUT_NAME])}
         entries: list[dict[str, Any] | None] = []
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
@@ -189,8 +257,18 @@ class GraphReader(LayerReader):
                 entry: dict[str, Any] | None = {
                     "apply": name, "inputs": refs, "as": labels[(name, k)],
                 }  # fmt: skip
+            elif import_ops.is_operation(by_name[name][1]):
+                entry = self._op_entry(by_name[name][1], refs, counters, position, previous)
             else:
-                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
+                made = by_name[name][1]
+                entry = (
+                    self.sub_model(made, counters, f"layers[{position}]")
+                    if made["class_name"] in SUB_MODELS
+                    else self.layer(made, counters, f"layers[{position}]")
+                )
+                kind = CATALOG.get(made["class_name"])
+                if kind is not None and kind.MODEL:  # built when called: an InputLayer
+                    counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
             entries.append(entry)
@@ -202,6 +280,50 @@ class GraphReader(LayerReader):
         if out_refs != [previous] or previous is None:
             part["outputs"] = out_refs
         return part
+
+    def _op_sources(
+        self, name: str, k: int, node: Any, problems: list[str]
+    ) -> list[tuple[str, int, int]] | None:
+        """What one call of an operation takes (its tensor operands); its operands, numbers
+        included, are kept for its entry. An operation is called once (keras.ops makes a
+        new one per call)."""
+        if k:
+            problems.append("an operation called twice is not supported by specc")
+            return None
+        given = import_ops.operands(node, problems)
+        if given is None:
+            return None
+        self.op_operands[name] = given
+        return [t for t in (_tensor(a) for a in given) if t is not None]
+
+    def _op_entry(
+        self,
+        serialized: dict[str, Any],
+        refs: list[str],
+        counters: dict[str, int],
+        position: int,
+        previous: str | None,
+    ) -> dict[str, Any] | None:
+        """An operation's ``{op: ...}`` entry, its tensors as ``refs`` say them; None (said)
+        when specc lacks it or cannot say its arguments."""
+        config, name = serialized["config"], serialized.get("name")
+        where = f"layers[{position}] ({name})"
+        cls = import_ops.declaration(serialized)
+        if isinstance(cls, str):
+            self.problem(where, cls)
+            return None
+        named: dict[str, Any] = {}
+        if not self._layer_name(cls, cls.__name__, name, counters, where, named):
+            return None
+        tensors = iter(refs)
+        given = self.op_operands.get(name) if isinstance(name, str) else None
+        if given is None:  # its call was refused (said)
+            return None
+        inputs = [next(tensors) if _tensor(a) is not None else a for a in given]
+        made, problems = import_ops.entry(cls, config, inputs, named.get("name"))
+        for message in problems:
+            self.problem(where, message)
+        return None if made is None else import_ops.shortened(made, previous, cls)
 
     def _named_layers(
         self, config: dict[str, Any]
@@ -275,7 +397,10 @@ class GraphReader(LayerReader):
                 return None
             for k, node in enumerate(nodes):
                 call_problems[(name, k)] = []
-                sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
+                if import_ops.is_operation(s):
+                    sources = self._op_sources(name, k, node, call_problems[(name, k)])
+                else:
+                    sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
                 # A call a spec cannot say is reported; the layer is still read, for the
                 # problems of its own arguments (all are named at once).
                 calls[(name, k)] = sources or []

@@ -6,10 +6,12 @@ builder is backend-agnostic (tensorflow, jax, torch): nothing here is TF-specifi
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from specc.analysis.graph import Graph, ResolvedLayer
+from specc.analysis.submodels import SubModel
 from specc.backends import kerasenv
 from specc.backends.arguments import (
     callback_arguments,
@@ -20,7 +22,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.language.schema import Regularizer, Spec
-from specc.layers import LayerSpec
+from specc.layers import LayerSpec, OpSpec
 from specc.terms.objects import KerasObject
 
 
@@ -58,12 +60,62 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     ``keras_names=True`` leaves automatic names to Keras (used to test our naming).
     """
     keras = kerasenv.keras()
-
+    if isinstance(layer.spec, SubModel):
+        return _sub_model(layer.spec, keras_names=keras_names)
     arguments = layer_arguments(layer, inner_names=not keras_names)
     args = {k: _keras_value(keras, v) for k, v in arguments.items()}
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
+
+
+def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
+    """A sub-model built as its own function builds it, then named and frozen as used."""
+    assert spec.graph is not None and spec.definition is not None  # resolved: the spec is valid
+    if spec.application is not None:  # as a user writes it, so weights files work
+        name, arguments = spec.application
+        model = getattr(kerasenv.keras().applications, name)(**arguments)
+    else:
+        model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
+    if not spec.trainable:
+        model.trainable = False
+    return model
+
+
+def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: bool) -> Any:
+    """An operation applied as code applies it: the ``keras.ops`` function on the operands
+    (tensors and constants) and its keyword arguments, so Keras records the same operation.
+
+    The function takes no name: Keras names the operation from its process-wide counters,
+    so the graph's resolved name is given to it afterwards (unless ``keras_names``); an
+    operation the spec names is made from its class with that name.
+    """
+    spec = op.spec
+    assert isinstance(spec, OpSpec)
+    given = iter(tensors)
+    operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
+    if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
+        operands = [operands]
+    kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
+    if spec.name is not None:
+        out = op_class(spec)(**kwargs, name=spec.name)(*operands)
+    else:
+        leading = [kwargs.pop(key) for key in spec.LEADING]  # einsum(subscripts, *operands)
+        function = functools.reduce(getattr, spec.FUNCTION.split("."), keras.ops)
+        out = function(*leading, *operands, **kwargs)
+    first = out[0] if isinstance(out, list | tuple) else out  # several outputs: one op
+    if not keras_names:
+        first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
+    return list(out) if isinstance(out, tuple) else out
+
+
+def op_class(spec: OpSpec) -> Any:
+    """The Keras class of an operation (``keras.src.ops.numpy.Add``): Keras offers no other
+    way to give an operation a name."""
+    import importlib
+
+    kerasenv.keras()
+    return getattr(importlib.import_module(f"keras.src.ops.{spec.MODULE}"), spec.type)
 
 
 def make_optimizer(spec: Spec) -> Any:
@@ -110,9 +162,7 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
         layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
         # The input gets Keras' fresh-session name explicitly too: no process-global counters.
         given = spec.model.input
-        inputs = keras.Input(
-            shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
-        )
+        inputs = keras.Input(shape=graph.input_shape[1:], dtype=given.dtype, name=graph.input_name)
         model = keras.Sequential([inputs, *layers], name=spec.model.name or spec.name)
     if compile and spec.compile is not None:
         model.compile(optimizer=make_optimizer(spec), **compile_arguments(spec))
@@ -129,14 +179,18 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
     by_name = {layer.name: layer for layer in graph.made}
     made: dict[str, Any] = {}
     for call in graph.calls:
-        if call.layer not in made:
-            made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
 
         def tensor(source: tuple[str, int, int | None]) -> Any:
             out = tensors[(source[0], source[1])]
             return out if source[2] is None or not isinstance(out, list | tuple) else out[source[2]]
 
         args = [tensor(s) for s in call.sources]
+        if isinstance(by_name[call.layer].spec, OpSpec):
+            op = by_name[call.layer]
+            tensors[(call.layer, call.node)] = apply_op(keras, op, args, keras_names=keras_names)
+            continue
+        if call.layer not in made:
+            made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
         layer = made[call.layer]
         how = by_name[call.layer].spec.CALL  # declared on the catalog class
         if len(args) == 1:
@@ -226,14 +280,16 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
             else list(output.shape)
         )
 
+    # A functional model's operations (keras.ops nodes: x + y) are rows too, with no weights.
+    operations = model.operations if hasattr(model, "operations") else model.layers
     return [
         {
             "name": layer.name,
             "type": type(layer).__name__,
             "output_shape": shape(layer.output),
-            "params": layer.count_params(),
-            "trainable_params": count(layer.trainable_weights),
-            "non_trainable_params": count(layer.non_trainable_weights),
+            "params": layer.count_params() if hasattr(layer, "count_params") else 0,
+            "trainable_params": count(getattr(layer, "trainable_weights", [])),
+            "non_trainable_params": count(getattr(layer, "non_trainable_weights", [])),
         }
-        for layer in model.layers
+        for layer in operations
     ]
