@@ -357,6 +357,8 @@ ARGUMENTS: dict[str, str] = {
     "layers.GaussianDropout.rate": "Drop probability: the noise's stddev is "
     "sqrt(rate / (1 - rate)).",
     "layers.AlphaDropout.rate": "Fraction of the inputs dropped in training.",
+    "layers.noise_shape": "Shape of the random mask, one entry per input axis: null takes the "
+    "input's size, 1 shares one mask value along the axis ([null, 1, 1, 1]: whole samples).",
     "layers.GaussianNoise.stddev": "Standard deviation of the noise added in training.",
     "layers.seed": "Seed of the layer's randomness, for reproducible runs (null: random).",
     "layers.ActivityRegularization.l1": "L1 factor of the penalty on the input added to the loss.",
