@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from specc.layers.base import LayerSpec, Out, Trainable, need_rank, spatial_rank
-from specc.layers.shapes import Shape, ShapeError, format_shape
+from specc.layers.shapes import FITS_SOME, Shape, ShapeError, format_shape
 from specc.terms.values import Fraction, NonNegFloat, PosInt, Rate, Seed
 
 NoiseShape = list[PosInt | None]
@@ -14,6 +14,20 @@ NoiseShape = list[PosInt | None]
 
 def _size_of(n: int | None) -> str:
     return "unknown size" if n is None else f"size {n}"
+
+
+def _mask_note(size: int | None, i: int, axis: int, shape: Shape) -> str:
+    """Why a mask size that does not line up fails (the differential tests read the words:
+    FITS_SOME where Keras runs it on some inputs, "but computes" where it widens)."""
+    there = shape[axis]
+    if size is None:  # a null entry i whose axis is unknown, against another axis
+        want = f"axes {i} and {axis} are the same size" if there is None else f"axis {i} is {there}"
+        return f": {FITS_SOME} {want}"
+    if there is None:
+        return f": {FITS_SOME} it is {size}"
+    if there == 1:
+        return f" (Keras declares the output {format_shape(shape)} but computes {size} there in training)"
+    return ""
 
 
 def check_noise_shape(noise: list[int | None], shape: Shape) -> None:
@@ -29,7 +43,7 @@ def check_noise_shape(noise: list[int | None], shape: Shape) -> None:
     >>> check_noise_shape([8, 1, 1, 1], (None, 7, 7, 32))
     Traceback (most recent call last):
     ...
-    specc.layers.shapes.ShapeError: 8 lines up with axis 0 of the input (None, 7, 7, 32), of unknown size; ...
+    specc.layers.shapes.ShapeError: 8 lines up with axis 0 of the input (None, 7, 7, 32), of unknown size: ...
     """
     rank = len(shape)
     if len(noise) > rank:
@@ -46,10 +60,11 @@ def check_noise_shape(noise: list[int | None], shape: Shape) -> None:
         if (entry is None and axis == i) or size == 1 or (size is not None and size == shape[axis]):
             continue
         what = f"null (input axis {i}'s {_size_of(shape[i])})" if entry is None else str(entry)
+        why = _mask_note(size, i, axis, shape)
         raise ShapeError(
             f"{what} lines up with axis {axis} of the input {format_shape(shape)}, of "
-            f"{_size_of(shape[axis])}; write null (the input's size) or 1 (one mask value "
-            "along the axis), one entry per input axis",
+            f"{_size_of(shape[axis])}{why}; write null (the input's size) or 1 (one mask "
+            "value along the axis), one entry per input axis",
             ("noise_shape", i),
             show_input=False,
         )

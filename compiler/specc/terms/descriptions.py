@@ -115,6 +115,11 @@ SUMMARIES: dict[str, str] = {
     "layers.RandomContrast": "Changes the contrast of images by a random factor in training.",
     "layers.Normalization": "Standardises features: (x - mean) / sqrt(variance).",
     "layers.Sequential": "A stack of layers used as one layer.",
+    # ------------------------------------------------------ layers of keras.applications
+    "layers.LayerScale": "Multiplies each channel by a learned scale (ConvNeXt; Keras keeps it "
+    "in keras.src.applications.convnext).",
+    "layers.StochasticDepth": "Drops a residual branch for whole samples in training "
+    "(ConvNeXt; keras.src.applications.convnext).",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -452,6 +457,11 @@ ARGUMENTS: dict[str, str] = {
     "layers.RandomContrast.factor": "Contrast is scaled by a random factor in "
     "[1 - factor, 1 + factor]; [lower, upper] for [1 - lower, 1 + upper].",
     "value_range": "The [min, max] of the input's pixel values (the output is clipped to it).",
+    # ----------------------------------------------------- layers of keras.applications
+    "init_values": "The value every scale starts at (ConvNeXt uses 1e-6).",
+    "projection_dim": "Number of scales: the size of the input's last axis (or 1).",
+    "drop_path_rate": "Probability of dropping the branch for a sample in training (kept "
+    "samples are scaled by 1 / (1 - rate)).",
     # ------------------------------------------------------------------ optimizers
     "optimizers.learning_rate": "Step size: a number, or a schedule such as "
     "{type: ExponentialDecay, ...}.",
