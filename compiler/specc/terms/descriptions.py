@@ -120,6 +120,26 @@ SUMMARIES: dict[str, str] = {
     "in keras.src.applications.convnext).",
     "layers.StochasticDepth": "Drops a residual branch for whole samples in training "
     "(ConvNeXt; keras.src.applications.convnext).",
+    # --------------------------------------------------------------------- operations
+    "ops.Add": "x1 + x2, elementwise; operands broadcast (a residual sum; x + 3.0).",
+    "ops.Subtract": "x1 - x2, elementwise (1.0 - gate: a constant on the left).",
+    "ops.Multiply": "x1 * x2, elementwise (a gate; x * (1 / 6)).",
+    "ops.Divide": "keras.ops.divide(x1, x2), elementwise.",
+    "ops.TrueDivide": "x1 / x2, elementwise: the operation Python's / records.",
+    "ops.Power": "x1 ** x2, elementwise.",
+    "ops.Maximum": "The larger of x1 and x2, elementwise.",
+    "ops.Minimum": "The smaller of x1 and x2, elementwise.",
+    "ops.Negative": "-x, elementwise.",
+    "ops.Clip": "x limited to [x_min, x_max], elementwise.",
+    "ops.Relu": "max(x, 0), elementwise.",
+    "ops.Relu6": "min(max(x, 0), 6), elementwise (MobileNets).",
+    "ops.Sigmoid": "1 / (1 + exp(-x)), elementwise.",
+    "ops.HardSigmoid": "A piecewise linear sigmoid, elementwise.",
+    "ops.HardSilu": "Hard swish, x * hard_sigmoid(x) (MobileNetV3); also op: hard_swish.",
+    "ops.Silu": "Swish, x * sigmoid(x); also op: swish.",
+    "ops.Gelu": "Gaussian error linear unit (tanh approximation unless approximate: false).",
+    "ops.Tanh": "Hyperbolic tangent, elementwise.",
+    "ops.Softmax": "Softmax along axis: positive values that sum to 1.",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -252,6 +272,14 @@ ARGUMENTS: dict[str, str] = {
     "snake_case, numbered).",
     "layers.trainable": "false freezes the layer's weights (they count as non-trainable).",
     "name": "The name Keras reports it under in logs and the training history.",
+    "ops.op": "The keras.ops function this entry calls (Keras records it as a node).",
+    "ops.name": "The operation's name in the model (Keras' default: its class name in "
+    "snake_case, numbered with the layers').",
+    "ops.value": "A constant last operand: {op: add, value: 3.0} is x + 3.0.",
+    "ops.Clip.x_min": "The least value kept; smaller values become x_min.",
+    "ops.Clip.x_max": "The largest value kept; larger values become x_max.",
+    "ops.Gelu.approximate": "true: the tanh approximation; false: the exact erf form.",
+    "ops.Softmax.axis": "The axis whose values sum to 1.",
     # ------------------------------------------------------------- kernels and biases
     "units": "Size of the output's last axis (number of neurons).",
     "layers.activation": "Activation applied to the output (null: none, linear).",
