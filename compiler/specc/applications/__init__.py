@@ -25,6 +25,7 @@ __all__ = ["FAMILIES", "NAMES", "ApplicationError", "application_document", "app
 
 FAMILIES = (
     "vgg",
+    "mobilenet_v3",
 )  # fmt: skip
 """The family modules of :mod:`specc.applications`, in the order :data:`NAMES` lists them."""
 

@@ -1,0 +1,73 @@
+"""keras.applications graphs as data, the modern families (issue 19): MobileNetV3,
+EfficientNet B0-B7 and V2, ConvNeXt, each table equal to Keras' (tests/test_applications.py
+has the method and the classic families).
+
+The default run builds one small model per family, with Keras' defaults and with other
+arguments; ``-m slow`` builds the rest (Keras takes seconds to build the big ones).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from specc.applications import ApplicationError, application_spec
+from tests.test_applications import _case, _keras_text, _specc_text
+
+CASES = [
+    _case("MobileNetV3Small"),
+    _case(
+        "MobileNetV3Small", include_top=False, pooling="avg", input_shape=[96, 128, 3], alpha=0.75
+    ),
+    _case("MobileNetV3Small", minimalistic=True, classes=7, dropout_rate=0.0, slow=True),
+    _case("MobileNetV3Large", slow=True),
+    _case(
+        "MobileNetV3Large",
+        input_shape=[64, 64, 3],
+        alpha=1.25,
+        classifier_activation=None,
+        include_preprocessing=False,
+        slow=True,
+    ),
+    _case("MobileNetV3Large", minimalistic=True, include_top=False, pooling="max", slow=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.mark.parametrize(("name", "arguments"), CASES)
+def test_application_table_is_keras(name, arguments):
+    ours, our_params = _specc_text(name, arguments)
+    theirs, their_params = _keras_text(name, arguments)
+    assert ours == theirs
+    assert our_params == their_params
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("MobileNetV3Small", {"alpha": 0.5}, "with weights: imagenet, alpha must be 0.75 or 1.0"),
+        (
+            "MobileNetV3Large",
+            {"alpha": 0.75, "minimalistic": True},
+            "alpha must be 1.0 for minimalistic",
+        ),
+        ("MobileNetV3Small", {"weights": None, "alpha": 0}, "alpha must be a positive number"),
+        ("MobileNetV3Small", {"input_shape": [31, 64, 3]}, "at least 32x32"),
+        ("MobileNetV3Small", {"input_shape": [64, 64]}, "must be [height, width, channels]"),
+        ("MobileNetV3Small", {"input_shape": [64, None, 3]}, "a known height needs a known width"),
+        ("MobileNetV3Small", {"classes": 10}, "classes must be 1000"),
+        ("MobileNetV3Small", {"weights": None, "dropout_rate": 1.0}, "dropout_rate must be"),
+    ],
+)
+def test_arguments_keras_refuses_are_refused_in_one_line(
+    name: str, arguments: dict[str, Any], message: str
+):
+    with pytest.raises(ApplicationError) as caught:
+        application_spec(name, **arguments)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
