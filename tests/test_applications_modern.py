@@ -15,6 +15,18 @@ import pytest
 from specc.applications import ApplicationError, application_spec
 from tests.test_applications import _case, _keras_text, _specc_text
 
+
+def _named(application: str, name: str, **arguments: Any) -> Any:
+    """A slow case with Keras' ``name`` argument (which ``_case`` keeps for its own)."""
+    case = _case(application, slow=True, **arguments)
+    return pytest.param(
+        application,
+        {**case.values[1], "name": name},
+        id=case.id[:-1] + f",name={name})",
+        marks=case.marks,
+    )
+
+
 CASES = [
     _case("MobileNetV3Small"),
     _case(
@@ -31,6 +43,17 @@ CASES = [
         slow=True,
     ),
     _case("MobileNetV3Large", minimalistic=True, include_top=False, pooling="max", slow=True),
+    _case("EfficientNetB0"),
+    _case("EfficientNetB0", include_top=False, pooling="max", input_shape=[75, 90, 3]),
+    *(_case(f"EfficientNetB{n}", slow=True) for n in range(1, 8)),
+    _case(
+        "EfficientNetB3", input_shape=[64, 64, 3], classes=5, classifier_activation=None, slow=True
+    ),
+    _case("EfficientNetV2B0"),
+    _case("EfficientNetV2B0", include_top=False, pooling="avg", include_preprocessing=False),
+    *(_case(f"EfficientNetV2{m}", slow=True) for m in ("B1", "B2", "B3", "S", "M", "L")),
+    _case("EfficientNetV2S", input_shape=[96, 80, 1], include_top=False, slow=True),
+    _named("EfficientNetV2B2", "efficientnetv2-m", input_shape=[64, 64, 3], classes=3),
 ]
 
 
@@ -62,6 +85,11 @@ def test_application_table_is_keras(name, arguments):
         ("MobileNetV3Small", {"input_shape": [64, None, 3]}, "a known height needs a known width"),
         ("MobileNetV3Small", {"classes": 10}, "classes must be 1000"),
         ("MobileNetV3Small", {"weights": None, "dropout_rate": 1.0}, "dropout_rate must be"),
+        ("EfficientNetB0", {"classes": 10}, "classes must be 1000"),
+        ("EfficientNetB4", {"input_shape": [224, 224, 3]}, "input_shape must be [380, 380, 3]"),
+        ("EfficientNetB0", {"include_top": False, "input_shape": [16, 64, 3]}, "at least 32x32"),
+        ("EfficientNetV2B0", {"name": "mine"}, "Keras looks up the blocks by the model's name"),
+        ("EfficientNetV2S", {"weights": None, "pooling": "mean"}, "pooling must be null, avg"),
     ],
 )
 def test_arguments_keras_refuses_are_refused_in_one_line(
@@ -71,3 +99,25 @@ def test_arguments_keras_refuses_are_refused_in_one_line(
         application_spec(name, **arguments)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [("EfficientNetB0", {"include_top": False, "input_shape": (64, 64, 3)})],
+)
+def test_imagenet_weights_change_the_graph_as_in_keras(name, arguments, monkeypatch):
+    """With ``weights: imagenet`` EfficientNet adds a Rescaling by 1 / sqrt(stddev) per
+    channel: the table equals the one Keras builds before it loads the weights (the
+    download and the loading are stubbed out; nothing leaves the machine)."""
+    from keras.src.models.functional import Functional
+    from keras.src.utils import file_utils
+
+    monkeypatch.setattr(file_utils, "get_file", lambda *args, **kwargs: "not-downloaded.h5")
+    monkeypatch.setattr(Functional, "load_weights", lambda self, path: None, raising=False)
+    arguments = {**arguments, "weights": "imagenet"}
+    ours, our_params = _specc_text(name, arguments)
+    theirs, their_params = _keras_text(name, arguments)
+    assert ours == theirs
+    assert our_params == their_params
+    assert "rescaling_1 (Rescaling)" in ours
