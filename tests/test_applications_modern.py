@@ -54,6 +54,11 @@ CASES = [
     *(_case(f"EfficientNetV2{m}", slow=True) for m in ("B1", "B2", "B3", "S", "M", "L")),
     _case("EfficientNetV2S", input_shape=[96, 80, 1], include_top=False, slow=True),
     _named("EfficientNetV2B2", "efficientnetv2-m", input_shape=[64, 64, 3], classes=3),
+    _case("ConvNeXtTiny", include_top=False, pooling="avg", input_shape=[64, 64, 3]),
+    _case("ConvNeXtTiny", include_preprocessing=False, input_shape=[32, 48, 1], slow=True),
+    _case("ConvNeXtTiny", slow=True),
+    *(_case(f"ConvNeXt{m}", slow=True) for m in ("Small", "Base", "Large", "XLarge")),
+    _case("ConvNeXtSmall", include_top=False, input_shape=[None, None, 3], slow=True),
 ]
 
 
@@ -90,6 +95,9 @@ def test_application_table_is_keras(name, arguments):
         ("EfficientNetB0", {"include_top": False, "input_shape": [16, 64, 3]}, "at least 32x32"),
         ("EfficientNetV2B0", {"name": "mine"}, "Keras looks up the blocks by the model's name"),
         ("EfficientNetV2S", {"weights": None, "pooling": "mean"}, "pooling must be null, avg"),
+        ("ConvNeXtBase", {"name": "backbone"}, "name must contain convnext_base"),
+        ("ConvNeXtTiny", {"classes": 5}, "classes must be 1000"),
+        ("ConvNeXtTiny", {"input_shape": [64, 64, 3]}, "must be [224, 224, 3]"),
     ],
 )
 def test_arguments_keras_refuses_are_refused_in_one_line(

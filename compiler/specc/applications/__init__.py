@@ -28,6 +28,7 @@ FAMILIES = (
     "mobilenet_v3",
     "efficientnet",
     "efficientnet_v2",
+    "convnext",
 )  # fmt: skip
 """The family modules of :mod:`specc.applications`, in the order :data:`NAMES` lists them."""
 
