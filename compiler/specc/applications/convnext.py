@@ -27,7 +27,7 @@ MODELS = {
     "xlarge": ((3, 3, 27, 3), (256, 512, 1024, 2048)),
 }
 """MODEL_CONFIGS: each model's depths and projection_dims (all take 224x224 by default)."""
-NORM = {"epsilon": 1e-6}
+NORM: dict[str, Any] = {"epsilon": 1e-6}
 
 
 def _downsampling(name: str, i: int, dims: tuple[int, ...]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _convnext(
         x = classifier(net, x, classes, activation, name=f"{name}_head_dense")
     else:
         x = pool(net, x, pooling)
-        x = net.add("LayerNormalization", x, **NORM)
+        x = net.add("LayerNormalization", x, epsilon=1e-6)
     return net.spec(x)
 
 
