@@ -332,3 +332,21 @@ def test_every_operation_is_keras_own_function_class_and_defaults():
                 assert field.is_required(), (name, key)
             else:
                 assert field.default == keywords[key], (name, key)
+
+
+def test_diff_shows_an_operation_changed_and_added(tmp_path):
+    """``specc diff`` compares operations as entries (values by spec path) and as rows."""
+    from tests.helpers import run_specc
+
+    a = tmp_path / "a.yaml"
+    a.write_text(ARITHMETIC)
+    b = tmp_path / "b.yaml"
+    b.write_text(
+        ARITHMETIC.replace("{op: power, value: 2}", "{op: power, value: 3}").replace(
+            "    - {op: negative}\n", "    - {op: negative}\n    - {op: tanh}\n"
+        )
+    )
+    run = run_specc("diff", str(a), str(b))
+    assert "  ~ model.layers[7].value: 2 -> 3\n" in run.stdout
+    assert "  + model.layers[9]: {op: tanh}\n" in run.stdout
+    assert "  + tanh (Tanh)  (None, 4, 3)  0\n" in run.stdout
