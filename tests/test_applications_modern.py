@@ -8,12 +8,46 @@ arguments; ``-m slow`` builds the rest (Keras takes seconds to build the big one
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+import yaml
 
-from specc.applications import ApplicationError, application_spec
-from tests.test_applications import _case, _keras_text, _specc_text
+from specc.analysis.pipeline import compile_text
+from specc.applications import ApplicationError, application_document, application_spec
+from specc.backends import table
+from tests.helpers import KERAS_MISSING
+
+keras_only = pytest.mark.skipif(KERAS_MISSING is not None, reason=KERAS_MISSING or "")
+
+
+def _specc_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
+    """specc's table of the application, through the spec text a user could write."""
+    document = application_document(name, **arguments)
+    compiled = compile_text(yaml.safe_dump(document, sort_keys=False), f"{name}.yaml")
+    return table.as_text(compiled.graph), compiled.graph.total_params
+
+
+def _keras_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
+    """Keras' summary of ``keras.applications.<name>(**arguments)`` and its size."""
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    given = {key: tuple(v) if isinstance(v, list) else v for key, v in arguments.items()}
+    model = getattr(k.applications, name)(**given)
+    out = io.StringIO()
+    model.summary(print_fn=lambda line, line_break=True: out.write(line))
+    return out.getvalue(), model.count_params()
+
+
+def _case(name: str, slow: bool = False, **arguments: Any) -> Any:
+    """One case: Keras' arguments (``weights`` null unless given), slow for big models."""
+    arguments.setdefault("weights", None)
+    shown = ",".join(f"{k}={v}" for k, v in arguments.items() if k != "weights")
+    marks = [pytest.mark.keras, keras_only, *([pytest.mark.slow] if slow else [])]
+    return pytest.param(name, arguments, id=f"{name}({shown})", marks=marks)
 
 
 def _named(application: str, name: str, **arguments: Any) -> Any:
