@@ -30,6 +30,7 @@ PACKAGE = Path(specc.__file__).parent
 NOT_LAYER_TYPES = {
     ("terms/objects.py", "Identity"): "the Identity initializer",
     ("backends/importer.py", "Sequential"): "the class of a saved model's top level",
+    ("analysis/submodels.py", "Sequential"): "the class of a models: sub-model (a stack)",
 }
 """String constants outside the catalog that equal a layer type but mean something else."""
 

@@ -25,6 +25,14 @@ __all__ = ["FAMILIES", "NAMES", "ApplicationError", "application_document", "app
 
 FAMILIES = (
     "vgg",
+    "resnet",
+    "densenet",
+    "inception_v3",
+    "inception_resnet_v2",
+    "xception",
+    "mobilenet",
+    "mobilenet_v2",
+    "nasnet",
     "mobilenet_v3",
     "efficientnet",
     "efficientnet_v2",

@@ -9,6 +9,8 @@ under ``model:``; specc's graph resolution computes the table from it.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 POOLINGS = (None, "avg", "max")
@@ -41,7 +43,7 @@ class Net:
         entry: dict[str, Any] = {"type": kind}
         if name is not None:
             entry["name"] = name
-        entry.update(args)
+        entry.update({key: _listed(value) for key, value in args.items()})
         previous = self.refs[-1] if self.refs else self.INPUT
         if taken != [previous] or not isinstance(x, str):
             entry["inputs"] = taken
@@ -65,6 +67,60 @@ class Net:
             "layers": self.entries,
             "outputs": [output],
         }
+
+
+def _listed(value: Any) -> Any:
+    """Keras' tuples as the lists a spec writes."""
+    return [_listed(v) for v in value] if isinstance(value, tuple | list) else value
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The arguments every application takes, as Keras names them (``input_tensor``
+    aside: a spec feeds the application a layer's output where it uses one)."""
+
+    include_top: bool
+    weights: Any
+    input_shape: Any
+    pooling: str | None
+    classes: int
+    classifier_activation: str | None
+    name: str
+
+    def input(self, default_size: int, min_size: int) -> tuple[int | None, ...]:
+        """The shape the model is built for, after the checks Keras makes first."""
+        check_common(
+            self.include_top, self.pooling, self.classes, self.classifier_activation, self.weights
+        )
+        check_weights(self.weights, self.include_top, self.classes)
+        return obtain_input_shape(
+            self.input_shape, default_size, min_size, self.include_top, self.weights
+        )
+
+
+Generator = Callable[..., dict[str, Any]]
+
+
+def standard(model_name: str, build: Callable[[Arguments], dict[str, Any]]) -> Generator:
+    """The generator of an application with only the arguments every one takes, with
+    Keras' signature and defaults (``model_name``: Keras' default name)."""
+
+    def generator(
+        include_top: bool = True,
+        weights: Any = "imagenet",
+        input_shape: Any = None,
+        pooling: str | None = None,
+        classes: int = 1000,
+        classifier_activation: str | None = "softmax",
+        name: str = model_name,
+    ) -> dict[str, Any]:
+        return build(
+            Arguments(
+                include_top, weights, input_shape, pooling, classes, classifier_activation, name
+            )
+        )
+
+    return generator
 
 
 def check_weights(weights: Any, include_top: bool, classes: int, of: int = 1000) -> None:
