@@ -344,6 +344,13 @@ PerOutputMetrics = Annotated[
 ]
 """Metrics of the one output, or ``{output name: [metrics]}`` (Keras refuses one flat list
 for several outputs)."""
+PerOutputWeights = Annotated[
+    Annotated[list[NonNegative], Tag("one-list")]
+    | Annotated[dict[Identifier, NonNegative], Tag("per-output")],
+    Discriminator(_metrics_form),
+]
+"""``loss_weights`` as ``model.compile`` takes them: a list in the order of the outputs, or
+``{output name: weight}`` (Keras looks each output's weight up by its name)."""
 
 
 class Compile(Strict):
@@ -358,8 +365,10 @@ class Compile(Strict):
         description="Metrics; for a model with several outputs, a mapping output name -> list.",
     )
     weighted_metrics: PerOutputMetrics | None = None
-    loss_weights: list[NonNegative] | None = Field(
-        default=None, description="One weight per model output (scales that output's loss)."
+    loss_weights: PerOutputWeights | None = Field(
+        default=None,
+        description="Scales each output's loss in the total: a list, one weight per output in "
+        "the order of the outputs, or a mapping output name -> weight (one per output).",
     )
 
 

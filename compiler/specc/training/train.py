@@ -456,6 +456,23 @@ def _metrics(
     return metrics
 
 
+def per_output(scores: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Test metrics by output: Keras reports ``<output>_<metric>`` (``kind_accuracy``,
+    ``age_loss``) next to the total ``loss``; a key goes to the longest output name it
+    starts with (``age_group_loss`` to ``age_group``, not ``age``).
+
+    >>> per_output({"loss": 1.0, "age_loss": 0.5, "age_group_mae": 2.0}, ("age", "age_group"))
+    {'age': {'loss': 0.5}, 'age_group': {'mae': 2.0}}
+    """
+    grouped: dict[str, dict[str, float]] = {name: {} for name in outputs}
+    by_length = sorted(outputs, key=len, reverse=True)
+    for key, value in scores.items():
+        owner = next((name for name in by_length if key.startswith(f"{name}_")), None)
+        if owner is not None:
+            grouped[owner][key.removeprefix(f"{owner}_")] = float(value)
+    return grouped
+
+
 def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
     """Stop with a message where the loss stopped being finite (the timer callback noted
     where), saying what the run folder kept."""
@@ -532,6 +549,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     metrics = _metrics(
         scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
     )
+    if file_arrays.outputs:
+        metrics["outputs"] = per_output(scores, file_arrays.outputs)
     if plan is not None:
         metrics |= {
             "distribution": plan.describe(),
@@ -551,25 +570,36 @@ def _pictures(
     model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int,
     plan: distribute.Plan | None = None,
 ) -> None:  # fmt: skip
+    """``curves.png``, and a test confusion matrix per output of class labels:
+    ``confusion.png`` for a model of one output, ``confusion_<output>.png`` for each such
+    output of several (an output that is no classification, a regression, has none)."""
     from specc.training import report
 
     report.curves(history, folder / "curves.png")
-    if isinstance(classes, int) and classes:  # one output (per output: not drawn)
-        if plan is None:
-            predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
-            y = arrays.y_test
-        else:
-            inputs, n = plan.test_inputs(arrays.x_test, batch)
-            predicted = model.predict(**inputs, verbose=0).argmax(axis=-1)
-            y = arrays.y_test[:n]
+    wanted = classes if isinstance(classes, dict) else {None: classes}
+    if not any(isinstance(n, int) and n for n in wanted.values()):
+        return
+    if plan is None:
+        predictions, n = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = plan.test_inputs(arrays.x_test, batch)
+        predictions = model.predict(**inputs, verbose=0)
+    if not isinstance(predictions, list | tuple | dict):
+        predictions = [predictions]
+    if not isinstance(predictions, dict):  # Keras gives several outputs in model.outputs' order
+        predictions = dict(zip(wanted, predictions, strict=True))
+    for output, count in wanted.items():
+        if not (isinstance(count, int) and count):
+            continue
+        y = arrays.y_test[output] if output is not None else arrays.y_test
+        y = y if n is None else y[:n]
+        predicted = np.asarray(predictions[output]).argmax(axis=-1)
         truth = y.argmax(axis=-1) if y.ndim == 2 else y.astype(int)
         accuracy = float((predicted == truth).mean())
+        file = "confusion.png" if output is None else f"confusion_{output}.png"
+        title = name if output is None else f"{name}: {output}"
         report.confusion(
-            truth,
-            predicted,
-            classes,
-            folder / "confusion.png",
-            f"{name}: test accuracy {accuracy:.4f}",
+            truth, predicted, count, folder / file, f"{title}: test accuracy {accuracy:.4f}"
         )
 
 
