@@ -45,7 +45,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.schema import Apply, Regularizer, Training
+from specc.language.schema import Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject
@@ -544,7 +544,7 @@ class _GraphCode:
         """The name call ``k``'s output would get: its label, else its layer's name."""
         call = self.calls[k]
         entry = self.entries[call.entry]
-        label = entry.as_ if isinstance(entry, Apply) else entry.label
+        label = entry.label if isinstance(entry, LayerSpec) else entry.as_
         if label is not None and self.written is not False and label not in self.written:
             label = None  # made up by block expansion: the layer's name reads better
         if self.times[call.layer] == 1:

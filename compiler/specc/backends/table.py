@@ -6,7 +6,8 @@ import io
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from specc.analysis.graph import Graph
+from specc.analysis.graph import Graph, Row
+from specc.analysis.submodels import expanded
 from specc.layers.base import format_out
 from specc.layers.shapes import Shape
 
@@ -19,12 +20,44 @@ def _json_shape(shape: Shape | list[Shape]) -> list[Any]:
     return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
-def as_dict(graph: Graph) -> dict[str, Any]:
+def _nest(graph: Graph, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (the top level's) with each model-like row's own layers under ``layers``,
+    as ``summary(expand_nested=True)`` lists them."""
+    by_name = {row["name"]: row for row in rows}
+    stack: list[dict[str, Any]] = []
+    for level, row in expanded(graph):
+        entry = (
+            by_name[row.name]
+            if level == 0
+            else {
+                "name": row.name,
+                "type": row.type,
+                "output_shape": _json_shape(row.output_shape),
+                "params": row.params,
+            }
+        )
+        del stack[level:]
+        if level:
+            stack[-1].setdefault("layers", []).append(entry)
+        stack.append(entry)
+    return rows
+
+
+def as_dict(graph: Graph, *, expand_nested: bool = False) -> dict[str, Any]:
     """The summary as JSON-ready data (the format other tools rely on).
 
     A graph's rows are Keras' (inputs included), each with ``inputs``: the tensors it
     takes, as Keras' "Connected to" writes them (``conv2d[0][0]``: layer, call, output).
+    ``expand_nested``: a sub-model's (or nested Sequential's) row holds its own rows under
+    ``layers``, recursively.
     """
+    out = _as_dict(graph)
+    if expand_nested:
+        out["layers"] = _nest(graph, out["layers"])
+    return out
+
+
+def _as_dict(graph: Graph) -> dict[str, Any]:
     if graph.functional:
         shapes = [list(s) for s in graph.output_shapes]
         return {
@@ -68,6 +101,18 @@ def as_dict(graph: Graph) -> dict[str, Any]:
     }
 
 
+def _rows(graph: Graph, expand_nested: bool) -> list[tuple[int, Row]]:
+    """The table's rows with their nesting level (0 unless ``expand_nested``)."""
+    if expand_nested:
+        return expanded(graph)
+    if graph.functional:  # Keras' functional model lists its inputs too
+        return [(0, row) for row in graph.rows]
+    return [
+        (0, Row(layer.name, layer.type, layer.output_shape, layer.params, 0, ()))
+        for layer in graph.layers
+    ]
+
+
 def readable_size(n_bytes: float) -> str:
     """Bytes as Keras' summary prints them.
 
@@ -83,12 +128,20 @@ def readable_size(n_bytes: float) -> str:
     return f"{n_bytes:.2f} PB"
 
 
-def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False) -> str:
+def as_text(
+    graph: Graph,
+    width: int | None = None,
+    *,
+    ascii_only: bool = False,
+    expand_nested: bool = False,
+) -> str:
     """The table Keras 3's ``model.summary()`` prints (float32 weights, 4 bytes each,
     but 8 for the int64 counters some layers keep, e.g. an adaptable Normalization's).
 
     ``ascii_only`` draws the box in ASCII, as Keras (through rich) does for a stdout whose
-    encoding has no box-drawing characters (cp1252, ascii).
+    encoding has no box-drawing characters (cp1252, ascii). ``expand_nested``: each
+    sub-model's (nested Sequential's) layers after its row, indented, as Keras'
+    ``summary(expand_nested=True)`` prints them.
     """
     import rich.box
     import rich.console
@@ -112,22 +165,16 @@ def as_text(graph: Graph, width: int | None = None, *, ascii_only: bool = False)
         show_lines=True,
         **box,
     )
-    if graph.functional:  # Keras' functional model lists its inputs too
-        for row in graph.rows:
-            cells = [
-                rich.markup.escape(f"{row.name} ({row.type})"),
-                format_out(row.output_shape),
-                f"{row.params:,}",
-            ]
-            if connected:
-                cells.append(", ".join(row.connected) or "-")
-            table.add_row(*cells)
-    for layer in () if graph.functional else graph.layers:
-        table.add_row(
-            rich.markup.escape(f"{layer.name} ({layer.type})"),
-            format_out(layer.output_shape),
-            f"{layer.params:,}",
-        )
+    for level, row in _rows(graph, expand_nested):
+        prefix = "   " * level + "└ " if level else ""
+        cells = [
+            rich.markup.escape(f"{prefix}{row.name}") + f" ({rich.markup.escape(row.type)})",
+            format_out(row.output_shape),
+            f"{row.params:,}",
+        ]
+        if connected:
+            cells.append(", ".join(row.connected) if level == 0 and row.connected else "-")
+        table.add_row(*cells)
     buffer = io.StringIO()
     console = rich.console.Console(
         file=buffer, highlight=False, force_terminal=False, color_system=None, width=line + 4

@@ -187,7 +187,8 @@ def _layer_union(schema: dict[str, Any]) -> None:
         "allOf": chain,
     }
     # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
-    # layer (`type`), else a layer called again (`apply`), else a layer missing its type.
+    # layer (`type`), else a layer called again (`apply`), else a sub-model built and called
+    # (`model`), else a layer missing its type.
     layers = defs["Model"]["properties"]["layers"]
     layers["items"] = {
         "type": "object",
@@ -199,7 +200,11 @@ def _layer_union(schema: dict[str, Any]) -> None:
             "else": {
                 "if": _dispatch_on("apply", None),
                 "then": {"$ref": "#/$defs/Apply"},
-                "else": {"$ref": "#/$defs/Layer"},
+                "else": {
+                    "if": _dispatch_on("model", None),
+                    "then": {"$ref": "#/$defs/UseModel"},
+                    "else": {"$ref": "#/$defs/Layer"},
+                },
             },
         },
     }
