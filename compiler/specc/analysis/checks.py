@@ -10,7 +10,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from specc.analysis.finetune import check_fine_tune
 from specc.analysis.graph import Graph
+from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.schema import STRATEGIES, ReshapeStep, Spec
@@ -497,7 +499,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
 
 RULES = (
     check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
-    check_distribution,
+    check_distribution, check_fine_tune, check_weights,
 )  # fmt: skip
 
 

@@ -47,6 +47,15 @@ class SubModel(LayerSpec):
     CALL: ClassVar[str] = "list"
     type: str
     trainable: bool = True
+    weights: str | None = None
+    """A weights file loaded once it is built (relative to the spec's folder), or imagenet."""
+    call_training: bool | None = None
+    """``training=`` of its call: False keeps BatchNormalization in inference mode."""
+    application: tuple[str, dict[str, Any]] | None = None
+    """A keras.applications backbone by name: (its name, its Keras arguments); where its
+    ImageNet weights file is found (:func:`specc.analysis.weights.imagenet_file`)."""
+    _weights_path: str | None = PrivateAttr(default=None)
+    """The weights file found (``specc.analysis.weights.locate``), for the builders."""
     _key: str = PrivateAttr(default="")
     _definitions: Definitions | None = PrivateAttr(default=None)
     _loc: tuple = PrivateAttr(default=())
@@ -178,6 +187,8 @@ def sub_model(use: UseModel, loc: tuple, definitions: Definitions | None) -> Sub
         type="Sequential" if chain else "Functional",
         name=use.name or (definition.name if known and definition.name else use.model),
         trainable=use.trainable,
+        weights=use.weights,
+        call_training=use.training,
     )
     layer._key, layer._definitions, layer._loc = use.model, definitions, loc
     layer._inputs = tuple(use.inputs) if use.inputs is not None else None

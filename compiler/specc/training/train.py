@@ -30,7 +30,7 @@ from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
 from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
-from specc.errors import KerasMissingError
+from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
 from specc.language.schema import Runtime, Spec, Training
 from specc.terms.objects import loss_name
@@ -68,7 +68,7 @@ class RunResult:
 
 def effective_spec(spec: Spec, options: Options) -> Spec:
     """The spec as it will run: command-line overrides applied, then re-validated."""
-    training = (spec.training or Training()).model_dump(exclude_unset=True)
+    training = (spec.training or Training()).model_dump(exclude_unset=True, by_alias=True)
     for key in ("epochs", "batch_size", "seed"):
         if getattr(options, key) is not None:
             training[key] = getattr(options, key)
@@ -330,13 +330,22 @@ def _choose_runtime(
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
-    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
+    several = bool(file_arrays.inputs or file_arrays.outputs)
+    if runtime["loop"] == "fused" and (several or training.fine_tune is not None):
         if spec.runtime.loop == "fused":
             raise TrainError(
                 "runtime.loop 'fused' feeds one input and one label array; this model has "
                 "several inputs or outputs: use loop: fit (or auto)"
-            )
+                if several else
+                "runtime.loop 'fused' trains one phase; training.fine_tune needs a second "
+                "(unfrozen, recompiled): use loop: fit (or auto)"
+            )  # fmt: skip
         runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
+    if plan is not None and training.fine_tune is not None:
+        raise TrainError(
+            "training.fine_tune under training.distribution is not supported yet: train "
+            "without distribution"
+        )
     if plan is not None:
         plan.check_batch(training.batch_size)
         runtime = plan.runtime(runtime, spec.runtime)
@@ -376,8 +385,10 @@ def _fit(
     callbacks: list[Any],
     seed: int,
     verbose: int | str,
+    initial_epoch: int = 0,
 ) -> None:
-    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'."""
+    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'
+    (from ``initial_epoch``: fine-tuning goes on where the first phase ended)."""
     if runtime["loop"] == "fused":
         from specc.training.fused import FusedTrainer
 
@@ -397,6 +408,7 @@ def _fit(
             arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
             validation_split=training.validation_split, shuffle=training.shuffle,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+            initial_epoch=initial_epoch,
         )  # fmt: skip
 
 
@@ -473,6 +485,37 @@ def per_output(scores: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, di
     return grouped
 
 
+def _fine_tune(
+    keras: Any, model: Any, compiled: Compiled, spec: Spec, arrays: Arrays,
+    runtime: dict[str, Any], callbacks: list[Any], seed: int, options: Options,
+) -> None:  # fmt: skip
+    """The second phase, as the transfer-learning tutorial fine-tunes: the base unfrozen
+    from the spec's layer on, compiled again at the lower learning rate (the spec's
+    optimizer otherwise), trained ``fine_tune.epochs`` more from the epoch phase one ended."""
+    from specc.analysis import finetune
+    from specc.backends import keras_build
+
+    training = spec.training or Training()
+    fine = training.fine_tune
+    where = finetune.resolve(spec, compiled.graph, lambda loc, message: Diagnostic(message))
+    assert fine is not None and isinstance(where, finetune.Unfreeze)  # checked by validate
+    keras_build.unfreeze(model, where.layer.name, where.at)
+    optimizer = keras_build.make_optimizer(spec)
+    optimizer.learning_rate = fine.learning_rate
+    model.compile(
+        optimizer=optimizer,
+        **keras_build.compile_arguments(spec),
+        jit_compile=runtime["jit_compile"],
+        steps_per_execution=runtime["steps_per_execution"],
+    )
+    done = len(model.history.epoch) if getattr(model, "history", None) else training.epochs
+    total = training.model_copy(update={"epochs": done + fine.epochs})
+    print(f"specc: fine-tuning {where.layer.name} from layer {where.at} "
+          f"({where.names[where.at]}) at learning rate {fine.learning_rate:g}, "
+          f"epochs {done + 1}-{done + fine.epochs}", flush=True)  # fmt: skip
+    _fit(keras, model, arrays, total, runtime, None, callbacks, seed, options.verbose, done)
+
+
 def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
     """Stop with a message where the loss stopped being finite (the timer callback noted
     where), saying what the run folder kept."""
@@ -485,9 +528,21 @@ def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
         )
 
 
+def _weights_found(compiled: Compiled) -> None:
+    """Every sub-model's weights file is there, before Keras loads (one line each)."""
+    from specc.analysis.pipeline import locate_weights
+    from specc.errors import SpecError
+
+    try:
+        locate_weights(compiled)
+    except SpecError as exc:
+        raise TrainError(str(exc)) from None
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
+    _weights_found(compiled)  # before Keras loads
     if spec.data is None or spec.compile is None:
         missing = " and ".join(repr(k) for k in ("data", "compile") if getattr(spec, k) is None)
         raise TrainError(f"{compiled.file}: training needs {missing} in the spec")
@@ -534,6 +589,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     start = time.perf_counter()
     try:
         _fit(keras, model, arrays, training, runtime, plan, callbacks, seed, options.verbose)
+        if training.fine_tune is not None and "diverged" not in timer:  # the second phase
+            _fine_tune(keras, model, compiled, spec, arrays, runtime, callbacks, seed, options)
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
@@ -548,9 +605,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     scores = _evaluate(model, arrays, training.batch_size, plan)
     metrics = _metrics(
         scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
-    )
-    if file_arrays.outputs:
-        metrics["outputs"] = per_output(scores, file_arrays.outputs)
+    ) | ({"outputs": per_output(scores, file_arrays.outputs)} if file_arrays.outputs else {})
     if plan is not None:
         metrics |= {
             "distribution": plan.describe(),
@@ -619,7 +674,7 @@ def _layer_data(layer: Any) -> dict[str, Any]:
 def _spec_yaml(spec: Spec) -> str:
     from specc.language.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
     data["model"]["layers"] = [_layer_data(layer) for layer in spec.model.layers]
     body = dump_yaml(data, sort_keys=False, width=100)
     return (
