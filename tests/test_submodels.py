@@ -198,3 +198,42 @@ def test_a_call_on_another_shape_is_refused_at_the_call():
         "s.yaml:11:7: error: model.layers[0]: sub-model 'tower' takes (None, 8) as input 0, "
         "not (None, 9) (Keras refuses an input of another shape)"
     ]
+
+
+@keras_only
+@pytest.mark.parametrize("make", [_siamese_keras, _encoder_keras], ids=["siamese", "encoder"])
+def test_import_round_trips_a_nested_functional_model(make, tmp_path):
+    """`specc import` of a saved model with a Functional model inside (used twice; with 5
+    outputs): models: plus {model: NAME}, and the spec's tables equal the model's."""
+    import yaml
+
+    from specc.backends.importer import import_model
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    model = make(k)
+    model.save(tmp_path / "m.keras")
+    spec = import_model(tmp_path / "m.keras")
+    (key,) = spec["models"]
+    assert key in ("tower", "encoder")
+    assert [e.get("model") for e in spec["model"]["layers"]].count(key) == 1
+    compiled = compile_text(yaml.safe_dump(spec, sort_keys=False), "imported.yaml")
+    for expand in (False, True):
+        assert table.as_text(compiled.graph, expand_nested=expand) == _text(model, expand)
+
+
+def test_emit_code_refuses_sub_models_in_one_line():
+    """Not written yet: a located refusal, never a broken script."""
+    from specc.backends import codegen
+
+    text = TOWER.replace(
+        "name: s\n", "name: s\ndata: {dataset: npz, path: d.npz}\ncompile: {loss: mse}\n"
+    )
+    compiled = compile_text(text + "    - {model: tower}\n", "s.yaml")
+    with pytest.raises(SpecError) as info:
+        codegen.context(compiled, "")
+    assert [d.text() for d in info.value.diagnostics] == [
+        "s.yaml:6:3: error: models: emit-code does not write sub-models (models:) yet; "
+        "specc build builds them"
+    ]

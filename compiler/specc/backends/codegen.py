@@ -796,6 +796,13 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
+    if spec.models:  # not written yet: refused rather than emitted wrong
+        problems.append(
+            compiled.written().source.diagnostic(
+                ("models",),
+                "emit-code does not write sub-models (models:) yet; specc build builds them",
+            )
+        )
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None

@@ -141,6 +141,25 @@ def _call_labels(order: list[Node], taken: set[str]) -> dict[Node, str]:
     return labels
 
 
+SUB_MODELS = ("Functional", "Model")
+"""Config classes of a Functional model used as a layer (a nested Sequential stays inline)."""
+
+
+def _refs(value: Any) -> list[Any]:
+    """A config's ``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [value]
+    return value if isinstance(value, list) else [value]
+
+
+def _input_refs(config: dict[str, Any]) -> list[Any]:
+    return _refs(config.get("input_layers"))
+
+
+def _output_refs(config: Any) -> list[Any]:
+    return _refs(config.get("output_layers")) if isinstance(config, dict) else []
+
+
 def _end(value: Any) -> Any:
     """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
     return value[0] if isinstance(value, list) and value else None
@@ -149,7 +168,38 @@ def _end(value: Any) -> Any:
 class GraphReader(LayerReader):
     """Sequential and Functional models' structure, as a layer list or a graph spec."""
 
-    def functional(self, config: dict[str, Any]) -> dict[str, Any] | None:
+    models: dict[str, dict[str, Any]]
+    """The sub-models met (a Functional layer of a Functional model), by name: ``models:``."""
+
+    def sub_model(
+        self, serialized: dict[str, Any], counters: dict[str, int], where: str
+    ) -> dict[str, Any] | None:
+        """A Functional model used as a layer: its definition joins ``models:`` (read with
+        the name counters where it is built, so its layers keep Keras' names), and the
+        entry that builds and calls it, ``{model: NAME}``, is returned."""
+        config = serialized["config"]
+        name = config.get("name")
+        if not isinstance(name, str) or not name.isidentifier():
+            self.problem(where, f"a sub-model's name must be an identifier, not {_show(name)}")
+            return None
+        part = self.functional(config, counters)
+        if part is None:
+            return None
+        if "input" in part:  # inputs: keeps it a Functional model (input: + a chain: Sequential)
+            part = {"inputs": [part.pop("input")], **part}
+        for given, ref in zip(part["inputs"], _input_refs(config), strict=False):
+            given["name"] = _end(ref)  # explicit: Keras numbered it in the session's order
+        if not hasattr(self, "models"):
+            self.models = {}
+        self.models[name] = part
+        entry: dict[str, Any] = {"model": name}
+        if config.get("trainable") is False:
+            entry["trainable"] = False
+        return entry
+
+    def functional(
+        self, config: dict[str, Any], counters: dict[str, int] | None = None
+    ) -> dict[str, Any] | None:
         """``input``/``inputs``, ``layers`` and ``outputs`` of a Functional model's spec.
 
         Each layer call (a Keras node) becomes an entry: a layer's first call its layer
@@ -166,6 +216,11 @@ class GraphReader(LayerReader):
         if found is None:
             return None
         calls, order_key, call_problems, multi = found
+        multi |= {
+            n
+            for n, (_, s) in by_name.items()
+            if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
+        }
         outputs = self._outputs(output_refs, calls, is_input, multi)
         if outputs is None:
             return None
@@ -178,7 +233,7 @@ class GraphReader(LayerReader):
             return f"{text}.{index}" if layer in multi else text
 
         # ------------------------------------------------------------- the entries
-        counters: dict[str, int] = {}
+        counters = {} if counters is None else counters
         entries: list[dict[str, Any] | None] = []
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
@@ -190,7 +245,12 @@ class GraphReader(LayerReader):
                     "apply": name, "inputs": refs, "as": labels[(name, k)],
                 }  # fmt: skip
             else:
-                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
+                made = by_name[name][1]
+                entry = (
+                    self.sub_model(made, counters, f"layers[{position}]")
+                    if made["class_name"] in SUB_MODELS
+                    else self.layer(made, counters, f"layers[{position}]")
+                )
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
             entries.append(entry)

@@ -144,6 +144,8 @@ class _Importer(GraphReader, CompileReader):
         spec: dict[str, Any] = {"specc": 1, "name": spec_name(keras_name)}
         if spec["name"] != keras_name:
             model = {"name": keras_name, **model}
+        if getattr(self, "models", None):
+            spec["models"] = self.models
         spec["model"] = model
         compiled = self.compile(config)
         if compiled:
