@@ -43,6 +43,7 @@ def test_specc_train_trains_the_two_output_example(tmp_path, specc):
     total = 0.5 * outputs["age"]["loss"] + outputs["kind"]["loss"]
     assert metrics["test_loss"] == pytest.approx(total, rel=1e-4)
     assert (out / "confusion_kind.png").is_file()  # the output of class labels
+    assert "curves.png, confusion_kind.png, spec.yaml" in run.stdout
     assert not (out / "confusion_age.png").exists() and not (out / "confusion.png").exists()
     page = (out / "report.html").read_text()
     assert "Confusion matrix of output kind (test)" in page and "output age" not in page

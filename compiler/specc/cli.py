@@ -732,10 +732,9 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
         "report.html",
         "tensorboard/",
     )
-    wrote = [f for f in files if (result.folder / f).exists()]  # no confusion: no class labels
-    wrote[wrote.index("curves.png") + 1 if "curves.png" in wrote else 0 : 0] = sorted(
-        p.name for p in result.folder.glob("confusion_*.png")
-    )  # one per output of class labels, for a model of several outputs
+    per_output = sorted(p.name for p in result.folder.glob("confusion_*.png"))  # several outputs
+    wrote = [g for f in files if (result.folder / f).exists()  # no confusion: no class labels
+             for g in ([f, *per_output] if f == "curves.png" else [f])]  # fmt: skip
     click.echo(f"wrote {result.folder}/: {', '.join(wrote)}")
 
 
