@@ -255,3 +255,107 @@ def test_locating_weights_without_any_is_nothing():
     locate_weights(compiled)  # no sub-model, nothing to find: no error
     with pytest.raises(SpecError):
         locate_weights(compile_file(SPEC))  # tests/finetune has no base.weights.h5
+
+
+# ------------------------------------------------------------------ a real backbone
+def _vgg_spec(folder: Path) -> Path:
+    """VGG16 from specc's application data as a sub-model, frozen, weights from a file, a
+    head on top, fine-tuned from block5_conv1 (32x32 images keep it quick)."""
+    import yaml
+
+    from specc.applications import application_spec
+
+    base = application_spec("VGG16", include_top=False, input_shape=(32, 32, 3), weights=None)
+    spec = {
+        "name": "vgg_transfer",
+        "models": {"vgg16": {k: v for k, v in base.items() if k != "name"}},
+        "data": {"dataset": "npz", "path": "d.npz"},
+        "model": {"input": {"shape": [32, 32, 3]}, "layers": [
+            {"model": "vgg16", "weights": "vgg16.weights.h5", "trainable": False,
+             "training": False},
+            {"type": "GlobalAveragePooling2D"}, {"type": "Dense", "units": 1}]},
+        "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.0001},
+                    "loss": {"type": "BinaryCrossentropy", "from_logits": True}},
+        "training": {"epochs": 1, "batch_size": 8, "fine_tune": {
+            "unfreeze": {"from": "block5_conv1"}, "epochs": 1, "learning_rate": 1e-5}},
+    }  # fmt: skip
+    path = folder / "vgg_transfer.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def _keras_vgg(weights_file: Path | None = None):
+    """keras.applications.VGG16 itself (weights=None), optionally saved to a file first."""
+    from tests.keras_helpers import keras
+
+    base = keras().applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    if weights_file is not None:
+        base.save_weights(weights_file)
+    return base
+
+
+def test_unfreezing_a_real_backbone_counts_as_keras(tmp_path):
+    """The counts specc prints after the unfreeze equal Keras' for keras.applications'
+    own VGG16 under the tutorial's head, unfrozen from block5_conv1 as the tutorial does."""
+    from tests.keras_helpers import keras
+
+    compiled = compile_file(_vgg_spec(tmp_path))
+    where = finetune.resolve(compiled.spec, compiled.graph, lambda loc, m: pytest.fail(m))
+    assert where.names[where.at] == "block5_conv1" and where.at == 15
+    k = keras()
+    base = _keras_vgg()
+    base.trainable = False
+    inputs = k.Input(shape=(32, 32, 3))
+    x = base(inputs, training=False)
+    x = k.layers.GlobalAveragePooling2D()(x)
+    model = k.Model(inputs, k.layers.Dense(1)(x))
+
+    def counts() -> tuple[int, int]:
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        return trainable, model.count_params() - trainable
+
+    graph = compiled.graph
+    assert counts() == (graph.trainable_params, graph.non_trainable_params) == (513, 14_714_688)
+    base.trainable = True
+    for layer in base.layers[: where.at]:  # the tutorial's fine_tune_at
+        layer.trainable = False
+    # (the input's name aside: the tutorial builds the base before its own Input, specc's
+    # sub-model is built where it is used, after the outer input: input_layer_1)
+    assert [layer.name for layer in base.layers][1:] == list(where.names[1:])
+    assert counts() == finetune.after_unfreeze(graph, where) == (7_079_937, 7_635_264)
+
+
+def test_a_backbone_takes_the_weights_keras_saved(tmp_path):
+    """weights: a .weights.h5 that keras.applications.VGG16(weights=None).save_weights
+    wrote: specc's VGG16 sub-model loads it, every array equal the file's."""
+    from specc.backends import keras_build
+
+    spec = _vgg_spec(tmp_path)
+    saved = _keras_vgg(tmp_path / "vgg16.weights.h5")
+    compiled = compile_file(spec)
+    locate_weights(compiled)
+    model = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    ours = model.get_layer("vgg16")
+    assert len(ours.weights) == len(saved.weights) == 26
+    for a, b in zip(ours.weights, saved.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.slow
+def test_specc_train_fine_tunes_a_real_backbone(tmp_path, specc):
+    """Head first (VGG16 frozen), then block5 on at 1e-5: blocks 1-4 never move."""
+    spec = _vgg_spec(tmp_path)
+    saved = _keras_vgg(tmp_path / "vgg16.weights.h5")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (32, 32, 32, 3)).astype("float32")
+    y = (x[..., 0].mean(axis=(1, 2)) > 127).astype("float32")
+    np.savez(tmp_path / "d.npz", x_train=x[:24], y_train=y[:24], x_test=x[24:], y_test=y[24:])
+    out = tmp_path / "run"
+    run = specc("train", str(spec), "--data", str(tmp_path / "d.npz"), "--output-dir", str(out))
+    assert run.exit_code == 0, run.stderr
+    from tests.keras_helpers import keras
+
+    trained = keras().saving.load_model(out / "model.keras").get_layer("vgg16")
+    for a, b in zip(trained.weights, saved.weights, strict=True):
+        moved = not np.array_equal(a.numpy(), b.numpy())
+        assert moved == a.path.split("/")[-2].startswith("block5"), a.path
