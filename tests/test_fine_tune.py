@@ -359,3 +359,19 @@ def test_specc_train_fine_tunes_a_real_backbone(tmp_path, specc):
     for a, b in zip(trained.weights, saved.weights, strict=True):
         moved = not np.array_equal(a.numpy(), b.numpy())
         assert moved == a.path.split("/")[-2].startswith("block5"), a.path
+
+
+@pytest.mark.keras
+def test_a_weights_file_of_another_model_is_one_line(tmp_path, specc):
+    from tests.keras_helpers import keras
+
+    spec = _folder(tmp_path)
+    k = keras()
+    k.Sequential([k.Input((3,)), k.layers.Dense(2)]).save_weights(tmp_path / "base.weights.h5")
+    run = specc("train", str(spec), "--data", str(tmp_path / "d.npz"), "--output-dir",
+                str(tmp_path / "run"))  # fmt: skip
+    assert run.exit_code == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(
+        f"error: weights file {tmp_path / 'base.weights.h5'} does not fit sub-model 'base': "
+        "save it from the same model (model.save_weights) (ValueError: "
+    )

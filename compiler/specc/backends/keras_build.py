@@ -92,10 +92,10 @@ def load_weights(model: Any, path: str) -> None:
         model.load_weights(path)
     except Exception as exc:  # h5py, Keras: each raises its own types
         detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 120 else detail[:117] + "..."
         raise WeightsError(
-            f"weights file {path} does not fit sub-model {model.name!r} "
-            f"({type(exc).__name__}: {detail[:200]}); save it from the same model "
-            "(model.save_weights)"
+            f"weights file {path} does not fit sub-model {model.name!r}: save it from the "
+            f"same model (model.save_weights) ({type(exc).__name__}: {detail})"
         ) from None
 
 

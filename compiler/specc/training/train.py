@@ -528,6 +528,16 @@ def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
         )
 
 
+def _built(spec: Spec, compiled: Compiled) -> Any:
+    """The model, uncompiled; a weights file that does not fit said in one line."""
+    from specc.backends import keras_build
+
+    try:
+        return keras_build.build(spec, compiled.graph, compile=False)
+    except keras_build.WeightsError as exc:
+        raise TrainError(str(exc)) from None
+
+
 def _weights_found(compiled: Compiled) -> None:
     """Every sub-model's weights file is there, before Keras loads (one line each)."""
     from specc.analysis.pipeline import locate_weights
@@ -566,7 +576,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
-        model = keras_build.build(spec, compiled.graph, compile=False)
+        model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
         fit_part = int(samples * (1 - training.validation_split))  # as fit splits
         keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
