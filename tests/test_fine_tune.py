@@ -375,3 +375,24 @@ def test_a_weights_file_of_another_model_is_one_line(tmp_path, specc):
         f"error: weights file {tmp_path / 'base.weights.h5'} does not fit sub-model 'base': "
         "save it from the same model (model.save_weights) (ValueError: "
     )
+
+
+@pytest.mark.keras
+def test_import_reads_the_base_called_with_training_false(tmp_path):
+    """``base(x, training=False)`` in a saved model: the sub-model's entry says so."""
+    from specc.backends.importer import import_model
+    from tests.keras_helpers import keras
+
+    k = keras()
+    i = k.Input((8, 8, 3))
+    h = k.layers.BatchNormalization(name="bn_a")(k.layers.Conv2D(4, 3, name="conv_a")(i))
+    base = k.Model(i, k.layers.GlobalAveragePooling2D(name="pool")(h), name="base")
+    base.trainable = False
+    inputs = k.Input((8, 8, 3))
+    for training, name in ((False, "frozen"), (None, "plain")):
+        model = k.Model(inputs, k.layers.Dense(1)(base(inputs, training=training)), name=name)
+        model.save(tmp_path / f"{name}.keras")
+        entry = import_model(tmp_path / f"{name}.keras")["model"]["layers"][0]
+        assert entry == {"model": "base", "trainable": False} | (
+            {"training": False} if training is False else {}
+        )
