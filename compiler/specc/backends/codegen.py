@@ -527,6 +527,8 @@ class _GraphCode:
             key: PyCode(params[key]) if key in params else value
             for key, value in spec.keyword_arguments().items()
         }
+        if spec.LISTED:  # keras.ops.concatenate([a, b], axis=-1)
+            operands = [Call("", tuple(("", o) for o in operands), "[]")]
         if op.name in self.named_ops:
             kwargs["name"] = op.name
             ctor = call(f"keras.src.ops.{spec.MODULE}.{spec.type}", kwargs, spec.POSITIONAL)
@@ -534,9 +536,10 @@ class _GraphCode:
         text = _operator_text(spec, operands) if not kwargs else ""
         if text and len(f"{INDENT * depth}{lead}{text}") <= LINE_LENGTH:
             return [f"{INDENT * depth}{lead}{text}"]
+        leading = [as_expr(kwargs.pop(key)) for key in spec.LEADING]  # einsum(subscripts, ...)
         head = call(f"keras.ops.{spec.FUNCTION}", kwargs, spec.POSITIONAL)
         return break_lines(
-            Call(head.head, (*(("", o) for o in operands), *head.items)), depth, lead
+            Call(head.head, (*(("", o) for o in [*leading, *operands]), *head.items)), depth, lead
         )
 
     def write(self) -> tuple[list[str], list[str]]:
@@ -704,13 +707,9 @@ class _GraphCode:
         call, names = self.calls[k], self.names
         node = (call.layer, call.node)
         base = self.base_name(k)
-        if isinstance(self.made[call.layer].spec, OpSpec):
-            to = self.target(k, base, names, k + 1, True)
-            if to:
-                self.tensors[node] = to
-            return self.op_lines(k, self.tensors, {}, self.depth, f"{to} = " if to else "")
         lines: list[str] = []
-        ctor: Expr = self.constructor(k, {})
+        operation = isinstance(self.made[call.layer].spec, OpSpec)
+        ctor: Expr = PyCode("") if operation else self.constructor(k, {})
         if self.times[call.layer] > 1:
             if call.layer not in self.shared:
                 self.shared[call.layer] = names.fresh(call.layer)
@@ -732,6 +731,8 @@ class _GraphCode:
             to = self.target(k, base, names, k + 1, True)
             if to:
                 self.tensors[node] = to
+        if operation:
+            return self.op_lines(k, self.tensors, {}, self.depth, f"{to} = " if to else "")
         args = self.arguments(k, self.tensors)
         return lines + applied_lines(ctor, args, self.depth, f"{to} = " if to else "")
 
