@@ -211,7 +211,7 @@ SLOW_CACHE_NAMES = {
     "NASNetMobile": {"include_top": False},
     "EfficientNetV2B0": {"include_top": True},
     "ConvNeXtTiny": {"include_top": False},
-    "MobileNetV3Large": {"include_top": False, "minimalistic": True, "alpha": 0.75},
+    "MobileNetV3Large": {"include_top": False, "minimalistic": True},
 }
 
 
