@@ -10,7 +10,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from specc.analysis.finetune import check_fine_tune
 from specc.analysis.graph import Graph
+from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.schema import STRATEGIES, ReshapeStep, Spec
@@ -123,7 +125,10 @@ def _per_name(
     """A per-input/per-output setting: a mapping for several, a list (one value) for one."""
     several = len(names) > 1
     if isinstance(value, dict) and not several:
-        one = {"steps": "a list of steps", "loss": "one loss", "[metrics]": "a list"}[example]
+        one = {
+            "steps": "a list of steps", "loss": "one loss", "[metrics]": "a list",
+            "weight": "a list of one weight",
+        }[example]  # fmt: skip
         yield diagnose(
             loc,
             f"the model has one {what}: give {format_loc(loc)} as {one} (a mapping by "
@@ -194,12 +199,28 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
             if value is not None:
                 yield from _per_name(value, outs, ("compile", key), "output", "[metrics]",
                                      diagnose)  # fmt: skip
-        if comp.loss_weights is not None and len(comp.loss_weights) != len(outs):
+        yield from _loss_weights(comp.loss_weights, outs, diagnose)
+
+
+def _loss_weights(weights: Any, outs: tuple[str, ...], diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """One weight per output: a list in the outputs' order, or a mapping naming each output
+    once (Keras looks every output's weight up by name and fails on a missing one)."""
+    at = ("compile", "loss_weights")
+    if isinstance(weights, dict):
+        yield from _per_name(weights, outs, at, "output", "weight", diagnose)
+        missing = [name for name in outs if name not in weights]
+        if len(outs) > 1 and missing:
             yield diagnose(
-                ("compile", "loss_weights"),
-                f"{len(comp.loss_weights)} weight(s) for {len(outs)} output(s); give one per "
-                f"output, in the order of the outputs ({_listing(outs)})",
+                at,
+                f"no weight for output(s) {_listing(tuple(missing))}; Keras needs one per "
+                "output: add them (1.0 keeps an output's loss as it is)",
             )
+    elif weights is not None and len(weights) != len(outs):
+        yield diagnose(
+            at,
+            f"{len(weights)} weight(s) for {len(outs)} output(s); give one per "
+            f"output, in the order of the outputs ({_listing(outs)})",
+        )
 
 
 def _reshaped(steps: list[Any], source: tuple | None) -> tuple | None:
@@ -485,7 +506,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
 
 RULES = (
     check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
-    check_distribution,
+    check_distribution, check_fine_tune, check_weights,
 )  # fmt: skip
 
 

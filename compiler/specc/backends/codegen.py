@@ -1045,8 +1045,11 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
 
 
 def _listed(value: Any) -> Any:
-    """Metrics (or weights) as a list, or per output name as a dict of lists."""
-    return {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
+    """Metrics (or weights) as a list, or per output name as a dict of lists (of weights:
+    of numbers)."""
+    if isinstance(value, dict):
+        return {k: list(v) if isinstance(v, list | tuple) else v for k, v in value.items()}
+    return list(value)
 
 
 def _y_step(classes: int) -> Expr:

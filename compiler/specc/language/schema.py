@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     SerializeAsAny,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -105,6 +107,23 @@ class Apply(Strict):
     )
 
 
+def _weights_file(value: str) -> str:
+    if value != "imagenet" and not value.endswith((".weights.h5", ".h5")):
+        raise ValueError(
+            f"must be a weights file ending in .weights.h5 (or a legacy .h5), got {value!r}"
+        )
+    return value
+
+
+WeightsFile = Annotated[
+    str,
+    AfterValidator(_weights_file),
+    WithJsonSchema({"type": "string", "pattern": r"(\.h5|^imagenet)$"}),
+]
+"""A weights file's path (``.weights.h5``/``.h5``), or ``imagenet`` for a keras.applications
+backbone (from Keras' cache, offline)."""
+
+
 class UseModel(Strict):
     """A sub-model of models: built here and called as one layer (tower = make_tower())."""
 
@@ -127,6 +146,19 @@ class UseModel(Strict):
     trainable: bool = Field(
         default=True,
         description="false freezes every weight of the sub-model (model.trainable = False).",
+    )
+    weights: WeightsFile | None = Field(
+        default=None,
+        description="A weights file (.weights.h5 as model.save_weights writes it, or a legacy "
+        ".h5) loaded into the sub-model once it is built; a relative path is taken from the "
+        "spec's folder. Checked to exist before TensorFlow loads. null: Keras' initial weights.",
+    )
+    training: bool | None = Field(
+        default=None,
+        description="The call's training argument: base(x, training=False) as the "
+        "transfer-learning tutorial writes it. (Keras 3.15's fit passes training=True over "
+        "it, keras-team/keras#20285: a frozen base's BatchNormalization runs in inference "
+        "mode because it is frozen; specc trains as Keras does.)",
     )
 
 
@@ -421,6 +453,13 @@ PerOutputMetrics = Annotated[
 ]
 """Metrics of the one output, or ``{output name: [metrics]}`` (Keras refuses one flat list
 for several outputs)."""
+PerOutputWeights = Annotated[
+    Annotated[list[NonNegative], Tag("one-list")]
+    | Annotated[dict[Identifier, NonNegative], Tag("per-output")],
+    Discriminator(_metrics_form),
+]
+"""``loss_weights`` as ``model.compile`` takes them: a list in the order of the outputs, or
+``{output name: weight}`` (Keras looks each output's weight up by its name)."""
 
 
 class Compile(Strict):
@@ -435,8 +474,10 @@ class Compile(Strict):
         description="Metrics; for a model with several outputs, a mapping output name -> list.",
     )
     weighted_metrics: PerOutputMetrics | None = None
-    loss_weights: list[NonNegative] | None = Field(
-        default=None, description="One weight per model output (scales that output's loss)."
+    loss_weights: PerOutputWeights | None = Field(
+        default=None,
+        description="Scales each output's loss in the total: a list, one weight per output in "
+        "the order of the outputs, or a mapping output name -> weight (one per output).",
     )
 
 
@@ -543,6 +584,37 @@ STRATEGIES = {
 """Each strategy and the backend whose engine runs it."""
 
 
+class Unfreeze(Strict):
+    """Which layers of a frozen sub-model fine-tuning trains again."""
+
+    model: str | None = Field(
+        default=None,
+        description="The frozen sub-model (its name in the summary, e.g. "
+        "mobilenetv2_1.00_160); default: the model's one sub-model with trainable: false.",
+    )
+    from_: str | Annotated[int, Field(ge=0)] = Field(
+        alias="from",
+        description="The first layer trained again: its name in the sub-model, or its index "
+        "in the sub-model's layers (the tutorial's fine_tune_at = 100); the layers before it "
+        "stay frozen, the rest are trained.",
+    )
+
+
+class FineTune(Strict):
+    """A second training phase: the frozen base unfrozen from a layer on, at a lower rate.
+
+    As the TensorFlow transfer-learning tutorial fine-tunes: after training.epochs, unfreeze
+    the top of the base model, compile again at a lower learning rate, train on from the
+    epoch the first phase ended."""
+
+    unfreeze: Unfreeze
+    epochs: PosInt = Field(description="Epochs of the second phase (after training.epochs).")
+    learning_rate: Positive = Field(
+        description="The optimizer's learning rate for the second phase (the spec's "
+        "optimizer otherwise unchanged), usually about 10x lower."
+    )
+
+
 class Training(Strict):
     epochs: PosInt = 1
     batch_size: PosInt = Field(
@@ -559,6 +631,12 @@ class Training(Strict):
         description="Train on several devices or machines: {strategy: mirrored} (one "
         "machine's GPUs), {strategy: multi_worker_mirrored} (several machines, $TF_CONFIG), "
         "{strategy: data_parallel} (jax). The model and batch_size (global) stay as they are.",
+    )
+    fine_tune: FineTune | None = Field(
+        default=None,
+        description="Fine-tuning after the first epochs: {unfreeze: {from: LAYER}, epochs: N, "
+        "learning_rate: X} unfreezes a frozen sub-model from LAYER on and trains N more "
+        "epochs at learning rate X.",
     )
 
 

@@ -30,7 +30,7 @@ from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
 from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
-from specc.errors import KerasMissingError
+from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
 from specc.language.schema import Runtime, Spec, Training
 from specc.terms.objects import loss_name
@@ -68,7 +68,7 @@ class RunResult:
 
 def effective_spec(spec: Spec, options: Options) -> Spec:
     """The spec as it will run: command-line overrides applied, then re-validated."""
-    training = (spec.training or Training()).model_dump(exclude_unset=True)
+    training = (spec.training or Training()).model_dump(exclude_unset=True, by_alias=True)
     for key in ("epochs", "batch_size", "seed"):
         if getattr(options, key) is not None:
             training[key] = getattr(options, key)
@@ -330,13 +330,22 @@ def _choose_runtime(
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
-    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
+    several = bool(file_arrays.inputs or file_arrays.outputs)
+    if runtime["loop"] == "fused" and (several or training.fine_tune is not None):
         if spec.runtime.loop == "fused":
             raise TrainError(
                 "runtime.loop 'fused' feeds one input and one label array; this model has "
                 "several inputs or outputs: use loop: fit (or auto)"
-            )
+                if several else
+                "runtime.loop 'fused' trains one phase; training.fine_tune needs a second "
+                "(unfrozen, recompiled): use loop: fit (or auto)"
+            )  # fmt: skip
         runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
+    if plan is not None and training.fine_tune is not None:
+        raise TrainError(
+            "training.fine_tune under training.distribution is not supported yet: train "
+            "without distribution"
+        )
     if plan is not None:
         plan.check_batch(training.batch_size)
         runtime = plan.runtime(runtime, spec.runtime)
@@ -376,8 +385,10 @@ def _fit(
     callbacks: list[Any],
     seed: int,
     verbose: int | str,
+    initial_epoch: int = 0,
 ) -> None:
-    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'."""
+    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'
+    (from ``initial_epoch``: fine-tuning goes on where the first phase ended)."""
     if runtime["loop"] == "fused":
         from specc.training.fused import FusedTrainer
 
@@ -397,6 +408,7 @@ def _fit(
             arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
             validation_split=training.validation_split, shuffle=training.shuffle,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+            initial_epoch=initial_epoch,
         )  # fmt: skip
 
 
@@ -456,6 +468,54 @@ def _metrics(
     return metrics
 
 
+def per_output(scores: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Test metrics by output: Keras reports ``<output>_<metric>`` (``kind_accuracy``,
+    ``age_loss``) next to the total ``loss``; a key goes to the longest output name it
+    starts with (``age_group_loss`` to ``age_group``, not ``age``).
+
+    >>> per_output({"loss": 1.0, "age_loss": 0.5, "age_group_mae": 2.0}, ("age", "age_group"))
+    {'age': {'loss': 0.5}, 'age_group': {'mae': 2.0}}
+    """
+    grouped: dict[str, dict[str, float]] = {name: {} for name in outputs}
+    by_length = sorted(outputs, key=len, reverse=True)
+    for key, value in scores.items():
+        owner = next((name for name in by_length if key.startswith(f"{name}_")), None)
+        if owner is not None:
+            grouped[owner][key.removeprefix(f"{owner}_")] = float(value)
+    return grouped
+
+
+def _fine_tune(
+    keras: Any, model: Any, compiled: Compiled, spec: Spec, arrays: Arrays,
+    runtime: dict[str, Any], callbacks: list[Any], seed: int, options: Options,
+) -> None:  # fmt: skip
+    """The second phase, as the transfer-learning tutorial fine-tunes: the base unfrozen
+    from the spec's layer on, compiled again at the lower learning rate (the spec's
+    optimizer otherwise), trained ``fine_tune.epochs`` more from the epoch phase one ended."""
+    from specc.analysis import finetune
+    from specc.backends import keras_build
+
+    training = spec.training or Training()
+    fine = training.fine_tune
+    where = finetune.resolve(spec, compiled.graph, lambda loc, message: Diagnostic(message))
+    assert fine is not None and isinstance(where, finetune.Unfreeze)  # checked by validate
+    keras_build.unfreeze(model, where.layer.name, where.at)
+    optimizer = keras_build.make_optimizer(spec)
+    optimizer.learning_rate = fine.learning_rate
+    model.compile(
+        optimizer=optimizer,
+        **keras_build.compile_arguments(spec),
+        jit_compile=runtime["jit_compile"],
+        steps_per_execution=runtime["steps_per_execution"],
+    )
+    done = len(model.history.epoch) if getattr(model, "history", None) else training.epochs
+    total = training.model_copy(update={"epochs": done + fine.epochs})
+    print(f"specc: fine-tuning {where.layer.name} from layer {where.at} "
+          f"({where.names[where.at]}) at learning rate {fine.learning_rate:g}, "
+          f"epochs {done + 1}-{done + fine.epochs}", flush=True)  # fmt: skip
+    _fit(keras, model, arrays, total, runtime, None, callbacks, seed, options.verbose, done)
+
+
 def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
     """Stop with a message where the loss stopped being finite (the timer callback noted
     where), saying what the run folder kept."""
@@ -468,9 +528,31 @@ def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
         )
 
 
+def _built(spec: Spec, compiled: Compiled) -> Any:
+    """The model, uncompiled; a weights file that does not fit said in one line."""
+    from specc.backends import keras_build
+
+    try:
+        return keras_build.build(spec, compiled.graph, compile=False)
+    except keras_build.WeightsError as exc:
+        raise TrainError(str(exc)) from None
+
+
+def _weights_found(compiled: Compiled) -> None:
+    """Every sub-model's weights file is there, before Keras loads (one line each)."""
+    from specc.analysis.pipeline import locate_weights
+    from specc.errors import SpecError
+
+    try:
+        locate_weights(compiled)
+    except SpecError as exc:
+        raise TrainError(str(exc)) from None
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
+    _weights_found(compiled)  # before Keras loads
     if spec.data is None or spec.compile is None:
         missing = " and ".join(repr(k) for k in ("data", "compile") if getattr(spec, k) is None)
         raise TrainError(f"{compiled.file}: training needs {missing} in the spec")
@@ -494,7 +576,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
-        model = keras_build.build(spec, compiled.graph, compile=False)
+        model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
         fit_part = int(samples * (1 - training.validation_split))  # as fit splits
         keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
@@ -517,6 +599,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     start = time.perf_counter()
     try:
         _fit(keras, model, arrays, training, runtime, plan, callbacks, seed, options.verbose)
+        if training.fine_tune is not None and "diverged" not in timer:  # the second phase
+            _fine_tune(keras, model, compiled, spec, arrays, runtime, callbacks, seed, options)
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
@@ -531,7 +615,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     scores = _evaluate(model, arrays, training.batch_size, plan)
     metrics = _metrics(
         scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
-    )
+    ) | ({"outputs": per_output(scores, file_arrays.outputs)} if file_arrays.outputs else {})
     if plan is not None:
         metrics |= {
             "distribution": plan.describe(),
@@ -551,25 +635,36 @@ def _pictures(
     model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int,
     plan: distribute.Plan | None = None,
 ) -> None:  # fmt: skip
+    """``curves.png``, and a test confusion matrix per output of class labels:
+    ``confusion.png`` for a model of one output, ``confusion_<output>.png`` for each such
+    output of several (an output that is no classification, a regression, has none)."""
     from specc.training import report
 
     report.curves(history, folder / "curves.png")
-    if isinstance(classes, int) and classes:  # one output (per output: not drawn)
-        if plan is None:
-            predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
-            y = arrays.y_test
-        else:
-            inputs, n = plan.test_inputs(arrays.x_test, batch)
-            predicted = model.predict(**inputs, verbose=0).argmax(axis=-1)
-            y = arrays.y_test[:n]
+    wanted = classes if isinstance(classes, dict) else {None: classes}
+    if not any(isinstance(n, int) and n for n in wanted.values()):
+        return
+    if plan is None:
+        predictions, n = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = plan.test_inputs(arrays.x_test, batch)
+        predictions = model.predict(**inputs, verbose=0)
+    if not isinstance(predictions, list | tuple | dict):
+        predictions = [predictions]
+    if not isinstance(predictions, dict):  # Keras gives several outputs in model.outputs' order
+        predictions = dict(zip(wanted, predictions, strict=True))
+    for output, count in wanted.items():
+        if not (isinstance(count, int) and count):
+            continue
+        y = arrays.y_test[output] if output is not None else arrays.y_test
+        y = y if n is None else y[:n]
+        predicted = np.asarray(predictions[output]).argmax(axis=-1)
         truth = y.argmax(axis=-1) if y.ndim == 2 else y.astype(int)
         accuracy = float((predicted == truth).mean())
+        file = "confusion.png" if output is None else f"confusion_{output}.png"
+        title = name if output is None else f"{name}: {output}"
         report.confusion(
-            truth,
-            predicted,
-            classes,
-            folder / "confusion.png",
-            f"{name}: test accuracy {accuracy:.4f}",
+            truth, predicted, count, folder / file, f"{title}: test accuracy {accuracy:.4f}"
         )
 
 
@@ -589,7 +684,7 @@ def _layer_data(layer: Any) -> dict[str, Any]:
 def _spec_yaml(spec: Spec) -> str:
     from specc.language.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
     data["model"]["layers"] = [_layer_data(layer) for layer in spec.model.layers]
     body = dump_yaml(data, sort_keys=False, width=100)
     return (
