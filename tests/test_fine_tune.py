@@ -180,7 +180,8 @@ def test_imagenet_is_looked_up_in_keras_cache_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     args = {"include_top": False, "input_shape": [160, 160, 3]}
     sub = SubModel.model_construct(type="Functional", name="mobilenetv2_1.00_160",
-                                   weights="imagenet", application=("MobileNetV2", args))  # fmt: skip
+                                   weights="imagenet")  # fmt: skip
+    sub._application = ("MobileNetV2", args)  # as submodels.backbone() makes it
     problem = weights.locate_one(sub, ("model", "layers", 1), tmp_path, lambda loc, m: m)
     name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5"
     folder = tmp_path / "keras" / "models"
