@@ -25,6 +25,14 @@ __all__ = ["FAMILIES", "NAMES", "ApplicationError", "application_document", "app
 
 FAMILIES = (
     "vgg",
+    "resnet",
+    "densenet",
+    "inception_v3",
+    "inception_resnet_v2",
+    "xception",
+    "mobilenet",
+    "mobilenet_v2",
+    "nasnet",
 )  # fmt: skip
 """The family modules of :mod:`specc.applications`, in the order :data:`NAMES` lists them."""
 

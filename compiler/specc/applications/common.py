@@ -9,6 +9,8 @@ under ``model:``; specc's graph resolution computes the table from it.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 POOLINGS = (None, "avg", "max")
@@ -41,7 +43,7 @@ class Net:
         entry: dict[str, Any] = {"type": kind}
         if name is not None:
             entry["name"] = name
-        entry.update(args)
+        entry.update({key: _listed(value) for key, value in args.items()})
         previous = self.refs[-1] if self.refs else self.INPUT
         if taken != [previous] or not isinstance(x, str):
             entry["inputs"] = taken
@@ -65,6 +67,60 @@ class Net:
             "layers": self.entries,
             "outputs": [output],
         }
+
+
+def _listed(value: Any) -> Any:
+    """Keras' tuples as the lists a spec writes."""
+    return [_listed(v) for v in value] if isinstance(value, tuple | list) else value
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The arguments every application takes, as Keras names them (``input_tensor``
+    aside: a spec feeds the application a layer's output where it uses one)."""
+
+    include_top: bool
+    weights: Any
+    input_shape: Any
+    pooling: str | None
+    classes: int
+    classifier_activation: str | None
+    name: str
+
+    def input(self, default_size: int, min_size: int) -> tuple[int | None, ...]:
+        """The shape the model is built for, after the checks Keras makes first."""
+        check_common(
+            self.include_top, self.pooling, self.classes, self.classifier_activation, self.weights
+        )
+        check_weights(self.weights, self.include_top, self.classes)
+        return obtain_input_shape(
+            self.input_shape, default_size, min_size, self.include_top, self.weights
+        )
+
+
+Generator = Callable[..., dict[str, Any]]
+
+
+def standard(model_name: str, build: Callable[[Arguments], dict[str, Any]]) -> Generator:
+    """The generator of an application with only the arguments every one takes, with
+    Keras' signature and defaults (``model_name``: Keras' default name)."""
+
+    def generator(
+        include_top: bool = True,
+        weights: Any = "imagenet",
+        input_shape: Any = None,
+        pooling: str | None = None,
+        classes: int = 1000,
+        classifier_activation: str | None = "softmax",
+        name: str = model_name,
+    ) -> dict[str, Any]:
+        return build(
+            Arguments(
+                include_top, weights, input_shape, pooling, classes, classifier_activation, name
+            )
+        )
+
+    return generator
 
 
 def check_weights(weights: Any, include_top: bool, classes: int, of: int = 1000) -> None:
@@ -189,3 +245,51 @@ def unknown(name: str, names: list[str]) -> ApplicationError:
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; one of {', '.join(names)}"
     return ApplicationError(f"unknown application {name!r}{hint}")
+
+
+Size = tuple[int | None, int | None]
+"""A feature map's height and width (None: known only when run)."""
+
+
+def correct_pad(size: Size, kernel_size: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Keras' ``imagenet_utils.correct_pad``: the zero padding before a strided 'valid'
+    convolution that 'same' would have made (``size``: the input's height and width).
+
+    >>> correct_pad((112, 112), 3), correct_pad((7, 8), 5), correct_pad((None, None), 3)
+    (((0, 1), (0, 1)), ((2, 2), (1, 2)), ((0, 1), (0, 1)))
+    """
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - (size[1] or 0) % 2)
+    correct = (kernel_size // 2, kernel_size // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+def conv_size(size: Size, kernel_size: int, stride: int, padding: str, pad: Any = None) -> Size:
+    """The height and width after a (zero padding ``pad``, then a) convolution or pooling.
+
+    >>> conv_size((224, 224), 3, 2, "same"), conv_size((7, None), 3, 2, "valid", ((0, 1), (0, 1)))
+    ((112, 112), (3, None))
+    """
+
+    def one(n: int | None, margins: tuple[int, int]) -> int | None:
+        if n is None:
+            return None
+        n += sum(margins)
+        return -(-n // stride) if padding == "same" else (n - kernel_size) // stride + 1
+
+    margins = pad or ((0, 0), (0, 0))
+    return one(size[0], margins[0]), one(size[1], margins[1])
+
+
+def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
+    """Keras' ``_make_divisible``: ``v`` rounded to a multiple of ``divisor``, never more
+    than 10% below it.
+
+    >>> make_divisible(32 * 0.35, 8), make_divisible(1280 * 1.3, 8), make_divisible(16, 8)
+    (16, 1664, 16)
+    """
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v

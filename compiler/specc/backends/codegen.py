@@ -536,7 +536,7 @@ class _GraphCode:
             key: PyCode(params[key]) if key in params else value
             for key, value in spec.keyword_arguments().items()
         }
-        if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
+        if spec.LISTED:  # keras.ops.concatenate([a, b], axis=-1)
             operands = [Call("", tuple(("", o) for o in operands), "[]")]
         if op.name in self.named_ops:
             kwargs["name"] = op.name
@@ -545,9 +545,10 @@ class _GraphCode:
         text = _operator_text(spec, operands) if not kwargs else ""
         if text and len(f"{INDENT * depth}{lead}{text}") <= LINE_LENGTH:
             return [f"{INDENT * depth}{lead}{text}"]
+        leading = [as_expr(kwargs.pop(key)) for key in spec.LEADING]  # einsum(subscripts, ...)
         head = call(f"keras.ops.{spec.FUNCTION}", kwargs, spec.POSITIONAL)
         return break_lines(
-            Call(head.head, (*(("", o) for o in operands), *head.items)), depth, lead
+            Call(head.head, (*(("", o) for o in [*leading, *operands]), *head.items)), depth, lead
         )
 
     def write(self) -> tuple[list[str], list[str]]:

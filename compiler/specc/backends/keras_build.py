@@ -6,6 +6,7 @@ builder is backend-agnostic (tensorflow, jax, torch): nothing here is TF-specifi
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -92,14 +93,16 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     spec = op.spec
     assert isinstance(spec, OpSpec)
     given = iter(tensors)
-    operands = [next(given) if value is None else value for value in spec.operands]
+    operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
     if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
         operands = [operands]
     kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
     if spec.name is not None:
         out = op_class(spec)(**kwargs, name=spec.name)(*operands)
     else:
-        out = getattr(keras.ops, spec.FUNCTION)(*operands, **kwargs)
+        leading = [kwargs.pop(key) for key in spec.LEADING]  # einsum(subscripts, *operands)
+        function = functools.reduce(getattr, spec.FUNCTION.split("."), keras.ops)
+        out = function(*leading, *operands, **kwargs)
     first = out[0] if isinstance(out, list | tuple) else out  # several outputs: one op
     if not keras_names:
         first._keras_history.operation.name = op.name  # Keras keeps no other handle on it

@@ -14,7 +14,7 @@ from typing import Any
 from specc.applications import NAMES
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.layers import CATALOG
-from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
+from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA, OP_FAMILIES
 from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN, REF_PATTERN
 
 SCHEMA_ID = "urn:specc:spec:1"
@@ -443,7 +443,7 @@ def _short_def_names(schema: dict[str, Any]) -> dict[str, Any]:
     become ``op_Add``, every reference rewritten."""
     renamed: dict[str, str] = {}
     for key in schema["$defs"]:
-        if "__layers__operations" in key:
+        if key.startswith("specc__layers__") and key.split("__")[2] in OP_FAMILIES:
             renamed[key] = "op_" + key.rsplit("__", 1)[-1]
         elif key.startswith("specc__layers__"):
             renamed[key] = key.rsplit("__", 1)[-1]
