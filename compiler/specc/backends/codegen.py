@@ -797,10 +797,12 @@ def _sub_models(graph: Graph) -> list[SubModel]:
 
 def _builder_names(graph: Graph) -> dict[str, str]:
     """Each sub-model's function name, ``build_<name>`` (clear of the script's names)."""
-    names = {}
+    names: dict[str, str] = {}
     for sub in _sub_models(graph):
-        base = f"build_{sub.name}"
-        names[sub.name or ""] = f"{base}_model" if base in SCRIPT_GLOBALS else base
+        base = re.sub(r"\W", "_", f"build_{sub.name}")  # mobilenetv2_1.00_160: no identifier
+        while base in SCRIPT_GLOBALS or base in names.values():
+            base += "_model"
+        names[sub.name or ""] = base
     return names
 
 
