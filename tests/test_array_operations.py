@@ -16,35 +16,8 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import keras_text
+from tests.helpers import SHAPING, keras_text
 from tests.keras_helpers import keras
-
-SHAPING = """
-name: shaping
-model:
-  inputs:
-    - {name: img, shape: [8, 8, 3]}
-    - {name: seq, shape: [4, 6]}
-  layers:
-    - {op: mean, inputs: [img], axis: [1, 2], as: pooled}
-    - {op: sum, inputs: [seq], axis: 1, keepdims: true, as: summed}
-    - {op: max, inputs: [seq], axis: -1, as: top}
-    - {op: min, inputs: [seq], as: least}
-    - {op: concatenate, inputs: [seq, seq], axis: -1, as: cat}
-    - {op: stack, inputs: [seq, seq, seq], axis: 1, as: stacked}
-    - {op: reshape, inputs: [seq], newshape: [-1, 24], as: flat}
-    - {op: transpose, inputs: [seq], axes: [0, 2, 1], as: t}
-    - {op: expand_dims, inputs: [seq], axis: 1}
-    - {op: squeeze, axis: 1, as: back}
-    - {op: matmul, inputs: [seq, t], as: scores}
-    - {op: einsum, subscripts: "bij,bkj->bik", inputs: [seq, seq], as: scores2}
-    - {op: extract_patches, inputs: [img], size: 2, as: patches}
-    - {op: resize, inputs: [img], size: [4, 4], interpolation: nearest, as: small}
-    - {op: split, inputs: [cat], indices_or_sections: 3, axis: -1, as: parts}
-    - {op: add, inputs: [parts.0, parts.2], as: ends}
-    - {type: Dense, units: 5, inputs: [pooled]}
-  outputs: [dense, summed, top, least, stacked, flat, back, scores, scores2, patches, small, ends]
-"""
 
 
 def shaping_in_keras() -> Any:

@@ -16,30 +16,8 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import keras_text
+from tests.helpers import ARITHMETIC, keras_text
 from tests.keras_helpers import keras
-
-ARITHMETIC = """
-name: arith
-model:
-  inputs:
-    - {name: x, shape: [4, 3]}
-    - {name: y, shape: [1, 3]}
-  layers:
-    - {type: Add, inputs: [x, x]}
-    - {op: add, inputs: [add, y]}
-    - {op: multiply, value: 0.16666666666666666}
-    - {op: subtract, inputs: [1.0, multiply]}
-    - {op: add, value: 3.0}
-    - {op: relu6}
-    - {op: clip, x_min: 0.0, x_max: 1.0}
-    - {op: power, value: 2}
-    - {op: negative}
-    - {op: maximum, value: 0.5}
-    - {op: softmax, axis: 1}
-    - {op: hard_silu}
-    - {op: gelu, approximate: false}
-"""
 
 
 def arithmetic_in_keras() -> Any:
@@ -354,3 +332,21 @@ def test_every_operation_is_keras_own_function_class_and_defaults():
                 assert field.is_required(), (name, key)
             else:
                 assert field.default == keywords[key], (name, key)
+
+
+def test_diff_shows_an_operation_changed_and_added(tmp_path):
+    """``specc diff`` compares operations as entries (values by spec path) and as rows."""
+    from tests.helpers import run_specc
+
+    a = tmp_path / "a.yaml"
+    a.write_text(ARITHMETIC)
+    b = tmp_path / "b.yaml"
+    b.write_text(
+        ARITHMETIC.replace("{op: power, value: 2}", "{op: power, value: 3}").replace(
+            "    - {op: negative}\n", "    - {op: negative}\n    - {op: tanh}\n"
+        )
+    )
+    run = run_specc("diff", str(a), str(b))
+    assert "  ~ model.layers[7].value: 2 -> 3\n" in run.stdout
+    assert "  + model.layers[9]: {op: tanh}\n" in run.stdout
+    assert "  + tanh (Tanh)  (None, 4, 3)  0\n" in run.stdout

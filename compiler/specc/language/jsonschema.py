@@ -11,6 +11,7 @@ import json
 import keyword
 from typing import Any
 
+from specc.applications import NAMES
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA, OP_FAMILIES
@@ -188,7 +189,8 @@ def _layer_union(schema: dict[str, Any]) -> None:
         "allOf": chain,
     }
     # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
-    # layer (`type`), else a layer called again (`apply`), else a layer missing its type.
+    # layer (`type`), else a layer called again (`apply`), else a sub-model built and called
+    # (`model`), else a layer missing its type.
     _op_union(defs)
     layers = defs["Model"]["properties"]["layers"]
     layers["items"] = {
@@ -200,11 +202,19 @@ def _layer_union(schema: dict[str, Any]) -> None:
             "then": {"$ref": "#/$defs/Operation"},
             "else": {
                 "if": _dispatch_on("type", None),
-                "then": {"$ref": "#/$defs/Layer"},
+                "then": {
+                    "if": {"properties": {"type": {"enum": list(NAMES)}}, "required": ["type"]},
+                    "then": {"$ref": "#/$defs/Backbone"},  # keras.applications by name
+                    "else": {"$ref": "#/$defs/Layer"},
+                },
                 "else": {
                     "if": _dispatch_on("apply", None),
                     "then": {"$ref": "#/$defs/Apply"},
-                    "else": {"$ref": "#/$defs/Layer"},
+                    "else": {
+                        "if": _dispatch_on("model", None),
+                        "then": {"$ref": "#/$defs/UseModel"},
+                        "else": {"$ref": "#/$defs/Layer"},
+                    },
                 },
             },
         },

@@ -206,6 +206,9 @@ class LayerSpec(BaseModel):
     MIRRORED: ClassVar[bool] = False
     """Keras keeps the given layer as a copy named ``forward_<name>`` and adds its mirror as
     ``backward_layer`` (Bidirectional): the importer reads the copy as the given layer."""
+    MODEL: ClassVar[bool] = False
+    """A model used as a layer (a nested ``Sequential``): Keras' ``summary(expand_nested=True)``
+    lists its layers under its row."""
     PICTURES: ClassVar[bool] = False
     """Kernels and outputs are images (2D convolutions): the training report draws them."""
 

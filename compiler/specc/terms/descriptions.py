@@ -104,6 +104,8 @@ SUMMARIES: dict[str, str] = {
     "layers.Minimum": "Elementwise minimum of its inputs.",
     "layers.Concatenate": "Joins its inputs along an axis.",
     "layers.Dot": "Dot product of two inputs along the given axes.",
+    "layers.CustomScaleLayer": "InceptionResNetV2's scaled residual: the first input plus "
+    "the second times scale (a Keras-internal class).",
     "layers.Rescaling": "Scales and shifts its input: x * scale + offset (pixels to [0, 1]).",
     "layers.Resizing": "Resizes images to height x width.",
     "layers.CenterCrop": "Crops the central height x width window of images.",
@@ -502,6 +504,8 @@ ARGUMENTS: dict[str, str] = {
     "score_mode": "dot: dot-product scores (Luong); concat: tanh of their sum (Bahdanau).",
     # ---------------------------------------------------------------------- merging
     "axes": "The axis (or one axis per input) multiplied and summed over.",
+    "layers.CustomScaleLayer.scale": "Factor the second input (the residual) is multiplied "
+    "by before it is added to the first.",
     "normalize": "L2-normalise both inputs along axes first (the result is the cosine similarity).",
     # ---------------------------------------------------------------- preprocessing
     "layers.Rescaling.scale": "Factor the input is multiplied by (1/255 scales bytes to "
