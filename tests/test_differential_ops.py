@@ -1,9 +1,9 @@
 """Random graphs of operations (``{op: ...}``) against Keras code that calls ``keras.ops``.
 
-The operations are drawn from the catalog's declarations (:data:`specc.layers.OPERATIONS`:
-how many operands each takes, whether one may be a number, its keyword arguments read from
-its JSON Schema), so an operation added to the catalog is drawn here without a strategy of
-its own. Operands are earlier tensors of ranks 2-4 whose sizes broadcast or not (1, 2, 4,
+The operations are drawn from the catalog's declarations of the elementwise family,
+``layers/operations.py`` (how many operands each takes, whether one may be a number, its
+keyword arguments read from its JSON Schema), so an operation added to it is drawn here
+without a strategy of its own. Operands are earlier tensors of ranks 2-4 whose sizes broadcast or not (1, 2, 4,
 unknown) and constants, on either side; layers whose automatic names share the operations'
 counters (an ``Add`` layer, then ``add`` ops) come between them. The description is
 rendered as a spec and as the plain Keras code a person writes (``keras.ops.add(x, 3.0)``
@@ -44,10 +44,16 @@ LAYERS = ("Dense", "Add", "Multiply", "Softmax", "ReLU")
 ``softmax``, ``relu``."""
 
 
+FAMILY = "operations"
+"""The elementwise operations (arithmetic, activations), whose operands are tensors and
+numbers; the shaping ones (array_operations: lists of tensors, axes, several outputs)
+have their own differential test (tests/test_differential_operations.py)."""
+
+
 @functools.cache
 def op_names() -> tuple[str, ...]:
-    """Every operation name of the catalog (aliases included)."""
-    return tuple(OPERATIONS)
+    """Every operation name of the family (aliases included)."""
+    return tuple(name for name, family in OPERATIONS.index().items() if family == FAMILY)
 
 
 @functools.cache
