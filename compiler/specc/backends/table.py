@@ -230,7 +230,8 @@ _BOXES = {
 }
 """rich's HEAVY_HEAD and ASCII boxes: top, header, below the header, body, between rows,
 bottom (each: left, line, divider, right)."""
-_PLAIN = re.compile(r"[ -~]*")
+_PLAIN = re.compile(r"[ -~└]*")
+"""Printable ASCII, and the mark of a nested layer (one cell wide, as rich counts it)."""
 _MARKUP = re.compile(r"\\|\[[a-z#/@]")
 """What rich would read as markup in a cell Keras does not escape (a tag, a backslash)."""
 _WORD = re.compile(r"\s*\S+\s*")

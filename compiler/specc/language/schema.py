@@ -154,7 +154,7 @@ class Backbone(BaseModel):
         return dict(self.model_extra or {})
 
 
-def _application(tag: Any) -> bool:
+def is_application(tag: Any) -> bool:
     """Whether a ``type`` names a keras.applications model (and no catalog layer)."""
     if not isinstance(tag, str) or tag in CATALOG:
         return False
@@ -171,7 +171,7 @@ def _entry(value: Any) -> LayerSpec | Apply | UseModel | Backbone:
             return Apply.model_validate(value)
         if "model" in value:
             return UseModel.model_validate(value)
-    if isinstance(value, dict) and _application(value.get("type")):
+    if isinstance(value, dict) and is_application(value.get("type")):
         return Backbone.model_validate(value)
     return validate_layer(value)
 

@@ -46,7 +46,7 @@ from specc.terms.values import (
 
 FAMILIES = (
     "core", "activations", "convolution", "pooling", "normalization", "regularization",
-    "reshaping", "recurrent", "attention", "merging", "preprocessing",
+    "reshaping", "recurrent", "attention", "merging", "preprocessing", "applications",
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
