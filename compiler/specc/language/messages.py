@@ -259,6 +259,14 @@ def _unknown_tag(ctx: dict[str, Any], loc: Loc) -> tuple[str, str | None]:
             "use a built-in layer such as Activation, Reshape or Dense instead",
         )
     what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
+    if ctx.get("discriminator") == "'op'" and tag == "arange":
+        return (
+            "keras.ops.arange takes no tensor, so Keras records no operation for it: it runs "
+            "once when the model is made, and a layer called on it (an Embedding of positions) "
+            "becomes a constant whose weights are never trained",
+            "keras-io wraps the positions and their Embedding in a layer "
+            "(TokenAndPositionEmbedding), which specc does not have",
+        )
     if ctx.get("discriminator") == "'op'":
         what = "operation"
     if "optimizer" in loc:
