@@ -45,7 +45,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.schema import Apply, Regularizer, Training
+from specc.language.schema import Apply, PadStep, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject
@@ -820,6 +820,10 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "model_name": model_name,
         "description": spec.description,
         "dataset": spec.data.dataset,
+        "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
+        "x_keras": any(isinstance(step, PadStep) for steps in
+                       ([prep.x_steps(name) for name in arrays.inputs] or [prep.x_steps()])
+                       for step in steps),
         "data_path": spec.data.path,
         "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_steps": [] if arrays.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
@@ -865,6 +869,10 @@ def _x_step(step: dict[str, Any]) -> Expr:
         return Call("x.reshape", tuple(("", as_expr(d)) for d in [-1, *step["reshape"]]))
     if "cast" in step:
         return Call("x.astype", (("", as_expr(step["cast"])),))
+    if "pad" in step:  # zeros in front, longer lists keep their last ids: Keras' defaults
+        return Call(
+            "keras.utils.pad_sequences", (("", PyCode("x")), ("maxlen=", as_expr(step["pad"])))
+        )
     return PyCode(f"x / {float_literal(float(step['divide']))}")
 
 

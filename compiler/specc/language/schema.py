@@ -50,7 +50,14 @@ SPEC_VERSION: Final = 1
 # ---------------------------------------------------------------- value vocabularies
 LOSSES = LOSS_NAMES
 METRICS = METRIC_NAMES
-DATASETS = ("mnist", "fashion_mnist", "npz")
+KERAS_DATASETS = (
+    "mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+    "california_housing",
+)  # fmt: skip
+"""The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
+DATASETS = (*KERAS_DATASETS, "npz")
+WORD_DATASETS = ("imdb", "reuters")
+"""Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
 
 
 # ---------------------------------------------------------------------------- layers
@@ -498,11 +505,18 @@ class DivideStep(Strict):
     divide: Positive
 
 
+class PadStep(Strict):
+    pad: PosInt = Field(
+        description="keras.utils.pad_sequences(x, maxlen=N): each list of word ids becomes N "
+        "ids, shorter ones padded with 0 in front, longer ones keeping their last N."
+    )
+
+
 class OneHotStep(Strict):
     one_hot: PosInt = Field(description="Number of classes.")
 
 
-STEP_KEYS = ("reshape", "cast", "divide")
+STEP_KEYS = ("reshape", "cast", "divide", "pad")
 
 
 def _step_tag(value: Any) -> str | None:
@@ -520,11 +534,13 @@ def _step_tag(value: Any) -> str | None:
 XStep = Annotated[
     Annotated[ReshapeStep, Tag("reshape")]
     | Annotated[CastStep, Tag("cast")]
-    | Annotated[DivideStep, Tag("divide")],
+    | Annotated[DivideStep, Tag("divide")]
+    | Annotated[PadStep, Tag("pad")],
     Discriminator(
         _step_tag,
         custom_error_type="unknown_step",
-        custom_error_message="each image step is one of {reshape: [...]}, {cast: float32}, {divide: 255}",
+        custom_error_message="each x step is one of {reshape: [...]}, {cast: float32}, "
+        "{divide: 255}, {pad: 200}",
     ),
 ]
 
@@ -574,7 +590,15 @@ class Data(Strict):
     path: str | None = Field(
         default=None,
         description="A local .npz with x_train, y_train, x_test, y_test "
-        "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
+        "(required for dataset: npz; for a Keras dataset it replaces Keras' files).",
+    )
+    num_words: PosInt | None = Field(
+        default=None,
+        description="imdb, reuters: keep the N most frequent words; rarer ones become 2 "
+        "(out of vocabulary), as keras.datasets' num_words.",
+    )
+    label_mode: Literal["fine", "coarse"] | None = Field(
+        default=None, description="cifar100: 100 fine classes (default) or 20 coarse ones."
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
@@ -598,7 +622,20 @@ class Data(Strict):
     def _npz_needs_path(self) -> Data:
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
+        if self.num_words is not None and self.dataset not in WORD_DATASETS:
+            raise ValueError(
+                f"num_words applies to imdb and reuters, not {self.dataset}; remove it"
+            )
+        if self.label_mode is not None and self.dataset != "cifar100":
+            raise ValueError(f"label_mode applies to cifar100, not {self.dataset}; remove it")
         return self
+
+    def keras_arguments(self) -> dict[str, Any]:
+        """What ``keras.datasets.<dataset>.load_data`` is called with (what the spec sets)."""
+        return {
+            k: v for k, v in (("num_words", self.num_words), ("label_mode", self.label_mode))
+            if v is not None
+        }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- runtime
