@@ -13,7 +13,15 @@ from typing import Any
 from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
-from specc.language.schema import STRATEGIES, WORD_DATASETS, Data, PadStep, ReshapeStep, Spec
+from specc.language.schema import (
+    FOLDER_DATASETS,
+    STRATEGIES,
+    WORD_DATASETS,
+    Data,
+    PadStep,
+    ReshapeStep,
+    Spec,
+)
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
@@ -32,8 +40,15 @@ KNOWN_DATASETS: dict[str, tuple[tuple[int, ...] | None, int | None]] = {
 }
 
 
+CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+"""An image folder's ``color_mode`` -> channels per pixel."""
+
+
 def dataset_shape(data: Data | None) -> tuple[int, ...] | None:
-    """One sample's shape as the named dataset loads it (None: unknown or of any length)."""
+    """One sample's shape as the named dataset loads it (None: unknown or of any length);
+    an image folder's when its spec states ``image_size`` (and ``color_mode``: rgb)."""
+    if data is not None and data.dataset == "image_folder" and data.image_size:
+        return (*data.image_size, CHANNELS[data.color_mode or "rgb"])
     return KNOWN_DATASETS.get(data.dataset, (None, None))[0] if data else None
 
 
@@ -475,6 +490,9 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
+    if spec.data is not None and spec.data.dataset in FOLDER_DATASETS:
+        yield diagnose(where, f"{spec.data.dataset} data trains on one device (for now)")
+        return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime
     if runtime.backend not in ("auto", need):

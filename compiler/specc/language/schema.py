@@ -55,7 +55,9 @@ KERAS_DATASETS = (
     "california_housing",
 )  # fmt: skip
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
-DATASETS = (*KERAS_DATASETS, "npz")
+FOLDER_DATASETS = ("image_folder",)
+"""Data read from files in folders, streamed through tf.data (docs/training.md)."""
+DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
 WORD_DATASETS = ("imdb", "reuters")
 """Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
 
@@ -600,18 +602,37 @@ class Data(Strict):
     label_mode: Literal["fine", "coarse"] | None = Field(
         default=None, description="cifar100: 100 fine classes (default) or 20 coarse ones."
     )
+    image_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] | None = Field(
+        default=None,
+        description="image_folder: [height, width] every image is resized to (default: the "
+        "model input's).",
+    )
+    color_mode: Literal["grayscale", "rgb", "rgba"] | None = Field(
+        default=None,
+        description="image_folder: 1, 3 or 4 channels, each image converted to it (default: "
+        "the model input's channels; images of mixed channels are refused unless it is set).",
+    )
+    cache: Literal["auto", "memory", "none"] | None = Field(
+        default=None,
+        description="image_folder: keep decoded images in memory after the first epoch. auto: "
+        "when they take at most a quarter of the machine's memory.",
+    )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "if": {
+                "properties": {"dataset": {"enum": ["npz", *FOLDER_DATASETS]}},
+                "required": ["dataset"],
+            },
             "then": {
                 "required": ["path"],
                 "properties": {
                     "path": {
                         "type": "string",
                         "minLength": 1,
-                        "description": "dataset: npz needs the path of its .npz file.",
+                        "description": "dataset: npz needs the path of its .npz file, "
+                        "image_folder that of its folder.",
                     }
                 },
             },
@@ -622,6 +643,11 @@ class Data(Strict):
     def _npz_needs_path(self) -> Data:
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
+        if self.dataset in FOLDER_DATASETS and not self.path:
+            raise ValueError(f"dataset '{self.dataset}' needs 'path' to the folder of images")
+        stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
+        if stated and self.dataset != "image_folder":
+            raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
         if self.num_words is not None and self.dataset not in WORD_DATASETS:
             raise ValueError(
                 f"num_words applies to imdb and reuters, not {self.dataset}; remove it"
