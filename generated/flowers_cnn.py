@@ -395,7 +395,9 @@ def main(argv: list[str] | None = None) -> None:
     write_atomic(out / "model.keras", model.save)
     metrics = {f"test_{name}": float(value) for name, value in test.items()}
     metrics |= {"epochs": len(history.epoch), "train_seconds": round(train_seconds, 3)}
-    metrics |= {"backend": keras.backend.backend(), "class_names": class_names}
+    metrics |= {"backend": keras.backend.backend()}
+    if class_names:
+        metrics["class_names"] = class_names
     write_json(out / "metrics.json", metrics)
     if plotting:
         plot_history(history_data, out / "curves.png")

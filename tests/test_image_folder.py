@@ -188,8 +188,8 @@ def test_distribution_and_subset_are_refused_for_now(tmp_path, specc):
     run = specc("train", str(path), "--subset", "4", "--output-dir", str(tmp_path / "run"))
     assert run.exit_code == 1
     assert run.stderr == (
-        "error: an image folder trains with loop: fit, without training.distribution or "
-        "--subset (yet)\n"
+        "error: an image folder or CSV trains with loop: fit, without training.distribution "
+        "or --subset (yet)\n"
     )
     path.write_text(
         path.read_text().replace("seed: 7}", "seed: 7, distribution: {strategy: mirrored}}")

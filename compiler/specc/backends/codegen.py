@@ -48,7 +48,7 @@ from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, Apply, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.terms.objects import KerasObject
+from specc.terms.objects import KerasObject, loss_name
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -821,6 +821,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "description": spec.description,
         "dataset": spec.data.dataset,
         "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
+        "table": _table(spec.data, spec.compile, graph.output_shape),
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
             not isinstance(step, DivideStep) for step in prep.x_steps()),
@@ -867,9 +868,27 @@ def _y_step(classes: int) -> Expr:
     return Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(classes))))
 
 
+def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None:
+    """A CSV's columns and label kind (as specc train reads them), or None."""
+    if data.dataset != "csv":
+        return None
+    from specc.analysis.checks import CATEGORICAL, SPARSE
+
+    steps = data.preprocessing.y_steps()
+    classifier = steps or loss_name(compiled.loss) in CATEGORICAL | SPARSE
+    return {
+        "label": data.label,
+        "features": data.features,
+        "categorical": list(data.categorical),
+        "test_split": data.test_split if data.test_split is not None else 0.2,
+        "classes": (steps[-1].one_hot if steps else int(output_shape[-1])) if classifier else None,
+        "one_hot": steps[-1].one_hot if steps else None,
+    }
+
+
 def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:
     """An image folder's loader settings (the spec's, else the model input's), or None."""
-    if data.dataset not in FOLDER_DATASETS:
+    if data.dataset != "image_folder":
         return None
     modes = {1: "grayscale", 3: "rgb", 4: "rgba"}
     return {

@@ -55,8 +55,8 @@ KERAS_DATASETS = (
     "california_housing",
 )  # fmt: skip
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
-FOLDER_DATASETS = ("image_folder",)
-"""Data read from files in folders, streamed through tf.data (docs/training.md)."""
+FOLDER_DATASETS = ("image_folder", "csv")
+"""Data read from the user's files and streamed through tf.data (docs/training.md)."""
 DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
 WORD_DATASETS = ("imdb", "reuters")
 """Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
@@ -617,6 +617,22 @@ class Data(Strict):
         description="image_folder: keep decoded images in memory after the first epoch. auto: "
         "when they take at most a quarter of the machine's memory.",
     )
+    label: str | None = Field(
+        default=None, description="csv: the label column (class indices, or numbers to regress)."
+    )
+    features: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description="csv: the numeric feature columns, in the order the model takes them "
+        "(default: every column but the label and the categorical ones).",
+    )
+    categorical: list[str] = Field(
+        default_factory=list,
+        description="csv: columns of categories (text or codes), each one-hot encoded by a "
+        "StringLookup adapted on the training rows, after the numeric features.",
+    )
+    test_split: Fraction | None = Field(
+        default=None, description="csv: the last fraction of the rows tests (default 0.2)."
+    )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
@@ -648,6 +664,16 @@ class Data(Strict):
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
+        table = [k for k in ("label", "features", "categorical", "test_split") if getattr(self, k)]
+        if table and self.dataset != "csv":
+            raise ValueError(f"{', '.join(table)} apply to csv, not {self.dataset}")
+        if self.dataset == "csv" and not self.label:
+            raise ValueError("dataset 'csv' needs 'label': the name of the label column")
+        if self.dataset == "csv" and self.preprocessing.x:
+            raise ValueError(
+                "csv rows take no x steps; scale features in the model (e.g. a Normalization "
+                "layer, adapted on the training rows)"
+            )
         if self.num_words is not None and self.dataset not in WORD_DATASETS:
             raise ValueError(
                 f"num_words applies to imdb and reuters, not {self.dataset}; remove it"

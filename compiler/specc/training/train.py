@@ -474,20 +474,21 @@ def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
 
 
 ONE_DEVICE = (
-    "an image folder trains with loop: fit, without training.distribution or --subset (yet)"
+    "an image folder or CSV trains with loop: fit, without training.distribution or --subset (yet)"
 )
 
 
-def _check_folder(spec: Spec, compiled: Compiled, classes: Any) -> Any:
-    """An image folder checked (before Keras loads): :class:`image_folder.Checked`."""
-    from specc.training import image_folder
+def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
+    """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
+    from specc.training import csv_table, image_folder
 
     assert spec.data is not None and spec.data.path is not None  # the schema requires a path
     graph = compiled.graph
     shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
     units = classes if isinstance(classes, int) else None
     split = (spec.training or Training()).validation_split
-    return image_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
+    module = csv_table if spec.data.dataset == "csv" else image_folder
+    return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
 def train(compiled: Compiled, options: Options) -> RunResult:
@@ -505,7 +506,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     if spec.data.dataset in FOLDER_DATASETS:
         if plan is not None or options.subset:
             raise TrainError(ONE_DEVICE)
-        checked = _check_folder(spec, compiled, classes)
+        checked = _check_streamed(spec, compiled, classes)
         samples, source = checked.train_samples, str(spec.data.path)
     else:
         raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
@@ -524,9 +525,10 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     seed = _seed(keras, backend, training)
     feed: Any = arrays
     if checked is not None:  # after the seed: Keras' loader shuffles with it
-        from specc.training.image_folder import open_streams
+        from specc.training import csv_table, image_folder
 
-        feed = open_streams(checked, training.batch_size, seed)
+        module = csv_table if spec.data.dataset == "csv" else image_folder
+        feed = module.open_streams(checked, training.batch_size, seed)
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
@@ -607,7 +609,8 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
         scores = run.model.evaluate(run.feed.test, verbose=0, return_dict=True)
         x_test, y_test, whole = test_arrays(run.feed)
         arrays = Arrays(x_test, y_test, x_test, y_test, run.source)
-        metrics["class_names"] = run.feed.class_names
+        if run.feed.class_names:
+            metrics["class_names"] = run.feed.class_names
         if not whole:
             print(f"specc: the report and confusion matrix show the first {len(x_test):,} "
                   "test images (of more than fit its memory budget)", flush=True)  # fmt: skip
