@@ -56,7 +56,7 @@ STEPS_PER_EXECUTION = "auto"
 
 
 def load_datasets(path: str, batch_size: int, seed: int):
-    """(train, validation, test, class names) from a CSV, streamed row by row: the last
+    """(train, validation, test, class names) from a CSV, streamed line by line: the last
     TEST_SPLIT of the rows test, the last VALIDATION_SPLIT of the rest validate (by
     position, as Keras splits), the training rows reshuffled through a buffer every
     epoch; each categorical column one-hot through a StringLookup adapted on them."""
@@ -78,17 +78,29 @@ def load_datasets(path: str, batch_size: int, seed: int):
     n_val = kept - n_train
     wanted = sorted(header.index(c) for c in (*features, *CATEGORICAL, LABEL))
     names = [header[i] for i in wanted]
-    types = [tf.string if header[i] in CATEGORICAL else tf.float32 for i in wanted]
-    data = tf.data.experimental.CsvDataset(path, types, header=True, select_cols=wanted)
-    data = data.map(lambda *values: dict(zip(names, values, strict=True)))
-    train = data.take(n_train)
+    types = [
+        tf.constant([], tf.string if c in CATEGORICAL else tf.float32) for c in names
+    ]
+    # Lines stay strings until batched (shuffling one string a row is cheap), then are
+    # parsed a batch at a time.
+    lines = tf.data.TextLineDataset(path).skip(1)
+    lines = lines.filter(lambda line: tf.strings.length(tf.strings.strip(line)) > 0)
+
+    def parse(batch):
+        return tf.io.decode_csv(batch, types, select_cols=wanted)
+
+    train = lines.take(n_train)
     lookups = {}
     for column in CATEGORICAL:
+        at = names.index(column)
         lookups[column] = keras.layers.StringLookup(output_mode="one_hot")
-        lookups[column].adapt(train.map(lambda row, c=column: row[c]).batch(1024))
+        lookups[column].adapt(
+            train.batch(1024).map(lambda batch, at=at: parse(batch)[at])
+        )
 
-    def sample(row):
-        """A batch of rows -> (features, labels)."""
+    def sample(batch):
+        """A batch of lines -> (features, labels)."""
+        row = dict(zip(names, parse(batch), strict=True))
         parts = [tf.stack([row[c] for c in features], axis=1)] if features else []
         parts += [tf.cast(lookups[c](row[c]), tf.float32) for c in CATEGORICAL]
         y = row[LABEL]
@@ -107,7 +119,7 @@ def load_datasets(path: str, batch_size: int, seed: int):
         part = part.batch(batch_size).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
         return part.prefetch(tf.data.AUTOTUNE)
 
-    rest = data.skip(n_train)
+    rest = lines.skip(n_train)
     validation = batched(rest.take(n_val), n_val, False) if n_val else None
     test = batched(rest.skip(n_val), rows - kept, False)
     return batched(train, n_train, True), validation, test, []
