@@ -433,8 +433,10 @@ def _metrics(
     runtime: dict[str, Any],
     seed: int,
     source: str,
+    trained: int | None = None,
 ) -> dict[str, Any]:
-    """metrics.json's record of a run: test metrics, timings, where and how it ran."""
+    """metrics.json's record of a run: test metrics, timings, where and how it ran;
+    ``trained``: the samples an epoch trains on, where ``samples`` are not split by fit."""
     epochs = timer["epochs"]
     later = epochs[1:] or epochs
     metrics = (
@@ -446,7 +448,7 @@ def _metrics(
             "epoch_seconds": [round(s, 3) for s in epochs],
             "total_wall_seconds": round(wall, 3),
             "samples_per_second": round(
-                samples * (1 - training.validation_split) / float(np.mean(later)), 1
+                (trained or samples * (1 - training.validation_split)) / float(np.mean(later)), 1
             ),
             "backend": backend,
             "device": device,
@@ -565,8 +567,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         return RunResult(folder, {}, history, interrupted=True)
     _check_not_diverged(timer, folder)
     run = _Run(compiled, spec, model, feed, classes, folder, plan, training, source)
+    trained = samples if checked is not None else None  # a stream's own training part
     return _finish(run, history, _metrics(
-        {}, timer, wall, samples, training, backend, device, runtime, seed, source))  # fmt: skip
+        {}, timer, wall, samples, training, backend, device, runtime, seed, source, trained))  # fmt: skip
 
 
 @dataclass
