@@ -8,6 +8,7 @@ counters ops share with layers, row types, shapes, 0 params, Connected to), and 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -15,30 +16,8 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import keras_text
+from tests.helpers import ARITHMETIC, keras_text
 from tests.keras_helpers import keras
-
-ARITHMETIC = """
-name: arith
-model:
-  inputs:
-    - {name: x, shape: [4, 3]}
-    - {name: y, shape: [1, 3]}
-  layers:
-    - {type: Add, inputs: [x, x]}
-    - {op: add, inputs: [add, y]}
-    - {op: multiply, value: 0.16666666666666666}
-    - {op: subtract, inputs: [1.0, multiply]}
-    - {op: add, value: 3.0}
-    - {op: relu6}
-    - {op: clip, x_min: 0.0, x_max: 1.0}
-    - {op: power, value: 2}
-    - {op: negative}
-    - {op: maximum, value: 0.5}
-    - {op: softmax, axis: 1}
-    - {op: hard_silu}
-    - {op: gelu, approximate: false}
-"""
 
 
 def arithmetic_in_keras() -> Any:
@@ -219,3 +198,155 @@ def test_diagram_draws_operations_dashed(tmp_path):
     diagram.draw(diagram.model_boxes(compiled.graph), tmp_path / "a.svg")
     svg = (tmp_path / "a.svg").read_text()
     assert svg.count("stroke-dasharray") == 12  # 12 ops; the Add layer and inputs solid
+
+
+# ------------------------------------------------------------------ the example spec
+def mobilenet_v3_block_in_keras() -> Any:
+    """specs/mobilenet_v3_small_block.yaml as keras/src/applications/mobilenet_v3.py
+    writes it (its hard_sigmoid, _se_block and _inverted_res_block; layers unnamed)."""
+    k = keras()
+    k.backend.clear_session()
+    layers = k.layers
+
+    def hard_sigmoid(x: Any) -> Any:
+        return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+
+    def hard_swish(x: Any) -> Any:
+        return x * hard_sigmoid(x)
+
+    def bn(x: Any) -> Any:
+        return layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(x)
+
+    def se_block(inputs: Any, filters: int, squeeze: int) -> Any:
+        x = layers.GlobalAveragePooling2D(keepdims=True)(inputs)
+        x = layers.Conv2D(squeeze, kernel_size=1, padding="same")(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(filters, kernel_size=1, padding="same")(x)
+        x = hard_sigmoid(x)
+        return layers.Multiply()([inputs, x])
+
+    inputs = k.Input(shape=(64, 64, 3))
+    x = layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)(inputs)
+    x = layers.Conv2D(16, kernel_size=3, strides=(2, 2), padding="same", use_bias=False)(x)
+    x = hard_swish(bn(x))
+    # block 0: depthwise 3x3 / 2, squeeze-excite, ReLU
+    x = layers.ZeroPadding2D(padding=((0, 1), (0, 1)))(x)
+    x = layers.DepthwiseConv2D(3, strides=2, padding="valid", use_bias=False)(x)
+    x = layers.ReLU()(bn(x))
+    x = se_block(x, 16, 8)
+    x = layers.Conv2D(16, kernel_size=1, padding="same", use_bias=False)(x)
+    shortcut = x = bn(x)
+    # block 1: expand x4, depthwise 5x5, squeeze-excite, hard swish, residual sum
+    x = layers.Conv2D(64, kernel_size=1, padding="same", use_bias=False)(x)
+    x = hard_swish(bn(x))
+    x = layers.DepthwiseConv2D(5, strides=1, padding="same", use_bias=False)(x)
+    x = hard_swish(bn(x))
+    x = se_block(x, 64, 16)
+    x = layers.Conv2D(16, kernel_size=1, padding="same", use_bias=False)(x)
+    x = shortcut + bn(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return k.Model(inputs, outputs, name="mobilenet_v3_small_block")
+
+
+@pytest.mark.keras
+def test_mobilenet_v3_block_spec_equals_keras_and_is_shorter():
+    """The example spec prints the table of MobileNetV3's code, and says it in fewer lines
+    than the published functions it stands for (``blocks:`` and ``model:`` without comments
+    or blank lines, against keras/src/applications/mobilenet_v3.py's hard_sigmoid,
+    hard_swish, _se_block and _inverted_res_block)."""
+    import inspect
+    import re
+
+    from keras.src.applications import mobilenet_v3
+
+    from tests.helpers import SPECS
+
+    path = SPECS / "mobilenet_v3_small_block.yaml"
+    compiled = compile_text(path.read_text(), str(path))
+    model = mobilenet_v3_block_in_keras()
+    assert table.as_text(compiled.graph) == keras_text(model)
+    assert "multiply_1 (Multiply)" in keras_text(model)
+
+    def lines(text: str, comment: str) -> list[str]:
+        return [s for s in text.splitlines() if s.strip() and not s.strip().startswith(comment)]
+
+    spec, section = [], ""
+    for line in lines(path.read_text(), "#"):
+        section = line.split(":")[0] if re.match(r"^\w", line) else section
+        spec += [line] if section in ("blocks", "model") else []
+    published = [
+        mobilenet_v3.hard_sigmoid,
+        mobilenet_v3.hard_swish,
+        mobilenet_v3._se_block,
+        mobilenet_v3._inverted_res_block,
+    ]
+    code = [line for f in published for line in lines(inspect.getsource(f), "#")]
+    assert len(spec) < len(code) / 2, (len(spec), len(code))
+
+
+# ------------------------------------------------------------------ the declarations
+def test_the_operations_index_is_what_the_declarations_register():
+    """The index read from the source (``op: Literal[...]`` lines) equals the classes the
+    declarations register, aliases included."""
+    from specc.layers import OPERATIONS, OpSpec
+
+    registered = OPERATIONS.registered()
+    assert list(OPERATIONS.index()) == list(registered)
+    assert registered["hard_swish"] is registered["hard_silu"]
+    assert all(issubclass(cls, OpSpec) for cls in registered.values())
+
+
+@pytest.mark.keras
+def test_every_operation_is_keras_own_function_class_and_defaults():
+    """Each declaration names a ``keras.ops`` function and the class Keras records for it,
+    in the module the saved config gives; its keyword arguments and defaults are the
+    function's (read from its signature), its operands the function's leading arguments."""
+    import importlib
+    import inspect
+
+    from specc.layers import OPERATIONS
+
+    k = keras()
+    for name, cls in OPERATIONS.registered().items():
+        function = functools.reduce(getattr, cls.FUNCTION.split("."), k.ops)  # image.resize
+        module = importlib.import_module(f"keras.src.ops.{cls.MODULE}")
+        assert getattr(module, cls.__name__).__name__ == cls.__name__, name
+        params = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        lead, count = len(cls.LEADING), len(cls.OPERANDS)  # einsum(subscripts, *operands)
+        assert [p.name for p in params[:lead]] == list(cls.LEADING), name
+        assert [p.name for p in params[lead : lead + count]] == list(cls.OPERANDS), name
+        keywords = {p.name: p.default for p in params[:lead] + params[lead + count :]}
+        fields = {
+            key: field
+            for key, field in cls.model_fields.items()
+            if key not in ("type", "op", "name", "value")
+        }
+        assert set(fields) == set(keywords), name
+        for key, field in fields.items():
+            if keywords[key] is inspect.Parameter.empty:
+                assert field.is_required(), (name, key)
+            else:
+                assert field.default == keywords[key], (name, key)
+
+
+def test_diff_shows_an_operation_changed_and_added(tmp_path):
+    """``specc diff`` compares operations as entries (values by spec path) and as rows."""
+    from tests.helpers import run_specc
+
+    a = tmp_path / "a.yaml"
+    a.write_text(ARITHMETIC)
+    b = tmp_path / "b.yaml"
+    b.write_text(
+        ARITHMETIC.replace("{op: power, value: 2}", "{op: power, value: 3}").replace(
+            "    - {op: negative}\n", "    - {op: negative}\n    - {op: tanh}\n"
+        )
+    )
+    run = run_specc("diff", str(a), str(b))
+    assert "  ~ model.layers[7].value: 2 -> 3\n" in run.stdout
+    assert "  + model.layers[9]: {op: tanh}\n" in run.stdout
+    assert "  + tanh (Tanh)  (None, 4, 3)  0\n" in run.stdout

@@ -9,6 +9,7 @@ read as the layer of the same name.
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,7 +58,10 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
             f"the call passes keyword arguments {_show(kwargs)}, which a spec cannot say"
         )
         return None
-    for arg in node["args"]:
+    args = node["args"]
+    if len(args) == 1 and isinstance(args[0], list):  # keras.ops.concatenate([a, b])
+        args = args[0]
+    for arg in args:
         tensor = _serialized(arg) and arg["class_name"] == "__keras_tensor__"
         number = isinstance(arg, int | float) and not isinstance(arg, bool)
         if not (tensor or number):
@@ -65,7 +69,7 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
                 f"the operation takes {_show(arg)}; a spec gives it tensors and numbers"
             )
             return None
-    return list(node["args"])
+    return list(args)
 
 
 def entry(
@@ -104,8 +108,9 @@ def entry(
 
 
 def typing_first(cls: type[OpSpec]) -> str:
-    """The ``op`` name an imported operation gets: its ``keras.ops`` function's."""
-    return cls.FUNCTION
+    """The ``op`` name an imported operation gets: its first (``extract_patches`` for
+    ``keras.ops.image.extract_patches``)."""
+    return str(typing.get_args(cls.model_fields["op"].annotation)[0])
 
 
 def shortened(made: dict[str, Any], previous: str | None, cls: type[OpSpec]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ FAMILIES = (
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
-OP_FAMILIES = ("operations",)
+OP_FAMILIES = ("operations", "array_operations")
 """The modules of :mod:`specc.layers` that declare operations (``{op: add}``): Keras'
 ``keras.ops`` functions recorded as nodes of a functional model."""
 
@@ -120,10 +120,13 @@ class Catalog(Mapping[str, "type[LayerSpec]"]):
         return len(self.index())
 
     def registered(self) -> dict[str, type[LayerSpec]]:
-        """Every declaration, all families imported (for the index test)."""
+        """Every declaration, all families imported (for the index test), in family order
+        whichever family a caller imported first."""
         for family in self.families:
             importlib.import_module(f"specc.layers.{family}")
-        return dict(self._declared)
+        rank = {family: i for i, family in enumerate(self.families)}
+        ordered = sorted(self._declared.items(), key=lambda kv: rank.get(kv[1].FAMILY, len(rank)))
+        return dict(ordered)
 
 
 CATALOG = Catalog()
@@ -203,6 +206,9 @@ class LayerSpec(BaseModel):
     MIRRORED: ClassVar[bool] = False
     """Keras keeps the given layer as a copy named ``forward_<name>`` and adds its mirror as
     ``backward_layer`` (Bidirectional): the importer reads the copy as the given layer."""
+    MODEL: ClassVar[bool] = False
+    """A model used as a layer (a nested ``Sequential``): Keras' ``summary(expand_nested=True)``
+    lists its layers under its row."""
     PICTURES: ClassVar[bool] = False
     """Kernels and outputs are images (2D convolutions): the training report draws them."""
 
@@ -353,7 +359,14 @@ def format_out(shape: Shape | list[Shape]) -> str:
 
     >>> format_out((None,))
     '(None)'
+
+    One output in a list (``keras.ops.split(x, 1)``) prints bare, as Keras flattens it:
+
+    >>> format_out([(None, 2)])
+    '(None, 2)'
     """
+    if isinstance(shape, list) and len(shape) == 1:
+        return format_out(shape[0])
     if isinstance(shape, list):
         return "[" + ", ".join(format_out(s) for s in shape) + "]"
     return "(" + ", ".join(str(size) for size in shape) + ")"
@@ -510,11 +523,18 @@ class OpSpec(LayerSpec):
     them (``x``; ``x1, x2``): ``inputs`` fills them in order, ``value`` the last one."""
     CONSTANT_OPERANDS: ClassVar[bool] = False
     """Whether an operand may be a number (``x + 3.0``); else each is a tensor."""
+    LISTED: ClassVar[bool] = False
+    """The function takes its tensors as one list, its one operand (``keras.ops.concatenate
+    ([a, b], axis)``, ``stack``): ``inputs`` gives any number of them."""
     OPERATOR: ClassVar[str] = ""
     """The Python operator people write for it (``+``), which Keras records as the same
     operation: emitted code writes ``x + y`` rather than ``keras.ops.add(x, y)``."""
     FUNCTION: ClassVar[str] = ""
-    """The ``keras.ops`` function (default: the first ``op`` name)."""
+    """The ``keras.ops`` function (default: the first ``op`` name; ``image.resize`` for
+    one of a submodule)."""
+    LEADING: ClassVar[tuple[str, ...]] = ()
+    """Arguments the function takes before the tensors (``einsum(subscripts, *operands)``);
+    the operation's class takes them as keywords."""
 
     type: SkipJsonSchema[str] = ""
     op: str
@@ -546,6 +566,8 @@ class OpSpec(LayerSpec):
         """The operands in order: a constant, or None where a tensor input goes."""
         if self._operands:
             return self._operands
+        if self.LISTED:  # made in code: as many tensors as it is given
+            return (None,) * len(self._inputs or (None,))
         value = getattr(self, "value", None)  # made in code, not read from a spec entry
         return (None,) * (len(self.OPERANDS) - 1) + (value,)
 
@@ -557,6 +579,8 @@ class OpSpec(LayerSpec):
         if value is not None:
             listed.append(value)
         wanted = len(self.OPERANDS)
+        if self.LISTED:  # keras.ops.concatenate([a, b]): any number of tensors, one list
+            wanted = len(listed)
         if len(listed) != wanted:
             return None, self.count_problem(len(listed), given is None)
         constants = [v for v in listed if not isinstance(v, str) and v is not None]
@@ -625,6 +649,8 @@ def op_declaration_problem(cls: type[OpSpec]) -> str:
         return "declare MODULE (keras.src.ops.<MODULE> defines the operation class)"
     if cls.compute is OpSpec.compute:
         return "declare compute (the shape rule)"
+    if cls.LISTED and (cls.CONSTANT_OPERANDS or len(cls.OPERANDS) != 1):
+        return "LISTED takes one operand, a list of tensors (no constants)"
     if cls.CONSTANT_OPERANDS and len(cls.OPERANDS) < 2:
         return "CONSTANT_OPERANDS needs two operands (one may be a constant, one a tensor)"
     return ""

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from specc.layers.base import OpSpec, Out
 from specc.layers.shapes import Shape, ShapeError, format_shape
 from specc.terms.values import Number
@@ -118,7 +120,7 @@ class Binary(OpSpec):
     MODULE = "numpy"
     OPERANDS = ("x1", "x2")
     CONSTANT_OPERANDS = True
-    value: Number | None = None
+    value: Number = Field(default=None)  # None means not set: "| None" would accept null
 
     def compute(self, shapes: list[Shape]) -> Out:
         """The operands broadcast together.
