@@ -15,16 +15,54 @@ from specc.analysis.graph import Graph
 from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
-from specc.language.schema import STRATEGIES, ReshapeStep, Spec
+from specc.language.schema import (
+    FOLDER_DATASETS,
+    STRATEGIES,
+    WORD_DATASETS,
+    Data,
+    PadStep,
+    ReshapeStep,
+    Spec,
+)
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
-KNOWN_DATASETS = {
-    # name: (image shape as loaded, number of classes)
+KNOWN_DATASETS: dict[str, tuple[tuple[int, ...] | None, int | None]] = {
+    # name: (sample shape as keras.datasets loads it (None: word-id lists of any length),
+    # number of classes (None: regression targets))
     "mnist": ((28, 28), 10),
     "fashion_mnist": ((28, 28), 10),
+    "cifar10": ((32, 32, 3), 10),
+    "cifar100": ((32, 32, 3), 100),
+    "imdb": (None, 2),
+    "reuters": (None, 46),
+    "boston_housing": ((13,), None),
+    "california_housing": ((8,), None),
 }
+
+
+CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+"""An image folder's ``color_mode`` -> channels per pixel."""
+
+
+def dataset_shape(data: Data | None) -> tuple[int, ...] | None:
+    """One sample's shape as the named dataset loads it (None: unknown or of any length);
+    an image folder's when its spec states ``image_size`` (and ``color_mode``: rgb)."""
+    if data is not None and data.dataset == "image_folder" and data.image_size:
+        return (*data.image_size, CHANNELS[data.color_mode or "rgb"])
+    return KNOWN_DATASETS.get(data.dataset, (None, None))[0] if data else None
+
+
+def dataset_classes(data: Data | None) -> int | None:
+    """How many classes the named dataset's labels count (None: not known, or regression)."""
+    if data is None:
+        return None
+    if data.dataset == "cifar100" and data.label_mode == "coarse":
+        return 20
+    return KNOWN_DATASETS.get(data.dataset, (None, None))[1]
+
+
 CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge"}
 SPARSE = {"sparse_categorical_crossentropy"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
@@ -224,11 +262,13 @@ def _loss_weights(weights: Any, outs: tuple[str, ...], diagnose: Diagnose) -> It
 
 
 def _reshaped(steps: list[Any], source: tuple | None) -> tuple | None:
-    """The sample shape after the steps: the last reshape's, else the source's."""
+    """The sample shape after the steps: the last reshape's (or pad's), else the source's."""
     shape = source
     for step in steps:
         if isinstance(step, ReshapeStep):
             shape = tuple(step.reshape)
+        elif isinstance(step, PadStep):
+            shape = (step.pad,)
     return shape
 
 
@@ -252,10 +292,19 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
                     f"shape is {list(expected)}; reshape to {list(expected)}",
                 )
         return
-    source = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[0]
-    shape = source
-    for i, step in enumerate(spec.data.preprocessing.x):
-        if isinstance(step, ReshapeStep):
+    steps = spec.data.preprocessing.x
+    if spec.data.dataset in WORD_DATASETS and not (steps and isinstance(steps[0], PadStep)):
+        yield diagnose(
+            ("data", "preprocessing", "x"),
+            f"{spec.data.dataset} samples are lists of word ids of different lengths; add "
+            "{pad: N} as the first x step (e.g. {pad: 200}) to make them one length",
+        )
+        return
+    shape = dataset_shape(spec.data)
+    for i, step in enumerate(steps):
+        if isinstance(step, PadStep):
+            shape = (step.pad,)
+        elif isinstance(step, ReshapeStep):
             if shape is not None and math.prod(step.reshape) != math.prod(shape):
                 yield diagnose(
                     ("data", "preprocessing", "x", i, "reshape"),
@@ -272,6 +321,14 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
         or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
     ):
         loc = ("data", "preprocessing", "x") if spec.data.preprocessing.x else ("data", "dataset")
+        padded = [i for i, step in enumerate(steps) if isinstance(step, PadStep | ReshapeStep)]
+        if padded and isinstance(steps[padded[-1]], PadStep) and len(wanted) == 1:
+            yield diagnose(
+                (*loc, padded[-1], "pad"),
+                f"word-id lists are padded to {shape[0]} but model.input.shape is "
+                f"{list(wanted)}; use {{pad: {wanted[0]}}}",
+            )
+            return
         yield diagnose(
             loc,
             f"images reach the model with shape {list(shape)} but model.input.shape is "
@@ -311,7 +368,7 @@ def _labels(
     """One output's loss, label steps (at ``at``) and width (the output at ``where``)."""
     loss = loss_name(loss_spec)
     one_hot = steps[-1].one_hot if steps else None
-    classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
+    classes = dataset_classes(spec.data)
     if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
         yield diagnose(
             where,
@@ -461,6 +518,9 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
+    if spec.data is not None and spec.data.dataset in FOLDER_DATASETS:
+        yield diagnose(where, f"{spec.data.dataset} data trains on one device (for now)")
+        return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime
     if runtime.backend not in ("auto", need):

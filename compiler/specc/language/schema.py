@@ -52,7 +52,16 @@ SPEC_VERSION: Final = 1
 # ---------------------------------------------------------------- value vocabularies
 LOSSES = LOSS_NAMES
 METRICS = METRIC_NAMES
-DATASETS = ("mnist", "fashion_mnist", "npz")
+KERAS_DATASETS = (
+    "mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+    "california_housing",
+)  # fmt: skip
+"""The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
+FOLDER_DATASETS = ("image_folder", "csv")
+"""Data read from the user's files and streamed through tf.data (docs/training.md)."""
+DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
+WORD_DATASETS = ("imdb", "reuters")
+"""Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
 
 
 # ---------------------------------------------------------------------------- layers
@@ -653,11 +662,18 @@ class DivideStep(Strict):
     divide: Positive
 
 
+class PadStep(Strict):
+    pad: PosInt = Field(
+        description="keras.utils.pad_sequences(x, maxlen=N): each list of word ids becomes N "
+        "ids, shorter ones padded with 0 in front, longer ones keeping their last N."
+    )
+
+
 class OneHotStep(Strict):
     one_hot: PosInt = Field(description="Number of classes.")
 
 
-STEP_KEYS = ("reshape", "cast", "divide")
+STEP_KEYS = ("reshape", "cast", "divide", "pad")
 
 
 def _step_tag(value: Any) -> str | None:
@@ -675,11 +691,13 @@ def _step_tag(value: Any) -> str | None:
 XStep = Annotated[
     Annotated[ReshapeStep, Tag("reshape")]
     | Annotated[CastStep, Tag("cast")]
-    | Annotated[DivideStep, Tag("divide")],
+    | Annotated[DivideStep, Tag("divide")]
+    | Annotated[PadStep, Tag("pad")],
     Discriminator(
         _step_tag,
         custom_error_type="unknown_step",
-        custom_error_message="each image step is one of {reshape: [...]}, {cast: float32}, {divide: 255}",
+        custom_error_message="each x step is one of {reshape: [...]}, {cast: float32}, "
+        "{divide: 255}, {pad: 200}",
     ),
 ]
 
@@ -729,20 +747,63 @@ class Data(Strict):
     path: str | None = Field(
         default=None,
         description="A local .npz with x_train, y_train, x_test, y_test "
-        "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
+        "(required for dataset: npz; for a Keras dataset it replaces Keras' files).",
+    )
+    num_words: PosInt | None = Field(
+        default=None,
+        description="imdb, reuters: keep the N most frequent words; rarer ones become 2 "
+        "(out of vocabulary), as keras.datasets' num_words.",
+    )
+    label_mode: Literal["fine", "coarse"] | None = Field(
+        default=None, description="cifar100: 100 fine classes (default) or 20 coarse ones."
+    )
+    image_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] | None = Field(
+        default=None,
+        description="image_folder: [height, width] every image is resized to (default: the "
+        "model input's).",
+    )
+    color_mode: Literal["grayscale", "rgb", "rgba"] | None = Field(
+        default=None,
+        description="image_folder: 1, 3 or 4 channels, each image converted to it (default: "
+        "the model input's channels; images of mixed channels are refused unless it is set).",
+    )
+    cache: Literal["auto", "memory", "none"] | None = Field(
+        default=None,
+        description="image_folder: keep decoded images in memory after the first epoch. auto: "
+        "when they take at most a quarter of the machine's memory.",
+    )
+    label: str | None = Field(
+        default=None, description="csv: the label column (class indices, or numbers to regress)."
+    )
+    features: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description="csv: the numeric feature columns, in the order the model takes them "
+        "(default: every column but the label and the categorical ones).",
+    )
+    categorical: list[str] = Field(
+        default_factory=list,
+        description="csv: columns of categories (text or codes), each one-hot encoded by a "
+        "StringLookup adapted on the training rows, after the numeric features.",
+    )
+    test_split: Fraction | None = Field(
+        default=None, description="csv: the last fraction of the rows tests (default 0.2)."
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "if": {
+                "properties": {"dataset": {"enum": ["npz", *FOLDER_DATASETS]}},
+                "required": ["dataset"],
+            },
             "then": {
                 "required": ["path"],
                 "properties": {
                     "path": {
                         "type": "string",
                         "minLength": 1,
-                        "description": "dataset: npz needs the path of its .npz file.",
+                        "description": "dataset: npz needs the path of its .npz file, "
+                        "image_folder that of its folder.",
                     }
                 },
             },
@@ -753,7 +814,35 @@ class Data(Strict):
     def _npz_needs_path(self) -> Data:
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
+        if self.dataset in FOLDER_DATASETS and not self.path:
+            raise ValueError(f"dataset '{self.dataset}' needs 'path' to the folder of images")
+        stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
+        if stated and self.dataset != "image_folder":
+            raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
+        table = [k for k in ("label", "features", "categorical", "test_split") if getattr(self, k)]
+        if table and self.dataset != "csv":
+            raise ValueError(f"{', '.join(table)} apply to csv, not {self.dataset}")
+        if self.dataset == "csv" and not self.label:
+            raise ValueError("dataset 'csv' needs 'label': the name of the label column")
+        if self.dataset == "csv" and self.preprocessing.x:
+            raise ValueError(
+                "csv rows take no x steps; scale features in the model (e.g. a Normalization "
+                "layer, adapted on the training rows)"
+            )
+        if self.num_words is not None and self.dataset not in WORD_DATASETS:
+            raise ValueError(
+                f"num_words applies to imdb and reuters, not {self.dataset}; remove it"
+            )
+        if self.label_mode is not None and self.dataset != "cifar100":
+            raise ValueError(f"label_mode applies to cifar100, not {self.dataset}; remove it")
         return self
+
+    def keras_arguments(self) -> dict[str, Any]:
+        """What ``keras.datasets.<dataset>.load_data`` is called with (what the spec sets)."""
+        return {
+            k: v for k, v in (("num_words", self.num_words), ("label_mode", self.label_mode))
+            if v is not None
+        }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- runtime

@@ -279,6 +279,7 @@ SUMMARIES: dict[str, str] = {
     "spec.ReshapeStep": "Reshapes each image, e.g. {reshape: [28, 28, 1]}.",
     "spec.CastStep": "Converts the images to a float type, e.g. {cast: float32}.",
     "spec.DivideStep": "Divides the pixel values, e.g. {divide: 255}.",
+    "spec.PadStep": "Pads or cuts word-id lists to one length, e.g. {pad: 200}.",
     "spec.OneHotStep": "One-hot encodes integer labels, e.g. {one_hot: 10}.",
 }
 """``KIND.Type`` -> what the type is, in one line."""

@@ -32,7 +32,7 @@ from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
 from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
-from specc.language.schema import Runtime, Spec, Training
+from specc.language.schema import FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
@@ -403,6 +403,11 @@ def _fit(
             validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
         )  # fmt: skip
+    elif not isinstance(arrays, Arrays):  # an image folder's tf.data streams
+        model.fit(
+            arrays.train, validation_data=arrays.validation, epochs=training.epochs,
+            shuffle=False, callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+        )  # fmt: skip
     else:
         model.fit(
             arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
@@ -440,8 +445,10 @@ def _metrics(
     runtime: dict[str, Any],
     seed: int,
     source: str,
+    trained: int | None = None,
 ) -> dict[str, Any]:
-    """metrics.json's record of a run: test metrics, timings, where and how it ran."""
+    """metrics.json's record of a run: test metrics, timings, where and how it ran;
+    ``trained``: the samples an epoch trains on, where ``samples`` are not split by fit."""
     epochs = timer["epochs"]
     later = epochs[1:] or epochs
     metrics = (
@@ -453,7 +460,7 @@ def _metrics(
             "epoch_seconds": [round(s, 3) for s in epochs],
             "total_wall_seconds": round(wall, 3),
             "samples_per_second": round(
-                samples * (1 - training.validation_split) / float(np.mean(later)), 1
+                (trained or samples * (1 - training.validation_split)) / float(np.mean(later)), 1
             ),
             "backend": backend,
             "device": device,
@@ -549,6 +556,24 @@ def _weights_found(compiled: Compiled) -> None:
         raise TrainError(str(exc)) from None
 
 
+ONE_DEVICE = (
+    "an image folder or CSV trains with loop: fit, without training.distribution or --subset (yet)"
+)
+
+
+def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
+    """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
+    from specc.training import csv_table, image_folder
+
+    assert spec.data is not None and spec.data.path is not None  # the schema requires a path
+    graph = compiled.graph
+    shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
+    units = classes if isinstance(classes, int) else None
+    split = (spec.training or Training()).validation_split
+    module = csv_table if spec.data.dataset == "csv" else image_folder
+    return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
@@ -561,10 +586,17 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
     file_arrays = DataArrays.of(compiled.graph)
-    raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
-    arrays = preprocess(raw, spec.data)
-    samples = len(first(arrays.x_train))
-    check_sample_counts(samples, training, options.subset)
+    checked, arrays = None, None
+    if spec.data.dataset in FOLDER_DATASETS:
+        if plan is not None or options.subset:
+            raise TrainError(ONE_DEVICE)
+        checked = _check_streamed(spec, compiled, classes)
+        samples, source = checked.train_samples, str(spec.data.path)
+    else:
+        raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
+        arrays = preprocess(raw, spec.data)
+        samples, source = len(first(arrays.x_train)), arrays.source
+        check_sample_counts(samples, training, options.subset)
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
@@ -572,14 +604,21 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     keras = get_keras()
     device, gpu = device_name(backend)
     runtime = _choose_runtime(spec, backend, gpu, file_arrays, plan)
+    if checked is not None and runtime["loop"] == "fused":
+        raise TrainError(ONE_DEVICE)
     seed = _seed(keras, backend, training)
+    feed: Any = arrays
+    if checked is not None:  # after the seed: Keras' loader shuffles with it
+        from specc.training import csv_table, image_folder
+
+        module = csv_table if spec.data.dataset == "csv" else image_folder
+        feed = module.open_streams(checked, training.batch_size, seed)
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
-        fit_part = int(samples * (1 - training.validation_split))  # as fit splits
-        keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
+        keras_build.adapt_normalization(model, _adapt_data(feed, samples, training))
         model.compile(
             optimizer=keras_build.make_optimizer(spec),
             **keras_build.compile_arguments(spec),
@@ -588,19 +627,20 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         )
     history: dict[str, list[float]] = {}
     timer: dict[str, Any] = {"epochs": []}
-    test = (arrays.x_test, arrays.y_test) if options.track_test else None
+    test = (arrays.x_test, arrays.y_test) if options.track_test and arrays else None
     callbacks = [*_callbacks(keras, spec, folder, history, timer, test), *options.extra_callbacks]
-    print(f"specc: training {spec.name} on {samples:,} samples from {arrays.source}; "
+    print(f"specc: training {spec.name} on {samples:,} samples from {source}; "
           f"backend {backend}, device {device}, {runtime}", flush=True)  # fmt: skip
-    if plan is not None:
-        print("; ".join([f"specc: {plan.describe()}, global batch {training.batch_size}",
-                         *plan.notes]), flush=True)  # fmt: skip
+    notes = [f"{plan.describe()}, global batch {training.batch_size}", *plan.notes] if plan else []
+    notes += getattr(feed, "notes", [])
+    if notes:
+        print("; ".join(f"specc: {n}" if not i else n for i, n in enumerate(notes)), flush=True)
     interrupted = False
     start = time.perf_counter()
     try:
-        _fit(keras, model, arrays, training, runtime, plan, callbacks, seed, options.verbose)
+        _fit(keras, model, feed, training, runtime, plan, callbacks, seed, options.verbose)
         if training.fine_tune is not None and "diverged" not in timer:  # the second phase
-            _fine_tune(keras, model, compiled, spec, arrays, runtime, callbacks, seed, options)
+            _fine_tune(keras, model, compiled, spec, feed, runtime, callbacks, seed, options)
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
@@ -610,23 +650,74 @@ def train(compiled: Compiled, options: Options) -> RunResult:
               f"{_kept(folder, timer)}", file=sys.stderr)  # fmt: skip
         return RunResult(folder, {}, history, interrupted=True)
     _check_not_diverged(timer, folder)
+    run = _Run(compiled, spec, model, feed, classes, folder, plan, training, source,
+               file_arrays.outputs)  # fmt: skip
+    trained = samples if checked is not None else None  # a stream's own training part
+    return _finish(run, history, _metrics(
+        {}, timer, wall, samples, training, backend, device, runtime, seed, source, trained))  # fmt: skip
 
-    keras_build.save(model, folder / "model.keras")
-    scores = _evaluate(model, arrays, training.batch_size, plan)
-    metrics = _metrics(
-        scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
-    ) | ({"outputs": per_output(scores, file_arrays.outputs)} if file_arrays.outputs else {})
-    if plan is not None:
+
+@dataclass
+class _Run:
+    """A trained model and what the run folder is written from."""
+
+    compiled: Compiled
+    spec: Spec
+    model: Any
+    feed: Any
+    """The data: :class:`Arrays`, or an image folder's :class:`image_folder.Streams`."""
+    classes: Any
+    folder: Path
+    plan: distribute.Plan | None
+    training: Training
+    source: str
+    outputs: Any = None
+    """The model's output names where it has several (metrics.json groups them)."""
+
+
+def _adapt_data(feed: Any, samples: int, training: Training) -> Any:
+    """What an unadapted Normalization learns from: the training part of the arrays (as
+    fit splits them), or an image folder's training images."""
+    if isinstance(feed, Arrays):
+        fit_part = int(samples * (1 - training.validation_split))
+        return each(feed.x_train, lambda a: a[:fit_part])
+    return feed.train.map(lambda x, y: x)
+
+
+def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any]) -> RunResult:
+    """Evaluate, then write model.keras, metrics.json, history.json, the pictures and the report."""
+    from specc.backends import keras_build
+
+    folder, batch = run.folder, run.training.batch_size
+    keras_build.save(run.model, folder / "model.keras")
+    arrays = run.feed
+    if isinstance(run.feed, Arrays):
+        scores = _evaluate(run.model, run.feed, batch, run.plan)
+    else:
+        from specc.training.image_folder import test_arrays
+
+        scores = run.model.evaluate(run.feed.test, verbose=0, return_dict=True)
+        x_test, y_test, whole = test_arrays(run.feed)
+        arrays = Arrays(x_test, y_test, x_test, y_test, run.source)
+        if run.feed.class_names:
+            metrics["class_names"] = run.feed.class_names
+        if not whole:
+            print(f"specc: the report and confusion matrix show the first {len(x_test):,} "
+                  "test images (of more than fit its memory budget)", flush=True)  # fmt: skip
+    metrics = {f"test_{k}": float(v) for k, v in scores.items()} | metrics
+    if run.outputs:
+        metrics["outputs"] = per_output(scores, run.outputs)
+    if run.plan is not None:
         metrics |= {
-            "distribution": plan.describe(),
-            "weights_sha256": distribute.weights_sha256(model),
+            "distribution": run.plan.describe(),
+            "weights_sha256": distribute.weights_sha256(run.model),
         }
     write_atomic(folder / "metrics.json", finite_json(metrics))
     write_atomic(folder / "history.json", finite_json(history))
-    _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size, plan)
+    _pictures(run.model, arrays, history, run.classes, folder, run.spec.name, batch, run.plan)
     from specc.training import html_report  # report.npz, diagram.svg, then report.html
 
-    html_report.save_data(compiled, model, arrays, classes, folder, training.batch_size, plan)
+    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan)
     html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
 
