@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/graph_speed.py
 	$(BIN)/python bench/diagram_speed.py
 	$(BIN)/python bench/adversarial_speed.py
+	$(BIN)/python bench/applications_speed.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache

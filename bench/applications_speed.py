@@ -4,15 +4,16 @@ Run: `.venv/bin/python bench/applications_speed.py [--runs N] [--before COMMIT]`
 `make bench`). Each application's graph is written as a spec by
 ``specc.applications.application_document`` (the application as the whole model) and
 summarised as a whole process (``python -m specc summary FILE``, the working tree's
-package, bytecode written by an untimed first run), against the baseline of the same run:
+package, bytecode written by an untimed first run), then as one layer of a transfer spec
+(``{type: NAME, include_top: false, ...}``, a pooling and a Dense after it), its summary
+with and without ``--expand-nested``, against the baseline of the same run:
 the interpreter starting and ``import specc``, nothing else. Printed per application:
 its layers, median wall and CPU time (user + system of the child) of the summary and of
 the baseline, the summary's CPU time beyond the baseline's, and the issue's target
 (whole process <= 1 s without TensorFlow; the child never imports it) for wall and CPU
 time: on a shared machine (see the load average) wall time is CPU time plus waiting for
-a core. With ``--before COMMIT``
-the same summaries run on that commit's package too (``git archive``), alternating with
-this tree's. Then, in process, the best of 3 CPU times of each stage for the largest:
+a core. With ``--before COMMIT`` the applications as whole models run on that commit's
+package too (``git archive``), alternating with this tree's. Then, in process, the best of 3 CPU times of each stage for the largest:
 load (YAML with positions), validate (the schema), resolve (names, shapes, Keras' order),
 the table's text.
 """
@@ -76,6 +77,21 @@ def spec_file(name: str, folder: Path) -> tuple[Path, int]:
     return path, len(document["model"]["layers"]) + 1
 
 
+def backbone_file(name: str, folder: Path) -> Path:
+    """A transfer-learning spec: the application by name as one layer (its own
+    ``include_top: false``, Keras' default input size), pooled, a new classifier."""
+    size = application_document(name, weights=None)["model"]["inputs"][0]["shape"]
+    text = (
+        f"name: transfer\nmodel:\n  input: {{shape: {size}}}\n  layers:\n"
+        f"    - {{type: {name}, include_top: false, input_shape: {size}, weights: null}}\n"
+        "    - {type: GlobalAveragePooling2D}\n"
+        "    - {type: Dense, units: 10, activation: softmax}\n"
+    )
+    path = folder / f"{name}_backbone.yaml"
+    path.write_text(text)
+    return path
+
+
 def timed(cmd: list[str], trees: dict[str, Path], runs: int) -> dict[str, list[float]]:
     """Median [wall, CPU] per tree, the runs alternating between trees."""
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
@@ -110,16 +126,27 @@ def main() -> None:
         files = {}
         for name in names:
             files[name], layers = spec_file(name, Path(tmp))
-            cmd = [sys.executable, "-m", "specc", "summary", str(files[name])]
-            for tree, (wall, cpu) in timed(cmd, trees, args.runs).items():
-                verdict = ", ".join(
-                    f"{what} {'ok' if seconds <= TARGET else 'OVER'}"
-                    for what, seconds in (("wall", wall), ("CPU", cpu))
-                )
-                print(
-                    f"{name:24}{layers:7,} {tree[:10]:>10} {wall:7.3f} s {cpu:7.3f} s "
-                    f"{cpu - base[tree][1]:9.3f} s   <= {TARGET} s: {verdict}"
-                )
+            backbone = str(backbone_file(name, Path(tmp)))
+            runs = {
+                name: [str(files[name])],
+                "  as a layer": [backbone],
+                "  --expand-nested": ["--expand-nested", backbone],
+            }
+            for what, given in runs.items():
+                cmd = [sys.executable, "-m", "specc", "summary", *given]
+                mine = {"this tree": trees["this tree"]}  # an older tree has no backbone node
+                for tree, (wall, cpu) in timed(
+                    cmd, trees if what == name else mine, args.runs
+                ).items():
+                    verdict = ", ".join(
+                        f"{kind} {'ok' if seconds <= TARGET else 'OVER'}"
+                        for kind, seconds in (("wall", wall), ("CPU", cpu))
+                    )
+                    shown = f"{layers:7,}" if what == name else " " * 7
+                    print(
+                        f"{what:24}{shown} {tree[:10]:>10} {wall:7.3f} s {cpu:7.3f} s "
+                        f"{cpu - base[tree][1]:9.3f} s   <= {TARGET} s: {verdict}"
+                    )
         stages = json.loads(
             subprocess.run(
                 [sys.executable, "-c", STAGES, str(files[names[0]])],

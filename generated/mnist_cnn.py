@@ -52,7 +52,14 @@ def load_data(
     if path is None:
         import keras
 
-        return keras.datasets.mnist.load_data()
+        try:  # Keras' cache (~/.keras/datasets) offline, else a download
+            return keras.datasets.mnist.load_data()
+        except Exception as exc:  # offline, or the download failed
+            raise SystemExit(
+                f"could not load {DATASET} through keras.datasets "
+                f"({type(exc).__name__}: {exc}); offline? pass --data PATH to a .npz "
+                "with x_train, y_train, x_test, y_test"
+            ) from exc  # SystemExit prints its message only
     with np.load(path) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 

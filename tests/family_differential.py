@@ -26,11 +26,17 @@ from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
 
-DELIBERATE = ("Keras would take the batch axis for image rows", "but computes")
+DELIBERATE = (
+    "Keras would take the batch axis for image rows",
+    "but computes",
+    "it fits only inputs where",
+)
 """Refusals where Keras builds and runs the model, but not as the spec means it: an image
 layer on ``(batch, rows, cols)`` treats the batch axis as image rows (specc asks for a
 channels axis); per-channel values on an axis of size 1 silently widen it at run time,
-while Keras' declared output keeps size 1."""
+while Keras' declared output keeps size 1; a size fixed where the input's is unknown (a
+dropout mask's batch size, LayerScale's channels) runs on the inputs where it happens to
+match only (specc.layers.shapes.FITS_SOME)."""
 
 
 def _portable_seed(error: Any) -> bool:

@@ -231,6 +231,23 @@ def write_two_inputs(path: Path, **overrides: np.ndarray | None) -> Path:
     return path
 
 
+TWO_OUTPUTS = SPECS / "two_outputs.yaml"
+
+
+def two_output_arrays(n_train: int = 48, n_test: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
+    """Images of ``specs/two_outputs.yaml``: a lit patch per kind (5), an age per image."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        kind = rng.integers(0, 5, n, dtype=np.uint8)
+        image = rng.integers(0, 60, (n, 32, 32, 3), dtype=np.uint8)
+        for i, k in enumerate(kind):
+            image[i, 5 * k : 5 * k + 8, 5 * k : 5 * k + 8] = 255
+        age = (20 + 10 * kind + rng.normal(0, 2, n)).astype(np.float32)
+        out |= {f"x_{split}": image, f"y_{split}_age": age, f"y_{split}_kind": kind}
+    return out
+
+
 # ------------------------------------------------------------------ Keras' own summary
 def keras_text(model: Any) -> str:
     out = io.StringIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from specc.backends.kerasenv import keras as _keras
@@ -9,6 +10,13 @@ from specc.backends.kerasenv import keras as _keras
 
 def keras() -> Any:
     return _keras()
+
+
+APPLICATION_LAYERS = {
+    "LayerScale": "keras.src.applications.convnext",
+    "StochasticDepth": "keras.src.applications.convnext",
+}
+"""Layers Keras defines in its applications, not in ``keras.layers``: their modules."""
 
 
 def raw_keras_layer(entry: dict[str, Any]) -> Any:
@@ -22,7 +30,10 @@ def raw_keras_layer(entry: dict[str, Any]) -> Any:
             args[key] = raw_keras_layer(value)
         elif isinstance(value, list) and value and isinstance(value[0], dict):  # a nested model
             args[key] = [raw_keras_layer(v) for v in value]
-    cls = k.Sequential if entry["type"] == "Sequential" else getattr(k.layers, entry["type"])
+    if entry["type"] in APPLICATION_LAYERS:
+        cls = getattr(importlib.import_module(APPLICATION_LAYERS[entry["type"]]), entry["type"])
+    else:
+        cls = k.Sequential if entry["type"] == "Sequential" else getattr(k.layers, entry["type"])
     return cls(**args)
 
 

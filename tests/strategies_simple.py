@@ -213,10 +213,22 @@ def _normalization(draw: Any, shape: Shape) -> dict[str, Any]:
     return layer
 
 
+def noise_shape_near(draw: Any, shape: Shape) -> list[int | None]:
+    """A dropout mask's shape near the input's: per axis null, 1, its size or another size,
+    now and then an entry fewer or more (Keras lines a shorter mask up from the right)."""
+    noise = [
+        draw(st.sampled_from([None, 1, 2 if size is None else size, (size or 5) + 1]))
+        for size in shape
+    ]
+    cut = draw(st.sampled_from([0, 0, 0, 1, 2, -1]))
+    return noise[cut:] if cut >= 0 else [*noise, draw(st.sampled_from([None, 1]))]
+
+
 def _regularization(draw: Any, shape: Shape) -> dict[str, Any]:
     kind = draw(
         st.sampled_from(
             ["GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"]
+            + ["Dropout", "Dropout"]
             + (["SpatialDropout3D"] if len(shape) == 5 else [])
         )
     )
@@ -224,7 +236,10 @@ def _regularization(draw: Any, shape: Shape) -> dict[str, Any]:
         return {"type": kind, "stddev": draw(st.sampled_from([0.0, 0.1, 1.0])), "seed": 1}
     if kind == "ActivityRegularization":
         return {"type": kind, "l1": draw(st.sampled_from([0.0, 0.01])), "l2": 0.001}
-    return {"type": kind, "rate": draw(st.sampled_from([0.0, 0.2, 0.5]))}
+    layer = {"type": kind, "rate": draw(st.sampled_from([0.0, 0.2, 0.5]))}
+    if kind in ("Dropout", "AlphaDropout") and draw(st.booleans()):
+        layer["noise_shape"] = noise_shape_near(draw, shape)
+    return layer
 
 
 # ------------------------------------------------------------------------- reshaping
@@ -298,7 +313,7 @@ def layer_for(draw: Any, shape: Shape) -> dict[str, Any] | None:
     if family == "normalization":
         return _normalization(draw, shape)
     if family == "regularization":
-        return _regularization(draw, (None,) * rank)
+        return _regularization(draw, shape if rank == len(shape) else (None,) * rank)
     if family == "convolution":
         return _convolution(draw, n)
     if family == "spatial":

@@ -10,6 +10,7 @@ kind; ``-m slow`` the rest (Keras takes seconds to build the big ones).
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -180,3 +181,51 @@ def test_an_application_is_a_spec_specc_summary_reads(capsys):
     )
     assert main(["MobileNetV2", "alpha"]) == 2
     assert "is not ARGUMENT=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.keras
+@keras_only
+def test_custom_scale_layer_imports_builds_and_emits(tmp_path):
+    """InceptionResNetV2's Keras-internal CustomScaleLayer: a saved model that uses it
+    imports as a spec (module keras.src.applications.inception_resnet_v2), whose table
+    and built model are Keras', and whose emitted script calls the same class."""
+    from tests.helpers import run_specc
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    scale_layer = k.src.applications.inception_resnet_v2.CustomScaleLayer
+    x = k.Input((8, 8, 4))
+    up = k.layers.Conv2D(2, 3, padding="same")(x)
+    up = k.layers.Conv2D(4, 1)(up)
+    y = scale_layer(0.17)([x, up])
+    model = k.Model(x, k.layers.Activation("relu")(y), name="scaled_residual")
+    model.save(tmp_path / "original.keras")
+    spec_path = tmp_path / "imported.yaml"
+    done = run_specc("import", str(tmp_path / "original.keras"), "-o", str(spec_path))
+    assert done.exit_code == 0, done.stderr
+    entry = yaml.safe_load(spec_path.read_text())["model"]["layers"][2]
+    assert entry == {
+        "type": "CustomScaleLayer",
+        "scale": 0.17,
+        "inputs": ["input_layer", "conv2d_1"],
+    }
+    out = io.StringIO()
+    model.summary(print_fn=lambda line, line_break=True: out.write(line))
+    summary = run_specc("summary", str(spec_path))
+    assert summary.stdout == out.getvalue()
+    k.backend.clear_session()
+    built = run_specc("build", str(spec_path), "-o", str(tmp_path / "built.keras"))
+    assert built.exit_code == 0, built.stderr
+    assert built.stdout.rsplit("\n", 2)[0] + "\n" == out.getvalue()
+    from tests.emitted import completed, emit, load_module
+
+    data = completed(yaml.safe_load(spec_path.read_text()))
+    script = emit(compile_text(yaml.safe_dump(data, sort_keys=False)), tmp_path / "out")
+    called = r"keras\.src\.applications\.inception_resnet_v2\.CustomScaleLayer\(\s*0\.17,"
+    assert re.search(called, script.read_text())
+    k.backend.clear_session()
+    emitted = load_module(script).build_model()
+    assert [(x.name, x.count_params()) for x in emitted.layers] == [
+        (x.name, x.count_params()) for x in model.layers
+    ]

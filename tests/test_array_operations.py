@@ -122,6 +122,35 @@ def test_shaping_entries_refused_say_why(entry, message):
     assert len(problem.strip().splitlines()) == 1, problem
 
 
+def test_arange_is_refused_saying_why():
+    """keras.ops.arange at model level is a constant in Keras, never an operation node
+    (checked against Keras in test_arange_is_no_node_in_keras): refused with the reason."""
+    problem = _problem(_spec("{op: arange, stop: 4}"))
+    assert "keras.ops.arange takes no tensor, so Keras records no operation" in problem
+    assert len(problem.strip().splitlines()) == 1
+
+
+@pytest.mark.keras
+def test_arange_is_no_node_in_keras():
+    """What the refusal says: an Embedding on ops.arange positions at model level is not in
+    the model (no row, no weights); the sum takes its values as a constant."""
+    k = keras()
+    k.backend.clear_session()
+    tokens = k.Input((4,))
+    x = k.layers.Embedding(10, 3)(tokens)
+    positions = k.layers.Embedding(4, 3)(k.ops.arange(0, 4))
+    model = k.Model(tokens, x + positions)
+    assert [op.__class__.__name__ for op in model.operations] == ["InputLayer", "Embedding", "Add"]
+    assert model.count_params() == 30
+
+
+def test_a_layer_on_a_scalar_is_refused():
+    """A layer after a reduction over every axis: Keras' Dense fails to build on (), and a
+    model with a scalar inside cannot run a batch; said in one line, not an IndexError."""
+    problem = _problem(_spec("{op: min}", "{type: Dense, units: 4}"))
+    assert "Dense takes tensors with a batch axis, not a scalar ()" in problem
+
+
 def test_a_scalar_output_is_refused_for_training():
     """A reduction over every axis (the batch too) leaves a scalar: no labels fit it."""
     text = (

@@ -29,7 +29,7 @@ from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
 from specc.layers import OPERATIONS
-from tests.family_differential import SETTINGS
+from tests.family_differential import DELIBERATE, SETTINGS
 from tests.helpers import keras_graph_rows, keras_text
 from tests.keras_helpers import keras
 from tests.strategies_catalog import NoStrategy, value
@@ -168,6 +168,8 @@ def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
         if "op" in entry:
             cls = OPERATIONS[entry["op"]]
             operands = [env[o] if isinstance(o, str) else o for o in entry["inputs"]]
+            if cls.LISTED:  # keras.ops.concatenate([a, b], ...)
+                operands = [operands]
             if entry.get("name"):
                 module = importlib.import_module(f"keras.src.ops.{cls.MODULE}")
                 made = getattr(module, cls.__name__)(**entry["args"], name=entry["name"])
@@ -176,16 +178,20 @@ def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
                 out = -operands[0]
             elif entry["operator"]:
                 out = PYTHON[cls.OPERATOR](*operands)
-            else:
-                out = getattr(k.ops, entry["op"])(*operands, **entry["args"])
+            else:  # keras.ops.image.resize(x, ...); keras.ops.einsum(subscripts, *operands)
+                function = functools.reduce(getattr, cls.FUNCTION.split("."), k.ops)
+                kwargs = dict(entry["args"])
+                leading = [kwargs.pop(key) for key in cls.LEADING if key in kwargs]
+                out = function(*leading, *operands, **kwargs)
         else:
             layer = getattr(k.layers, entry["type"])(**entry["args"])
             taken = [env[r] for r in entry["inputs"]]
             out = layer(taken if len(taken) > 1 else taken[0])
         env[entry["as"]] = out
     inputs = [env[i["name"]] for i in desc["inputs"]]
-    if everything:
+    if everything:  # a scalar (ops.min(x): no batch axis) cannot be predicted by batches
         made = [env[e["as"]] for e in desc["entries"]]
+        made = [t for t in made if isinstance(t, list) or len(t.shape)] or made
         return k.Model(inputs, list({id(t): t for t in made}.values()), name="random")
     return k.Model(inputs, out, name="random")
 
@@ -194,6 +200,8 @@ def keras_outcome(desc: dict[str, Any], everything: bool = False) -> Any:
     """Keras' model, or what it raised building it or running it on a batch."""
     try:
         model = keras_model(desc, everything)
+        if any(not isinstance(t, list) and not len(t.shape) for t in model.outputs):
+            return model  # a scalar output: Keras builds it, predict cannot batch it
         sample = [
             np.ones((BATCH, *(RUN_SIZE if d is None else d for d in i["shape"])), "float32")
             for i in desc["inputs"]
@@ -221,6 +229,8 @@ def check(desc: dict[str, Any], log: Any = lambda text: None) -> str:
         compiled = compile_text(text, "random.yaml")
     except SpecError as exc:
         log(str(exc))
+        if any(why in str(exc) for why in DELIBERATE):  # Keras builds what the spec cannot mean
+            return "deliberate"
         outcome = keras_outcome(desc, everything=True)  # unused operations run too
         assert isinstance(outcome, Exception), f"specc refuses what Keras runs: {exc}"
         return "rejected"

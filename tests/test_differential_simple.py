@@ -27,7 +27,7 @@ from specc.layers.shapes import ShapeError
 from tests import strategies_catalog
 from tests.helpers import CASES
 from tests.keras_helpers import keras, keras_rows, raw_keras_model, static_rows
-from tests.strategies_simple import layer_for
+from tests.strategies_simple import layer_for, noise_shape_near
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
 FAMILIES = frozenset(
@@ -38,6 +38,9 @@ FAMILIES = frozenset(
 in them (tests/strategies_catalog.py derives the entries from the declaration)."""
 UNKNOWN_AT_RUN = 6
 """The size an unknown (``None``) axis gets in the batch a rejected layer is run on."""
+RUNS = ((False, 2, UNKNOWN_AT_RUN), (True, 2, UNKNOWN_AT_RUN), (True, 3, UNKNOWN_AT_RUN + 1))
+"""How a rejected spec is run (training, batch size, unknown sizes): a size that fits only
+some batches (a dropout mask's size on the batch axis) fails in one of the two."""
 
 
 @st.composite
@@ -65,19 +68,18 @@ def random_specs(draw: Any) -> dict[str, Any]:
 def keras_refuses(data: dict[str, Any]) -> str | None:
     """Why Keras cannot take the spec's last layer, or None if it can.
 
-    Keras refuses a layer when it fails to build it or to run it on a batch (unknown
-    sizes set to ``UNKNOWN_AT_RUN``), or when the run's output shape is not the one
-    the layer declared.
+    Keras refuses a layer when it fails to build it or to run it on a batch (see
+    ``RUNS``), or when the run's output shape is not the one the layer declared.
     """
     try:
         model = raw_keras_model(data)
     except Exception as exc:  # Keras raises ValueError, TypeError, IndexError, ...
         return f"build: {type(exc).__name__}"
-    shape = [UNKNOWN_AT_RUN if d is None else d for d in data["model"]["input"]["shape"]]
     declared = tuple(model.layers[-1].output.shape)
-    for training in (False, True):
+    for training, batch, unknown in RUNS:
+        shape = [unknown if d is None else d for d in data["model"]["input"]["shape"]]
         try:
-            out = model(np.ones((2, *shape), "float32"), training=training)
+            out = model(np.ones((batch, *shape), "float32"), training=training)
         except Exception as exc:  # as above, at run time
             return f"call: {type(exc).__name__}"
         ran = tuple(out.shape)
@@ -143,7 +145,7 @@ def test_strategy_yields_both_kinds():
         "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "MaxPooling3D",
         "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D", "GroupNormalization",
         "UnitNormalization", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
-        "AlphaDropout", "ActivityRegularization", "Permute", "RepeatVector", "UpSampling1D",
+        "AlphaDropout", "ActivityRegularization", "Dropout", "Permute", "RepeatVector", "UpSampling1D",
         "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
         "Cropping1D", "Cropping2D", "Cropping3D", "Flatten",
     }  # fmt: skip
@@ -177,7 +179,8 @@ def _draws_valid_entries(layer_type: str) -> None:
 SIMPLE_ERROR_CASES = [
     "flatten_unknown_then_dense", "einsum_input_rank", "einsum_output_shape_length",
     "einsum_shared_axis_size", "einsum_unknown_weight", "conv_groups_channels",
-    "transpose_output_padding", "depthwise_unknown_channels", "prelu_unknown_axis",
+    "transpose_output_padding", "depthwise_unknown_channels", "noise_shape_batch_size",
+    "noise_shape_too_long", "prelu_unknown_axis",
     "prelu_shared_axis_out_of_range", "softmax_axis_out_of_range",
     "unit_normalization_axis_twice", "group_norm_groups_divide", "group_norm_default_groups",
     "permute_rank", "repeat_vector_rank", "upsampling_rank", "cropping_too_much",
@@ -196,7 +199,13 @@ def test_error_cases_are_refused_by_keras(case):
 
 
 @pytest.mark.parametrize(
-    "case", ["ok_core_einsum_embedding", "ok_activations", "ok_convolution_2d_separable"]
+    "case",
+    [
+        "ok_core_einsum_embedding",
+        "ok_activations",
+        "ok_convolution_2d_separable",
+        "ok_regularization_noise_shape",
+    ],
 )
 def test_accepted_cases_run_in_keras(case):
     """The accepted case specs also run in Keras, in their declared shapes."""
@@ -204,3 +213,40 @@ def test_accepted_cases_run_in_keras(case):
 
     data = yaml.safe_load((CASES / case / "spec.yaml").read_text())
     assert keras_refuses(data) is None
+
+
+@st.composite
+def noise_shape_specs(draw: Any) -> dict[str, Any]:
+    """One Dropout or AlphaDropout with a ``noise_shape``, near its input's shape or drawn
+    from the declaration, at a rate where Keras draws the mask."""
+    dims = [draw(st.sampled_from([None, 1, 2, 3, 6, 7])) for _ in range(draw(st.integers(1, 4)))]
+    kind = draw(st.sampled_from(["Dropout", "AlphaDropout"]))
+    if draw(st.booleans()):
+        layer = {"type": kind, "noise_shape": noise_shape_near(draw, (None, *dims))}
+    else:
+        layer = draw(strategies_catalog.entries(kind)) | {"noise_shape": draw(_any_noise_shape)}
+    return {"name": "random", "model": {"input": {"shape": dims}, "layers": [layer | RATE]}}
+
+
+_any_noise_shape = st.lists(st.one_of(st.none(), st.integers(1, 8)), max_size=5)
+RATE = {"rate": 0.5}
+
+
+def _noise_shape_check(data: dict[str, Any]) -> None:
+    if _check(data) == "accepted":
+        assert keras_refuses(data) is None
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(noise_shape_specs())
+def test_noise_shapes_agree_with_keras(data):
+    """specc accepts a mask shape exactly where Keras trains with it (two batch sizes) and
+    keeps the output's shape; the rejected ones Keras refuses (``_check``)."""
+    _noise_shape_check(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, **SETTINGS)
+@given(noise_shape_specs())
+def test_noise_shapes_agree_with_keras_long(data):
+    _noise_shape_check(data)

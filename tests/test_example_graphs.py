@@ -68,11 +68,35 @@ def _two_inputs(k: Any) -> Any:
     return k.Model([image, side], layers.Dense(10, activation="softmax")(x))
 
 
+def _convnext_block(k: Any) -> Any:
+    """ConvNeXtBlock of keras/src/applications/convnext.py (drop_path_rate 0), twice,
+    between the stem and the head of ConvNeXt, layers unnamed."""
+    from keras.src.applications.convnext import LayerScale
+
+    layers = k.layers
+    inputs = k.Input((32, 32, 3))
+    x = layers.Conv2D(96, kernel_size=4, strides=4)(inputs)
+    x = layers.LayerNormalization(epsilon=1e-6)(x)
+    for _ in range(2):
+        block_input = x
+        x = layers.Conv2D(filters=96, kernel_size=7, padding="same", groups=96)(x)
+        x = layers.LayerNormalization(epsilon=1e-6)(x)
+        x = layers.Dense(4 * 96)(x)
+        x = layers.Activation("gelu")(x)
+        x = layers.Dense(96)(x)
+        x = LayerScale(1e-6, 96)(x)
+        x = block_input + layers.Activation("linear")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.LayerNormalization(epsilon=1e-6)(x)
+    return k.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
 EXAMPLES = {
     "resnet20_cifar10": (SPECS / "resnet20_cifar10.yaml", lambda k: resnet20_cifar10_v1.build()),
     "unet_oxford_pets": (SPECS / "unet_oxford_pets.yaml", lambda k: oxford_pets_unet.build()),
     "mnist_cnn_residual": (SPECS / "mnist_cnn_residual.yaml", _mnist_cnn_residual),
     "two_inputs": (SPECS / "two_inputs.yaml", _two_inputs),
+    "convnext_block": (SPECS / "convnext_block.yaml", _convnext_block),
 }
 
 

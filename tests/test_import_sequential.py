@@ -110,6 +110,38 @@ def test_unsupported_layer_is_named(tmp_path, specc):
     assert "error: layers[0] (mask): layer type Masking is not supported by specc\n" in run.stderr
 
 
+def test_application_layers_import_from_their_module_only(tmp_path, specc):
+    """ConvNeXt's LayerScale, as keras.applications saves it (module
+    keras.src.applications.convnext), imports; a class of that name saved from another
+    module is not the layer specc knows, and is refused, naming both."""
+    from keras.src.applications.convnext import LayerScale, StochasticDepth
+
+    k = keras()
+    model = k.Sequential(
+        [k.Input((5, 3)), LayerScale(0.1, 3), StochasticDepth(0.2, name="drop_path")]
+    )
+    model.save(tmp_path / "s.keras")
+    run = specc("import", str(tmp_path / "s.keras"))
+    assert run.exit_code == 0, run.stderr
+    assert "- {type: LayerScale, init_values: 0.1, projection_dim: 3}" in run.stdout
+    assert "- {type: StochasticDepth, name: drop_path, drop_path_rate: 0.2}" in run.stdout
+    moved = _edited(
+        tmp_path / "s.keras",
+        tmp_path / "m.keras",
+        '"keras.layers"',
+        "config",
+        "layers",
+        1,
+        "module",
+    )
+    run = specc("import", str(moved))
+    assert run.exit_code == 1
+    assert run.stderr.endswith(
+        "error: layers[0] (layer_scale): LayerScale from module keras.layers is not "
+        "keras.src.applications.convnext.LayerScale, the layer specc knows by that name\n"
+    )
+
+
 def test_unsupported_argument_is_named(tmp_path, specc):
     k = keras()
     model = k.Sequential(

@@ -337,3 +337,47 @@ def test_a_backbone_keras_refuses_is_one_located_line():
         "s.yaml:8:7: error: model.layers[0]: VGG16: input size must be at least 32x32, got "
         "input_shape [16, 16, 3]"
     ]
+
+
+MOBILENET = """
+name: transfer
+data: {dataset: npz, path: pictures.npz}
+compile: {optimizer: adam, loss: binary_crossentropy}
+model:
+  input: {shape: [160, 160, 3]}
+  layers:
+    - type: MobileNetV2
+      include_top: false
+      input_shape: [160, 160, 3]
+      alpha: 1.0
+      pooling: avg
+      weights: null
+      trainable: false
+    - {type: Dropout, rate: 0.2}
+    - {type: Dense, units: 1, activation: sigmoid}
+"""
+
+
+@keras_only
+def test_the_tutorials_mobilenet_v2_backbone_is_keras_row(tmp_path):
+    """The brief's node: one row named as Keras names it (mobilenetv2_1.00_160, no Python
+    identifier: the emitted builder's name is made one), frozen; the emitted script's
+    model prints Keras' table."""
+    from tests.emitted import emit, load_module
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    inputs = k.Input((160, 160, 3))
+    base = k.applications.MobileNetV2(
+        include_top=False, input_shape=(160, 160, 3), alpha=1.0, pooling="avg", weights=None
+    )
+    base.trainable = False
+    x = k.layers.Dropout(0.2)(base(inputs))
+    want = _text(k.Model(inputs, k.layers.Dense(1, activation="sigmoid")(x), name="transfer"))
+    compiled = compile_text(MOBILENET, "transfer.yaml")
+    assert table.as_text(compiled.graph) == want
+    assert "mobilenetv2_1.00_160 (Functional)" in want
+    path = emit(compiled, tmp_path)
+    assert "def build_mobilenetv2_1_00_160() -> keras.Model:" in path.read_text()
+    assert _text(load_module(path).build_model()) == want

@@ -65,6 +65,36 @@ def test_the_drawn_table_is_the_one_rich_draws(name, ascii_only, monkeypatch):
         assert ours == _by_rich(GRAPHS[name], width, ascii_only, monkeypatch), (name, width)
 
 
+NESTED = """
+name: transfer
+model:
+  input: {shape: [32, 32, 3]}
+  layers:
+    - {type: MobileNet, include_top: false, input_shape: [32, 32, 3], alpha: 0.25, weights: null}
+    - {type: GlobalAveragePooling2D}
+    - {type: Dense, units: 2, activation: softmax}
+"""
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_the_drawn_expanded_table_is_the_one_rich_draws(ascii_only, monkeypatch):
+    """``--expand-nested``: a backbone's layers after its row, marked with rich's
+    one-cell corner, drawn without rich too."""
+    graph = compile_text(NESTED).graph
+    drawn = []
+    original = table._drawn
+    monkeypatch.setattr(table, "_drawn", lambda *args: drawn.append(original(*args)) or drawn[-1])
+    for width in WIDTHS:
+        ours = table.as_text(graph, width, ascii_only=ascii_only, expand_nested=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(table, "_drawn", lambda *args: None)
+            theirs = table.as_text(graph, width, ascii_only=ascii_only, expand_nested=True)
+        assert ours == theirs, width
+    assert "└ conv_dw_1 (DepthwiseConv2D)" in ours
+    # rich wraps the totals at 30 columns (34 for the text): it draws that one
+    assert [text is None for text in drawn] == [width == 30 for width in WIDTHS]
+
+
 def test_plain_tables_are_drawn_without_rich(monkeypatch):
     """The fast path is the usual one (else the test above proves nothing): every plain
     table here, down to 40 columns; a non-ASCII one goes to rich, and so does a title

@@ -14,6 +14,7 @@ import pytest
 from specc.analysis.pipeline import compile_file
 from specc.language.schema import Data
 from specc.training import data as data_mod
+from specc.training import keras_datasets
 from specc.training.train import Options, train
 from tests.helpers import RUN_FILES, SPECS, epoch_ticks, find_mnist, synthetic_mnist, write_npz
 
@@ -383,6 +384,8 @@ def test_data_sources(tmp_path, monkeypatch):
     spec = Data(dataset="mnist")
     assert data_mod.locate(spec, "x.npz").name == "x.npz"
     monkeypatch.setenv("SPECC_DATA_DIR", str(tmp_path))
+    assert data_mod.locate(spec) is None  # no $SPECC_DATA_DIR/mnist.npz: Keras' cache next
+    write_npz(tmp_path / "mnist.npz")
     assert data_mod.locate(spec) == tmp_path / "mnist.npz"
     assert (
         str(data_mod.locate(Data(dataset="mnist", path="p.npz"))) == "p.npz"
@@ -394,10 +397,10 @@ def test_data_sources(tmp_path, monkeypatch):
 
 
 def _offline(monkeypatch):
-    def no_network(dataset):
-        raise AssertionError(f"tried to download {dataset}")
+    def no_network(data):
+        raise AssertionError(f"tried to download {data.dataset}")
 
-    monkeypatch.setattr(data_mod, "download", no_network)
+    monkeypatch.setattr(keras_datasets, "download", no_network)
 
 
 def test_offline_from_specc_data_dir(tmp_path, monkeypatch):

@@ -205,6 +205,19 @@ def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = ()):
     return compiled
 
 
+def _located(compiled: Any) -> Any:
+    """``compiled`` once every sub-model's weights file is found (before Keras loads), or
+    exit 1 with each missing file at its line."""
+    from specc.analysis.pipeline import locate_weights
+
+    try:
+        locate_weights(compiled)
+    except SpecError as exc:
+        _report(exc.diagnostics, "text")
+        sys.exit(exc.exit_code)
+    return compiled
+
+
 @click.group(
     cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -350,15 +363,19 @@ def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> 
             sys.exit(exc.exit_code)
         if compiled.warnings:
             _report(compiled.warnings)
-        click.echo(json.dumps(table.as_dict(compiled.graph, expand_nested=expand_nested), indent=2))
+        found = table.as_dict(compiled.graph, expand_nested=expand_nested)
+        found |= table.fine_tune_dict(compiled.spec, compiled.graph)
+        click.echo(json.dumps(found, indent=2))
         return
     compiled = _compile(spec, overriding=overriding)
     text = table.as_text(compiled.graph, expand_nested=expand_nested)
+    text += table.fine_tune_text(compiled.spec, compiled.graph)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)
     except UnicodeEncodeError:  # cp1252, ascii: the box Keras draws there
         text = table.as_text(compiled.graph, ascii_only=True, expand_nested=expand_nested)
+        text += table.fine_tune_text(compiled.spec, compiled.graph)
         text = text.encode(encoding, "replace").decode(encoding)
     except LookupError:
         pass
@@ -664,7 +681,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     _need_matplotlib("train")  # curves.png, confusion.png and report.html, after training
-    compiled = _compile(spec, overriding=_overrides(sets))
+    compiled = _located(_compile(spec, overriding=_overrides(sets)))
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data
@@ -715,7 +732,9 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
         "report.html",
         "tensorboard/",
     )
-    wrote = [f for f in files if (result.folder / f).exists()]  # no confusion: no class labels
+    per_output = sorted(p.name for p in result.folder.glob("confusion_*.png"))  # several outputs
+    wrote = [g for f in files if (result.folder / f).exists()  # no confusion: no class labels
+             for g in ([f, *per_output] if f == "curves.png" else [f])]  # fmt: skip
     click.echo(f"wrote {result.folder}/: {', '.join(wrote)}")
 
 
@@ -963,7 +982,7 @@ def build(spec: str, output: str | None, sets: tuple[str, ...]) -> None:
     """
     if output is not None and not output.endswith(".keras"):
         raise click.BadParameter("the output file name must end in .keras", param_hint="--output")
-    compiled = _compile(spec, overriding=_overrides(sets))
+    compiled = _located(_compile(spec, overriding=_overrides(sets)))
     _need_keras()
     from specc.backends import keras_build
 

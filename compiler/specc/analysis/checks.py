@@ -10,19 +10,59 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from specc.analysis.finetune import check_fine_tune
 from specc.analysis.graph import Graph
+from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
-from specc.language.schema import STRATEGIES, ReshapeStep, Spec
+from specc.language.schema import (
+    FOLDER_DATASETS,
+    STRATEGIES,
+    WORD_DATASETS,
+    Data,
+    PadStep,
+    ReshapeStep,
+    Spec,
+)
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
-KNOWN_DATASETS = {
-    # name: (image shape as loaded, number of classes)
+KNOWN_DATASETS: dict[str, tuple[tuple[int, ...] | None, int | None]] = {
+    # name: (sample shape as keras.datasets loads it (None: word-id lists of any length),
+    # number of classes (None: regression targets))
     "mnist": ((28, 28), 10),
     "fashion_mnist": ((28, 28), 10),
+    "cifar10": ((32, 32, 3), 10),
+    "cifar100": ((32, 32, 3), 100),
+    "imdb": (None, 2),
+    "reuters": (None, 46),
+    "boston_housing": ((13,), None),
+    "california_housing": ((8,), None),
 }
+
+
+CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+"""An image folder's ``color_mode`` -> channels per pixel."""
+
+
+def dataset_shape(data: Data | None) -> tuple[int, ...] | None:
+    """One sample's shape as the named dataset loads it (None: unknown or of any length);
+    an image folder's when its spec states ``image_size`` (and ``color_mode``: rgb)."""
+    if data is not None and data.dataset == "image_folder" and data.image_size:
+        return (*data.image_size, CHANNELS[data.color_mode or "rgb"])
+    return KNOWN_DATASETS.get(data.dataset, (None, None))[0] if data else None
+
+
+def dataset_classes(data: Data | None) -> int | None:
+    """How many classes the named dataset's labels count (None: not known, or regression)."""
+    if data is None:
+        return None
+    if data.dataset == "cifar100" and data.label_mode == "coarse":
+        return 20
+    return KNOWN_DATASETS.get(data.dataset, (None, None))[1]
+
+
 CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge"}
 SPARSE = {"sparse_categorical_crossentropy"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy"}
@@ -123,7 +163,10 @@ def _per_name(
     """A per-input/per-output setting: a mapping for several, a list (one value) for one."""
     several = len(names) > 1
     if isinstance(value, dict) and not several:
-        one = {"steps": "a list of steps", "loss": "one loss", "[metrics]": "a list"}[example]
+        one = {
+            "steps": "a list of steps", "loss": "one loss", "[metrics]": "a list",
+            "weight": "a list of one weight",
+        }[example]  # fmt: skip
         yield diagnose(
             loc,
             f"the model has one {what}: give {format_loc(loc)} as {one} (a mapping by "
@@ -194,20 +237,38 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
             if value is not None:
                 yield from _per_name(value, outs, ("compile", key), "output", "[metrics]",
                                      diagnose)  # fmt: skip
-        if comp.loss_weights is not None and len(comp.loss_weights) != len(outs):
+        yield from _loss_weights(comp.loss_weights, outs, diagnose)
+
+
+def _loss_weights(weights: Any, outs: tuple[str, ...], diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """One weight per output: a list in the outputs' order, or a mapping naming each output
+    once (Keras looks every output's weight up by name and fails on a missing one)."""
+    at = ("compile", "loss_weights")
+    if isinstance(weights, dict):
+        yield from _per_name(weights, outs, at, "output", "weight", diagnose)
+        missing = [name for name in outs if name not in weights]
+        if len(outs) > 1 and missing:
             yield diagnose(
-                ("compile", "loss_weights"),
-                f"{len(comp.loss_weights)} weight(s) for {len(outs)} output(s); give one per "
-                f"output, in the order of the outputs ({_listing(outs)})",
+                at,
+                f"no weight for output(s) {_listing(tuple(missing))}; Keras needs one per "
+                "output: add them (1.0 keeps an output's loss as it is)",
             )
+    elif weights is not None and len(weights) != len(outs):
+        yield diagnose(
+            at,
+            f"{len(weights)} weight(s) for {len(outs)} output(s); give one per "
+            f"output, in the order of the outputs ({_listing(outs)})",
+        )
 
 
 def _reshaped(steps: list[Any], source: tuple | None) -> tuple | None:
-    """The sample shape after the steps: the last reshape's, else the source's."""
+    """The sample shape after the steps: the last reshape's (or pad's), else the source's."""
     shape = source
     for step in steps:
         if isinstance(step, ReshapeStep):
             shape = tuple(step.reshape)
+        elif isinstance(step, PadStep):
+            shape = (step.pad,)
     return shape
 
 
@@ -231,10 +292,19 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
                     f"shape is {list(expected)}; reshape to {list(expected)}",
                 )
         return
-    source = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[0]
-    shape = source
-    for i, step in enumerate(spec.data.preprocessing.x):
-        if isinstance(step, ReshapeStep):
+    steps = spec.data.preprocessing.x
+    if spec.data.dataset in WORD_DATASETS and not (steps and isinstance(steps[0], PadStep)):
+        yield diagnose(
+            ("data", "preprocessing", "x"),
+            f"{spec.data.dataset} samples are lists of word ids of different lengths; add "
+            "{pad: N} as the first x step (e.g. {pad: 200}) to make them one length",
+        )
+        return
+    shape = dataset_shape(spec.data)
+    for i, step in enumerate(steps):
+        if isinstance(step, PadStep):
+            shape = (step.pad,)
+        elif isinstance(step, ReshapeStep):
             if shape is not None and math.prod(step.reshape) != math.prod(shape):
                 yield diagnose(
                     ("data", "preprocessing", "x", i, "reshape"),
@@ -251,6 +321,14 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
         or any(w not in (None, d) for d, w in zip(shape, wanted, strict=False))
     ):
         loc = ("data", "preprocessing", "x") if spec.data.preprocessing.x else ("data", "dataset")
+        padded = [i for i, step in enumerate(steps) if isinstance(step, PadStep | ReshapeStep)]
+        if padded and isinstance(steps[padded[-1]], PadStep) and len(wanted) == 1:
+            yield diagnose(
+                (*loc, padded[-1], "pad"),
+                f"word-id lists are padded to {shape[0]} but model.input.shape is "
+                f"{list(wanted)}; use {{pad: {wanted[0]}}}",
+            )
+            return
         yield diagnose(
             loc,
             f"images reach the model with shape {list(shape)} but model.input.shape is "
@@ -290,7 +368,7 @@ def _labels(
     """One output's loss, label steps (at ``at``) and width (the output at ``where``)."""
     loss = loss_name(loss_spec)
     one_hot = steps[-1].one_hot if steps else None
-    classes = KNOWN_DATASETS.get(spec.data.dataset, (None, None))[1] if spec.data else None
+    classes = dataset_classes(spec.data)
     if isinstance(out, list):  # a multi-output last layer (return_state, merge_mode: null)
         yield diagnose(
             where,
@@ -440,6 +518,9 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
+    if spec.data is not None and spec.data.dataset in FOLDER_DATASETS:
+        yield diagnose(where, f"{spec.data.dataset} data trains on one device (for now)")
+        return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime
     if runtime.backend not in ("auto", need):
@@ -485,7 +566,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
 
 RULES = (
     check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
-    check_distribution,
+    check_distribution, check_fine_tune, check_weights,
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -108,6 +109,21 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     return Compiled(
         spec, resolved, source.file, loaded.text, loaded.data, warnings, written, origins
     )
+
+
+def locate_weights(compiled: Compiled) -> None:
+    """Find every sub-model's weights file (from the spec's folder; ``imagenet`` in Keras'
+    cache) before Keras loads, or raise SpecError with each missing one located."""
+    from specc.analysis import weights
+
+    if not any(sub.weights for sub, _ in weights.each_sub_model(compiled.graph)):
+        return
+    expanded, _ = blocks.expand(compiled.written())
+    source = expanded.source
+    folder = Path(compiled.file).parent
+    problems = weights.locate(compiled.graph, folder, source.diagnostic)
+    if problems:
+        raise SpecError(sorted(problems, key=_in_order(source.file)))
 
 
 @contextlib.contextmanager

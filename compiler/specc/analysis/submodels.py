@@ -48,6 +48,12 @@ class SubModel(LayerSpec):
     MODEL: ClassVar[bool] = True
     type: str
     trainable: bool = True
+    weights: str | None = None
+    """A weights file loaded once it is built (relative to the spec's folder), or imagenet."""
+    call_training: bool | None = None
+    """``training=`` of its call: False keeps BatchNormalization in inference mode."""
+    _weights_path: str | None = PrivateAttr(default=None)
+    """The weights file found (``specc.analysis.weights.locate``), for the builders."""
     _key: str = PrivateAttr(default="")
     _definitions: Definitions | None = PrivateAttr(default=None)
     _loc: tuple = PrivateAttr(default=())
@@ -58,7 +64,8 @@ class SubModel(LayerSpec):
 
     @property
     def application(self) -> tuple[str, dict[str, Any]] | None:
-        """``(name, arguments)`` of a keras.applications backbone (built by that call)."""
+        """``(name, arguments)`` of a keras.applications backbone (built by that call; where
+        its ImageNet weights file is found: :func:`specc.analysis.weights.imagenet_file`)."""
         return self._application
 
     @property
@@ -185,6 +192,8 @@ def sub_model(use: UseModel, loc: tuple, definitions: Definitions | None) -> Sub
         type="Sequential" if chain else "Functional",
         name=use.name or (definition.name if known and definition.name else use.model),
         trainable=use.trainable,
+        weights=use.weights,
+        call_training=use.training,
     )
     layer._key, layer._definitions, layer._loc = use.model, definitions, loc
     layer._inputs = tuple(use.inputs) if use.inputs is not None else None
@@ -205,7 +214,10 @@ def backbone(
     except (ApplicationError, ValueError) as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, diagnose(loc, f"{use.type}: {text}")
-    layer = SubModel.model_construct(type="Functional", name=data["name"], trainable=use.trainable)
+    layer = SubModel.model_construct(
+        type="Functional", name=data["name"], trainable=use.trainable,
+        weights=use.arguments.get("weights"),  # found and loaded by specc, never downloaded
+    )  # fmt: skip
 
     def inside(where: tuple, message: str) -> Diagnostic:  # its layers are not in the file
         return diagnose(loc, f"{use.type}: {message}")

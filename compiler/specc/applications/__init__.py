@@ -33,6 +33,10 @@ FAMILIES = (
     "mobilenet",
     "mobilenet_v2",
     "nasnet",
+    "mobilenet_v3",
+    "efficientnet",
+    "efficientnet_v2",
+    "convnext",
 )  # fmt: skip
 """The family modules of :mod:`specc.applications`, in the order :data:`NAMES` lists them."""
 
@@ -50,7 +54,7 @@ NAMES: tuple[str, ...] = tuple(generators())
 """Every application, by the name ``keras.applications`` gives it."""
 
 
-def application_spec(name: str, **arguments: Any) -> dict[str, Any]:
+def application_spec(name: str, /, **arguments: Any) -> dict[str, Any]:
     """The ``model:`` mapping of ``keras.applications.<name>(**arguments)``.
 
     ``arguments`` are Keras' own (``include_top``, ``weights``, ``input_shape``,
@@ -70,7 +74,7 @@ def application_spec(name: str, **arguments: Any) -> dict[str, Any]:
     return generator(**arguments)
 
 
-def application_document(name: str, **arguments: Any) -> dict[str, Any]:
+def application_document(name: str, /, **arguments: Any) -> dict[str, Any]:
     """A whole spec (``specc: 1``, ``name``, ``model``) whose model is the application,
     for ``specc summary`` and the tests until a spec can name it as a layer."""
     model = application_spec(name, **arguments)

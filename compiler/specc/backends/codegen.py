@@ -46,10 +46,10 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.schema import Regularizer, Training
+from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec, OpSpec
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.terms.objects import KerasObject
+from specc.terms.objects import KerasObject, loss_name
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -797,10 +797,12 @@ def _sub_models(graph: Graph) -> list[SubModel]:
 
 def _builder_names(graph: Graph) -> dict[str, str]:
     """Each sub-model's function name, ``build_<name>`` (clear of the script's names)."""
-    names = {}
+    names: dict[str, str] = {}
     for sub in _sub_models(graph):
-        base = f"build_{sub.name}"
-        names[sub.name or ""] = f"{base}_model" if base in SCRIPT_GLOBALS else base
+        base = re.sub(r"\W", "_", f"build_{sub.name}")  # mobilenetv2_1.00_160: no identifier
+        while base in SCRIPT_GLOBALS or base in names.values():
+            base += "_model"
+        names[sub.name or ""] = base
     return names
 
 
@@ -1014,10 +1016,19 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "model_name": model_name,
         "description": spec.description,
         "dataset": spec.data.dataset,
+        "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
+        "table": _table(spec.data, spec.compile, graph.output_shape),
+        "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
+            not isinstance(step, DivideStep) for step in prep.x_steps()),
+        "x_keras": any(isinstance(step, PadStep) for steps in
+                       ([prep.x_steps(name) for name in arrays.inputs] or [prep.x_steps()])
+                       for step in steps),
         "data_path": spec.data.path,
         "input_shape": tuple(graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
-        "x_steps": [] if arrays.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
-        "y_steps": [] if arrays.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
+        "x_steps": [] if arrays.inputs else [_x_step(step.model_dump(), spec.data.dataset in FOLDER_DATASETS)
+                                             for step in prep.x_steps()],
+        "y_steps": [] if arrays.outputs or spec.data.dataset in FOLDER_DATASETS else [_y_step(step.one_hot) for step in prep.y_steps()],
         "functional": PyCode("\n".join(functional[1])) if functional else None,
         "block_functions": PyCode("\n".join([*sub_models, *functional[0]]))
                            if functional and (functional[0] or sub_models) else None,
@@ -1045,8 +1056,11 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
 
 
 def _listed(value: Any) -> Any:
-    """Metrics (or weights) as a list, or per output name as a dict of lists."""
-    return {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
+    """Metrics (or weights) as a list, or per output name as a dict of lists (of weights:
+    of numbers)."""
+    if isinstance(value, dict):
+        return {k: list(v) if isinstance(v, list | tuple) else v for k, v in value.items()}
+    return list(value)
 
 
 def _y_step(classes: int) -> Expr:
@@ -1054,12 +1068,54 @@ def _y_step(classes: int) -> Expr:
     return Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(classes))))
 
 
-def _x_step(step: dict[str, Any]) -> Expr:
-    """The right-hand side of ``x = ...`` for one image step."""
+def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None:
+    """A CSV's columns and label kind (as specc train reads them), or None."""
+    if data.dataset != "csv":
+        return None
+    from specc.analysis.checks import CATEGORICAL, SPARSE
+
+    steps = data.preprocessing.y_steps()
+    classifier = steps or loss_name(compiled.loss) in CATEGORICAL | SPARSE
+    return {
+        "label": data.label,
+        "features": data.features,
+        "categorical": list(data.categorical),
+        "test_split": data.test_split if data.test_split is not None else 0.2,
+        "classes": (steps[-1].one_hot if steps else int(output_shape[-1])) if classifier else None,
+        "one_hot": steps[-1].one_hot if steps else None,
+    }
+
+
+def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:
+    """An image folder's loader settings (the spec's, else the model input's), or None."""
+    if data.dataset != "image_folder":
+        return None
+    modes = {1: "grayscale", 3: "rgb", 4: "rgba"}
+    return {
+        "image_size": tuple(data.image_size or input_shape[:2]),
+        "color_mode": data.color_mode or modes.get(input_shape[-1], "rgb"),
+        "label_mode": "categorical" if data.preprocessing.y_steps() else "int",
+        "cache": data.cache or "auto",
+    }
+
+
+def _x_step(step: dict[str, Any], tensors: bool = False) -> Expr:
+    """The right-hand side of ``x = ...`` for one image step (on a batch of tensors, for
+    an image folder's tf.data pipeline)."""
     if "reshape" in step:
-        return Call("x.reshape", tuple(("", as_expr(d)) for d in [-1, *step["reshape"]]))
+        head = "tf.reshape" if tensors else "x.reshape"
+        shape = tuple(("", as_expr(d)) for d in [-1, *step["reshape"]])
+        return (
+            Call(head, (("", PyCode("x")), ("", Call("", shape)))) if tensors else Call(head, shape)
+        )
     if "cast" in step:
+        if tensors:
+            return Call("tf.cast", (("", PyCode("x")), ("", as_expr(step["cast"]))))
         return Call("x.astype", (("", as_expr(step["cast"])),))
+    if "pad" in step:  # zeros in front, longer lists keep their last ids: Keras' defaults
+        return Call(
+            "keras.utils.pad_sequences", (("", PyCode("x")), ("maxlen=", as_expr(step["pad"])))
+        )
     return PyCode(f"x / {float_literal(float(step['divide']))}")
 
 

@@ -117,13 +117,17 @@ class CompileReader(LayerReader):
         """``loss_weights`` (numbers), then every key specc does not read, reported."""
         weights = saved.get("loss_weights")
         if weights is not None:
-            if not isinstance(weights, list) or any(
-                not isinstance(w, int | float) or isinstance(w, bool) for w in weights
+            values = list(weights.values()) if isinstance(weights, dict) else weights
+            if not isinstance(values, list) or any(
+                not isinstance(w, int | float) or isinstance(w, bool) for w in values
             ):
                 self.problem(
                     "compile_config.loss_weights",
-                    f"{_show(weights)} is not supported by specc (a list of numbers, one per output)",
+                    f"{_show(weights)} is not supported by specc (numbers, one per output: a "
+                    "list, or a mapping output name -> weight)",
                 )
+            elif isinstance(weights, dict):
+                out["loss_weights"] = {str(k): _plain(w) for k, w in weights.items()}
             else:
                 out["loss_weights"] = _plain(weights)
         for key, value in saved.items():

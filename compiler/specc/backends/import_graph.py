@@ -166,6 +166,14 @@ def _end(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else None
 
 
+def _called_training(serialized: dict[str, Any]) -> Any:
+    """The ``training`` argument of a layer's first call as saved (None: not given)."""
+    nodes = serialized.get("inbound_nodes")
+    node = nodes[0] if isinstance(nodes, list) and nodes else None
+    kwargs = node.get("kwargs") if isinstance(node, dict) else None
+    return kwargs.get("training") if isinstance(kwargs, dict) else None
+
+
 class GraphReader(LayerReader):
     """Sequential and Functional models' structure, as a layer list or a graph spec."""
 
@@ -271,6 +279,8 @@ class GraphReader(LayerReader):
                     counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
+                if entry is not None and "model" in entry and _called_training(made) is False:
+                    entry["training"] = False  # base_model(x, training=False)
             entries.append(entry)
             output = labels.get((name, k), name)
             previous = None if name in multi else output

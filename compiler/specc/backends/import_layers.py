@@ -189,6 +189,14 @@ class LayerReader(_Reader):
         if cls is None:
             self.problem(where, f"layer type {layer_type} is not supported by specc")
             return None
+        home = cls.KERAS_PATH.rpartition(".")[0]
+        if home.startswith("src.") and module != f"keras.{home}":  # keras.applications' own
+            self.problem(
+                where,
+                f"{layer_type} from module {module} is not keras.{home}.{layer_type}, the "
+                "layer specc knows by that name",
+            )
+            return None
         return cls
 
     def _inner_layers(

@@ -69,17 +69,54 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     return keras_class(keras, layer.spec)(**args)
 
 
+class WeightsError(ValueError):
+    """A weights file that does not fit its sub-model (or cannot be read): one line."""
+
+
 def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
-    """A sub-model built as its own function builds it, then named and frozen as used."""
+    """A sub-model built as its own function builds it, its weights loaded from the file
+    the spec names, then frozen as used."""
     assert spec.graph is not None and spec.definition is not None  # resolved: the spec is valid
     if spec.application is not None:  # as a user writes it, so weights files work
         name, arguments = spec.application
-        model = getattr(kerasenv.keras().applications, name)(**arguments)
+        build_app = getattr(kerasenv.keras().applications, name)
+        if arguments.get("weights") == "imagenet":  # Keras finds it in its cache (checked)
+            model = build_app(**arguments)
+        else:  # specc loads the file: never a download
+            model = build_app(**{**arguments, "weights": None})
+            if spec.weights is not None:
+                load_weights(model, spec._weights_path or spec.weights)
     else:
         model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
+        if spec.weights is not None:
+            load_weights(model, spec._weights_path or spec.weights)
     if not spec.trainable:
         model.trainable = False
     return model
+
+
+def load_weights(model: Any, path: str) -> None:
+    """``model.load_weights(path)``; a file of another model said in one line."""
+    if not os.path.isfile(path):
+        raise WeightsError(f"weights file {path} not found")
+    try:
+        model.load_weights(path)
+    except Exception as exc:  # h5py, Keras: each raises its own types
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 120 else detail[:117] + "..."
+        raise WeightsError(
+            f"weights file {path} does not fit sub-model {model.name!r}: save it from the "
+            f"same model (model.save_weights) ({type(exc).__name__}: {detail})"
+        ) from None
+
+
+def unfreeze(model: Any, name: str, at: int) -> None:
+    """The tutorial's fine-tuning step: sub-model ``name`` trainable again, except its
+    ``layers[:at]`` (Keras sets ``trainable`` on every layer inside, then we refreeze)."""
+    base = model.get_layer(name)
+    base.trainable = True
+    for layer in base.layers[:at]:
+        layer.trainable = False
 
 
 def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: bool) -> Any:
@@ -193,7 +230,10 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
             made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
         layer = made[call.layer]
         how = by_name[call.layer].spec.CALL  # declared on the catalog class
-        if len(args) == 1:
+        training = getattr(by_name[call.layer].spec, "call_training", None)
+        if training is not None:  # a sub-model called in inference mode (or training)
+            out = layer(args if len(args) > 1 else args[0], training=training)
+        elif len(args) == 1:
             out = layer(args[0])
         elif how == "states":
             out = layer(args[0], initial_state=args[1:])

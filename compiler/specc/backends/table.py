@@ -15,6 +15,9 @@ from specc.layers.shapes import Shape
 if TYPE_CHECKING:  # rich is imported lazily, where a table is drawn
     from rich.console import JustifyMethod
 
+    from specc.analysis.finetune import Unfreeze
+    from specc.language.schema import Spec
+
 
 def _json_shape(shape: Shape | list[Shape]) -> list[Any]:
     """A shape as JSON: a list, or a list of lists for a layer with several outputs."""
@@ -230,7 +233,8 @@ _BOXES = {
 }
 """rich's HEAVY_HEAD and ASCII boxes: top, header, below the header, body, between rows,
 bottom (each: left, line, divider, right)."""
-_PLAIN = re.compile(r"[ -~]*")
+_PLAIN = re.compile(r"[ -~└]*")
+"""Printable ASCII, and the mark of a nested layer (one cell wide, as rich counts it)."""
 _MARKUP = re.compile(r"\\|\[[a-z#/@]")
 """What rich would read as markup in a cell Keras does not escape (a tag, a backslash)."""
 _WORD = re.compile(r"\s*\S+\s*")
@@ -334,3 +338,46 @@ def _drawn(
     parts.append(rule(bottom))
     parts += [total + "\n" for total in totals]
     return "".join(parts)
+
+
+def _unfrozen(spec: Spec, graph: Graph) -> tuple[Unfreeze, int, int] | None:
+    from specc.analysis import finetune
+    from specc.errors import Diagnostic
+
+    where = finetune.resolve(spec, graph, lambda loc, message: Diagnostic(message))
+    if not isinstance(where, finetune.Unfreeze):
+        return None
+    return (where, *finetune.after_unfreeze(graph, where))
+
+
+def fine_tune_text(spec: Spec, graph: Graph) -> str:
+    """What ``model.summary()`` counts once ``training.fine_tune`` has unfrozen the base
+    (the rows stay; only the trainable and non-trainable totals move). Empty without it."""
+    found = _unfrozen(spec, graph)
+    if found is None:
+        return ""
+    where, trainable, frozen = found
+    wide = graph.int64_params
+    return (
+        f" After training.fine_tune unfreezes {where.layer.name} from layer {where.at} "
+        f"({where.names[where.at]}):\n"
+        f" Trainable params: {trainable:,} ({readable_size(trainable * 4)})\n"
+        f" Non-trainable params: {frozen:,} ({readable_size(frozen * 4 + wide * 4)})\n"
+    )
+
+
+def fine_tune_dict(spec: Spec, graph: Graph) -> dict[str, Any]:
+    """``{"fine_tune": {...}}``: the counts of :func:`fine_tune_text`, for ``--format json``."""
+    found = _unfrozen(spec, graph)
+    if found is None:
+        return {}
+    where, trainable, frozen = found
+    return {
+        "fine_tune": {
+            "model": where.layer.name,
+            "from": where.at,
+            "from_layer": where.names[where.at],
+            "trainable_params": trainable,
+            "non_trainable_params": frozen,
+        }
+    }

@@ -188,9 +188,10 @@ def _layer_union(schema: dict[str, Any]) -> None:
         },
         "allOf": chain,
     }
-    # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
-    # layer (`type`), else a layer called again (`apply`), else a sub-model built and called
-    # (`model`), else a layer missing its type.
+    # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else an
+    # operation (`op`), else a layer (`type`), else a layer called again (`apply`), else a
+    # sub-model built and called (`model`), else a keras.applications model by name, else a
+    # layer missing its type.
     _op_union(defs)
     layers = defs["Model"]["properties"]["layers"]
     layers["items"] = {

@@ -27,8 +27,10 @@ from specc.language.schema import (
     STEP_KEYS,
     TF_DEVICE_PATTERN,
     Apply,
+    Backbone,
     Spec,
     UseModel,
+    is_application,
 )
 from specc.layers import LayerSpec
 from specc.terms.objects import BASES, DECLARED, object_class
@@ -59,7 +61,7 @@ def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
     return f"did you mean {lowered[match[0]]!r}?" if match else None
 
 
-ENTRY = LayerSpec | Apply | UseModel
+ENTRY = LayerSpec | Apply | UseModel | Backbone
 """A ``model.layers`` entry's type, once unwrapped."""
 
 
@@ -156,8 +158,11 @@ def _kind(value: Any) -> str | None:
 
 def _by_type(tp: Any, kind: str | None) -> Any:
     """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
-    if tp == ENTRY:  # a model.layers entry: a catalog layer, an apply or a model entry
-        tp = LayerSpec if kind not in (None, USE_MODEL) else Apply if kind is None else UseModel
+    if tp == ENTRY:  # a model.layers entry: a catalog layer, an apply, a model or a backbone
+        if kind is None or kind == USE_MODEL:
+            tp = Apply if kind is None else UseModel
+        else:
+            tp = LayerSpec if kind in LAYER_TYPES or not is_application(kind) else Backbone
         kind = None if tp is not LayerSpec else kind
     if kind is None or (tp is not LayerSpec and tp not in BASES.values()):
         return tp
@@ -254,6 +259,14 @@ def _unknown_tag(ctx: dict[str, Any], loc: Loc) -> tuple[str, str | None]:
             "use a built-in layer such as Activation, Reshape or Dense instead",
         )
     what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
+    if ctx.get("discriminator") == "'op'" and tag == "arange":
+        return (
+            "keras.ops.arange takes no tensor, so Keras records no operation for it: it runs "
+            "once when the model is made, and a layer called on it (an Embedding of positions) "
+            "becomes a constant whose weights are never trained",
+            "keras-io wraps the positions and their Embedding in a layer "
+            "(TokenAndPositionEmbedding), which specc does not have",
+        )
     if ctx.get("discriminator") == "'op'":
         what = "operation"
     if "optimizer" in loc:

@@ -55,6 +55,7 @@ SECTIONS = (
     ("ReshapeStep", "reshape-step", "an `x` step"),
     ("CastStep", "cast-step", "an `x` step"),
     ("DivideStep", "divide-step", "an `x` step"),
+    ("PadStep", "pad-step", "an `x` step"),
     ("OneHotStep", "one-hot-step", "a `y` step"),
     ("Compile", "compile", "`compile:`"),
     ("Training", "training", "`training:`"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     SerializeAsAny,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -50,7 +52,16 @@ SPEC_VERSION: Final = 1
 # ---------------------------------------------------------------- value vocabularies
 LOSSES = LOSS_NAMES
 METRICS = METRIC_NAMES
-DATASETS = ("mnist", "fashion_mnist", "npz")
+KERAS_DATASETS = (
+    "mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+    "california_housing",
+)  # fmt: skip
+"""The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
+FOLDER_DATASETS = ("image_folder", "csv")
+"""Data read from the user's files and streamed through tf.data (docs/training.md)."""
+DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
+WORD_DATASETS = ("imdb", "reuters")
+"""Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
 
 
 # ---------------------------------------------------------------------------- layers
@@ -105,6 +116,23 @@ class Apply(Strict):
     )
 
 
+def _weights_file(value: str) -> str:
+    if value != "imagenet" and not value.endswith((".weights.h5", ".h5")):
+        raise ValueError(
+            f"must be a weights file ending in .weights.h5 (or a legacy .h5), got {value!r}"
+        )
+    return value
+
+
+WeightsFile = Annotated[
+    str,
+    AfterValidator(_weights_file),
+    WithJsonSchema({"type": "string", "pattern": r"(\.h5|^imagenet)$"}),
+]
+"""A weights file's path (``.weights.h5``/``.h5``), or ``imagenet`` for a keras.applications
+backbone (from Keras' cache, offline)."""
+
+
 class UseModel(Strict):
     """A sub-model of models: built here and called as one layer (tower = make_tower())."""
 
@@ -127,6 +155,19 @@ class UseModel(Strict):
     trainable: bool = Field(
         default=True,
         description="false freezes every weight of the sub-model (model.trainable = False).",
+    )
+    weights: WeightsFile | None = Field(
+        default=None,
+        description="A weights file (.weights.h5 as model.save_weights writes it, or a legacy "
+        ".h5) loaded into the sub-model once it is built; a relative path is taken from the "
+        "spec's folder. Checked to exist before TensorFlow loads. null: Keras' initial weights.",
+    )
+    training: bool | None = Field(
+        default=None,
+        description="The call's training argument: base(x, training=False) as the "
+        "transfer-learning tutorial writes it. (Keras 3.15's fit passes training=True over "
+        "it, keras-team/keras#20285: a frozen base's BatchNormalization runs in inference "
+        "mode because it is frozen; specc trains as Keras does.)",
     )
 
 
@@ -154,7 +195,7 @@ class Backbone(BaseModel):
         return dict(self.model_extra or {})
 
 
-def _application(tag: Any) -> bool:
+def is_application(tag: Any) -> bool:
     """Whether a ``type`` names a keras.applications model (and no catalog layer)."""
     if not isinstance(tag, str) or tag in CATALOG:
         return False
@@ -171,7 +212,7 @@ def _entry(value: Any) -> LayerSpec | Apply | UseModel | Backbone:
             return Apply.model_validate(value)
         if "model" in value:
             return UseModel.model_validate(value)
-    if isinstance(value, dict) and _application(value.get("type")):
+    if isinstance(value, dict) and is_application(value.get("type")):
         return Backbone.model_validate(value)
     return validate_layer(value)
 
@@ -421,6 +462,13 @@ PerOutputMetrics = Annotated[
 ]
 """Metrics of the one output, or ``{output name: [metrics]}`` (Keras refuses one flat list
 for several outputs)."""
+PerOutputWeights = Annotated[
+    Annotated[list[NonNegative], Tag("one-list")]
+    | Annotated[dict[Identifier, NonNegative], Tag("per-output")],
+    Discriminator(_metrics_form),
+]
+"""``loss_weights`` as ``model.compile`` takes them: a list in the order of the outputs, or
+``{output name: weight}`` (Keras looks each output's weight up by its name)."""
 
 
 class Compile(Strict):
@@ -435,8 +483,10 @@ class Compile(Strict):
         description="Metrics; for a model with several outputs, a mapping output name -> list.",
     )
     weighted_metrics: PerOutputMetrics | None = None
-    loss_weights: list[NonNegative] | None = Field(
-        default=None, description="One weight per model output (scales that output's loss)."
+    loss_weights: PerOutputWeights | None = Field(
+        default=None,
+        description="Scales each output's loss in the total: a list, one weight per output in "
+        "the order of the outputs, or a mapping output name -> weight (one per output).",
     )
 
 
@@ -543,6 +593,37 @@ STRATEGIES = {
 """Each strategy and the backend whose engine runs it."""
 
 
+class Unfreeze(Strict):
+    """Which layers of a frozen sub-model fine-tuning trains again."""
+
+    model: str | None = Field(
+        default=None,
+        description="The frozen sub-model (its name in the summary, e.g. "
+        "mobilenetv2_1.00_160); default: the model's one sub-model with trainable: false.",
+    )
+    from_: str | Annotated[int, Field(ge=0)] = Field(
+        alias="from",
+        description="The first layer trained again: its name in the sub-model, or its index "
+        "in the sub-model's layers (the tutorial's fine_tune_at = 100); the layers before it "
+        "stay frozen, the rest are trained.",
+    )
+
+
+class FineTune(Strict):
+    """A second training phase: the frozen base unfrozen from a layer on, at a lower rate.
+
+    As the TensorFlow transfer-learning tutorial fine-tunes: after training.epochs, unfreeze
+    the top of the base model, compile again at a lower learning rate, train on from the
+    epoch the first phase ended."""
+
+    unfreeze: Unfreeze
+    epochs: PosInt = Field(description="Epochs of the second phase (after training.epochs).")
+    learning_rate: Positive = Field(
+        description="The optimizer's learning rate for the second phase (the spec's "
+        "optimizer otherwise unchanged), usually about 10x lower."
+    )
+
+
 class Training(Strict):
     epochs: PosInt = 1
     batch_size: PosInt = Field(
@@ -560,6 +641,12 @@ class Training(Strict):
         "machine's GPUs), {strategy: multi_worker_mirrored} (several machines, $TF_CONFIG), "
         "{strategy: data_parallel} (jax). The model and batch_size (global) stay as they are.",
     )
+    fine_tune: FineTune | None = Field(
+        default=None,
+        description="Fine-tuning after the first epochs: {unfreeze: {from: LAYER}, epochs: N, "
+        "learning_rate: X} unfreezes a frozen sub-model from LAYER on and trains N more "
+        "epochs at learning rate X.",
+    )
 
 
 # ------------------------------------------------------------------------------ data
@@ -575,11 +662,18 @@ class DivideStep(Strict):
     divide: Positive
 
 
+class PadStep(Strict):
+    pad: PosInt = Field(
+        description="keras.utils.pad_sequences(x, maxlen=N): each list of word ids becomes N "
+        "ids, shorter ones padded with 0 in front, longer ones keeping their last N."
+    )
+
+
 class OneHotStep(Strict):
     one_hot: PosInt = Field(description="Number of classes.")
 
 
-STEP_KEYS = ("reshape", "cast", "divide")
+STEP_KEYS = ("reshape", "cast", "divide", "pad")
 
 
 def _step_tag(value: Any) -> str | None:
@@ -597,11 +691,13 @@ def _step_tag(value: Any) -> str | None:
 XStep = Annotated[
     Annotated[ReshapeStep, Tag("reshape")]
     | Annotated[CastStep, Tag("cast")]
-    | Annotated[DivideStep, Tag("divide")],
+    | Annotated[DivideStep, Tag("divide")]
+    | Annotated[PadStep, Tag("pad")],
     Discriminator(
         _step_tag,
         custom_error_type="unknown_step",
-        custom_error_message="each image step is one of {reshape: [...]}, {cast: float32}, {divide: 255}",
+        custom_error_message="each x step is one of {reshape: [...]}, {cast: float32}, "
+        "{divide: 255}, {pad: 200}",
     ),
 ]
 
@@ -651,20 +747,63 @@ class Data(Strict):
     path: str | None = Field(
         default=None,
         description="A local .npz with x_train, y_train, x_test, y_test "
-        "(required for dataset: npz; for mnist/fashion_mnist it replaces the download).",
+        "(required for dataset: npz; for a Keras dataset it replaces Keras' files).",
+    )
+    num_words: PosInt | None = Field(
+        default=None,
+        description="imdb, reuters: keep the N most frequent words; rarer ones become 2 "
+        "(out of vocabulary), as keras.datasets' num_words.",
+    )
+    label_mode: Literal["fine", "coarse"] | None = Field(
+        default=None, description="cifar100: 100 fine classes (default) or 20 coarse ones."
+    )
+    image_size: Annotated[list[PosInt], Field(min_length=2, max_length=2)] | None = Field(
+        default=None,
+        description="image_folder: [height, width] every image is resized to (default: the "
+        "model input's).",
+    )
+    color_mode: Literal["grayscale", "rgb", "rgba"] | None = Field(
+        default=None,
+        description="image_folder: 1, 3 or 4 channels, each image converted to it (default: "
+        "the model input's channels; images of mixed channels are refused unless it is set).",
+    )
+    cache: Literal["auto", "memory", "none"] | None = Field(
+        default=None,
+        description="image_folder: keep decoded images in memory after the first epoch. auto: "
+        "when they take at most a quarter of the machine's memory.",
+    )
+    label: str | None = Field(
+        default=None, description="csv: the label column (class indices, or numbers to regress)."
+    )
+    features: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description="csv: the numeric feature columns, in the order the model takes them "
+        "(default: every column but the label and the categorical ones).",
+    )
+    categorical: list[str] = Field(
+        default_factory=list,
+        description="csv: columns of categories (text or codes), each one-hot encoded by a "
+        "StringLookup adapted on the training rows, after the numeric features.",
+    )
+    test_split: Fraction | None = Field(
+        default=None, description="csv: the last fraction of the rows tests (default 0.2)."
     )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
         json_schema_extra={
-            "if": {"properties": {"dataset": {"const": "npz"}}, "required": ["dataset"]},
+            "if": {
+                "properties": {"dataset": {"enum": ["npz", *FOLDER_DATASETS]}},
+                "required": ["dataset"],
+            },
             "then": {
                 "required": ["path"],
                 "properties": {
                     "path": {
                         "type": "string",
                         "minLength": 1,
-                        "description": "dataset: npz needs the path of its .npz file.",
+                        "description": "dataset: npz needs the path of its .npz file, "
+                        "image_folder that of its folder.",
                     }
                 },
             },
@@ -675,7 +814,35 @@ class Data(Strict):
     def _npz_needs_path(self) -> Data:
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
+        if self.dataset in FOLDER_DATASETS and not self.path:
+            raise ValueError(f"dataset '{self.dataset}' needs 'path' to the folder of images")
+        stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
+        if stated and self.dataset != "image_folder":
+            raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
+        table = [k for k in ("label", "features", "categorical", "test_split") if getattr(self, k)]
+        if table and self.dataset != "csv":
+            raise ValueError(f"{', '.join(table)} apply to csv, not {self.dataset}")
+        if self.dataset == "csv" and not self.label:
+            raise ValueError("dataset 'csv' needs 'label': the name of the label column")
+        if self.dataset == "csv" and self.preprocessing.x:
+            raise ValueError(
+                "csv rows take no x steps; scale features in the model (e.g. a Normalization "
+                "layer, adapted on the training rows)"
+            )
+        if self.num_words is not None and self.dataset not in WORD_DATASETS:
+            raise ValueError(
+                f"num_words applies to imdb and reuters, not {self.dataset}; remove it"
+            )
+        if self.label_mode is not None and self.dataset != "cifar100":
+            raise ValueError(f"label_mode applies to cifar100, not {self.dataset}; remove it")
         return self
+
+    def keras_arguments(self) -> dict[str, Any]:
+        """What ``keras.datasets.<dataset>.load_data`` is called with (what the spec sets)."""
+        return {
+            k: v for k, v in (("num_words", self.num_words), ("label_mode", self.label_mode))
+            if v is not None
+        }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- runtime

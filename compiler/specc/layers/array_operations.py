@@ -125,7 +125,7 @@ class Concatenate(OpSpec):
     def compute(self, shapes: list[Shape]) -> Out:
         """The sizes on ``axis`` add up.
 
-        >>> Concatenate(op="concatenate", axis=-1).infer_many([(None, 4), (None, 2)]).shape
+        >>> Concatenate(op="concatenate", axis=-1).compute([(None, 4), (None, 2)]).shape
         (None, 6)
         """
         return Out(op_shapes.concatenate_shape(shapes, self.axis))

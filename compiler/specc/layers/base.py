@@ -46,7 +46,7 @@ from specc.terms.values import (
 
 FAMILIES = (
     "core", "activations", "convolution", "pooling", "normalization", "regularization",
-    "reshaping", "recurrent", "attention", "merging", "preprocessing",
+    "reshaping", "recurrent", "attention", "merging", "preprocessing", "applications",
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
@@ -391,6 +391,13 @@ def apply(
     judges them (a layer that takes one tensor says so).
     """
     layer.rules()
+    scalars = [s for s in (shape if isinstance(shape, list) else [shape]) if s == ()]
+    if scalars and not isinstance(layer, OpSpec):  # ops.mean(x) without axis: no batch axis
+        raise ShapeError(
+            f"{layer.type} takes tensors with a batch axis, not a scalar (); give the "
+            "reducing operation before it an axis (e.g. axis: -1)",
+            show_input=False,
+        )
     if routed and isinstance(shape, list):
         out = layer.infer_many(shape)
     elif isinstance(shape, list):

@@ -11,6 +11,7 @@ different sizes), the rule refuses too, so a spec that validates also runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -377,6 +378,8 @@ def einsum_shape(subscripts: str, shapes: Sequence[Shape]) -> Shape:
     (None, 5, 4, 2)
     >>> einsum_shape("abcd,aecd->acbe", [(None, 4, 2, 8), (None, 6, 2, 8)])
     (None, 2, 4, 6)
+    >>> einsum_shape("a,a->a", [(1,), (None,)])   # Keras declares 1 with unknown as unknown
+    (None,)
     >>> einsum_shape("ij,jk->ik", [(None, 8), (7, 3)])
     Traceback (most recent call last):
     ...
@@ -384,13 +387,14 @@ def einsum_shape(subscripts: str, shapes: Sequence[Shape]) -> Shape:
     """
     terms, right = _einsum_terms(subscripts, len(shapes))
     sizes: dict[str, list[int | None]] = {}
+    firsts: dict[str, list[int | None]] = {}  # each input's size of the letter
     wild: Shape = ()
     for term, shape in zip(terms, shapes, strict=True):
         found, covered = _einsum_bind(term, shape)
         for letter, got in found.items():
             sizes.setdefault(letter, []).extend(got)
+            firsts.setdefault(letter, []).append(got[0])
         wild = broadcast(wild, covered)
-    known: dict[str, int | None] = {}
     for letter, got in sizes.items():
         seen = list(dict.fromkeys(d for d in got if d is not None))
         if len(seen) > 1:
@@ -398,13 +402,17 @@ def einsum_shape(subscripts: str, shapes: Sequence[Shape]) -> Shape:
                 f"letter {letter!r} of {subscripts!r} has sizes {seen[0]} and {seen[-1]} in the inputs",
                 "subscripts",
             )
-        known[letter] = seen[0] if seen else None
+    one: Shape = (1,)
+    known = {  # as Keras declares it: the inputs' sizes broadcast (1 and unknown: unknown)
+        letter: functools.reduce(broadcast, [(d,) for d in got], one)
+        for letter, got in firsts.items()
+    }
     head, _, tail = right.partition("...")
     if "..." not in right and wild:
         raise ShapeError(
             f"the output of {subscripts!r} must keep '...', which covers {wild}", "subscripts"
         )
-    return (*(known[c] for c in head), *wild, *(known[c] for c in tail))
+    return (*(known[c][0] for c in head), *wild, *(known[c][0] for c in tail))
 
 
 def extract_patches_shape(

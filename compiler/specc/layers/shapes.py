@@ -12,6 +12,12 @@ from collections.abc import Sequence
 Shape = tuple[int | None, ...]
 
 
+FITS_SOME = "it fits only inputs where"
+"""How a refusal reads where Keras builds the layer, and runs it only when a size unknown
+before running (the batch, an input's ``None``) happens to be right: the differential tests
+know such refusals by these words."""
+
+
 class ShapeError(ValueError):
     """A layer cannot take its input; ``field`` names the argument to blame, if any (a path
     such as ``("layer", 0)`` for an argument inside a nested layer)."""

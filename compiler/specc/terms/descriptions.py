@@ -117,6 +117,11 @@ SUMMARIES: dict[str, str] = {
     "layers.RandomContrast": "Changes the contrast of images by a random factor in training.",
     "layers.Normalization": "Standardises features: (x - mean) / sqrt(variance).",
     "layers.Sequential": "A stack of layers used as one layer.",
+    # ------------------------------------------------------ layers of keras.applications
+    "layers.LayerScale": "Multiplies each channel by a learned scale (ConvNeXt; Keras keeps it "
+    "in keras.src.applications.convnext).",
+    "layers.StochasticDepth": "Drops a residual branch for whole samples in training "
+    "(ConvNeXt; keras.src.applications.convnext).",
     # --------------------------------------------------------------------- operations
     "ops.Add": "x1 + x2, elementwise; operands broadcast (a residual sum; x + 3.0).",
     "ops.Subtract": "x1 - x2, elementwise (1.0 - gate: a constant on the left).",
@@ -274,6 +279,7 @@ SUMMARIES: dict[str, str] = {
     "spec.ReshapeStep": "Reshapes each image, e.g. {reshape: [28, 28, 1]}.",
     "spec.CastStep": "Converts the images to a float type, e.g. {cast: float32}.",
     "spec.DivideStep": "Divides the pixel values, e.g. {divide: 255}.",
+    "spec.PadStep": "Pads or cuts word-id lists to one length, e.g. {pad: 200}.",
     "spec.OneHotStep": "One-hot encodes integer labels, e.g. {one_hot: 10}.",
 }
 """``KIND.Type`` -> what the type is, in one line."""
@@ -437,6 +443,8 @@ ARGUMENTS: dict[str, str] = {
     "layers.GaussianDropout.rate": "Drop probability: the noise's stddev is "
     "sqrt(rate / (1 - rate)).",
     "layers.AlphaDropout.rate": "Fraction of the inputs dropped in training.",
+    "layers.noise_shape": "Shape of the random mask, one entry per input axis: null takes the "
+    "input's size, 1 shares one mask value along the axis ([null, 1, 1, 1]: whole samples).",
     "layers.GaussianNoise.stddev": "Standard deviation of the noise added in training.",
     "layers.seed": "Seed of the layer's randomness, for reproducible runs (null: random).",
     "layers.ActivityRegularization.l1": "L1 factor of the penalty on the input added to the loss.",
@@ -532,6 +540,11 @@ ARGUMENTS: dict[str, str] = {
     "layers.RandomContrast.factor": "Contrast is scaled by a random factor in "
     "[1 - factor, 1 + factor]; [lower, upper] for [1 - lower, 1 + upper].",
     "value_range": "The [min, max] of the input's pixel values (the output is clipped to it).",
+    # ----------------------------------------------------- layers of keras.applications
+    "init_values": "The value every scale starts at (ConvNeXt uses 1e-6).",
+    "projection_dim": "Number of scales: the size of the input's last axis (or 1).",
+    "drop_path_rate": "Probability of dropping the branch for a sample in training (kept "
+    "samples are scaled by 1 / (1 - rate)).",
     # ------------------------------------------------------------------ optimizers
     "optimizers.learning_rate": "Step size: a number, or a schedule such as "
     "{type: ExponentialDecay, ...}.",

@@ -1,11 +1,13 @@
 """Training data: find it, check it, preprocess it exactly as the spec says.
 
-Sources, first match wins: ``--data PATH``; the spec's ``data.path``; ``$SPECC_DATA_DIR/
-<dataset>.npz``; for ``mnist`` Keras' own dataset cache (``$KERAS_HOME/datasets/mnist.npz``,
-else ``~/.keras/datasets/mnist.npz``), read offline; ``keras.datasets`` (downloads, so only
-online). A local ``.npz`` holds ``x_train``, ``y_train``, ``x_test``, ``y_test``. Every
-problem with a file is one :class:`DataError` naming the file and what is wrong; keras is
-imported only to download.
+Sources, first match wins: ``--data PATH``; the spec's ``data.path``; for mnist,
+fashion_mnist, cifar10 and cifar100 a ready ``$SPECC_DATA_DIR/<dataset>.npz``; Keras' own
+files of a ``keras.datasets`` dataset, under Keras' names, in ``$SPECC_DATA_DIR`` and then
+Keras' cache (``$KERAS_HOME/datasets``, else ``~/.keras/datasets``), read offline
+(:mod:`specc.training.keras_datasets`); ``keras.datasets`` (downloads, so only online). A
+local ``.npz`` holds ``x_train``, ``y_train``, ``x_test``, ``y_test``. Every problem with a
+file is one :class:`DataError` naming the file and what is wrong; keras is imported only
+to download.
 
 A model with several inputs takes ``x_train_<input>``/``x_test_<input>`` per input (the
 names of ``model.inputs``), one with several outputs ``y_train_<output>``/``y_test_<output>``
@@ -23,16 +25,16 @@ import math
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from specc.analysis.arrays import ONE, DataArrays
-from specc.analysis.checks import KNOWN_DATASETS
+from specc.analysis.checks import dataset_shape
 from specc.files import human_size
-from specc.language.schema import CastStep, Data, DivideStep, ReshapeStep
+from specc.language.schema import CastStep, Data, DivideStep, PadStep, ReshapeStep
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 """The arrays of a one-input, one-output model's file (:class:`DataArrays` for several)."""
@@ -96,21 +98,22 @@ def keras_cache_dirs() -> list[Path]:
     return list(dict.fromkeys(dirs))
 
 
+READY_NPZ = ("mnist", "fashion_mnist", "cifar10", "cifar100")
+"""Datasets whose ready ``$SPECC_DATA_DIR/<dataset>.npz`` is read as is (for the others,
+``<dataset>.npz`` is Keras' own file, read as Keras reads it)."""
+
+
 def locate(data: Data, override: str | os.PathLike[str] | None = None) -> Path | None:
-    """The local file to read, or None to download through keras.datasets."""
+    """The local ready .npz to read, or None for the dataset's Keras files (cache or download)."""
     if override:
         return Path(override)
     if data.path:
         return Path(data.path)
-    folder = os.environ.get("SPECC_DATA_DIR")
-    if folder:
-        return Path(folder) / f"{data.dataset}.npz"
     if data.dataset == "npz":
         raise DataError("dataset 'npz' needs a file: set data.path, --data PATH or SPECC_DATA_DIR")
-    if data.dataset == "mnist":  # Keras caches only mnist as one .npz
-        for folder_ in keras_cache_dirs():
-            if (folder_ / "mnist.npz").is_file():
-                return folder_ / "mnist.npz"
+    folder = os.environ.get("SPECC_DATA_DIR")
+    if folder and data.dataset in READY_NPZ and (Path(folder) / f"{data.dataset}.npz").is_file():
+        return Path(folder) / f"{data.dataset}.npz"
     return None
 
 
@@ -224,19 +227,46 @@ def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
                   source=str(path))  # fmt: skip
 
 
-def download(dataset: str) -> Arrays:
-    """keras.datasets.<dataset>.load_data(), for users who are online."""
-    from specc.backends.kerasenv import keras
+def pad_sequences(x: np.ndarray, maxlen: int) -> np.ndarray:
+    """``keras.utils.pad_sequences(x, maxlen)``: int32, zeros in front, longer sequences
+    keeping their last ``maxlen`` ids; for lists of different lengths or a 2-D array."""
+    out = np.zeros((len(x), maxlen), dtype="int32")
+    if x.dtype != object and x.ndim == 2:
+        kept = x[:, -maxlen:]
+        out[:, maxlen - kept.shape[1] :] = kept
+        return out
+    for i, seq in enumerate(x):
+        kept = np.asarray(seq)[-maxlen:]
+        if len(kept):
+            out[i, maxlen - len(kept) :] = kept
+    return out
 
-    module = getattr(keras().datasets, dataset)
-    try:
-        (x_train, y_train), (x_test, y_test) = module.load_data()
-    except Exception as exc:  # network errors come in many types
+
+def _padded(arrays: Arrays, data: Data) -> Arrays:
+    """Lists of word ids of different lengths made one length by the spec's first x step
+    ({pad: N}), so the arrays can be checked and fed (analysis requires that step)."""
+    steps = data.preprocessing.x_steps()
+    if isinstance(arrays.x_train, dict) or arrays.x_train.dtype != object:
+        return arrays
+    if not (steps and isinstance(steps[0], PadStep)):
         raise DataError(
-            f"could not download {dataset} through keras.datasets ({type(exc).__name__}: {exc}); "
-            "offline? pass --data PATH to a local .npz or set SPECC_DATA_DIR"
-        ) from None
-    return Arrays(x_train, y_train, x_test, y_test, source=f"keras.datasets.{dataset}")
+            f"{arrays.source}: samples are lists of different lengths; add {{pad: N}} as the "
+            "first x step"
+        )
+    n = steps[0].pad
+    return replace(arrays, x_train=each(arrays.x_train, lambda x: pad_sequences(x, n)),
+                   x_test=each(arrays.x_test, lambda x: pad_sequences(x, n)))  # fmt: skip
+
+
+def _flat_labels(arrays: Arrays, classes: int | dict[str, int | None] | None) -> Arrays:
+    """Class labels of shape (n, 1), as keras.datasets gives CIFAR's, as (n,)."""
+
+    def flat(y: np.ndarray) -> np.ndarray:
+        return y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+
+    if not isinstance(classes, int) or isinstance(arrays.y_train, dict):
+        return arrays
+    return replace(arrays, y_train=each(arrays.y_train, flat), y_test=each(arrays.y_test, flat))
 
 
 def _non_finite(src: str, name: str, x: np.ndarray, after: str = "") -> None:
@@ -278,7 +308,7 @@ def check(arrays: Arrays, data: Data, classes: int | dict[str, int | None] | Non
         for key, a in rest:
             if len(a) != len(x0):
                 raise DataError(f"{src}: {first_key} has {len(x0)} samples but {key} has {len(a)}")
-        expected = KNOWN_DATASETS.get(data.dataset, (None, None))[0]
+        expected = dataset_shape(data)
         if expected is not None and x0.shape[1:] != expected:
             raise DataError(
                 f"{src}: {data.dataset} images should be {expected}, {first_key} has {x0.shape[1:]}"
@@ -319,6 +349,8 @@ def preprocess(arrays: Arrays, data: Data) -> Arrays:
             elif isinstance(step, DivideStep):
                 with np.errstate(over="ignore"):
                     x = x / step.divide
+            elif isinstance(step, PadStep):
+                x = pad_sequences(x, step.pad)
         return x
 
     def y_steps(y: np.ndarray, steps: list[Any]) -> np.ndarray:
@@ -350,8 +382,14 @@ def load(
     override: str | os.PathLike[str] | None = None,
     file_arrays: DataArrays = ONE,
 ) -> Arrays:
-    """Find, read, check: the raw arrays of a spec's dataset."""
+    """Find, read, check: the raw arrays of a spec's dataset (word-id lists padded)."""
     path = locate(data, override)
-    arrays = download(data.dataset) if path is None else read_npz(path, file_arrays)
+    if path is None:
+        from specc.training import keras_datasets  # it builds on this module's readers
+
+        arrays = keras_datasets.load(data)
+    else:
+        arrays = read_npz(path, file_arrays)
+    arrays = _flat_labels(_padded(arrays, data), classes)
     check(arrays, data, classes)
     return arrays

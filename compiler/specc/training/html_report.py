@@ -354,11 +354,24 @@ def _values(
             "diagram": diagram_uri,
             "curves": curves(folder),
             "confusion": _file_uri(folder / "confusion.png", "image/png"),
+            "confusions": _confusions(folder, metrics),
             "misclassified": misclassified(data),
             "filters": filters(data),
             "maps": feature_maps(data),
         },
     }
+
+
+def _confusions(folder: Path, metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(output, picture) for each output of several that has a confusion matrix (its
+    class labels): ``confusion_<output>.png``, in the order of the outputs."""
+    outputs = metrics.get("outputs")
+    found = []
+    for output in outputs if isinstance(outputs, dict) else ():
+        uri = _file_uri(folder / f"confusion_{output}.png", "image/png")
+        if uri is not None:
+            found.append((str(output), uri))
+    return found
 
 
 def render(values: dict[str, Any]) -> str:

@@ -30,9 +30,9 @@ from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
 from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
-from specc.errors import KerasMissingError
+from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
-from specc.language.schema import Runtime, Spec, Training
+from specc.language.schema import FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
@@ -68,7 +68,7 @@ class RunResult:
 
 def effective_spec(spec: Spec, options: Options) -> Spec:
     """The spec as it will run: command-line overrides applied, then re-validated."""
-    training = (spec.training or Training()).model_dump(exclude_unset=True)
+    training = (spec.training or Training()).model_dump(exclude_unset=True, by_alias=True)
     for key in ("epochs", "batch_size", "seed"):
         if getattr(options, key) is not None:
             training[key] = getattr(options, key)
@@ -330,13 +330,22 @@ def _choose_runtime(
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
-    if runtime["loop"] == "fused" and (file_arrays.inputs or file_arrays.outputs):
+    several = bool(file_arrays.inputs or file_arrays.outputs)
+    if runtime["loop"] == "fused" and (several or training.fine_tune is not None):
         if spec.runtime.loop == "fused":
             raise TrainError(
                 "runtime.loop 'fused' feeds one input and one label array; this model has "
                 "several inputs or outputs: use loop: fit (or auto)"
-            )
+                if several else
+                "runtime.loop 'fused' trains one phase; training.fine_tune needs a second "
+                "(unfrozen, recompiled): use loop: fit (or auto)"
+            )  # fmt: skip
         runtime = resolve_runtime(spec.runtime.model_copy(update={"loop": "fit"}), backend, gpu)
+    if plan is not None and training.fine_tune is not None:
+        raise TrainError(
+            "training.fine_tune under training.distribution is not supported yet: train "
+            "without distribution"
+        )
     if plan is not None:
         plan.check_batch(training.batch_size)
         runtime = plan.runtime(runtime, spec.runtime)
@@ -376,8 +385,10 @@ def _fit(
     callbacks: list[Any],
     seed: int,
     verbose: int | str,
+    initial_epoch: int = 0,
 ) -> None:
-    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'."""
+    """Fit the model by the chosen loop: specc's fused trainer, the strategy's, or Keras'
+    (from ``initial_epoch``: fine-tuning goes on where the first phase ended)."""
     if runtime["loop"] == "fused":
         from specc.training.fused import FusedTrainer
 
@@ -392,11 +403,17 @@ def _fit(
             validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
         )  # fmt: skip
+    elif not isinstance(arrays, Arrays):  # an image folder's tf.data streams
+        model.fit(
+            arrays.train, validation_data=arrays.validation, epochs=training.epochs,
+            shuffle=False, callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+        )  # fmt: skip
     else:
         model.fit(
             arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
             validation_split=training.validation_split, shuffle=training.shuffle,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+            initial_epoch=initial_epoch,
         )  # fmt: skip
 
 
@@ -428,8 +445,10 @@ def _metrics(
     runtime: dict[str, Any],
     seed: int,
     source: str,
+    trained: int | None = None,
 ) -> dict[str, Any]:
-    """metrics.json's record of a run: test metrics, timings, where and how it ran."""
+    """metrics.json's record of a run: test metrics, timings, where and how it ran;
+    ``trained``: the samples an epoch trains on, where ``samples`` are not split by fit."""
     epochs = timer["epochs"]
     later = epochs[1:] or epochs
     metrics = (
@@ -441,7 +460,7 @@ def _metrics(
             "epoch_seconds": [round(s, 3) for s in epochs],
             "total_wall_seconds": round(wall, 3),
             "samples_per_second": round(
-                samples * (1 - training.validation_split) / float(np.mean(later)), 1
+                (trained or samples * (1 - training.validation_split)) / float(np.mean(later)), 1
             ),
             "backend": backend,
             "device": device,
@@ -456,6 +475,54 @@ def _metrics(
     return metrics
 
 
+def per_output(scores: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Test metrics by output: Keras reports ``<output>_<metric>`` (``kind_accuracy``,
+    ``age_loss``) next to the total ``loss``; a key goes to the longest output name it
+    starts with (``age_group_loss`` to ``age_group``, not ``age``).
+
+    >>> per_output({"loss": 1.0, "age_loss": 0.5, "age_group_mae": 2.0}, ("age", "age_group"))
+    {'age': {'loss': 0.5}, 'age_group': {'mae': 2.0}}
+    """
+    grouped: dict[str, dict[str, float]] = {name: {} for name in outputs}
+    by_length = sorted(outputs, key=len, reverse=True)
+    for key, value in scores.items():
+        owner = next((name for name in by_length if key.startswith(f"{name}_")), None)
+        if owner is not None:
+            grouped[owner][key.removeprefix(f"{owner}_")] = float(value)
+    return grouped
+
+
+def _fine_tune(
+    keras: Any, model: Any, compiled: Compiled, spec: Spec, arrays: Arrays,
+    runtime: dict[str, Any], callbacks: list[Any], seed: int, options: Options,
+) -> None:  # fmt: skip
+    """The second phase, as the transfer-learning tutorial fine-tunes: the base unfrozen
+    from the spec's layer on, compiled again at the lower learning rate (the spec's
+    optimizer otherwise), trained ``fine_tune.epochs`` more from the epoch phase one ended."""
+    from specc.analysis import finetune
+    from specc.backends import keras_build
+
+    training = spec.training or Training()
+    fine = training.fine_tune
+    where = finetune.resolve(spec, compiled.graph, lambda loc, message: Diagnostic(message))
+    assert fine is not None and isinstance(where, finetune.Unfreeze)  # checked by validate
+    keras_build.unfreeze(model, where.layer.name, where.at)
+    optimizer = keras_build.make_optimizer(spec)
+    optimizer.learning_rate = fine.learning_rate
+    model.compile(
+        optimizer=optimizer,
+        **keras_build.compile_arguments(spec),
+        jit_compile=runtime["jit_compile"],
+        steps_per_execution=runtime["steps_per_execution"],
+    )
+    done = len(model.history.epoch) if getattr(model, "history", None) else training.epochs
+    total = training.model_copy(update={"epochs": done + fine.epochs})
+    print(f"specc: fine-tuning {where.layer.name} from layer {where.at} "
+          f"({where.names[where.at]}) at learning rate {fine.learning_rate:g}, "
+          f"epochs {done + 1}-{done + fine.epochs}", flush=True)  # fmt: skip
+    _fit(keras, model, arrays, total, runtime, None, callbacks, seed, options.verbose, done)
+
+
 def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
     """Stop with a message where the loss stopped being finite (the timer callback noted
     where), saying what the run folder kept."""
@@ -468,9 +535,49 @@ def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
         )
 
 
+def _built(spec: Spec, compiled: Compiled) -> Any:
+    """The model, uncompiled; a weights file that does not fit said in one line."""
+    from specc.backends import keras_build
+
+    try:
+        return keras_build.build(spec, compiled.graph, compile=False)
+    except keras_build.WeightsError as exc:
+        raise TrainError(str(exc)) from None
+
+
+def _weights_found(compiled: Compiled) -> None:
+    """Every sub-model's weights file is there, before Keras loads (one line each)."""
+    from specc.analysis.pipeline import locate_weights
+    from specc.errors import SpecError
+
+    try:
+        locate_weights(compiled)
+    except SpecError as exc:
+        raise TrainError(str(exc)) from None
+
+
+ONE_DEVICE = (
+    "an image folder or CSV trains with loop: fit, without training.distribution or --subset (yet)"
+)
+
+
+def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
+    """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
+    from specc.training import csv_table, image_folder
+
+    assert spec.data is not None and spec.data.path is not None  # the schema requires a path
+    graph = compiled.graph
+    shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
+    units = classes if isinstance(classes, int) else None
+    split = (spec.training or Training()).validation_split
+    module = csv_table if spec.data.dataset == "csv" else image_folder
+    return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
+    _weights_found(compiled)  # before Keras loads
     if spec.data is None or spec.compile is None:
         missing = " and ".join(repr(k) for k in ("data", "compile") if getattr(spec, k) is None)
         raise TrainError(f"{compiled.file}: training needs {missing} in the spec")
@@ -479,10 +586,17 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
     file_arrays = DataArrays.of(compiled.graph)
-    raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
-    arrays = preprocess(raw, spec.data)
-    samples = len(first(arrays.x_train))
-    check_sample_counts(samples, training, options.subset)
+    checked, arrays = None, None
+    if spec.data.dataset in FOLDER_DATASETS:
+        if plan is not None or options.subset:
+            raise TrainError(ONE_DEVICE)
+        checked = _check_streamed(spec, compiled, classes)
+        samples, source = checked.train_samples, str(spec.data.path)
+    else:
+        raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
+        arrays = preprocess(raw, spec.data)
+        samples, source = len(first(arrays.x_train)), arrays.source
+        check_sample_counts(samples, training, options.subset)
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
@@ -490,14 +604,21 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     keras = get_keras()
     device, gpu = device_name(backend)
     runtime = _choose_runtime(spec, backend, gpu, file_arrays, plan)
+    if checked is not None and runtime["loop"] == "fused":
+        raise TrainError(ONE_DEVICE)
     seed = _seed(keras, backend, training)
+    feed: Any = arrays
+    if checked is not None:  # after the seed: Keras' loader shuffles with it
+        from specc.training import csv_table, image_folder
+
+        module = csv_table if spec.data.dataset == "csv" else image_folder
+        feed = module.open_streams(checked, training.batch_size, seed)
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
-        model = keras_build.build(spec, compiled.graph, compile=False)
+        model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
-        fit_part = int(samples * (1 - training.validation_split))  # as fit splits
-        keras_build.adapt_normalization(model, each(arrays.x_train, lambda a: a[:fit_part]))
+        keras_build.adapt_normalization(model, _adapt_data(feed, samples, training))
         model.compile(
             optimizer=keras_build.make_optimizer(spec),
             **keras_build.compile_arguments(spec),
@@ -506,17 +627,20 @@ def train(compiled: Compiled, options: Options) -> RunResult:
         )
     history: dict[str, list[float]] = {}
     timer: dict[str, Any] = {"epochs": []}
-    test = (arrays.x_test, arrays.y_test) if options.track_test else None
+    test = (arrays.x_test, arrays.y_test) if options.track_test and arrays else None
     callbacks = [*_callbacks(keras, spec, folder, history, timer, test), *options.extra_callbacks]
-    print(f"specc: training {spec.name} on {samples:,} samples from {arrays.source}; "
+    print(f"specc: training {spec.name} on {samples:,} samples from {source}; "
           f"backend {backend}, device {device}, {runtime}", flush=True)  # fmt: skip
-    if plan is not None:
-        print("; ".join([f"specc: {plan.describe()}, global batch {training.batch_size}",
-                         *plan.notes]), flush=True)  # fmt: skip
+    notes = [f"{plan.describe()}, global batch {training.batch_size}", *plan.notes] if plan else []
+    notes += getattr(feed, "notes", [])
+    if notes:
+        print("; ".join(f"specc: {n}" if not i else n for i, n in enumerate(notes)), flush=True)
     interrupted = False
     start = time.perf_counter()
     try:
-        _fit(keras, model, arrays, training, runtime, plan, callbacks, seed, options.verbose)
+        _fit(keras, model, feed, training, runtime, plan, callbacks, seed, options.verbose)
+        if training.fine_tune is not None and "diverged" not in timer:  # the second phase
+            _fine_tune(keras, model, compiled, spec, feed, runtime, callbacks, seed, options)
     except KeyboardInterrupt:
         interrupted = True
     wall = time.perf_counter() - start
@@ -526,23 +650,74 @@ def train(compiled: Compiled, options: Options) -> RunResult:
               f"{_kept(folder, timer)}", file=sys.stderr)  # fmt: skip
         return RunResult(folder, {}, history, interrupted=True)
     _check_not_diverged(timer, folder)
+    run = _Run(compiled, spec, model, feed, classes, folder, plan, training, source,
+               file_arrays.outputs)  # fmt: skip
+    trained = samples if checked is not None else None  # a stream's own training part
+    return _finish(run, history, _metrics(
+        {}, timer, wall, samples, training, backend, device, runtime, seed, source, trained))  # fmt: skip
 
-    keras_build.save(model, folder / "model.keras")
-    scores = _evaluate(model, arrays, training.batch_size, plan)
-    metrics = _metrics(
-        scores, timer, wall, samples, training, backend, device, runtime, seed, arrays.source
-    )
-    if plan is not None:
+
+@dataclass
+class _Run:
+    """A trained model and what the run folder is written from."""
+
+    compiled: Compiled
+    spec: Spec
+    model: Any
+    feed: Any
+    """The data: :class:`Arrays`, or an image folder's :class:`image_folder.Streams`."""
+    classes: Any
+    folder: Path
+    plan: distribute.Plan | None
+    training: Training
+    source: str
+    outputs: Any = None
+    """The model's output names where it has several (metrics.json groups them)."""
+
+
+def _adapt_data(feed: Any, samples: int, training: Training) -> Any:
+    """What an unadapted Normalization learns from: the training part of the arrays (as
+    fit splits them), or an image folder's training images."""
+    if isinstance(feed, Arrays):
+        fit_part = int(samples * (1 - training.validation_split))
+        return each(feed.x_train, lambda a: a[:fit_part])
+    return feed.train.map(lambda x, y: x)
+
+
+def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any]) -> RunResult:
+    """Evaluate, then write model.keras, metrics.json, history.json, the pictures and the report."""
+    from specc.backends import keras_build
+
+    folder, batch = run.folder, run.training.batch_size
+    keras_build.save(run.model, folder / "model.keras")
+    arrays = run.feed
+    if isinstance(run.feed, Arrays):
+        scores = _evaluate(run.model, run.feed, batch, run.plan)
+    else:
+        from specc.training.image_folder import test_arrays
+
+        scores = run.model.evaluate(run.feed.test, verbose=0, return_dict=True)
+        x_test, y_test, whole = test_arrays(run.feed)
+        arrays = Arrays(x_test, y_test, x_test, y_test, run.source)
+        if run.feed.class_names:
+            metrics["class_names"] = run.feed.class_names
+        if not whole:
+            print(f"specc: the report and confusion matrix show the first {len(x_test):,} "
+                  "test images (of more than fit its memory budget)", flush=True)  # fmt: skip
+    metrics = {f"test_{k}": float(v) for k, v in scores.items()} | metrics
+    if run.outputs:
+        metrics["outputs"] = per_output(scores, run.outputs)
+    if run.plan is not None:
         metrics |= {
-            "distribution": plan.describe(),
-            "weights_sha256": distribute.weights_sha256(model),
+            "distribution": run.plan.describe(),
+            "weights_sha256": distribute.weights_sha256(run.model),
         }
     write_atomic(folder / "metrics.json", finite_json(metrics))
     write_atomic(folder / "history.json", finite_json(history))
-    _pictures(model, arrays, history, classes, folder, spec.name, training.batch_size, plan)
+    _pictures(run.model, arrays, history, run.classes, folder, run.spec.name, batch, run.plan)
     from specc.training import html_report  # report.npz, diagram.svg, then report.html
 
-    html_report.save_data(compiled, model, arrays, classes, folder, training.batch_size, plan)
+    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan)
     html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
 
@@ -551,25 +726,36 @@ def _pictures(
     model: Any, arrays: Any, history: dict, classes: Any, folder: Path, name: str, batch: int,
     plan: distribute.Plan | None = None,
 ) -> None:  # fmt: skip
+    """``curves.png``, and a test confusion matrix per output of class labels:
+    ``confusion.png`` for a model of one output, ``confusion_<output>.png`` for each such
+    output of several (an output that is no classification, a regression, has none)."""
     from specc.training import report
 
     report.curves(history, folder / "curves.png")
-    if isinstance(classes, int) and classes:  # one output (per output: not drawn)
-        if plan is None:
-            predicted = model.predict(arrays.x_test, batch_size=batch, verbose=0).argmax(axis=-1)
-            y = arrays.y_test
-        else:
-            inputs, n = plan.test_inputs(arrays.x_test, batch)
-            predicted = model.predict(**inputs, verbose=0).argmax(axis=-1)
-            y = arrays.y_test[:n]
+    wanted = classes if isinstance(classes, dict) else {None: classes}
+    if not any(isinstance(n, int) and n for n in wanted.values()):
+        return
+    if plan is None:
+        predictions, n = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = plan.test_inputs(arrays.x_test, batch)
+        predictions = model.predict(**inputs, verbose=0)
+    if not isinstance(predictions, list | tuple | dict):
+        predictions = [predictions]
+    if not isinstance(predictions, dict):  # Keras gives several outputs in model.outputs' order
+        predictions = dict(zip(wanted, predictions, strict=True))
+    for output, count in wanted.items():
+        if not (isinstance(count, int) and count):
+            continue
+        y = arrays.y_test[output] if output is not None else arrays.y_test
+        y = y if n is None else y[:n]
+        predicted = np.asarray(predictions[output]).argmax(axis=-1)
         truth = y.argmax(axis=-1) if y.ndim == 2 else y.astype(int)
         accuracy = float((predicted == truth).mean())
+        file = "confusion.png" if output is None else f"confusion_{output}.png"
+        title = name if output is None else f"{name}: {output}"
         report.confusion(
-            truth,
-            predicted,
-            classes,
-            folder / "confusion.png",
-            f"{name}: test accuracy {accuracy:.4f}",
+            truth, predicted, count, folder / file, f"{title}: test accuracy {accuracy:.4f}"
         )
 
 
@@ -589,7 +775,7 @@ def _layer_data(layer: Any) -> dict[str, Any]:
 def _spec_yaml(spec: Spec) -> str:
     from specc.language.loader import dump_yaml  # reads back the same under YAML 1.2 (1e3 quoted)
 
-    data = spec.model_dump(mode="json", exclude_none=True)
+    data = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
     data["model"]["layers"] = [_layer_data(layer) for layer in spec.model.layers]
     body = dump_yaml(data, sort_keys=False, width=100)
     return (
