@@ -29,7 +29,13 @@ The graph models (``tests/corpus/graphs``: branches, merges, several inputs) go 
 same steps, their imported specs being graph specs: ``specc summary`` and ``specc build``
 print Keras' functional table as it is (InputLayer rows and "Connected to" included), and
 the JSON rows' ``inputs`` name the layers Keras' ``inbound`` names. Those a spec cannot
-say are in ``GRAPH_REFUSED`` with the reason the import gives.
+say are in ``GRAPH_REFUSED`` with the reasons the import gives.
+
+Issue 19's modern models (operations on tensors, models used as layers, losses by output
+name, Dropout ``noise_shape``) whose feature is not on main yet are in ``PENDING`` with that
+feature: their round trip is expected to fail at the import, strictly, so that the model that
+starts to round-trip fails the run until its entry is removed. Three small ones, one per kind
+of feature, are in the default run.
 """
 
 from __future__ import annotations
@@ -65,20 +71,72 @@ REFUSED = {
 ROUND_TRIP = [m for m in CHAINS if m not in REFUSED]
 
 GRAPHS = [m for m in model_ids() if m.startswith(make_expected.GRAPHS + "/")]
-GRAPH_REFUSED: dict[str, str] = {}
-"""Graph models a spec cannot hold, and what ``specc import`` says of them (one line)."""
+GRAPH_REFUSED: dict[str, tuple[str, ...]] = {
+    "graphs/siamese_contrastive": (
+        "layers[2] (lambda): Lambda layers carry Python code; a spec is data (write the "
+        "computation with catalog layers)",
+        "compile_config.loss: 'contrastive_loss' is a custom loss function (Python code); a "
+        "spec is data and names Keras' own losses",
+    ),
+}
+"""Graph models a spec cannot hold by design, and the lines ``specc import`` must print."""
 
 GRAPH_ROUND_TRIP = [m for m in GRAPHS if m not in GRAPH_REFUSED]
+
+_NEST = "a functional model used as a layer (issue 19 item 3, sub-models as nodes)"
+_OPS = "operations on tensors as nodes (issue 19 item 2, keras.src.ops classes)"
+PENDING = {
+    # Issue 19's published modern models (tests/corpus/README.md): each round trip waits for
+    # the feature named, which is not on main yet. The lead removes an entry when it lands
+    # (strict: a model that starts to round-trip fails here until its entry goes).
+    "graphs/efficientnetb0_fine_tuning": "Dropout noise_shape (issue 19 item 4)",
+    "graphs/functional_api_ensemble": _NEST,
+    "graphs/functional_api_ticket_classifier": (
+        "loss and loss_weights as dicts by output name (issue 19 item 4)"
+    ),
+    "graphs/keypoint_detection_mobilenetv2": f"{_OPS}; {_NEST}",
+    "graphs/mobilevit_xxs": f"{_OPS} (Silu from keras.activations.swish on a tensor)",
+    "graphs/tf_segmentation_unet": f"{_NEST}, with five outputs",
+    "graphs/tf_transfer_learning_mobilenetv2": f"{_OPS}; {_NEST}",
+    "graphs/timeseries_transformer_forda": f"{_OPS} (x + res is keras.src.ops.numpy.Add)",
+    "graphs/video_feature_extractor_inceptionv3": f"{_OPS}; {_NEST}",
+    "keras_transfer_learning_xception": _NEST,
+    "learnable_resizer_densenet121": _NEST,
+    "supervised_contrastive_classifier": f"{_NEST}, nested twice",
+}
+"""Corpus models whose round trip needs a feature of issue 19 that main lacks: the feature."""
 
 
 def _total_params(model_id: str) -> int:
     return json.loads(expected_paths(model_id)[0].read_text(encoding="utf-8"))["total_params"]
 
 
-SMALL = sorted(ROUND_TRIP, key=_total_params)[:4]
+def _cases(model_ids: list[str]) -> list[Any]:
+    """The models as test cases, a pending one marked to fail (strictly) naming the feature
+    it waits for: its import is refused, so the round trip's first assertion fails."""
+    return [
+        pytest.param(
+            m,
+            marks=pytest.mark.xfail(
+                strict=True, raises=AssertionError, reason=f"needs {PENDING[m]}"
+            ),
+        )
+        if m in PENDING
+        else m
+        for m in model_ids
+    ]
+
+
+SMALL = sorted((m for m in ROUND_TRIP if m not in PENDING), key=_total_params)[:4]
 """The cheapest round trips, for the default run."""
-SMALL_GRAPHS = sorted(GRAPH_ROUND_TRIP, key=_total_params)[:1]
+SMALL_GRAPHS = sorted((m for m in GRAPH_ROUND_TRIP if m not in PENDING), key=_total_params)[:1]
 """The cheapest graph round trip (ResNet-20), for the default run."""
+SMALL_PENDING = [
+    "graphs/functional_api_ensemble",  # 387 params: a sub-model as a node
+    "graphs/timeseries_transformer_forda",  # 29,258: operations (x + res)
+    "graphs/functional_api_ticket_classifier",  # quick to build: losses by output name
+]
+"""One small model per missing feature kind, in the default run."""
 
 
 # -------------------------------------------------------------------- what Keras says
@@ -234,8 +292,13 @@ def test_small_corpus_models_round_trip(model_id, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_id", ROUND_TRIP)
+@pytest.mark.parametrize("model_id", _cases(ROUND_TRIP))
 def test_corpus_model_round_trips(model_id, tmp_path, monkeypatch):
+    _round_trip(model_id, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("model_id", _cases(SMALL_PENDING))
+def test_small_modern_models_round_trip(model_id, tmp_path, monkeypatch):
     _round_trip(model_id, tmp_path, monkeypatch)
 
 
@@ -254,7 +317,7 @@ def test_small_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_id", GRAPH_ROUND_TRIP)
+@pytest.mark.parametrize("model_id", _cases(GRAPH_ROUND_TRIP))
 def test_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
     _round_trip(model_id, tmp_path, monkeypatch)
 
@@ -264,19 +327,23 @@ def test_graph_a_spec_cannot_hold_is_refused_naming_why(model_id, tmp_path):
     saved = _saved_original(model_id, tmp_path)
     run = run_specc("import", str(saved))
     assert run.exit_code == 1 and run.stdout == ""
-    assert run.stderr == f"{saved}:1:1: error: {GRAPH_REFUSED[model_id]}\n"
+    for line in GRAPH_REFUSED[model_id]:
+        assert f"{saved}:1:1: error: {line}\n" in run.stderr
 
 
 def test_every_graph_model_is_accounted_for():
     assert set(GRAPH_REFUSED) <= set(GRAPHS)
-    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 5
-    assert len(GRAPH_ROUND_TRIP) >= 4
+    assert set(PENDING) <= set(GRAPH_ROUND_TRIP) | set(ROUND_TRIP)
+    assert set(SMALL_PENDING) <= set(PENDING)
+    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 16
+    assert len([m for m in GRAPH_ROUND_TRIP if m not in PENDING]) >= 6
 
 
 def test_every_chain_model_is_accounted_for():
     assert set(REFUSED) <= set(CHAINS)
     assert len(ROUND_TRIP) + len(REFUSED) == len(CHAINS)
-    assert len(ROUND_TRIP) >= 30  # issue 9 asks for >= 20 published models round-tripped
+    # issue 9 asks for >= 20 published models round-tripped
+    assert len([m for m in ROUND_TRIP if m not in PENDING]) >= 30
 
 
 def test_expected_says_compiled_only_for_compiled_models():
