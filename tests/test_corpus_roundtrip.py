@@ -217,12 +217,22 @@ def _imported(model_id: str, folder: Path) -> Path:
 def _emittable(spec_path: Path) -> Any:
     """The imported spec with the ``data`` section a training script needs: a local .npz,
     labels one-hot where the loss wants them (``build_model`` depends on ``model`` only);
-    an uncompiled model gets a neutral loss."""
+    an uncompiled model gets a neutral loss. With losses by output name (a dict), the
+    labels of each output whose loss wants one-hot labels are one-hot, by that name."""
     data = loader.load_file(spec_path).data
     data["data"] = {"dataset": "npz", "path": "data.npz"}
     data.setdefault("compile", {"loss": "mse"})
     imported = compile_file(spec_path)
-    if imported.spec.compile and loss_name(imported.spec.compile.loss) in CATEGORICAL:
+    loss = imported.spec.compile.loss if imported.spec.compile else None
+    if isinstance(loss, dict):
+        outputs = [str(ref) for ref in data["model"].get("outputs") or []]
+        classes = {
+            o: shape[-1] for o, shape in zip(outputs, imported.graph.output_shapes, strict=True)
+        }
+        y = {o: [{"one_hot": classes[o]}] for o, v in loss.items() if loss_name(v) in CATEGORICAL}
+        if y:
+            data["data"]["preprocessing"] = {"y": y}
+    elif loss is not None and loss_name(loss) in CATEGORICAL:
         data["data"]["preprocessing"] = {"y": [{"one_hot": imported.graph.output_shape[-1]}]}
     return compile_text(yaml.safe_dump(data, sort_keys=False), str(spec_path))
 
