@@ -242,7 +242,7 @@ def keras_graph_rows(model: Any) -> list[dict[str, Any]]:
     """Keras' own rows: names, types, param counts and connections per layer."""
     nodes = {id(n) for v in model._nodes_by_depth.values() for n in v}
     rows = []
-    for layer in model.layers:
+    for layer in model.operations:  # operations (x + y) are rows too
         connected = [
             f"{t._keras_history.operation.name}[{t._keras_history.node_index}]"
             f"[{t._keras_history.tensor_index}]"
@@ -250,7 +250,8 @@ def keras_graph_rows(model: Any) -> list[dict[str, Any]]:
             if id(node) in nodes
             for t in node.input_tensors
         ]
-        rows.append((layer.name, type(layer).__name__, layer.count_params(), connected))
+        params = layer.count_params() if hasattr(layer, "count_params") else 0
+        rows.append((layer.name, type(layer).__name__, params, connected))
     return rows
 
 

@@ -27,6 +27,7 @@ from tests.helpers import (
     assert_formatted,
     assert_same_as_specc_build,
 )
+from tests.test_operations import ARITHMETIC
 
 ADD_RESIDUAL = """
 name: add_residual
@@ -80,12 +81,37 @@ NESTED_BLOCKS = CONV_BLOCKS.replace(
     "    - {block: stage, filters: 16}\n",
 )
 
+HARD_SWISH_BLOCKS = """
+name: hard_swish_blocks
+blocks:
+  hard_swish:
+    params: {scale: 0.16666666666666666}
+    layers:
+      - {op: add, value: 3.0}
+      - {op: relu6}
+      - {op: multiply, value: $scale, as: gate}
+      - {op: multiply, inputs: [in, gate]}
+model:
+  input: {shape: [8, 8, 3]}
+  layers:
+    - {type: Conv2D, filters: 8, kernel_size: 3, padding: same}
+    - {block: hard_swish}
+    - {type: Conv2D, filters: 8, kernel_size: 1}
+    - {block: hard_swish, as: hs}
+    - {op: power, inputs: [-2, hs]}
+    - {op: subtract, inputs: [1.0, power]}
+    - {type: GlobalAveragePooling2D}
+    - {op: softmax}
+"""
+
 GRAPHS = {
     **{name: text for name, (text, _) in GRAPH_CASES.items()},
     "add_residual": ADD_RESIDUAL,
     "residual_block": BLOCKS_RESIDUAL,
     "conv_blocks": CONV_BLOCKS,
     "nested_blocks": NESTED_BLOCKS,
+    "operations": ARITHMETIC,
+    "hard_swish_blocks": HARD_SWISH_BLOCKS,
 }
 
 

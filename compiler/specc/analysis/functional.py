@@ -30,7 +30,7 @@ from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
 from specc.language.schema import Apply, Spec
 from specc.layers import LayerSpec
-from specc.layers.base import Out, apply, format_out
+from specc.layers.base import OpSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
 
 Diagnose = Callable[[tuple, str], Diagnostic]
@@ -192,6 +192,15 @@ class _Resolver:
                 message = f"{entry.apply!r} names a call's output, not a layer"
             hint = did_you_mean(entry.apply, layers) if target is None else None
             self.problems.append(self.diagnose(loc, message + (f" ({hint})" if hint else "")))
+            self.failed.add(i)
+        elif isinstance(self.entries[target[1]], OpSpec):
+            self.problems.append(
+                self.diagnose(
+                    loc,
+                    f"{entry.apply!r} is an operation, which holds no weights to share; "
+                    "write the operation again (an op entry) instead of apply",
+                )
+            )
             self.failed.add(i)
         elif target[1] > i:
             self.problems.append(

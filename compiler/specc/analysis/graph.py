@@ -17,7 +17,7 @@ from specc.errors import Diagnostic
 from specc.language.messages import LABEL, name_taken
 from specc.language.schema import Spec
 from specc.layers import LayerSpec
-from specc.layers.base import Out, apply, format_out
+from specc.layers.base import OpSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
 
 INPUT_NAME = "input_layer"
@@ -268,6 +268,8 @@ def is_sequential(spec: Spec) -> bool:
 def _plain_chain(spec: Spec) -> bool:
     layers = [layer for layer in spec.model.layers if isinstance(layer, LayerSpec)]
     if len(layers) != len(spec.model.layers):  # an apply call
+        return False
+    if any(isinstance(layer, OpSpec) for layer in layers):  # Sequential holds layers only
         return False
     if all(layer.inputs is None for layer in layers):
         return True

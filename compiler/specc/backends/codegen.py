@@ -33,7 +33,7 @@ from typing import Any, Literal
 import jinja2
 
 from specc.analysis.arrays import DataArrays
-from specc.analysis.graph import Source
+from specc.analysis.graph import Source, to_snake_case
 from specc.analysis.pipeline import Compiled
 from specc.backends import runtime
 from specc.backends.arguments import (
@@ -46,7 +46,7 @@ from specc.backends.arguments import (
 )
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import Apply, Regularizer, Training
-from specc.layers import LayerSpec
+from specc.layers import LayerSpec, OpSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject
 
@@ -479,6 +479,67 @@ class _GraphCode:
         """A node's variable, or its outputs' variables by index (unpacked)."""
         self.shared: dict[str, str] = {}
         """The variable of each layer called more than once (made once)."""
+        self.named_ops = self.ops_to_name()
+        """The operations whose automatic name in the script would not be theirs."""
+
+    def ops_to_name(self) -> set[str]:
+        """The operations the script must name: those the spec names, and those whose
+        automatic name (from the counters Keras shares between layers and operations)
+        would differ from the graph's. Layers are constructed with their names, so only
+        the layers in block functions and the unnamed layers made inside layers
+        (MultiHeadAttention's ``softmax``) move the counters."""
+        counters: dict[str, int] = {}
+        in_function = {
+            k
+            for seg in (self.plan.segments.values() if self.plan is not None else ())
+            for k in range(seg.first, seg.last + 1)
+        }
+        named: set[str] = set()
+        for k, call in enumerate(self.calls):
+            layer = self.made[call.layer]
+            if call.node:
+                continue
+            if isinstance(layer.spec, OpSpec):
+                if layer.spec.name is not None or _take_name(layer.type, counters) != call.layer:
+                    named.add(call.layer)
+                continue
+            _count_names(layer.spec, counters, automatic=k in in_function)
+        return named
+
+    def op_lines(
+        self, k: int, tensors: Tensors, params: dict[str, str], depth: int, lead: str
+    ) -> list[str]:
+        """Call ``k``'s operation as code writes it: ``x + y``, ``keras.ops.relu6(x)``; an
+        operation that needs a name made from its Keras class with it."""
+        op = self.made[self.calls[k].layer]
+        spec = op.spec
+        assert isinstance(spec, OpSpec)
+        given = iter(self.arguments(k, tensors))
+        operands: list[Expr] = [
+            next(given)  # type: ignore[misc]  # an op's arguments are its tensors, positional
+            if value is None
+            else PyCode(params["value"])
+            if "value" in params
+            else as_expr(value)
+            for value in spec.operands
+        ]
+        kwargs = {
+            key: PyCode(params[key]) if key in params else value
+            for key, value in spec.keyword_arguments().items()
+        }
+        if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
+            operands = [Call("", tuple(("", o) for o in operands), "[]")]
+        if op.name in self.named_ops:
+            kwargs["name"] = op.name
+            ctor = call(f"keras.src.ops.{spec.MODULE}.{spec.type}", kwargs, spec.POSITIONAL)
+            return applied_lines(ctor, tuple(operands), depth, lead)
+        text = _operator_text(spec, operands) if not kwargs else ""
+        if text and len(f"{INDENT * depth}{lead}{text}") <= LINE_LENGTH:
+            return [f"{INDENT * depth}{lead}{text}"]
+        head = call(f"keras.ops.{spec.FUNCTION}", kwargs, spec.POSITIONAL)
+        return break_lines(
+            Call(head.head, (*(("", o) for o in operands), *head.items)), depth, lead
+        )
 
     def write(self) -> tuple[list[str], list[str]]:
         """The block functions' lines and build_model()'s body; _Flat when a block's uses
@@ -573,14 +634,20 @@ class _GraphCode:
         tensors: Tensors = {self._outer(seg): "inputs"}
         body: list[str] = []
         for k in range(seg.first, seg.last + 1):
-            ctor = self.constructor(k, {a: variables[p] for a, p in plan.params[k].items()})
-            if k == seg.last:
-                body += applied_lines(ctor, self.arguments(k, tensors), 1, "return ")
+            params = {a: variables[p] for a, p in plan.params[k].items()}
+            to = "" if k == seg.last else self.target(k, self.base_name(k), scope, k + 1, False)
+            lead = "return " if k == seg.last else f"{to} = " if to else ""
+            if isinstance(self.made[calls[k].layer].spec, OpSpec):
+                if calls[k].layer in self.named_ops:  # each use would need its own name
+                    raise _Flat
+                if to:
+                    tensors[(calls[k].layer, calls[k].node)] = to
+                body += self.op_lines(k, tensors, params, 1, lead)
                 continue
-            to = self.target(k, self.base_name(k), scope, k + 1, False)
+            ctor = self.constructor(k, params)
             if to:
                 tensors[(calls[k].layer, calls[k].node)] = to
-            body += applied_lines(ctor, self.arguments(k, tensors), 1, f"{to} = " if to else "")
+            body += applied_lines(ctor, self.arguments(k, tensors), 1, lead)
         head = f"def {self.function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
         doc = f'{INDENT}"""Block {seg.block} of the spec: one call per use (and repetition)."""'
         return [head, doc, f"{INDENT}import keras", "", *body], variables
@@ -640,7 +707,8 @@ class _GraphCode:
         node = (call.layer, call.node)
         base = self.base_name(k)
         lines: list[str] = []
-        ctor: Expr = self.constructor(k, {})
+        operation = isinstance(self.made[call.layer].spec, OpSpec)
+        ctor: Expr = PyCode("") if operation else self.constructor(k, {})
         if self.times[call.layer] > 1:
             if call.layer not in self.shared:
                 self.shared[call.layer] = names.fresh(call.layer)
@@ -662,6 +730,8 @@ class _GraphCode:
             to = self.target(k, base, names, k + 1, True)
             if to:
                 self.tensors[node] = to
+        if operation:
+            return self.op_lines(k, self.tensors, {}, self.depth, f"{to} = " if to else "")
         args = self.arguments(k, self.tensors)
         return lines + applied_lines(ctor, args, self.depth, f"{to} = " if to else "")
 
@@ -687,6 +757,46 @@ class _GraphCode:
             ("name=", self.model_name),
         ))  # fmt: skip
         return break_lines(model, self.depth, "return ")
+
+
+_SIMPLE = re.compile(r"-?[A-Za-z0-9_.]+")
+"""A power's operand ruff and black write without spaces (``x**2``, ``x**-1``)."""
+
+
+def _operator_text(spec: OpSpec, operands: list[Expr]) -> str:
+    """``a + b``, ``-a``, ``a**2`` as the formatters write them; "" if the operation has
+    no operator. A negative constant before ``**`` is bracketed (``-2 ** x`` is -(2 ** x))."""
+    if not spec.OPERATOR:
+        return ""
+    texts = [str(o) for o in operands]
+    if len(texts) == 1:
+        return f"{spec.OPERATOR}{texts[0]}"
+    left, right = texts
+    if spec.OPERATOR == "**":
+        if left.startswith("-"):
+            left = f"({left})"
+        if _SIMPLE.fullmatch(left) and _SIMPLE.fullmatch(right):
+            return f"{left}**{right}"
+    return f"{left} {spec.OPERATOR} {right}"
+
+
+def _take_name(layer_type: str, counters: dict[str, int]) -> str:
+    """The automatic name Keras gives the next unnamed layer or operation of a type."""
+    prefix = to_snake_case(layer_type)
+    n = counters.get(prefix, 0)
+    counters[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def _count_names(spec: LayerSpec, counters: dict[str, int], *, automatic: bool) -> None:
+    """The counters a layer moves when the script constructs it: its own name (and its
+    inner layers') where it takes an automatic one, and the layers Keras makes inside."""
+    for inner in spec.sublayers():
+        _count_names(inner, counters, automatic=automatic)
+    if automatic and spec.name is None:
+        _take_name(spec.type, counters)
+    for prefix in spec.SUBLAYERS:
+        counters[prefix] = counters.get(prefix, 0) + 1
 
 
 _COMMENT_SAFE = re.compile(r"[A-Za-z0-9_./@+-]+")

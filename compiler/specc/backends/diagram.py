@@ -19,6 +19,7 @@ from typing import Any
 from specc.analysis.graph import Graph
 from specc.analysis.placement import Placement, place_dag
 from specc.files import atomic_path
+from specc.layers import base
 
 FORMATS = (".svg", ".png", ".pdf")
 """What ``-o`` may end in; the suffix picks the format."""
@@ -45,7 +46,10 @@ COLOURS = {
     "recurrent": "#f9d9ea",
     "attention": "#f9d9ea",
     "preprocessing": "#ececd9",
+    "operations": "#ffffff",
 }
+OP_FAMILIES = frozenset(base.OP_FAMILIES)
+"""Operations (``{op: add}``) are drawn white with a dashed edge: no weights, not layers."""
 
 
 @dataclass(frozen=True)
@@ -524,7 +528,8 @@ def _draw(diagram: Diagram, path: str | Path, dpi: int) -> None:
                 FancyBboxPatch((x, down(y)), w, h, boxstyle="round,pad=0,rounding_size=0.05",
                                facecolor=COLOURS.get(box.family, "#e3eaf4"),
                                edgecolor="#222222" if box.output else "#5f6b7a",
-                               linewidth=1.6 if box.output else 0.9, zorder=5)
+                               linewidth=1.6 if box.output else 0.9, zorder=5,
+                               linestyle="--" if box.family in OP_FAMILIES else "-")
             )  # fmt: skip
             ty = down(y) + PAD_IN
             ax.text(x + PAD_IN, ty, box.title, fontsize=TITLE_PT, fontweight="bold",

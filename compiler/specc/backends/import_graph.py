@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from specc.analysis.graph import to_snake_case
+from specc.backends import import_ops
 from specc.backends.import_layers import LayerReader
 from specc.backends.import_values import (
     _kind,
@@ -149,6 +150,11 @@ def _end(value: Any) -> Any:
 class GraphReader(LayerReader):
     """Sequential and Functional models' structure, as a layer list or a graph spec."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.op_operands: dict[str, list[Any]] = {}
+        """An operation's operands as saved (tensors serialised, numbers), by its name."""
+
     def functional(self, config: dict[str, Any]) -> dict[str, Any] | None:
         """``input``/``inputs``, ``layers`` and ``outputs`` of a Functional model's spec.
 
@@ -189,6 +195,8 @@ class GraphReader(LayerReader):
                 entry: dict[str, Any] | None = {
                     "apply": name, "inputs": refs, "as": labels[(name, k)],
                 }  # fmt: skip
+            elif import_ops.is_operation(by_name[name][1]):
+                entry = self._op_entry(by_name[name][1], refs, counters, position, previous)
             else:
                 entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
                 if entry is not None and refs != [previous]:
@@ -202,6 +210,50 @@ class GraphReader(LayerReader):
         if out_refs != [previous] or previous is None:
             part["outputs"] = out_refs
         return part
+
+    def _op_sources(
+        self, name: str, k: int, node: Any, problems: list[str]
+    ) -> list[tuple[str, int, int]] | None:
+        """What one call of an operation takes (its tensor operands); its operands, numbers
+        included, are kept for its entry. An operation is called once (keras.ops makes a
+        new one per call)."""
+        if k:
+            problems.append("an operation called twice is not supported by specc")
+            return None
+        given = import_ops.operands(node, problems)
+        if given is None:
+            return None
+        self.op_operands[name] = given
+        return [t for t in (_tensor(a) for a in given) if t is not None]
+
+    def _op_entry(
+        self,
+        serialized: dict[str, Any],
+        refs: list[str],
+        counters: dict[str, int],
+        position: int,
+        previous: str | None,
+    ) -> dict[str, Any] | None:
+        """An operation's ``{op: ...}`` entry, its tensors as ``refs`` say them; None (said)
+        when specc lacks it or cannot say its arguments."""
+        config, name = serialized["config"], serialized.get("name")
+        where = f"layers[{position}] ({name})"
+        cls = import_ops.declaration(serialized)
+        if isinstance(cls, str):
+            self.problem(where, cls)
+            return None
+        named: dict[str, Any] = {}
+        if not self._layer_name(cls, cls.__name__, name, counters, where, named):
+            return None
+        tensors = iter(refs)
+        given = self.op_operands.get(name) if isinstance(name, str) else None
+        if given is None:  # its call was refused (said)
+            return None
+        inputs = [next(tensors) if _tensor(a) is not None else a for a in given]
+        made, problems = import_ops.entry(cls, config, inputs, named.get("name"))
+        for message in problems:
+            self.problem(where, message)
+        return None if made is None else import_ops.shortened(made, previous, cls)
 
     def _named_layers(
         self, config: dict[str, Any]
@@ -275,7 +327,10 @@ class GraphReader(LayerReader):
                 return None
             for k, node in enumerate(nodes):
                 call_problems[(name, k)] = []
-                sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
+                if import_ops.is_operation(s):
+                    sources = self._op_sources(name, k, node, call_problems[(name, k)])
+                else:
+                    sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
                 # A call a spec cannot say is reported; the layer is still read, for the
                 # problems of its own arguments (all are named at once).
                 calls[(name, k)] = sources or []

@@ -20,7 +20,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.language.schema import Regularizer, Spec
-from specc.layers import LayerSpec
+from specc.layers import LayerSpec, OpSpec
 from specc.terms.objects import KerasObject
 
 
@@ -64,6 +64,40 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
+
+
+def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: bool) -> Any:
+    """An operation applied as code applies it: the ``keras.ops`` function on the operands
+    (tensors and constants) and its keyword arguments, so Keras records the same operation.
+
+    The function takes no name: Keras names the operation from its process-wide counters,
+    so the graph's resolved name is given to it afterwards (unless ``keras_names``); an
+    operation the spec names is made from its class with that name.
+    """
+    spec = op.spec
+    assert isinstance(spec, OpSpec)
+    given = iter(tensors)
+    operands = [next(given) if value is None else value for value in spec.operands]
+    if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
+        operands = [operands]
+    kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
+    if spec.name is not None:
+        out = op_class(spec)(**kwargs, name=spec.name)(*operands)
+    else:
+        out = getattr(keras.ops, spec.FUNCTION)(*operands, **kwargs)
+    first = out[0] if isinstance(out, list | tuple) else out  # several outputs: one op
+    if not keras_names:
+        first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
+    return list(out) if isinstance(out, tuple) else out
+
+
+def op_class(spec: OpSpec) -> Any:
+    """The Keras class of an operation (``keras.src.ops.numpy.Add``): Keras offers no other
+    way to give an operation a name."""
+    import importlib
+
+    kerasenv.keras()
+    return getattr(importlib.import_module(f"keras.src.ops.{spec.MODULE}"), spec.type)
 
 
 def make_optimizer(spec: Spec) -> Any:
@@ -129,14 +163,18 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
     by_name = {layer.name: layer for layer in graph.made}
     made: dict[str, Any] = {}
     for call in graph.calls:
-        if call.layer not in made:
-            made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
 
         def tensor(source: tuple[str, int, int | None]) -> Any:
             out = tensors[(source[0], source[1])]
             return out if source[2] is None or not isinstance(out, list | tuple) else out[source[2]]
 
         args = [tensor(s) for s in call.sources]
+        if isinstance(by_name[call.layer].spec, OpSpec):
+            op = by_name[call.layer]
+            tensors[(call.layer, call.node)] = apply_op(keras, op, args, keras_names=keras_names)
+            continue
+        if call.layer not in made:
+            made[call.layer] = make_layer(by_name[call.layer], keras_names=keras_names)
         layer = made[call.layer]
         how = by_name[call.layer].spec.CALL  # declared on the catalog class
         if len(args) == 1:
@@ -226,14 +264,16 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
             else list(output.shape)
         )
 
+    # A functional model's operations (keras.ops nodes: x + y) are rows too, with no weights.
+    operations = model.operations if hasattr(model, "operations") else model.layers
     return [
         {
             "name": layer.name,
             "type": type(layer).__name__,
             "output_shape": shape(layer.output),
-            "params": layer.count_params(),
-            "trainable_params": count(layer.trainable_weights),
-            "non_trainable_params": count(layer.non_trainable_weights),
+            "params": layer.count_params() if hasattr(layer, "count_params") else 0,
+            "trainable_params": count(getattr(layer, "trainable_weights", [])),
+            "non_trainable_params": count(getattr(layer, "non_trainable_weights", [])),
         }
-        for layer in model.layers
+        for layer in operations
     ]

@@ -14,7 +14,7 @@ from typing import Any
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.layers import CATALOG
 from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
-from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN
+from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN, REF_PATTERN
 
 SCHEMA_ID = "urn:specc:spec:1"
 """The schema's ``$id``: a name, not a location (editors find the file from the
@@ -122,6 +122,7 @@ BLOCK: dict[str, Any] = {
             "items": {
                 "anyOf": [
                     {"type": "object", "required": ["type"]},
+                    {"type": "object", "required": ["op"]},
                     {"$ref": "#/$defs/BlockUseInBlock"},
                 ]
             },
@@ -188,20 +189,68 @@ def _layer_union(schema: dict[str, Any]) -> None:
     }
     # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
     # layer (`type`), else a layer called again (`apply`), else a layer missing its type.
+    _op_union(defs)
     layers = defs["Model"]["properties"]["layers"]
     layers["items"] = {
         "type": "object",
         "if": _dispatch_on("block", None),
         "then": {"$ref": "#/$defs/BlockUse"},
         "else": {
-            "if": _dispatch_on("type", None),
-            "then": {"$ref": "#/$defs/Layer"},
+            "if": _dispatch_on("op", None),
+            "then": {"$ref": "#/$defs/Operation"},
             "else": {
-                "if": _dispatch_on("apply", None),
-                "then": {"$ref": "#/$defs/Apply"},
-                "else": {"$ref": "#/$defs/Layer"},
+                "if": _dispatch_on("type", None),
+                "then": {"$ref": "#/$defs/Layer"},
+                "else": {
+                    "if": _dispatch_on("apply", None),
+                    "then": {"$ref": "#/$defs/Apply"},
+                    "else": {"$ref": "#/$defs/Layer"},
+                },
             },
         },
+    }
+
+
+OPERAND = {
+    "anyOf": [{"type": "string", "pattern": REF_PATTERN}, {"type": "number"}],
+    "description": "A tensor by layer or input name, or a number (a constant operand).",
+}
+
+
+def _op_union(defs: dict[str, Any]) -> None:
+    """Operations (``{op: add}``) picked by their ``op``, as layers by their ``type``; each
+    takes ``inputs`` (tensors by name, or numbers where it takes constants) and ``as``."""
+    chain, names = [], []
+    for member in defs["Operation"]["anyOf"]:
+        ref = member["$ref"]
+        op = defs[ref.rsplit("/", 1)[-1]]
+        tag = op["properties"]["op"]
+        tags = [tag["const"]] if "const" in tag else list(tag["enum"])
+        names += tags
+        constants = "value" in op["properties"]
+        op["properties"]["inputs"] = {
+            "type": "array",
+            "items": OPERAND if constants else {"type": "string", "pattern": REF_PATTERN},
+            "minItems": 1,
+            "description": "The operands in order: tensors by name"
+            + (", or numbers (inputs: [1.0, x] is 1.0 - x)" if constants else "")
+            + "; default: the entry above.",
+        }
+        op["properties"]["as"] = {"$ref": "#/$defs/Label"}
+        chain.append(
+            {
+                "if": {"properties": {"op": {"enum": tags}}, "required": ["op"]},
+                "then": {"$ref": ref},
+            }
+        )
+    defs["Operation"] = {
+        "type": "object",
+        "description": "An operation on tensors (keras.ops): op names the function.",
+        "required": ["op"],
+        "properties": {
+            "op": {"enum": names, "description": "The keras.ops function (add, relu6, ...)."}
+        },
+        "allOf": chain,
     }
 
 
@@ -378,9 +427,29 @@ def _declare_required(node: Any) -> None:
             _declare_required(value)
 
 
+def _short_def_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """Operations named like layers (``Add``) made Pydantic name both by module
+    (``specc__layers__merging__Add``): the layers keep their short names, the operations
+    become ``op_Add``, every reference rewritten."""
+    renamed: dict[str, str] = {}
+    for key in schema["$defs"]:
+        if "__layers__operations" in key:
+            renamed[key] = "op_" + key.rsplit("__", 1)[-1]
+        elif key.startswith("specc__layers__"):
+            renamed[key] = key.rsplit("__", 1)[-1]
+    if not renamed:
+        return schema
+    text = json.dumps(schema)
+    for old, new in renamed.items():
+        text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')
+    out: dict[str, Any] = json.loads(text)
+    out["$defs"] = {renamed.get(k, k): v for k, v in out["$defs"].items()}
+    return out
+
+
 def json_schema() -> dict[str, Any]:
     """Pydantic's schema for :class:`Spec`, in standard keywords, plus the shorthands."""
-    schema = Spec.model_json_schema()
+    schema = _short_def_names(Spec.model_json_schema())
     # `optimizer: rmsprop` (any case, as in Keras) is shorthand for `{type: RMSprop}`.
     compile_props = schema["$defs"]["Compile"]["properties"]
     compile_props["optimizer"] = {

@@ -240,6 +240,8 @@ def _unknown_tag(ctx: dict[str, Any], loc: Loc) -> tuple[str, str | None]:
             "use a built-in layer such as Activation, Reshape or Dense instead",
         )
     what = "layer type" if set(expected) <= set(LAYER_TYPES) else "type"
+    if ctx.get("discriminator") == "'op'":
+        what = "operation"
     if "optimizer" in loc:
         what = "optimizer"
     if "distribution" in loc:

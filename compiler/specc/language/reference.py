@@ -127,6 +127,7 @@ class _Page:
         yield "- [Layers](#layers), by family: " + ", ".join(
             f"[{family}](#{family}-layers)" for family in FAMILIES
         )
+        yield "- [Operations](#operations): `keras.ops` functions on tensors (`{op: add}`)"
         yield "- [Keras objects](#keras-objects): [activations](#activations), " + ", ".join(
             f"[{anchor}](#{anchor})" for _, anchor, _, _ in OBJECT_KINDS
         )
@@ -153,7 +154,36 @@ class _Page:
                 yield ""
                 yield from self._described(key, f"`keras.{CATALOG[tag].KERAS_PATH}`")
                 yield from self._table(key, CATALOG[tag], skip=("type", "name", "inputs", "as"))
+        yield from self._operations()
         yield from self._objects()
+
+    def _operations(self) -> Iterator[str]:
+        """One section per operation: its ``keras.ops`` function, Keras' class (its row in
+        the summary), its arguments."""
+        from specc.layers import OPERATIONS
+
+        yield "## Operations"
+        yield ""
+        yield (
+            "An entry with `op` calls a `keras.ops` function on tensors, as `x + y` or "
+            "`keras.ops.relu6(x)` does in functional code: Keras records it as a node, a row "
+            "of the summary with no weights, named after its class with the counters layers "
+            "use (an `add` after an `Add` layer is `add_1`). `inputs` gives its operands in "
+            "order: tensors by name and, where it takes constants, numbers (`inputs: [1.0, x]` "
+            "is `1.0 - x`); default: the entry above. `value` is a constant last operand "
+            "(`{op: multiply, value: 0.5}` is `x * 0.5`). Every operation also takes `name` "
+            "and `as`. A spec with an operation is a functional model."
+        )
+        yield ""
+        for branch in self.defs["Operation"]["allOf"]:
+            tags = branch["if"]["properties"]["op"]["enum"]
+            key = branch["then"]["$ref"].removeprefix(_REF)
+            cls = OPERATIONS[tags[0]]
+            yield f"#### {' / '.join(tags)}"
+            yield ""
+            where = f"`keras.{cls.KERAS_PATH}`, row `{cls.__name__}`"
+            yield from self._described(key, where)
+            yield from self._table(key, cls, skip=("op", "name", "inputs", "as"))
 
     def _spec(self) -> Iterator[str]:
         top = self.schema["else"]

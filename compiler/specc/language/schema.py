@@ -23,9 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
-from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.layers import CATALOG, CODE_LAYERS, OPERATIONS, LayerSpec
 from specc.layers.base import AnyCatalogLayer, validate_layer
 from specc.terms.objects import LOSS_NAMES, METRIC_NAMES, LearningRate, LossSpec, MetricSpec
 from specc.terms.values import (
@@ -120,7 +120,14 @@ class _Entry:
         layer = AnyCatalogLayer.__get_pydantic_json_schema__(_schema, handler)
         Apply.model_rebuild()
         apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
-        return {"anyOf": [layer, apply]}
+        ops = list(dict.fromkeys(OPERATIONS.values()))
+        for op in ops:
+            op.model_rebuild()
+        union = core_schema.union_schema(
+            [op.__pydantic_core_schema__ for op in ops], ref="Operation"
+        )
+        operation = handler.generate_json_schema.generate_inner(union)
+        return {"anyOf": [layer, apply, operation]}
 
 
 Entry = Annotated[LayerSpec | Apply, PlainValidator(_entry), SerializeAsAny(), _Entry]

@@ -8,6 +8,24 @@ validated with (see :mod:`specc.layers.base`).
 
 from __future__ import annotations
 
-from specc.layers.base import CATALOG, CODE_LAYERS, FAMILIES, Layer, LayerSpec, Out
+from specc.layers.base import (
+    CATALOG,
+    CODE_LAYERS,
+    FAMILIES,
+    OPERATIONS,
+    Layer,
+    LayerSpec,
+    OpSpec,
+    Out,
+)
 
-__all__ = ["CATALOG", "CODE_LAYERS", "FAMILIES", "Layer", "LayerSpec", "Out"]
+__all__ = [
+    "CATALOG",
+    "CODE_LAYERS",
+    "FAMILIES",
+    "OPERATIONS",
+    "Layer",
+    "LayerSpec",
+    "OpSpec",
+    "Out",
+]

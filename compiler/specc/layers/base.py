@@ -15,12 +15,21 @@ import importlib
 import keyword
 import re
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, SerializeAsAny
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    SerializeAsAny,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc.layers import shapes
@@ -30,6 +39,7 @@ from specc.terms.values import (
     INT_OR_TUPLE,
     REF_PATTERN,
     Identifier,
+    Number,
     Ref,
     marked,
 )
@@ -40,21 +50,42 @@ FAMILIES = (
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
+OP_FAMILIES = ("operations",)
+"""The modules of :mod:`specc.layers` that declare operations (``{op: add}``): Keras'
+``keras.ops`` functions recorded as nodes of a functional model."""
+
 _TYPE_LINE = re.compile(r'^    type: Literal\["(\w+)"\]', re.MULTILINE)
+_OP_LINE = re.compile(r"^    op: Literal\[([^\]]+)\]", re.MULTILINE)
+
+
+def _type_names(source: str) -> list[str]:
+    return _TYPE_LINE.findall(source)
+
+
+def _op_names(source: str) -> list[str]:
+    """The names of ``op: Literal["hard_silu", "hard_swish"]`` lines (aliases included)."""
+    return [name for tags in _OP_LINE.findall(source) for name in re.findall(r'"(\w+)"', tags)]
 
 
 class Catalog(Mapping[str, "type[LayerSpec]"]):
     """Keras class name -> declaration, loading a family's module on first use.
 
     The names (and which family declares each) are read from the family modules' source,
-    the ``type: Literal["..."]`` line of each declaration, without importing them; a test
-    checks that this index equals what the declarations register. Iterating names is
-    free; looking a name up imports its family; ``values()`` imports them all.
+    the ``type: Literal["..."]`` line of each declaration (``op: Literal[...]`` for the
+    operations), without importing them; a test checks that this index equals what the
+    declarations register. Iterating names is free; looking a name up imports its family;
+    ``values()`` imports them all.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        families: tuple[str, ...] = FAMILIES,
+        names: Callable[[str], list[str]] = _type_names,
+    ) -> None:
         self._declared: dict[str, type[LayerSpec]] = {}
         self._index: dict[str, str] | None = None
+        self.families = families
+        self._names = names
 
     def index(self) -> dict[str, str]:
         """Type name -> family, in catalog order (families in :data:`FAMILIES` order)."""
@@ -62,8 +93,8 @@ class Catalog(Mapping[str, "type[LayerSpec]"]):
             folder = Path(__file__).parent
             self._index = {
                 name: family
-                for family in FAMILIES
-                for name in _TYPE_LINE.findall((folder / f"{family}.py").read_text("utf-8"))
+                for family in self.families
+                for name in self._names((folder / f"{family}.py").read_text("utf-8"))
             }
         return self._index
 
@@ -90,13 +121,16 @@ class Catalog(Mapping[str, "type[LayerSpec]"]):
 
     def registered(self) -> dict[str, type[LayerSpec]]:
         """Every declaration, all families imported (for the index test)."""
-        for family in FAMILIES:
+        for family in self.families:
             importlib.import_module(f"specc.layers.{family}")
         return dict(self._declared)
 
 
 CATALOG = Catalog()
 """Keras class name -> declaration, in catalog order."""
+
+OPERATIONS = Catalog(OP_FAMILIES, _op_names)
+"""Operation name (``add``, ``relu6``: the ``keras.ops`` function) -> declaration."""
 
 
 @dataclass(frozen=True)
@@ -418,7 +452,8 @@ CODE_LAYERS = frozenset({"Lambda", "TFOpLambda"})
 
 
 def validate_layer(value: Any) -> LayerSpec:
-    """Validate one layer entry with the declaration its ``type`` names.
+    """Validate one layer entry with the declaration its ``type`` names (an operation's
+    entry, ``{op: add}``, with the declaration its ``op`` names).
 
     A hand-made discriminated union: only the declarations a spec uses build validators.
     """
@@ -426,6 +461,8 @@ def validate_layer(value: Any) -> LayerSpec:
         return value
     if not isinstance(value, dict):
         raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
+    if "op" in value:
+        return validate_op(value)
     if "type" not in value:
         raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
     tag = value["type"]
@@ -450,6 +487,188 @@ def validate_layer(value: Any) -> LayerSpec:
     return layer
 
 
+class OpSpec(LayerSpec):
+    """Base of every operation: a ``keras.ops`` function on tensors (``keras.ops.add``),
+    which Keras records as a node of a functional model (``add (Add)``, no weights).
+
+    Declared like a layer (a subclass in an operation family's module, registered in
+    :data:`OPERATIONS` by its ``op`` names); its ``type`` is the Keras operation class, the
+    declaration's class name, which is also its summary row's type and the prefix of its
+    automatic name (ops share Keras' name counters with layers: an ``add`` operation
+    after an ``Add`` layer is ``add_1``). Its operands are tensors (``inputs``) and
+    constants; its other fields are the function's keyword arguments (``axis``).
+    """
+
+    KIND: ClassVar[str] = "ops"
+    VALUE = "same"
+    CALL = "positional"
+    MODULE: ClassVar[str] = ""
+    """Where Keras defines the operation class: ``keras.src.ops.<MODULE>`` (``numpy``,
+    ``nn``); the saved config's ``module``, which the importer checks."""
+    OPERANDS: ClassVar[tuple[str, ...]] = ("x",)
+    """The function's leading arguments that take a tensor or a constant, as Keras names
+    them (``x``; ``x1, x2``): ``inputs`` fills them in order, ``value`` the last one."""
+    CONSTANT_OPERANDS: ClassVar[bool] = False
+    """Whether an operand may be a number (``x + 3.0``); else each is a tensor."""
+    LISTED: ClassVar[bool] = False
+    """The function takes its tensors as one list, its one operand (``keras.ops.concatenate
+    ([a, b], axis)``, ``stack``): ``inputs`` gives any number of them."""
+    OPERATOR: ClassVar[str] = ""
+    """The Python operator people write for it (``+``), which Keras records as the same
+    operation: emitted code writes ``x + y`` rather than ``keras.ops.add(x, y)``."""
+    FUNCTION: ClassVar[str] = ""
+    """The ``keras.ops`` function (default: the first ``op`` name)."""
+
+    type: SkipJsonSchema[str] = ""
+    op: str
+    _operands: tuple[Constant | None, ...] = PrivateAttr(default=())
+    """The operands in order: a constant, or None for the next tensor input."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keras_class(cls, data: Any) -> Any:
+        """``type`` is the Keras class (the declaration's name), never written in a spec."""
+        return {**data, "type": cls.__name__} if isinstance(data, dict) else data
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        tags = typing.get_args(cls.model_fields["op"].annotation)
+        if tags and all(isinstance(tag, str) for tag in tags):
+            cls.FAMILY = cls.__module__.rsplit(".", 1)[-1]
+            cls.FUNCTION = cls.FUNCTION or tags[0]
+            cls.KERAS_PATH = f"ops.{cls.FUNCTION}"
+            problem = op_declaration_problem(cls)
+            if problem:
+                raise TypeError(f"{tags[0]} ({cls.__module__}): {problem}")
+            for tag in tags:
+                OPERATIONS.register(tag, cls)
+
+    @property
+    def operands(self) -> tuple[Constant | None, ...]:
+        """The operands in order: a constant, or None where a tensor input goes."""
+        if self._operands:
+            return self._operands
+        if self.LISTED:  # made in code: as many tensors as it is given
+            return (None,) * len(self._inputs or (None,))
+        value = getattr(self, "value", None)  # made in code, not read from a spec entry
+        return (None,) * (len(self.OPERANDS) - 1) + (value,)
+
+    def arrange(self, given: list[Any] | None) -> tuple[tuple[str, ...] | None, str]:
+        """The tensor references among ``given`` (``inputs``; None: the entry above) and
+        the operands set; or a problem ("" if none)."""
+        value = getattr(self, "value", None)
+        listed: list[Any] = [None] if given is None else list(given)
+        if value is not None:
+            listed.append(value)
+        wanted = len(self.OPERANDS)
+        if self.LISTED:  # keras.ops.concatenate([a, b]): any number of tensors, one list
+            wanted = len(listed)
+        if len(listed) != wanted:
+            return None, self.count_problem(len(listed), given is None)
+        constants = [v for v in listed if not isinstance(v, str) and v is not None]
+        if constants and not self.CONSTANT_OPERANDS:
+            return None, f"{self.op} takes tensors, not constants ({constants[0]!r})"
+        if len(constants) == len(listed):
+            return None, f"{self.op} needs a tensor among its operands, not only constants"
+        self._operands = tuple(None if isinstance(v, str) else v for v in listed)
+        refs = [v for v in listed if isinstance(v, str)]
+        return (tuple(refs) if given is not None else None), ""
+
+    def count_problem(self, count: int, above: bool) -> str:
+        names = ", ".join(self.OPERANDS)
+        wanted = len(self.OPERANDS)
+        text = f"{self.op}({names}) takes {wanted} operand{'s' * (wanted > 1)}, got {count}"
+        if above:
+            text += " (the entry above)"
+        if wanted == 2 and self.CONSTANT_OPERANDS:
+            return text + "; give inputs: [a, b] (tensors or numbers), or value: for x2"
+        return text + f"; give inputs: with {wanted}"
+
+    def operand_shapes(self, shapes: list[Shape]) -> list[Shape]:
+        """Each operand's shape: the tensors' in order, a constant's ``()``."""
+        tensors = iter(shapes)
+        return [next(tensors) if v is None else constant_shape(v) for v in self.operands]
+
+    def infer(self, shape: Shape) -> Out:
+        return self.compute(self.operand_shapes([shape]))
+
+    def infer_many(self, shapes: list[Shape]) -> Out:
+        if len(shapes) != sum(v is None for v in self.operands):
+            raise ShapeError(
+                self.count_problem(len(shapes) + len(self.operands) - 1, False), show_input=False
+            )
+        return self.compute(self.operand_shapes(shapes))
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        """Output for the operands' shapes (the family's rule)."""
+        raise NotImplementedError(self.op)
+
+    def keyword_arguments(self) -> dict[str, Any]:
+        """The function's arguments after the operands, as the spec states them."""
+        return {
+            key: getattr(self, key)
+            for key in type(self).model_fields
+            if key in self.model_fields_set and key not in ("type", "op", "name", "value")
+        }
+
+
+Constant = int | float
+"""A number an operation takes where it takes a tensor (``x + 3.0``)."""
+
+
+def constant_shape(value: Any) -> Shape:
+    """A constant operand's shape: a number is a scalar.
+
+    >>> constant_shape(3.0)
+    ()
+    """
+    return ()
+
+
+def op_declaration_problem(cls: type[OpSpec]) -> str:
+    """What an operation's declaration fails to declare ("" if nothing)."""
+    if not cls.MODULE:
+        return "declare MODULE (keras.src.ops.<MODULE> defines the operation class)"
+    if cls.compute is OpSpec.compute:
+        return "declare compute (the shape rule)"
+    if cls.LISTED and (cls.CONSTANT_OPERANDS or len(cls.OPERANDS) != 1):
+        return "LISTED takes one operand, a list of tensors (no constants)"
+    if cls.CONSTANT_OPERANDS and len(cls.OPERANDS) < 2:
+        return "CONSTANT_OPERANDS needs two operands (one may be a constant, one a tensor)"
+    return ""
+
+
+def validate_op(value: dict[str, Any]) -> OpSpec:
+    """Validate an operation's entry (``{op: add, inputs: [x, 3.0]}``) with the declaration
+    its ``op`` names; ``inputs`` may hold numbers where the operation takes constants."""
+    tag = value["op"]
+    if "type" in value:
+        raise PydanticCustomError(
+            "op_and_type", "an entry is a layer (type:) or an operation (op:), not both"
+        )
+    cls = OPERATIONS.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise PydanticCustomError(
+            "union_tag_invalid",
+            "Input tag {tag} found using 'op' does not match any of the expected tags",
+            {
+                "discriminator": "'op'",
+                "tag": str(tag),
+                "expected_tags": ", ".join(repr(t) for t in OPERATIONS),
+            },
+        )
+    value = dict(value)
+    routes = _OpRoutes.model_validate({k: value.pop(k) for k in ("inputs", "as") if k in value})
+    op = typing.cast(OpSpec, cls.model_validate(value))
+    refs, problem = op.arrange(routes.inputs)
+    if problem:
+        raise PydanticCustomError("op_operands", problem)
+    op._inputs = refs
+    op._label = routes.as_
+    return op
+
+
 class _Routes(BaseModel):
     """A layer entry's ``inputs`` and ``as``, validated apart from the Keras arguments."""
 
@@ -458,6 +677,16 @@ class _Routes(BaseModel):
     )
     inputs: Annotated[list[Ref], Field(min_length=1)] | None = None
     as_: Identifier | None = Field(default=None, alias="as")
+
+
+class _OpRoutes(BaseModel):
+    """An operation's ``inputs`` (tensors by name, or numbers) and ``as``."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, defer_build=True, populate_by_name=True
+    )
+    as_: Identifier | None = Field(default=None, alias="as")
+    inputs: Annotated[list[Ref | Number], Field(min_length=1)] | None = None
 
 
 AS_JSON_SCHEMA = {
@@ -515,10 +744,12 @@ __all__ = [
     "CALLS",
     "CATALOG",
     "CODE_LAYERS",
+    "OPERATIONS",
     "VALUES",
     "Container",
     "Layer",
     "LayerSpec",
+    "OpSpec",
     "Out",
     "Trainable",
     "apply",

@@ -70,6 +70,14 @@ def finite(**bounds: float) -> Any:
     return Annotated[float, AllowInfNan(False), Field(**bounds), AfterValidator(_float32)]  # type: ignore[call-overload]  # bounds are gt/ge/lt/le floats; mypy cannot match **kwargs to Field's overloads
 
 
+def _number() -> Any:
+    return Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)] | finite()
+
+
+Number = _number()
+"""A number an operation takes where it takes a tensor (``x + 3.0``): an int stays an int
+(``x + 3``), a float a float, as Keras records the constant."""
+
 Rate = finite(ge=0, lt=1)
 Positive = finite(gt=0)
 NonNegative = finite(ge=0)

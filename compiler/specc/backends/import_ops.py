@@ -1,0 +1,128 @@
+"""Reading a saved model's operations: ``keras.ops`` nodes (``x + y``, ``keras.ops.relu6``)
+as ``{op: ...}`` entries, by the operation catalog's declarations.
+
+Keras saves an operation as a node of class ``Add`` from module ``keras.src.ops.numpy``,
+its keyword arguments in ``config`` (``axis``) and its operands, tensors and constants,
+in the call's ``args``. A class the catalog lacks is reported with its module, never
+read as the layer of the same name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from specc.backends.import_values import _kind, _serialized, _show
+from specc.language import messages
+from specc.layers import OPERATIONS, OpSpec
+from specc.layers.base import validate_op
+
+OPS_MODULE = "keras.src.ops."
+"""The module prefix of Keras' operation classes, as a saved config names them."""
+
+
+def is_operation(serialized: Any) -> bool:
+    """Whether a saved node is an operation (``keras.src.ops.*``) rather than a layer."""
+    module = serialized.get("module") if isinstance(serialized, dict) else None
+    return isinstance(module, str) and module.startswith(OPS_MODULE)
+
+
+def declaration(serialized: dict[str, Any]) -> type[OpSpec] | str:
+    """The catalog's declaration of a saved operation, or why there is none."""
+    class_name, module = serialized["class_name"], serialized["module"]
+    for cls in dict.fromkeys(OPERATIONS.values()):
+        if (
+            issubclass(cls, OpSpec)
+            and cls.__name__ == class_name
+            and f"{OPS_MODULE}{cls.MODULE}" == module
+        ):
+            return cls
+    return (
+        f"operation {class_name} (module {module}) is not supported by specc (it is a keras.ops "
+        "function, not the layer of a similar name); see `specc reference` for the operations"
+    )
+
+
+def operands(node: Any, problems: list[str]) -> list[Any] | None:
+    """One call's operands in order: tensors (serialised) and numbers; None when the call
+    passes what a spec cannot say (added to ``problems``)."""
+    if not isinstance(node, dict) or not isinstance(node.get("args"), list):
+        problems.append(f"an inbound node must be {{args, kwargs}}, not {_kind(node)}")
+        return None
+    kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if v is not None}
+    if kwargs:
+        problems.append(
+            f"the call passes keyword arguments {_show(kwargs)}, which a spec cannot say"
+        )
+        return None
+    args = node["args"]
+    if len(args) == 1 and isinstance(args[0], list):  # keras.ops.concatenate([a, b])
+        args = args[0]
+    for arg in args:
+        tensor = _serialized(arg) and arg["class_name"] == "__keras_tensor__"
+        number = isinstance(arg, int | float) and not isinstance(arg, bool)
+        if not (tensor or number):
+            problems.append(
+                f"the operation takes {_show(arg)}; a spec gives it tensors and numbers"
+            )
+            return None
+    return list(args)
+
+
+def entry(
+    cls: type[OpSpec], config: dict[str, Any], given: list[Any], name: str | None
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The spec entry of one operation: its keyword arguments (Keras' defaults left out),
+    its operands as ``inputs`` (references and numbers, in order), ``name`` if given; or
+    its problems."""
+    fields = cls.model_fields
+    out: dict[str, Any] = {"op": typing_first(cls)}
+    if name is not None:
+        out["name"] = name
+    problems = []
+    for key, value in config.items():
+        if key in ("name", "trainable", "dtype"):
+            continue
+        if key not in fields or key in ("op", "type", "value"):
+            problems.append(f"argument {key}={_show(value)} is not supported by specc")
+        elif fields[key].is_required() or value != fields[key].default:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    if problems:
+        return None, problems
+    out["inputs"] = given
+    try:
+        validate_op(out)
+    except PydanticCustomError as exc:
+        return None, [str(exc)]
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc, owner = messages.clean_loc(error["loc"], out)
+            text, hint = messages.error_text(error, loc, owner)
+            where = ".".join(str(part) for part in loc)
+            problems.append(f"{where}: {text}" + (f" ({hint})" if hint else ""))
+        return None, problems
+    return out, []
+
+
+def typing_first(cls: type[OpSpec]) -> str:
+    """The ``op`` name an imported operation gets: its ``keras.ops`` function's."""
+    return cls.FUNCTION
+
+
+def shortened(made: dict[str, Any], previous: str | None, cls: type[OpSpec]) -> dict[str, Any]:
+    """``inputs`` left out where the entry above is the one tensor, a last constant as
+    ``value``: ``{op: add, value: 3.0}`` rather than ``{op: add, inputs: [conv2d, 3.0]}``."""
+    given = made["inputs"]
+    tensors = [v for v in given if isinstance(v, str)]
+    out = {k: v for k, v in made.items() if k != "inputs"}
+    if tensors == [previous] and previous is not None:
+        if given == [previous]:
+            return out
+        if len(given) == 2 and given[0] == previous and "value" in cls.model_fields:
+            return {**out, "value": given[1]}
+    return {**out, "inputs": given}
+
+
+__all__ = ["OPS_MODULE", "declaration", "entry", "is_operation", "operands", "shortened"]
