@@ -616,3 +616,55 @@ model:
     - {type: Dense, units: 1}
 """
 """A block of two Dense and an Add, repeated twice (test_blocks.py, test_emitted_graphs.py)."""
+
+
+# ------------------------------------------------------------------ operations
+ARITHMETIC = """
+name: arith
+model:
+  inputs:
+    - {name: x, shape: [4, 3]}
+    - {name: y, shape: [1, 3]}
+  layers:
+    - {type: Add, inputs: [x, x]}
+    - {op: add, inputs: [add, y]}
+    - {op: multiply, value: 0.16666666666666666}
+    - {op: subtract, inputs: [1.0, multiply]}
+    - {op: add, value: 3.0}
+    - {op: relu6}
+    - {op: clip, x_min: 0.0, x_max: 1.0}
+    - {op: power, value: 2}
+    - {op: negative}
+    - {op: maximum, value: 0.5}
+    - {op: softmax, axis: 1}
+    - {op: hard_silu}
+    - {op: gelu, approximate: false}
+"""
+"""Operations on tensors and an Add layer before them (test_operations.py, test_emitted_graphs.py)."""
+
+SHAPING = """
+name: shaping
+model:
+  inputs:
+    - {name: img, shape: [8, 8, 3]}
+    - {name: seq, shape: [4, 6]}
+  layers:
+    - {op: mean, inputs: [img], axis: [1, 2], as: pooled}
+    - {op: sum, inputs: [seq], axis: 1, keepdims: true, as: summed}
+    - {op: max, inputs: [seq], axis: -1, as: top}
+    - {op: min, inputs: [seq], as: least}
+    - {op: concatenate, inputs: [seq, seq], axis: -1, as: cat}
+    - {op: stack, inputs: [seq, seq, seq], axis: 1, as: stacked}
+    - {op: reshape, inputs: [seq], newshape: [-1, 24], as: flat}
+    - {op: transpose, inputs: [seq], axes: [0, 2, 1], as: t}
+    - {op: expand_dims, inputs: [seq], axis: 1}
+    - {op: squeeze, axis: 1, as: back}
+    - {op: matmul, inputs: [seq, t], as: scores}
+    - {op: einsum, subscripts: "bij,bkj->bik", inputs: [seq, seq], as: scores2}
+    - {op: extract_patches, inputs: [img], size: 2, as: patches}
+    - {op: resize, inputs: [img], size: [4, 4], interpolation: nearest, as: small}
+    - {op: split, inputs: [cat], indices_or_sections: 3, axis: -1, as: parts}
+    - {op: add, inputs: [parts.0, parts.2], as: ends}
+    - {type: Dense, units: 5, inputs: [pooled]}
+  outputs: [dense, summed, top, least, stacked, flat, back, scores, scores2, patches, small, ends]
+"""

@@ -20,11 +20,13 @@ FLOORS = [
     "specc.analysis | specc.files",
     "specc.language",
     "specc.layers",
+    "specc.applications",
     "specc.terms",
     "specc.errors",
 ]
 """Top to bottom, as the README's pipeline says: language -> analysis -> backends, training
-uses a backend, the language reads the layer catalog, and both are written in terms/."""
+uses a backend, the language reads the layer catalog, and both are written in terms/; the
+applications' graphs are plain data below the catalog."""
 
 
 def _unit(module: str) -> str:

@@ -12,6 +12,7 @@ an output other than the shape Keras declared counts as a refusal).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,8 @@ def descriptions(draw: Any) -> dict[str, Any]:
         inputs.append({"name": name, "given": name.startswith("x"), "shape": shape})
         rank_of[name] = own_rank + 1
     blocks = {"blk": draw(block_defs())} if draw(st.integers(0, 2)) == 0 else {}
+    sub = draw(sub_defs(inputs)) if draw(st.integers(0, 2)) == 0 else None
+    sub_used = False
     dense_made = 0
     dense_names: list[str] = []
     state_units: dict[str, int] = {}
@@ -110,7 +113,31 @@ def descriptions(draw: Any) -> dict[str, Any]:
         label = f"t{i}"
         choices = ["Dense", "Dense", "merge", "merge", "LSTM", "Flatten", "GAP1D"]
         choices += ["apply"] * bool(dense_names) + ["block"] * (2 * bool(blocks))
+        choices += ["submodel"] * (3 * (sub is not None and not sub_used))
+        choices += ["subapply"] * (2 * sub_used)
         kind = draw(st.sampled_from(choices))
+        if kind in ("submodel", "subapply"):  # a sub-model: built, or called again
+            assert sub is not None
+            same = [i["name"] for i in inputs if i["shape"] == sub["shape"]]
+            entry = {"inputs": [draw(st.sampled_from(same))]}
+            entry["model" if kind == "submodel" else "apply"] = "sub"
+            if kind == "submodel":
+                dense_made += len(sub["units"])  # its Dense layers are named when it is built
+            sub_used = True
+            if len(sub["outputs"]) > 1:
+                entry["multi"] = True
+            last_rank = None if entry.get("multi") else len(sub["shape"]) + 1
+            if draw(st.integers(0, 3)) > 0:
+                entry["as"] = label
+                if entry.get("multi"):
+                    outs = [f"{label}.{n}" for n in range(len(sub["outputs"]))]
+                    rank_of |= {out: len(sub["shape"]) + 1 for out in outs}
+                    made += outs
+                else:
+                    rank_of[label] = last_rank
+                    made.append(label)
+            entries.append(entry)
+            continue
         refs = list(rank_of)
         # what it takes: the entry above (no inputs:), or earlier tensors
         default_ok = i > 0 or n_inputs == 1
@@ -200,7 +227,32 @@ def descriptions(draw: Any) -> dict[str, Any]:
         )
     else:
         outputs = None  # the last entry
-    return {"inputs": inputs, "blocks": blocks, "entries": entries, "outputs": outputs}
+    return {
+        "inputs": inputs,
+        "blocks": blocks,
+        "entries": entries,
+        "outputs": outputs,
+        "sub": sub if sub_used else None,
+    }
+
+
+@st.composite
+def sub_defs(draw: Any, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sub-model on one of the model's input shapes: 1-3 Dense layers in a chain, one or
+    several of them its outputs; written with ``input:`` (a Sequential, when its only
+    output is the last layer) or ``inputs:`` (a Functional)."""
+    shape = draw(st.sampled_from([i["shape"] for i in inputs]))
+    units = draw(st.lists(UNITS, min_size=1, max_size=3))
+    last = len(units) - 1
+    outputs = draw(st.sampled_from([[last], [last], [0, last], list(range(len(units))), [last, 0]]))
+    outputs = list(dict.fromkeys(outputs))
+    return {
+        "shape": shape,
+        "units": units,
+        "outputs": outputs,
+        "sequential": outputs == [last] and draw(st.booleans()),
+        "trainable": draw(st.sampled_from([True, True, False])),
+    }
 
 
 # ----------------------------------------------------------------------- the spec
@@ -220,6 +272,10 @@ def to_spec(desc: dict[str, Any]) -> str:
     for entry in desc["entries"]:
         if "apply" in entry:
             layer = {"apply": entry["apply"]}
+        elif "model" in entry:
+            layer = {"model": entry["model"]}
+            if not desc["sub"]["trainable"]:
+                layer["trainable"] = False
         elif "block" in entry:
             layer = {"block": entry["block"], "repeat": entry["repeat"]}
             if "units" in entry:
@@ -245,6 +301,18 @@ def to_spec(desc: dict[str, Any]) -> str:
         data["blocks"] = {
             name: {"params": block["params"], "layers": [_spec_layer(x) for x in block["layers"]]}
             for name, block in desc["blocks"].items()
+        }
+    sub = desc.get("sub")
+    if sub is not None:
+        layers = [{"type": "Dense", "units": u, "as": f"s{j}"} for j, u in enumerate(sub["units"])]
+        data["models"] = {
+            "sub": {"input": {"shape": sub["shape"]}, "layers": layers}
+            if sub["sequential"]
+            else {
+                "inputs": [{"shape": sub["shape"]}],
+                "layers": layers,
+                "outputs": [f"s{j}" for j in sub["outputs"]],
+            }
         }
     data["model"] = model
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
@@ -288,7 +356,10 @@ def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
     produced: list[Any] = []
     for entry in desc["entries"]:
         taken = [last] if entry["inputs"] is None else [value(r, env) for r in entry["inputs"]]
-        if "apply" in entry:
+        if "model" in entry:  # tower = make_sub(); tower(x)
+            shared["sub"] = _make_sub(k, desc["sub"])
+            out = _call(shared["sub"], taken)
+        elif "apply" in entry:
             out = _call(shared[entry["apply"]], taken)
         elif "block" in entry:
             block = desc["blocks"][entry["block"]]
@@ -322,6 +393,22 @@ def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
     if everything:
         outputs = list({id(t): t for t in _flat([outputs, produced])}.values())
     return k.Model(inputs, outputs, name="random")
+
+
+def _make_sub(k: Any, sub: dict[str, Any]) -> Any:
+    """The sub-model as the function a person writes builds it."""
+    inputs = k.Input(shape=tuple(sub["shape"]))
+    if sub["sequential"]:
+        model = k.Sequential([inputs, *(k.layers.Dense(u) for u in sub["units"])], name="sub")
+    else:
+        x, outs = inputs, []
+        for units in sub["units"]:
+            x = k.layers.Dense(units)(x)
+            outs.append(x)
+        chosen = [outs[j] for j in sub["outputs"]]
+        model = k.Model(inputs, chosen if len(chosen) > 1 else chosen[0], name="sub")
+    model.trainable = sub["trainable"]
+    return model
 
 
 def _flat(value: Any) -> list[Any]:
@@ -373,6 +460,12 @@ def check(desc: dict[str, Any], log: Any = lambda text: None) -> str:
     log(f"Keras: {model!r}")
     assert not isinstance(model, Exception), f"Keras refuses: {model}"
     assert table.as_text(compiled.graph) == keras_text(model)
+    expanded = io.StringIO()
+    model.summary(print_fn=lambda line, line_break=True: expanded.write(line), expand_nested=True)
+    assert table.as_text(compiled.graph, expand_nested=True) == expanded.getvalue()
+    assert compiled.graph.trainable_params == sum(
+        int(np.prod(w.shape)) for w in model.trainable_weights
+    )
     ours = [
         (r["name"], r["type"], r["params"], r["inputs"])
         for r in table.as_dict(compiled.graph)["layers"]
@@ -431,7 +524,11 @@ def test_random_graphs_equal_keras_long(desc):
 def _kinds(desc: dict[str, Any]) -> set[str]:
     kinds = set()
     for entry in desc["entries"]:
-        if "apply" in entry:
+        if "model" in entry:
+            kinds.add("submodel" + ("_multi" if entry.get("multi") else ""))
+        elif entry.get("apply") == "sub":
+            kinds.add("submodel_shared")
+        elif "apply" in entry:
             kinds.add("shared")
         elif "block" in entry:
             kinds.add("block")
@@ -461,4 +558,5 @@ def test_the_strategy_draws_what_the_property_needs():
     draw()
     assert "any" in seen["rejected"]
     assert {"any", "merge", "shared", "block", "states"} <= seen["accepted"]
+    assert {"submodel", "submodel_multi", "submodel_shared"} <= seen["accepted"]
     # initial states are drawn too rarely to count on here: INITIAL_STATES holds both outcomes

@@ -21,13 +21,14 @@ from specc.backends import codegen
 from specc.errors import SpecError
 from tests.emitted import completed, emit, load_module
 from tests.helpers import (
+    ARITHMETIC,
     BLOCKS_RESIDUAL,
     GRAPH_CASES,
+    SHAPING,
     TWO_INPUTS,
     assert_formatted,
     assert_same_as_specc_build,
 )
-from tests.test_operations import ARITHMETIC
 
 ADD_RESIDUAL = """
 name: add_residual
@@ -112,6 +113,7 @@ GRAPHS = {
     "nested_blocks": NESTED_BLOCKS,
     "operations": ARITHMETIC,
     "hard_swish_blocks": HARD_SWISH_BLOCKS,
+    "shaping_operations": SHAPING,
 }
 
 

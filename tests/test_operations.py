@@ -8,6 +8,7 @@ counters ops share with layers, row types, shapes, 0 params, Connected to), and 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -15,30 +16,8 @@ import pytest
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
-from tests.helpers import keras_text
+from tests.helpers import ARITHMETIC, keras_text
 from tests.keras_helpers import keras
-
-ARITHMETIC = """
-name: arith
-model:
-  inputs:
-    - {name: x, shape: [4, 3]}
-    - {name: y, shape: [1, 3]}
-  layers:
-    - {type: Add, inputs: [x, x]}
-    - {op: add, inputs: [add, y]}
-    - {op: multiply, value: 0.16666666666666666}
-    - {op: subtract, inputs: [1.0, multiply]}
-    - {op: add, value: 3.0}
-    - {op: relu6}
-    - {op: clip, x_min: 0.0, x_max: 1.0}
-    - {op: power, value: 2}
-    - {op: negative}
-    - {op: maximum, value: 0.5}
-    - {op: softmax, axis: 1}
-    - {op: hard_silu}
-    - {op: gelu, approximate: false}
-"""
 
 
 def arithmetic_in_keras() -> Any:
@@ -330,12 +309,18 @@ def test_every_operation_is_keras_own_function_class_and_defaults():
 
     k = keras()
     for name, cls in OPERATIONS.registered().items():
-        function = getattr(k.ops, name)
+        function = functools.reduce(getattr, cls.FUNCTION.split("."), k.ops)  # image.resize
         module = importlib.import_module(f"keras.src.ops.{cls.MODULE}")
         assert getattr(module, cls.__name__).__name__ == cls.__name__, name
-        params = list(inspect.signature(function).parameters.values())
-        assert [p.name for p in params[: len(cls.OPERANDS)]] == list(cls.OPERANDS), name
-        keywords = {p.name: p.default for p in params[len(cls.OPERANDS) :]}
+        params = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        lead, count = len(cls.LEADING), len(cls.OPERANDS)  # einsum(subscripts, *operands)
+        assert [p.name for p in params[:lead]] == list(cls.LEADING), name
+        assert [p.name for p in params[lead : lead + count]] == list(cls.OPERANDS), name
+        keywords = {p.name: p.default for p in params[:lead] + params[lead + count :]}
         fields = {
             key: field
             for key, field in cls.model_fields.items()
@@ -347,3 +332,21 @@ def test_every_operation_is_keras_own_function_class_and_defaults():
                 assert field.is_required(), (name, key)
             else:
                 assert field.default == keywords[key], (name, key)
+
+
+def test_diff_shows_an_operation_changed_and_added(tmp_path):
+    """``specc diff`` compares operations as entries (values by spec path) and as rows."""
+    from tests.helpers import run_specc
+
+    a = tmp_path / "a.yaml"
+    a.write_text(ARITHMETIC)
+    b = tmp_path / "b.yaml"
+    b.write_text(
+        ARITHMETIC.replace("{op: power, value: 2}", "{op: power, value: 3}").replace(
+            "    - {op: negative}\n", "    - {op: negative}\n    - {op: tanh}\n"
+        )
+    )
+    run = run_specc("diff", str(a), str(b))
+    assert "  ~ model.layers[7].value: 2 -> 3\n" in run.stdout
+    assert "  + model.layers[9]: {op: tanh}\n" in run.stdout
+    assert "  + tanh (Tanh)  (None, 4, 3)  0\n" in run.stdout

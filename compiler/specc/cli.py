@@ -321,8 +321,14 @@ def expand(spec: str, sets: tuple[str, ...]) -> None:
     show_default=True,
     help="text: the table model.summary() prints; json: the same as data.",
 )
+@click.option(
+    "--expand-nested",
+    is_flag=True,
+    help="Also list the layers of each sub-model and nested Sequential, indented, as "
+    "model.summary(expand_nested=True) does (json: under the row's layers).",
+)
 @set_option()
-def summary(spec: str, fmt: str, sets: tuple[str, ...]) -> None:
+def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> None:
     """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them.
 
     With --format json an invalid spec prints {"file", "valid": false, "diagnostics"}
@@ -344,15 +350,15 @@ def summary(spec: str, fmt: str, sets: tuple[str, ...]) -> None:
             sys.exit(exc.exit_code)
         if compiled.warnings:
             _report(compiled.warnings)
-        click.echo(json.dumps(table.as_dict(compiled.graph), indent=2))
+        click.echo(json.dumps(table.as_dict(compiled.graph, expand_nested=expand_nested), indent=2))
         return
     compiled = _compile(spec, overriding=overriding)
-    text = table.as_text(compiled.graph)
+    text = table.as_text(compiled.graph, expand_nested=expand_nested)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)
     except UnicodeEncodeError:  # cp1252, ascii: the box Keras draws there
-        text = table.as_text(compiled.graph, ascii_only=True)
+        text = table.as_text(compiled.graph, ascii_only=True, expand_nested=expand_nested)
         text = text.encode(encoding, "replace").decode(encoding)
     except LookupError:
         pass

@@ -299,6 +299,13 @@ def _labels(
             "(e.g. return_state: false)",
         )
         return
+    if not out:  # ops.mean/sum/max/min without axis reduce the batch axis too
+        yield diagnose(
+            where,
+            "the model outputs a scalar (shape ()), with no batch axis to compare labels with;"
+            " give the reducing operation an axis (e.g. axis: -1)",
+        )
+        return
     # Keras takes the classes on the last axis, so a (batch, steps, classes) output is a
     # classifier per step (labels of the same shape); a known dataset has one label per image.
     if loss in CATEGORICAL | SPARSE and (len(out) < 2 or (classes is not None and len(out) != 2)):

@@ -13,6 +13,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
+from specc.analysis import submodels
 from specc.analysis.graph import (
     Call,
     Graph,
@@ -23,12 +24,13 @@ from specc.analysis.graph import (
     _size_problem,
     label_clashes,
     layer_names,
-    model_input_names,
     nested_inputs,
+    take_input_names,
 )
+from specc.analysis.submodels import Definitions
 from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
-from specc.language.schema import Apply, Spec
+from specc.language.schema import Apply, Backbone, Spec, UseModel
 from specc.layers import LayerSpec
 from specc.layers.base import OpSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
@@ -48,12 +50,18 @@ def _split(ref: str) -> tuple[str, int | None]:
     return name, int(index) if index else None
 
 
-def resolve_graph(spec: Spec, diagnose: Diagnose) -> tuple[Graph | None, list[Diagnostic]]:
+def resolve_graph(
+    spec: Spec,
+    diagnose: Diagnose,
+    counters: dict[str, int] | None = None,
+    definitions: Definitions | None = None,
+) -> tuple[Graph | None, list[Diagnostic]]:
     """Names, shapes, parameters and Keras' layer order of a graph spec, and its problems.
 
     Warnings (layers that feed no output) come with the problems, as ``severity="warning"``.
+    ``counters``, ``definitions``: see :func:`specc.analysis.graph.resolve`.
     """
-    resolver = _Resolver(spec, diagnose)
+    resolver = _Resolver(spec, diagnose, counters, definitions)
     resolver.name()
     resolver.connect()
     resolver.refuse_forward_references()
@@ -71,17 +79,42 @@ class _Resolver:
     order and summary rows). Each phase adds its problems to ``problems`` and reads only
     what the phases before it set, so each can be run (and tested) after those alone."""
 
-    def __init__(self, spec: Spec, diagnose: Diagnose) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        diagnose: Diagnose,
+        counters: dict[str, int] | None = None,
+        definitions: Definitions | None = None,
+    ) -> None:
         self.spec = spec
         self.diagnose = diagnose
-        self.entries = list(spec.model.layers)
-        self.input_names = model_input_names(spec)
-        self.problems: list[Diagnostic] = nested_inputs(self.entries, diagnose)
+        self.counters = {} if counters is None else counters
+        self.input_names = take_input_names(spec, self.counters)
+        self.entries: list[LayerSpec | Apply] = []
+        self.problems: list[Diagnostic] = []
+        self.failed: set[int] = set()
+        for i, entry in enumerate(spec.model.layers):
+            if isinstance(entry, UseModel):  # a sub-model, built when it is named
+                loc = ("model", "layers", i)
+                problem = submodels.unknown(entry, loc, definitions, diagnose)
+                self.problems += [problem] if problem else []
+                self.failed |= {i} if problem else set()
+                entry = submodels.sub_model(entry, loc, definitions)
+            elif isinstance(entry, Backbone):  # a keras.applications model by name
+                assert definitions is not None  # resolve() always passes them
+                loc = ("model", "layers", i)
+                made, problem = submodels.backbone(entry, loc, definitions, diagnose)
+                if made is None:
+                    self.problems += [problem] if problem else []
+                    self.failed.add(i)
+                    made = submodels.SubModel.model_construct(type="Functional", name=entry.type)
+                entry = made
+            self.entries.append(entry)
+        self.problems += nested_inputs(self.entries, diagnose)
         self.symbols: dict[str, tuple[str, int]] = {}
         """name -> ("input", k) | ("layer", entry) | ("label", entry)"""
         self.name_of: dict[int, str] = {}
         self.inner_of: dict[int, tuple[str, ...]] = {}
-        self.failed: set[int] = set()
         self.refs: dict[int, list[tuple[tuple, str, int | None, tuple[str, int]]]] = {}
         """entry -> [(loc, name, index, (kind, at))] per input, in order."""
         self.applied: dict[int, int] = {}
@@ -108,7 +141,7 @@ class _Resolver:
         entries, diagnose = self.entries, self.diagnose
         positions = [i for i, e in enumerate(entries) if isinstance(e, LayerSpec)]
         layer_specs = [e for e in entries if isinstance(e, LayerSpec)]  # in positions' order
-        names, inner_names, clashes = layer_names(layer_specs, positions)
+        names, inner_names, clashes = layer_names(layer_specs, positions, self.counters)
         self.problems += [diagnose(loc, message) for loc, message in clashes]
         self._name_inputs()
         symbols = self.symbols
@@ -127,7 +160,10 @@ class _Resolver:
                         )
                     )
             symbols.setdefault(name, ("layer", pos))
-        self.problems += label_clashes(self.spec, self.name_of, diagnose)
+        self.problems += label_clashes(self.spec, self.name_of, diagnose, self.input_names)
+        for pos in positions:  # a sub-model with errors (said at models.NAME) is not called
+            if isinstance(entries[pos], submodels.SubModel) and entries[pos].graph is None:  # type: ignore[union-attr]  # a SubModel (the isinstance before it)
+                self.failed.add(pos)
         for i, entry in enumerate(entries):
             label = entry.as_ if isinstance(entry, Apply) else entry.label
             if label is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from specc.errors import Diagnostic
 from specc.language.messages import LABEL, name_taken
@@ -19,6 +19,9 @@ from specc.language.schema import Spec
 from specc.layers import LayerSpec
 from specc.layers.base import OpSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
+
+if TYPE_CHECKING:
+    from specc.analysis.submodels import Definitions
 
 INPUT_NAME = "input_layer"
 """The name specc (and the emitted code) give the model's ``keras.Input``: Keras' own name
@@ -127,6 +130,8 @@ class Graph:
     """A graph's output tensors' shapes, in order."""
     made: tuple[ResolvedLayer, ...] = ()
     """A graph's layers in the order the spec makes them, those that feed no output too."""
+    input_name: str = INPUT_NAME
+    """A stack's input name (a sub-model's may be ``input_layer_3``: Keras' counter)."""
 
     @property
     def output_shape(self) -> Shape | list[Shape]:
@@ -204,13 +209,20 @@ def _name(
         elif value is not None:
             inner.append(_name(value, counters, inner, (*loc, key), clashes))
     name = layer.name if layer.name is not None else _auto_name(layer.type, counters)
+    made_with = getattr(layer, "made_with", None)
+    if made_with is not None:  # a sub-model: built here, its layers named now
+        made_with(counters)
+    elif layer.MODEL:  # a nested Sequential makes an InputLayer when it is built (called)
+        counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
     for prefix in layer.SUBLAYERS:
         counters[prefix] = counters.get(prefix, 0) + 1
     return name
 
 
 def layer_names(
-    layers: list[LayerSpec], positions: list[int] | None = None
+    layers: list[LayerSpec],
+    positions: list[int] | None = None,
+    counters: dict[str, int] | None = None,
 ) -> tuple[list[str], list[tuple[str, ...]], list[Clash]]:
     """Names of a model's layers, the names of the layers inside each, and name clashes.
 
@@ -219,8 +231,11 @@ def layer_names(
     >>> bidi = CATALOG["Bidirectional"](type="Bidirectional", layer=lstm)
     >>> layer_names([bidi, lstm])[:2]
     (['bidirectional', 'lstm_1'], [('lstm',), ()])
+
+    ``counters``: Keras' name counters as the model starts (a sub-model is built after the
+    layers above it); advanced in place.
     """
-    counters: dict[str, int] = {}
+    counters = {} if counters is None else counters
     names, inner_names = [], []
     clashes: list[Clash] = []
     at = positions or list(range(len(layers)))
@@ -282,12 +297,13 @@ def _plain_chain(spec: Spec) -> bool:
     return True
 
 
-def model_input_names(spec: Spec) -> list[str]:
-    """Input names as Keras gives them: the spec's, else ``input_layer``, ``input_layer_1``..."""
-    if spec.model.inputs is None:
-        return [spec.model.input.name or INPUT_NAME]
-    names, n = [], 0
-    for given in spec.model.inputs:
+def model_input_names(spec: Spec, counters: dict[str, int] | None = None) -> list[str]:
+    """Input names as Keras gives them: the spec's, else ``input_layer``, ``input_layer_1``...
+
+    ``counters``: Keras' name counters when the model's inputs are made (a sub-model's come
+    after the outer model's); read, not advanced (:func:`take_input_names` does that)."""
+    names, n = [], (counters or {}).get(INPUT_NAME, 0)
+    for given in spec.model.model_inputs:
         if given.name is not None:
             names.append(given.name)
         else:
@@ -296,8 +312,19 @@ def model_input_names(spec: Spec) -> list[str]:
     return names
 
 
+def take_input_names(spec: Spec, counters: dict[str, int]) -> list[str]:
+    """:func:`model_input_names`, the counter advanced past the unnamed inputs."""
+    names = model_input_names(spec, counters)
+    unnamed = sum(given.name is None for given in spec.model.model_inputs)
+    counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + unnamed
+    return names
+
+
 def label_clashes(
-    spec: Spec, names: dict[int, str], diagnose: Callable[[tuple, str], Diagnostic]
+    spec: Spec,
+    names: dict[int, str],
+    diagnose: Callable[[tuple, str], Diagnostic],
+    input_names: list[str] | None = None,
 ) -> list[Diagnostic]:
     """Labels (``as:``) that equal another name ``inputs:`` and ``outputs:`` may use.
 
@@ -311,7 +338,7 @@ def label_clashes(
     model = spec.model
     first: dict[str, tuple[tuple, str]] = {}
     """name -> (where it is written, what it is) for the first that took it."""
-    for k, input_name in enumerate(model_input_names(spec)):
+    for k, input_name in enumerate(input_names or model_input_names(spec)):
         given = (model.input if model.inputs is None else model.inputs[k]).name is not None
         at: tuple = ("model", "input") if model.inputs is None else ("model", "inputs", k)
         what = "the name of a model input" if given else "Keras' name for the model input"
@@ -326,7 +353,7 @@ def label_clashes(
     for i, entry in enumerate(model.layers):
         name = names.get(i)
         if name is not None:
-            explicit = entry.name is not None  # type: ignore[union-attr]  # a named entry is a LayerSpec (apply calls have no name)
+            explicit = getattr(entry, "name", None) is not None  # Apply and Backbone have none
             loc = ("model", "layers", i, "name" if explicit else "type")
             if name in first and first[name][1] == LABEL:
                 clash(loc, "layer name", name)
@@ -378,7 +405,10 @@ def nested_inputs(layers: list, diagnose: Callable[[tuple, str], Diagnostic]) ->
 
 
 def resolve(
-    spec: Spec, diagnose: Callable[[tuple, str], Diagnostic]
+    spec: Spec,
+    diagnose: Callable[[tuple, str], Diagnostic],
+    counters: dict[str, int] | None = None,
+    definitions: Definitions | None = None,
 ) -> tuple[Graph | None, list[Diagnostic]]:
     """Resolve names, shapes and params; return the graph (None if shapes fail) and problems.
 
@@ -386,24 +416,46 @@ def resolve(
     Shape flow stops at the first layer that cannot take its input (later shapes are
     unknown); name clashes are reported for all layers and still yield a graph, so the
     cross-field checks can run too. The spec is valid only if no problem is returned.
+    ``counters`` and ``definitions``: for a sub-model, Keras' name counters where it is
+    built and the spec's ``models:`` (see :mod:`specc.analysis.submodels`).
     """
+    top = definitions is None
+    if definitions is None:
+        from specc.analysis.submodels import Definitions
+
+        definitions = Definitions(dict(spec.models or {}), diagnose)
+    counters = {} if counters is None else counters
     if not is_sequential(spec):
         from specc.analysis.functional import resolve_graph
 
-        return resolve_graph(spec, diagnose)
-    # cast: a plain stack (is_sequential above) holds LayerSpec entries only, no apply call.
+        graph, problems = resolve_graph(spec, diagnose, counters, definitions)
+    else:
+        graph, problems = _resolve_chain(spec, diagnose, counters)
+    if top:
+        from specc.analysis.submodels import unused_problems
+
+        problems = [*unused_problems(definitions), *problems]
+    return graph, problems
+
+
+def _resolve_chain(
+    spec: Spec, diagnose: Callable[[tuple, str], Diagnostic], counters: dict[str, int]
+) -> tuple[Graph | None, list[Diagnostic]]:
+    """A plain stack resolved (see :func:`resolve`)."""
+    # cast: a plain stack (is_sequential) holds LayerSpec entries only, no apply call.
     layers = cast(list[LayerSpec], spec.model.layers)
-    names, inner_names, clashes = layer_names(list(layers))
+    input_name = take_input_names(spec, counters)[0]
+    names, inner_names, clashes = layer_names(list(layers), counters=counters)
     problems: list[Diagnostic] = [diagnose(loc, message) for loc, message in clashes]
-    problems += label_clashes(spec, dict(enumerate(names)), diagnose)
+    problems += label_clashes(spec, dict(enumerate(names)), diagnose, [input_name])
     for i, (name, inner) in enumerate(zip(names, inner_names, strict=True)):
-        if INPUT_NAME in (name, *inner):
+        if input_name in (name, *inner):
             problems.append(
                 diagnose(
                     ("model", "layers", i, "name")
-                    if name == INPUT_NAME
+                    if name == input_name
                     else ("model", "layers", i),
-                    f"layer name {INPUT_NAME!r} is the model input's name in Keras; "
+                    f"layer name {input_name!r} is the model input's name in Keras; "
                     "choose another name",
                 )
             )
@@ -442,5 +494,8 @@ def resolve(
         )
         shape = result.shape
     return Graph(
-        spec.model.name or spec.name, (None, *spec.model.input.shape), tuple(resolved)
+        spec.model.name or spec.name,
+        (None, *spec.model.input.shape),
+        tuple(resolved),
+        input_name=input_name,
     ), problems

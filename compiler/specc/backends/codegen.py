@@ -33,8 +33,9 @@ from typing import Any, Literal
 import jinja2
 
 from specc.analysis.arrays import DataArrays
-from specc.analysis.graph import Source, to_snake_case
+from specc.analysis.graph import Graph, Source, to_snake_case
 from specc.analysis.pipeline import Compiled
+from specc.analysis.submodels import SubModel
 from specc.backends import runtime
 from specc.backends.arguments import (
     callback_arguments,
@@ -45,7 +46,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.errors import Diagnostic, SpecError
-from specc.language.schema import Apply, Regularizer, Training
+from specc.language.schema import Regularizer, Training
 from specc.layers import LayerSpec, OpSpec
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject
@@ -442,8 +443,16 @@ class _GraphCode:
     tensor, the names taken) and one method per step, each testable alone."""
 
     def __init__(
-        self, compiled: Compiled, model_name: PyCode, depth: int, plan: _Plan | None
+        self,
+        compiled: Compiled,
+        model_name: PyCode,
+        depth: int,
+        plan: _Plan | None,
+        sub: SubModel | None = None,
     ) -> None:
+        self.sub = sub
+        """The sub-model this writes the function of (None: the spec's model)."""
+        self.builders = _builder_names(compiled.graph)
         graph = self.graph = compiled.graph
         self.calls = calls = graph.calls
         self.entries = compiled.spec.model.layers
@@ -527,7 +536,7 @@ class _GraphCode:
             key: PyCode(params[key]) if key in params else value
             for key, value in spec.keyword_arguments().items()
         }
-        if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
+        if spec.LISTED:  # keras.ops.concatenate([a, b], axis=-1)
             operands = [Call("", tuple(("", o) for o in operands), "[]")]
         if op.name in self.named_ops:
             kwargs["name"] = op.name
@@ -536,9 +545,10 @@ class _GraphCode:
         text = _operator_text(spec, operands) if not kwargs else ""
         if text and len(f"{INDENT * depth}{lead}{text}") <= LINE_LENGTH:
             return [f"{INDENT * depth}{lead}{text}"]
+        leading = [as_expr(kwargs.pop(key)) for key in spec.LEADING]  # einsum(subscripts, ...)
         head = call(f"keras.ops.{spec.FUNCTION}", kwargs, spec.POSITIONAL)
         return break_lines(
-            Call(head.head, (*(("", o) for o in operands), *head.items)), depth, lead
+            Call(head.head, (*(("", o) for o in [*leading, *operands]), *head.items)), depth, lead
         )
 
     def write(self) -> tuple[list[str], list[str]]:
@@ -560,6 +570,8 @@ class _GraphCode:
     def constructor(self, k: int, params: dict[str, str]) -> Call:
         """Call ``k``'s layer made: its arguments, or a block function's params' variables."""
         layer = self.made[self.calls[k].layer]
+        if isinstance(layer.spec, SubModel):  # built by its own function
+            return Call(self.builders[layer.name], ())
         if self.plan is None:
             return layer_call(layer.spec, layer_arguments(layer))
         args = layer_arguments(layer, inner_names=False)
@@ -605,7 +617,7 @@ class _GraphCode:
         """The name call ``k``'s output would get: its label, else its layer's name."""
         call = self.calls[k]
         entry = self.entries[call.entry]
-        label = entry.as_ if isinstance(entry, Apply) else entry.label
+        label = entry.label if isinstance(entry, LayerSpec) else entry.as_
         if label is not None and self.written is not False and label not in self.written:
             label = None  # made up by block expansion: the layer's name reads better
         if self.times[call.layer] == 1:
@@ -657,7 +669,8 @@ class _GraphCode:
         graph, lines = self.graph, []
         for given in graph.inputs:
             var = "inputs" if len(graph.inputs) == 1 else self.names.fresh(given.name)
-            shape = PyCode("INPUT_SHAPE") if len(graph.inputs) == 1 else as_expr(given.shape[1:])
+            one = len(graph.inputs) == 1 and self.sub is None  # the script's INPUT_SHAPE
+            shape = PyCode("INPUT_SHAPE") if one else as_expr(given.shape[1:])
             dtype = (("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()
             items = (("shape=", shape), *dtype, ("name=", as_expr(given.name)))
             lines += assignment_lines(var, Call("keras.Input", items), self.depth)
@@ -756,7 +769,77 @@ class _GraphCode:
              else Call("", tuple(("", o) for o in out), "[]")),
             ("name=", self.model_name),
         ))  # fmt: skip
-        return break_lines(model, self.depth, "return ")
+        return _returned(model, self.depth, self.sub)
+
+
+def _returned(model: Expr, depth: int, sub: SubModel | None) -> list[str]:
+    """``return model``; a frozen sub-model's ``trainable`` set to False first."""
+    if sub is None or sub.trainable:
+        return break_lines(model, depth, "return ")
+    pad = INDENT * depth
+    return [
+        *break_lines(model, depth, "model = "),
+        f"{pad}model.trainable = False",
+        f"{pad}return model",
+    ]
+
+
+def _sub_models(graph: Graph) -> list[SubModel]:
+    """The sub-models a graph builds, those inside them first, each once."""
+    out: list[SubModel] = []
+    for layer in graph.made or graph.layers:
+        if isinstance(layer.spec, SubModel) and layer.spec.graph is not None:
+            if layer.spec.application is None:  # a keras.applications call holds its own
+                out += [s for s in _sub_models(layer.spec.graph) if s not in out]
+            out.append(layer.spec)
+    return out
+
+
+def _builder_names(graph: Graph) -> dict[str, str]:
+    """Each sub-model's function name, ``build_<name>`` (clear of the script's names)."""
+    names = {}
+    for sub in _sub_models(graph):
+        base = f"build_{sub.name}"
+        names[sub.name or ""] = f"{base}_model" if base in SCRIPT_GLOBALS else base
+    return names
+
+
+def sub_model_functions(compiled: Compiled) -> list[str]:
+    """One function per sub-model, as a person factors it out: ``def build_tower()``."""
+    lines: list[str] = []
+    names = _builder_names(compiled.graph)
+    for sub in _sub_models(compiled.graph):
+        assert sub.graph is not None and sub.definition is not None
+        inner = Compiled(sub.definition, sub.graph, compiled.file, "", loaded=compiled.written())
+        if sub.application is not None:  # as a user writes it, so weights files work
+            name, arguments = sub.application
+            body = _returned(call(f"keras.applications.{name}", arguments), 1, sub)
+        elif sub.graph.functional:
+            body = _GraphCode(inner, py(sub.name), 1, None, sub).write()[1]
+        else:
+            given = sub.definition.model.input
+            first = Call("keras.Input", (
+                ("shape=", as_expr(tuple(given.shape))),
+                *((("dtype=", as_expr(given.dtype)),) if given.dtype != "float32" else ()),
+                ("name=", as_expr(sub.graph.input_name)),
+            ))  # fmt: skip
+            layers = [layer_call(layer.spec, layer_arguments(layer)) for layer in sub.graph.layers]
+            items = tuple(("", e) for e in (first, *layers))
+            model = Call("keras.Sequential", (("", Call("", items, "[]")), ("name=", py(sub.name))))
+            body = _returned(model, 1, sub)
+        kind = "Model" if sub.graph.functional else sub.type  # keras.Model or keras.Sequential
+        lines += [
+            f"def {names[sub.name or '']}() -> keras.{kind}:",
+            f'{INDENT}"""Sub-model {sub.key} of the spec (models.{sub.key}), built where it is first used."""'
+            if sub.application is None
+            else f'{INDENT}"""keras.applications.{sub.key}: the spec\'s backbone, built where it is used."""',
+            f"{INDENT}import keras",
+            "",
+            *body,
+            "",
+            "",
+        ]
+    return lines
 
 
 _SIMPLE = re.compile(r"-?[A-Za-z0-9_.]+")
@@ -914,6 +997,7 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     graph = compiled.graph
     model_name = PyCode("NAME") if spec.model.name is None else py(spec.model.name)
     functional = graph_build_model(compiled, model_name) if graph.functional else None
+    sub_models = sub_model_functions(compiled) if graph.functional else []
     arrays = DataArrays.of(graph)
     prep = spec.data.preprocessing
     return {
@@ -935,7 +1019,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "x_steps": [] if arrays.inputs else [_x_step(step.model_dump()) for step in prep.x_steps()],
         "y_steps": [] if arrays.outputs else [_y_step(step.one_hot) for step in prep.y_steps()],
         "functional": PyCode("\n".join(functional[1])) if functional else None,
-        "block_functions": PyCode("\n".join(functional[0])) if functional and functional[0] else None,
+        "block_functions": PyCode("\n".join([*sub_models, *functional[0]]))
+                           if functional and (functional[0] or sub_models) else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from specc.analysis.graph import to_snake_case
+from specc.analysis.graph import INPUT_NAME, to_snake_case
 from specc.backends import import_ops
 from specc.backends.import_layers import LayerReader
 from specc.backends.import_values import (
@@ -142,6 +142,25 @@ def _call_labels(order: list[Node], taken: set[str]) -> dict[Node, str]:
     return labels
 
 
+SUB_MODELS = ("Functional", "Model")
+"""Config classes of a Functional model used as a layer (a nested Sequential stays inline)."""
+
+
+def _refs(value: Any) -> list[Any]:
+    """A config's ``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [value]
+    return value if isinstance(value, list) else [value]
+
+
+def _input_refs(config: dict[str, Any]) -> list[Any]:
+    return _refs(config.get("input_layers"))
+
+
+def _output_refs(config: Any) -> list[Any]:
+    return _refs(config.get("output_layers")) if isinstance(config, dict) else []
+
+
 def _end(value: Any) -> Any:
     """The layer name in a Functional config's ``[name, node, tensor]`` reference."""
     return value[0] if isinstance(value, list) and value else None
@@ -155,7 +174,44 @@ class GraphReader(LayerReader):
         self.op_operands: dict[str, list[Any]] = {}
         """An operation's operands as saved (tensors serialised, numbers), by its name."""
 
-    def functional(self, config: dict[str, Any]) -> dict[str, Any] | None:
+    models: dict[str, dict[str, Any]]
+    """The sub-models met (a Functional layer of a Functional model), by name: ``models:``."""
+
+    def sub_model(
+        self, serialized: dict[str, Any], counters: dict[str, int], where: str
+    ) -> dict[str, Any] | None:
+        """A Functional model used as a layer: its definition joins ``models:`` (read with
+        the name counters where it is built, so its layers keep Keras' names), and the
+        entry that builds and calls it, ``{model: NAME}``, is returned."""
+        config = serialized["config"]
+        name = config.get("name")
+        if not isinstance(name, str) or not name.isidentifier():
+            self.problem(where, f"a sub-model's name must be an identifier, not {_show(name)}")
+            return None
+        part = self.functional(config, counters)
+        if part is None:
+            return None
+        if "input" in part:  # inputs: keeps it a Functional model (input: + a chain: Sequential)
+            part = {"inputs": [part.pop("input")], **part}
+        n = counters.get(INPUT_NAME, 0)
+        for given, ref in zip(part["inputs"], _input_refs(config), strict=False):
+            given.pop("name", None)
+            if _end(ref) == (INPUT_NAME if n == 0 else f"{INPUT_NAME}_{n}"):
+                n += 1  # the name specc gives it there: left out, as for a layer
+            else:
+                given["name"] = _end(ref)
+        counters[INPUT_NAME] = n
+        if not hasattr(self, "models"):
+            self.models = {}
+        self.models[name] = part
+        entry: dict[str, Any] = {"model": name}
+        if config.get("trainable") is False:
+            entry["trainable"] = False
+        return entry
+
+    def functional(
+        self, config: dict[str, Any], counters: dict[str, int] | None = None
+    ) -> dict[str, Any] | None:
         """``input``/``inputs``, ``layers`` and ``outputs`` of a Functional model's spec.
 
         Each layer call (a Keras node) becomes an entry: a layer's first call its layer
@@ -172,6 +228,11 @@ class GraphReader(LayerReader):
         if found is None:
             return None
         calls, order_key, call_problems, multi = found
+        multi |= {
+            n
+            for n, (_, s) in by_name.items()
+            if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
+        }
         outputs = self._outputs(output_refs, calls, is_input, multi)
         if outputs is None:
             return None
@@ -184,7 +245,8 @@ class GraphReader(LayerReader):
             return f"{text}.{index}" if layer in multi else text
 
         # ------------------------------------------------------------- the entries
-        counters: dict[str, int] = {}
+        if counters is None:  # the model's own: its unnamed input is input_layer
+            counters = {INPUT_NAME: int(input_names == [INPUT_NAME])}
         entries: list[dict[str, Any] | None] = []
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
@@ -198,7 +260,15 @@ class GraphReader(LayerReader):
             elif import_ops.is_operation(by_name[name][1]):
                 entry = self._op_entry(by_name[name][1], refs, counters, position, previous)
             else:
-                entry = self.layer(by_name[name][1], counters, f"layers[{position}]")
+                made = by_name[name][1]
+                entry = (
+                    self.sub_model(made, counters, f"layers[{position}]")
+                    if made["class_name"] in SUB_MODELS
+                    else self.layer(made, counters, f"layers[{position}]")
+                )
+                kind = CATALOG.get(made["class_name"])
+                if kind is not None and kind.MODEL:  # built when called: an InputLayer
+                    counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
             entries.append(entry)

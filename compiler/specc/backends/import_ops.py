@@ -9,6 +9,7 @@ read as the layer of the same name.
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from pydantic import ValidationError
@@ -107,8 +108,9 @@ def entry(
 
 
 def typing_first(cls: type[OpSpec]) -> str:
-    """The ``op`` name an imported operation gets: its ``keras.ops`` function's."""
-    return cls.FUNCTION
+    """The ``op`` name an imported operation gets: its first (``extract_patches`` for
+    ``keras.ops.image.extract_patches``)."""
+    return str(typing.get_args(cls.model_fields["op"].annotation)[0])
 
 
 def shortened(made: dict[str, Any], previous: str | None, cls: type[OpSpec]) -> dict[str, Any]:

@@ -144,6 +144,8 @@ class _Importer(GraphReader, CompileReader):
         spec: dict[str, Any] = {"specc": 1, "name": spec_name(keras_name)}
         if spec["name"] != keras_name:
             model = {"name": keras_name, **model}
+        if getattr(self, "models", None):
+            spec["models"] = self.models
         spec["model"] = model
         compiled = self.compile(config)
         if compiled:
@@ -209,25 +211,42 @@ def _layer_lines(layer: dict[str, Any], indent: str) -> list[str]:
     return lines
 
 
+def _model_lines(model: dict[str, Any], pad: str) -> list[str]:
+    """A model's (or sub-model's) keys, indented by ``pad``: one flow mapping per layer."""
+    return [
+        *(
+            [f"{pad}name: {_flow(model['name'])}  # the Keras model's name"]
+            if "name" in model
+            else []
+        ),
+        *(
+            [
+                f"{pad}input:",
+                *(f"{pad}  {key}: {_flow(value)}" for key, value in model["input"].items()),
+            ]
+            if "input" in model
+            else [f"{pad}inputs:", *(f"{pad}  - {_flow(given)}" for given in model["inputs"])]
+        ),
+        f"{pad}layers:",
+        *(line for layer in model["layers"] for line in _layer_lines(layer, pad + "  ")),
+        *([f"{pad}outputs: {_flow(model['outputs'])}"] if "outputs" in model else []),
+    ]
+
+
 def to_yaml(spec: dict[str, Any], source: str) -> str:
     """Readable YAML: one flow mapping per layer, sections in the usual order."""
-    model = spec["model"]
     lines = [
         f"# Imported by specc from {os.path.basename(source)}.",
         f"specc: {spec['specc']}",
         f"name: {_flow(spec['name'])}",
         "",
-        "model:",
-        *([f"  name: {_flow(model['name'])}  # the Keras model's name"] if "name" in model else []),
-        *(
-            ["  input:", *(f"    {key}: {_flow(value)}" for key, value in model["input"].items())]
-            if "input" in model
-            else ["  inputs:", *(f"    - {_flow(given)}" for given in model["inputs"])]
-        ),
-        "  layers:",
-        *(line for layer in model["layers"] for line in _layer_lines(layer, "    ")),
-        *([f"  outputs: {_flow(model['outputs'])}"] if "outputs" in model else []),
     ]
+    if spec.get("models"):  # the sub-models, each written as model: is
+        lines.append("models:")
+        for key, sub in spec["models"].items():
+            lines += [f"  {key}:", *_model_lines(sub, "    ")]
+        lines.append("")
+    lines += ["model:", *_model_lines(spec["model"], "  ")]
     if "compile" in spec:
         lines += ["", "compile:"]
         lines += [f"  {key}: {_flow(value)}" for key, value in spec["compile"].items()]

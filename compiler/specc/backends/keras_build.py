@@ -6,10 +6,12 @@ builder is backend-agnostic (tensorflow, jax, torch): nothing here is TF-specifi
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from specc.analysis.graph import Graph, ResolvedLayer
+from specc.analysis.submodels import SubModel
 from specc.backends import kerasenv
 from specc.backends.arguments import (
     callback_arguments,
@@ -58,12 +60,26 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
     ``keras_names=True`` leaves automatic names to Keras (used to test our naming).
     """
     keras = kerasenv.keras()
-
+    if isinstance(layer.spec, SubModel):
+        return _sub_model(layer.spec, keras_names=keras_names)
     arguments = layer_arguments(layer, inner_names=not keras_names)
     args = {k: _keras_value(keras, v) for k, v in arguments.items()}
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
+
+
+def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
+    """A sub-model built as its own function builds it, then named and frozen as used."""
+    assert spec.graph is not None and spec.definition is not None  # resolved: the spec is valid
+    if spec.application is not None:  # as a user writes it, so weights files work
+        name, arguments = spec.application
+        model = getattr(kerasenv.keras().applications, name)(**arguments)
+    else:
+        model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
+    if not spec.trainable:
+        model.trainable = False
+    return model
 
 
 def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: bool) -> Any:
@@ -77,14 +93,16 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     spec = op.spec
     assert isinstance(spec, OpSpec)
     given = iter(tensors)
-    operands = [next(given) if value is None else value for value in spec.operands]
+    operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
     if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
         operands = [operands]
     kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
     if spec.name is not None:
         out = op_class(spec)(**kwargs, name=spec.name)(*operands)
     else:
-        out = getattr(keras.ops, spec.FUNCTION)(*operands, **kwargs)
+        leading = [kwargs.pop(key) for key in spec.LEADING]  # einsum(subscripts, *operands)
+        function = functools.reduce(getattr, spec.FUNCTION.split("."), keras.ops)
+        out = function(*leading, *operands, **kwargs)
     first = out[0] if isinstance(out, list | tuple) else out  # several outputs: one op
     if not keras_names:
         first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
@@ -144,9 +162,7 @@ def build(spec: Spec, graph: Graph, *, compile: bool = True, keras_names: bool =
         layers = [make_layer(layer, keras_names=keras_names) for layer in graph.layers]
         # The input gets Keras' fresh-session name explicitly too: no process-global counters.
         given = spec.model.input
-        inputs = keras.Input(
-            shape=graph.input_shape[1:], dtype=given.dtype, name=given.name or "input_layer"
-        )
+        inputs = keras.Input(shape=graph.input_shape[1:], dtype=given.dtype, name=graph.input_name)
         model = keras.Sequential([inputs, *layers], name=spec.model.name or spec.name)
     if compile and spec.compile is not None:
         model.compile(optimizer=make_optimizer(spec), **compile_arguments(spec))

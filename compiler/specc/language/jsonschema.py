@@ -11,9 +11,10 @@ import json
 import keyword
 from typing import Any
 
+from specc.applications import NAMES
 from specc.language.schema import OPTIMIZER_NAME_SCHEMA, Spec
 from specc.layers import CATALOG
-from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA
+from specc.layers.base import AS_JSON_SCHEMA, INPUTS_JSON_SCHEMA, OP_FAMILIES
 from specc.terms.values import FLOAT32_MAX, IDENTIFIER_PATTERN, REF_PATTERN
 
 SCHEMA_ID = "urn:specc:spec:1"
@@ -188,7 +189,8 @@ def _layer_union(schema: dict[str, Any]) -> None:
         "allOf": chain,
     }
     # model.layers: a block use (any entry with `block`, as blocks.expand reads it), else a
-    # layer (`type`), else a layer called again (`apply`), else a layer missing its type.
+    # layer (`type`), else a layer called again (`apply`), else a sub-model built and called
+    # (`model`), else a layer missing its type.
     _op_union(defs)
     layers = defs["Model"]["properties"]["layers"]
     layers["items"] = {
@@ -200,11 +202,19 @@ def _layer_union(schema: dict[str, Any]) -> None:
             "then": {"$ref": "#/$defs/Operation"},
             "else": {
                 "if": _dispatch_on("type", None),
-                "then": {"$ref": "#/$defs/Layer"},
+                "then": {
+                    "if": {"properties": {"type": {"enum": list(NAMES)}}, "required": ["type"]},
+                    "then": {"$ref": "#/$defs/Backbone"},  # keras.applications by name
+                    "else": {"$ref": "#/$defs/Layer"},
+                },
                 "else": {
                     "if": _dispatch_on("apply", None),
                     "then": {"$ref": "#/$defs/Apply"},
-                    "else": {"$ref": "#/$defs/Layer"},
+                    "else": {
+                        "if": _dispatch_on("model", None),
+                        "then": {"$ref": "#/$defs/UseModel"},
+                        "else": {"$ref": "#/$defs/Layer"},
+                    },
                 },
             },
         },
@@ -433,7 +443,7 @@ def _short_def_names(schema: dict[str, Any]) -> dict[str, Any]:
     become ``op_Add``, every reference rewritten."""
     renamed: dict[str, str] = {}
     for key in schema["$defs"]:
-        if "__layers__operations" in key:
+        if key.startswith("specc__layers__") and key.split("__")[2] in OP_FAMILIES:
             renamed[key] = "op_" + key.rsplit("__", 1)[-1]
         elif key.startswith("specc__layers__"):
             renamed[key] = key.rsplit("__", 1)[-1]

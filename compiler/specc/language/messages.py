@@ -28,6 +28,7 @@ from specc.language.schema import (
     TF_DEVICE_PATTERN,
     Apply,
     Spec,
+    UseModel,
 )
 from specc.layers import LayerSpec
 from specc.terms.objects import BASES, DECLARED, object_class
@@ -58,7 +59,7 @@ def _did_you_mean(word: str, choices: tuple[str, ...]) -> str | None:
     return f"did you mean {lowered[match[0]]!r}?" if match else None
 
 
-ENTRY = LayerSpec | Apply
+ENTRY = LayerSpec | Apply | UseModel
 """A ``model.layers`` entry's type, once unwrapped."""
 
 
@@ -129,22 +130,35 @@ def _types_along(raw: Loc, data: Any) -> tuple[str | None, ...]:
     out: list[str | None] = []
     cur = data
     for part in raw:
-        kind = cur.get("type") if isinstance(cur, dict) else None
-        out.append(kind if isinstance(kind, str) else None)
+        out.append(_kind(cur))
         try:
             cur = cur[part]
         except (KeyError, IndexError, TypeError):
             if not (isinstance(part, str) and isinstance(cur, dict)):
                 cur = None
-    kind = cur.get("type") if isinstance(cur, dict) else None
-    out.append(kind if isinstance(kind, str) else None)
+    out.append(_kind(cur))
     return tuple(out)
+
+
+USE_MODEL = "\0model"
+"""The kind of an entry without ``type`` that names a sub-model (``{model: NAME}``)."""
+
+
+def _kind(value: Any) -> str | None:
+    """The ``type`` a value's declaration is chosen by (:data:`USE_MODEL` for a model use)."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type")
+    if kind is None and "model" in value and "apply" not in value:
+        return USE_MODEL
+    return kind if isinstance(kind, str) else None
 
 
 def _by_type(tp: Any, kind: str | None) -> Any:
     """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
-    if tp == ENTRY:  # a model.layers entry: a catalog layer, or an apply entry
-        tp = LayerSpec if kind is not None else Apply
+    if tp == ENTRY:  # a model.layers entry: a catalog layer, an apply or a model entry
+        tp = LayerSpec if kind not in (None, USE_MODEL) else Apply if kind is None else UseModel
+        kind = None if tp is not LayerSpec else kind
     if kind is None or (tp is not LayerSpec and tp not in BASES.values()):
         return tp
     if tp is LayerSpec:

@@ -47,6 +47,8 @@ SECTIONS = (
     ("Input", "input", "`model.input`"),
     ("NamedInput", "named-input", "each of `model.inputs`"),
     ("Apply", "apply", "a `model.layers` entry `{apply: NAME}`"),
+    ("UseModel", "use-model", "a `model.layers` entry `{model: NAME}`"),
+    ("Backbone", "backbone", "a `model.layers` entry `{type: VGG16, ...}` (keras.applications)"),
     ("BlockUse", "block-use", "a `model.layers` entry `{block: NAME}`"),
     ("Data", "data", "`data:`"),
     ("Preprocessing", "preprocessing", "`data.preprocessing`"),

@@ -105,10 +105,74 @@ class Apply(Strict):
     )
 
 
-def _entry(value: Any) -> LayerSpec | Apply:
-    """A layer entry: ``{apply: name, ...}`` calls a layer again, else a catalog layer."""
-    if isinstance(value, dict) and "apply" in value and "type" not in value:
-        return Apply.model_validate(value)
+class UseModel(Strict):
+    """A sub-model of models: built here and called as one layer (tower = make_tower())."""
+
+    model: Identifier = Field(description="The sub-model to build and call (a key of models).")
+    name: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
+        default=None,
+        description="The Keras name of this sub-model where it is not the one models: gives "
+        "(a second, separately weighted copy needs its own).",
+    )
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
+        description="What the sub-model takes, one tensor per input of it; default: the "
+        "layer before it.",
+    )
+    as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
+        default=None,
+        alias="as",
+        description="A name for this call's output, for other layers' inputs to refer to.",
+    )
+    trainable: bool = Field(
+        default=True,
+        description="false freezes every weight of the sub-model (model.trainable = False).",
+    )
+
+
+class Backbone(BaseModel):
+    """A keras.applications model by name, as one layer: {type: MobileNetV2, weights: null}."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
+    type: str = Field(description="The application's name in keras.applications (VGG16, ...).")
+    trainable: bool = Field(
+        default=True, description="false freezes all its weights (base_model.trainable = False)."
+    )
+    inputs: Annotated[list[Ref], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
+        description="What the backbone takes; default: the layer before it.",
+    )
+    as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
+        default=None,
+        alias="as",
+        description="A name for this call's output, for other layers' inputs to refer to.",
+    )
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The keras.applications arguments written (include_top, weights, input_shape...)."""
+        return dict(self.model_extra or {})
+
+
+def _application(tag: Any) -> bool:
+    """Whether a ``type`` names a keras.applications model (and no catalog layer)."""
+    if not isinstance(tag, str) or tag in CATALOG:
+        return False
+    from specc.applications import NAMES
+
+    return tag in NAMES
+
+
+def _entry(value: Any) -> LayerSpec | Apply | UseModel | Backbone:
+    """A layer entry: ``{apply: name, ...}`` calls a layer again, ``{model: name, ...}``
+    builds and calls a sub-model, else a catalog layer."""
+    if isinstance(value, dict) and "type" not in value:
+        if "apply" in value:
+            return Apply.model_validate(value)
+        if "model" in value:
+            return UseModel.model_validate(value)
+    if isinstance(value, dict) and _application(value.get("type")):
+        return Backbone.model_validate(value)
     return validate_layer(value)
 
 
@@ -119,6 +183,7 @@ class _Entry:
     def __get_pydantic_json_schema__(cls, _schema: Any, handler: Any) -> Any:
         layer = AnyCatalogLayer.__get_pydantic_json_schema__(_schema, handler)
         Apply.model_rebuild()
+        UseModel.model_rebuild()
         apply = handler.generate_json_schema.generate_inner(Apply.__pydantic_core_schema__)
         ops = list(dict.fromkeys(OPERATIONS.values()))
         for op in ops:
@@ -127,10 +192,15 @@ class _Entry:
             [op.__pydantic_core_schema__ for op in ops], ref="Operation"
         )
         operation = handler.generate_json_schema.generate_inner(union)
-        return {"anyOf": [layer, apply, operation]}
+        use = handler.generate_json_schema.generate_inner(UseModel.__pydantic_core_schema__)
+        Backbone.model_rebuild()
+        backbone = handler.generate_json_schema.generate_inner(Backbone.__pydantic_core_schema__)
+        return {"anyOf": [layer, apply, operation, use, backbone]}
 
 
-Entry = Annotated[LayerSpec | Apply, PlainValidator(_entry), SerializeAsAny(), _Entry]
+Entry = Annotated[
+    LayerSpec | Apply | UseModel | Backbone, PlainValidator(_entry), SerializeAsAny(), _Entry
+]
 """The type of a ``model.layers`` entry."""
 
 
@@ -644,6 +714,12 @@ class Spec(Strict):
     )
     description: str | None = None
     data: Data | None = None
+    models: dict[Identifier, Model] | None = Field(
+        default=None,
+        description="Sub-models by name, each written as model: is (input or inputs, "
+        "layers, outputs); an entry {model: NAME} of model.layers builds one and calls it "
+        "as one layer (its Keras name: NAME, or its own name:).",
+    )
     model: Model
     compile: Compile | None = None
     training: Training | None = None

@@ -50,7 +50,7 @@ FAMILIES = (
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
-OP_FAMILIES = ("operations",)
+OP_FAMILIES = ("operations", "array_operations")
 """The modules of :mod:`specc.layers` that declare operations (``{op: add}``): Keras'
 ``keras.ops`` functions recorded as nodes of a functional model."""
 
@@ -120,10 +120,13 @@ class Catalog(Mapping[str, "type[LayerSpec]"]):
         return len(self.index())
 
     def registered(self) -> dict[str, type[LayerSpec]]:
-        """Every declaration, all families imported (for the index test)."""
+        """Every declaration, all families imported (for the index test), in family order
+        whichever family a caller imported first."""
         for family in self.families:
             importlib.import_module(f"specc.layers.{family}")
-        return dict(self._declared)
+        rank = {family: i for i, family in enumerate(self.families)}
+        ordered = sorted(self._declared.items(), key=lambda kv: rank.get(kv[1].FAMILY, len(rank)))
+        return dict(ordered)
 
 
 CATALOG = Catalog()
@@ -203,6 +206,9 @@ class LayerSpec(BaseModel):
     MIRRORED: ClassVar[bool] = False
     """Keras keeps the given layer as a copy named ``forward_<name>`` and adds its mirror as
     ``backward_layer`` (Bidirectional): the importer reads the copy as the given layer."""
+    MODEL: ClassVar[bool] = False
+    """A model used as a layer (a nested ``Sequential``): Keras' ``summary(expand_nested=True)``
+    lists its layers under its row."""
     PICTURES: ClassVar[bool] = False
     """Kernels and outputs are images (2D convolutions): the training report draws them."""
 
@@ -353,7 +359,14 @@ def format_out(shape: Shape | list[Shape]) -> str:
 
     >>> format_out((None,))
     '(None)'
+
+    One output in a list (``keras.ops.split(x, 1)``) prints bare, as Keras flattens it:
+
+    >>> format_out([(None, 2)])
+    '(None, 2)'
     """
+    if isinstance(shape, list) and len(shape) == 1:
+        return format_out(shape[0])
     if isinstance(shape, list):
         return "[" + ", ".join(format_out(s) for s in shape) + "]"
     return "(" + ", ".join(str(size) for size in shape) + ")"
@@ -517,7 +530,11 @@ class OpSpec(LayerSpec):
     """The Python operator people write for it (``+``), which Keras records as the same
     operation: emitted code writes ``x + y`` rather than ``keras.ops.add(x, y)``."""
     FUNCTION: ClassVar[str] = ""
-    """The ``keras.ops`` function (default: the first ``op`` name)."""
+    """The ``keras.ops`` function (default: the first ``op`` name; ``image.resize`` for
+    one of a submodule)."""
+    LEADING: ClassVar[tuple[str, ...]] = ()
+    """Arguments the function takes before the tensors (``einsum(subscripts, *operands)``);
+    the operation's class takes them as keywords."""
 
     type: SkipJsonSchema[str] = ""
     op: str

@@ -17,6 +17,7 @@ from pydantic import Field
 from specc.layers import shapes
 from specc.layers.base import LayerSpec, Out, Trainable
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import Float
 
 RUNS_INTO = " (Keras builds it, then fails when run)"
 
@@ -278,6 +279,28 @@ class Minimum(_Merge):
     """Elementwise minimum of the inputs."""
 
     type: Literal["Minimum"]
+
+
+class CustomScaleLayer(_Merge):
+    """``inputs[0] + inputs[1] * scale``: InceptionResNetV2's scaled residual, a class of
+    Keras' own applications (``keras.src.applications.inception_resnet_v2``), not of
+    ``keras.layers``. Its output is the two inputs broadcast together, as Keras computes
+    it by calling it on symbolic tensors."""
+
+    KERAS_PATH = "src.applications.inception_resnet_v2.CustomScaleLayer"
+    POSITIONAL = ("scale",)
+    MINIMAL: ClassVar[dict[str, Any]] = {"scale": 1.0}
+    VALUE = "linear"
+    type: Literal["CustomScaleLayer"]
+    scale: Float
+
+    def _check_count(self, shapes: list[Shape]) -> None:
+        if len(shapes) != 2:
+            raise ShapeError(
+                f"CustomScaleLayer takes exactly 2 inputs (the shortcut, then the residual "
+                f"it scales), but gets {len(shapes)}: {_fmt(shapes)}; give it two",
+                show_input=False,
+            )
 
 
 class Concatenate(Trainable):

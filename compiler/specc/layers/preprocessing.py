@@ -383,6 +383,7 @@ class Sequential(Container):
 
     POSITIONAL = ("layers",)
     KERAS_PATH = "Sequential"
+    MODEL = True
     VALUE = "inner"
     type: Literal["Sequential"]
     layers: list[Layer] | None = None

@@ -104,6 +104,8 @@ SUMMARIES: dict[str, str] = {
     "layers.Minimum": "Elementwise minimum of its inputs.",
     "layers.Concatenate": "Joins its inputs along an axis.",
     "layers.Dot": "Dot product of two inputs along the given axes.",
+    "layers.CustomScaleLayer": "InceptionResNetV2's scaled residual: the first input plus "
+    "the second times scale (a Keras-internal class).",
     "layers.Rescaling": "Scales and shifts its input: x * scale + offset (pixels to [0, 1]).",
     "layers.Resizing": "Resizes images to height x width.",
     "layers.CenterCrop": "Crops the central height x width window of images.",
@@ -135,6 +137,22 @@ SUMMARIES: dict[str, str] = {
     "ops.Gelu": "Gaussian error linear unit (tanh approximation unless approximate: false).",
     "ops.Tanh": "Hyperbolic tangent, elementwise.",
     "ops.Softmax": "Softmax along axis: positive values that sum to 1.",
+    "ops.Mean": "The mean over axis (axis: [1, 2] is a global average pool).",
+    "ops.Sum": "The sum over axis.",
+    "ops.Max": "The largest value over axis.",
+    "ops.Min": "The smallest value over axis.",
+    "ops.Concatenate": "Tensors joined along an existing axis: keras.ops.concatenate([a, b], axis).",
+    "ops.Stack": "Tensors of one shape joined along a new axis.",
+    "ops.Split": "A tensor cut along axis into pieces: several outputs (split.0, split.1, ...).",
+    "ops.Reshape": "The values in a new shape, the batch axis included (one -1 takes the rest).",
+    "ops.Transpose": "The axes in a new order.",
+    "ops.ExpandDims": "A new axis of size 1.",
+    "ops.Squeeze": "Axes of size 1 removed.",
+    "ops.Matmul": "The matrix product over the last two axes; the axes before them broadcast.",
+    "ops.Einsum": "Einstein summation over the inputs ('bij,bjk->bik').",
+    "ops.ExtractPatches": "keras.ops.image.extract_patches: the image cut into patches, each "
+    "flattened into channels (ViT).",
+    "ops.Resize": "keras.ops.image.resize: images to a new height and width.",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -275,6 +293,40 @@ ARGUMENTS: dict[str, str] = {
     "ops.Clip.x_max": "The largest value kept; larger values become x_max.",
     "ops.Gelu.approximate": "true: the tanh approximation; false: the exact erf form.",
     "ops.Softmax.axis": "The axis whose values sum to 1.",
+    "ops.Mean.axis": "The axis, or list of axes, to average over (the batch axis is 0); "
+    "none: every axis, a scalar.",
+    "ops.Sum.axis": "The axis, or list of axes, to sum over (the batch axis is 0); none: every "
+    "axis, a scalar.",
+    "ops.Max.axis": "The axis, or list of axes, to take the largest value over (the batch axis "
+    "is 0); none: every axis.",
+    "ops.Min.axis": "The axis, or list of axes, to take the smallest value over (the batch "
+    "axis is 0); none: every axis.",
+    "ops.keepdims": "Keep each reduced axis, with size 1, instead of dropping it.",
+    "ops.Max.initial": "A floor under every result (none: no floor).",
+    "ops.Min.initial": "A ceiling over every result (none: no ceiling).",
+    "ops.Concatenate.axis": "The axis the sizes add up on (Keras' default 0 is the batch "
+    "axis; -1: channels).",
+    "ops.Stack.axis": "Where the new axis goes (Keras' default 0 is before the batch axis).",
+    "ops.Split.indices_or_sections": "A number of equal sections, or the increasing indices to "
+    "cut at.",
+    "ops.Split.axis": "The axis to cut along (Keras' default 0 is the batch axis).",
+    "ops.Reshape.newshape": "The new shape, the batch axis included: [-1, 64, 32] (one -1 takes "
+    "what is left).",
+    "ops.Transpose.axes": "Every axis (the batch axis is 0) in its new place; none reverses them.",
+    "ops.ExpandDims.axis": "Where the new axis (or axes) of size 1 goes in the output.",
+    "ops.Squeeze.axis": "The axis, or axes, of size 1 to remove; none: every axis of size 1.",
+    "ops.Einsum.subscripts": "One term of letters per input, then -> and the output's letters: "
+    "'bij,bjk->bik'; a-z and ....",
+    "ops.ExtractPatches.size": "A patch's height and width: one int for both, or [h, w] (three "
+    "sizes: 3D patches).",
+    "ops.ExtractPatches.strides": "The step between patches; none: size (patches that do not "
+    "overlap).",
+    "ops.ExtractPatches.dilation_rate": "Spacing of a patch's pixels; above 1 needs strides 1.",
+    "ops.padding": "valid: only whole patches; same: zeros around the image so every pixel "
+    "starts one.",
+    "ops.data_format": "channels_last (batch, height, width, channels) or channels_first; "
+    "none: Keras' setting.",
+    "ops.Resize.size": "The output's [height, width].",
     # ------------------------------------------------------------- kernels and biases
     "units": "Size of the output's last axis (number of neurons).",
     "layers.activation": "Activation applied to the output (null: none, linear).",
@@ -452,6 +504,8 @@ ARGUMENTS: dict[str, str] = {
     "score_mode": "dot: dot-product scores (Luong); concat: tanh of their sum (Bahdanau).",
     # ---------------------------------------------------------------------- merging
     "axes": "The axis (or one axis per input) multiplied and summed over.",
+    "layers.CustomScaleLayer.scale": "Factor the second input (the residual) is multiplied "
+    "by before it is added to the first.",
     "normalize": "L2-normalise both inputs along axes first (the result is the cosine similarity).",
     # ---------------------------------------------------------------- preprocessing
     "layers.Rescaling.scale": "Factor the input is multiplied by (1/255 scales bytes to "
