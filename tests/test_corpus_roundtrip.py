@@ -28,13 +28,21 @@ with the reason). The default run checks the smallest models; ``-m slow`` all of
 The graph models (``tests/corpus/graphs``: branches, merges, several inputs) go through the
 same steps, their imported specs being graph specs: ``specc summary`` and ``specc build``
 print Keras' functional table as it is (InputLayer rows and "Connected to" included), and
-the JSON rows' ``inputs`` name the layers Keras' ``inbound`` names. Those a spec cannot
-say are in ``GRAPH_REFUSED`` with the reason the import gives.
+the JSON rows' ``inputs`` name the layers Keras' ``inbound`` names. A chain whose import
+is a graph spec (one holding a sub-model) is held to Keras' functional table the same way.
+Those a spec cannot say are in ``GRAPH_REFUSED`` with the reasons the import gives.
+
+Issue 19's modern models (operations on tensors, models used as layers, losses by output
+name, Dropout ``noise_shape``) whose feature is not on main yet are in ``PENDING`` with that
+feature: their round trip is expected to fail (an assertion, or specc refusing in one line),
+strictly, so that the model that starts to round-trip fails the run until its entry is
+removed. A small one (losses by output name) is in the default run.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -44,6 +52,7 @@ import yaml
 
 from specc.analysis.checks import CATEGORICAL
 from specc.analysis.pipeline import compile_file, compile_text
+from specc.errors import SpecError
 from specc.language import loader
 from specc.terms.objects import LOSS_NAMES, loss_name
 from tests.corpus import make_expected
@@ -65,20 +74,75 @@ REFUSED = {
 ROUND_TRIP = [m for m in CHAINS if m not in REFUSED]
 
 GRAPHS = [m for m in model_ids() if m.startswith(make_expected.GRAPHS + "/")]
-GRAPH_REFUSED: dict[str, str] = {}
-"""Graph models a spec cannot hold, and what ``specc import`` says of them (one line)."""
+GRAPH_REFUSED: dict[str, tuple[str, ...]] = {
+    "graphs/siamese_contrastive": (
+        "layers[2] (lambda): Lambda layers carry Python code; a spec is data (write the "
+        "computation with catalog layers)",
+        "compile_config.loss: 'contrastive_loss' is a custom loss function (Python code); a "
+        "spec is data and names Keras' own losses",
+    ),
+}
+"""Graph models a spec cannot hold by design, and the lines ``specc import`` must print."""
 
 GRAPH_ROUND_TRIP = [m for m in GRAPHS if m not in GRAPH_REFUSED]
+
+_NAMED = (
+    "a sub-model with the name Keras gives it, not an identifier ({!r}: 'a sub-model's name "
+    "must be an identifier'; issue 19 item 3)"
+)
+_OUTPUT = (
+    "a sub-model whose output is the model's output ('output [{!r}, 1, 0] is not a layer of "
+    "the model'; issue 19 item 3)"
+)
+PENDING = {
+    # Issue 19's published modern models (tests/corpus/README.md): each round trip waits for
+    # the feature named, which is not on main yet. The lead removes an entry when it lands
+    # (strict: a model that starts to round-trip fails here until its entry goes).
+    "graphs/efficientnetb0_fine_tuning": "Dropout noise_shape (issue 19 item 4)",
+    "graphs/functional_api_ticket_classifier": "loss_weights by output name (issue 19 item 4)",
+    "graphs/keypoint_detection_mobilenetv2": _NAMED.format("mobilenetv2_1.00_224"),
+    "graphs/tf_transfer_learning_mobilenetv2": _NAMED.format("mobilenetv2_1.00_160"),
+    "graphs/video_feature_extractor_inceptionv3": _OUTPUT.format("inception_v3"),
+    "learnable_resizer_densenet121": _OUTPUT.format("densenet121"),
+    "supervised_contrastive_classifier": _NAMED.format("cifar10-encoder"),
+}
+"""Corpus models whose round trip needs a feature of issue 19 that main lacks: the feature."""
 
 
 def _total_params(model_id: str) -> int:
     return json.loads(expected_paths(model_id)[0].read_text(encoding="utf-8"))["total_params"]
 
 
-SMALL = sorted(ROUND_TRIP, key=_total_params)[:4]
+def _cases(model_ids: list[str]) -> list[Any]:
+    """The models as test cases, a pending one marked to fail (strictly) naming the feature
+    it waits for: a step refuses it (an assertion fails, or specc refuses in a SpecError);
+    any other exception is a bug and fails the test."""
+    return [
+        pytest.param(
+            m,
+            marks=pytest.mark.xfail(
+                strict=True, raises=(AssertionError, SpecError), reason=f"needs {PENDING[m]}"
+            ),
+        )
+        if m in PENDING
+        else m
+        for m in model_ids
+    ]
+
+
+SMALL = sorted((m for m in ROUND_TRIP if m not in PENDING), key=_total_params)[:4]
 """The cheapest round trips, for the default run."""
-SMALL_GRAPHS = sorted(GRAPH_ROUND_TRIP, key=_total_params)[:1]
-"""The cheapest graph round trip (ResNet-20), for the default run."""
+SMALL_GRAPHS = [
+    "graphs/resnet20_cifar10_v1",
+    "graphs/timeseries_transformer_forda",
+    "graphs/functional_api_ensemble",
+]
+"""Graph round trips for the default run: ResNet-20 (branches, merges), the timeseries
+Transformer (operations on tensors, ``x + res``) and the ensemble (models used as layers)."""
+SMALL_PENDING = [
+    "graphs/functional_api_ticket_classifier",  # quick to build: losses by output name
+]
+"""A small model of each feature still missing, in the default run."""
 
 
 # -------------------------------------------------------------------- what Keras says
@@ -90,10 +154,11 @@ def _rows(description: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _summary_text(text: str, description: dict[str, Any]) -> str:
-    """Keras' summary text without a Functional chain's InputLayer row and its rule (a
-    graph spec's table is Keras' functional table, rows of inputs included)."""
-    if description["class"] != "Functional" or not make_expected.is_chain(description):
+def _summary_text(text: str, description: dict[str, Any], *, graph: bool = False) -> str:
+    """Keras' summary text without a Functional chain's InputLayer row and its rule when the
+    spec is a stack (a ``graph`` spec's table is Keras' functional table, rows of inputs
+    included: a chain holding a sub-model imports as one)."""
+    if graph or description["class"] != "Functional" or not make_expected.is_chain(description):
         return text
     lines = text.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.startswith("┡")) + 1
@@ -109,6 +174,16 @@ def _loss(value: Any) -> Any:
     return value
 
 
+def _optimizer(value: Any) -> Any:
+    """The optimizer without the counter Keras appends to its automatic name: a model
+    compiled a second time (fine-tuning recompiles) has ``adam_1``; a spec names none."""
+    if isinstance(value, dict) and isinstance(value.get("config"), dict):
+        name = value["config"].get("name")
+        if isinstance(name, str):
+            value = {**value, "config": {**value["config"], "name": re.sub(r"_\d+$", "", name)}}
+    return value
+
+
 def _compile(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """What a spec's compile section says: loss, metrics, optimizer and the weights."""
     if not config:
@@ -118,7 +193,7 @@ def _compile(config: dict[str, Any] | None) -> dict[str, Any] | None:
         "metrics": config.get("metrics") or None,
         "weighted_metrics": config.get("weighted_metrics") or None,
         "loss_weights": config.get("loss_weights"),
-        "optimizer": config.get("optimizer"),
+        "optimizer": _optimizer(config.get("optimizer")),
     }
 
 
@@ -126,14 +201,14 @@ def _same_as_keras(
     model: Any, expected: dict[str, Any], text: str | None, *, compiled: bool
 ) -> None:
     """``model`` (built from the spec) is the original as Keras described it (and prints
-    ``text`` as its summary, unless None)."""
+    ``text``, the summary expected of the spec's form, unless None)."""
     ours = make_expected.describe(model)
     assert ours["name"] == expected["name"]
     assert _rows(ours) == _rows(expected)
     for key in ("total_params", "trainable_params", "non_trainable_params"):
         assert ours[key] == expected[key], key
     if text is not None:
-        assert make_expected.summary_text(model) == _summary_text(text, expected)
+        assert make_expected.summary_text(model) == text
     if compiled:
         assert _compile(ours["compile"]) == _compile(expected["compile"])
 
@@ -159,12 +234,22 @@ def _imported(model_id: str, folder: Path) -> Path:
 def _emittable(spec_path: Path) -> Any:
     """The imported spec with the ``data`` section a training script needs: a local .npz,
     labels one-hot where the loss wants them (``build_model`` depends on ``model`` only);
-    an uncompiled model gets a neutral loss."""
+    an uncompiled model gets a neutral loss. With losses by output name (a dict), the
+    labels of each output whose loss wants one-hot labels are one-hot, by that name."""
     data = loader.load_file(spec_path).data
     data["data"] = {"dataset": "npz", "path": "data.npz"}
     data.setdefault("compile", {"loss": "mse"})
     imported = compile_file(spec_path)
-    if imported.spec.compile and loss_name(imported.spec.compile.loss) in CATEGORICAL:
+    loss = imported.spec.compile.loss if imported.spec.compile else None
+    if isinstance(loss, dict):
+        outputs = [str(ref) for ref in data["model"].get("outputs") or []]
+        classes = {
+            o: shape[-1] for o, shape in zip(outputs, imported.graph.output_shapes, strict=True)
+        }
+        y = {o: [{"one_hot": classes[o]}] for o, v in loss.items() if loss_name(v) in CATEGORICAL}
+        if y:
+            data["data"]["preprocessing"] = {"y": y}
+    elif loss is not None and loss_name(loss) in CATEGORICAL:
         data["data"]["preprocessing"] = {"y": [{"one_hot": imported.graph.output_shape[-1]}]}
     return compile_text(yaml.safe_dump(data, sort_keys=False), str(spec_path))
 
@@ -176,13 +261,16 @@ def _round_trip(model_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     compiled = expected["compiled"]  # the GAN halves and keras.applications are not
     spec = _imported(model_id, folder)
 
-    # 1. specc summary: text and JSON.
+    # 1. specc summary: text and JSON. The spec's form decides which table is Keras': a
+    # graph spec's JSON names its inputs (a model that branches imports as one).
     monkeypatch.setenv("COLUMNS", SUMMARY_COLUMNS)
     summary = run_specc("summary", str(spec))
     assert summary.exit_code == 0, summary.stderr
-    assert summary.stdout == _summary_text(text, expected)
     as_json = json.loads(run_specc("summary", str(spec), "--format", "json").stdout)
-    graph = not make_expected.is_chain(expected)
+    graph = "inputs" in as_json
+    assert graph or make_expected.is_chain(expected), "a model that branches is not a stack"
+    want = _summary_text(text, expected, graph=graph)
+    assert summary.stdout == want
     if graph:  # a graph's rows are Keras' rows, inputs included, with what each takes
         for row in as_json["layers"]:
             row["inputs"] = [ref.partition("[")[0] for ref in row["inputs"]]
@@ -213,7 +301,7 @@ def _round_trip(model_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert run.exit_code == 0, run.stderr
     printed, wrote = run.stdout.rsplit("\n", 2)[0] + "\n", run.stdout.rsplit("\n", 2)[1]
     assert wrote.startswith(f"wrote {built} ")
-    assert printed == _summary_text(text, expected)
+    assert printed == want
     k.backend.clear_session()
     _same_as_keras(k.saving.load_model(built), expected, None, compiled=compiled)
 
@@ -224,7 +312,7 @@ def _round_trip(model_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     model = module.build_model()
     if compiled:
         module.compile_model(model)
-    _same_as_keras(model, expected, text, compiled=compiled)
+    _same_as_keras(model, expected, want, compiled=compiled)
 
 
 # ---------------------------------------------------------------------------- tests
@@ -234,8 +322,13 @@ def test_small_corpus_models_round_trip(model_id, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_id", ROUND_TRIP)
+@pytest.mark.parametrize("model_id", _cases(ROUND_TRIP))
 def test_corpus_model_round_trips(model_id, tmp_path, monkeypatch):
+    _round_trip(model_id, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("model_id", _cases(SMALL_PENDING))
+def test_small_modern_models_round_trip(model_id, tmp_path, monkeypatch):
     _round_trip(model_id, tmp_path, monkeypatch)
 
 
@@ -254,7 +347,7 @@ def test_small_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_id", GRAPH_ROUND_TRIP)
+@pytest.mark.parametrize("model_id", _cases(GRAPH_ROUND_TRIP))
 def test_corpus_graph_round_trips(model_id, tmp_path, monkeypatch):
     _round_trip(model_id, tmp_path, monkeypatch)
 
@@ -264,19 +357,24 @@ def test_graph_a_spec_cannot_hold_is_refused_naming_why(model_id, tmp_path):
     saved = _saved_original(model_id, tmp_path)
     run = run_specc("import", str(saved))
     assert run.exit_code == 1 and run.stdout == ""
-    assert run.stderr == f"{saved}:1:1: error: {GRAPH_REFUSED[model_id]}\n"
+    for line in GRAPH_REFUSED[model_id]:
+        assert f"{saved}:1:1: error: {line}\n" in run.stderr
 
 
 def test_every_graph_model_is_accounted_for():
     assert set(GRAPH_REFUSED) <= set(GRAPHS)
-    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 5
-    assert len(GRAPH_ROUND_TRIP) >= 4
+    assert set(PENDING) <= set(GRAPH_ROUND_TRIP) | set(ROUND_TRIP)
+    assert set(SMALL_PENDING) <= set(PENDING)
+    assert set(SMALL_GRAPHS) <= set(GRAPH_ROUND_TRIP) - set(PENDING)
+    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 17
+    assert len([m for m in GRAPH_ROUND_TRIP if m not in PENDING]) >= 11
 
 
 def test_every_chain_model_is_accounted_for():
     assert set(REFUSED) <= set(CHAINS)
     assert len(ROUND_TRIP) + len(REFUSED) == len(CHAINS)
-    assert len(ROUND_TRIP) >= 30  # issue 9 asks for >= 20 published models round-tripped
+    # issue 9 asks for >= 20 published models round-tripped
+    assert len([m for m in ROUND_TRIP if m not in PENDING]) >= 30
 
 
 def test_expected_says_compiled_only_for_compiled_models():

@@ -86,24 +86,38 @@ def _inbound(model: Any, layer: Any) -> list[str]:
     ]
 
 
+def _operations(model: Any) -> list[Any]:
+    """The rows Keras' summary prints: a Functional model's operations in order, the
+    ``keras.ops`` nodes (``x + y`` is ``keras.src.ops.numpy.Add``, not a layer, so absent from
+    ``model.layers``) among its layers; a Sequential's layers."""
+    if type(model).__name__ == "Functional":
+        return list(model._operations)
+    return list(model.layers)
+
+
 def layer_rows(model: Any) -> list[dict[str, Any]]:
-    """One row per ``model.layers`` entry, shaped as ``specc.backends.keras_build.layer_table``'s rows.
+    """One row per summary row, shaped as ``specc.backends.keras_build.layer_table``'s rows.
 
     Two differences, both needed by real models: ``output_shape`` is a list of shapes for a
     layer with several outputs (an LSTM with ``return_state=True``), and Functional models'
-    rows also carry ``inbound``, the layers each one is connected to.
+    rows also carry ``inbound``, the layers or operations each one is connected to. An
+    operation (``add (Add)`` from ``x + y``) is a row with no weights, as Keras prints it, and
+    ``operation``, its module (``keras.src.ops.numpy``).
     """
     functional = type(model).__name__ == "Functional"
     rows = []
-    for layer in model.layers:
+    for layer in _operations(model):
+        weighted = hasattr(layer, "count_params")  # a Layer; a keras.ops node has no weights
         row = {
             "name": layer.name,
             "type": type(layer).__name__,
             "output_shape": _shape(layer.output),
-            "params": layer.count_params(),
-            "trainable_params": _count(layer.trainable_weights),
-            "non_trainable_params": _count(layer.non_trainable_weights),
+            "params": layer.count_params() if weighted else 0,
+            "trainable_params": _count(layer.trainable_weights) if weighted else 0,
+            "non_trainable_params": _count(layer.non_trainable_weights) if weighted else 0,
         }
+        if not weighted:  # whose class name may be a layer's too (Add): say which it is
+            row["operation"] = type(layer).__module__
         if functional:
             row["inbound"] = _inbound(model, layer)
         rows.append(row)
@@ -111,12 +125,14 @@ def layer_rows(model: Any) -> list[dict[str, Any]]:
 
 
 def is_chain(description: dict[str, Any]) -> bool:
-    """A Sequential, or a Functional model whose layers each take exactly the previous one."""
+    """A Sequential, or a Functional model whose layers each take exactly the previous one
+    and which has no operation node (a Sequential cannot hold ``x / 127.5``)."""
     if description["class"] == "Sequential":
         return True
     rows = description["layers"]
     return (
         bool(rows)
+        and not any("operation" in row for row in rows)
         and rows[0]["type"] == "InputLayer"
         and rows[0]["inbound"] == []
         and all(row["inbound"] == [prev["name"]] for prev, row in itertools.pairwise(rows))
