@@ -16,6 +16,7 @@ import functools
 import importlib.util
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -685,3 +686,33 @@ model:
     - {type: Dense, units: 5, inputs: [pooled]}
   outputs: [dense, summed, top, least, stacked, flat, back, scores, scores2, patches, small, ends]
 """
+
+
+def with_weights_files(path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the weights files ``path``'s sub-models load, for a test that builds it as is.
+
+    specs/transfer_learning_mobilenetv2.yaml names a MobileNetV2 weights file that a user
+    saves next to it (9 MB: not in the repository). Where such a file is missing, it is
+    saved into ``folder`` from the same model built with ``weights=None``, and the test
+    runs in ``folder``, where the builder and the emitted script (which, without
+    ``locate_weights``, take the path from the working directory) find it."""
+    from specc.analysis import weights
+    from specc.analysis.pipeline import compile_file
+    from specc.backends import keras_build
+
+    subs = [sub for sub, _ in weights.each_sub_model(compile_file(path).graph)]
+    files = [sub for sub in subs if sub.weights not in (None, "imagenet")]
+    if not files:
+        return
+    for sub in files:
+        if (path.parent / sub.weights).is_file():
+            shutil.copy(path.parent / sub.weights, folder / sub.weights)
+            continue
+        if sub.application is not None:
+            name, arguments = sub.application
+            build_app = getattr(importlib.import_module("keras").applications, name)
+            model = build_app(**{**arguments, "weights": None})
+        else:
+            model = keras_build.build(sub.definition, sub.graph, compile=False)
+        model.save_weights(folder / sub.weights)
+    monkeypatch.chdir(folder)

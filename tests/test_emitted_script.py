@@ -25,6 +25,7 @@ from tests.helpers import (
     epoch_ticks,
     run_script,
     synthetic_mnist,
+    with_weights_files,
     write_npz,
 )
 from tests.keras_helpers import keras
@@ -40,8 +41,9 @@ def _emitted_module():
 
 
 @pytest.mark.parametrize("path", REPO_SPECS, ids=repo_spec_id)
-def test_every_repo_spec_emits_the_model_specc_builds(path, tmp_path):
+def test_every_repo_spec_emits_the_model_specc_builds(path, tmp_path, monkeypatch):
     """specs/, the golden specs and every valid test case: one in-process import each."""
+    with_weights_files(path, tmp_path, monkeypatch)
     compiled = compile_emittable(path)
     module = load_module(emit(compiled, tmp_path))
     if len(compiled.graph.inputs) > 1:  # fed by name; build_model() states each shape

@@ -13,8 +13,22 @@ import yaml
 
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.backends import keras_build, table
-from tests.helpers import SPECS, VALID_SPECS
+from tests.helpers import SPECS, VALID_SPECS, with_weights_files
 from tests.keras_helpers import keras
+
+# specc import refuses a keras.applications backbone inside a model today ("a sub-model's
+# name must be an identifier, not 'mobilenetv2_1.00_160'"): issue 19, item 5, left open.
+NOT_IMPORTED = pytest.mark.xfail(
+    strict=True, reason="import of a keras.applications backbone as a layer: not yet"
+)
+
+
+def _importable(paths: list) -> list:
+    """The paths, those import cannot read back yet marked as expected to fail."""
+    return [
+        pytest.param(p, marks=NOT_IMPORTED) if p.name == "transfer_learning_mobilenetv2.yaml" else p
+        for p in paths
+    ]
 
 
 def _saved(path, tmp_path):
@@ -26,9 +40,12 @@ def _saved(path, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", VALID_SPECS, ids=lambda p: p.parent.name if p.name == "spec.yaml" else p.stem
+    "path",
+    _importable(VALID_SPECS),
+    ids=lambda p: p.parent.name if p.name == "spec.yaml" else p.stem,
 )
-def test_round_trip(path, tmp_path, specc):
+def test_round_trip(path, tmp_path, specc, monkeypatch):
+    with_weights_files(path, tmp_path, monkeypatch)
     original, saved = _saved(path, tmp_path)
     out = tmp_path / "imported.yaml"
     run = specc("import", str(saved), "-o", str(out))
@@ -533,10 +550,11 @@ CARRIED = ("description", "data", "training", "runtime")
 """Sections a .keras file does not hold: a round trip carries them over from the spec."""
 
 
-@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
-def test_diff_of_a_spec_and_its_import_is_no_difference(path, tmp_path, specc):
+@pytest.mark.parametrize("path", _importable(sorted(SPECS.glob("*.yaml"))), ids=lambda p: p.stem)
+def test_diff_of_a_spec_and_its_import_is_no_difference(path, tmp_path, specc, monkeypatch):
     """``specc diff`` compares resolved values: the Keras defaults the import leaves out
     (``pool_size: 2``), the blocks it expands and the labels it renames are no difference."""
+    with_weights_files(path, tmp_path, monkeypatch)
     original, saved = _saved(path, tmp_path)
     out = tmp_path / "imported.yaml"
     assert specc("import", str(saved), "-o", str(out)).exit_code == 0

@@ -16,14 +16,15 @@ from specc.analysis.pipeline import compile_file
 from specc.backends import keras_build
 from specc.language import schema
 from specc.layers import CATALOG
-from tests.helpers import CASES, ROOT, SPECS, VALID_SPECS
+from tests.helpers import CASES, ROOT, SPECS, VALID_SPECS, with_weights_files
 from tests.keras_helpers import keras, keras_rows, static_names, static_rows
 
 
 @pytest.mark.parametrize(
     "path", VALID_SPECS, ids=lambda p: p.parent.name if p.name == "spec.yaml" else p.stem
 )
-def test_static_table_equals_keras(path):
+def test_static_table_equals_keras(path, tmp_path, monkeypatch):
+    with_weights_files(path, tmp_path, monkeypatch)
     compiled = compile_file(path)
     model = keras_build.build(compiled.spec, compiled.graph)
     assert keras_rows(model) == static_rows(compiled.graph)
@@ -37,8 +38,9 @@ def test_static_table_equals_keras(path):
 @pytest.mark.parametrize(
     "path", VALID_SPECS, ids=lambda p: p.parent.name if p.name == "spec.yaml" else p.stem
 )
-def test_automatic_names_equal_keras(path):
+def test_automatic_names_equal_keras(path, tmp_path, monkeypatch):
     """Built without the resolved names, in a fresh session, Keras picks the same names."""
+    with_weights_files(path, tmp_path, monkeypatch)
     compiled = compile_file(path)
     keras().backend.clear_session()
     model = keras_build.build(compiled.spec, compiled.graph, compile=False, keras_names=True)

@@ -217,6 +217,7 @@ def backbone(
     layer = SubModel.model_construct(
         type="Functional", name=data["name"], trainable=use.trainable,
         weights=use.arguments.get("weights"),  # found and loaded by specc, never downloaded
+        call_training=use.training,
     )  # fmt: skip
 
     def inside(where: tuple, message: str) -> Diagnostic:  # its layers are not in the file

@@ -592,6 +592,10 @@ class _GraphCode:
 
         args = [PyCode(expr(s)) for s in self.calls[k].sources]
         layer = self.made[self.calls[k].layer]
+        training = getattr(layer.spec, "call_training", None)
+        if training is not None:  # base_model(x, training=False), as specc's builder calls it
+            given = args[0] if len(args) == 1 else Call("", tuple(("", a) for a in args), "[]")
+            return (given, ("training=", PyCode(repr(training))))
         if layer.spec.CALL == "positional" or len(args) == 1:
             return tuple(args)
         if layer.spec.CALL == "states":  # the sequence, then initial_state=[h(, c)]

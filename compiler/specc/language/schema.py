@@ -183,6 +183,11 @@ class Backbone(BaseModel):
         default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
         description="What the backbone takes; default: the layer before it.",
     )
+    training: bool | None = Field(
+        default=None,
+        description="The call's training argument: base_model(x, training=False) as the "
+        "transfer-learning tutorial writes it (see {model: ...} entries).",
+    )
     as_: Identifier = Field(  # type: ignore[assignment]  # None means 'not set' (Pydantic keeps the default unvalidated)
         default=None,
         alias="as",
