@@ -446,3 +446,31 @@ def test_import_round_trips_a_keras_applications_backbone_inside_a_model(tmp_pat
     spec = _import_round_trip(_mobilenet_backbone_keras, tmp_path)
     assert list(spec["models"]) == ["mobilenetv2_1_00_96"]
     assert spec["models"]["mobilenetv2_1_00_96"]["name"] == "mobilenetv2_1.00_96"
+
+
+def _sub_model_output_keras(k: Any) -> Any:
+    """The brief's case: a sub-model's call is the model's output (Keras saves it as node 1
+    of the sub-model: node 0 is the one made when the sub-model is built)."""
+    i = k.Input((4,))
+    sub = k.Model(i, k.layers.Dense(2)(i))
+    j = k.Input((4,))
+    return k.Model(j, sub(j))
+
+
+def _sub_model_second_call_output_keras(k: Any) -> Any:
+    """A shared sub-model's second call as the model's output (node 2 as Keras saves it)."""
+    i = k.Input((4,))
+    sub = k.Model(i, k.layers.Dense(4)(i))
+    j = k.Input((4,))
+    return k.Model(j, sub(sub(j)))
+
+
+@keras_only
+@pytest.mark.parametrize(
+    "make",
+    [_sub_model_output_keras, _sub_model_second_call_output_keras],
+    ids=["first-call", "second-call"],
+)
+def test_import_reads_a_sub_model_call_that_is_the_model_output(make, tmp_path):
+    spec = _import_round_trip(make, tmp_path)
+    assert list(spec["models"]) == ["functional"]

@@ -255,7 +255,8 @@ class GraphReader(LayerReader):
             for n, (_, s) in by_name.items()
             if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
         }
-        outputs = self._outputs(output_refs, calls, is_input, multi)
+        sub_models = {n for n, (_, s) in by_name.items() if s["class_name"] in SUB_MODELS}
+        outputs = self._outputs(output_refs, calls, is_input, multi, sub_models)
         if outputs is None:
             return None
         order = _construction_order(calls, order_key, by_name, is_input)
@@ -466,12 +467,18 @@ class GraphReader(LayerReader):
         calls: dict[Node, list[tuple[str, int, int]]],
         is_input: set[str],
         multi: set[str],
+        sub_models: set[str],
     ) -> list[tuple[str, int, int]] | None:
         """The model's outputs as (layer, call, output); None when one is not a layer of the
-        model (said). A layer whose output n > 0 is taken joins ``multi``."""
+        model (said). A layer whose output n > 0 is taken joins ``multi``. An output of a
+        sub-model (``sub_models``) counts its node 0, the one Keras makes when it builds the
+        sub-model, which no call of the outer model is: its call k is node k + 1 there, as
+        Keras reads it back (``functional_from_config``'s ``get_tensor``)."""
         outputs: list[tuple[str, int, int]] = []
         for ref in output_refs:
             out = _tensor({"class_name": "__keras_tensor__", "config": {"keras_history": ref}})
+            if out is not None and out[0] in sub_models and out[1] > 0:
+                out = (out[0], out[1] - 1, out[2])
             if out is None or (
                 (out[0], out[1]) not in calls and not (out[0] in is_input and out[1] == 0)
             ):
