@@ -522,7 +522,8 @@ class GraphReader(LayerReader):
         ok = True
         states: list[Any] = []
         for key, value in kwargs.items():
-            if value is None or (key == "training" and value is False):
+            default = CATALOG[layer_type].CALL_TRAINING if layer_type in CATALOG else None
+            if value is None or (key == "training" and value in (False, default)):
                 continue
             if key == "initial_state" and isinstance(value, list) and _call(layer_type) == "states":
                 states = value  # routed after the sequence: inputs: [x, h, c]
