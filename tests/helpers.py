@@ -685,3 +685,39 @@ model:
     - {type: Dense, units: 5, inputs: [pooled]}
   outputs: [dense, summed, top, least, stacked, flat, back, scores, scores2, patches, small, ends]
 """
+
+
+# ------------------------------------------------ keras.applications tables (two test files)
+
+
+def application_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
+    """specc's table of the application, through the spec text a user could write."""
+    import yaml
+
+    from specc.analysis.pipeline import compile_text
+    from specc.applications import application_document
+    from specc.backends import table
+
+    document = application_document(name, **arguments)
+    compiled = compile_text(yaml.safe_dump(document, sort_keys=False), f"{name}.yaml")
+    return table.as_text(compiled.graph), compiled.graph.total_params
+
+
+def keras_application_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
+    """Keras' summary of ``keras.applications.<name>(**arguments)`` and its size."""
+    k = keras()
+    k.backend.clear_session()
+    given = {key: tuple(v) if isinstance(v, list) else v for key, v in arguments.items()}
+    model = getattr(k.applications, name)(**given)
+    out = io.StringIO()
+    model.summary(print_fn=lambda line, line_break=True: out.write(line))
+    return out.getvalue(), model.count_params()
+
+
+def application_case(name: str, slow: bool = False, **arguments: Any) -> Any:
+    """One case: Keras' arguments (``weights`` null unless given), slow for big models."""
+    arguments.setdefault("weights", None)
+    shown = ",".join(f"{k}={v}" for k, v in arguments.items() if k != "weights")
+    only = pytest.mark.skipif(KERAS_MISSING is not None, reason=KERAS_MISSING or "")
+    marks = [pytest.mark.keras, only, *([pytest.mark.slow] if slow else [])]
+    return pytest.param(name, arguments, id=f"{name}({shown})", marks=marks)

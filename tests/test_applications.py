@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 import pytest
 import yaml
 
 from specc.analysis.pipeline import compile_text
-from specc.applications import NAMES, ApplicationError, application_document, application_spec
+from specc.applications import NAMES, ApplicationError, application_spec
 from specc.backends import table
-from tests.helpers import KERAS_MISSING
+from tests.helpers import (
+    KERAS_MISSING,
+    application_case,
+    application_text,
+    keras_application_text,
+)
 
 keras_only = pytest.mark.skipif(KERAS_MISSING is not None, reason=KERAS_MISSING or "")
 
@@ -27,32 +31,6 @@ keras_only = pytest.mark.skipif(KERAS_MISSING is not None, reason=KERAS_MISSING 
 @pytest.fixture(autouse=True)
 def _wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
-
-
-def _specc_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
-    """specc's table of the application, through the spec text a user could write."""
-    document = application_document(name, **arguments)
-    compiled = compile_text(yaml.safe_dump(document, sort_keys=False), f"{name}.yaml")
-    return table.as_text(compiled.graph), compiled.graph.total_params
-
-
-def _keras_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
-    from tests.keras_helpers import keras
-
-    k = keras()
-    k.backend.clear_session()
-    given = {key: tuple(v) if isinstance(v, list) else v for key, v in arguments.items()}
-    model = getattr(k.applications, name)(**given)
-    out = io.StringIO()
-    model.summary(print_fn=lambda line, line_break=True: out.write(line))
-    return out.getvalue(), model.count_params()
-
-
-def _case(name: str, slow: bool = False, **arguments: Any) -> Any:
-    arguments.setdefault("weights", None)
-    shown = ",".join(f"{k}={v}" for k, v in arguments.items() if k != "weights")
-    marks = [pytest.mark.keras, keras_only, *([pytest.mark.slow] if slow else [])]
-    return pytest.param(name, arguments, id=f"{name}({shown})", marks=marks)
 
 
 MINE = (
@@ -65,36 +43,50 @@ MINE = (
 CASES = [
     # the default run: one small model of each kind (a chain, depthwise and residual
     # blocks with Keras' asymmetric padding, concatenated branches with automatic names)
-    _case("VGG16"),
-    _case("VGG16", include_top=False, pooling="max", input_shape=[48, 64, 3]),
-    _case("MobileNet", include_top=False, pooling="avg", alpha=0.5, input_shape=[96, 96, 3]),
-    _case("MobileNetV2", include_top=False, alpha=0.35, input_shape=[97, 75, 3]),
-    _case("InceptionV3", include_top=False, pooling="max", input_shape=[75, 80, 3]),
+    application_case("VGG16"),
+    application_case("VGG16", include_top=False, pooling="max", input_shape=[48, 64, 3]),
+    application_case(
+        "MobileNet", include_top=False, pooling="avg", alpha=0.5, input_shape=[96, 96, 3]
+    ),
+    application_case("MobileNetV2", include_top=False, alpha=0.35, input_shape=[97, 75, 3]),
+    application_case("InceptionV3", include_top=False, pooling="max", input_shape=[75, 80, 3]),
     # -m slow: every application, Keras' defaults and other arguments
-    _case("VGG19", slow=True),
-    _case("VGG19", input_shape=[64, 64, 3], classes=7, classifier_activation=None, slow=True),
-    _case("ResNet50", slow=True),
-    _case("ResNet50", include_top=False, pooling="avg", input_shape=[64, 96, 3], slow=True),
-    _case("ResNet101", slow=True),
-    _case("ResNet152", include_top=False, slow=True),
-    _case("ResNet50V2", slow=True),
-    _case("ResNet50V2", include_top=False, pooling="max", input_shape=[96, 80, 3], slow=True),
-    _case("ResNet101V2", include_top=False, pooling="avg", slow=True),
-    _case("ResNet152V2", slow=True),
-    _case("DenseNet121", slow=True),
-    _case("DenseNet121", include_top=False, pooling="max", input_shape=[33, 40, 3], slow=True),
-    _case("DenseNet169", include_top=False, pooling="avg", input_shape=[64, 96, 3], slow=True),
-    _case("DenseNet201", slow=True),
-    _case("InceptionV3", slow=True),
-    _case("InceptionResNetV2", slow=True),
-    _case(
+    application_case("VGG19", slow=True),
+    application_case(
+        "VGG19", input_shape=[64, 64, 3], classes=7, classifier_activation=None, slow=True
+    ),
+    application_case("ResNet50", slow=True),
+    application_case(
+        "ResNet50", include_top=False, pooling="avg", input_shape=[64, 96, 3], slow=True
+    ),
+    application_case("ResNet101", slow=True),
+    application_case("ResNet152", include_top=False, slow=True),
+    application_case("ResNet50V2", slow=True),
+    application_case(
+        "ResNet50V2", include_top=False, pooling="max", input_shape=[96, 80, 3], slow=True
+    ),
+    application_case("ResNet101V2", include_top=False, pooling="avg", slow=True),
+    application_case("ResNet152V2", slow=True),
+    application_case("DenseNet121", slow=True),
+    application_case(
+        "DenseNet121", include_top=False, pooling="max", input_shape=[33, 40, 3], slow=True
+    ),
+    application_case(
+        "DenseNet169", include_top=False, pooling="avg", input_shape=[64, 96, 3], slow=True
+    ),
+    application_case("DenseNet201", slow=True),
+    application_case("InceptionV3", slow=True),
+    application_case("InceptionResNetV2", slow=True),
+    application_case(
         "InceptionResNetV2", include_top=False, pooling="avg", input_shape=[80, 75, 3], slow=True
     ),
-    _case("Xception", slow=True),
-    _case("Xception", include_top=False, pooling="max", input_shape=[71, 90, 3], slow=True),
-    _case("MobileNet", slow=True),
-    _case("MobileNet", include_top=False, slow=True),
-    _case(
+    application_case("Xception", slow=True),
+    application_case(
+        "Xception", include_top=False, pooling="max", input_shape=[71, 90, 3], slow=True
+    ),
+    application_case("MobileNet", slow=True),
+    application_case("MobileNet", include_top=False, slow=True),
+    application_case(
         "MobileNet",
         alpha=0.75,
         depth_multiplier=2,
@@ -104,20 +96,22 @@ CASES = [
         classifier_activation=None,
         slow=True,
     ),
-    _case("MobileNetV2", slow=True),
-    _case("MobileNetV2", alpha=1.3, input_shape=[160, 160, 3], classes=10, slow=True),
-    _case("MobileNetV2", include_top=False, pooling="max", alpha=0.5, slow=True),
-    _case("NASNetMobile", slow=True),
-    _case("NASNetMobile", include_top=False, pooling="avg", input_shape=[75, 99, 3], slow=True),
-    _case("NASNetLarge", slow=True),
-    _case("NASNetLarge", include_top=False, slow=True),
+    application_case("MobileNetV2", slow=True),
+    application_case("MobileNetV2", alpha=1.3, input_shape=[160, 160, 3], classes=10, slow=True),
+    application_case("MobileNetV2", include_top=False, pooling="max", alpha=0.5, slow=True),
+    application_case("NASNetMobile", slow=True),
+    application_case(
+        "NASNetMobile", include_top=False, pooling="avg", input_shape=[75, 99, 3], slow=True
+    ),
+    application_case("NASNetLarge", slow=True),
+    application_case("NASNetLarge", include_top=False, slow=True),
 ]
 
 
 @pytest.mark.parametrize(("name", "arguments"), CASES)
 def test_application_table_is_keras(name, arguments):
-    ours, our_params = _specc_text(name, arguments)
-    theirs, their_params = _keras_text(name, arguments)
+    ours, our_params = application_text(name, arguments)
+    theirs, their_params = keras_application_text(name, arguments)
     assert ours == theirs
     assert our_params == their_params
 
@@ -171,7 +165,7 @@ def test_an_application_is_a_spec_specc_summary_reads(capsys):
     text = capsys.readouterr().out
     compiled = compile_text(text, "mobilenet.yaml")
     assert compiled.graph.name == "mobilenetv2_0.35_96"
-    ours, _ = _specc_text("MobileNetV2", {"include_top": False, "alpha": 0.35,
+    ours, _ = application_text("MobileNetV2", {"include_top": False, "alpha": 0.35,
                                           "input_shape": [96, 96, 3]})  # fmt: skip
     assert table.as_text(compiled.graph) == ours
     assert main(["MobileNetV2", "alpha=0.3"]) == 2  # imagenet weights: Keras' alphas only

@@ -8,51 +8,24 @@ arguments; ``-m slow`` builds the rest (Keras takes seconds to build the big one
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-import yaml
 
-from specc.analysis.pipeline import compile_text
-from specc.applications import ApplicationError, application_document, application_spec
-from specc.backends import table
-from tests.helpers import KERAS_MISSING
+from specc.applications import ApplicationError, application_spec
+from tests.helpers import (
+    KERAS_MISSING,
+    application_case,
+    application_text,
+    keras_application_text,
+)
 
 keras_only = pytest.mark.skipif(KERAS_MISSING is not None, reason=KERAS_MISSING or "")
 
 
-def _specc_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
-    """specc's table of the application, through the spec text a user could write."""
-    document = application_document(name, **arguments)
-    compiled = compile_text(yaml.safe_dump(document, sort_keys=False), f"{name}.yaml")
-    return table.as_text(compiled.graph), compiled.graph.total_params
-
-
-def _keras_text(name: str, arguments: dict[str, Any]) -> tuple[str, int]:
-    """Keras' summary of ``keras.applications.<name>(**arguments)`` and its size."""
-    from tests.keras_helpers import keras
-
-    k = keras()
-    k.backend.clear_session()
-    given = {key: tuple(v) if isinstance(v, list) else v for key, v in arguments.items()}
-    model = getattr(k.applications, name)(**given)
-    out = io.StringIO()
-    model.summary(print_fn=lambda line, line_break=True: out.write(line))
-    return out.getvalue(), model.count_params()
-
-
-def _case(name: str, slow: bool = False, **arguments: Any) -> Any:
-    """One case: Keras' arguments (``weights`` null unless given), slow for big models."""
-    arguments.setdefault("weights", None)
-    shown = ",".join(f"{k}={v}" for k, v in arguments.items() if k != "weights")
-    marks = [pytest.mark.keras, keras_only, *([pytest.mark.slow] if slow else [])]
-    return pytest.param(name, arguments, id=f"{name}({shown})", marks=marks)
-
-
 def _named(application: str, name: str, **arguments: Any) -> Any:
     """A slow case with Keras' ``name`` argument (which ``_case`` keeps for its own)."""
-    case = _case(application, slow=True, **arguments)
+    case = application_case(application, slow=True, **arguments)
     return pytest.param(
         application,
         {**case.values[1], "name": name},
@@ -62,13 +35,13 @@ def _named(application: str, name: str, **arguments: Any) -> Any:
 
 
 CASES = [
-    _case("MobileNetV3Small"),
-    _case(
+    application_case("MobileNetV3Small"),
+    application_case(
         "MobileNetV3Small", include_top=False, pooling="avg", input_shape=[96, 128, 3], alpha=0.75
     ),
-    _case("MobileNetV3Small", minimalistic=True, classes=7, dropout_rate=0.0, slow=True),
-    _case("MobileNetV3Large", slow=True),
-    _case(
+    application_case("MobileNetV3Small", minimalistic=True, classes=7, dropout_rate=0.0, slow=True),
+    application_case("MobileNetV3Large", slow=True),
+    application_case(
         "MobileNetV3Large",
         input_shape=[64, 64, 3],
         alpha=1.25,
@@ -76,23 +49,29 @@ CASES = [
         include_preprocessing=False,
         slow=True,
     ),
-    _case("MobileNetV3Large", minimalistic=True, include_top=False, pooling="max", slow=True),
-    _case("EfficientNetB0"),
-    _case("EfficientNetB0", include_top=False, pooling="max", input_shape=[75, 90, 3]),
-    *(_case(f"EfficientNetB{n}", slow=True) for n in range(1, 8)),
-    _case(
+    application_case(
+        "MobileNetV3Large", minimalistic=True, include_top=False, pooling="max", slow=True
+    ),
+    application_case("EfficientNetB0"),
+    application_case("EfficientNetB0", include_top=False, pooling="max", input_shape=[75, 90, 3]),
+    *(application_case(f"EfficientNetB{n}", slow=True) for n in range(1, 8)),
+    application_case(
         "EfficientNetB3", input_shape=[64, 64, 3], classes=5, classifier_activation=None, slow=True
     ),
-    _case("EfficientNetV2B0"),
-    _case("EfficientNetV2B0", include_top=False, pooling="avg", include_preprocessing=False),
-    *(_case(f"EfficientNetV2{m}", slow=True) for m in ("B1", "B2", "B3", "S", "M", "L")),
-    _case("EfficientNetV2S", input_shape=[96, 80, 1], include_top=False, slow=True),
+    application_case("EfficientNetV2B0"),
+    application_case(
+        "EfficientNetV2B0", include_top=False, pooling="avg", include_preprocessing=False
+    ),
+    *(application_case(f"EfficientNetV2{m}", slow=True) for m in ("B1", "B2", "B3", "S", "M", "L")),
+    application_case("EfficientNetV2S", input_shape=[96, 80, 1], include_top=False, slow=True),
     _named("EfficientNetV2B2", "efficientnetv2-m", input_shape=[64, 64, 3], classes=3),
-    _case("ConvNeXtTiny", include_top=False, pooling="avg", input_shape=[64, 64, 3]),
-    _case("ConvNeXtTiny", include_preprocessing=False, input_shape=[32, 48, 1], slow=True),
-    _case("ConvNeXtTiny", slow=True),
-    *(_case(f"ConvNeXt{m}", slow=True) for m in ("Small", "Base", "Large", "XLarge")),
-    _case("ConvNeXtSmall", include_top=False, input_shape=[None, None, 3], slow=True),
+    application_case("ConvNeXtTiny", include_top=False, pooling="avg", input_shape=[64, 64, 3]),
+    application_case(
+        "ConvNeXtTiny", include_preprocessing=False, input_shape=[32, 48, 1], slow=True
+    ),
+    application_case("ConvNeXtTiny", slow=True),
+    *(application_case(f"ConvNeXt{m}", slow=True) for m in ("Small", "Base", "Large", "XLarge")),
+    application_case("ConvNeXtSmall", include_top=False, input_shape=[None, None, 3], slow=True),
 ]
 
 
@@ -103,8 +82,8 @@ def _wide_console(monkeypatch):
 
 @pytest.mark.parametrize(("name", "arguments"), CASES)
 def test_application_table_is_keras(name, arguments):
-    ours, our_params = _specc_text(name, arguments)
-    theirs, their_params = _keras_text(name, arguments)
+    ours, our_params = application_text(name, arguments)
+    theirs, their_params = keras_application_text(name, arguments)
     assert ours == theirs
     assert our_params == their_params
 
@@ -158,8 +137,8 @@ def test_imagenet_weights_change_the_graph_as_in_keras(name, arguments, monkeypa
     monkeypatch.setattr(file_utils, "get_file", lambda *args, **kwargs: "not-downloaded.h5")
     monkeypatch.setattr(Functional, "load_weights", lambda self, path: None, raising=False)
     arguments = {**arguments, "weights": "imagenet"}
-    ours, our_params = _specc_text(name, arguments)
-    theirs, their_params = _keras_text(name, arguments)
+    ours, our_params = application_text(name, arguments)
+    theirs, their_params = keras_application_text(name, arguments)
     assert ours == theirs
     assert our_params == their_params
     assert "rescaling_1 (Rescaling)" in ours
