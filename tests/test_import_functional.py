@@ -95,6 +95,15 @@ def _long_shortcut(k: Any) -> Any:
     return k.Model(x, k.layers.Add()([y, s]), name="long_shortcut")
 
 
+def _image_preprocessing(k: Any) -> Any:
+    """Layers whose ``call`` defaults ``training`` to True: Keras saves ``training=True``
+    in each of their calls in a graph (the learnable resizer's Resizing)."""
+    x = k.Input(shape=(None, None, 3))
+    naive = k.layers.Resizing(8, 8)(x)
+    flipped = k.layers.RandomFlip()(k.layers.Resizing(8, 8)(x))
+    return k.Model(x, k.layers.Add()([naive, k.layers.CenterCrop(8, 8)(flipped)]), name="pre")
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
     "made_before_called": _made_early,
     "long_shortcut": _long_shortcut,
@@ -103,6 +112,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "shared_layers": _shared,
     "lstm_states": _lstm_states,
     "unused_branch": _unused_branch,
+    "image_preprocessing": _image_preprocessing,
 }
 
 
@@ -271,3 +281,26 @@ def test_every_problem_of_a_graph_is_named_at_once(tmp_path):
     assert lines[1].endswith(
         "layers[2] (dropout): the call passes training=True, which a spec cannot say"
     )
+
+
+def test_call_training_is_keras_call_default_for_every_catalog_layer():
+    """``CALL_TRAINING`` of each catalog layer is ``training``'s default in Keras' call
+    (None where Keras has none or None/False), which the importer takes as the plain call."""
+    import inspect
+
+    from specc.layers import CATALOG
+
+    k = keras()
+    for name, cls in sorted(CATALOG.items()):
+        target = k
+        for part in cls.KERAS_PATH.split("."):
+            target = getattr(target, part, None)
+        call = getattr(target, "call", None)
+        if call is None:
+            assert cls.CALL_TRAINING is None, name
+            continue
+        parameter = inspect.signature(call).parameters.get("training")
+        default = None if parameter is None else parameter.default
+        if default in (None, False, inspect.Parameter.empty):
+            default = None
+        assert cls.CALL_TRAINING is default, name

@@ -381,3 +381,96 @@ def test_the_tutorials_mobilenet_v2_backbone_is_keras_row(tmp_path):
     path = emit(compiled, tmp_path)
     assert "def build_mobilenetv2_1_00_160() -> keras.Model:" in path.read_text()
     assert _text(load_module(path).build_model()) == want
+
+
+def _named_encoder_keras(k: Any) -> Any:
+    """A user's sub-model whose name is no identifier (``cifar10-encoder``), used twice,
+    its first call's output taken by two layers."""
+    layers = k.layers
+    i = k.Input((8,))
+    encoder = k.Model(i, layers.Dense(4)(i), name="cifar10-encoder")
+    a, b = k.Input((8,)), k.Input((8,))
+    ea, eb = encoder(a), encoder(b)
+    joined = layers.Concatenate()([ea, eb])
+    return k.Model([a, b], layers.Add()([layers.Dense(4)(joined), ea]))
+
+
+def _mobilenet_backbone_keras(k: Any) -> Any:
+    """A keras.applications backbone as a sub-model: its name, mobilenetv2_1.00_96."""
+    backbone = k.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights=None)
+    i = k.Input((96, 96, 3))
+    return k.Model(i, k.layers.GlobalAveragePooling2D()(backbone(i)))
+
+
+def _import_round_trip(make: Any, tmp_path: Any) -> dict[str, Any]:
+    """Save the model ``make`` builds, ``specc import`` it, and check the spec's tables
+    (nested expanded or not) and its emitted script's model against Keras'; the spec."""
+    import yaml
+
+    from specc.backends.importer import import_model
+    from tests.emitted import emit, load_module
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    model = make(k)
+    model.save(tmp_path / "m.keras")
+    spec = import_model(tmp_path / "m.keras")
+    # a script needs data and compile: any will do, the model is what is compared
+    script = {**spec, "data": {"dataset": "npz", "path": "x.npz"}}
+    script["compile"] = {"optimizer": "adam", "loss": "mse"}
+    compiled = compile_text(yaml.safe_dump(script, sort_keys=False), "imported.yaml")
+    for expand in (False, True):
+        assert table.as_text(compiled.graph, expand_nested=expand) == _text(model, expand)
+    want = _text(model, True)
+    k.backend.clear_session()
+    assert _text(load_module(emit(compiled, tmp_path)).build_model(), True) == want
+    return spec
+
+
+@keras_only
+def test_import_keys_a_sub_model_whose_name_is_no_identifier(tmp_path):
+    """``cifar10-encoder`` becomes the models: key ``cifar10_encoder`` that inputs: and
+    apply: refer to; its Keras name stays its name:, and the tables equal Keras'."""
+    spec = _import_round_trip(_named_encoder_keras, tmp_path)
+    assert list(spec["models"]) == ["cifar10_encoder"]
+    assert spec["models"]["cifar10_encoder"]["name"] == "cifar10-encoder"
+    assert spec["model"]["layers"][1]["apply"] == "cifar10_encoder"
+
+
+@keras_only
+@pytest.mark.slow
+def test_import_round_trips_a_keras_applications_backbone_inside_a_model(tmp_path):
+    """A MobileNetV2 made by keras.applications inside a model (its name,
+    ``mobilenetv2_1.00_96``, is no identifier) imports and round-trips."""
+    spec = _import_round_trip(_mobilenet_backbone_keras, tmp_path)
+    assert list(spec["models"]) == ["mobilenetv2_1_00_96"]
+    assert spec["models"]["mobilenetv2_1_00_96"]["name"] == "mobilenetv2_1.00_96"
+
+
+def _sub_model_output_keras(k: Any) -> Any:
+    """The brief's case: a sub-model's call is the model's output (Keras saves it as node 1
+    of the sub-model: node 0 is the one made when the sub-model is built)."""
+    i = k.Input((4,))
+    sub = k.Model(i, k.layers.Dense(2)(i))
+    j = k.Input((4,))
+    return k.Model(j, sub(j))
+
+
+def _sub_model_second_call_output_keras(k: Any) -> Any:
+    """A shared sub-model's second call as the model's output (node 2 as Keras saves it)."""
+    i = k.Input((4,))
+    sub = k.Model(i, k.layers.Dense(4)(i))
+    j = k.Input((4,))
+    return k.Model(j, sub(sub(j)))
+
+
+@keras_only
+@pytest.mark.parametrize(
+    "make",
+    [_sub_model_output_keras, _sub_model_second_call_output_keras],
+    ids=["first-call", "second-call"],
+)
+def test_import_reads_a_sub_model_call_that_is_the_model_output(make, tmp_path):
+    spec = _import_round_trip(make, tmp_path)
+    assert list(spec["models"]) == ["functional"]

@@ -34,6 +34,7 @@ from specc.language.schema import Apply, Backbone, Spec, UseModel
 from specc.layers import LayerSpec
 from specc.layers.base import OpSpec, Out, apply, format_out
 from specc.layers.shapes import Shape, ShapeError
+from specc.terms.values import is_identifier
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 Node = tuple[str, int]
@@ -160,6 +161,9 @@ class _Resolver:
                         )
                     )
             symbols.setdefault(name, ("layer", pos))
+            if isinstance(layer, submodels.SubModel) and not is_identifier(name):
+                # mobilenetv2_1.00_224 (its Keras name) is referred to by its models: key
+                symbols.setdefault(layer.key, ("layer", pos))
         self.problems += label_clashes(self.spec, self.name_of, diagnose, self.input_names)
         for pos in positions:  # a sub-model with errors (said at models.NAME) is not called
             if isinstance(entries[pos], submodels.SubModel) and entries[pos].graph is None:  # type: ignore[union-attr]  # a SubModel (the isinstance before it)

@@ -15,8 +15,10 @@ from specc.backends.import_values import (
     _kind,
     _serialized,
     _show,
+    spec_name,
 )
 from specc.layers import CATALOG
+from specc.terms.values import is_identifier
 
 Node = tuple[str, int]
 """A Keras node: (layer name, which call of it)."""
@@ -128,13 +130,16 @@ def _call(layer_type: str) -> str:
     return cls.CALL if cls is not None else "one"
 
 
-def _call_labels(order: list[Node], taken: set[str]) -> dict[Node, str]:
+def _call_labels(
+    order: list[Node], taken: set[str], alias: dict[str, str] | None = None
+) -> dict[Node, str]:
     """The ``as:`` label of each later call of a layer (``dense_call1``), clashing with no
-    layer's name nor another label."""
+    layer's name nor another label (a sub-model's made from its ``models:`` key, ``alias``,
+    where its Keras name is no identifier)."""
     labels: dict[Node, str] = {}
     for name, k in order:
         if k:
-            label = f"{name}_call{k}"
+            label = f"{(alias or {}).get(name, name)}_call{k}"
             while label in taken:
                 label += "_"
             taken.add(label)
@@ -186,16 +191,23 @@ class GraphReader(LayerReader):
     """The sub-models met (a Functional layer of a Functional model), by name: ``models:``."""
 
     def sub_model(
-        self, serialized: dict[str, Any], counters: dict[str, int], where: str
+        self,
+        serialized: dict[str, Any],
+        counters: dict[str, int],
+        where: str,
+        key: str | None = None,
     ) -> dict[str, Any] | None:
         """A Functional model used as a layer: its definition joins ``models:`` (read with
         the name counters where it is built, so its layers keep Keras' names), and the
-        entry that builds and calls it, ``{model: NAME}``, is returned."""
+        entry that builds and calls it, ``{model: NAME}``, is returned. ``key``: its
+        ``models:`` key where its Keras name is no identifier (``mobilenetv2_1.00_224``,
+        ``cifar10-encoder``), which then goes in the definition's ``name:``."""
         config = serialized["config"]
         name = config.get("name")
-        if not isinstance(name, str) or not name.isidentifier():
-            self.problem(where, f"a sub-model's name must be an identifier, not {_show(name)}")
+        if not isinstance(name, str) or not name:
+            self.problem(where, f"a sub-model needs a name, not {_show(name)}")
             return None
+        key = name if key is None else key
         part = self.functional(config, counters)
         if part is None:
             return None
@@ -211,8 +223,10 @@ class GraphReader(LayerReader):
         counters[INPUT_NAME] = n
         if not hasattr(self, "models"):
             self.models = {}
-        self.models[name] = part
-        entry: dict[str, Any] = {"model": name}
+        if key != name:
+            part = {"name": name, **part}
+        self.models[key] = part
+        entry: dict[str, Any] = {"model": key}
         if config.get("trainable") is False:
             entry["trainable"] = False
         return entry
@@ -241,15 +255,17 @@ class GraphReader(LayerReader):
             for n, (_, s) in by_name.items()
             if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
         }
-        outputs = self._outputs(output_refs, calls, is_input, multi)
+        sub_models = {n for n, (_, s) in by_name.items() if s["class_name"] in SUB_MODELS}
+        outputs = self._outputs(output_refs, calls, is_input, multi, sub_models)
         if outputs is None:
             return None
         order = _construction_order(calls, order_key, by_name, is_input)
-        labels = _call_labels(order, set(by_name))
+        alias = self._sub_model_keys(by_name)
+        labels = _call_labels(order, set(by_name) | set(alias.values()), alias)
 
         def ref(source: tuple[str, int, int]) -> str:
             layer, node, index = source
-            text = labels.get((layer, node), layer)
+            text = labels.get((layer, node), alias.get(layer, layer))
             return f"{text}.{index}" if layer in multi else text
 
         # ------------------------------------------------------------- the entries
@@ -263,14 +279,14 @@ class GraphReader(LayerReader):
             refs = [ref(s) for s in calls[(name, k)]]
             if k:
                 entry: dict[str, Any] | None = {
-                    "apply": name, "inputs": refs, "as": labels[(name, k)],
+                    "apply": alias.get(name, name), "inputs": refs, "as": labels[(name, k)],
                 }  # fmt: skip
             elif import_ops.is_operation(by_name[name][1]):
                 entry = self._op_entry(by_name[name][1], refs, counters, position, previous)
             else:
                 made = by_name[name][1]
                 entry = (
-                    self.sub_model(made, counters, f"layers[{position}]")
+                    self.sub_model(made, counters, f"layers[{position}]", alias.get(name))
                     if made["class_name"] in SUB_MODELS
                     else self.layer(made, counters, f"layers[{position}]")
                 )
@@ -282,7 +298,7 @@ class GraphReader(LayerReader):
                 if entry is not None and "model" in entry and _called_training(made) is False:
                     entry["training"] = False  # base_model(x, training=False)
             entries.append(entry)
-            output = labels.get((name, k), name)
+            output = labels.get((name, k), alias.get(name, name))
             previous = None if name in multi else output
         out_refs = [ref(s) for s in outputs]
         part = self._inputs_part(by_name, input_names)
@@ -290,6 +306,22 @@ class GraphReader(LayerReader):
         if out_refs != [previous] or previous is None:
             part["outputs"] = out_refs
         return part
+
+    def _sub_model_keys(self, by_name: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, str]:
+        """The ``models:`` key of each sub-model whose Keras name is no identifier, by that
+        name: an identifier made from it (``mobilenetv2_1.00_224`` -> ``mobilenetv2_1_00_224``),
+        clear of the layers' names and the other sub-models' keys; the spec refers to the
+        sub-model by it (``inputs:``, ``apply:``), and its Keras name stays its ``name:``."""
+        taken = set(by_name) | set(getattr(self, "models", {}))
+        keys: dict[str, str] = {}
+        for name, (_, s) in by_name.items():
+            if s["class_name"] in SUB_MODELS and not is_identifier(name):
+                key = spec_name(name)
+                while key in taken:
+                    key += "_"
+                taken.add(key)
+                keys[name] = key
+        return keys
 
     def _op_sources(
         self, name: str, k: int, node: Any, problems: list[str]
@@ -435,12 +467,18 @@ class GraphReader(LayerReader):
         calls: dict[Node, list[tuple[str, int, int]]],
         is_input: set[str],
         multi: set[str],
+        sub_models: set[str],
     ) -> list[tuple[str, int, int]] | None:
         """The model's outputs as (layer, call, output); None when one is not a layer of the
-        model (said). A layer whose output n > 0 is taken joins ``multi``."""
+        model (said). A layer whose output n > 0 is taken joins ``multi``. An output of a
+        sub-model (``sub_models``) counts its node 0, the one Keras makes when it builds the
+        sub-model, which no call of the outer model is: its call k is node k + 1 there, as
+        Keras reads it back (``functional_from_config``'s ``get_tensor``)."""
         outputs: list[tuple[str, int, int]] = []
         for ref in output_refs:
             out = _tensor({"class_name": "__keras_tensor__", "config": {"keras_history": ref}})
+            if out is not None and out[0] in sub_models and out[1] > 0:
+                out = (out[0], out[1] - 1, out[2])
             if out is None or (
                 (out[0], out[1]) not in calls and not (out[0] in is_input and out[1] == 0)
             ):
@@ -484,7 +522,8 @@ class GraphReader(LayerReader):
         ok = True
         states: list[Any] = []
         for key, value in kwargs.items():
-            if value is None or (key == "training" and value is False):
+            default = CATALOG[layer_type].CALL_TRAINING if layer_type in CATALOG else None
+            if value is None or (key == "training" and value in (False, default)):
                 continue
             if key == "initial_state" and isinstance(value, list) and _call(layer_type) == "states":
                 states = value  # routed after the sequence: inputs: [x, h, c]

@@ -176,6 +176,10 @@ class LayerSpec(BaseModel):
     (it builds a default Keras instance with them, to leave Keras' defaults out)."""
     KERAS_PATH: ClassVar[str] = ""
     """Where the class lives in the ``keras`` namespace (default ``layers.<type>``)."""
+    CALL_TRAINING: ClassVar[bool | None] = None
+    """``training``'s default in Keras' ``call`` where it is not None (True: the image
+    preprocessing layers). Keras records it in each call of a functional model, so a
+    saved ``training=True`` on such a layer is the plain call a spec makes."""
     NESTED: ClassVar[tuple[str, ...]] = ()
     """Fields that hold layers (a wrapper's ``layer``, a nested model's ``layers``)."""
     LIST_INPUT: ClassVar[bool] = False

@@ -137,6 +137,7 @@ class Rescaling(Trainable):
 
 
 class Resizing(Trainable):
+    CALL_TRAINING = True  # call(inputs, training=True)
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
     VALUE = "same"
@@ -166,6 +167,7 @@ class Resizing(Trainable):
 class CenterCrop(Trainable):
     """The centre ``height`` x ``width`` window (smaller images are resized up to it)."""
 
+    CALL_TRAINING = True  # call(inputs, training=True)
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
     VALUE = "same"
@@ -182,6 +184,7 @@ class RandomCrop(Trainable):
     """A random window in training. NB: Keras 3.15 passes images through unchanged at
     inference, so ``predict`` on inputs of another size then fails (a Keras bug)."""
 
+    CALL_TRAINING = True  # call(inputs, training=True)
     POSITIONAL = ("height", "width")
     MINIMAL: ClassVar[dict[str, Any]] = {"height": 1, "width": 1}
     VALUE = "same"
@@ -196,6 +199,7 @@ class RandomCrop(Trainable):
 
 
 class _ImageAugmentation(Trainable):
+    CALL_TRAINING = True  # call(inputs, training=True)
     VALUE = "same"
 
     def infer(self, shape: Shape) -> Out:
