@@ -16,10 +16,12 @@ from specc.backends import keras_build, table
 from tests.helpers import SPECS, VALID_SPECS, with_weights_files
 from tests.keras_helpers import keras
 
-# specc import refuses a keras.applications backbone inside a model today ("a sub-model's
-# name must be an identifier, not 'mobilenetv2_1.00_160'"): issue 19, item 5, left open.
+# specc import reads a keras.applications backbone back as a models: graph (its table
+# equal to Keras'), not as {type: MobileNetV2, ...}: built from that graph, its layers'
+# configs differ from keras.applications' and specc diff sees differences. Issue 19,
+# item 5, left open for this spec.
 NOT_IMPORTED = pytest.mark.xfail(
-    strict=True, reason="import of a keras.applications backbone as a layer: not yet"
+    strict=True, reason="import of a keras.applications backbone: read back as a graph, not by name"
 )
 
 
