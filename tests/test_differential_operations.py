@@ -264,7 +264,7 @@ def _keras_refuses(desc: dict[str, Any]) -> str:
 
 
 @pytest.mark.keras
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(graphs())
 def test_operation_graphs_equal_keras(desc):
     _check(desc)

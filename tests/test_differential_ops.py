@@ -255,7 +255,7 @@ def _wide_console(monkeypatch):
 
 
 @pytest.mark.keras
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(descriptions())
 def test_random_operations_equal_keras(desc):
     check(desc, log=note)

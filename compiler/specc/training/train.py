@@ -574,6 +574,26 @@ def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
     return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
+def _read_data(
+    spec: Spec, compiled: Compiled, options: Options, classes: Any, plan: Any
+) -> tuple[Any, Arrays | None, int, str]:
+    """The data, before Keras loads: a folder or CSV checked (streamed later), or the
+    arrays loaded and preprocessed; with the training samples and where they come from."""
+    assert spec.data is not None  # train() checked
+    training = spec.training or Training()
+    if spec.data.dataset in FOLDER_DATASETS:
+        if plan is not None or options.subset:
+            raise TrainError(ONE_DEVICE)
+        checked = _check_streamed(spec, compiled, classes)
+        return checked, None, checked.train_samples, str(spec.data.path)
+    file_arrays = DataArrays.of(compiled.graph)
+    raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
+    arrays = preprocess(raw, spec.data)
+    samples = len(first(arrays.x_train))
+    check_sample_counts(samples, training, options.subset)
+    return None, arrays, samples, arrays.source
+
+
 def train(compiled: Compiled, options: Options) -> RunResult:
     """Run a spec end to end; raise DataError/TrainError with a clear message."""
     spec = effective_spec(compiled.spec, options)
@@ -586,17 +606,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     plan = distribute.strategy_scope(training.distribution, backend, spec.runtime.backend)
     classes = _classes(spec, compiled)
     file_arrays = DataArrays.of(compiled.graph)
-    checked, arrays = None, None
-    if spec.data.dataset in FOLDER_DATASETS:
-        if plan is not None or options.subset:
-            raise TrainError(ONE_DEVICE)
-        checked = _check_streamed(spec, compiled, classes)
-        samples, source = checked.train_samples, str(spec.data.path)
-    else:
-        raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
-        arrays = preprocess(raw, spec.data)
-        samples, source = len(first(arrays.x_train)), arrays.source
-        check_sample_counts(samples, training, options.subset)
+    checked, arrays, samples, source = _read_data(spec, compiled, options, classes, plan)
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
