@@ -108,6 +108,7 @@ def test_plain_tables_are_drawn_without_rich(monkeypatch):
 
     original = table._drawn
     monkeypatch.setattr(table, "_drawn", spy)
+    monkeypatch.setenv("COLUMNS", "124")  # width None: 120 columns, whatever runs the test
     for graph in GRAPHS.values():
         for width in (None, 40, 88, 150):
             table.as_text(graph, width)  # type: ignore[arg-type]
