@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/diagram_speed.py
 	$(BIN)/python bench/adversarial_speed.py
 	$(BIN)/python bench/applications_speed.py
+	$(BIN)/python bench/import_speed.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache
