@@ -493,7 +493,7 @@ def per_output(scores: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, di
 
 
 def _fine_tune(
-    keras: Any, model: Any, compiled: Compiled, spec: Spec, arrays: Arrays,
+    keras: Any, model: Any, compiled: Compiled, spec: Spec, feed: Any,
     runtime: dict[str, Any], callbacks: list[Any], seed: int, options: Options,
 ) -> None:  # fmt: skip
     """The second phase, as the transfer-learning tutorial fine-tunes: the base unfrozen
@@ -520,7 +520,7 @@ def _fine_tune(
     print(f"specc: fine-tuning {where.layer.name} from layer {where.at} "
           f"({where.names[where.at]}) at learning rate {fine.learning_rate:g}, "
           f"epochs {done + 1}-{done + fine.epochs}", flush=True)  # fmt: skip
-    _fit(keras, model, arrays, total, runtime, None, callbacks, seed, options.verbose, done)
+    _fit(keras, model, feed, total, runtime, None, callbacks, seed, options.verbose, done)
 
 
 def _check_not_diverged(timer: dict[str, Any], folder: Path) -> None:
