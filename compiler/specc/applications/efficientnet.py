@@ -5,19 +5,20 @@ and, on residual sums, a Dropout of whole samples (``noise_shape: [null, 1, 1, 1
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 from specc.applications.common import (
+    Arguments,
+    Generator,
     Net,
     Size,
-    check_common,
-    check_weights,
     classifier,
     conv_size,
     correct_pad,
     make_divisible,
-    obtain_input_shape,
     pool,
+    standard,
 )
 
 CONV_KERNEL_INITIALIZER = {
@@ -170,23 +171,12 @@ def top(
     return x
 
 
-def _efficientnet(
-    model: str,
-    include_top: bool,
-    weights: Any,
-    input_shape: Any,
-    pooling: str | None,
-    classes: int,
-    classifier_activation: str | None,
-    name: str,
-) -> dict[str, Any]:
+def _efficientnet(model: str, a: Arguments) -> dict[str, Any]:
     """Keras' ``EfficientNet`` for one of :data:`MODELS`."""
     width, depth, default_size, dropout_rate = MODELS[model]
-    check_common(include_top, pooling, classes, classifier_activation, weights)
-    check_weights(weights, include_top, classes)
-    shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
-    net = Net(name, shape)
-    x, size = _stem(net, weights, shape, width)
+    shape = a.input(default_size, 32)
+    net = Net(a.name, shape)
+    x, size = _stem(net, a.weights, shape, width)
     b, blocks = 0, float(sum(math.ceil(depth * stage[1]) for stage in BLOCKS))
     for i, (kernel_size, repeats, filters_in, filters_out, expand, strides) in enumerate(BLOCKS):
         filters_in, filters_out = (
@@ -203,27 +193,13 @@ def _efficientnet(
             b += 1
     x = conv_bn(net, x, "top", make_divisible(1280 * width, 8))
     x = net.add("Activation", x, name="top_activation", activation="swish")
-    x = top(net, x, (include_top, pooling, classes, classifier_activation), dropout_rate)
+    x = top(net, x, (a.include_top, a.pooling, a.classes, a.classifier_activation), dropout_rate)
     return net.spec(x)
 
 
-def _generator(model: str) -> Any:
+def _generator(model: str) -> Generator:
     """``keras.applications.EfficientNet<model>``, with Keras' signature and defaults."""
-
-    def generator(
-        include_top: bool = True,
-        weights: Any = "imagenet",
-        input_shape: Any = None,
-        pooling: str | None = None,
-        classes: int = 1000,
-        classifier_activation: str | None = "softmax",
-        name: str = f"efficientnet{model.lower()}",
-    ) -> dict[str, Any]:
-        return _efficientnet(
-            model, include_top, weights, input_shape, pooling, classes, classifier_activation,
-            name,
-        )  # fmt: skip
-
+    generator = standard(f"efficientnet{model.lower()}", partial(_efficientnet, model))
     generator.__doc__ = f"``keras.applications.EfficientNet{model}``."
     return generator
 
