@@ -16,24 +16,9 @@ from specc.backends import keras_build, table
 from tests.helpers import SPECS, VALID_SPECS, with_weights_files
 from tests.keras_helpers import keras
 
-# specc import reads a keras.applications backbone back as a models: graph (its table
-# equal to Keras'), not as {type: MobileNetV2, ...}: built from that graph, its layers'
-# configs differ from keras.applications' and specc diff sees differences. Issue 19,
-# item 5, left open for this spec.
-NOT_IMPORTED = pytest.mark.xfail(
-    strict=True, reason="import of a keras.applications backbone: read back as a graph, not by name"
-)
-
-
-def _importable(paths: list) -> list:
-    """The paths, those import cannot read back yet marked as expected to fail."""
-    return [
-        pytest.param(p, marks=NOT_IMPORTED) if p.name == "transfer_learning_mobilenetv2.yaml" else p
-        for p in paths
-    ]
-
 
 def _saved(path, tmp_path):
+    keras().backend.clear_session()  # Keras' names as a fresh process gives them
     compiled = compile_file(path)
     model = keras_build.build(compiled.spec, compiled.graph)
     target = tmp_path / f"{compiled.spec.name}.keras"
@@ -43,7 +28,7 @@ def _saved(path, tmp_path):
 
 @pytest.mark.parametrize(
     "path",
-    _importable(VALID_SPECS),
+    VALID_SPECS,
     ids=lambda p: p.parent.name if p.name == "spec.yaml" else p.stem,
 )
 def test_round_trip(path, tmp_path, specc, monkeypatch):
@@ -552,7 +537,7 @@ CARRIED = ("description", "data", "training", "runtime")
 """Sections a .keras file does not hold: a round trip carries them over from the spec."""
 
 
-@pytest.mark.parametrize("path", _importable(sorted(SPECS.glob("*.yaml"))), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_diff_of_a_spec_and_its_import_is_no_difference(path, tmp_path, specc, monkeypatch):
     """``specc diff`` compares resolved values: the Keras defaults the import leaves out
     (``pool_size: 2``), the blocks it expands and the labels it renames are no difference."""

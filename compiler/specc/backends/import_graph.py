@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from specc.analysis.graph import INPUT_NAME, to_snake_case
-from specc.backends import import_ops
+from specc.backends import import_applications, import_ops
 from specc.backends.import_layers import LayerReader
 from specc.backends.import_values import (
     _kind,
@@ -179,6 +179,23 @@ def _called_training(serialized: dict[str, Any]) -> Any:
     return kwargs.get("training") if isinstance(kwargs, dict) else None
 
 
+def _label_applications(
+    entries: list[dict[str, Any] | None], out_refs: list[str], applications: dict[str, int]
+) -> None:
+    """An application (``{type: MobileNetV2}``) whose Keras name is no identifier is
+    referred to by a key made from it (``applications``: key -> its entry's position):
+    that key becomes its ``as:`` label where another entry or the outputs refer to it."""
+    used = {r.split(".")[0] for r in out_refs}
+    for entry in entries:
+        for r in (entry or {}).get("inputs", []):
+            if isinstance(r, str):
+                used.add(r.split(".")[0])
+    for key, position in applications.items():
+        entry = entries[position]
+        if entry is not None and key in used:
+            entry["as"] = key
+
+
 class GraphReader(LayerReader):
     """Sequential and Functional models' structure, as a layer list or a graph spec."""
 
@@ -208,6 +225,7 @@ class GraphReader(LayerReader):
             self.problem(where, f"a sub-model needs a name, not {_show(name)}")
             return None
         key = name if key is None else key
+        before, problems = dict(counters), len(self.problems)
         part = self.functional(config, counters)
         if part is None:
             return None
@@ -221,6 +239,11 @@ class GraphReader(LayerReader):
             else:
                 given["name"] = _end(ref)
         counters[INPUT_NAME] = n
+        called_once = len(serialized.get("inbound_nodes") or []) <= 1
+        if called_once and len(self.problems) == problems:
+            application = import_applications.recognise(config, part, before)
+            if application is not None:  # keras.applications.<type>(...): by name
+                return application
         if not hasattr(self, "models"):
             self.models = {}
         if key != name:
@@ -272,6 +295,7 @@ class GraphReader(LayerReader):
         if counters is None:  # the model's own: its unnamed input is input_layer
             counters = {INPUT_NAME: int(input_names == [INPUT_NAME])}
         entries: list[dict[str, Any] | None] = []
+        applications: dict[str, int] = {}
         previous: str | None = input_names[0] if len(input_names) == 1 else None
         for position, (name, k) in enumerate(order):
             for message in call_problems[(name, k)]:
@@ -295,7 +319,10 @@ class GraphReader(LayerReader):
                     counters[INPUT_NAME] = counters.get(INPUT_NAME, 0) + 1
                 if entry is not None and refs != [previous]:
                     entry["inputs"] = refs
-                if entry is not None and "model" in entry and _called_training(made) is False:
+                called = made["class_name"] in SUB_MODELS
+                if called and entry is not None and "type" in entry and name in alias:
+                    applications[alias[name]] = len(entries)
+                if entry is not None and called and _called_training(made) is False:
                     entry["training"] = False  # base_model(x, training=False)
             entries.append(entry)
             output = labels.get((name, k), alias.get(name, name))
@@ -305,6 +332,7 @@ class GraphReader(LayerReader):
         part["layers"] = entries
         if out_refs != [previous] or previous is None:
             part["outputs"] = out_refs
+        _label_applications(entries, part.get("outputs", []), applications)
         return part
 
     def _sub_model_keys(self, by_name: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, str]:

@@ -6,8 +6,11 @@ builder is backend-agnostic (tensorflow, jax, torch): nothing here is TF-specifi
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from specc.analysis.graph import Graph, ResolvedLayer
@@ -80,12 +83,13 @@ def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
     if spec.application is not None:  # as a user writes it, so weights files work
         name, arguments = spec.application
         build_app = getattr(kerasenv.keras().applications, name)
-        if arguments.get("weights") == "imagenet":  # Keras finds it in its cache (checked)
-            model = build_app(**arguments)
-        else:  # specc loads the file: never a download
-            model = build_app(**{**arguments, "weights": None})
-            if spec.weights is not None:
-                load_weights(model, spec._weights_path or spec.weights)
+        with _name_counters(spec._counters):
+            if arguments.get("weights") == "imagenet":  # Keras finds it in its cache (checked)
+                model = build_app(**arguments)
+            else:  # specc loads the file: never a download
+                model = build_app(**{**arguments, "weights": None})
+        if arguments.get("weights") != "imagenet" and spec.weights is not None:
+            load_weights(model, spec._weights_path or spec.weights)
     else:
         model = build(spec.definition, spec.graph, compile=False, keras_names=keras_names)
         if spec.weights is not None:
@@ -93,6 +97,28 @@ def _sub_model(spec: SubModel, *, keras_names: bool) -> Any:
     if not spec.trainable:
         model.trainable = False
     return model
+
+
+@contextlib.contextmanager
+def _name_counters(counters: dict[str, int]) -> Iterator[None]:
+    """Keras' automatic-name counters set to specc's where an application is built: the
+    layers the application leaves unnamed (its input, MobileNetV3's rescaling) take the
+    names specc's table gives them (``input_layer_1`` after the outer input), which the
+    outer layers, built with their names given, did not count in Keras. Afterwards each
+    counter keeps the higher of the two."""
+    from keras.src.backend.common import global_state
+
+    uids = global_state.get_global_attribute(
+        "object_name_uids", default=collections.defaultdict(int), set_to_default=True
+    )
+    before = dict(uids)
+    uids.clear()
+    uids.update({prefix: n for prefix, n in counters.items() if n > 0})
+    try:
+        yield
+    finally:
+        for prefix, n in before.items():
+            uids[prefix] = max(uids.get(prefix, 0), n)
 
 
 def load_weights(model: Any, path: str) -> None:
