@@ -291,17 +291,22 @@ def unused_problems(definitions: Definitions) -> list[Diagnostic]:
 
 
 # ----------------------------------------------------------------- expand_nested rows
-def expanded(graph: Graph) -> list[tuple[int, Row]]:
+def expanded(graph: Graph, nested: bool = False) -> list[tuple[int, Row]]:
     """The summary's rows as ``model.summary(expand_nested=True)`` lists them: each
     model-like layer (a sub-model, a nested ``Sequential``) followed by its own layers one
-    level deeper (their "Connected to" is ``-``: they belong to another model's graph)."""
+    level deeper (their "Connected to" is ``-``: they belong to another model's graph).
+    Inside a sub-model (``nested``) Keras lists its ``layers`` only: its operations
+    (``x + 3.0`` in MobileNetV3's hard-swish) are no rows there."""
+    from specc.layers import OpSpec
 
     out: list[tuple[int, Row]] = []
     by_name = {layer.name: layer for layer in graph.layers}
     if graph.functional:
         for row in graph.rows:
-            out.append((0, row))
             layer = by_name.get(row.name)
+            if nested and layer is not None and isinstance(layer.spec, OpSpec):
+                continue
+            out.append((0, row))
             if layer is not None:
                 out += _inside(layer.spec, layer.input_shape, 1, layer.inner_names)
         return out
@@ -325,7 +330,7 @@ def _inside(
         sub = spec.graph
         if sub is None:
             return []
-        return [(level + depth, row) for depth, row in expanded(sub)]
+        return [(level + depth, row) for depth, row in expanded(sub, nested=True)]
     if not spec.MODEL:  # a layer (wrappers too: Keras does not list what they hold)
         return []
     out: list[tuple[int, Row]] = []

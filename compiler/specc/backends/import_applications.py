@@ -16,12 +16,12 @@ from __future__ import annotations
 import inspect
 import itertools
 import re
-from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 from specc.applications import NAMES, ApplicationError, application_spec, generators
+from specc.backends import import_ops
 
 _PATTERNS = {
     "MobileNet": re.compile(r"^mobilenet_(?P<alpha>\d+\.\d\d)_(?P<rows>\d+)$"),
@@ -93,11 +93,11 @@ def _arguments(
         classes = part_output[-1] if isinstance(part_output, tuple) else None
         activation = last["config"].get("activation")
         if isinstance(classes, int) and (isinstance(activation, str) or activation is None):
-            for given in dict.fromkeys([activation, None if activation == "linear" else "x"]):
-                if given != "x":
-                    tops.append(
-                        {"include_top": True, "classes": classes, "classifier_activation": given}
-                    )
+            # Keras saves classifier_activation=None (logits) as "linear": None first
+            for given in [None, "linear"] if activation == "linear" else [activation]:
+                tops.append(
+                    {"include_top": True, "classes": classes, "classifier_activation": given}
+                )
     extras: dict[str, list[Any]] = {}
     if "minimalistic" in defaults:
         extras["minimalistic"] = [False, True]
@@ -115,28 +115,66 @@ def _arguments(
         if key in defaults:
             extras[key] = list(dict.fromkeys([*dropouts[:1], defaults[key], 0.0]))
     for top in tops:
-        for values in itertools.product(*extras.values()):
-            yield {**base, **top, **dict(zip(extras, values, strict=True))}
-
-
-def _layer_key(layer: Any) -> tuple[Any, ...]:
-    """What must be equal of one resolved layer: its type and arguments (not its name,
-    compared by key, nor ``trainable``, compared on the saved config), and its shapes."""
-    dumped = layer.spec.model_dump(exclude={"name", "trainable"})
-    return (layer.type, repr(dumped), repr(layer.output_shape), layer.params)
+        varied = {  # a dropout rate is used in the top only
+            k: v if top["include_top"] or not k.startswith("dropout") else [defaults[k]]
+            for k, v in extras.items()
+        }
+        for values in itertools.product(*varied.values()):
+            yield {**base, **top, **dict(zip(varied, values, strict=True))}
 
 
 def _fingerprint(graph: Any) -> tuple[Any, ...]:
-    """A resolved graph as comparable data: its inputs, outputs and every layer's
-    arguments and connections by name."""
+    """A resolved graph's structure as comparable data: its inputs, outputs, and every
+    row (name, type, output shape, parameters, connections)."""
     rows = sorted((r.name, r.type, repr(r.output_shape), r.params, r.connected) for r in graph.rows)
-    layers = sorted((layer.name, _layer_key(layer)) for layer in graph.layers)
     return (
         tuple((i.name, tuple(i.shape), i.dtype) for i in graph.inputs),
         tuple(graph.outputs),
         tuple(rows),
-        tuple(layers),
     )
+
+
+def _same_layers(saved: Any, candidate: Any) -> bool:
+    """Every layer of the same name takes the same arguments (``trainable`` aside: it is
+    compared on the saved config). Two forms of one argument (a pooling's ``strides``
+    left out or given as its ``pool_size``) are the same where Keras makes the same layer
+    of them: its ``get_config()``, the layer as Keras saves it."""
+    theirs = {layer.name: layer for layer in candidate.layers}
+    for layer in saved.layers:
+        other = theirs.get(layer.name)
+        if other is None or other.type != layer.type:
+            return False
+        dumped = (x.spec.model_dump(exclude={"name", "trainable"}) for x in (layer, other))
+        if next(dumped) != next(dumped) and _keras_config(layer) != _keras_config(other):
+            return False
+    return len(theirs) == len(saved.layers)
+
+
+def _keras_config(layer: Any) -> Any:
+    """The layer's config as Keras makes it from the spec's arguments (None: it cannot)."""
+    from specc.backends.keras_build import make_layer
+
+    try:
+        config = make_layer(layer).get_config()
+    except Exception:  # an argument Keras refuses: no equality can be shown
+        return None
+    return _comparable(config)
+
+
+def _comparable(value: Any) -> Any:
+    """A config without ``trainable`` (compared on the saved config, layers inside
+    included), its floats as float32 holds them: the import reads a saved float as the
+    shortest float32 text (``import_values._float``), so two values float32 cannot tell
+    apart are one value here."""
+    import numpy as np
+
+    if isinstance(value, float):
+        return float(np.float32(value))
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items() if k != "trainable"}
+    return value
 
 
 def _resolved(model: dict[str, Any], counters: dict[str, int]) -> Any:
@@ -169,27 +207,28 @@ def recognise(
     if not found:
         return None
     trainable = config.get("trainable", True)
-    for layer in _layers(config).values():
-        if (
-            layer.get("class_name") != "InputLayer"
-            and layer["config"].get("trainable", True) != trainable
-        ):
+    for layer in _layers(config).values():  # an operation holds no weights to freeze
+        if layer.get("class_name") == "InputLayer" or import_ops.is_operation(layer):
+            continue
+        if layer["config"].get("trainable", True) != trainable:
             return None
     saved = _resolved({k: v for k, v in part.items() if k != "name"}, counters)
     if saved is None:
         return None
     wanted = _fingerprint(saved)
-    count = Counter(layer.type for layer in saved.layers)
+    count = sum(1 for s in config["layers"] if s.get("class_name") != "InputLayer")
     for application, known in found:
         for arguments in _arguments(application, known, config, saved.output_shape):
             try:
                 data = application_spec(application, **arguments)
             except (ApplicationError, ValueError, TypeError):
                 continue
-            if data["name"] != name or Counter(e["type"] for e in data["layers"]) != count:
-                continue
+            if data["name"] != name or len(data["layers"]) != count:
+                continue  # cheap first: a layer more or less (not the same family options)
             graph = _resolved({k: v for k, v in data.items() if k != "name"}, counters)
-            if graph is not None and _fingerprint(graph) == wanted:
+            if graph is None or _fingerprint(graph) != wanted:
+                continue
+            if _same_layers(saved, graph):
                 return _entry(application, arguments, trainable)
     return None
 
