@@ -442,8 +442,21 @@ def test_import_keys_a_sub_model_whose_name_is_no_identifier(tmp_path):
 @pytest.mark.slow
 def test_import_round_trips_a_keras_applications_backbone_inside_a_model(tmp_path):
     """A MobileNetV2 made by keras.applications inside a model (its name,
-    ``mobilenetv2_1.00_96``, is no identifier) imports and round-trips."""
+    ``mobilenetv2_1.00_96``, is no identifier) imports by name and round-trips; with
+    one of its layers frozen it is no application call, and stays a graph under models:
+    (keyed by an identifier made from its name, which stays its name:)."""
     spec = _import_round_trip(_mobilenet_backbone_keras, tmp_path)
+    assert "models" not in spec
+    assert spec["model"]["layers"][0] == {
+        "type": "MobileNetV2", "include_top": False, "weights": None, "input_shape": [96, 96, 3],
+    }  # fmt: skip
+
+    def partly_frozen(k: Any) -> Any:
+        model = _mobilenet_backbone_keras(k)
+        model.layers[1].layers[1].trainable = False
+        return model
+
+    spec = _import_round_trip(partly_frozen, tmp_path)
     assert list(spec["models"]) == ["mobilenetv2_1_00_96"]
     assert spec["models"]["mobilenetv2_1_00_96"]["name"] == "mobilenetv2_1.00_96"
 
@@ -474,3 +487,58 @@ def _sub_model_second_call_output_keras(k: Any) -> Any:
 def test_import_reads_a_sub_model_call_that_is_the_model_output(make, tmp_path):
     spec = _import_round_trip(make, tmp_path)
     assert list(spec["models"]) == ["functional"]
+
+
+OPEN_SIZES = """
+name: outer
+models:
+  tower:
+    inputs: [{shape: [null, null, 3]}]
+    layers:
+      - {type: Conv2D, filters: 8, kernel_size: 3, padding: same}
+      - {type: MaxPooling2D, pool_size: 2}
+  chain:
+    input: {shape: [null, 4]}
+    layers:
+      - {type: Dense, units: 3}
+model:
+  inputs: [{name: a, shape: [64, 64, 3]}, {name: b, shape: [32, 32, 3]}, {name: c, shape: [7, 4]}]
+  layers:
+    - {model: tower, inputs: [a]}
+    - {apply: tower, inputs: [b], as: t2}
+    - {type: GlobalAveragePooling2D, inputs: [tower]}
+    - {type: GlobalAveragePooling2D, inputs: [t2]}
+    - {model: chain, inputs: [c]}
+    - {type: Flatten}
+    - {type: Concatenate, inputs: [global_average_pooling2d, global_average_pooling2d_1, flatten]}
+"""
+
+
+def _open_sizes_keras(k: Any) -> Any:
+    """OPEN_SIZES as Keras code: sub-models defined on open sizes, called on given ones."""
+    i = k.Input((None, None, 3))
+    x = k.layers.MaxPooling2D(2)(k.layers.Conv2D(8, 3, padding="same")(i))
+    tower = k.Model(i, x, name="tower")
+    a, b, c = (
+        k.Input(s, name=n) for s, n in [((64, 64, 3), "a"), ((32, 32, 3), "b"), ((7, 4), "c")]
+    )
+    x, y = tower(a), tower(b)
+    x, y = k.layers.GlobalAveragePooling2D()(x), k.layers.GlobalAveragePooling2D()(y)
+    chain = k.Sequential([k.Input((None, 4)), k.layers.Dense(3)], name="chain")
+    z = k.layers.Flatten()(chain(c))
+    return k.Model([a, b, c], k.layers.Concatenate()([x, y, z]), name="outer")
+
+
+@keras_only
+@pytest.mark.parametrize("expand", [False, True])
+def test_sub_models_on_open_sizes_called_on_given_ones_equal_keras(expand):
+    """A sub-model on (None, None, 3) called on (None, 64, 64, 3), then again on 32x32,
+    and a Sequential on (None, 4) called on (None, 7, 4): the row shows the last call's
+    shape (as Keras' summary), the nested rows the sub-model's own open sizes, and the
+    Flatten after it its given size."""
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    want = _text(_open_sizes_keras(k), expand)
+    assert table.as_text(compile_text(OPEN_SIZES).graph, expand_nested=expand) == want
