@@ -38,6 +38,15 @@ BATCH_SIZE = 32
 VALIDATION_SPLIT = 0.0
 SHUFFLE = True
 SEED = 42
+# training.fine_tune: after the first phase, FINE_TUNE_BASE is trained again but for its
+# first UNFREEZE_AT layers, compiled again at FINE_TUNE_LEARNING_RATE, FINE_TUNE_EPOCHS more.
+FINE_TUNE_BASE = "mobilenetv2_1.00_160"
+UNFREEZE_AT = 100
+FINE_TUNE_EPOCHS = 10
+FINE_TUNE_LEARNING_RATE = 1e-05
+# The weights files the spec names are relative to its folder: the script looks them up
+# in --weights-dir, by default its own folder (emit it next to the spec, or give it).
+WEIGHTS_DIR = Path(__file__).resolve().parent
 # Runtime choices, as `specc train` makes them: speed only, the math stays the spec's.
 # JIT_COMPILE "auto": off for tensorflow on CPU (XLA measured slower).
 JIT_COMPILE = "auto"
@@ -71,7 +80,7 @@ def build_mobilenetv2_1_00_160() -> keras.Model:
     model = keras.applications.MobileNetV2(
         include_top=False,
         input_shape=[160, 160, 3],
-        weights="mobilenet_v2_160_no_top.weights.h5",
+        weights=weights_file("mobilenet_v2_160_no_top.weights.h5"),
     )
     model.trainable = False
     return model
@@ -112,7 +121,19 @@ def on_gpu() -> bool:
     return False
 
 
-def compile_model(model: keras.Model) -> None:
+def weights_file(name: str) -> str:
+    """A weights file the spec names, found in WEIGHTS_DIR (checked before Keras reads
+    it, so a missing one is one line)."""
+    path = WEIGHTS_DIR / name
+    if not path.is_file():
+        raise SystemExit(
+            f"weights file {path} not found: put it there or give --weights-dir, "
+            "the folder of the spec that names it"
+        )
+    return str(path)
+
+
+def compile_model(model: keras.Model, learning_rate: float | None = None) -> None:
     import keras
 
     gpu = on_gpu()
@@ -129,6 +150,22 @@ def compile_model(model: keras.Model) -> None:
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)],
         jit_compile=jit_compile,
         steps_per_execution=steps,
+    )
+    if learning_rate is not None:  # the fine-tuning phase's own rate
+        model.optimizer.learning_rate = learning_rate
+
+
+def fine_tune(model: keras.Model) -> None:
+    """training.fine_tune, as the transfer-learning tutorial does it: the base trainable
+    again but for its first UNFREEZE_AT layers, and the model compiled again."""
+    base = model.get_layer(FINE_TUNE_BASE)
+    base.trainable = True
+    for layer in base.layers[:UNFREEZE_AT]:
+        layer.trainable = False
+    compile_model(model, learning_rate=FINE_TUNE_LEARNING_RATE)
+    print(
+        f"fine-tuning {FINE_TUNE_BASE} from layer {UNFREEZE_AT} "
+        f"({base.layers[UNFREEZE_AT].name}) at learning rate {FINE_TUNE_LEARNING_RATE:g}"
     )
 
 
@@ -266,6 +303,7 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global WEIGHTS_DIR  # --weights-dir sets it
     # argparse %-formats a description that names %(prog)s: a literal % is written %%.
     about = (DESCRIPTION or "").replace("%", "%%")
     parser = argparse.ArgumentParser(description=f"%(prog)s trains {NAME}. {about}")
@@ -281,9 +319,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=WEIGHTS_DIR,
+        help="the folder of the weights files the spec names (default: the script's)",
+    )
+    parser.add_argument(
         "--subset", type=int, help="train and test on the first N samples only"
     )
     args = parser.parse_args(argv)
+    WEIGHTS_DIR = args.weights_dir
     plotting = can_plot()  # say it now, not after the training
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data)
@@ -304,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     stop_on_nan = keras.callbacks.TerminateOnNaN()
     stop_on_nan.async_safe = True  # it only sets a flag: fit() stays asynchronous
     start = time.perf_counter()
+    callbacks = [*make_callbacks(), stop_on_nan, progress_bar()]
     history = model.fit(
         x_train,
         y_train,
@@ -311,8 +357,23 @@ def main(argv: list[str] | None = None) -> None:
         epochs=args.epochs,
         validation_split=VALIDATION_SPLIT,
         shuffle=SHUFFLE,
-        callbacks=[*make_callbacks(), stop_on_nan, progress_bar()],
+        callbacks=callbacks,
     )
+    done = len(history.epoch)
+    if math.isfinite(history.history["loss"][-1]):  # the second phase
+        fine_tune(model)
+        more = model.fit(
+            x_train,
+            y_train,
+            batch_size=args.batch_size,
+            epochs=done + FINE_TUNE_EPOCHS,
+            initial_epoch=done,
+            validation_split=VALIDATION_SPLIT,
+            shuffle=SHUFFLE,
+            callbacks=callbacks,
+        )
+        history.history = {k: v + more.history[k] for k, v in history.history.items()}
+        history.epoch += more.epoch
     train_seconds = time.perf_counter() - start
 
     out = Path(args.output_dir)

@@ -730,8 +730,9 @@ def with_weights_files(path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
     specs/transfer_learning_mobilenetv2.yaml names a MobileNetV2 weights file that a user
     saves next to it (9 MB: not in the repository). Where such a file is missing, it is
     saved into ``folder`` from the same model built with ``weights=None``, and the test
-    runs in ``folder``, where the builder and the emitted script (which, without
-    ``locate_weights``, take the path from the working directory) find it."""
+    runs in ``folder``, where the builder (without ``locate_weights``, it takes the path
+    from the working directory) and a script emitted into ``folder`` (it looks beside
+    itself) find it."""
     from specc.analysis import weights
     from specc.analysis.pipeline import compile_file
     from specc.backends import keras_build

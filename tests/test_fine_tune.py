@@ -397,3 +397,52 @@ def test_import_reads_the_base_called_with_training_false(tmp_path):
         assert entry == {"model": "base", "trainable": False} | (
             {"training": False} if training is False else {}
         )
+
+
+@pytest.mark.keras
+def test_the_emitted_script_fine_tunes_as_specc_train_does(tmp_path, specc):
+    """The emitted script loads the base's weights file, trains the head, unfreezes the
+    base from conv_b and trains on at the lower rate, in specc train's order: the same
+    seed gives the same history and test metrics. It is emitted away from the spec and
+    run from a third folder, the weights found through --weights-dir; emitted next to
+    the spec, it finds them beside itself from any working directory."""
+    from tests.emitted import emit
+    from tests.helpers import run_script
+
+    spec = _folder(tmp_path)
+    data = str(tmp_path / "d.npz")
+    run = specc("train", str(spec), "--data", data, "--output-dir", str(tmp_path / "specc"))
+    assert run.exit_code == 0, run.stderr
+    ours = json.loads((tmp_path / "specc" / "metrics.json").read_text())
+    our_history = json.loads((tmp_path / "specc" / "history.json").read_text())
+    assert ours["epochs"] == 2
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = emit(compile_file(spec), tmp_path / "gen")
+    command = [sys.executable, str(script), "--data", data, "--weights-dir", str(tmp_path)]
+    proc = subprocess.run(
+        [*command, "--output-dir", str(tmp_path / "script")], capture_output=True, text=True,
+        cwd=elsewhere, timeout=600, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "fine-tuning base from layer 3 (conv_b) at learning rate 0.0001" in proc.stdout
+    theirs = json.loads((tmp_path / "script" / "metrics.json").read_text())
+    assert theirs["epochs"] == 2
+    for key in ("test_loss", "test_binary_accuracy"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-5), (key, ours, theirs)
+    history = json.loads((tmp_path / "script" / "history.json").read_text())
+    assert history["loss"] == pytest.approx(our_history["loss"], rel=1e-5)
+
+    beside = emit(compile_file(spec), tmp_path)  # next to the spec and its weights file
+    proc = run_script(beside, "--data", data, "--output-dir", str(tmp_path / "beside"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    missing = subprocess.run(
+        [sys.executable, str(script), "--data", data], capture_output=True, text=True,
+        cwd=elsewhere, timeout=600, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == (
+        f"weights file {script.parent / 'base.weights.h5'} not found: put it there or "
+        "give --weights-dir, the folder of the spec that names it"
+    )

@@ -330,7 +330,8 @@ SCRIPT_GLOBALS = frozenset({
     "write_json", "plot_history", "main", "NAME", "DESCRIPTION", "DATASET", "DATA_PATH",
     "INPUT_SHAPE", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "SHUFFLE", "SEED",
     "JIT_COMPILE", "STEPS_PER_EXECUTION", "INPUTS", "OUTPUTS", "KEYS", "arrays", "take",
-    "samples",
+    "samples", "weights_file", "fine_tune", "WEIGHTS_DIR", "FINE_TUNE_BASE", "UNFREEZE_AT",
+    "FINE_TUNE_EPOCHS", "FINE_TUNE_LEARNING_RATE",
 })  # fmt: skip
 """Module-level names of the script: a block's function takes none of them."""
 
@@ -456,6 +457,9 @@ class _GraphCode:
         graph = self.graph = compiled.graph
         self.calls = calls = graph.calls
         self.entries = compiled.spec.model.layers
+        given = compiled.spec.model.outputs
+        self.output_order = list(given) if isinstance(given, dict) else []
+        """A mapping of outputs' keys as the spec writes them (the dict is written so)."""
         self.model_name = model_name
         self.depth = depth
         self.plan = plan
@@ -767,25 +771,50 @@ class _GraphCode:
 
         out = [out_expr(s) for s in graph.outputs]
         inputs = [PyCode(str(tensors[(given.name, 0)])) for given in graph.inputs]
+        outputs: Expr = (
+            out[0] if len(out) == 1 and not str(out[0]).startswith("*")
+            else Call("", tuple(("", o) for o in out), "[]")
+        )  # fmt: skip
+        if graph.output_keys:  # outputs: {name: layer}, in the spec's order
+            by_key = dict(zip(graph.output_keys, out, strict=True))
+            order = self.output_order or list(by_key)
+            outputs = Call("", tuple((f"{py(k)}: ", by_key[k]) for k in order), "{}")
         model = Call("keras.Model", (
             ("inputs=", inputs[0] if len(inputs) == 1 else Call("", tuple(("", i) for i in inputs), "[]")),
-            ("outputs=", out[0] if len(out) == 1 and not str(out[0]).startswith("*")
-             else Call("", tuple(("", o) for o in out), "[]")),
+            ("outputs=", outputs),
             ("name=", self.model_name),
         ))  # fmt: skip
         return _returned(model, self.depth, self.sub)
 
 
 def _returned(model: Expr, depth: int, sub: SubModel | None) -> list[str]:
-    """``return model``; a frozen sub-model's ``trainable`` set to False first."""
-    if sub is None or sub.trainable:
+    """``return model``; a sub-model's weights file loaded (as specc's builder loads it,
+    from the folder :func:`weights_file` looks in), then a frozen one's ``trainable`` set
+    to False."""
+    loads = sub is not None and sub.application is None and _weights_file(sub) is not None
+    if sub is None or (sub.trainable and not loads):
         return break_lines(model, depth, "return ")
     pad = INDENT * depth
     return [
         *break_lines(model, depth, "model = "),
-        f"{pad}model.trainable = False",
+        *([f"{pad}model.load_weights(weights_file({py(sub.weights)}))"] if loads else []),
+        *([f"{pad}model.trainable = False"] if not sub.trainable else []),
         f"{pad}return model",
     ]
+
+
+def _weights_file(sub: SubModel) -> str | None:
+    """The weights file a sub-model names (relative to the spec's folder), None for none
+    or ``imagenet`` (Keras' own)."""
+    return sub.weights if sub.weights not in (None, "imagenet") else None
+
+
+def weights_files(compiled: Compiled) -> list[str]:
+    """The weights files the spec's sub-models and backbones load, in build order."""
+    if not compiled.graph.functional:
+        return []
+    found = (_weights_file(sub) for sub in _sub_models(compiled.graph))
+    return list(dict.fromkeys(f for f in found if f is not None))
 
 
 def _sub_models(graph: Graph) -> list[SubModel]:
@@ -819,6 +848,8 @@ def sub_model_functions(compiled: Compiled) -> list[str]:
         inner = Compiled(sub.definition, sub.graph, compiled.file, "", loaded=compiled.written())
         if sub.application is not None:  # as a user writes it, so weights files work
             name, arguments = sub.application
+            if _weights_file(sub) is not None:  # looked up where the script says
+                arguments = {**arguments, "weights": PyCode(f"weights_file({py(sub.weights)})")}
             body = _returned(call(f"keras.applications.{name}", arguments), 1, sub)
         elif sub.graph.functional:
             body = _GraphCode(inner, py(sub.name), 1, None, sub).write()[1]
@@ -982,6 +1013,26 @@ def _name_problem(compiled: Compiled) -> Diagnostic | None:
     )
 
 
+def _fine_tune(compiled: Compiled) -> dict[str, Any] | None:
+    """``training.fine_tune`` as the script's second phase: the base's name, the first
+    layer trained again (index and name), the epochs and learning rate."""
+    from specc.analysis import finetune
+
+    spec = compiled.spec
+    fine = spec.training.fine_tune if spec.training else None
+    if fine is None:
+        return None
+    where = finetune.resolve(spec, compiled.graph, lambda loc, message: Diagnostic(message))
+    assert isinstance(where, finetune.Unfreeze)  # checked by validate
+    return {
+        "base": where.layer.name,
+        "at": where.at,
+        "first": where.names[where.at],
+        "epochs": fine.epochs,
+        "learning_rate": fine.learning_rate,
+    }
+
+
 def context(compiled: Compiled, source: str) -> dict[str, Any]:
     spec = compiled.spec
     problems = []
@@ -1050,6 +1101,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
             ("name=", as_expr(spec.model.input.name or "input_layer")),
         )),
         "training": training,
+        "weights_files": weights_files(compiled),
+        "fine_tune": _fine_tune(compiled),
         "distribution": training.distribution,
         "runtime": spec.runtime,
         "cpu_spe": runtime.CPU_STEPS_PER_EXECUTION,
