@@ -104,7 +104,8 @@ def _graph_activation(
 def output_loc(spec: Spec, graph: Graph) -> tuple:
     """Where the model's output is said: the last layer, or ``model.outputs``."""
     if graph.functional and spec.model.outputs is not None:
-        return ("model", "outputs", 0) if len(spec.model.outputs) == 1 else ("model", "outputs")
+        (key, _), *more = spec.model.output_refs
+        return ("model", "outputs", 0 if key is None else key) if not more else ("model", "outputs")
     return ("model", "layers", len(spec.model.layers) - 1)
 
 
@@ -148,6 +149,8 @@ def input_names(graph: Graph) -> tuple[str, ...]:
 
 def output_names(graph: Graph) -> tuple[str, ...]:
     """Keras' ``model.output_names``: each output's layer (keys ``y_train_<name>``)."""
+    if graph.output_keys:  # keras.Model(inputs, {name: tensor}): losses go by its keys
+        return graph.output_keys
     if graph.functional:
         return tuple(source[0] for source in graph.outputs)
     return (graph.layers[-1].name,) if graph.layers else ()

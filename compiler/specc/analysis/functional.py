@@ -430,8 +430,8 @@ class _Resolver:
             if last in self.node_of:
                 out_sources.append((*self.node_of[last], None))
             return out_sources
-        for j, ref in enumerate(self.spec.model.outputs):
-            loc = ("model", "outputs", j)
+        for j, (key, ref) in enumerate(self.spec.model.output_refs):
+            loc = ("model", "outputs", j if key is None else key)
             name, index = _split(ref)
             target = self.symbols.get(name)
             if target is None:
@@ -499,6 +499,7 @@ class _Resolver:
             rows=tuple(self.rows(operations, resolved, nodes_depths)),
             sequential_like=self.sequential_like(nodes_depths),
             output_shapes=tuple(_tensor_shape(self.outputs[node], t) for node, t in flat_outputs),
+            output_keys=tuple(key for key, _ in self.spec.model.output_refs if key is not None),
             made=tuple(sorted(resolved.values(), key=lambda layer: layer.index)),
         )
 

@@ -132,6 +132,9 @@ class Graph:
     """A graph's layers in the order the spec makes them, those that feed no output too."""
     input_name: str = INPUT_NAME
     """A stack's input name (a sub-model's may be ``input_layer_3``: Keras' counter)."""
+    output_keys: tuple[str, ...] = ()
+    """A graph whose outputs are a mapping: its keys, sorted, one per output: the names
+    compile, fit and predict go by (Keras' ``output_names`` stay the layers')."""
 
     @property
     def output_shape(self) -> Shape | list[Shape]:
@@ -277,6 +280,8 @@ def is_sequential(spec: Spec) -> bool:
     # cast: _plain_chain has checked that every entry is a LayerSpec (no apply call).
     layers = cast(list[LayerSpec], model.layers)
     last = {layer_names(list(layers))[0][-1], layers[-1].label} - {None}
+    if isinstance(model.outputs, dict):  # a mapping of outputs: a keras.Model's
+        return False
     return model.outputs is None or (len(model.outputs) == 1 and model.outputs[0] in last)
 
 

@@ -152,9 +152,13 @@ SUB_MODELS = ("Functional", "Model")
 
 
 def _refs(value: Any) -> list[Any]:
-    """A config's ``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list."""
+    """A config's ``input_layers``/``output_layers``: one ``[name, node, tensor]``, a list,
+    or a dict by name (``keras.Model({"a": x}, {"label": y})``), flattened as Keras
+    flattens it: its keys sorted."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [value]
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value)]
     return value if isinstance(value, list) else [value]
 
 
@@ -330,9 +334,16 @@ class GraphReader(LayerReader):
         out_refs = [ref(s) for s in outputs]
         part = self._inputs_part(by_name, input_names)
         part["layers"] = entries
-        if out_refs != [previous] or previous is None:
+        keyed = config.get("output_layers")
+        if isinstance(keyed, dict):  # keras.Model(inputs, {name: tensor}): the same mapping
+            by_key = dict(zip(sorted(keyed), out_refs, strict=True))
+            part["outputs"] = {key: by_key[key] for key in keyed}
+        elif out_refs != [previous] or previous is None:
             part["outputs"] = out_refs
-        _label_applications(entries, part.get("outputs", []), applications)
+        written = part.get("outputs", [])
+        _label_applications(
+            entries, list(written.values()) if isinstance(written, dict) else written, applications
+        )
         return part
 
     def _sub_model_keys(self, by_name: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, str]:
@@ -420,16 +431,18 @@ class GraphReader(LayerReader):
             by_name[name] = (i, s)
         is_input = {n for n, (_, s) in by_name.items() if s["class_name"] == "InputLayer"}
 
-        def ends(value: Any) -> list[Any]:
-            if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
-                return [value]
-            return value if isinstance(value, list) else [value]
-
         input_refs, output_refs = (
-            ends(config.get("input_layers")),
-            ends(config.get("output_layers")),
+            _refs(config.get("input_layers")),
+            _refs(config.get("output_layers")),
         )
         input_names = [_end(r) for r in input_refs]
+        given = config.get("input_layers")
+        if isinstance(given, dict) and any(given[k] != [k, 0, 0] for k in given):
+            self.problem(
+                "config.json", f"inputs given as a dict {_show(given)} whose keys are not "
+                "the inputs' names: a spec names each input (inputs: [{name: ...}])",
+            )  # fmt: skip
+            return None
         if not input_names or any(n not in is_input for n in input_names):
             self.problem(
                 "config.json", f"input_layers {_show(input_refs)} are not the model's inputs"

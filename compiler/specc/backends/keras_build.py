@@ -106,8 +106,7 @@ def _name_counters(counters: dict[str, int]) -> Iterator[None]:
     names specc's table gives them (``input_layer_1`` after the outer input), which the
     outer layers, built with their names given, did not count in Keras. Afterwards each
     counter keeps the higher of the two."""
-    from keras.src.backend.common import global_state
-
+    global_state = kerasenv.keras().src.backend.common.global_state  # Keras' name counters
     uids = global_state.get_global_attribute(
         "object_name_uids", default=collections.defaultdict(int), set_to_default=True
     )
@@ -268,7 +267,7 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
         else:
             out = layer(args)  # merging layers and Attention take one list
         tensors[(call.layer, call.node)] = list(out) if isinstance(out, tuple) else out
-    outputs = []
+    outputs: list[Any] = []
     for source in graph.outputs:
         out = tensors[(source[0], source[1])]
         if source[2] is not None and isinstance(out, list):
@@ -278,9 +277,12 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
         else:
             outputs.append(out)
     inputs = [tensors[(given.name, 0)] for given in graph.inputs]
+    given: Any = outputs if len(outputs) > 1 else outputs[0]
+    if graph.output_keys:  # outputs: {name: layer}, as keras.Model takes a dict
+        given = dict(zip(graph.output_keys, outputs, strict=True))
     return keras.Model(
         inputs=inputs if len(inputs) > 1 else inputs[0],
-        outputs=outputs if len(outputs) > 1 else outputs[0],
+        outputs=given,
         name=spec.model.name or spec.name,
     )
 

@@ -271,11 +271,24 @@ class Model(Strict):
         "instead of input.",
     )
     layers: Annotated[list[Entry], Field(min_length=1)]
-    outputs: Annotated[list[Ref], Field(min_length=1)] = Field(
-        default=None,  # type: ignore[arg-type]  # None means not set; '| None' would accept null and change the JSON Schema
+    outputs: (
+        Annotated[list[Ref], Field(min_length=1)]
+        | Annotated[dict[Identifier, Ref], Field(min_length=1)]
+    ) = Field(  # type: ignore[assignment]  # None means not set; '| None' would accept null and change the JSON Schema
+        default=None,
         description="The model's outputs, by layer name (lstm.1: output 1 of a layer with "
-        "several outputs); default: the last layer.",
+        "several outputs); default: the last layer. A mapping {name: layer} gives them "
+        "as keras.Model(inputs, {name: tensor}) does: named by its keys, in their sorted "
+        "order.",
     )
+
+    @property
+    def output_refs(self) -> list[tuple[str | None, Ref]]:
+        """``outputs`` as (key, reference) in Keras' order: a mapping's keys sorted, as
+        Keras flattens a dict of outputs; no key for a list."""
+        if isinstance(self.outputs, dict):
+            return sorted(self.outputs.items())
+        return [(None, ref) for ref in self.outputs or []]
 
     model_config = ConfigDict(
         json_schema_extra={
