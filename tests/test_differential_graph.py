@@ -246,8 +246,12 @@ def sub_defs(draw: Any, inputs: list[dict[str, Any]]) -> dict[str, Any]:
     last = len(units) - 1
     outputs = draw(st.sampled_from([[last], [last], [0, last], list(range(len(units))), [last, 0]]))
     outputs = list(dict.fromkeys(outputs))
+    # Defined on that shape, or on one with sizes left open (a model on (None, None, 3)
+    # called on (None, 64, 64, 3)): its row shows the call's shapes, its own table its own.
+    declared = [None if size is not None and draw(st.booleans()) else size for size in shape[:-1]]
     return {
         "shape": shape,
+        "declared": [*declared, shape[-1]],
         "units": units,
         "outputs": outputs,
         "sequential": outputs == [last] and draw(st.booleans()),
@@ -306,10 +310,10 @@ def to_spec(desc: dict[str, Any]) -> str:
     if sub is not None:
         layers = [{"type": "Dense", "units": u, "as": f"s{j}"} for j, u in enumerate(sub["units"])]
         data["models"] = {
-            "sub": {"input": {"shape": sub["shape"]}, "layers": layers}
+            "sub": {"input": {"shape": sub["declared"]}, "layers": layers}
             if sub["sequential"]
             else {
-                "inputs": [{"shape": sub["shape"]}],
+                "inputs": [{"shape": sub["declared"]}],
                 "layers": layers,
                 "outputs": [f"s{j}" for j in sub["outputs"]],
             }
@@ -397,7 +401,7 @@ def keras_model(desc: dict[str, Any], everything: bool = False) -> Any:
 
 def _make_sub(k: Any, sub: dict[str, Any]) -> Any:
     """The sub-model as the function a person writes builds it."""
-    inputs = k.Input(shape=tuple(sub["shape"]))
+    inputs = k.Input(shape=tuple(sub["declared"]))
     if sub["sequential"]:
         model = k.Sequential([inputs, *(k.layers.Dense(u) for u in sub["units"])], name="sub")
     else:
