@@ -446,3 +446,54 @@ def test_the_emitted_script_fine_tunes_as_specc_train_does(tmp_path, specc):
         f"weights file {script.parent / 'base.weights.h5'} not found: put it there or "
         "give --weights-dir, the folder of the spec that names it"
     )
+
+
+FOLDER_SPEC = """\
+name: shapes_tuned
+models:
+  base:
+    input: {{shape: [16, 16, 3]}}
+    layers:
+      - {{type: Conv2D, filters: 4, kernel_size: 3, name: conv_a}}
+      - {{type: Conv2D, filters: 4, kernel_size: 3, name: conv_b}}
+      - {{type: GlobalAveragePooling2D, name: pool}}
+data:
+  dataset: image_folder
+  path: {path}
+  preprocessing: {{x: [{{divide: 255}}]}}
+model:
+  input: {{shape: [16, 16, 3]}}
+  layers:
+    - {{model: base, trainable: false}}
+    - {{type: Dense, units: 3, activation: softmax}}
+compile: {{optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}}
+training:
+  epochs: 1
+  batch_size: 8
+  validation_split: 0.25
+  seed: 7
+  fine_tune: {{unfreeze: {{from: conv_b}}, epochs: 1, learning_rate: 1.0e-4}}
+"""
+
+
+@pytest.mark.keras
+def test_fine_tuning_on_an_image_folder_runs_one_more_epoch_in_both(tmp_path, specc):
+    """Streamed data: the second phase goes on from the epoch phase one ended (specc
+    train ran both phases' epochs again), and the emitted script does the same."""
+    from tests.emitted import emit
+    from tests.helpers import run_script
+    from tests.image_files import write_folder
+
+    spec = tmp_path / "shapes_tuned.yaml"
+    spec.write_text(FOLDER_SPEC.format(path=write_folder(tmp_path / "shapes")))
+    run = specc("train", str(spec), "--output-dir", str(tmp_path / "specc"))
+    assert run.exit_code == 0, run.stderr
+    ours = json.loads((tmp_path / "specc" / "metrics.json").read_text())
+    assert len(json.loads((tmp_path / "specc" / "history.json").read_text())["loss"]) == 2
+    proc = run_script(emit(compile_file(spec), tmp_path / "gen"), "--output-dir",
+                      str(tmp_path / "script"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = json.loads((tmp_path / "script" / "metrics.json").read_text())
+    assert ours["epochs"] == theirs["epochs"] == 2
+    for key in ("test_loss", "test_accuracy"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-5), (key, ours, theirs)

@@ -407,6 +407,7 @@ def _fit(
         model.fit(
             arrays.train, validation_data=arrays.validation, epochs=training.epochs,
             shuffle=False, callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+            initial_epoch=initial_epoch,  # fine-tuning: on from where phase one ended
         )  # fmt: skip
     else:
         model.fit(
