@@ -542,3 +542,37 @@ def test_sub_models_on_open_sizes_called_on_given_ones_equal_keras(expand):
     k.backend.clear_session()
     want = _text(_open_sizes_keras(k), expand)
     assert table.as_text(compile_text(OPEN_SIZES).graph, expand_nested=expand) == want
+
+
+HARD_SIGMOID = """
+name: gated
+models:
+  gate:
+    inputs: [{shape: [4]}]
+    layers:
+      - {type: Dense, units: 4}
+      - {op: add, value: 3.0}
+      - {type: ReLU, max_value: 6.0}
+      - {op: multiply, value: 0.16666666666666666}
+model:
+  input: {shape: [4]}
+  layers:
+    - {model: gate}
+    - {type: Dense, units: 1}
+"""
+
+
+@keras_only
+def test_a_sub_models_operations_are_no_rows_of_its_expanded_table():
+    """Keras lists a sub-model's ``layers`` under its row: the operations inside it
+    (MobileNetV3's hard-sigmoid, ``relu6(x + 3) / 6``) are rows of its own summary, not
+    of the expanded one."""
+    from tests.keras_helpers import keras
+
+    k = keras()
+    k.backend.clear_session()
+    j = k.Input((4,))  # built where the spec uses it: after the model's input
+    i = k.Input((4,))
+    gate = k.Model(i, k.layers.ReLU(6.0)(k.layers.Dense(4)(i) + 3.0) * (1.0 / 6.0), name="gate")
+    model = k.Model(j, k.layers.Dense(1)(gate(j)), name="gated")
+    assert table.as_text(compile_text(HARD_SIGMOID).graph, expand_nested=True) == _text(model, True)
