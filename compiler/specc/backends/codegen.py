@@ -872,7 +872,7 @@ def _operator_text(spec: OpSpec, operands: list[Expr]) -> str:
         return ""
     texts = [str(o) for o in operands]
     if spec.OPERATOR == "[]":  # x[:, 0]
-        return f"{texts[0]}{op_shapes.format_index(getattr(spec, 'key', ()))}"
+        return f"{texts[0]}{op_shapes.format_index(getattr(spec, 'python_key', ()))}"
     if len(texts) == 1:
         return f"{spec.OPERATOR}{texts[0]}"
     left, right = texts

@@ -155,6 +155,7 @@ class Cumsum(OpSpec):
     op: Literal["cumsum"]
     MODULE = "numpy"
     axis: AxisInt | None = None
+    dtype: Literal["float16", "bfloat16", "float32", "float64", "int32", "int64"] | None = None
 
     def compute(self, shapes: list[Shape]) -> Out:
         """The operand's shape along ``axis``; flattened without one.
@@ -320,34 +321,34 @@ class Einsum(Many):
 
 # ------------------------------------------------------------------------------ indexing
 class GetItem(OpSpec):
-    """``x[index]``: integers take an axis away, slices keep it (``1:3``, ``::-1``),
-    ``None`` adds one, ``...`` stands for the rest (the batch axis is axis 0: ``[:, 0]``
-    takes a sequence's first token)."""
+    """``x[key]``: integers take an axis away, slices keep it (``1:3``, ``::-1``), ``None``
+    adds one, ``...`` stands for the rest (the batch axis is axis 0: ``[:, 0]`` takes a
+    sequence's first token). ``key`` is written as Python writes it, brackets included."""
 
     op: Literal["getitem", "get_item"]
     MODULE = "numpy"
     FUNCTION = "get_item"
     OPERATOR = "[]"
-    TRAILING = ("index",)
-    index: Annotated[str, Field(min_length=2)]
+    TRAILING = ("key",)
+    key: Annotated[str, Field(min_length=2)]
 
     @property
-    def key(self) -> op_shapes.Key:
-        """The index as Python passes it (``(slice(None), 0)`` for ``"[:, 0]"``)."""
-        return op_shapes.parse_index(self.index)
+    def python_key(self) -> op_shapes.Key:
+        """The key as Python passes it (``(slice(None), 0)`` for ``"[:, 0]"``)."""
+        return op_shapes.parse_index(self.key)
 
     def trailing_arguments(self) -> list[Any]:
-        return [self.key]
+        return [self.python_key]
 
     def compute(self, shapes: list[Shape]) -> Out:
-        """The axes the index keeps and adds.
+        """The axes the key keeps and adds.
 
-        >>> GetItem(op="getitem", index="[:, -1]").infer((None, 5, 4)).shape
+        >>> GetItem(op="getitem", key="[:, -1]").infer((None, 5, 4)).shape
         (None, 4)
-        >>> GetItem(op="getitem", index="[..., ::-1]").infer((None, 5, 3)).shape
+        >>> GetItem(op="getitem", key="[..., ::-1]").infer((None, 5, 3)).shape
         (None, 5, 3)
         """
-        return Out(op_shapes.getitem_shape(shapes[0], self.key))
+        return Out(op_shapes.getitem_shape(shapes[0], self.python_key))
 
 
 # -------------------------------------------------------------------------------- images

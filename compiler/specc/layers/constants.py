@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from typing_extensions import TypeAliasType
 
 from specc.layers.shapes import Shape
@@ -77,13 +77,23 @@ def _rectangular(values: list[Any]) -> list[Any]:
     return values
 
 
-ArrayLiteral = Annotated[NestedNumbers, AfterValidator(_rectangular)]
+ARRAY_JSON_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"type": ["number", "array"]},
+    "description": "A rectangular nested list of numbers (an array constant).",
+}
+"""The JSON Schema of an array literal: not recursive, so editors and the reference read it
+(the nesting and rectangular shape are checked by specc)."""
+
+ArrayLiteral = Annotated[
+    NestedNumbers, AfterValidator(_rectangular), WithJsonSchema(ARRAY_JSON_SCHEMA)
+]
 """A nested list of numbers, rectangular: a tensor constant of Keras' default dtype."""
 
 
 class ArrayOf(BaseModel):
-    """An array constant that says its kind: ``{tensor: [...]}`` (``keras.ops.
-    convert_to_tensor``) or ``{numpy: [...]}`` (``np.array``), and its ``dtype``."""
+    """An array constant that says its kind (tensor: or numpy:) and its dtype."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     tensor: Number | ArrayLiteral | None = Field(

@@ -556,17 +556,15 @@ def parse_index(text: str) -> Key:
     >>> parse_index("[:, a]")
     Traceback (most recent call last):
     ...
-    specc.layers.shapes.ShapeError: index "[:, a]" at column 5: 'a' is no index item; write integers, slices (1:3, ::-1), ... or None, split by commas
+    specc.layers.shapes.ShapeError: key "[:, a]" at column 5: 'a' is no index item; write integers, slices (1:3, ::-1), ... or None, split by commas
     >>> parse_index("[1:3]")
     Traceback (most recent call last):
     ...
-    specc.layers.shapes.ShapeError: index "[1:3]": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one slice or None alone; add the axes it keeps, e.g. "[1:3, ...]"
+    specc.layers.shapes.ShapeError: key "[1:3]": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one slice or None alone; add the axes it keeps, e.g. "[1:3, ...]"
     """
     stripped = text.strip()
     if not (stripped.startswith("[") and stripped.endswith("]")) or len(stripped) < 2:
-        raise ShapeError(
-            f'index "{text}" must be written in brackets, as in Python: "[:, 0]"', "index"
-        )
+        raise ShapeError(f'key "{text}" must be written in brackets, as in Python: "[:, 0]"', "key")
     inner = stripped[1:-1]
     offset = text.index("[") + 2  # the column of the first character inside, 1-based
     parts = inner.split(",")
@@ -579,16 +577,16 @@ def parse_index(text: str) -> Key:
         offset += len(part) + 1
         items.append(_index_item(part.strip(), text, column))
     if sum(item is Ellipsis for item in items) > 1:
-        raise ShapeError(f'index "{text}" has more than one "..."; keep one', "index")
+        raise ShapeError(f'key "{text}" has more than one "..."; keep one', "key")
     if tuple_given:
         return tuple(items)
     if isinstance(items[0], int):
         return items[0]
     lone = format_index((items[0], Ellipsis)) if items[0] is not Ellipsis else "[...]"
     raise ShapeError(
-        f'index "{text}": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one '
+        f'key "{text}": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one '
         f'slice or None alone; add the axes it keeps, e.g. "{lone}"',
-        "index",
+        "key",
     )
 
 
@@ -606,15 +604,13 @@ def _index_item(item: str, text: str, column: int) -> IndexItem:
     ):
         numbers = [int(b) if b.strip() else None for b in bounds]
         if len(numbers) == 3 and numbers[2] == 0:
-            raise ShapeError(
-                f'index "{text}" at column {column}: a slice step must not be 0', "index"
-            )
+            raise ShapeError(f'key "{text}" at column {column}: a slice step must not be 0', "key")
         return slice(*numbers)
     shown = item or "(nothing)"
     raise ShapeError(
-        f'index "{text}" at column {column}: {shown!r} is no index item; write integers, slices '
+        f'key "{text}" at column {column}: {shown!r} is no index item; write integers, slices '
         "(1:3, ::-1), ... or None, split by commas",
-        "index",
+        "key",
     )
 
 
@@ -661,11 +657,11 @@ def getitem_shape(shape: Shape, key: Key) -> Shape:
     >>> getitem_shape((None, 5, 4, 3), (slice(None), 7))
     Traceback (most recent call last):
     ...
-    specc.layers.shapes.ShapeError: index [:, 7] takes item 7 of axis 1, which has size 5 in (None, 5, 4, 3); use an index from -5 to 4
+    specc.layers.shapes.ShapeError: key [:, 7] takes item 7 of axis 1, which has size 5 in (None, 5, 4, 3); use an index from -5 to 4
     >>> getitem_shape((None, 5), (slice(None), 0, 0))
     Traceback (most recent call last):
     ...
-    specc.layers.shapes.ShapeError: index [:, 0, 0] has 3 items that take an axis, but (None, 5) has 2 axes; remove 1
+    specc.layers.shapes.ShapeError: key [:, 0, 0] has 3 items that take an axis, but (None, 5) has 2 axes; remove 1
     """
     items: list[IndexItem] = [key] if isinstance(key, int) else list(key)
     if Ellipsis not in items:
@@ -673,9 +669,9 @@ def getitem_shape(shape: Shape, key: Key) -> Shape:
     taking = sum(1 for item in items if item is not None and item is not Ellipsis)
     if taking > len(shape):
         raise ShapeError(
-            f"index {format_index(key)} has {taking} items that take an axis, but "
+            f"key {format_index(key)} has {taking} items that take an axis, but "
             f"{format_shape(shape)} has {len(shape)} axes; remove {taking - len(shape)}",
-            "index",
+            "key",
         )
     out: list[int | None] = []
     axis = 0
@@ -692,10 +688,10 @@ def getitem_shape(shape: Shape, key: Key) -> Shape:
             if isinstance(item, int):
                 if size is not None and not -size <= item < size:
                     raise ShapeError(
-                        f"index {format_index(key)} takes item {item} of axis {axis}, which has "
+                        f"key {format_index(key)} takes item {item} of axis {axis}, which has "
                         f"size {size} in {format_shape(shape)}; use an index from {-size} to "
                         f"{size - 1}",
-                        "index",
+                        "key",
                     )
             else:
                 out.append(None if size is None else len(range(*item.indices(size))))
