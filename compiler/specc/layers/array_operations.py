@@ -112,11 +112,10 @@ class Min(Reduction):
     initial: Float | None = None
 
 
-class Argmax(OpSpec):
-    """The index of the largest value along ``axis`` (of all values flattened when none):
-    ``int32`` indices, a classifier's predicted class."""
+class _ArgExtreme(OpSpec):
+    """The index of an extreme value along ``axis`` (of all values flattened when none):
+    ``int32`` indices."""
 
-    op: Literal["argmax"]
     MODULE = "numpy"
     axis: AxisInt | None = None
     keepdims: bool = False
@@ -130,10 +129,16 @@ class Argmax(OpSpec):
         return Out(op_shapes.reduce_shape(shapes[0], self.axis, self.keepdims))
 
 
-class Argmin(Argmax):
-    """The index of the smallest value along ``axis``: ``int32`` indices."""
+class Argmax(_ArgExtreme):
+    """The index of the largest value along ``axis``: a classifier's predicted class."""
 
-    op: Literal["argmin"]  # type: ignore[assignment]  # another name, the same rule
+    op: Literal["argmax"]
+
+
+class Argmin(_ArgExtreme):
+    """The index of the smallest value along ``axis``."""
+
+    op: Literal["argmin"]
 
 
 class Flip(OpSpec):

@@ -620,7 +620,11 @@ class OpSpec(LayerSpec):
     def operand_shapes(self, shapes: list[Shape]) -> list[Shape]:
         """Each operand's shape: the tensors' in order, a constant's ``()``."""
         tensors = iter(shapes)
-        return [next(tensors) if v is None else constant_shape(v) for v in self.operands]
+        try:
+            return [next(tensors) if v is None else constant_shape(v) for v in self.operands]
+        except ValueError as exc:  # an array constant that is not rectangular
+            field = "value" if getattr(self, "value", None) is not None else "inputs"
+            raise ShapeError(str(exc), field, show_input=False) from None
 
     def infer(self, shape: Shape) -> Out:
         return self.compute(self.operand_shapes([shape]))

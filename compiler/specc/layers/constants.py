@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from typing_extensions import TypeAliasType
 
 from specc.layers.shapes import Shape
@@ -72,11 +72,6 @@ def array_shape(values: Any) -> Shape:
     return (len(values), *inner[0])
 
 
-def _rectangular(values: list[Any]) -> list[Any]:
-    array_shape(values)
-    return values
-
-
 ARRAY_JSON_SCHEMA = {
     "type": "array",
     "minItems": 1,
@@ -86,10 +81,9 @@ ARRAY_JSON_SCHEMA = {
 """The JSON Schema of an array literal: not recursive, so editors and the reference read it
 (the nesting and rectangular shape are checked by specc)."""
 
-ArrayLiteral = Annotated[
-    NestedNumbers, AfterValidator(_rectangular), WithJsonSchema(ARRAY_JSON_SCHEMA)
-]
-"""A nested list of numbers, rectangular: a tensor constant of Keras' default dtype."""
+ArrayLiteral = Annotated[NestedNumbers, WithJsonSchema(ARRAY_JSON_SCHEMA)]
+"""A nested list of numbers: a tensor constant of Keras' default dtype (its operation's
+shape rule checks it is rectangular)."""
 
 
 class ArrayOf(BaseModel):

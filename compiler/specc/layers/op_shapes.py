@@ -564,7 +564,11 @@ def parse_index(text: str) -> Key:
     """
     stripped = text.strip()
     if not (stripped.startswith("[") and stripped.endswith("]")) or len(stripped) < 2:
-        raise ShapeError(f'key "{text}" must be written in brackets, as in Python: "[:, 0]"', "key")
+        raise ShapeError(
+            f'key "{text}" must be written in brackets, as in Python: "[:, 0]"',
+            "key",
+            show_input=False,
+        )
     inner = stripped[1:-1]
     offset = text.index("[") + 2  # the column of the first character inside, 1-based
     parts = inner.split(",")
@@ -577,7 +581,7 @@ def parse_index(text: str) -> Key:
         offset += len(part) + 1
         items.append(_index_item(part.strip(), text, column))
     if sum(item is Ellipsis for item in items) > 1:
-        raise ShapeError(f'key "{text}" has more than one "..."; keep one', "key")
+        raise ShapeError(f'key "{text}" has more than one "..."; keep one', "key", show_input=False)
     if tuple_given:
         return tuple(items)
     if isinstance(items[0], int):
@@ -587,6 +591,7 @@ def parse_index(text: str) -> Key:
         f'key "{text}": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one '
         f'slice or None alone; add the axes it keeps, e.g. "{lone}"',
         "key",
+        show_input=False,
     )
 
 
@@ -604,13 +609,18 @@ def _index_item(item: str, text: str, column: int) -> IndexItem:
     ):
         numbers = [int(b) if b.strip() else None for b in bounds]
         if len(numbers) == 3 and numbers[2] == 0:
-            raise ShapeError(f'key "{text}" at column {column}: a slice step must not be 0', "key")
+            raise ShapeError(
+                f'key "{text}" at column {column}: a slice step must not be 0',
+                "key",
+                show_input=False,
+            )
         return slice(*numbers)
     shown = item or "(nothing)"
     raise ShapeError(
         f'key "{text}" at column {column}: {shown!r} is no index item; write integers, slices '
         "(1:3, ::-1), ... or None, split by commas",
         "key",
+        show_input=False,
     )
 
 
@@ -672,6 +682,7 @@ def getitem_shape(shape: Shape, key: Key) -> Shape:
             f"key {format_index(key)} has {taking} items that take an axis, but "
             f"{format_shape(shape)} has {len(shape)} axes; remove {taking - len(shape)}",
             "key",
+            show_input=False,
         )
     out: list[int | None] = []
     axis = 0
@@ -692,6 +703,7 @@ def getitem_shape(shape: Shape, key: Key) -> Shape:
                         f"size {size} in {format_shape(shape)}; use an index from {-size} to "
                         f"{size - 1}",
                         "key",
+                        show_input=False,
                     )
             else:
                 out.append(None if size is None else len(range(*item.indices(size))))
