@@ -10,7 +10,9 @@ indexing (``x[..., 2]``, ``x[..., 1]``, ``x[..., 0]``: three ``GetItem`` operati
 ``Stack``) and the ImageNet mean added as a float32 tensor constant (an ``Add`` whose second
 argument is a ``__tensor__`` of shape (1, 1, 1, 3)).
 Keras 3 adaptations: ``weights="imagenet"`` -> ``weights=None`` (nothing is downloaded; the
-table is the same). Reduced: the input is 64 x 64 (published 180 x 180), so the flattened
+table is the same); the base is given ``input_shape`` as the book's first VGG16 (listing
+8.19) is, so the nested model's own output shape is the one its call prints (the corpus
+rows record ``layer.output``; without it Keras keeps ``(None, None, None, 512)`` there). Reduced: the input is 64 x 64 (published 180 x 180), so the flattened
 features are 2 x 2 x 512 rather than 5 x 5 x 512 (524,288 Dense weights, not 3.3 million).
 """
 
@@ -21,7 +23,9 @@ IMAGE_SIZE = 64  # published: 180
 
 
 def build() -> keras.Model:
-    conv_base = keras.applications.vgg16.VGG16(weights=None, include_top=False)
+    conv_base = keras.applications.vgg16.VGG16(
+        weights=None, include_top=False, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3)
+    )
     conv_base.trainable = False
 
     data_augmentation = keras.Sequential(
