@@ -118,6 +118,11 @@ def _spec(*entries: str, shape: str = "[5, 4, 3]") -> str:
         ('{op: getitem, key: ":, 0"}', 'must be written in brackets, as in Python: "[:, 0]"'),
         ('{op: getitem, key: "[:, ::0]"}', "a slice step must not be 0"),
         ("{op: add, value: [[1.0], [2.0, 3.0]]}", "the array is not rectangular"),
+        (
+            "{op: add, value: [[a, 1.0]]}",
+            "model.layers[0].value: the array holds 'a'; give numbers",
+        ),
+        ("{op: add, value: [.inf]}", "model.layers[0].value: the array holds inf; give finite"),
         ("{op: add, value: [[[[[1.0]]]]]}", "the result would gain axes before the batch axis"),
         ("{op: add, value: {tensor: [1.0], numpy: [1.0]}}", "give tensor: or numpy:"),
         ("{op: add, value: [1.0, 2.0]}", "have sizes 3 and 2 on axis 3"),

@@ -18,13 +18,12 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
-from typing_extensions import TypeAliasType
 
 from specc.layers.shapes import Shape
-from specc.terms.values import Number
+from specc.terms.values import INT64_MAX, Number
 
 ArrayDType = Literal[
     "float16", "bfloat16", "float32", "float64",
@@ -32,9 +31,9 @@ ArrayDType = Literal[
 ]  # fmt: skip
 """The dtypes an array constant may have (numbers only: no bool or string constants)."""
 
-NestedNumbers = TypeAliasType(
-    "NestedNumbers", list[Union[Number, "NestedNumbers"]]
-)  # recursive: Union and a string
+NestedNumbers = Annotated[list[Any], Field(min_length=1)]
+"""A nested list of numbers (its items are checked by :func:`array_shape`, in the shape
+rule: one message for a ragged array, a string or an infinite value, at the value)."""
 
 
 def array_shape(values: Any) -> Shape:
@@ -50,6 +49,12 @@ def array_shape(values: Any) -> Shape:
     ValueError: the array is not rectangular: its rows at depth 1 have 1 and 2 items; give every row the same length
     """
     if not isinstance(values, list):
+        if isinstance(values, bool) or not isinstance(values, int | float):
+            raise ValueError(f"the array holds {values!r}; give numbers only")
+        if isinstance(values, float) and not math.isfinite(values):
+            raise ValueError(f"the array holds {values}; give finite numbers")
+        if isinstance(values, int) and abs(values) > INT64_MAX:
+            raise ValueError(f"the array holds {values}, beyond int64; give smaller integers")
         return ()
     if not values:
         raise ValueError("the array is empty; give it one or more numbers")
@@ -221,7 +226,7 @@ def from_saved(serialized: dict[str, Any]) -> Array | str:
     if not isinstance(config, dict) or "value" not in config:
         return "an array constant without its value"
     dtype, values = config.get("dtype"), config["value"]
-    if dtype not in typing_args(ArrayDType):
+    if not isinstance(dtype, str) or dtype not in typing_args(ArrayDType):
         return f"an array constant of dtype {dtype!r} (a spec holds numbers: floats and ints)"
     flat = _flat(values)
     if not flat or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in flat):
