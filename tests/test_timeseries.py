@@ -83,6 +83,8 @@ def test_specc_train_and_the_emitted_script_agree_on_a_time_series(tmp_path, spe
     assert "231 training, 39 validation, 55 test windows" in run.stdout, run.stdout
     ours = json.loads((tmp_path / "specc" / "metrics.json").read_text())
     assert ours["train_samples"] == 256 - 25
+    assert set(ours["regression"]) == {"mae", "rmse", "r2"}
+    assert (tmp_path / "specc" / "predicted.png").is_file()
     raw = np.loadtxt(path.parent / "jena.csv", delimiter=",", skiprows=1, usecols=[2])[:256]
     assert ours["normalization"]["T (degC)"] == pytest.approx([raw.mean(), raw.std(ddof=1)])
     script = emit(compile_file(path), tmp_path / "gen")

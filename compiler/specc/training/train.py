@@ -726,6 +726,7 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
     metrics = {f"test_{k}": float(v) for k, v in scores.items()} | metrics
     if run.outputs:
         metrics["outputs"] = per_output(scores, run.outputs)
+    regression = _regression(run, arrays, metrics)
     if run.plan is not None:
         metrics |= {
             "distribution": run.plan.describe(),
@@ -736,9 +737,41 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
     _pictures(run.model, arrays, history, run.classes, folder, run.spec.name, batch, run.plan)
     from specc.training import html_report  # report.npz, diagram.svg, then report.html
 
-    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan)
+    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan,
+                          regression)  # fmt: skip
     html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
+
+
+def _regression(run: _Run, arrays: Any, metrics: dict[str, Any]) -> bool:
+    """For a regression (one output, no class labels, a regression loss): ``predicted.png``,
+    predicted against true test values, and their MAE, RMSE and R² in ``metrics.json``
+    (``regression``), where a classifier gets its confusion matrix. Whether it is one."""
+    from specc.training import report
+
+    loss = run.spec.compile.loss if run.spec.compile else None
+    if (
+        run.outputs or run.classes is not None or loss is None or isinstance(loss, dict)
+        or loss_name(loss) not in report.REGRESSION_LOSSES
+    ):  # fmt: skip
+        return False
+    batch = run.training.batch_size
+    if run.plan is None:
+        predicted, n = run.model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = run.plan.test_inputs(arrays.x_test, batch)
+        predicted = run.model.predict(**inputs, verbose=0)
+    truth = arrays.y_test if n is None else arrays.y_test[:n]
+    try:
+        scores = report.regression_metrics(truth, predicted)
+    except ValueError:  # labels and predictions of different sizes: no picture to draw
+        return False
+    metrics["regression"] = scores
+    r2 = scores["r2"]
+    title = f"{run.spec.name}: test R² {r2:.3f}" if r2 is not None else run.spec.name
+    names = list(run.spec.data.targets or []) if run.spec.data else None
+    report.predicted_vs_true(truth, predicted, run.folder / "predicted.png", title, names)
+    return True
 
 
 def _pictures(
