@@ -42,7 +42,7 @@ def test_a_regression_run_shows_predicted_against_true_values(tmp_path, specc):
 
     data = housing(tmp_path / "housing.npz")
     spec = tmp_path / "housing.yaml"
-    spec.write_text(SPEC.format(path=data, epochs=2))
+    spec.write_text(SPEC.format(path=data, epochs=1))
     run = specc("train", str(spec), "--output-dir", str(tmp_path / "run"))
     assert run.exit_code == 0, run.stderr
     folder = tmp_path / "run"

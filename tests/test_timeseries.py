@@ -73,6 +73,7 @@ def spec(tmp_path, data, *, length=12, width=7, features=None, extra=""):
     return path
 
 
+@pytest.mark.slow  # two trainings and a script start: 35-65 s on the shared CPU
 @pytest.mark.keras
 def test_specc_train_and_the_emitted_script_agree_on_a_time_series(tmp_path, specc):
     """400 rows: 320 train+validation (256 train, 64 validation), 80 test; windows of 12
