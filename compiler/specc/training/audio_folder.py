@@ -160,12 +160,12 @@ def check(
             f"{path}: set data.output_sequence_length: the model input {list(input_shape)} "
             "gives no clip length"
         )
-    shared = {split: check_clips(folder, data.sampling_rate) for split, folder in folders.items()}
+    shared = {part: check_clips(folder, data.sampling_rate) for part, folder in folders.items()}
     rate, channels = shared["train"]
-    for split, (other_rate, other_channels) in shared.items():
+    for part, (other_rate, other_channels) in shared.items():
         if (other_rate, other_channels) != (rate, channels):
             raise DataError(
-                f"{folders[split].path}: clips of {other_rate} Hz, {other_channels} channel(s), "
+                f"{folders[part].path}: clips of {other_rate} Hz, {other_channels} channel(s), "
                 f"but {folders['train'].path}'s are {rate} Hz, {channels} channel(s); make them "
                 "the same"
             )
