@@ -85,9 +85,20 @@ def load_datasets(path: str, batch_size: int, seed: int):
         if missing:
             raise SystemExit(f"{path}: no column {', '.join(missing)} in the header")
         at = [header.index(c) for c in columns]
-        values = np.array(
-            [[float(row[i]) for i in at] for row in reader if row], dtype=np.float64
-        ).reshape(-1, len(columns))
+        rows = []
+        for row in reader:
+            if not row:
+                continue
+            try:
+                rows.append([float(row[i]) for i in at])
+            except (ValueError, IndexError):
+                raise SystemExit(
+                    f"{path}:{reader.line_num}: a short row, or a value that is not a "
+                    f"number in {', '.join(columns)}"
+                ) from None
+    values = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+    if not np.isfinite(values).all():
+        raise SystemExit(f"{path}: NaN or infinite values; clean the data")
     kept = len(values) - int(len(values) * TEST_SPLIT)
     n_train = math.floor(kept * (1 - VALIDATION_SPLIT))
     parts = {"train": (0, n_train)}
@@ -97,6 +108,8 @@ def load_datasets(path: str, batch_size: int, seed: int):
     if NORMALIZE == "train":
         mean = values[:n_train].mean(axis=0)
         std = values[:n_train].std(axis=0, ddof=1)
+        if not (std > 0).all():
+            raise SystemExit(f"{path}: a column is constant over the training rows")
         values = (values - mean) / std
     values = values.astype(np.float32)
     x_at = [columns.index(c) for c in features]
@@ -107,10 +120,10 @@ def load_datasets(path: str, batch_size: int, seed: int):
         start, stop = parts[part]
         if stop - start <= delay:
             raise SystemExit(f"{path}: the {part} split is shorter than a window")
-        rows = values[start:stop]
+        series = values[start:stop]
         data = keras.utils.timeseries_dataset_from_array(
-            rows[: len(rows) - OFFSET, x_at],
-            rows[delay:, y_at],
+            series[: len(series) - OFFSET, x_at],
+            series[delay:, y_at],
             sequence_length=SEQUENCE_LENGTH,
             sampling_rate=SAMPLING_RATE,
             batch_size=batch_size,

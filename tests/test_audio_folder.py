@@ -80,6 +80,8 @@ def test_specc_train_and_the_emitted_script_agree_on_an_audio_folder(tmp_path, s
     assert ours["train_samples"] == 27
     assert ours["class_names"] == ["high", "low", "mid"]
     assert (tmp_path / "specc" / "confusion.png").is_file()
+    with np.load(tmp_path / "specc" / "report.npz") as saved:  # waveforms are not pictures
+        assert "y_pred" in saved.files and "wrong_x" not in saved.files
     script = emit(compile_file(path), tmp_path / "gen")
     proc = run_script(script, "--output-dir", str(tmp_path / "script"))
     assert proc.returncode == 0, proc.stderr[-3000:]

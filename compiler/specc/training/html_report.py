@@ -94,7 +94,8 @@ def save_data(
         predicted = probs.argmax(axis=-1).astype(np.int64)
         out |= {"y_true": truth, "y_pred": predicted}
         wrong = np.flatnonzero(predicted != truth)[:MAX_MISCLASSIFIED]
-        images = [a for a in _arrays(x_test) if a.ndim in (3, 4)]  # (n, h, w) or (n, h, w, c)
+        # (n, h, w) or (n, h, w, c); not (n, steps, channels) waveforms, which are no pictures
+        images = [a for a in _arrays(x_test) if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] > 4)]
         if images:
             out |= {
                 "wrong_index": wrong,
