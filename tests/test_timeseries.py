@@ -212,3 +212,33 @@ def test_settings_default_to_the_model_input():
     assert timeseries.settings(data, (24, 19)) == (24, 1, 1)
     with pytest.raises(DataError, match=r"set data\.sequence_length"):
         timeseries.settings(data, (None, 19))
+
+
+@pytest.mark.slow  # a training run: ~30 s on the shared CPU
+@pytest.mark.keras
+def test_raw_values_and_a_normalization_layer_adapted_on_the_training_windows(tmp_path, specc):
+    """normalize: none feeds the raw values; an un-adapted Normalization first in the model
+    learns each feature's mean and variance from the training windows (every row of every
+    window, as Keras adapts on the windows it is given)."""
+    from specc.backends.kerasenv import keras
+
+    data_path = write_series(tmp_path / "jena.csv")
+    path = spec(tmp_path, data_path, extra="  normalize: none\n")
+    path.write_text(path.read_text().replace(
+        "    - {type: LSTM, units: 32}", "    - {type: Normalization}\n    - {type: LSTM, units: 4}"
+    ))  # fmt: skip
+    run = specc("train", str(path), "--output-dir", str(tmp_path / "run"))
+    assert run.exit_code == 0, run.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert "normalization" not in metrics
+    raw = np.loadtxt(data_path, delimiter=",", skiprows=1, usecols=range(1, 8))
+    windows = np.stack([raw[i : i + 24 : 2] for i in range(231)])  # the 231 training windows
+    model = keras().models.load_model(tmp_path / "run" / "model.keras")
+    layer = model.layers[0]
+    assert type(layer).__name__ == "Normalization"
+    expected_mean = windows.reshape(-1, 7).mean(axis=0)
+    expected_var = windows.reshape(-1, 7).var(axis=0)
+    np.testing.assert_allclose(np.ravel(layer.mean), expected_mean, rtol=1e-4)
+    np.testing.assert_allclose(np.ravel(layer.variance), expected_var, rtol=1e-3)
+    # the test targets are raw temperatures: the MAE is in degrees, not standard units
+    assert metrics["regression"]["mae"] == pytest.approx(metrics["test_mae"], rel=1e-4)
