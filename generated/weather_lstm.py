@@ -47,8 +47,10 @@ FEATURES = [
 TARGETS = ["T (degC)"]
 SEQUENCE_LENGTH = 120
 SAMPLING_RATE = 6
-# The target is OFFSET rows after a window's last row.
+# The target is OFFSET rows after a window's last row (with TARGET_STEPS, the first of
+# that many consecutive target rows; None: one row).
 OFFSET = 78
+TARGET_STEPS = None
 TEST_SPLIT = 0.1
 # "train": standardise every column by the training rows' mean and std; "none": raw.
 NORMALIZE = "train"
@@ -118,18 +120,29 @@ def load_datasets(path: str, batch_size: int, seed: int):
 
     def windows(part: str):
         start, stop = parts[part]
-        if stop - start <= delay:
+        count = stop - start - delay - (TARGET_STEPS or 1) + 1
+        if count < 1:
             raise SystemExit(f"{path}: the {part} split is shorter than a window")
         series = values[start:stop]
+        # Keras pairs window i with targets[i]: the target row itself, or for several
+        # target steps the window's index, whose target rows are gathered per batch.
         data = keras.utils.timeseries_dataset_from_array(
-            series[: len(series) - OFFSET, x_at],
-            series[delay:, y_at],
+            series[: count + (SEQUENCE_LENGTH - 1) * SAMPLING_RATE, x_at],
+            np.arange(count) if TARGET_STEPS else series[delay:, y_at],
             sequence_length=SEQUENCE_LENGTH,
             sampling_rate=SAMPLING_RATE,
             batch_size=batch_size,
             shuffle=SHUFFLE and part == "train",
             seed=seed,
         )
+        if TARGET_STEPS:
+            targets = tf.constant(series[:, y_at])
+            ahead = delay + tf.range(TARGET_STEPS, dtype=tf.int64)
+
+            def gather(x, i):
+                return x, tf.gather(targets, tf.cast(i, tf.int64)[:, None] + ahead)
+
+            data = data.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         return data.prefetch(tf.data.AUTOTUNE)
 
     validation = windows("validation") if "validation" in parts else None

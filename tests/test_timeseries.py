@@ -242,3 +242,78 @@ def test_raw_values_and_a_normalization_layer_adapted_on_the_training_windows(tm
     np.testing.assert_allclose(np.ravel(layer.variance), expected_var, rtol=1e-3)
     # the test targets are raw temperatures: the MAE is in degrees, not standard units
     assert metrics["regression"]["mae"] == pytest.approx(metrics["test_mae"], rel=1e-4)
+
+
+MULTI = """\
+name: multi
+data:
+  dataset: timeseries
+  path: {path}
+  features: {features}
+  targets: {features}
+  sequence_length: 12
+  offset: 1
+  target_steps: 4
+  test_split: 0.25
+model:
+  input: {{shape: [12, 7]}}
+  layers:
+    - {{type: LSTM, units: 32, return_sequences: false}}
+    - {{type: Dense, units: 28, kernel_initializer: zeros}}
+    - {{type: Reshape, target_shape: [4, 7]}}
+compile: {{optimizer: adam, loss: {{type: MeanSquaredError}}, metrics: [{{type: MeanAbsoluteError}}]}}
+training: {{epochs: 1, batch_size: 32, validation_split: 0.2, seed: 4}}
+"""
+
+
+def multi_spec(tmp_path, data):
+    """The TensorFlow tutorial's multi-step LSTM (tests/corpus/tf_timeseries_multi_lstm.py)
+    on 12 rows of the 7 features, predicting all 7 over the 4 rows that follow."""
+    path = tmp_path / "multi.yaml"
+    path.write_text(MULTI.format(path=data, features=json.dumps(FEATURES)))
+    return path
+
+
+@pytest.mark.keras
+def test_several_target_steps_are_the_rows_after_the_window(tmp_path):
+    """400 rows: 240 train, 60 validation, 100 test; a window of 12 rows with its 4 target
+    rows right after spans 16 rows: 85 test windows, targets rows i+12 .. i+15."""
+    data_path = write_series(tmp_path / "jena.csv")
+    compiled = compile_file(multi_spec(tmp_path, data_path))
+    assert compiled.spec.data is not None
+    series = timeseries.check(compiled.spec.data, data_path, (12, 7), (4, 7), None, 0.2, True)
+    assert [series.windows(p) for p in ("train", "validation", "test")] == [225, 45, 85]
+    raw = np.loadtxt(data_path, delimiter=",", skiprows=1, usecols=range(1, 8))
+    mean, std = raw[:240].mean(axis=0), raw[:240].std(axis=0, ddof=1)
+    normal = ((raw - mean) / std).astype(np.float32)
+    x, y = _windows(series, "test")
+    assert x.shape == (85, 12, 7) and y.shape == (85, 4, 7)
+    test = normal[300:]
+    for i in (0, 40, 84):
+        np.testing.assert_allclose(x[i], test[i : i + 12], rtol=1e-6)
+        np.testing.assert_allclose(y[i], test[i + 12 : i + 16], rtol=1e-6)
+    x, y = _windows(series, "train")  # shuffled: each window still with its own targets
+    starts = [int(np.argmin(np.abs(normal[:240] - row[0]).sum(axis=1))) for row in x[:20]]
+    assert starts != sorted(starts)  # shuffled
+    for window, targets, i in zip(x[:20], y[:20], starts, strict=True):
+        np.testing.assert_allclose(window, normal[i : i + 12], rtol=1e-6)
+        np.testing.assert_allclose(targets, normal[i + 12 : i + 16], rtol=1e-6)
+    with pytest.raises(DataError, match=r"over 4 step\(s\) but the model's output shape is \[28\]"):
+        timeseries.check(compiled.spec.data, data_path, (12, 7), (28,), None, 0.2, True)
+
+
+@pytest.mark.slow  # two trainings and a script start: ~40 s on the shared CPU
+@pytest.mark.keras
+def test_specc_train_and_the_emitted_script_agree_on_several_target_steps(tmp_path, specc):
+    path = multi_spec(tmp_path, write_series(tmp_path / "jena.csv"))
+    run = specc("train", str(path), "--output-dir", str(tmp_path / "specc"))
+    assert run.exit_code == 0, run.stderr
+    ours = json.loads((tmp_path / "specc" / "metrics.json").read_text())
+    assert ours["train_samples"] == 225
+    assert (tmp_path / "specc" / "predicted.png").is_file()  # one panel per target column
+    script = emit(compile_file(path), tmp_path / "gen")
+    proc = run_script(script, "--output-dir", str(tmp_path / "script"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = json.loads((tmp_path / "script" / "metrics.json").read_text())
+    for key in ("test_loss", "test_mean_absolute_error"):
+        assert math.isclose(ours[key], theirs[key], rel_tol=1e-5), (key, ours[key], theirs[key])

@@ -1115,6 +1115,7 @@ def _series(data: Any, input_shape: Any) -> dict[str, Any] | None:
         "sequence_length": data.sequence_length or input_shape[0],
         "sampling_rate": data.sampling_rate or 1,
         "offset": 1 if data.offset is None else data.offset,
+        "target_steps": data.target_steps,
         "test_split": data.test_split if data.test_split is not None else 0.2,
         "normalize": data.normalize or "train",
     }

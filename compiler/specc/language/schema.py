@@ -749,7 +749,7 @@ class Preprocessing(Strict):
 
 def _series_and_audio_keys(data: Data) -> None:
     """The keys of a time series and of an audio folder, each on its own dataset only."""
-    series = [k for k in ("targets", "sequence_length", "offset", "normalize")
+    series = [k for k in ("targets", "sequence_length", "offset", "target_steps", "normalize")
               if getattr(data, k) is not None]  # fmt: skip
     if series and data.dataset != "timeseries":
         raise ValueError(f"{', '.join(series)} apply to timeseries, not {data.dataset}")
@@ -837,6 +837,12 @@ class Data(Strict):
         default=None,
         description="timeseries: the target is this many rows after the window's last row "
         "(default 1: the next row; 0: the last row itself).",
+    )
+    target_steps: PosInt | None = Field(
+        default=None,
+        description="timeseries: predict this many consecutive rows of the targets, the first "
+        "`offset` rows after the window's last row (the model's output is then [target_steps, "
+        "targets]; default: one row, an output of [targets]).",
     )
     normalize: Literal["train", "none"] | None = Field(
         default=None,

@@ -63,15 +63,22 @@ class Series:
     """Per column ``[mean, std]`` of the training rows (empty for ``normalize: none``)."""
     shuffle: bool = True
     """Whether the training windows are shuffled (``training.shuffle``)."""
+    target_steps: int | None = None
+    """Consecutive target rows per window (None: one, fed as ``[targets]``)."""
 
     @property
     def delay(self) -> int:
         """Rows from a window's first row to its target."""
         return (self.sequence_length - 1) * self.sampling_rate + self.offset
 
+    @property
+    def span(self) -> int:
+        """Rows from a window's first row to its last target row, both included."""
+        return self.delay + (self.target_steps or 1)
+
     def windows(self, part: str) -> int:
         start, stop = self.parts[part]
-        return stop - start - self.delay
+        return stop - start - self.span + 1
 
     @property
     def train_samples(self) -> int:
@@ -173,10 +180,14 @@ def check(
             f"{path}: a window is {length} rows of {len(features)} feature(s) but "
             f"model.input.shape is {list(input_shape)}; make it [{length}, {len(features)}]"
         )
-    if output_shape[-1] not in (None, len(data.targets)) or len(output_shape) != 1:
+    wanted = (
+        [len(data.targets)] if data.target_steps is None else [data.target_steps, len(data.targets)]
+    )
+    if len(output_shape) != len(wanted) or any(d not in (None, w) for d, w in zip(output_shape, wanted, strict=True)):  # fmt: skip
+        steps = "" if data.target_steps is None else f" over {data.target_steps} step(s)"
         raise DataError(
-            f"{path}: {len(data.targets)} target column(s) ({', '.join(data.targets)}) but the "
-            f"model's output shape is {list(output_shape)}; make it [{len(data.targets)}]"
+            f"{path}: {len(data.targets)} target column(s) ({', '.join(data.targets)}){steps} but "
+            f"the model's output shape is {list(output_shape)}; make it {wanted}"
         )
     columns = list(dict.fromkeys([*features, *data.targets]))
     memory = _memory_bytes()
@@ -190,13 +201,17 @@ def check(
     values = read(path, columns, header)
     parts = split_rows(len(values), data.test_split if data.test_split is not None else TEST_SPLIT,
                        validation_split)  # fmt: skip
-    delay = (length - 1) * rate + offset
+    steps = data.target_steps or 1
+    span = (length - 1) * rate + offset + steps
     for part, (start, stop) in parts.items():
-        if stop - start - delay < 1 or rate >= stop - start - offset:
+        if stop - start < span or rate >= stop - start - offset - steps + 1:
+            target = f"its target {offset} row(s) later" + (
+                f" and {steps - 1} more" if data.target_steps and steps > 1 else ""
+            )
             raise DataError(
                 f"{path}: the {part} split has {stop - start} row(s) (of {len(values)}), but a "
-                f"window of {length} rows every {rate} with its target {offset} row(s) later "
-                f"spans {delay + 1}; use more rows, a shorter window or other split fractions"
+                f"window of {length} rows every {rate} with {target} spans {span}; use more "
+                "rows, a shorter window or other split fractions"
             )
     statistics: dict[str, list[float]] = {}
     if (data.normalize or "train") == "train":
@@ -212,7 +227,7 @@ def check(
         values = (values - mean) / std
         statistics = {c: [float(m), float(s)] for c, m, s in zip(columns, mean, std, strict=True)}
     return Series(data, path, features, list(data.targets), values.astype(np.float32), columns,
-                  parts, length, rate, offset, statistics, shuffle)  # fmt: skip
+                  parts, length, rate, offset, statistics, shuffle, data.target_steps)  # fmt: skip
 
 
 @dataclass
@@ -235,15 +250,26 @@ def open_streams(series: Series, batch_size: int, seed: int) -> SeriesStreams:
     def windows(part: str) -> Any:
         start, stop = series.parts[part]
         rows = series.values[start:stop]
+        count = series.windows(part)
+        # Keras pairs window i with targets[i]: the target row itself, or for several
+        # target steps the window's index, whose target rows are gathered per batch.
+        several = series.target_steps is not None
         dataset = keras().utils.timeseries_dataset_from_array(
-            rows[: len(rows) - series.offset, x_at],
-            rows[series.delay :, y_at],
+            rows[: count + (series.sequence_length - 1) * series.sampling_rate, x_at],
+            np.arange(count) if several else rows[series.delay :, y_at],
             sequence_length=series.sequence_length,
             sampling_rate=series.sampling_rate,
             batch_size=batch_size,
             shuffle=series.shuffle and part == "train",
             seed=seed,
         )
+        if several:
+            targets = tf.constant(rows[:, y_at])
+            ahead = series.delay + tf.range(series.target_steps, dtype=tf.int64)
+            dataset = dataset.map(
+                lambda x, i: (x, tf.gather(targets, tf.cast(i, tf.int64)[:, None] + ahead)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     validation = windows("validation") if "validation" in series.parts else None
