@@ -184,9 +184,9 @@ def check(
         [len(data.targets)] if data.target_steps is None else [data.target_steps, len(data.targets)]
     )
     if len(output_shape) != len(wanted) or any(d not in (None, w) for d, w in zip(output_shape, wanted, strict=True)):  # fmt: skip
-        steps = "" if data.target_steps is None else f" over {data.target_steps} step(s)"
+        over = "" if data.target_steps is None else f" over {data.target_steps} step(s)"
         raise DataError(
-            f"{path}: {len(data.targets)} target column(s) ({', '.join(data.targets)}){steps} but "
+            f"{path}: {len(data.targets)} target column(s) ({', '.join(data.targets)}){over} but "
             f"the model's output shape is {list(output_shape)}; make it {wanted}"
         )
     columns = list(dict.fromkeys([*features, *data.targets]))
