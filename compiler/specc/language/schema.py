@@ -870,7 +870,8 @@ class Data(Strict):
                         "type": "string",
                         "minLength": 1,
                         "description": "dataset: npz needs the path of its .npz file, "
-                        "image_folder that of its folder.",
+                        "csv and timeseries that of their CSV file, image_folder and "
+                        "audio_folder that of their folder.",
                     }
                 },
             },
@@ -882,7 +883,8 @@ class Data(Strict):
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
         if self.dataset in FOLDER_DATASETS and not self.path:
-            raise ValueError(f"dataset '{self.dataset}' needs 'path' to the folder of images")
+            what = "CSV file" if self.dataset in ("csv", "timeseries") else "folder"
+            raise ValueError(f"dataset '{self.dataset}' needs 'path' to its {what}")
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
