@@ -211,3 +211,50 @@ def test_preprocess_input_round_trips(mode, tmp_path):
     batch = np.random.default_rng(0).uniform(0, 255, (2, 16, 16, 3)).astype("float32")
     built.set_weights(model.get_weights())
     np.testing.assert_array_equal(built.predict(batch, verbose=0), model.predict(batch, verbose=0))
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_resnet50_behind_preprocess_input_round_trips(tmp_path, monkeypatch):
+    """The issue's example: ``resnet.preprocess_input`` then ``ResNet50(include_top=False,
+    weights=None)`` called as a layer: ``specc import``, then ``specc summary`` and ``specc
+    build`` print Keras' summary byte for byte, and the build has its 23,597,957 weights."""
+    from keras.applications.resnet import preprocess_input
+
+    k = keras()
+    k.backend.clear_session()
+    inputs = k.Input((96, 96, 3))
+    x = k.applications.ResNet50(include_top=False, weights=None)(preprocess_input(inputs))
+    model = k.Model(inputs, k.layers.Dense(5)(k.layers.GlobalAveragePooling2D()(x)))
+    model.save(tmp_path / "m.keras")
+    monkeypatch.setenv("COLUMNS", "200")
+    expected = keras_text(model)
+    run = run_specc("import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "m.yaml"))
+    assert run.exit_code == 0, run.stderr
+    summary = run_specc("summary", str(tmp_path / "m.yaml"))
+    assert summary.stdout == expected
+    built = run_specc("build", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "b.keras"))
+    assert built.exit_code == 0, built.stderr
+    printed, wrote = built.stdout.rsplit("\n", 2)[:2]
+    assert printed + "\n" == expected
+    assert wrote.endswith(f"({model.count_params():,} params)") and model.count_params() == 23597957
+
+
+def test_diff_and_diagram_show_keys_and_constants(tmp_path):
+    """``specc diff`` names a changed key and a changed constant's item by their spec path;
+    ``specc diagram`` draws every operation dashed (29 here; the Dense layer and inputs not)."""
+    from specc.backends import diagram
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(INDEXING)
+    b.write_text(
+        INDEXING.replace('key: "[:, 0]"', 'key: "[:, 1]"').replace(
+            "{numpy: [1.0, 2.0, 3.0]}", "{numpy: [1.0, 2.5, 3.0]}"
+        )
+    )
+    run = run_specc("diff", str(a), str(b))
+    assert "  ~ model.layers[5].value.numpy[1]: 2.0 -> 2.5\n" in run.stdout
+    assert "  ~ model.layers[7].key: '[:, 0]' -> '[:, 1]'\n" in run.stdout
+    compiled = compile_text(INDEXING, "indexing.yaml")
+    diagram.draw(diagram.model_boxes(compiled.graph), tmp_path / "a.svg")
+    assert (tmp_path / "a.svg").read_text().count("stroke-dasharray") == 29
