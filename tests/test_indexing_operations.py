@@ -184,7 +184,9 @@ def _preprocessed(mode: str) -> Any:
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("mode", ["caffe", "torch", "tf"])
+@pytest.mark.parametrize(
+    "mode", ["caffe", "torch", pytest.param("tf", marks=pytest.mark.slow)]
+)  # tf mode has only number constants, which main read before: a regression case, slow
 def test_preprocess_input_round_trips(mode, tmp_path):
     """caffe (channels flipped by indexing, the ImageNet mean added as a float32 tensor),
     torch (a mean and a standard deviation as tensors) and tf: import, summary, build."""
