@@ -16,6 +16,7 @@ Python; the axes count the batch axis, as the operations do::
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -109,6 +110,29 @@ class Min(Reduction):
 
     op: Literal["min"]
     initial: Float | None = None
+
+
+class Cumsum(OpSpec):
+    """The running sum along ``axis`` (every value, flattened, when none is given):
+    ``cumsum(ones_like(ids), axis=-1) - 1`` are the positions 0, 1, 2, ... of a sequence."""
+
+    op: Literal["cumsum"]
+    MODULE = "numpy"
+    axis: AxisInt | None = None
+    dtype: Literal["float16", "float32", "float64", "int32", "int64"] | None = None
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        """The operand's shape (flattened without an axis).
+
+        >>> Cumsum(op="cumsum", axis=-1).infer((None, 200)).shape
+        (None, 200)
+        """
+        shape = shapes[0]
+        if self.axis is None:
+            known = [d for d in shape if d is not None]
+            return Out((None,) if len(known) < len(shape) else (math.prod(known),))
+        op_shapes.reduce_shape(shape, self.axis)  # the axis must be one of the operand's
+        return Out(shape)
 
 
 # ------------------------------------------------------------------------ join and split
@@ -305,6 +329,7 @@ class Resize(OpSpec):
 
 __all__ = [
     "Concatenate",
+    "Cumsum",
     "Einsum",
     "ExpandDims",
     "ExtractPatches",
