@@ -813,8 +813,10 @@ def uses_blocks(data: Any) -> bool:
         return False
     model = data.get("model")
     layers = model.get("layers") if isinstance(model, dict) else None
-    return "blocks" in data or libraries.USE in data or (
-        isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers)
+    return (
+        "blocks" in data
+        or libraries.USE in data
+        or (isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers))
     )
 
 

@@ -17,13 +17,23 @@ expansion's bounds count library blocks as they count the spec's own.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from specc.errors import Diagnostic, Loc, SpecError
-from specc.language.loader import Loaded, Origin, Position, SourceMap, display_path, load_file
+from specc.language.loader import (
+    Loaded,
+    Origin,
+    Position,
+    SourceMap,
+    display_path,
+    load_file,
+    load_text,
+    read_text,
+)
 
 USE = "use"
 SHIPPED_PREFIX = "specc/"
@@ -32,6 +42,15 @@ SHIPPED = Path(__file__).resolve().parent.parent / "library"
 MAX_LIBRARIES = 64
 """Libraries one spec may read, all told (a team's few files; never a crawl of a disk)."""
 LIBRARY_KEYS = ("description", "use", "blocks")
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    """A library's file as messages show it: a shipped one by its place in the package
+    (``specc/library/conv.yaml``, the same on every machine), another as any spec file."""
+    real = Path(os.path.realpath(path))
+    if real.parent == SHIPPED:
+        return f"specc/library/{real.name}"
+    return display_path(path)
 
 
 def shipped_names() -> list[str]:
@@ -91,8 +110,14 @@ class _Reader:
         if name.startswith(SHIPPED_PREFIX):
             path = SHIPPED / f"{name[len(SHIPPED_PREFIX) :]}.yaml"
             if not path.is_file():
-                known = ", ".join(shipped_names())
-                return None, f"no library {name!r} ships with specc (there are {known})"
+                known = shipped_names()
+                close = difflib.get_close_matches(name, known, n=1)
+                if close:
+                    return (
+                        None,
+                        f"no library {name!r} ships with specc (did you mean {close[0]!r}?)",
+                    )
+                return None, f"no library {name!r} ships with specc (there are {', '.join(known)})"
             return path, ""
         path = folder / name
         try:
@@ -124,9 +149,11 @@ class _Reader:
                 continue
             real = os.path.realpath(path)
             if real in chain:
-                names = [display_path(p) for p in (*chain[1:], real)]
+                names = [_shown(p) for p in (*chain, real)]
                 self.problems.append(
-                    source.diagnostic(loc, f"libraries use one another in a cycle: {' -> '.join(names)}")
+                    source.diagnostic(
+                        loc, f"libraries use one another in a cycle: {' -> '.join(names)}"
+                    )
                 )
                 continue
             if real in self.read:
@@ -137,12 +164,13 @@ class _Reader:
                     source.diagnostic(loc, f"a spec may use at most {MAX_LIBRARIES} libraries")
                 )
                 continue
+            shown = _shown(path)
             try:
-                loaded = load_file(path)
+                loaded = load_text(read_text(path), shown)
             except SpecError as exc:
                 self.problems += exc.diagnostics
                 continue
-            library = self.read[real] = _Library(display_path(path), loaded)
+            library = self.read[real] = _Library(shown, loaded)
             if not self.well_formed(library):
                 continue
             folder = Path(path).parent
@@ -247,8 +275,8 @@ def with_libraries(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
                         f"block {name!r} is also defined by a library this spec uses, at "
                         f"{there.file}:{there.line}:{there.col}",
                         key=True,
-                        hint="rename this block (a spec's blocks and its libraries' share "
-                        "one namespace)",
+                        hint="rename this block: a spec's blocks and its libraries' share "
+                        "one namespace",
                     )
                 )
                 continue
