@@ -372,3 +372,28 @@ def test_position_embeddings_compute_what_keras_io_classes_compute():
 def _compiled(text: str) -> tuple[Any, Any]:
     compiled = compile_text(text, "block.yaml")
     return compiled.spec, compiled.graph
+
+
+# ------------------------------------------------------------- the decoder's causal mask
+def test_the_decoder_attends_causally_built_and_emitted():
+    """``use_causal_mask: true`` reaches MultiHeadAttention's call: built, position 0 does
+    not see later positions; the emitted code passes it as the call's keyword."""
+    from specc.backends import codegen
+
+    compiled = compile_text(CASES["transformer_decoder"][0], "block.yaml")
+    k = keras()
+    k.backend.clear_session()
+    model = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    rng = np.random.default_rng(1)
+    target = rng.normal(size=(2, 7, 16)).astype("float32")
+    source = rng.normal(size=(2, 9, 8)).astype("float32")
+    later = target.copy()
+    later[:, 3:] += 1.0  # only positions 3 and after change
+    before = model.predict({"target": target, "source": source}, verbose=0)
+    after = model.predict({"target": later, "source": source}, verbose=0)
+    np.testing.assert_allclose(before[:, :3], after[:, :3], atol=1e-5)
+    assert not np.allclose(before[:, 3:], after[:, 3:])
+    functions, body = codegen.graph_build_model(compiled, codegen.PyCode("'block'"))
+    code = " ".join(" ".join(functions + body).split())
+    assert "target, target, use_causal_mask=True" in code
+    assert code.count("use_causal_mask") == 1

@@ -38,6 +38,7 @@ from specc.analysis.pipeline import Compiled
 from specc.analysis.submodels import SubModel
 from specc.backends import runtime
 from specc.backends.arguments import (
+    call_arguments,
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -597,7 +598,8 @@ class _GraphCode:
             given = args[0] if len(args) == 1 else Call("", tuple(("", a) for a in args), "[]")
             return (given, ("training=", PyCode(repr(training))))
         if layer.spec.CALL == "positional" or len(args) == 1:
-            return tuple(args)
+            keywords = call_arguments(layer.spec)  # use_causal_mask=True
+            return (*args, *((f"{k}=", as_expr(v)) for k, v in keywords.items()))
         if layer.spec.CALL == "states":  # the sequence, then initial_state=[h(, c)]
             return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention

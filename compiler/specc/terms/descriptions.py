@@ -158,6 +158,8 @@ SUMMARIES: dict[str, str] = {
     "ops.ExtractPatches": "keras.ops.image.extract_patches: the image cut into patches, each "
     "flattened into channels (ViT).",
     "ops.Resize": "keras.ops.image.resize: images to a new height and width.",
+    "ops.OnesLike": "Ones in the operand's shape (positions from token ids, with cumsum).",
+    "ops.Cumsum": "The running sum along axis: cumsum(ones_like(ids), axis=-1) - 1 are positions.",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -333,6 +335,8 @@ ARGUMENTS: dict[str, str] = {
     "ops.data_format": "channels_last (batch, height, width, channels) or channels_first; "
     "none: Keras' setting.",
     "ops.Resize.size": "The output's [height, width].",
+    "ops.Cumsum.axis": "The axis to sum along (the batch axis is 0); none: every value, flattened.",
+    "ops.dtype": "The output's data type (none: the operand's).",
     # ------------------------------------------------------------- kernels and biases
     "units": "Size of the output's last axis (number of neurons).",
     "layers.activation": "Activation applied to the output (null: none, linear).",
@@ -477,6 +481,9 @@ ARGUMENTS: dict[str, str] = {
     "recurrent_initializer": "Initializer of the recurrent kernel (state to state).",
     "recurrent_regularizer": "Penalty on the recurrent kernel added to the loss.",
     "layers.dropout": "Fraction of the inputs dropped in training.",
+    "layers.MultiHeadAttention.use_causal_mask": "An argument of the call, not the "
+    "constructor: each position attends only to itself and those before it (a decoder's "
+    "self-attention).",
     "layers.MultiHeadAttention.dropout": "Fraction of the attention weights dropped in training.",
     "layers.Attention.dropout": "Fraction of the attention weights dropped in training.",
     "recurrent_dropout": "Fraction of the recurrent state dropped in training (rules out the "
