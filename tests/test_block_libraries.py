@@ -397,3 +397,132 @@ def test_the_decoder_attends_causally_built_and_emitted():
     code = " ".join(" ".join(functions + body).split())
     assert "target, target, use_causal_mask=True" in code
     assert code.count("use_causal_mask") == 1
+
+
+# ------------------------------------------------------------------ the example specs
+def _text_classifier(k: Any) -> Any:
+    """keras-io text_classification_with_transformer's model, its two classes' calls
+    written as the functions above (vocab 20000, maxlen 200, embed 32, 2 heads, ff 32)."""
+    layers = k.layers
+    inputs = layers.Input(shape=(200,), dtype="int32")
+    x = _token_and_position(k, inputs, 200, 20000, 32)
+    x = _encoder(k, x, 32, 2, 32)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense(20, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    outputs = layers.Dense(2, activation="softmax")(x)
+    return k.Model(inputs=inputs, outputs=outputs)
+
+
+def _vit(k: Any) -> Any:
+    """keras-io image_classification_with_vision_transformer's create_vit_classifier at
+    reduced sizes (patch 8 of 32x32 images, projection 32, 2 heads, 2 layers, head 64/32,
+    100 classes), without its augmentation."""
+    layers = k.layers
+    inputs = k.Input(shape=(32, 32, 3))
+    patches = _patches(k, inputs, 8, 16, 192)
+    encoded_patches = _patch_encoder(k, patches, 16, 32)
+    for _ in range(2):
+        encoded_patches = _prenorm_encoder(k, encoded_patches, 2, 32, [64, 32])
+    representation = layers.LayerNormalization(epsilon=1e-6)(encoded_patches)
+    representation = layers.Flatten()(representation)
+    features = layers.Dropout(0.5)(representation)
+    for units in (64, 32):  # mlp(representation, hidden_units=mlp_head_units, dropout_rate=0.5)
+        features = layers.Dense(units, activation=k.activations.gelu)(features)
+        features = layers.Dropout(0.5)(features)
+    logits = layers.Dense(100)(features)
+    return k.Model(inputs=inputs, outputs=logits)
+
+
+EXAMPLES = {
+    "text_classification_transformer": (_text_classifier, [_token_and_position, _encoder]),
+    "vit_small_cifar100": (_vit, [_patches, _patch_encoder, _prenorm_encoder]),
+}
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_table_is_the_keras_codes(example):
+    from tests.helpers import SPECS
+
+    code, _ = EXAMPLES[example]
+    compiled = compile_file_(SPECS / f"{example}.yaml")
+    k = keras()
+    k.backend.clear_session()
+    theirs = code(k)
+    assert table.as_text(compiled.graph).split("\n", 1)[1] == _text(theirs)
+    assert compiled.graph.total_params == theirs.count_params()
+    k.backend.clear_session()
+    built = keras_build.build(compiled.spec, compiled.graph, compile=False)
+    assert _text(built) == _text(theirs)
+
+
+def _statements(function: Callable[..., Any]) -> int:
+    """Lines of a function's code: no signature, docstring, comments or blank lines."""
+    import inspect
+
+    source = inspect.getsource(function).split('"""')[-1]
+    return sum(
+        1 for line in source.splitlines() if line.strip() and not line.strip().startswith("#")
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_spec_is_shorter_than_its_keras_code(example):
+    """The spec's model (its input and layers) against the Keras code that builds it."""
+    from tests.helpers import SPECS
+
+    text = (SPECS / f"{example}.yaml").read_text()
+    model = text.split("\nmodel:\n", 1)[1].split("\n\n", 1)[0]
+    spec_lines = [line for line in model.splitlines() if line.strip()]
+    code, helpers = EXAMPLES[example]
+    keras_lines = _statements(code) + sum(_statements(f) for f in helpers)
+    assert len(spec_lines) < keras_lines, (len(spec_lines), keras_lines)
+
+
+def compile_file_(path: Any) -> Any:
+    from specc.analysis.pipeline import compile_file
+
+    return compile_file(path)
+
+
+def _cifar100_file(path: Any) -> Any:
+    """CIFAR-100 as Keras' loader gives it, small and synthetic: a bright square per class."""
+    rng = np.random.default_rng(3)
+    arrays = {}
+    for split, n in (("train", 64), ("test", 16)):
+        labels = rng.integers(0, 100, (n, 1)).astype("uint8")
+        images = rng.integers(0, 60, (n, 32, 32, 3)).astype("uint8")
+        for i, label in enumerate(labels[:, 0]):
+            row, col = divmod(int(label) % 16, 4)
+            images[i, 8 * row : 8 * row + 8, 8 * col : 8 * col + 8] = 255
+        arrays |= {f"x_{split}": images, f"y_{split}": labels}
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_trains_an_epoch(example, tmp_path, specc, monkeypatch):
+    """``specc train`` on small generated data, one epoch: Keras' own imdb.npz (lists of
+    word ids) found in $SPECC_DATA_DIR, CIFAR-100's arrays given with --data."""
+    import json
+
+    from tests.helpers import SPECS
+    from tests.keras_files import write_keras_file
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # never the user's cache
+    if example == "text_classification_transformer":
+        monkeypatch.setenv("SPECC_DATA_DIR", str(tmp_path / "data"))
+        write_keras_file(tmp_path / "data", "imdb")
+        data: list[str] = []
+    else:
+        data = ["--data", str(_cifar100_file(tmp_path / "cifar100.npz"))]
+    out = tmp_path / "run"
+    run = specc("train", str(SPECS / f"{example}.yaml"), *data, "--epochs", "1",
+                "--batch-size", "16", "--output-dir", str(out))  # fmt: skip
+    assert run.exit_code == 0, run.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
