@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from specc.language.loader import (
     Position,
     SourceMap,
     display_path,
-    load_file,
+    dump_yaml,
     load_text,
     read_text,
 )
@@ -298,7 +299,42 @@ def _texts(reader: _Reader) -> tuple[str, ...]:
 
 
 def library_blocks(name: str) -> tuple[str, dict[str, Any]]:
-    """A shipped library's description and blocks (``specc blocks``)."""
-    path = SHIPPED / f"{name.removeprefix(SHIPPED_PREFIX)}.yaml"
-    data = load_file(path).data
-    return str(data.get("description", "")), dict(data.get("blocks", {}))
+    """A library's description and blocks: ``specc/NAME``, or a file relative to the
+    working directory. Raises SpecError (exit code 2) naming what cannot be read."""
+    reader = _Reader(Loaded({}, SourceMap(name), ""))
+    path, why = reader.resolve(name, Path.cwd())
+    if path is None:
+        raise SpecError([Diagnostic(why, file=name)], 2)
+    library = _Library(_shown(path), load_text(read_text(path), _shown(path)))
+    if not reader.well_formed(library):
+        raise SpecError(reader.problems)
+    data = library.loaded.data
+    return str(data.get("description", "")), dict(data["blocks"])
+
+
+def describe(names: list[str]) -> str:
+    """The blocks of each library (every shipped one when none is named), one line per
+    block with its parameters and defaults, then its description: ``specc blocks``."""
+    from specc.language.blocks import REQUIRED_MARK
+
+    lines: list[str] = []
+    for name in names or shipped_names():
+        about, blocks = library_blocks(name)
+        lines.append(f"{name}: {about}" if about else name)
+        for block, body in blocks.items():
+            params = body.get("params") if isinstance(body, dict) else None
+            if isinstance(params, dict):
+                shown = [p if v == REQUIRED_MARK else f"{p}={_value(v)}" for p, v in params.items()]
+            else:
+                shown = [str(p) for p in params or ()]
+            lines.append(f"  {block}({', '.join(shown)})")
+            text = body.get("description") if isinstance(body, dict) else None
+            if isinstance(text, str) and text:
+                lines += [f"      {line}" for line in textwrap.wrap(text, 84)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    """A default as YAML writes it (``1.0e-06``, ``true``, ``relu``)."""
+    return dump_yaml(value, default_flow_style=True).strip().removesuffix("...").strip()
