@@ -89,7 +89,9 @@ def token_and_position_embedding(inputs, vocab_size, embed_dim, maxlen):
     return embedding + x
 
 
-def transformer_encoder(inputs, num_heads, key_dim, dropout, epsilon, ff_dim, embed_dim):
+def transformer_encoder(
+    inputs, num_heads, key_dim, dropout, epsilon, ff_dim, embed_dim
+):
     """Block transformer_encoder of the spec: one call per use (and repetition)."""
     import keras
 
