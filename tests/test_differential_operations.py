@@ -102,9 +102,12 @@ def _einsum(draw: Any, shapes: list[Shape]) -> Entry:
 def _one_tensor_op(draw: Any, shape: Shape) -> Entry:
     rank = len(shape)
     kind = draw(st.sampled_from(["reduce", "reduce", "reshape", "transpose", "expand_dims",
-                                 "squeeze", "split", "image", "Dense"]))  # fmt: skip
+                                 "squeeze", "split", "image", "cumsum", "Dense"]))  # fmt: skip
     if kind == "reduce":
         return _reduction(draw, shape)
+    if kind == "cumsum":  # positions: cumsum(ones_like(ids), axis=-1) - 1
+        axis = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
+        return {"op": "cumsum"} if axis is None else {"op": "cumsum", "axis": axis}
     if kind == "reshape":
         return _reshape(draw, shape)
     if kind == "transpose":
