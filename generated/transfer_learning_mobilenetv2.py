@@ -11,6 +11,7 @@ Run `python transfer_learning_mobilenetv2.py --help` for its options, e.g. a qui
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib.util
 import json
 import math
@@ -77,6 +78,15 @@ def build_mobilenetv2_1_00_160() -> keras.Model:
     """keras.applications.MobileNetV2: the spec's backbone, built where it is used."""
     import keras
 
+    # Keras names the application's unnamed layers (its input) by its
+    # counters: on from the names the layers above it take in the summary.
+    state = keras.src.backend.common.global_state
+    counters = state.get_global_attribute(
+        "object_name_uids", default=collections.defaultdict(int), set_to_default=True
+    )
+    counted = {"input_layer": 1, "random_flip": 1, "random_rotation": 1, "rescaling": 1}
+    for prefix, n in counted.items():
+        counters[prefix] = max(counters[prefix], n)
     model = keras.applications.MobileNetV2(
         include_top=False,
         input_shape=[160, 160, 3],

@@ -497,3 +497,19 @@ def test_fine_tuning_on_an_image_folder_runs_one_more_epoch_in_both(tmp_path, sp
     assert ours["epochs"] == theirs["epochs"] == 2
     for key in ("test_loss", "test_accuracy"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-5), (key, ours, theirs)
+
+
+def test_emit_code_refuses_fine_tuning_under_distribution(tmp_path, specc):
+    """The script would fit one phase only (as specc train, which refuses it): one line."""
+    spec = tmp_path / "frozen_base.yaml"
+    spec.write_text(
+        SPEC.read_text().replace("training:\n", "training:\n  distribution: {strategy: mirrored}\n")
+    )
+    run = specc("emit-code", str(spec), "-o", str(tmp_path / "gen"))
+    assert run.exit_code == 1
+    assert (
+        run.stderr.count("\n") == 1
+        and ": error: training.fine_tune: fine-tuning under "
+        "training.distribution is not supported yet"
+        in run.stderr
+    ), run.stderr

@@ -864,7 +864,24 @@ def sub_model_functions(compiled: Compiled) -> list[str]:
             name, arguments = sub.application
             if _weights_file(sub) is not None:  # looked up where the script says
                 arguments = {**arguments, "weights": PyCode(f"weights_file({py(sub.weights)})")}
-            body = _returned(call(f"keras.applications.{name}", arguments), 1, sub)
+            counted = {k: n for k, n in sorted(sub._counters.items()) if n > 0}
+            body = (
+                [
+                    f"{INDENT}# Keras names the application's unnamed layers (its input) by its",
+                    f"{INDENT}# counters: on from the names the layers above it take in the summary.",
+                    f"{INDENT}state = keras.src.backend.common.global_state",
+                    f"{INDENT}counters = state.get_global_attribute(",
+                    f'{INDENT * 2}"object_name_uids", default=collections.defaultdict(int), '
+                    "set_to_default=True",
+                    f"{INDENT})",
+                    *assignment_lines("counted", as_expr(counted), 1),
+                    f"{INDENT}for prefix, n in counted.items():",
+                    f"{INDENT * 2}counters[prefix] = max(counters[prefix], n)",
+                    *_returned(call(f"keras.applications.{name}", arguments), 1, sub),
+                ]
+                if counted
+                else _returned(call(f"keras.applications.{name}", arguments), 1, sub)
+            )
         elif sub.graph.functional:
             body = _GraphCode(inner, py(sub.name), 1, None, sub).write()[1]
         else:
@@ -1051,6 +1068,12 @@ def _fine_tune(compiled: Compiled) -> dict[str, Any] | None:
     fine = spec.training.fine_tune if spec.training else None
     if fine is None:
         return None
+    if spec.training is not None and spec.training.distribution is not None:
+        raise SpecError([compiled.written().source.diagnostic(
+            ("training", "fine_tune"),
+            "fine-tuning under training.distribution is not supported yet (specc train "
+            "refuses it too): emit the script without distribution",
+        )])  # fmt: skip
     where = finetune.resolve(spec, compiled.graph, lambda loc, message: Diagnostic(message))
     assert isinstance(where, finetune.Unfreeze)  # checked by validate
     return {
@@ -1133,6 +1156,10 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         )),
         "training": training,
         "weights_files": weights_files(compiled),
+        "applications_named": any(
+            sub.application is not None and any(n > 0 for n in sub._counters.values())
+            for sub in (_sub_models(graph) if graph.functional else [])
+        ),
         "fine_tune": _fine_tune(compiled),
         "distribution": training.distribution,
         "runtime": spec.runtime,
