@@ -394,6 +394,8 @@ def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any
     if data is None:
         return errors
     out = []
+    kept: set[tuple] = set()  # fields with an error of the branch the value looks like
+    others: dict[tuple, dict[str, Any]] = {}  # else: a field's first error, said as-is
     for err in errors:
         i = _plain_union_tag(err, data)
         if i is None:
@@ -406,12 +408,32 @@ def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any
         branches = {str(e["loc"][i]) for e in errors if e["loc"][:i] == field and len(e["loc"]) > i}
         listed = tag.startswith(("list[", "tuple["))
         if isinstance(value, list) != listed:
-            continue  # the other branch's error: not what the value looks like
+            # the other branch's error: not what the value looks like; but a list where
+            # only numbers go (``value: [1, 2]`` for ``int | float``) has no branch of its
+            # own, and an error must still be said
+            others.setdefault(field, {**err, "loc": field, "kinds": []})["kinds"].append(
+                err["type"]
+            )
+            continue
+        kept.add(field)
         err = {**err, "loc": (*field, *err["loc"][i + 1 :])}
         if not listed and err["type"] in _KIND and any(b.startswith("list[") for b in branches):
             err["or_list"] = True
         out.append(err)
+    out.extend(_none_fits(err) for field, err in others.items() if field not in kept)
     return out
+
+
+def _none_fits(err: dict[str, Any]) -> dict[str, Any]:
+    """One error for a value no branch of a plain union takes (a list where a name or a
+    number goes): what each branch wants, ``must be a string or a number (got [1, 2])``."""
+    kinds = list(dict.fromkeys(_KIND[t][0] for t in err["kinds"] if t in _KIND))
+    if "a number" in kinds and "an integer" in kinds:
+        kinds.remove("an integer")  # an int is a number
+    if not kinds:
+        return err
+    text = f"must be {' or '.join(kinds)} (got {_got(err.get('input'))})"
+    return {**err, "type": "value_error", "ctx": {"error": text}}
 
 
 MAX_ERRORS = 200
