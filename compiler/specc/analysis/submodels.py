@@ -10,11 +10,12 @@ calls the same sub-model again: its weights are shared, counted once.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, ValidationError
 
 from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
@@ -239,8 +240,7 @@ def backbone(
             return None, _over_budget(budget, diagnose, loc, use.type)
         model = Model.model_validate(data)
     except (ApplicationError, ValueError) as exc:
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, diagnose(loc, f"{use.type}: {text}")
+        return None, diagnose(loc, f"{use.type}: {_one_line(exc)}")
     layer = SubModel.model_construct(
         type="Functional", name=data["name"], trainable=use.trainable,
         weights=use.arguments.get("weights"),  # found and loaded by specc, never downloaded
@@ -257,6 +257,19 @@ def backbone(
     layer._inputs = tuple(use.inputs) if use.inputs is not None else None
     layer._label = use.as_
     return layer, None
+
+
+def _one_line(exc: Exception) -> str:
+    """What an application refused, on one line: Pydantic's first error with where it is
+    in the application's graph (its own text, ``15 validation errors for Model``, says
+    nothing), else the exception's first line."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        got = reprlib.repr(first.get("input"))
+        return f"{where}: {first['msg'][:1].lower()}{first['msg'][1:]} (got {got})"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text
 
 
 def unknown(
