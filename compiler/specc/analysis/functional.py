@@ -112,7 +112,9 @@ class _Resolver:
                 if made is None:
                     self.problems += [problem] if problem else []
                     self.failed.add(i)
-                    made = submodels.SubModel.model_construct(type="Functional", name=entry.type)
+                    given = entry.arguments.get("name")  # two that failed: no clash said
+                    name = given if isinstance(given, str) else entry.type
+                    made = submodels.SubModel.model_construct(type="Functional", name=name)
                 entry = made
             self.entries.append(entry)
         self.problems += nested_inputs(self.entries, diagnose)
