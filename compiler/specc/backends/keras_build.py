@@ -22,7 +22,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.language.schema import Regularizer, Spec
-from specc.layers import LayerSpec, OpSpec
+from specc.layers import LayerSpec, OpSpec, constants
 from specc.terms.objects import KerasObject
 
 
@@ -130,9 +130,12 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     spec = op.spec
     assert isinstance(spec, OpSpec)
     given = iter(tensors)
-    operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
+    operands: list[Any] = [
+        next(given) if value is None else _constant(keras, value) for value in spec.operands
+    ]
     if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
         operands = [operands]
+    operands += spec.trailing_arguments()  # keras.ops.get_item(x, key)
     kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
     if spec.name is not None:
         out = op_class(spec)(**kwargs, name=spec.name)(*operands)
@@ -144,6 +147,19 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     if not keras_names:
         first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
     return list(out) if isinstance(out, tuple) else out
+
+
+def _constant(keras: Any, value: Any) -> Any:
+    """A constant operand as the code passes it: a number, or an array made as Keras
+    records it (``keras.ops.convert_to_tensor``, ``np.array``) in its dtype."""
+    array = constants.as_array(value)
+    if array is None:
+        return value
+    if array.numpy:
+        import numpy as np
+
+        return np.array(array.values, dtype=array.dtype)
+    return keras.ops.convert_to_tensor(array.values, dtype=array.dtype)
 
 
 def op_class(spec: OpSpec) -> Any:
