@@ -33,6 +33,7 @@ from specc.language.schema import (
     is_application,
 )
 from specc.layers import LayerSpec
+from specc.layers.base import OPERATIONS
 from specc.terms.objects import BASES, DECLARED, object_class
 
 
@@ -144,6 +145,9 @@ def _types_along(raw: Loc, data: Any) -> tuple[str | None, ...]:
 
 USE_MODEL = "\0model"
 """The kind of an entry without ``type`` that names a sub-model (``{model: NAME}``)."""
+USE_OP = "\0op:"
+"""The kind of an operation entry, before its name (``{op: add}``: its declaration's keys
+are the ones an unknown key is told of, not an ``apply`` entry's)."""
 
 
 def _kind(value: Any) -> str | None:
@@ -151,6 +155,8 @@ def _kind(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     kind = value.get("type")
+    if kind is None and isinstance(value.get("op"), str) and "apply" not in value:
+        return USE_OP + value["op"]
     if kind is None and "model" in value and "apply" not in value:
         return USE_MODEL
     return kind if isinstance(kind, str) else None
@@ -158,6 +164,8 @@ def _kind(value: Any) -> str | None:
 
 def _by_type(tp: Any, kind: str | None) -> Any:
     """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
+    if tp == ENTRY and kind is not None and kind.startswith(USE_OP):  # an operation
+        return OPERATIONS.get(kind[len(USE_OP) :], Apply)
     if tp == ENTRY:  # a model.layers entry: a catalog layer, an apply, a model or a backbone
         if kind is None or kind == USE_MODEL:
             tp = Apply if kind is None else UseModel
