@@ -148,7 +148,7 @@ def _array_constant(draw: Any, shape: Shape) -> Entry:
 def _one_tensor_op(draw: Any, shape: Shape) -> Entry:
     rank = len(shape)
     kind = draw(st.sampled_from(["reduce", "reduce", "reshape", "transpose", "expand_dims",
-                                 "squeeze", "split", "image", "Dense", "getitem", "getitem",
+                                 "squeeze", "split", "image", "cumsum", "Dense", "getitem", "getitem",
                                  "constant"]))  # fmt: skip
     if kind == "getitem":
         return _getitem(draw, shape)
@@ -156,6 +156,9 @@ def _one_tensor_op(draw: Any, shape: Shape) -> Entry:
         return _array_constant(draw, shape)
     if kind == "reduce":
         return _reduction(draw, shape)
+    if kind == "cumsum":  # positions: cumsum(ones_like(ids), axis=-1) - 1
+        axis = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
+        return {"op": "cumsum"} if axis is None else {"op": "cumsum", "axis": axis}
     if kind == "reshape":
         return _reshape(draw, shape)
     if kind == "transpose":

@@ -38,6 +38,7 @@ from specc.analysis.pipeline import Compiled
 from specc.analysis.submodels import SubModel
 from specc.backends import runtime
 from specc.backends.arguments import (
+    call_arguments,
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -438,6 +439,18 @@ def graph_build_model(
         return _GraphCode(compiled, model_name, depth, None).write()
 
 
+def _signature(name: str, params: list[str]) -> list[str]:
+    """``def name(params):`` as ruff formats it: one line, else the parameters on their
+    own line, else one per line with a trailing comma."""
+    line = f"def {name}({', '.join(params)}):"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    inner = f"{INDENT}{', '.join(params)}"
+    if len(inner) <= LINE_LENGTH:
+        return [f"def {name}(", inner, "):"]
+    return [f"def {name}(", *(f"{INDENT}{p}," for p in params), "):"]
+
+
 class _GraphCode:
     """The writing of one graph's build_model(): the facts every step needs (who uses which
     tensor, the names taken) and one method per step, each testable alone."""
@@ -597,7 +610,8 @@ class _GraphCode:
             given = args[0] if len(args) == 1 else Call("", tuple(("", a) for a in args), "[]")
             return (given, ("training=", PyCode(repr(training))))
         if layer.spec.CALL == "positional" or len(args) == 1:
-            return tuple(args)
+            keywords = call_arguments(layer.spec)  # use_causal_mask=True
+            return (*args, *((f"{k}=", as_expr(v)) for k, v in keywords.items()))
         if layer.spec.CALL == "states":  # the sequence, then initial_state=[h(, c)]
             return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
@@ -664,9 +678,9 @@ class _GraphCode:
             if to:
                 tensors[(calls[k].layer, calls[k].node)] = to
             body += applied_lines(ctor, self.arguments(k, tensors), 1, lead)
-        head = f"def {self.function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
+        head = _signature(self.function_name[seg.block], ["inputs", *variables.values()])
         doc = f'{INDENT}"""Block {seg.block} of the spec: one call per use (and repetition)."""'
-        return [head, doc, f"{INDENT}import keras", "", *body], variables
+        return [*head, doc, f"{INDENT}import keras", "", *body], variables
 
     def input_lines(self) -> list[str]:
         """One ``keras.Input`` per input (``inputs`` = ... when there is one)."""

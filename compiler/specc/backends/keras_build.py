@@ -14,6 +14,7 @@ from specc.analysis.graph import Graph, ResolvedLayer
 from specc.analysis.submodels import SubModel
 from specc.backends import kerasenv
 from specc.backends.arguments import (
+    call_arguments,
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -253,8 +254,8 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
             out = layer(args[0])
         elif how == "states":
             out = layer(args[0], initial_state=args[1:])
-        elif how == "positional":
-            out = layer(*args)  # query, value(, key) as separate arguments
+        elif how == "positional":  # query, value(, key) as separate arguments
+            out = layer(*args, **call_arguments(by_name[call.layer].spec))
         else:
             out = layer(args)  # merging layers and Attention take one list
         tensors[(call.layer, call.node)] = list(out) if isinstance(out, tuple) else out

@@ -181,6 +181,9 @@ class LayerSpec(BaseModel):
     """``training``'s default in Keras' ``call`` where it is not None (True: the image
     preprocessing layers). Keras records it in each call of a functional model, so a
     saved ``training=True`` on such a layer is the plain call a spec makes."""
+    CALL_ARGUMENTS: ClassVar[tuple[str, ...]] = ()
+    """Fields that are arguments of the layer's call, not of its constructor
+    (MultiHeadAttention's ``use_causal_mask``): builder and emitted code pass them there."""
     NESTED: ClassVar[tuple[str, ...]] = ()
     """Fields that hold layers (a wrapper's ``layer``, a nested model's ``layers``)."""
     LIST_INPUT: ClassVar[bool] = False

@@ -80,7 +80,7 @@ def array_shape(values: Any) -> Shape:
 ARRAY_JSON_SCHEMA = {
     "type": "array",
     "minItems": 1,
-    "items": {"type": ["number", "array"]},
+    "items": {"anyOf": [{"type": "number"}, {"type": "array"}]},
     "description": "A rectangular nested list of numbers (an array constant).",
 }
 """The JSON Schema of an array literal: not recursive, so editors and the reference read it

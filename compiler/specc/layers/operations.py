@@ -292,6 +292,13 @@ class Erf(Unary):
     MODULE = "math"
 
 
+class OnesLike(Unary):
+    """Ones in the operand's shape (positions made from token ids, with ``cumsum``)."""
+
+    op: Literal["ones_like"]
+    dtype: Literal["float16", "float32", "float64", "int32", "int64"] | None = None
+
+
 # -------------------------------------------------------------------------- activations
 class Relu(Activation):
     """``max(x, 0)``, elementwise."""
@@ -407,6 +414,7 @@ __all__ = [
     "Minimum",
     "Multiply",
     "Negative",
+    "OnesLike",
     "Power",
     "Relu",
     "Relu6",

@@ -175,6 +175,7 @@ SUMMARIES: dict[str, str] = {
     "ops.Flip": "The values in reverse order along axis (every axis when none).",
     "ops.Cumsum": "Running sums along axis (of all values flattened when none).",
     "ops.Normalize": "x divided by its norm along axis (L2 by default): unit vectors.",
+    "ops.OnesLike": "Ones in the operand's shape (positions from token ids, with cumsum).",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -363,6 +364,7 @@ ARGUMENTS: dict[str, str] = {
     "ops.data_format": "channels_last (batch, height, width, channels) or channels_first; "
     "none: Keras' setting.",
     "ops.Resize.size": "The output's [height, width].",
+    "ops.dtype": "The output's data type (none: the operand's).",
     # ------------------------------------------------------------- kernels and biases
     "units": "Size of the output's last axis (number of neurons).",
     "layers.activation": "Activation applied to the output (null: none, linear).",
@@ -507,6 +509,9 @@ ARGUMENTS: dict[str, str] = {
     "recurrent_initializer": "Initializer of the recurrent kernel (state to state).",
     "recurrent_regularizer": "Penalty on the recurrent kernel added to the loss.",
     "layers.dropout": "Fraction of the inputs dropped in training.",
+    "layers.MultiHeadAttention.use_causal_mask": "An argument of the call, not the "
+    "constructor: each position attends only to itself and those before it (a decoder's "
+    "self-attention).",
     "layers.MultiHeadAttention.dropout": "Fraction of the attention weights dropped in training.",
     "layers.Attention.dropout": "Fraction of the attention weights dropped in training.",
     "recurrent_dropout": "Fraction of the recurrent state dropped in training (rules out the "
