@@ -31,11 +31,13 @@ Diagnose = Callable[[tuple, str], Diagnostic]
 MAX_NESTING = 16
 """Sub-models inside sub-models, this deep at most (as blocks): each level is a few Python
 frames, and 1,000 levels ran out of them."""
-MAX_BUILT_LAYERS = 20_000
+MAX_BUILT_LAYERS = 10_000
 """Layers built for sub-models in all (their inputs, outputs and a split's pieces too),
-every copy counted (a use under another name is a copy of its own, so 22 levels of two
-copies each were 4 million models; 300 ResNet152 backbones, 7 s): as many as a spec's
-blocks may expand to."""
+every copy counted, a backbone's twice (made from specc's data, then built): a use under
+another name is a copy of its own, so 22 levels of two copies each were 4 million models,
+and 300 ResNet152 backbones 7 s. Half the layers blocks may expand to, since building a
+sub-model costs more than a layer (validate stays under 1 s of CPU); still four
+NASNetLarge backbones."""
 
 
 @dataclass
