@@ -16,7 +16,6 @@ from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.schema import (
-    FOLDER_DATASETS,
     STRATEGIES,
     WORD_DATASETS,
     Data,
@@ -518,9 +517,6 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
-    if spec.data is not None and spec.data.dataset in FOLDER_DATASETS:
-        yield diagnose(where, f"{spec.data.dataset} data trains on one device (for now)")
-        return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime
     if runtime.backend not in ("auto", need):

@@ -995,6 +995,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
+    if (
+        spec.data
+        and spec.data.dataset in FOLDER_DATASETS
+        and spec.training
+        and spec.training.distribution
+    ):
+        problems.append(Diagnostic(
+            f"the emitted script streams {spec.data.dataset} data on one device; remove "
+            "training.distribution to emit it (specc train runs it distributed)", file=compiled.file,
+        ))  # fmt: skip
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None

@@ -772,10 +772,11 @@ class Data(Strict):
         description="image_folder: 1, 3 or 4 channels, each image converted to it (default: "
         "the model input's channels; images of mixed channels are refused unless it is set).",
     )
-    cache: Literal["auto", "memory", "none"] | None = Field(
+    cache: Literal["auto", "memory", "file", "none"] | None = Field(
         default=None,
-        description="image_folder: keep decoded images in memory after the first epoch. auto: "
-        "when they take at most a quarter of the machine's memory.",
+        description="image_folder: keep the decoded images after the first epoch. auto: in "
+        "memory when they take at most a quarter of the machine's memory, else in a file "
+        "in the run folder.",
     )
     label: str | None = Field(
         default=None, description="csv: the label column (class indices, or numbers to regress)."
