@@ -625,8 +625,9 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
 @click.argument("spec", type=click.Path())
 @click.option(
     "--data",
-    type=click.Path(dir_okay=False),
-    help="A local .npz (x_train, y_train, x_test, y_test; for several inputs x_train_<input>, "
+    type=click.Path(),
+    help="An image folder or CSV for those datasets, else a local .npz (x_train, y_train, "
+    "x_test, y_test; for several inputs x_train_<input>, "
     "x_test_<input> per input name, for several outputs y_train_<output>, y_test_<output> per "
     "output layer name). Default: the spec's data.path, else $SPECC_DATA_DIR/<dataset>.npz, "
     "else a keras.datasets download.",
