@@ -13,8 +13,8 @@ column one-hot encoded by a ``keras.layers.StringLookup`` adapted on the trainin
 be that sum.
 
 Checked before Keras loads, streaming the file once in 4 MiB chunks (numpy parses a chunk's
-numeric columns; a chunk with a quote, a carriage return or any problem, and every chunk
-after it, is read again with Python's csv module, which finds the exact place), one line
+numeric columns; a chunk with a quote, a lone carriage return or any problem, and every
+chunk after it, is read again with Python's csv module, which finds the exact place), one line
 each (``file:line:column``), exit 1: a named column the header lacks, a row of another
 length, a value that is not a number in a numeric column (or the label of a classifier
 that is not a whole number in ``0..classes-1``), a feature width other than the model
@@ -140,10 +140,14 @@ def _fast_chunk(
     chunk: bytes, width: int, checks: dict[int, str], units: int | None, label: int
 ) -> tuple[int, bool] | None:
     """(rows, any empty line) of a chunk numpy parses cleanly and every check passes; None
-    for anything else (a quote, a carriage return, a problem): the exact reader decides."""
+    for anything else (a quote, a lone carriage return, a problem): the exact reader decides."""
     import numpy as np
 
-    if b'"' in chunk or b"\r" in chunk:
+    if b"\r" in chunk:  # CRLF line ends (a lone CR is left to the csv module)
+        if chunk.count(b"\r") != chunk.count(b"\r\n"):
+            return None
+        chunk = chunk.replace(b"\r\n", b"\n")
+    if b'"' in chunk:
         return None
     lines = chunk.split(b"\n")
     if lines[-1] == b"":
