@@ -69,10 +69,10 @@ if kind == "throughput":  # both pipelines, epochs alternating: the same load fo
     timings = {k: [] for k in pipelines}
     for epoch in range(epochs):
         for name in order if epoch % 2 == 0 else order[::-1]:
-            t, n = time.perf_counter(), 0
+            t, cpu, n = time.perf_counter(), time.process_time(), 0
             for x, y in pipelines[name]:
                 n += int(y.shape[0])
-            timings[name].append((time.perf_counter() - t, n))
+            timings[name].append((time.perf_counter() - t, n, time.process_time() - cpu))
     out["timings"] = timings
     print(json.dumps(out))
     sys.exit(0)
@@ -206,51 +206,72 @@ def rate(run: dict, later: bool) -> float:
     return run["samples"] / statistics.median(seconds)
 
 
-def images(count: int, repeats: int, epochs: int, scale: int, tmp: Path) -> dict:
-    folder = tmp / "images"
-    start = time.perf_counter()
-    write_images(folder, count)
-    written = time.perf_counter() - start
-    first: dict[str, list[float]] = {"handwritten": [], "specc": []}
-    later: dict[str, list[float]] = {"handwritten": [], "specc": []}
-    checks = []
+def throughput(folder: Path, repeats: int, epochs: int) -> dict:
+    """Both pipelines, epochs alternating in one process per repeat: images per second of
+    the first epoch and of the later ones (medians), and the ratios specc / hand-written:
+    of the medians, and the median of the ratios of adjacent epochs (the same load)."""
+    rates: dict[str, dict[str, list[float]]] = {
+        k: {"first": [], "later": [], "later_cpu": []} for k in ("handwritten", "specc")
+    }
+    pairs, checks = [], []
     for i in range(repeats):  # who goes first alternates
         run = child("throughput", folder, epochs, extra="specc_first" if i % 2 else "")
         checks.append(run["check_seconds"])
         for name, timings in run["timings"].items():
-            first[name].append(timings[0][1] / timings[0][0])
-            later[name] += [n / seconds for seconds, n in timings[1:]]
-    med = {k: {"first": statistics.median(first[k]), "later": statistics.median(later[k])}
-           for k in first}  # fmt: skip
-    steps = 200
-    alone = child("fit_memory", folder, 3, extra=str(steps))
-    on_stream = child("fit_stream", folder, 3, extra="memory")
-    base = child("none", folder, 0)["peak_rss_mb"]
-    memory_small = child("specc", folder, 2, extra="memory")
-    file_small = child("specc", folder, 2, extra="file")
-    big = tmp / "images_big"
-    write_images(big, count * scale)
-    file_big = child("specc", big, 2, extra="file")
-    result = {
-        "images": count,
-        "writing_the_images_seconds": round(written, 1),
+            rates[name]["first"].append(timings[0][1] / timings[0][0])
+            rates[name]["later"] += [n / seconds for seconds, n, _ in timings[1:]]
+            rates[name]["later_cpu"] += [n / cpu for _, n, cpu in timings[1:]]
+        hand, ours = run["timings"]["handwritten"][1:], run["timings"]["specc"][1:]
+        pairs += [(b[0] / b[1]) / (a[0] / a[1]) for a, b in zip(ours, hand, strict=True)]
+    med = {k: {p: statistics.median(v) for p, v in r.items()} for k, r in rates.items()}
+    return {
         "handwritten_images_per_s": {k: round(v) for k, v in med["handwritten"].items()},
         "specc_images_per_s": {k: round(v) for k, v in med["specc"].items()},
         "ratio_first_epoch": round(med["specc"]["first"] / med["handwritten"]["first"], 3),
         "ratio_later_epochs": round(med["specc"]["later"] / med["handwritten"]["later"], 3),
+        "ratio_later_epochs_paired_median": round(statistics.median(pairs), 3),
+        "ratio_later_epochs_per_cpu_second": round(
+            med["specc"]["later_cpu"] / med["handwritten"]["later_cpu"], 3
+        ),
         "specc_check_seconds": round(statistics.median(checks), 3),
-        "model_alone_images_per_s": round(rate(alone, True)),
-        "model_alone_steps_per_s": round(rate(alone, True) / 64, 1),
-        "model_on_specc_stream_images_per_s": round(rate(on_stream, True)),
-        "peak_rss_beyond_import_mb": {
-            "memory_cache": round(memory_small["peak_rss_mb"] - base, 1),
-            "file_cache": round(file_small["peak_rss_mb"] - base, 1),
-            f"file_cache_x{scale}_images": round(file_big["peak_rss_mb"] - base, 1),
-        },
-        f"file_cache_x{scale}_images_per_s": {
-            "first": round(rate(file_big, False)), "later": round(rate(file_big, True))
-        },
-    }  # fmt: skip
+    }
+
+
+def images(count: int, repeats: int, epochs: int, scale: int, tmp: Path, parts: set[str]) -> dict:
+    folder = tmp / "images"
+    start = time.perf_counter()
+    write_images(folder, count)
+    result: dict = {
+        "images": count,
+        "writing_the_images_seconds": round(time.perf_counter() - start, 1),
+    }
+    if "throughput" in parts:
+        result |= throughput(folder, repeats, epochs)
+    if "model" in parts:
+        alone = child("fit_memory", folder, 3, extra="200")
+        on_stream = child("fit_stream", folder, 3, extra="memory")
+        result |= {
+            "model_alone_images_per_s": round(rate(alone, True)),
+            "model_alone_steps_per_s": round(rate(alone, True) / 64, 1),
+            "model_on_specc_stream_images_per_s": round(rate(on_stream, True)),
+        }
+    if "memory" in parts:
+        base = child("none", folder, 0)["peak_rss_mb"]
+        memory_small = child("specc", folder, 2, extra="memory")
+        file_small = child("specc", folder, 2, extra="file")
+        big = tmp / "images_big"
+        write_images(big, count * scale)
+        file_big = child("specc", big, 2, extra="file")
+        result |= {
+            "peak_rss_beyond_import_mb": {
+                "memory_cache": round(memory_small["peak_rss_mb"] - base, 1),
+                "file_cache": round(file_small["peak_rss_mb"] - base, 1),
+                f"file_cache_x{scale}_images": round(file_big["peak_rss_mb"] - base, 1),
+            },
+            f"file_cache_x{scale}_images_per_s": {
+                "first": round(rate(file_big, False)), "later": round(rate(file_big, True))
+            },
+        }  # fmt: skip
     return result
 
 
@@ -288,18 +309,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--scale", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=11)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--csv-mb", type=float, default=1000)
     parser.add_argument("--csv-baseline-batches", type=int, default=2000)
-    parser.add_argument("--skip", choices=["images", "csv"], help="leave one part out")
+    parser.add_argument(
+        "--parts", default="throughput,model,memory,csv",
+        help="comma-separated: throughput, model, memory (images), csv",
+    )  # fmt: skip
     args = parser.parse_args()
     result: dict = {"load_average_before": os.getloadavg()}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="specc-bench-") as tmp:
-        if args.skip != "images":
-            result["images"] = images(args.images, args.repeats, args.epochs, args.scale, Path(tmp))
-        if args.skip != "csv":
+        parts = set(args.parts.split(","))
+        if parts - {"csv"}:
+            result["images"] = images(
+                args.images, args.repeats, args.epochs, args.scale, Path(tmp), parts
+            )
+        if "csv" in parts:
             result["csv"] = csv_stream(args.csv_mb, args.csv_baseline_batches, Path(tmp))
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     result["load_average_after"] = os.getloadavg()
