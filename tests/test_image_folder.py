@@ -274,8 +274,8 @@ def test_subset_and_fused(tmp_path, specc):
     with pytest.raises(train.TrainError) as caught:
         train._choose_runtime(loop("fused"), "jax", True, ONE, None, streamed=True)
     assert str(caught.value) == (
-        "runtime.loop 'fused' keeps the whole training set on the device as arrays, but an "
-        "image folder or CSV is streamed batch by batch through tf.data: use loop: fit (or auto)"
+        "runtime.loop 'fused' keeps the whole training set on the device as arrays, but this "
+        "data is streamed batch by batch through tf.data: use loop: fit (or auto)"
     )
     # auto picks fused for jax on a GPU: a stream falls back to fit
     assert (

@@ -16,6 +16,8 @@ from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.schema import (
+    DISTRIBUTED_STREAMS,
+    FOLDER_DATASETS,
     STRATEGIES,
     WORD_DATASETS,
     Data,
@@ -517,6 +519,10 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
+    streamed = spec.data.dataset if spec.data is not None else None
+    if streamed in FOLDER_DATASETS and streamed not in DISTRIBUTED_STREAMS:
+        yield diagnose(where, f"{streamed} data trains on one device (for now)")
+        return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime
     if runtime.backend not in ("auto", need):

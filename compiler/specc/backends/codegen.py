@@ -1033,6 +1033,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
         "table": _table(spec.data, spec.compile, graph.output_shape),
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "series": _series(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "audio": _audio(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
             not isinstance(step, DivideStep) for step in prep.x_steps()),
         "x_keras": any(isinstance(step, PadStep) for steps in
@@ -1110,6 +1112,33 @@ def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:
         "color_mode": data.color_mode or modes.get(input_shape[-1], "rgb"),
         "label_mode": "categorical" if data.preprocessing.y_steps() else "int",
         "cache": data.cache or "auto",
+    }
+
+
+def _series(data: Any, input_shape: Any) -> dict[str, Any] | None:
+    """A time series' columns and windows (the spec's, else the model input's), or None."""
+    if data.dataset != "timeseries":
+        return None
+    return {
+        "features": data.features,
+        "targets": list(data.targets),
+        "sequence_length": data.sequence_length or input_shape[0],
+        "sampling_rate": data.sampling_rate or 1,
+        "offset": 1 if data.offset is None else data.offset,
+        "target_steps": data.target_steps,
+        "test_split": data.test_split if data.test_split is not None else 0.2,
+        "normalize": data.normalize or "train",
+    }
+
+
+def _audio(data: Any, input_shape: Any) -> dict[str, Any] | None:
+    """An audio folder's loader settings (the spec's, else the model input's), or None."""
+    if data.dataset != "audio_folder":
+        return None
+    return {
+        "output_sequence_length": data.output_sequence_length or input_shape[0],
+        "sampling_rate": data.sampling_rate,
+        "label_mode": "categorical" if data.preprocessing.y_steps() else "int",
     }
 
 

@@ -76,7 +76,7 @@ class Streams:
     test_samples: int
     source: str
     notes: list[str] = field(default_factory=list)
-    cache_dir: Path | None = None
+    cache_dir: Path | None = field(default=None, kw_only=True)
     """A file cache's folder (removed by :meth:`close`)."""
 
     def close(self) -> None:
@@ -366,7 +366,8 @@ def open_streams(
         prepare(validation, "validation", False, None, checked.validation_samples),
         prepare(test, None, False, checked.subset, checked.test_samples),  # read once: uncached
         list(train.class_names), checked.train_samples, checked.test_samples,
-        str(folders["train"].path), notes, cache_dir if checked.cache == "file" else None,
+        str(folders["train"].path), notes,
+        cache_dir=cache_dir if checked.cache == "file" else None,
     )  # fmt: skip
 
 

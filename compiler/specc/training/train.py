@@ -32,7 +32,7 @@ from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
 from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
-from specc.language.schema import FOLDER_DATASETS, Runtime, Spec, Training
+from specc.language.schema import DISTRIBUTED_STREAMS, FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
@@ -564,21 +564,32 @@ def _weights_found(compiled: Compiled) -> None:
 
 
 STREAMED_FUSED = (
-    "runtime.loop 'fused' keeps the whole training set on the device as arrays, but an image "
-    "folder or CSV is streamed batch by batch through tf.data: use loop: fit (or auto)"
+    "runtime.loop 'fused' keeps the whole training set on the device as arrays, but this "
+    "data is streamed batch by batch through tf.data: use loop: fit (or auto)"
 )
+ONE_DEVICE = "{} data trains without training.distribution or --subset (yet)"
+
+
+def _streamed(dataset: str) -> Any:
+    """The module that checks and streams a folder or file dataset."""
+    import importlib
+
+    modules = {"csv": "csv_table", "timeseries": "timeseries", "audio_folder": "audio_folder"}
+    return importlib.import_module(f"specc.training.{modules.get(dataset, 'image_folder')}")
 
 
 def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
-    """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
-    from specc.training import csv_table, image_folder
-
+    """A folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
     assert spec.data is not None and spec.data.path is not None  # the schema requires a path
     graph = compiled.graph
     shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
     units = classes if isinstance(classes, int) else None
-    split = (spec.training or Training()).validation_split
-    module = csv_table if spec.data.dataset == "csv" else image_folder
+    training = spec.training or Training()
+    split = training.validation_split
+    module = _streamed(spec.data.dataset)
+    if module.__name__.endswith("timeseries"):
+        return module.check(spec.data, Path(spec.data.path), tuple(shape),
+                            tuple(graph.output_shape[1:]), classes, split, training.shuffle)  # fmt: skip
     return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
@@ -590,6 +601,8 @@ def _read_data(
     assert spec.data is not None  # train() checked
     training = spec.training or Training()
     if spec.data.dataset in FOLDER_DATASETS:
+        if spec.data.dataset not in DISTRIBUTED_STREAMS and (plan is not None or options.subset):
+            raise TrainError(ONE_DEVICE.format(spec.data.dataset))
         checked = _check_streamed(spec, compiled, classes)
         if options.subset:  # the first N training and test samples, as for arrays
             checked = replace(checked, subset=options.subset)
@@ -626,11 +639,12 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     folder = _run_folder(spec, options, plan)
     feed: Any = arrays
     if checked is not None:  # after the seed: Keras' loader shuffles with it
-        from specc.training import csv_table, image_folder
-
-        module = csv_table if spec.data.dataset == "csv" else image_folder
-        feed = module.open_streams(checked, training.batch_size, seed, folder / "cache",
-                                   plan.replicas if plan else 1)  # fmt: skip
+        module = _streamed(spec.data.dataset)
+        if spec.data.dataset in DISTRIBUTED_STREAMS:  # a file cache, even batches for a strategy
+            feed = module.open_streams(checked, training.batch_size, seed, folder / "cache",
+                                       plan.replicas if plan else 1)  # fmt: skip
+        else:
+            feed = module.open_streams(checked, training.batch_size, seed)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = _built(spec, compiled)
@@ -720,12 +734,15 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
         arrays = Arrays(x_test, y_test, x_test, y_test, run.source)
         if run.feed.class_names:
             metrics["class_names"] = run.feed.class_names
+        if getattr(run.feed, "normalization", None):  # a time series' training statistics
+            metrics["normalization"] = run.feed.normalization
         if not whole:
             print(f"specc: the report and confusion matrix show the first {len(x_test):,} "
                   "test images (of more than fit its memory budget)", flush=True)  # fmt: skip
     metrics = {f"test_{k}": float(v) for k, v in scores.items()} | metrics
     if run.outputs:
         metrics["outputs"] = per_output(scores, run.outputs)
+    regression = _regression(run, arrays, metrics)
     if run.plan is not None:
         metrics |= {
             "distribution": run.plan.describe(),
@@ -736,9 +753,41 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
     _pictures(run.model, arrays, history, run.classes, folder, run.spec.name, batch, run.plan)
     from specc.training import html_report  # report.npz, diagram.svg, then report.html
 
-    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan)
+    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan,
+                          regression)  # fmt: skip
     html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
+
+
+def _regression(run: _Run, arrays: Any, metrics: dict[str, Any]) -> bool:
+    """For a regression (one output, no class labels, a regression loss): ``predicted.png``,
+    predicted against true test values, and their MAE, RMSE and R² in ``metrics.json``
+    (``regression``), where a classifier gets its confusion matrix. Whether it is one."""
+    from specc.training import report
+
+    loss = run.spec.compile.loss if run.spec.compile else None
+    if (
+        run.outputs or run.classes is not None or loss is None or isinstance(loss, dict)
+        or loss_name(loss) not in report.REGRESSION_LOSSES
+    ):  # fmt: skip
+        return False
+    batch = run.training.batch_size
+    if run.plan is None:
+        predicted, n = run.model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = run.plan.test_inputs(arrays.x_test, batch)
+        predicted = run.model.predict(**inputs, verbose=0)
+    truth = arrays.y_test if n is None else arrays.y_test[:n]
+    try:
+        scores = report.regression_metrics(truth, predicted)
+    except ValueError:  # labels and predictions of different sizes: no picture to draw
+        return False
+    metrics["regression"] = scores
+    r2 = scores["r2"]
+    title = f"{run.spec.name}: test R² {r2:.3f}" if r2 is not None else run.spec.name
+    names = list(run.spec.data.targets or []) if run.spec.data else None
+    report.predicted_vs_true(truth, predicted, run.folder / "predicted.png", title, names)
+    return True
 
 
 def _pictures(
