@@ -79,7 +79,9 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
         k: v for k, v in options.runtime.items() if v is not None
     }
     dumped = spec.model_dump(exclude_unset=True, by_alias=True)  # an apply entry's `as`
-    dumped |= {"training": training, "runtime": runtime}
+    # The model as read (an operation's dump carries its Keras class as `type`, which an
+    # entry may not write beside `op`).
+    dumped |= {"training": training, "runtime": runtime, "model": spec.model}
     if data is not None:
         dumped["data"] = data
     # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
