@@ -24,6 +24,7 @@ from specc.language.schema import (
     ReshapeStep,
     Spec,
 )
+from specc.layers.plugins import PLUGIN_VALUE
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
@@ -459,6 +460,8 @@ def _activation_fits(
     """The activation ending an output (at ``found``) against its loss."""
     loss = loss_name(loss_spec)
     loc, activation = found
+    if activation == PLUGIN_VALUE:  # the user's layer: its code decides, unseen here
+        return
     if from_logits(loss_spec):
         if activation in ("softmax", "sigmoid"):
             yield diagnose(

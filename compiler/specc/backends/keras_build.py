@@ -12,7 +12,7 @@ from typing import Any
 
 from specc.analysis.graph import Graph, ResolvedLayer
 from specc.analysis.submodels import SubModel
-from specc.backends import kerasenv
+from specc.backends import kerasenv, plugins
 from specc.backends.arguments import (
     callback_arguments,
     layer_arguments,
@@ -23,11 +23,15 @@ from specc.backends.arguments import (
 )
 from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec, OpSpec
+from specc.layers.plugins import PluginLayer
 from specc.terms.objects import KerasObject
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:
-    """The Keras class a declaration stands for (``keras.layers.Dense``, ``keras.Sequential``)."""
+    """The Keras class a declaration stands for (``keras.layers.Dense``, ``keras.Sequential``;
+    a plugin layer's class, from its module)."""
+    if isinstance(spec, PluginLayer):
+        return plugins.active().layer_class(spec.path)
     obj = keras
     for part in spec.KERAS_PATH.split("."):
         obj = getattr(obj, part)
