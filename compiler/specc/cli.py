@@ -1082,14 +1082,17 @@ def import_(model: str, output: str | None, plugin: tuple[str, ...]) -> None:
     _need_keras()
     from specc.analysis.pipeline import compile_text
     from specc.backends import importer
+    from specc.terms.plugins import allowing
 
+    plugins = _plugins(plugin)
     try:
-        text = importer.to_yaml(importer.import_model(model), model)
+        with allowing(plugins):
+            text = importer.to_yaml(importer.import_model(model), model)
     except SpecError as exc:
         _report(exc.diagnostics)
         sys.exit(exc.exit_code)
     try:
-        compile_text(text, "<imported spec>")
+        compile_text(text, "<imported spec>", plugins=plugins)
     except SpecError as exc:  # said of the model: the spec's file is not written
         _report([_of_model(d, model) for d in exc.diagnostics])
         sys.exit(exc.exit_code)
