@@ -575,7 +575,7 @@ def emit_code(
     for spec in specs:
         try:
             compiled = _compile_checked(spec, overriding, plugins)
-            rendered = codegen.render(compiled, output_dir)
+            rendered = codegen.render(compiled, output_dir, plugins)
         except SpecError as exc:
             _report(exc.diagnostics)
             code = max(code, exc.exit_code)
