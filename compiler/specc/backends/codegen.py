@@ -1112,9 +1112,9 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
         "adapt": adapted_at_train_time(list(spec.model.layers)),
         "optimizer": call(f"keras.optimizers.{cls}", args),
-        "loss": spec.compile.loss,
-        "metrics": _listed(spec.compile.metrics),
-        "compile_extra": {key: _listed(getattr(spec.compile, key))
+        "loss": _custom_code(spec.compile.loss),
+        "metrics": _custom_code(_listed(spec.compile.metrics)),
+        "compile_extra": {key: _custom_code(_listed(getattr(spec.compile, key)))
                           for key in ("weighted_metrics", "loss_weights")
                           if getattr(spec.compile, key) is not None},
         "input": None if graph.functional else Call("keras.Input", (
@@ -1130,6 +1130,19 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "callbacks": [call(f"keras.callbacks.{cls}", cb_args)
                       for cls, cb_args in map(callback_arguments, training.callbacks)],
     }  # fmt: skip
+
+
+def _custom_code(value: Any) -> Any:
+    """Losses and metrics with the user's (``--plugin``) as ``custom["mypkg.losses.focal"]``
+    (from ``plugins()``); a class (a capitalised name) is made with no arguments."""
+    if is_plugin_path(value):
+        made = f"custom[{string_literal(value)}]"
+        return PyCode(made + "()" if value.rsplit(".", 1)[1][:1].isupper() else made)
+    if isinstance(value, list | tuple):
+        return [_custom_code(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _custom_code(v) for k, v in value.items()}
+    return value
 
 
 def _listed(value: Any) -> Any:

@@ -25,6 +25,7 @@ from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec, OpSpec
 from specc.layers.plugins import PluginLayer
 from specc.terms.objects import KerasObject
+from specc.terms.plugins import is_plugin_path
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:
@@ -173,14 +174,28 @@ def compile_arguments(spec: Spec) -> dict[str, Any]:
 
     assert spec.compile is not None
     args = {
-        "loss": _keras_value(keras, spec.compile.loss),
-        "metrics": _keras_value(keras, spec.compile.metrics),
+        "loss": _keras_value(keras, _custom(spec.compile.loss)),
+        "metrics": _keras_value(keras, _custom(spec.compile.metrics)),
     }
     for key in ("weighted_metrics", "loss_weights"):
         value = getattr(spec.compile, key)
         if value is not None:
-            args[key] = _keras_value(keras, value if isinstance(value, dict) else list(value))
+            value = _custom(value if isinstance(value, dict) else list(value))
+            args[key] = _keras_value(keras, value)
     return args
+
+
+def _custom(value: Any) -> Any:
+    """A loss or metric of the user's (``mypkg.losses.focal``, ``--plugin``): the function,
+    or an instance of the class (made with no arguments); others as they are."""
+    if is_plugin_path(value):
+        found = plugins.active().obtain(value)
+        return found() if isinstance(found, type) else found
+    if isinstance(value, list | tuple):
+        return [_custom(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _custom(v) for k, v in value.items()}
+    return value
 
 
 def make_callbacks(spec: Spec) -> list[Any]:

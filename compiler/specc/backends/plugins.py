@@ -245,6 +245,11 @@ def load(given: Sequence[str]) -> Loaded | None:
     return _ACTIVE
 
 
+def active_or_none() -> Loaded | None:
+    """The plugins of this command, if any (None: no --plugin)."""
+    return _ACTIVE
+
+
 def active() -> Loaded:
     """The plugins of this command (the builder and code generator look classes up here)."""
     if _ACTIVE is None:

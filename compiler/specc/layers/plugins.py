@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, model_serializer
 
 from specc.layers.base import LayerSpec, Out, _Routes
 from specc.layers.shapes import Shape, ShapeError
@@ -40,6 +40,15 @@ class PluginLayer(LayerSpec):
     _sublayers: tuple[str, ...] | None = PrivateAttr(default=None)
 
     PLUGIN: ClassVar[bool] = True
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: Any) -> Any:
+        """Dumped as a spec writes it (``type: module.Class``), so it validates again."""
+        data = handler(self)
+        if isinstance(data, dict):
+            data.pop("module", None)
+            data["type"] = self.path
+        return data
 
     @property
     def path(self) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from specc.terms.plugins import check_allowed, is_plugin_path
 from specc.terms.values import (
     Float,
     NonNegFloat,
@@ -319,6 +320,9 @@ def _by_name_or_object(
         if isinstance(value, str):
             if value in accepted or (module == "metrics" and value.lower() in ("acc", "accuracy")):
                 return value
+            if module in ("losses", "metrics") and is_plugin_path(value):
+                check_allowed(value, module[:-1] if module == "metrics" else "loss")
+                return value  # the user's function or class, imported by the back end
             raise PydanticCustomError(
                 "literal_error",
                 "Input should be {expected}",
