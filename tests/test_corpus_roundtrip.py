@@ -67,6 +67,9 @@ PLUGINS: dict[str, str] = {
         "text_classification_transformer",
         "mlp_mixer",
         "registered_custom_dense",
+        "gmlp",
+        "fnet",
+        "graphs/vit_small",
     )
 }
 """Published models with the user's own layer classes (issue 20): each round-trips with
