@@ -1082,7 +1082,7 @@ def import_(model: str, output: str | None, plugin: tuple[str, ...]) -> None:
     _need_keras()
     from specc.analysis.pipeline import compile_text
     from specc.backends import importer
-    from specc.terms.plugins import allowing
+    from specc.terms.user_code import allowing
 
     plugins = _plugins(plugin)
     try:

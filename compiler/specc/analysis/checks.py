@@ -24,7 +24,7 @@ from specc.language.schema import (
     ReshapeStep,
     Spec,
 )
-from specc.layers.plugins import PLUGIN_VALUE
+from specc.layers.custom import PLUGIN_VALUE
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]

@@ -23,7 +23,7 @@ from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, SpecError
 from specc.language import blocks, loader, messages, overrides, variants
 from specc.language.schema import Spec
-from specc.terms.plugins import Plugins, allowing
+from specc.terms.user_code import Plugins, allowing
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from specc.analysis.graph import ResolvedLayer
 from specc.language.schema import Regularizer
 from specc.layers import LayerSpec
-from specc.layers.plugins import PluginLayer
+from specc.layers.custom import PluginLayer
 
 
 def stated(model: BaseModel) -> dict[str, Any]:

@@ -48,10 +48,10 @@ from specc.backends.arguments import (
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec, OpSpec
-from specc.layers.plugins import PluginLayer
+from specc.layers.custom import PluginLayer
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject, loss_name
-from specc.terms.plugins import is_plugin_path
+from specc.terms.user_code import is_plugin_path
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""

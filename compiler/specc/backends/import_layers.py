@@ -34,13 +34,13 @@ from specc.backends.import_values import (
 from specc.language import messages
 from specc.language.schema import DTYPES
 from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
-from specc.layers.plugins import PluginLayer
+from specc.layers.custom import PluginLayer
 from specc.terms.objects import (
     DECLARED,
     LOSS_AS_METRIC,
     snake,
 )
-from specc.terms.plugins import current
+from specc.terms.user_code import current
 from specc.terms.values import is_identifier
 
 

@@ -23,9 +23,9 @@ from specc.backends.arguments import (
 )
 from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec, OpSpec
-from specc.layers.plugins import PluginLayer
+from specc.layers.custom import PluginLayer
 from specc.terms.objects import KerasObject
-from specc.terms.plugins import is_plugin_path
+from specc.terms.user_code import is_plugin_path
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:

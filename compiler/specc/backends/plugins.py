@@ -30,9 +30,9 @@ from specc.analysis.graph import to_snake_case
 from specc.backends import kerasenv
 from specc.errors import PluginError
 from specc.layers.base import Out
-from specc.layers.plugins import PluginLayer
+from specc.layers.custom import PluginLayer
 from specc.layers.shapes import Shape, ShapeError
-from specc.terms.plugins import PLUGIN_PATH, split_path
+from specc.terms.user_code import PLUGIN_PATH, split_path
 
 
 def _first_line(exc: BaseException) -> str:

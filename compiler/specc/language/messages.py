@@ -295,7 +295,7 @@ def error_text(
     if kind == "union_tag_invalid":
         return _unknown_tag(ctx, loc)
     if kind == "plugin_not_allowed":  # the user's code: imported only when allowed
-        from specc.terms.plugins import HINT
+        from specc.terms.user_code import HINT
 
         return str(err["msg"]), HINT.format(module=ctx["module"])
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in DEVICE_NAMES:

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from specc.terms.plugins import check_allowed, is_plugin_path
+from specc.terms.user_code import check_allowed, is_plugin_path
 from specc.terms.values import (
     Float,
     NonNegFloat,

@@ -35,7 +35,7 @@ from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
 from specc.language.schema import FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
-from specc.terms.plugins import allowing
+from specc.terms.user_code import allowing
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
 

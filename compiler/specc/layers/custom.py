@@ -5,18 +5,18 @@ Not a catalog declaration (its arguments are whatever the class's constructor ta
 shape rule is the class's own code): the entry keeps its arguments as given, its summary
 type is the class name (``TransformerBlock``, as Keras prints it) and its module is
 ``module``. Shapes, parameters and the automatic names it takes inside come from the
-:class:`~specc.terms.plugins.Plugins` the compilation runs with, which asks Keras.
+:class:`~specc.terms.user_code.Plugins` the compilation runs with, which asks Keras.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import ConfigDict, PrivateAttr, model_serializer
 
 from specc.layers.base import LayerSpec, Out, _Routes
 from specc.layers.shapes import Shape, ShapeError
-from specc.terms import plugins
+from specc.terms import user_code as plugins
 from specc.terms.values import Identifier
 
 PLUGIN_VALUE = "plugin"
@@ -38,8 +38,6 @@ class PluginLayer(LayerSpec):
     """The Python module defining the class (``mypkg.layers``, a plugin file's stem)."""
     name: Identifier | None = None
     _sublayers: tuple[str, ...] | None = PrivateAttr(default=None)
-
-    PLUGIN: ClassVar[bool] = True
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: Any) -> Any:
