@@ -50,7 +50,7 @@ from typing import Any
 import pytest
 import yaml
 
-from specc.analysis.checks import CATEGORICAL
+from specc.analysis.checks import CATEGORICAL, output_names
 from specc.analysis.pipeline import compile_file, compile_text
 from specc.errors import SpecError
 from specc.language import loader
@@ -70,6 +70,8 @@ PLUGINS: dict[str, str] = {
         "gmlp",
         "fnet",
         "graphs/vit_small",
+        "graphs/vae_encoder",
+        "graphs/ocr_captcha_ctc",
     )
 }
 """Published models with the user's own layer classes (issue 20): each round-trips with
@@ -243,8 +245,10 @@ def _emittable(spec_path: Path, plugins: Any = None) -> Any:
     labels of each output whose loss wants one-hot labels are one-hot, by that name."""
     data = loader.load_file(spec_path).data
     data["data"] = {"dataset": "npz", "path": "data.npz"}
-    data.setdefault("compile", {"loss": "mse"})
     imported = compile_file(spec_path, plugins=plugins)
+    outs = output_names(imported.graph)
+    data.setdefault("compile", {"loss": {o: "mse" for o in outs} if len(outs) > 1 else "mse"})
+    imported = compile_text(yaml.safe_dump(data, sort_keys=False), str(spec_path), plugins=plugins)
     loss = imported.spec.compile.loss if imported.spec.compile else None
     if isinstance(loss, dict):
         outputs = [str(ref) for ref in data["model"].get("outputs") or []]

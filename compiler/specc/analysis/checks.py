@@ -225,7 +225,8 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
     if spec.compile is not None and not (isinstance(graph.output_shape, list) and len(outs) == 1):
         comp = spec.compile
         loss = comp.loss
-        yield from _per_name(loss, outs, ("compile", "loss"), "output", "loss", diagnose)
+        if loss is not None:  # null: the layers add their own losses
+            yield from _per_name(loss, outs, ("compile", "loss"), "output", "loss", diagnose)
         if len(outs) > 1 and isinstance(loss, dict):
             missing = [name for name in outs if name not in loss]
             if missing:
@@ -340,7 +341,7 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
 
 def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """Loss, label encoding and the last layer's width must agree."""
-    if spec.compile is None:
+    if spec.compile is None or spec.compile.loss is None:
         return
     outs = output_names(graph)
     if len(outs) > 1:  # a loss per output (check_several: a mapping, each output named once)
@@ -434,7 +435,7 @@ def _labels(
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """Cross-entropy losses expect probabilities (softmax for categorical, sigmoid for
     binary) unless the loss says ``from_logits: true``; then the last layer must be linear."""
-    if spec.compile is None:
+    if spec.compile is None or spec.compile.loss is None:
         return
     outs = output_names(graph)
     if len(outs) > 1 and graph.functional:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -52,7 +53,7 @@ class Loaded:
     given: dict[str, str]
     files: dict[str, Path] = field(default_factory=dict)
     """A file plugin's module name -> its path as given (relative to the current folder)."""
-    _cache: dict[str, tuple[Out, tuple[str, ...]]] = field(default_factory=dict)
+    _cache: dict[str, tuple[Out, tuple[str, ...], str]] = field(default_factory=dict)
     _built: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ what is allowed
@@ -139,18 +140,22 @@ class Loaded:
         key = _key(layer, shapes)
         if key not in self._cache:
             self._cache[key] = self._measure(layer, shapes)
-        out, taken = self._cache[key]
-        layer.measured(taken)
+        out, taken, call = self._cache[key]
+        layer.measured(taken, call)
         return out
 
-    def _measure(self, layer: PluginLayer, shapes: list[Shape]) -> tuple[Out, tuple[str, ...]]:
+    def _measure(self, layer: PluginLayer, shapes: list[Shape]) -> tuple[Out, tuple[str, ...], str]:
         keras = kerasenv.keras()
         cls = self.layer_class(layer.path)
+        call = call_kind(cls)
         before = _uids()
         try:
             instance = cls(**layer.arguments())
             tensors = [keras.KerasTensor(shape, dtype="float32") for shape in shapes]
-            result = instance(*tensors)
+            if len(tensors) == 1 or call == "positional":
+                result = instance(*tensors)
+            else:
+                result = instance(tensors)
             out_shape = _shapes(result)
         except PluginError:
             raise
@@ -161,7 +166,23 @@ class Loaded:
             ) from exc
         trainable = sum(math.prod(w.shape) for w in instance.trainable_weights)
         frozen = sum(math.prod(w.shape) for w in instance.non_trainable_weights)
-        return Out(out_shape, trainable, frozen), _taken(before, _uids(), layer.type)
+        return Out(out_shape, trainable, frozen), _taken(before, _uids(), layer.type), call
+
+
+def call_kind(cls: Any) -> str:
+    """``"positional"`` where the class's ``call`` takes two or more tensors by position
+    (``call(self, y_true, y_pred)``), else ``"list"`` (``call(self, inputs)``, given a list)."""
+    try:
+        parameters = list(inspect.signature(cls.call).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return "positional"
+    by_position = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.name not in ("training", "mask")
+    ]
+    return "positional" if len(by_position) >= 2 else "list"
 
 
 def _key(layer: PluginLayer, shapes: Sequence[Any]) -> str:

@@ -478,10 +478,11 @@ PerOutputWeights = Annotated[
 
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: PerOutputLoss = Field(
+    loss: PerOutputLoss | None = Field(
         description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
         "{type: SparseCategoricalCrossentropy, from_logits: true}; for a model with several "
-        "outputs, a mapping output name -> loss, one per output."
+        "outputs, a mapping output name -> loss, one per output; null where the model's "
+        "layers add their own losses (add_loss: a plugin's CTC layer)."
     )
     metrics: PerOutputMetrics = Field(
         default_factory=list,

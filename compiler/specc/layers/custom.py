@@ -30,7 +30,6 @@ class PluginLayer(LayerSpec):
     model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
 
     VALUE = PLUGIN_VALUE
-    CALL = "positional"  # layer(x) for one input, layer(a, b) for several
 
     type: str
     """The class name (Keras' summary type and automatic-name prefix)."""
@@ -38,6 +37,7 @@ class PluginLayer(LayerSpec):
     """The Python module defining the class (``mypkg.layers``, a plugin file's stem)."""
     name: Identifier | None = None
     _sublayers: tuple[str, ...] | None = PrivateAttr(default=None)
+    _call: str = PrivateAttr(default="positional")
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: Any) -> Any:
@@ -65,9 +65,17 @@ class PluginLayer(LayerSpec):
             self._sublayers = found.sublayers(self) if found is not None else ()
         return self._sublayers
 
-    def measured(self, sublayers: tuple[str, ...]) -> None:
-        """Record the names a call took too (layers built on first call: MHA's softmax)."""
+    @property
+    def CALL(self) -> str:  # type: ignore[override]  # per instance: the class's call() decides
+        """How the class takes several inputs: ``"positional"`` (``call(self, a, b)``:
+        keras-io's CTCLayer) or ``"list"`` (``call(self, inputs)``: the VAE's Sampling)."""
+        return self._call
+
+    def measured(self, sublayers: tuple[str, ...], call: str) -> None:
+        """Record the names a call took too (layers built on first call: MHA's softmax)
+        and how the class takes several inputs."""
         self._sublayers = sublayers
+        self._call = call
 
     def infer(self, shape: Shape) -> Out:
         return self.infer_many([shape])
