@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc.layers import CATALOG, CODE_LAYERS, OPERATIONS, LayerSpec
@@ -476,13 +477,21 @@ PerOutputWeights = Annotated[
 ``{output name: weight}`` (Keras looks each output's weight up by its name)."""
 
 
+def _or_null(schema: dict[str, Any]) -> None:
+    """``null`` too, as an outer ``if`` (not ``anyOf``), so validators still name the
+    mistake inside a loss rather than "not valid under any of the given schemas"."""
+    rest = {k: schema.pop(k) for k in list(schema) if k not in ("description", "title")}
+    schema.update({"if": {"type": "null"}, "then": {"type": "null"}, "else": rest})
+
+
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: PerOutputLoss | None = Field(
+    loss: PerOutputLoss | SkipJsonSchema[None] = Field(
+        json_schema_extra=_or_null,
         description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
         "{type: SparseCategoricalCrossentropy, from_logits: true}; for a model with several "
         "outputs, a mapping output name -> loss, one per output; null where the model's "
-        "layers add their own losses (add_loss: a plugin's CTC layer)."
+        "layers add their own losses (add_loss: a plugin's CTC layer).",
     )
     metrics: PerOutputMetrics = Field(
         default_factory=list,
