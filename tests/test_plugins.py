@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -230,6 +231,16 @@ def test_build_emit_code_and_import_use_the_class(tmp_path):
     script = (tmp_path / "gen" / "s.py").read_text(encoding="utf-8")
     assert f'module = load_plugin_file("{module}", "../{module}.py")' in script
     assert f'custom["{module}.TransformerBlock"](' in script
+    for argv in (
+        ["format", "--isolated", "--check"],
+        ["check", "--isolated", "--select", "E,F,W,I,B,UP", "--ignore", "E501"],
+    ):
+        linted = subprocess.run([sys.executable, "-m", "ruff", *argv, str(tmp_path / "gen" / "s.py")],
+                                capture_output=True, text=True)  # fmt: skip
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+    again = run_specc("emit-code", str(spec), "-o", str(tmp_path / "gen"), *plugin, "--check",
+                      cwd=tmp_path)  # fmt: skip
+    assert again.exit_code == 0, again.stdout  # deterministic
     made = load_module(tmp_path / "gen" / "s.py").build_model()
     assert [layer.name for layer in made.layers] == [layer.name for layer in model.layers]
     assert made.count_params() == 907
@@ -285,3 +296,28 @@ training: {{epochs: 1, batch_size: 8}}
     model(x)
     assert len(model.losses) == 1  # the layer's own loss came back with the class
     assert np.isfinite(history["loss"][0]) if isinstance(history, dict) else history
+
+
+@pytest.mark.keras
+def test_emitted_script_imports_a_module_plugin(tmp_path, monkeypatch):
+    from tests.emitted import load_module
+
+    module = _plugin(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        SPEC.format(name="s", module=module)
+        + "data: {dataset: npz, path: d.npz}\n"
+        + f"compile: {{optimizer: adam, loss: {module}.scaled_mse, metrics: [mae]}}\n",
+        encoding="utf-8",
+    )
+    run = run_specc("emit-code", "s.yaml", "-o", "gen", "--plugin", module, cwd=tmp_path)
+    assert run.exit_code == 0, run.stderr
+    script = (tmp_path / "gen" / "s.py").read_text(encoding="utf-8")
+    assert f'module = importlib.import_module("{module}")' in script
+    assert f'loss=custom["{module}.scaled_mse"],' in script
+    assert f"from 's.yaml --plugin {module}'" in script.splitlines()[0]
+    loaded = load_module(tmp_path / "gen" / "s.py")
+    model = loaded.build_model()
+    loaded.compile_model(model)
+    assert model.loss is sys.modules[module].scaled_mse

@@ -263,7 +263,7 @@ def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
     return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
 
 
-def plugin_paths(compiled: Compiled) -> list[str]:
+def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
     """The dotted paths of the user's objects the spec uses (``--plugin``), sorted."""
     found: set[str] = set()
 
@@ -276,7 +276,7 @@ def plugin_paths(compiled: Compiled) -> list[str]:
     graph = compiled.graph
     for layer in graph.made or graph.layers:
         walk(layer.spec)
-    if compiled.spec.compile is not None:
+    if compiled.spec.compile is not None and not layers_only:
         for key in ("loss", "metrics", "weighted_metrics"):
             found.update(_plugin_names(getattr(compiled.spec.compile, key)))
     return sorted(found)
@@ -1234,6 +1234,11 @@ def render(
     found = plugin_function(compiled, out_dir, files)
     values["plugins"] = PyCode(found) if found else None
     values["plugin_files"] = any(m in files for m in used)
+    compiling = compiled.spec.compile
+    values["plugins_compile"] = compiling is not None and any(
+        _plugin_names(getattr(compiling, key)) for key in ("loss", "metrics", "weighted_metrics")
+    )
+    values["plugins_model"] = bool(plugin_paths(compiled, layers_only=True))
     code = environment().get_template("train.py.jinja").render(values)
     return {Path(out_dir) / f"{compiled.spec.name}.py": code}
 
