@@ -6,6 +6,7 @@ Written after the published model: ``Patches`` and ``FNetLayer`` (token mixing b
 part of a 2-D Fourier transform, then a feed-forward network) keep their arguments,
 sublayers and ``call``. Left out: the data-augmentation Sequential. Reduced: 32x32 images,
 patch 8, ``embedding_dim`` 32 (published 256), 2 blocks (4).
+Keras 3 adaptations: none (the example is written for Keras 3: ``keras.ops.fft2``).
 """
 
 import keras

@@ -6,6 +6,7 @@ Written after the published model: ``Patches`` and ``gMLPLayer`` keep their argu
 sublayers and ``call`` (the spatial gating unit splits the channels and projects along the
 patches); ``build_classifier`` as published. Left out: the data-augmentation Sequential.
 Reduced: 32x32 images, patch 8, ``embedding_dim`` 32 (published 256), 2 blocks (4).
+Keras 3 adaptations: none (the example is written for Keras 3).
 """
 
 import keras

@@ -6,6 +6,7 @@ Written after the published model: ``Patches`` and ``MLPMixerLayer`` keep their 
 sublayers and ``call``; ``build_classifier`` as published with the MLP-Mixer blocks. Left out:
 the data-augmentation Sequential (it adapts a Normalization to the data). Reduced: 32x32
 images (published 64x64 resized), patch 8, ``embedding_dim`` 32 (256), 2 blocks (4).
+Keras 3 adaptations: none (the example is written for Keras 3: ``keras.ops.image.extract_patches``).
 """
 
 import keras

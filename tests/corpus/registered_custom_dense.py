@@ -5,6 +5,7 @@ Source: keras-team/keras-io guides/serialization_and_saving.py
 Written after the guide's registered custom layer: a Dense-like ``CustomLayer`` registered
 under ``package="MyLayers"`` (config.json records ``registered_name: MyLayers>CustomLayer``)
 with ``get_config``, in a small functional classifier compiled as the guide compiles.
+Keras 3 adaptations: none (the guide is written for Keras 3).
 """
 
 import keras

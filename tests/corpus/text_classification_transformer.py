@@ -7,6 +7,7 @@ Written after the published model: its two classes, ``TransformerBlock`` and
 model and compile call are the example's. Reduced: vocabulary 2,000 (published 20,000), 50
 tokens (published 200), ``embed_dim`` 16 (32). A plugin model (tests/corpus/README.md):
 ``specc import --plugin tests.corpus.text_classification_transformer``.
+Keras 3 adaptations: none (the example is written for Keras 3: ``keras.ops``).
 """
 
 import keras

@@ -8,6 +8,7 @@ its layer names and ``compile(optimizer=Adam())`` (no loss: the layer adds it). 
 published CTC helpers (``ctc_batch_cost`` over ``tf.nn.ctc_loss``) are ``keras.ops.ctc_loss``
 here. Data-derived: images 200x50, 19 characters. Reduced: LSTMs of 32 and 16 units
 (published 128 and 64).
+Keras 3 adaptations: the published CTC helper over ``tf.nn.ctc_loss`` is ``keras.ops.ctc_loss``.
 """
 
 import keras

@@ -6,6 +6,7 @@ Written after the published encoder: ``Sampling`` (its own SeedGenerator; ``call
 inputs)`` unpacks ``[z_mean, z_log_var]``) and the encoder model with three outputs, as
 published (uncompiled: the example trains it inside its ``VAE`` Model subclass, which a
 spec does not hold). Sizes as published.
+Keras 3 adaptations: none (the example is written for Keras 3: ``keras.random``).
 """
 
 import keras

@@ -10,6 +10,7 @@ Reduced: 32x32 images (published 72x72 resized), patch 8 (6), ``projection_dim``
 2 heads (4), 2 Transformer layers (8), head units [64, 32] ([2048, 1024]). Fixed: the
 published ``PatchEncoder.get_config`` leaves out ``projection_dim``, so neither Keras'
 ``load_model`` nor ``specc import`` could make the layer again from the saved config.
+Keras 3 adaptations: none (the example is written for Keras 3).
 """
 
 import keras
