@@ -50,7 +50,7 @@ from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regulari
 from specc.layers import LayerSpec, OpSpec
 from specc.layers.custom import PluginLayer
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.terms.objects import KerasObject, loss_name
+from specc.terms.objects import KerasObject, PluginObject, loss_name
 from specc.terms.user_code import is_plugin_path
 
 LINE_LENGTH = 88
@@ -186,6 +186,8 @@ def as_expr(value: Any) -> Expr:
         cls, kwargs = regularizer_call(value)
         items = tuple((f"{key}=", as_expr(v)) for key, v in kwargs.items())
         return Call(f"keras.regularizers.{cls}", items)
+    if isinstance(value, PluginObject):  # the user's class, as plugins() found it
+        return call(f"custom[{string_literal(value.type)}]", value.arguments())
     if isinstance(value, KerasObject):  # keras.losses.SparseCategoricalCrossentropy(...)
         return call(f"keras.{value.MODULE}.{value.type}", stated(value))
     if isinstance(value, LayerSpec):  # a layer inside another (a wrapper's, a nested model's)
@@ -270,6 +272,8 @@ def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
     def walk(spec: LayerSpec) -> None:
         if isinstance(spec, PluginLayer):
             found.add(spec.path)
+        else:  # the user's objects among its arguments (a custom regularizer)
+            found.update(_plugin_names([getattr(spec, key) for key in type(spec).model_fields]))
         for inner in spec.sublayers():
             walk(inner)
 
@@ -283,6 +287,8 @@ def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
 
 
 def _plugin_names(value: Any) -> list[str]:
+    if isinstance(value, PluginObject):
+        return [value.type, *_plugin_names(list(value.arguments().values()))]
     if isinstance(value, dict):
         return [n for v in value.values() for n in _plugin_names(v)]
     if isinstance(value, list | tuple):

@@ -381,7 +381,15 @@ class LayerReader(_Reader):
             expect = _OBJECT_KINDS[value["module"]][0]
             return self.keras_object(value, where, expect=expect)
         if _serialized(value):
-            self.problem(where, f"{value['class_name']} objects are not supported by specc")
+            module = value.get("module")
+            plugins = current()
+            if isinstance(module, str) and plugins is not None and plugins.allows(module):
+                config = value["config"] if isinstance(value["config"], dict) else {}
+                return {"type": f"{module}.{value['class_name']}", **_json(config)}
+            hint = "" if str(module).startswith("keras") else (
+                f"; pass --plugin {module}, or the .py file defining it, to read it"
+            )  # fmt: skip
+            self.problem(where, f"{value['class_name']} objects are not supported by specc{hint}")
             return _MISSING
         return _plain(value)
 

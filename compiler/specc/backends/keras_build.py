@@ -24,7 +24,7 @@ from specc.backends.arguments import (
 from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec, OpSpec
 from specc.layers.custom import PluginLayer
-from specc.terms.objects import KerasObject
+from specc.terms.objects import KerasObject, PluginObject
 from specc.terms.user_code import is_plugin_path
 
 
@@ -43,6 +43,9 @@ def _keras_value(keras: Any, value: Any) -> Any:
     if isinstance(value, Regularizer):
         cls, kwargs = regularizer_call(value)
         return getattr(keras.regularizers, cls)(**kwargs)
+    if isinstance(value, PluginObject):  # the user's class (--plugin), with its arguments
+        args = {k: _keras_value(keras, v) for k, v in value.arguments().items()}
+        return plugins.active().obtain(value.type)(**args)
     if isinstance(value, KerasObject):  # a loss, metric, schedule, initializer...
         obj = keras
         for part in value.MODULE.split("."):

@@ -55,6 +55,24 @@ class KerasObject(BaseModel):
         return descriptions.json_schema(cls, core_schema, handler)
 
 
+class PluginObject(KerasObject):
+    """The user's own loss, metric, initializer, regularizer or constraint class with its
+    arguments (``{type: pointnet.OrthogonalRegularizer, num_features: 3}``), allowed by
+    ``--plugin``: ``type`` is its dotted path, the rest goes to its constructor as given."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
+
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+_PLUGIN_KINDS = {
+    "losses": "loss", "metrics": "metric", "initializers": "initializer",
+    "regularizers": "regularizer", "constraints": "constraint",
+}  # fmt: skip
+"""The kinds of Keras object a plugin may give, as a message names them."""
+
+
 DECLARED: dict[str, dict[str, dict[str, Any]]] = {}
 """Module -> class name -> ``{argument: (type, default)}``, as declared below."""
 _built: dict[tuple[str, str], type[KerasObject]] = {}
@@ -334,6 +352,9 @@ def _by_name_or_object(
             tag = value.get("type")
             if tag is None:
                 raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
+            if module in _PLUGIN_KINDS and is_plugin_path(tag):  # the user's class
+                check_allowed(tag, f"{_PLUGIN_KINDS[module]} class")
+                return PluginObject.model_validate(value)
             loss = tag[len(LOSS_AS_METRIC) :] if isinstance(tag, str) else None
             qualified = loss is not None and tag.startswith(LOSS_AS_METRIC)
             if module == "metrics" and qualified and loss in DECLARED["losses"]:
