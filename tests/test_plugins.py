@@ -321,3 +321,25 @@ def test_emitted_script_imports_a_module_plugin(tmp_path, monkeypatch):
     model = loaded.build_model()
     loaded.compile_model(model)
     assert model.loss is sys.modules[module].scaled_mse
+
+
+def test_validate_imports_keras_only_for_a_plugin_layer(tmp_path):
+    """--plugin alone imports nothing: a spec without a plugin layer is validated without
+    Keras (and without the plugin), as every spec is."""
+    module = _plugin(tmp_path)
+    (tmp_path / "plain.yaml").write_text(
+        "name: plain\nmodel:\n  input: {shape: [4]}\n  layers:\n    - {type: Dense, units: 2}\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\n"
+        "from specc.cli import main\n"
+        "try:\n"
+        f"    main(['validate', 'plain.yaml', '--plugin', '{module}.py'])\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, 'keras' in sys.modules, '" + module + "' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "0 False False", done.stdout + done.stderr
+    assert not (tmp_path / f"{module}.imported").exists()
