@@ -86,7 +86,8 @@ CHAINS = [
 REFUSED = {
     "deepspeech2_ctc_asr": (
         "compile_config.loss: 'CTCLoss' is a custom loss function (Python code); a spec is "
-        "data and names Keras' own losses"
+        "data and names Keras' own losses; pass --plugin MODULE, the module defining it, to "
+        "read it as MODULE.CTCLoss"
     ),
 }
 """Chain models a spec cannot hold by design, and what ``specc import`` says of them."""
@@ -99,7 +100,8 @@ GRAPH_REFUSED: dict[str, tuple[str, ...]] = {
         "layers[2] (lambda): Lambda layers carry Python code; a spec is data (write the "
         "computation with catalog layers)",
         "compile_config.loss: 'contrastive_loss' is a custom loss function (Python code); a "
-        "spec is data and names Keras' own losses",
+        "spec is data and names Keras' own losses; pass --plugin MODULE, the module defining "
+        "it, to read it as MODULE.contrastive_loss",
     ),
 }
 """Graph models a spec cannot hold by design, and the lines ``specc import`` must print."""

@@ -295,6 +295,13 @@ training: {{epochs: 1, batch_size: 8}}
     x = np.ones((4, 8), "float32")
     model(x)
     assert len(model.losses) == 1  # the layer's own loss came back with the class
+    # the saved model imports again: Keras names the function's module "builtins", so the
+    # allowed modules are asked which defines it
+    back = run_specc("import", str(out / "model.keras"), "--plugin", f"{module}.py",
+                     cwd=tmp_path)  # fmt: skip
+    assert back.exit_code == 0, back.stderr
+    assert f"loss: {module}.scaled_mse" in back.stdout
+    assert f"{{type: {module}.AddsLoss, weight: 0.5" in back.stdout
     assert np.isfinite(history["loss"][0]) if isinstance(history, dict) else history
 
 

@@ -602,6 +602,7 @@ def emit_code(
             click.echo(
                 f"stale: regenerate with `specc emit-code {' '.join(paths)} -o {output_dir}"
                 + "".join(f" --set {shlex.quote(text)}" for text in sets)
+                + "".join(f" --plugin {shlex.quote(given)}" for given in plugin)
                 + "`",
                 err=True,
             )

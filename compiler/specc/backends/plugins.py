@@ -98,6 +98,11 @@ class Loaded:
             raise PluginError(f"--plugin {given}: cannot import it: {_first_line(exc)}") from exc
         return module
 
+    def defining(self, name: str) -> list[str]:
+        """The allowed modules that define ``name`` (each imported: a saved model names a
+        custom function's module ``builtins``, so the modules are asked)."""
+        return sorted(m for m in self.given if getattr(self.module(m), name, None) is not None)
+
     def obtain(self, path: str) -> Any:
         """The object ``module.name`` names (PluginError if the module lacks it)."""
         module_name, name = split_path(path)

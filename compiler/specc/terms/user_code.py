@@ -54,6 +54,10 @@ class Plugins(Protocol):
         ``ShapeError`` with Keras' one-line reason."""
         ...
 
+    def defining(self, name: str) -> list[str]:
+        """The allowed modules defining ``name`` (a saved custom function's only trace)."""
+        ...
+
     def sublayers(self, layer: Any) -> tuple[str, ...]:
         """Automatic-name prefixes the layer's construction (and first call) takes."""
         ...
