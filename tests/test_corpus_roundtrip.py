@@ -256,9 +256,8 @@ def _emittable(spec_path: Path, plugins: Any = None) -> Any:
     data = loader.load_file(spec_path).data
     data["data"] = {"dataset": "npz", "path": "data.npz"}
     imported = compile_file(spec_path, plugins=plugins)
-    outs = output_names(imported.graph)
+    outs = output_names(imported.graph)  # an uncompiled model: a loss per output
     data.setdefault("compile", {"loss": {o: "mse" for o in outs} if len(outs) > 1 else "mse"})
-    imported = compile_text(yaml.safe_dump(data, sort_keys=False), str(spec_path), plugins=plugins)
     loss = imported.spec.compile.loss if imported.spec.compile else None
     if isinstance(loss, dict):
         outputs = [str(ref) for ref in data["model"].get("outputs") or []]

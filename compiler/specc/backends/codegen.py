@@ -273,7 +273,7 @@ def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
         if isinstance(spec, PluginLayer):
             found.add(spec.path)
         else:  # the user's objects among its arguments (a custom regularizer)
-            found.update(_plugin_names([getattr(spec, key) for key in type(spec).model_fields]))
+            found.update(_plugin_objects([getattr(spec, key) for key in type(spec).model_fields]))
         for inner in spec.sublayers():
             walk(inner)
 
@@ -284,6 +284,18 @@ def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
         for key in ("loss", "metrics", "weighted_metrics"):
             found.update(_plugin_names(getattr(compiled.spec.compile, key)))
     return sorted(found)
+
+
+def _plugin_objects(value: Any) -> list[str]:
+    """The dotted paths of the ``{type: module.Class, ...}`` objects in a layer's arguments
+    (plain strings there are file names and the like, never plugins)."""
+    if isinstance(value, PluginObject):
+        return [value.type, *_plugin_objects(list(value.arguments().values()))]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _plugin_objects(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _plugin_objects(v)]
+    return []
 
 
 def _plugin_names(value: Any) -> list[str]:

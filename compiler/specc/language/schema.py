@@ -447,6 +447,8 @@ class _NoTypeKey:
 def _loss_form(value: Any) -> str:
     """A mapping without ``type`` gives a loss per output; anything else is one loss.
     (Tags that are no identifiers, so never taken for an output's name in a location.)"""
+    if value is None:
+        return "none"  # the layers add their own losses (add_loss)
     return "per-output" if isinstance(value, dict) and "type" not in value else "one-loss"
 
 
@@ -456,7 +458,8 @@ def _metrics_form(value: Any) -> str:
 
 PerOutputLoss = Annotated[
     Annotated[LossSpec, Tag("one-loss")]
-    | Annotated[dict[Identifier, LossSpec], Tag("per-output"), _NoTypeKey],
+    | Annotated[dict[Identifier, LossSpec], Tag("per-output"), _NoTypeKey]
+    | Annotated[SkipJsonSchema[None], Tag("none")],
     Discriminator(_loss_form),
 ]
 """One loss (one output), or ``{output name: loss}`` for a model with several outputs,
@@ -486,7 +489,7 @@ def _or_null(schema: dict[str, Any]) -> None:
 
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
-    loss: PerOutputLoss | SkipJsonSchema[None] = Field(
+    loss: PerOutputLoss = Field(
         json_schema_extra=_or_null,
         description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
         "{type: SparseCategoricalCrossentropy, from_logits: true}; for a model with several "
