@@ -28,12 +28,14 @@ import numpy as np
 from specc.analysis.arrays import DataArrays
 from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
+from specc.backends import plugins
 from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
 from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
 from specc.language.schema import DISTRIBUTED_STREAMS, FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
+from specc.terms.user_code import allowing
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
 
@@ -85,7 +87,9 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
     if data is not None:
         dumped["data"] = data
     # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
-    return Spec.model_validate(dumped, strict=False).model_copy(update={"model": spec.model})
+    with allowing(plugins.active_or_none()):  # the user's layers and losses, as given
+        checked = Spec.model_validate(dumped, strict=False)
+    return checked.model_copy(update={"model": spec.model})
 
 
 def select_backend(runtime: Runtime) -> str:
