@@ -302,6 +302,10 @@ def error_text(
         return f"unknown key {loc[-1]!r}", hint
     if kind == "union_tag_invalid":
         return _unknown_tag(ctx, loc)
+    if kind == "plugin_not_allowed":  # the user's code: imported only when allowed
+        from specc.terms.user_code import HINT
+
+        return str(err["msg"]), HINT.format(module=ctx["module"])
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in DEVICE_NAMES:
         example, engine = DEVICE_NAMES[ctx["pattern"]]
         return f"{_got(value)} is not a device name as {engine} writes it", f"e.g. {example}"
