@@ -80,7 +80,7 @@ def array_shape(values: Any) -> Shape:
 ARRAY_JSON_SCHEMA = {
     "type": "array",
     "minItems": 1,
-    "items": {"type": ["number", "array"]},
+    "items": {"anyOf": [{"type": "number"}, {"type": "array"}]},
     "description": "A rectangular nested list of numbers (an array constant).",
 }
 """The JSON Schema of an array literal: not recursive, so editors and the reference read it
@@ -94,7 +94,7 @@ shape rule checks it is rectangular)."""
 class ArrayOf(BaseModel):
     """An array constant that says its kind (tensor: or numpy:) and its dtype."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     tensor: Number | ArrayLiteral | None = Field(
         default=None, description="The values of a tensor: keras.ops.convert_to_tensor(values)."
     )
