@@ -379,18 +379,24 @@ def _layers(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
+def _has_blocks(data: dict[str, Any]) -> bool:
+    """Whether a spec writes blocks: its own (``blocks:``) or a library's (``use:``)."""
+    return bool(data.get("blocks") or data.get("use"))
+
+
 def diff(a: Compiled, b: Compiled) -> dict[str, Any]:
     """The differences of ``b`` from ``a``, as data (``specc diff --format json``)."""
     values: list[dict[str, Any]] = []
     da, db = dict(a.written().data), dict(b.written().data)
     if _model(a) == _model(b):  # the same model: how each writes it is no difference
         for data in (da, db):
-            data.pop("model", None)
-            data.pop("blocks", None)
-    elif bool(da.get("blocks")) != bool(db.get("blocks")):  # one side's blocks expanded
+            for key in ("model", "blocks", "use"):
+                data.pop(key, None)
+    elif _has_blocks(da) != _has_blocks(db):  # one side's blocks expanded
         da["model"], db["model"] = _expanded(a), _expanded(b)
-        da.pop("blocks", None)
-        db.pop("blocks", None)
+        for data in (da, db):
+            data.pop("blocks", None)
+            data.pop("use", None)
     _values(da, db, (), values, Spec)
     ta, tb = table.as_dict(a.graph), table.as_dict(b.graph)
     layers = _layers(ta["layers"], tb["layers"])

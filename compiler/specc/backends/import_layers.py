@@ -167,6 +167,9 @@ class LayerReader(_Reader):
         ok &= self._arguments(cls, config, defaults, own_ignore, where, entry)
         if not ok:
             return None
+        for key, value in cls.implied(serialized).items():
+            if key in entry and _same(entry[key], value):
+                del entry[key]  # what Keras writes when the spec leaves it out
         return self.validated(cls, entry, config, where)
 
     def _layer_class(self, serialized: dict[str, Any], where: str) -> type[LayerSpec] | None:

@@ -149,6 +149,12 @@ def entry(
             out[key] = list(value) if isinstance(value, tuple) else value
     if problems:
         return None, problems
+    for key, value in cls.implied({"config": config}).items():
+        if key in out and out[key] == (list(value) if isinstance(value, tuple) else value):
+            if key == "size" and isinstance(value, list | tuple) and len(set(value)) == 1:
+                out[key] = value[0]  # a square patch, as written: size: 8
+            elif key != "size":
+                del out[key]  # what Keras saves when the call leaves it out
     if cls.TRAILING:  # get_item(x, key): the key is no operand
         trailing = [  # x[0] saves its key as the number 0
             SavedKey(v) if isinstance(v, int) and not isinstance(v, bool) else v

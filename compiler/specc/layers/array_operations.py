@@ -384,6 +384,13 @@ class ExtractPatches(OpSpec):
     padding: Padding = "valid"
     data_format: DataFormat | None = None
 
+    @classmethod
+    def implied(cls, serialized: dict[str, Any]) -> dict[str, Any]:
+        """Keras' operation saves ``size`` as a pair, ``strides`` as ``size`` when not given
+        and Keras' standard ``channels_last``."""
+        size = (serialized.get("config") or {}).get("size")
+        return {"size": size, "strides": size, "data_format": "channels_last"}
+
     def compute(self, shapes: list[Shape]) -> Out:
         """Patches per axis, and the values of one patch as channels.
 

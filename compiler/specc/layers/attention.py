@@ -143,6 +143,19 @@ class MultiHeadAttention(Trainable):
     seed: Seed | None = None
     use_causal_mask: bool = False
 
+    @classmethod
+    def implied(cls, serialized: dict[str, Any]) -> dict[str, Any]:
+        """``value_dim`` is ``key_dim`` when not given; ``attention_axes`` every axis between
+        batch and features of the query (the rank its ``build_config`` saved)."""
+        config = serialized.get("config") or {}
+        out: dict[str, Any] = {"value_dim": config.get("key_dim")}
+        build = serialized.get("build_config") or {}
+        shapes = build.get("shapes_dict") if isinstance(build, dict) else None
+        query = shapes.get("query_shape") if isinstance(shapes, dict) else None
+        if isinstance(query, list):
+            out["attention_axes"] = list(attention_axes(len(query), None))
+        return out
+
     def rules(self) -> None:
         if self.flash_attention and self.dropout > 0:
             raise ShapeError(

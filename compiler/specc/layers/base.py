@@ -286,6 +286,13 @@ class LayerSpec(BaseModel):
         for arguments Keras stores in another form than it takes them."""
         return value
 
+    @classmethod
+    def implied(cls, serialized: dict[str, Any]) -> dict[str, Any]:
+        """Values Keras' ``get_config()`` writes for arguments a spec leaves out, worked out
+        from the saved layer (``specc import`` leaves them out too): MultiHeadAttention's
+        ``value_dim`` is its ``key_dim`` when not given."""
+        return {}
+
     def sublayers(self) -> list[LayerSpec]:
         """The layers given inside this one, in the order Python code constructs them."""
         out: list[LayerSpec] = []

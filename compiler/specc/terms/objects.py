@@ -352,13 +352,14 @@ def _by_name_or_object(
             tag = value.get("type")
             if tag is None:
                 raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
-            if module in _PLUGIN_KINDS and is_plugin_path(tag):  # the user's class
-                check_allowed(tag, f"{_PLUGIN_KINDS[module]} class")
-                return PluginObject.model_validate(value)
             loss = tag[len(LOSS_AS_METRIC) :] if isinstance(tag, str) else None
             qualified = loss is not None and tag.startswith(LOSS_AS_METRIC)
             if module == "metrics" and qualified and loss in DECLARED["losses"]:
+                # Keras' own loss as a metric (losses.BinaryCrossentropy): no plugin
                 return object_class("losses", loss).model_validate({**value, "type": loss})
+            if module in _PLUGIN_KINDS and is_plugin_path(tag):  # the user's class
+                check_allowed(tag, f"{_PLUGIN_KINDS[module]} class")
+                return PluginObject.model_validate(value)
             if not isinstance(tag, str) or tag not in declared:
                 raise PydanticCustomError(
                     "union_tag_invalid",
