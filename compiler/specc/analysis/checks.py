@@ -12,6 +12,7 @@ from typing import Any
 
 from specc.analysis.finetune import check_fine_tune
 from specc.analysis.graph import Graph
+from specc.analysis.strings import check_strings
 from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
@@ -566,7 +567,7 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
 
 RULES = (
     check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
-    check_distribution, check_fine_tune, check_weights,
+    check_distribution, check_fine_tune, check_weights, check_strings,
 )  # fmt: skip
 
 

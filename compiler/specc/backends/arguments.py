@@ -59,6 +59,8 @@ def layer_arguments(layer: ResolvedLayer, *, inner_names: bool = True) -> dict[s
     """
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
+    for key in layer.spec.SPEC_ONLY:
+        args.pop(key, None)
     if inner_names and layer.inner_names:
         names = iter(layer.inner_names)
         args = {key: _named(value, names) for key, value in args.items()}
@@ -77,7 +79,7 @@ def _named(value: Any, names: Iterator[str]) -> Any:
 
 def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
     """Constructor arguments of a layer given inside another (a wrapper's ``layer``)."""
-    args = ordered(spec, stated(spec))
+    args = {k: v for k, v in ordered(spec, stated(spec)).items() if k not in spec.SPEC_ONLY}
     name = args.pop("name", None)
     return args if name is None else {**args, "name": name}
 

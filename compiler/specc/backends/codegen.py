@@ -48,6 +48,7 @@ from specc.backends.arguments import (
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec, OpSpec
+from specc.layers.lookup import lookup_adapts
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject, loss_name
 
@@ -1037,7 +1038,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "block_functions": PyCode("\n".join([*sub_models, *functional[0]]))
                            if functional and (functional[0] or sub_models) else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
-        "adapt": adapted_at_train_time(list(spec.model.layers)),
+        "adapt": adapted_at_train_time(list(spec.model.layers)) or bool(lookup_adapts(graph)),
+        "lookups": lookup_adapts(graph),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": spec.compile.loss,
         "metrics": _listed(spec.compile.metrics),

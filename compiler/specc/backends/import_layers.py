@@ -158,9 +158,16 @@ class LayerReader(_Reader):
                 where, f"internal: cannot build a default {layer_type}: {_first_line(exc)}"
             )
             return None
+        own_ignore |= getattr(cls, "DERIVED", frozenset())
         ok &= self._arguments(cls, config, defaults, own_ignore, where, entry)
         if not ok:
             return None
+        adapted = self.vocabularies.get(keras_name) if isinstance(keras_name, str) else None
+        if adapted is not None and config.get("vocabulary") is None:
+            entry["vocabulary"] = cls.from_keras("vocabulary", adapted)  # inline, from the assets
+        tidy = getattr(cls, "imported", None)
+        if tidy is not None:
+            entry = tidy(entry)
         return self.validated(cls, entry, config, where)
 
     def _layer_class(self, serialized: dict[str, Any], where: str) -> type[LayerSpec] | None:

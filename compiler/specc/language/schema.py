@@ -72,7 +72,7 @@ __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regular
 
 DTYPES = (
     "float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "uint16", "uint32", "uint64", "bool",
+    "uint16", "uint32", "uint64", "bool", "string",
 )  # fmt: skip
 
 
@@ -84,7 +84,9 @@ class Input(Strict):
         "known only at run time, e.g. [null, 71] for sequences of any length."
     )
     dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
-        default="float32", description="int32 for token ids (Embedding inputs)."
+        default="float32",
+        description="int32 for token ids (Embedding inputs); string for text and categories "
+        "(a StringLookup, TextVectorization or Hashing layer must take it).",
     )
     name: Identifier | None = Field(
         default=None, description="The input layer's name (Keras' default: input_layer)."

@@ -610,6 +610,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
+    from specc.layers.lookup import lookup_adapts
 
     keras = get_keras()
     device, gpu = device_name(backend)
@@ -628,7 +629,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
-        keras_build.adapt_normalization(model, _adapt_data(feed, samples, training))
+        keras_build.adapt_normalization(
+            model, _adapt_data(feed, samples, training), lookup_adapts(compiled.graph)
+        )
         model.compile(
             optimizer=keras_build.make_optimizer(spec),
             **keras_build.compile_arguments(spec),
