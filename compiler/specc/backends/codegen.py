@@ -331,6 +331,7 @@ SCRIPT_GLOBALS = frozenset({
     "write_json", "plot_history", "main", "NAME", "DESCRIPTION", "DATASET", "DATA_PATH",
     "INPUT_SHAPE", "EPOCHS", "BATCH_SIZE", "VALIDATION_SPLIT", "SHUFFLE", "SEED",
     "JIT_COMPILE", "STEPS_PER_EXECUTION", "INPUTS", "OUTPUTS", "KEYS", "arrays", "take",
+    "INPUT_COLUMNS", "COLUMN_TYPES",
     "samples",
 })  # fmt: skip
 """Module-level names of the script: a block's function takes none of them."""
@@ -1022,7 +1023,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "description": spec.description,
         "dataset": spec.data.dataset,
         "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
-        "table": _table(spec.data, spec.compile, graph.output_shape),
+        "table": _table(spec.data, spec.compile, graph.output_shape,
+                        {given.name: given.dtype for given in graph.inputs}),
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
             not isinstance(step, DivideStep) for step in prep.x_steps()),
@@ -1074,7 +1076,9 @@ def _y_step(classes: int) -> Expr:
     return Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(classes))))
 
 
-def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None:
+def _table(
+    data: Any, compiled: Any, output_shape: Any, dtypes: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """A CSV's columns and label kind (as specc train reads them), or None."""
     if data.dataset != "csv":
         return None
@@ -1089,7 +1093,22 @@ def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None
         "test_split": data.test_split if data.test_split is not None else 0.2,
         "classes": (steps[-1].one_hot if steps else int(output_shape[-1])) if classifier else None,
         "one_hot": steps[-1].one_hot if steps else None,
+        "inputs": data.inputs,
+        "column_types": _column_types(data.inputs, dtypes or {}) if data.inputs else None,
     }
+
+
+def _column_types(groups: dict[str, list[str]], dtypes: dict[str, str]) -> dict[str, str]:
+    """How the emitted script parses each grouped column: as its input's dtype (string,
+    int64 for integer inputs, float32 otherwise), as ``specc train`` does."""
+    out: dict[str, str] = {}
+    for name, columns in groups.items():
+        kind = dtypes.get(name, "float32")
+        kind = (
+            kind if kind == "string" else "int64" if kind.startswith(("int", "uint")) else "float32"
+        )
+        out |= dict.fromkeys(columns, kind)
+    return out
 
 
 def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:

@@ -289,19 +289,15 @@ def adapt_normalization(model: Any, x: Any, lookups: dict[str, int | None] | Non
 
 
 def _reaching(keras: Any, model: Any, layer: Any, x: Any) -> Any:
-    """What reaches ``layer`` when ``x`` is fed to ``model``: a model input's data as is."""
+    """What reaches ``layer`` when ``x`` is fed to ``model``: the sub-model's prediction
+    (as the emitted script computes it), or, from arrays, a model input's own array
+    (Keras' predict takes no NumPy strings)."""
     inputs = {t.name: k for k, t in enumerate(model.inputs)}
     source = layer.input
-    if not isinstance(source, list) and getattr(source, "name", None) in inputs:
-        k = inputs[source.name]
+    if not hasattr(x, "map") and getattr(source, "name", None) in inputs:
         if isinstance(x, dict):
             return x[source.name]
-        if isinstance(x, list | tuple):
-            return x[k]
-        if len(model.inputs) == 1:
-            return x
-        if hasattr(x, "map"):  # a dataset of dicts (named inputs)
-            return x.map(lambda row: row[source.name])
+        return x[inputs[source.name]] if isinstance(x, list | tuple) else x
     return keras.Model(model.inputs, source).predict(x, verbose=0)
 
 

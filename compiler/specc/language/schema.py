@@ -795,6 +795,12 @@ class Data(Strict):
     test_split: Fraction | None = Field(
         default=None, description="csv: the last fraction of the rows tests (default 0.2)."
     )
+    inputs: dict[Identifier, Annotated[list[str], Field(min_length=1)]] | None = Field(
+        default=None,
+        description="csv: the columns each model input takes, by input name ({city: [city], "
+        "numbers: [age, chol]}), stacked in order: as strings for a dtype string input, "
+        "integers for an int one, else numbers (instead of features and categorical).",
+    )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
@@ -826,11 +832,20 @@ class Data(Strict):
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
-        table = [k for k in ("label", "features", "categorical", "test_split") if getattr(self, k)]
+        table = [
+            k
+            for k in ("label", "features", "categorical", "test_split", "inputs")
+            if getattr(self, k)
+        ]
         if table and self.dataset != "csv":
             raise ValueError(f"{', '.join(table)} apply to csv, not {self.dataset}")
         if self.dataset == "csv" and not self.label:
             raise ValueError("dataset 'csv' needs 'label': the name of the label column")
+        if self.inputs and (self.features or self.categorical):
+            raise ValueError(
+                "inputs gives each model input its columns; features and categorical feed one "
+                "input: give one or the other"
+            )
         if self.dataset == "csv" and self.preprocessing.x:
             raise ValueError(
                 "csv rows take no x steps; scale features in the model (e.g. a Normalization "

@@ -49,6 +49,10 @@ class Table:
     train: int
     validation: int
     classes: int | None
+    groups: dict[str, list[str]] | None = None
+    """``data.inputs``: each model input's columns (then no features or categorical)."""
+    dtypes: dict[str, str] | None = None
+    """Each grouped column's dtype: its input's (string, an int type, else float32)."""
 
     @property
     def test(self) -> int:
@@ -94,8 +98,9 @@ def _splits(rows: int, test_split: float, validation_split: float) -> tuple[int,
 
 
 def _count(
-    path: Path, header: list[str], checks: dict[int, str], units: int | None, label: int
-) -> int:
+    path: Path, header: list[str], checks: dict[int, str], units: int | None, label: int,
+    whole: frozenset[int] = frozenset(),
+) -> int:  # fmt: skip
     """Every row read once: its length, numbers where numbers belong, the label's range."""
     rows = 0
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
@@ -109,6 +114,11 @@ def _count(
                 raise DataError(f"{path}:{line}:1: {len(row)} fields, the header has {len(header)}")
             for i, column in checks.items():
                 value = _number(row[i], f"{path}:{line}:{i + 1}", column)
+                if i in whole and not row[i].strip().lstrip("+-").isdigit():
+                    raise DataError(
+                        f"{path}:{line}:{i + 1}: column {column!r} holds {row[i]!r}, not a whole "
+                        "number, but feeds an integer input"
+                    )
                 if (
                     i == label
                     and units is not None
@@ -144,9 +154,10 @@ def _vocabulary_sizes(path: Path, header: list[str], categorical: list[str], tra
 
 def check(
     data: Data, path: Path, input_shape: tuple[int | None, ...], units: int | None,
-    validation_split: float,
+    validation_split: float, dtypes: dict[str, str] | None = None,
 ) -> Table:  # fmt: skip
-    """Every check, before Keras is loaded: one DataError for the first problem."""
+    """Every check, before Keras is loaded: one DataError for the first problem.
+    ``dtypes``: each model input's dtype, by name (for ``data.inputs``)."""
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
@@ -154,6 +165,8 @@ def check(
     if not header:
         raise DataError(f"{path}:1:1: empty file; the first line names the columns")
     assert data.label is not None  # the schema requires it for csv
+    if data.inputs:
+        return _check_groups(data, path, header, units, validation_split, dtypes or {})
     features = _columns(data, header, path)
     label = header.index(data.label)
     numeric = {header.index(c): c for c in [*features, data.label]}
@@ -176,6 +189,45 @@ def check(
                  validation, units)  # fmt: skip
 
 
+def _check_groups(
+    data: Data, path: Path, header: list[str], units: int | None, validation_split: float,
+    dtypes: dict[str, str],
+) -> Table:  # fmt: skip
+    """``data.inputs``: each named column exists, numbers where an input takes numbers."""
+    assert data.inputs is not None and data.label is not None
+    kinds: dict[str, str] = {}
+    for name, columns in data.inputs.items():
+        for column in columns:
+            kind = dtypes.get(name, "float32")
+            kind = kind if kind == "string" or kind.startswith(("int", "uint")) else "float32"
+            if kinds.setdefault(column, kind) != kind:
+                raise DataError(
+                    f"{path}: column {column!r} feeds inputs of dtypes {kinds[column]} and {kind}"
+                )
+    missing = [c for c in [data.label, *kinds] if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}:1:1: no column {', '.join(map(repr, missing))} in the header; it has "
+            f"{', '.join(header)}"
+        )
+    label = header.index(data.label)
+    numeric = {header.index(c): c for c, kind in kinds.items() if kind != "string"}
+    numeric[label] = data.label
+    whole = frozenset(
+        header.index(c) for c, kind in kinds.items() if kind != "float32" and kind != "string"
+    )
+    rows = _count(path, header, numeric, units, label, whole)
+    train, validation = _splits(rows, data.test_split or TEST_SPLIT, validation_split)
+    test = rows - train - validation
+    if train == 0 or test == 0 or (validation_split and validation == 0):
+        raise DataError(
+            f"{path}: {rows} row(s) split into {train} for training, {validation} for "
+            f"validation and {test} for testing; each needs at least one"
+        )
+    return Table(data, path, data.label, header, [], [], rows, train, validation, units,
+                 dict(data.inputs), kinds)  # fmt: skip
+
+
 def open_streams(table: Table, batch_size: int, seed: int) -> Streams:
     """The datasets: lines split by position, parsed per batch, lookups adapted on the training rows."""
     import tensorflow as tf
@@ -183,9 +235,17 @@ def open_streams(table: Table, batch_size: int, seed: int) -> Streams:
     from specc.backends.kerasenv import keras
 
     header, data, label = table.header, table.data, table.label
-    wanted = sorted(header.index(c) for c in [*table.features, *table.categorical, label])
+    kinds = table.dtypes or {}
+    grouped = [c for c in kinds if c != label]
+    wanted = sorted(
+        {header.index(c) for c in [*table.features, *table.categorical, *grouped, label]}
+    )
     text = {header.index(c) for c in table.categorical}
-    defaults = [tf.string if i in text else tf.float32 for i in wanted]
+    parsed = {"string": tf.string, "float32": tf.float32}
+    defaults = [
+        tf.string if i in text else parsed.get(kinds.get(header[i], "float32"), tf.int64)
+        for i in wanted
+    ]
     names = [header[i] for i in wanted]
     types = [tf.constant([], d) for d in defaults]  # no default: an empty field is an error
     # Lines stay strings until batched (shuffling one string a row is cheap), then parsed
@@ -208,13 +268,16 @@ def open_streams(table: Table, batch_size: int, seed: int) -> Streams:
     def sample(batch: Any) -> tuple[Any, Any]:
         """A batch of lines -> (features, labels)."""
         row = dict(zip(names, parse(batch), strict=True))
-        parts = [tf.stack([row[c] for c in table.features], axis=1)] if table.features else []
-        parts += [tf.cast(lookups[c](row[c]), tf.float32) for c in table.categorical]
         y = row[label]
         if table.classes is not None:
             y = tf.cast(y, tf.int32)
             if one_hot:
                 y = tf.one_hot(y, one_hot[-1].one_hot)
+        if table.groups:  # each model input its columns, by name
+            x = {name: tf.stack([row[c] for c in cs], axis=1) for name, cs in table.groups.items()}
+            return x, y
+        parts = [tf.stack([row[c] for c in table.features], axis=1)] if table.features else []
+        parts += [tf.cast(lookups[c](row[c]), tf.float32) for c in table.categorical]
         return tf.concat(parts, axis=1), y
 
     def batched(part: Any, count: int, shuffle: bool) -> Any:

@@ -75,6 +75,10 @@ def save_data(
         feed, n = plan.test_inputs(x_test, batch)
         x_test = each(x_test, lambda a: a[:n])
         y_test = each(y_test, lambda a: a[:n])
+    if plan is None and any(a.dtype.kind in "OSU" for a in _arrays(x_test)):
+        import tensorflow as tf  # Keras' predict takes strings as tensors, not NumPy arrays
+
+        feed = {"x": tf.data.Dataset.from_tensor_slices(x_test).batch(batch)}
     if probe is not None:
         probs, maps = probe.predict(**feed, verbose=0)
     else:

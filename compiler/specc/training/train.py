@@ -570,8 +570,13 @@ def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
     shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
     units = classes if isinstance(classes, int) else None
     split = (spec.training or Training()).validation_split
-    module = csv_table if spec.data.dataset == "csv" else image_folder
-    return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
+    if spec.data.dataset == "csv":
+        inputs = graph.inputs if graph.functional else ()
+        dtypes = {given.name: given.dtype for given in inputs} or {
+            graph.input_name: spec.model.input.dtype
+        }
+        return csv_table.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtypes)
+    return image_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
 def _read_data(
