@@ -107,7 +107,6 @@ def load_datasets(path: str, batch_size: int, seed: int):
     epoch; each categorical column one-hot through a StringLookup adapted on them."""
     import csv
 
-    import keras
     import tensorflow as tf
 
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:

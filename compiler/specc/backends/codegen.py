@@ -1026,6 +1026,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "table": _table(spec.data, spec.compile, graph.output_shape,
                         {given.name: given.dtype for given in graph.inputs}),
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "text": {"label_mode": "categorical" if prep.y_steps() else "int"}
+                if spec.data.dataset == "text_folder" else None,
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
             not isinstance(step, DivideStep) for step in prep.x_steps()),
         "x_keras": any(isinstance(step, PadStep) for steps in

@@ -57,7 +57,7 @@ KERAS_DATASETS = (
     "california_housing",
 )  # fmt: skip
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
-FOLDER_DATASETS = ("image_folder", "csv")
+FOLDER_DATASETS = ("image_folder", "csv", "text_folder")
 """Data read from the user's files and streamed through tf.data (docs/training.md)."""
 DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
 WORD_DATASETS = ("imdb", "reuters")
@@ -816,7 +816,7 @@ class Data(Strict):
                         "type": "string",
                         "minLength": 1,
                         "description": "dataset: npz needs the path of its .npz file, "
-                        "image_folder that of its folder.",
+                        "image_folder and text_folder that of its folder, csv that of its file.",
                     }
                 },
             },
@@ -828,7 +828,10 @@ class Data(Strict):
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
         if self.dataset in FOLDER_DATASETS and not self.path:
-            raise ValueError(f"dataset '{self.dataset}' needs 'path' to the folder of images")
+            what = {"csv": "the CSV file", "text_folder": "the folder of texts"}
+            raise ValueError(
+                f"dataset '{self.dataset}' needs 'path' to {what.get(self.dataset, 'the folder of images')}"
+            )
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")

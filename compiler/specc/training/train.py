@@ -563,7 +563,7 @@ ONE_DEVICE = (
 
 def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
     """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
-    from specc.training import csv_table, image_folder
+    from specc.training import csv_table, image_folder, text_folder
 
     assert spec.data is not None and spec.data.path is not None  # the schema requires a path
     graph = compiled.graph
@@ -576,6 +576,9 @@ def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
             graph.input_name: spec.model.input.dtype
         }
         return csv_table.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtypes)
+    if spec.data.dataset == "text_folder":
+        dtype = graph.inputs[0].dtype if graph.functional else spec.model.input.dtype
+        return text_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtype)
     return image_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
@@ -625,9 +628,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     seed = _seed(keras, backend, training)
     feed: Any = arrays
     if checked is not None:  # after the seed: Keras' loader shuffles with it
-        from specc.training import csv_table, image_folder
+        from specc.training import csv_table, image_folder, text_folder
 
-        module = csv_table if spec.data.dataset == "csv" else image_folder
+        module = {"csv": csv_table, "text_folder": text_folder}.get(spec.data.dataset, image_folder)
         feed = module.open_streams(checked, training.batch_size, seed)
     folder = _run_folder(spec, options, plan)
 
@@ -754,7 +757,9 @@ def _pictures(
     if not any(isinstance(n, int) and n for n in wanted.values()):
         return
     if plan is None:
-        predictions, n = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+        from specc.training.text_folder import predict_feed
+
+        predictions, n = model.predict(**predict_feed(arrays.x_test, batch), verbose=0), None
     else:
         inputs, n = plan.test_inputs(arrays.x_test, batch)
         predictions = model.predict(**inputs, verbose=0)
