@@ -77,8 +77,8 @@ def test_schema_defaults_are_keras_defaults(cls):
     keras_cls = keras_build.keras_class(keras(), cls)  # KERAS_PATH: keras.Sequential too
     params = inspect.signature(keras_cls.__init__).parameters
     for name, field in cls.model_fields.items():
-        if name in ("type", "name", "trainable"):
-            continue
+        if name in ("type", "name", "trainable") or name in cls.SPEC_ONLY:
+            continue  # SPEC_ONLY: read by specc (a lookup's adapt_samples), never passed
         assert name in params, f"{name} is not an argument of {keras_cls.__name__}"
         keras_default = params[name].default
         if field.is_required():

@@ -163,8 +163,11 @@ class LayerReader(_Reader):
         if not ok:
             return None
         adapted = self.vocabularies.get(keras_name) if isinstance(keras_name, str) else None
-        if adapted is not None and config.get("vocabulary") is None:
-            entry["vocabulary"] = cls.from_keras("vocabulary", adapted)  # inline, from the assets
+        learned = getattr(cls, "learned_vocabulary", None)
+        if adapted is not None and config.get("vocabulary") is None and learned is not None:
+            tokens = learned(config, adapted)  # inline, from the assets (None: never adapted)
+            if tokens is not None:
+                entry["vocabulary"] = tokens
         tidy = getattr(cls, "imported", None)
         if tidy is not None:
             entry = tidy(entry)

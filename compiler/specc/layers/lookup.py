@@ -167,7 +167,6 @@ class _IndexLookup(_Lookup):
     invert: bool = False
     pad_to_max_tokens: bool = False
     sparse: bool = False
-    oov_method: Literal["floormod", "farmhash"] = "floormod"
     salt: Salt | None = None
     idf_weights: IdfWeights | None = None
     adapt_samples: PosInt | None = None
@@ -184,12 +183,15 @@ class _IndexLookup(_Lookup):
         return self._vocabulary_path
 
     @classmethod
-    def from_keras(cls, key: str, value: Any) -> Any:
-        """An adapted vocabulary, which Keras saves as an asset file, is imported inline."""
-        if key == "vocabulary" and isinstance(value, str):
-            tokens = asset_tokens(value)
-            return [int(t) for t in tokens] if cls.__name__ == "IntegerLookup" else tokens
-        return value
+    def learned_vocabulary(cls, config: dict[str, Any], text: str) -> list[Any] | None:
+        """An adapted vocabulary, which Keras saves as an asset file (its special tokens
+        first), as a spec lists it inline; None if the layer was never adapted."""
+        tokens = asset_tokens(text)
+        mask = config.get("mask_token") is not None and config.get("output_mode", "int") == "int"
+        special = int(mask) + int(config.get("num_oov_indices", 1))
+        if len(tokens) <= special:
+            return None
+        return [int(t) for t in tokens] if cls.__name__ == "IntegerLookup" else tokens
 
     def adapted(self) -> bool:
         return self.vocabulary is None
@@ -216,8 +218,8 @@ class _IndexLookup(_Lookup):
                 "Keras reads no tf_idf vocabulary from a file: give the tokens as a list",
                 "vocabulary",
             )
-        if self.salt is not None and self.oov_method != "farmhash":
-            raise refuse("salt applies to oov_method farmhash only", "salt")
+        if self.salt is not None and getattr(self, "oov_method", "farmhash") != "farmhash":
+            raise refuse("salt applies to oov_method farmhash only", "salt")  # integers only
         weights = self.idf_weights
         if isinstance(vocabulary, list) and weights is not None and len(weights) != len(vocabulary):
             raise refuse(
@@ -338,7 +340,6 @@ class StringLookup(_IndexLookup):
     sparse: bool = False
     encoding: str = "utf-8"
     salt: Salt | None = None
-    oov_method: Literal["floormod", "farmhash"] = "floormod"
 
     def reads(self) -> str:
         return "number" if self.invert else STRINGS
@@ -417,8 +418,15 @@ class TextVectorization(_Lookup):
         return self._vocabulary_path
 
     @classmethod
-    def from_keras(cls, key: str, value: Any) -> Any:
-        return asset_tokens(value) if key == "vocabulary" and isinstance(value, str) else value
+    def learned_vocabulary(cls, config: dict[str, Any], text: str) -> list[str] | None:
+        """An adapted vocabulary from the assets (mask ``""`` and OOV first in int mode);
+        None if the layer was never adapted."""
+        tokens = asset_tokens(text)
+        return (
+            tokens
+            if len(tokens) > (2 if config.get("output_mode", "int") == "int" else 1)
+            else None
+        )
 
     def reads(self) -> str:
         return STRINGS
@@ -575,11 +583,21 @@ class CategoryEncoding(_Lookup):
     POSITIONAL = ("num_tokens",)
     MINIMAL: ClassVar[dict[str, Any]] = {"num_tokens": 2}
     type: Literal["CategoryEncoding"]
-    num_tokens: PosInt
+    num_tokens: PosInt | None = None
     output_mode: Literal["multi_hot", "one_hot", "count"] = "multi_hot"
     sparse: bool = False
 
+    def rules(self) -> None:
+        if self.num_tokens is None:
+            raise ShapeError(
+                "give num_tokens, the number of distinct indices (for tokens not known "
+                "beforehand, use IntegerLookup)",
+                "num_tokens",
+                show_input=False,
+            )
+
     def infer(self, shape: Shape) -> Out:
+        assert self.num_tokens is not None  # rules() refuses None
         return Out(category_encoding_shape(shape, self.output_mode, self.num_tokens))
 
 
