@@ -687,6 +687,48 @@ model:
   outputs: [dense, summed, top, least, stacked, flat, back, scores, scores2, patches, small, ends]
 """
 
+INDEXING = """
+name: indexing
+model:
+  inputs:
+    - {name: img, shape: [8, 8, 3]}
+    - {name: seq, shape: [5, 6]}
+  layers:
+    - {op: getitem, key: "[..., 2]", inputs: [img], as: blue}
+    - {op: getitem, key: "[..., 1]", inputs: [img], as: green}
+    - {op: getitem, key: "[..., 0]", inputs: [img], as: red}
+    - {op: stack, inputs: [blue, green, red], axis: -1}
+    - {op: add, value: [[[[-103.939, -116.779, -123.68]]]]}
+    - {op: subtract, value: {numpy: [1.0, 2.0, 3.0]}}
+    - {op: true_divide, value: {tensor: [0.229, 0.224, 0.225], dtype: float16}, as: caffe}
+    - {op: getitem, key: "[:, 0]", inputs: [seq], as: cls}
+    - {op: getitem, key: "[:, -1, :]", inputs: [seq], as: last}
+    - {op: getitem, key: "[:, 1:3]", inputs: [seq], as: middle}
+    - {op: getitem, key: "[..., ::-1]", inputs: [seq], as: reversed}
+    - {op: getitem, key: "[:, None, 2]", inputs: [seq], name: widened}
+    - {op: multiply, inputs: [[2.0, 0.5, 1.0, 1.0, 2.0, 0.5], cls], as: scaled}
+    - {op: square}
+    - {op: sqrt}
+    - {op: exp}
+    - {op: log}
+    - {op: abs}
+    - {op: sign}
+    - {op: floor}
+    - {op: round, decimals: 1}
+    - {op: erf}
+    - {op: log_softmax, axis: -1, as: logp}
+    - {op: normalize, inputs: [last], as: unit}
+    - {op: flip, inputs: [middle], axis: 1, as: flipped}
+    - {op: cumsum, inputs: [middle], axis: -1, as: running}
+    - {op: argmax, inputs: [seq], axis: -1, as: best}
+    - {op: argmin, inputs: [seq], axis: 1, keepdims: true, as: worst}
+    - {op: cast, inputs: [best], dtype: float32, as: best_float}
+    - {type: Dense, units: 4, inputs: [caffe]}
+  outputs: [dense, logp, unit, flipped, running, reversed, widened, best_float, worst, scaled]
+"""
+"""Indexing, array constants, cast and the elementwise operations (test_indexing_operations.py,
+test_emitted_graphs.py)."""
+
 
 # ------------------------------------------------ keras.applications tables (two test files)
 

@@ -91,6 +91,11 @@ PENDING: dict[str, str] = {
     # a feature not on main yet, with that feature (none now: all round-trip). The lead
     # removes an entry when it lands (strict: a model that starts to round-trip fails here
     # until its entry goes).
+    "graphs/siamese_network_resnet50": (
+        "outputs named apart: its three outputs are the Embedding sub-model's three calls, "
+        "which specc names by the layer (summary and build round-trip; emit-code refuses: "
+        "training needs a name per output)"
+    ),
 }
 """Corpus models whose round trip needs a feature of issue 19 that main lacks: the feature."""
 
@@ -344,8 +349,8 @@ def test_every_graph_model_is_accounted_for():
     assert set(GRAPH_REFUSED) <= set(GRAPHS)
     assert set(PENDING) <= set(GRAPH_ROUND_TRIP) | set(ROUND_TRIP)
     assert set(SMALL_GRAPHS) <= set(GRAPH_ROUND_TRIP) - set(PENDING)
-    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 17
-    assert len([m for m in GRAPH_ROUND_TRIP if m not in PENDING]) >= 16
+    assert len(GRAPH_ROUND_TRIP) + len(GRAPH_REFUSED) == len(GRAPHS) == 19
+    assert len([m for m in GRAPH_ROUND_TRIP if m not in PENDING]) >= 17
 
 
 def test_every_chain_model_is_accounted_for():

@@ -1,6 +1,9 @@
 """Random graphs of the shaping operations against Keras' functional API, built by plain code.
 
-A drawn graph starts from one or two inputs; each entry takes earlier tensors and is a
+A drawn graph starts from one or two inputs; each entry takes earlier tensors and is an
+index (``x[:, 1:3, None]``: ints, slices, ``None`` and ``...`` near the axes' bounds, some
+beyond them, a lone slice Keras refuses), an array constant added, subtracted or multiplied
+(a tensor or a numpy array over the last axes), a
 reduction (axis lists, keepdims), a join (concatenate and stack of the same or of
 differing shapes), a split (whose pieces later entries take), reshape, transpose,
 expand_dims, squeeze, matmul, einsum (equations made from the operands' ranks, letters
@@ -28,6 +31,7 @@ from hypothesis import strategies as st
 from specc.analysis.pipeline import compile_text
 from specc.backends import table
 from specc.errors import SpecError
+from specc.layers import op_shapes
 from specc.layers.shapes import Shape, ShapeError
 from tests.family_differential import SETTINGS
 from tests.helpers import keras_text
@@ -99,12 +103,62 @@ def _einsum(draw: Any, shapes: list[Shape]) -> Entry:
     return {"op": "einsum", "subscripts": equation}
 
 
+def _key_item(draw: Any, size: int | None) -> Any:
+    """One item of an index on an axis of ``size``: near its bounds, some beyond them."""
+    near = st.integers(-(size or 3) - 1, size or 3)
+    kind = draw(st.sampled_from(["int", "slice", "slice", "none"]))
+    if kind == "int":
+        return draw(near)
+    if kind == "none":
+        return None
+    bound = st.one_of(st.none(), near)
+    step = draw(st.one_of(st.none(), st.sampled_from([-2, -1, 1, 2, 3])))
+    return slice(draw(bound), draw(bound), step)
+
+
+def _getitem(draw: Any, shape: Shape) -> Entry:
+    """``x[key]`` with a key of Python's forms: an int, a tuple of ints, slices, None and
+    one ``...``; sometimes a lone slice (which Keras refuses) or too many items."""
+    count = draw(st.integers(1, len(shape) + 1))
+    items = [_key_item(draw, shape[min(i, len(shape) - 1)]) for i in range(count)]
+    if draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), Ellipsis)
+    key: Any = tuple(items)
+    if count == 1 and draw(st.booleans()):
+        key = items[0]  # x[0]; or x[1:3], x[None]: Keras takes no lone slice or None
+    text = op_shapes.format_index(key) if isinstance(key, int | tuple) else f"[{_lone(key)}]"
+    return {"op": "getitem", "key": text, "_key": key}
+
+
+def _lone(item: Any) -> str:
+    return op_shapes.format_index((item, Ellipsis))[1:-6] if item is not Ellipsis else "..."
+
+
+def _array_constant(draw: Any, shape: Shape) -> Entry:
+    """``x - constant``: an array over the last axes, each of the tensor's size or 1 (else
+    another size, which does not broadcast), a tensor or a numpy array."""
+    last = draw(st.integers(1, len(shape)))
+    dims = [draw(st.sampled_from([d if d is not None else 1, 1, 1, 2])) for d in shape[-last:]]
+    values = np.full(dims, 0.5).tolist()
+    kind = draw(st.sampled_from(["tensor", "numpy"]))
+    value = values if kind == "tensor" else {"numpy": values}
+    return {"op": draw(st.sampled_from(["add", "subtract", "multiply"])), "value": value}
+
+
 def _one_tensor_op(draw: Any, shape: Shape) -> Entry:
     rank = len(shape)
     kind = draw(st.sampled_from(["reduce", "reduce", "reshape", "transpose", "expand_dims",
-                                 "squeeze", "split", "image", "Dense"]))  # fmt: skip
+                                 "squeeze", "split", "image", "cumsum", "Dense", "getitem", "getitem",
+                                 "constant"]))  # fmt: skip
+    if kind == "getitem":
+        return _getitem(draw, shape)
+    if kind == "constant":
+        return _array_constant(draw, shape)
     if kind == "reduce":
         return _reduction(draw, shape)
+    if kind == "cumsum":  # positions: cumsum(ones_like(ids), axis=-1) - 1
+        axis = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
+        return {"op": "cumsum"} if axis is None else {"op": "cumsum", "axis": axis}
     if kind == "reshape":
         return _reshape(draw, shape)
     if kind == "transpose":
@@ -149,7 +203,7 @@ def _shape_after(entry: Entry, shapes: list[Shape]) -> Shape | list[Shape]:
         return (*shapes[0][:-1], entry["units"])
     from specc.layers.base import OPERATIONS
 
-    args = {k: v for k, v in entry.items() if k not in ("op", "inputs", "as")}
+    args = {k: v for k, v in entry.items() if k not in ("op", "inputs", "as", "_key")}
     op = OPERATIONS[entry["op"]].model_validate({"op": entry["op"], **args})
     return op.infer_many(shapes).shape if len(shapes) > 1 else op.infer(shapes[0]).shape
 
@@ -188,7 +242,7 @@ def graphs(draw: Any) -> dict[str, Any]:
 
 
 def _spec_text(desc: dict[str, Any]) -> str:
-    entries = desc["entries"]
+    entries = [{k: v for k, v in e.items() if k != "_key"} for e in desc["entries"]]
     used = {ref.split(".")[0] for e in entries for ref in e["inputs"]}
     outputs = [e["as"] for e in entries if e["as"] not in used]
     data = {
@@ -224,6 +278,18 @@ def _keras_model(desc: dict[str, Any]) -> Any:
         args = {k: v for k, v in e.items() if k not in ("op", "type", "inputs", "as")}
         if "type" in e:
             out = k.layers.Dense(**args)(xs[0])
+        elif e["op"] == "getitem":
+            out = xs[0][e["_key"]]
+        elif "value" in e:  # x - keras.ops.convert_to_tensor([...]), x - np.array([...])
+            value = e["value"]
+            constant = (
+                np.array(value["numpy"])
+                if isinstance(value, dict)
+                else ops.convert_to_tensor(value)
+            )
+            out = {"add": ops.add, "subtract": ops.subtract, "multiply": ops.multiply}[e["op"]](
+                xs[0], constant
+            )
         elif e["op"] in ("concatenate", "stack"):
             out = getattr(ops, e["op"])(xs, **args)
         elif e["op"] == "einsum":

@@ -24,6 +24,7 @@ from tests.helpers import (
     ARITHMETIC,
     BLOCKS_RESIDUAL,
     GRAPH_CASES,
+    INDEXING,
     SHAPING,
     TWO_INPUTS,
     assert_formatted,
@@ -114,6 +115,7 @@ GRAPHS = {
     "operations": ARITHMETIC,
     "hard_swish_blocks": HARD_SWISH_BLOCKS,
     "shaping_operations": SHAPING,
+    "indexing_operations": INDEXING,
 }
 
 

@@ -76,9 +76,14 @@ def test_schema_defaults_are_keras_defaults(cls):
     """Leaving an argument out of a spec must mean what leaving it out means in Keras."""
     keras_cls = keras_build.keras_class(keras(), cls)  # KERAS_PATH: keras.Sequential too
     params = inspect.signature(keras_cls.__init__).parameters
+    call = inspect.signature(keras_cls.call).parameters  # CALL_ARGUMENTS: use_causal_mask
     for name, field in cls.model_fields.items():
         if name in ("type", "name", "trainable") or name in cls.SPEC_ONLY:
             continue  # SPEC_ONLY: read by specc (a lookup's adapt_samples), never passed
+        if name in cls.CALL_ARGUMENTS:
+            assert name not in params and name in call, name
+            assert field.default == call[name].default, name
+            continue
         assert name in params, f"{name} is not an argument of {keras_cls.__name__}"
         keras_default = params[name].default
         if field.is_required():

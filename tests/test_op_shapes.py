@@ -254,7 +254,56 @@ def image(draw: Any) -> Case:
     )
 
 
+@st.composite
+def getitem(draw: Any) -> Case:
+    """``x[key]``: ints, slices and ``None`` near each axis' bounds (some beyond), one
+    ``...`` or none; the rule reads the key back from the text a spec writes."""
+    shape = draw(shapes())
+    near = st.integers(-5, 5)
+    item = st.one_of(
+        near, st.none(), st.builds(slice, st.one_of(st.none(), near), st.one_of(st.none(), near),
+                                   st.one_of(st.none(), st.sampled_from([-2, -1, 1, 2]))),
+    )  # fmt: skip
+    items = draw(st.lists(item, min_size=1, max_size=len(shape) + 1))
+    if draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), Ellipsis)
+    key: Any = draw(near) if draw(st.integers(0, 4)) == 0 else tuple(items)
+    text = op_shapes.format_index(key)
+    return (
+        f"getitem({text})",
+        lambda k, xs: k.ops.get_item(xs[0], key),
+        lambda s: op_shapes.getitem_shape(s[0], op_shapes.parse_index(text)),
+        [shape],
+    )
+
+
+@st.composite
+def along_axis(draw: Any) -> Case:
+    """The declarations with an ``axis`` and no new shape rule of their own: argmax and
+    argmin (a reduction), flip, cumsum (flattened without an axis), normalize, log_softmax."""
+    from specc.layers import OPERATIONS
+
+    shape = draw(shapes())
+    rank = len(shape)
+    name = draw(st.sampled_from(["argmax", "argmin", "flip", "cumsum", "normalize", "log_softmax"]))
+    axis = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
+    if name in ("normalize", "log_softmax") and axis is None:
+        axis = -1
+    args: dict[str, Any] = {} if axis is None else {"axis": axis}
+    if name in ("argmax", "argmin") and draw(st.booleans()):
+        args["keepdims"] = True
+    op = OPERATIONS[name].model_validate({"op": name, **args})
+    return (
+        f"{name}({args})",
+        lambda k, xs: getattr(k.ops, name)(xs[0], **args),
+        lambda s: op.infer(s[0]).shape,
+        [shape],
+    )
+
+
 CASES = st.one_of(
+    getitem(),
+    along_axis(),
     reduction(),
     join(),
     split(),

@@ -77,6 +77,33 @@ def test_sdist_holds_what_its_tests_need(tmp_path):
     assert "License-File: LICENSE" in pkg_info.splitlines()
 
 
+def test_wheel_carries_the_block_libraries(tmp_path):
+    """The wheel (what pip installs) holds every shipped block library (``use:
+    [specc/transformer]`` reads them from the installed package) and the templates."""
+    import zipfile
+
+    sdist = _build_sdist(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
+        cwd=tmp_path / "src",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (wheel,) = tmp_path.glob("specc-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = sorted((ROOT / "compiler" / "specc" / "library").glob("*.yaml"))
+    assert len(shipped) >= 3
+    for path in shipped:
+        assert f"specc/library/{path.name}" in names, path.name
+    assert "specc/backends/templates/train_script.py.jinja" in names or any(
+        n.endswith(".jinja") for n in names
+    )
+    with tarfile.open(sdist) as tar:  # the sdist carries them too, for a build from it
+        assert {p.name for p in shipped} <= {Path(n).name for n in tar.getnames()}
+
+
 SDIST_TESTS = ["tests/test_cases.py", "tests/test_loader.py", "tests/test_packaging.py",
                "tests/test_cli.py", "tests/test_keras_build.py", "tests/test_emitted_script.py"]  # fmt: skip
 """TF-free tests and Keras ones: those skip, saying why, where Keras is not installed."""

@@ -325,6 +325,23 @@ def expand(spec: str, sets: tuple[str, ...]) -> None:
 
 
 @cli.command(epilog=EPILOG)
+@click.argument("libraries", nargs=-1)
+def blocks(libraries: tuple[str, ...]) -> None:
+    """List the blocks of block libraries, with their parameters and defaults.
+
+    LIBRARIES are what a spec's use: names: specc/NAME (shipped) or a file's path; none:
+    every library shipped with specc (a parameter without a default must be given).
+    """
+    from specc.language import libraries as libs
+
+    try:
+        click.echo(libs.describe(list(libraries)), nl=False)
+    except SpecError as exc:
+        _report(exc.diagnostics, "text")
+        sys.exit(exc.exit_code)
+
+
+@cli.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path())
 @click.option(
     "--format",

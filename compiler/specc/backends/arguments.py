@@ -59,7 +59,7 @@ def layer_arguments(layer: ResolvedLayer, *, inner_names: bool = True) -> dict[s
     """
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
-    for key in layer.spec.SPEC_ONLY:
+    for key in (*layer.spec.SPEC_ONLY, *layer.spec.CALL_ARGUMENTS):
         args.pop(key, None)
     if inner_names and layer.inner_names:
         names = iter(layer.inner_names)
@@ -75,6 +75,12 @@ def _named(value: Any, names: Iterator[str]) -> Any:
         return value
     inner = {key: _named(getattr(value, key), names) for key in value.NESTED}
     return value.model_copy(update={**inner, "name": next(names)})
+
+
+def call_arguments(spec: LayerSpec) -> dict[str, Any]:
+    """Keyword arguments of the layer's call the spec states (``use_causal_mask=True``)."""
+    written = stated(spec)
+    return {key: written[key] for key in spec.CALL_ARGUMENTS if key in written}
 
 
 def nested_arguments(spec: LayerSpec) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from specc.analysis.pipeline import Compiled
 from specc.analysis.submodels import SubModel
 from specc.backends import runtime
 from specc.backends.arguments import (
+    call_arguments,
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -47,7 +48,7 @@ from specc.backends.arguments import (
 )
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
-from specc.layers import LayerSpec, OpSpec
+from specc.layers import LayerSpec, OpSpec, constants, op_shapes
 from specc.layers.lookup import lookup_adapts
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject, loss_name
@@ -440,6 +441,18 @@ def graph_build_model(
         return _GraphCode(compiled, model_name, depth, None).write()
 
 
+def _signature(name: str, params: list[str]) -> list[str]:
+    """``def name(params):`` as ruff formats it: one line, else the parameters on their
+    own line, else one per line with a trailing comma."""
+    line = f"def {name}({', '.join(params)}):"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    inner = f"{INDENT}{', '.join(params)}"
+    if len(inner) <= LINE_LENGTH:
+        return [f"def {name}(", inner, "):"]
+    return [f"def {name}(", *(f"{INDENT}{p}," for p in params), "):"]
+
+
 class _GraphCode:
     """The writing of one graph's build_model(): the facts every step needs (who uses which
     tensor, the names taken) and one method per step, each testable alone."""
@@ -531,7 +544,7 @@ class _GraphCode:
             if value is None
             else PyCode(params["value"])
             if "value" in params
-            else as_expr(value)
+            else _constant_expr(value)
             for value in spec.operands
         ]
         kwargs = {
@@ -540,18 +553,18 @@ class _GraphCode:
         }
         if spec.LISTED:  # keras.ops.concatenate([a, b], axis=-1)
             operands = [Call("", tuple(("", o) for o in operands), "[]")]
+        trailing = [PyCode(repr(v)) for v in spec.trailing_arguments()]  # get_item's key
         if op.name in self.named_ops:
             kwargs["name"] = op.name
             ctor = call(f"keras.src.ops.{spec.MODULE}.{spec.type}", kwargs, spec.POSITIONAL)
-            return applied_lines(ctor, tuple(operands), depth, lead)
+            return applied_lines(ctor, (*operands, *trailing), depth, lead)
         text = _operator_text(spec, operands) if not kwargs else ""
         if text and len(f"{INDENT * depth}{lead}{text}") <= LINE_LENGTH:
             return [f"{INDENT * depth}{lead}{text}"]
         leading = [as_expr(kwargs.pop(key)) for key in spec.LEADING]  # einsum(subscripts, ...)
         head = call(f"keras.ops.{spec.FUNCTION}", kwargs, spec.POSITIONAL)
-        return break_lines(
-            Call(head.head, (*(("", o) for o in [*leading, *operands]), *head.items)), depth, lead
-        )
+        items = (*(("", o) for o in [*leading, *operands, *trailing]), *head.items)
+        return break_lines(Call(head.head, items), depth, lead)
 
     def write(self) -> tuple[list[str], list[str]]:
         """The block functions' lines and build_model()'s body; _Flat when a block's uses
@@ -599,7 +612,8 @@ class _GraphCode:
             given = args[0] if len(args) == 1 else Call("", tuple(("", a) for a in args), "[]")
             return (given, ("training=", PyCode(repr(training))))
         if layer.spec.CALL == "positional" or len(args) == 1:
-            return tuple(args)
+            keywords = call_arguments(layer.spec)  # use_causal_mask=True
+            return (*args, *((f"{k}=", as_expr(v)) for k, v in keywords.items()))
         if layer.spec.CALL == "states":  # the sequence, then initial_state=[h(, c)]
             return (args[0], ("initial_state=", Call("", tuple(("", a) for a in args[1:]), "[]")))
         return (Call("", tuple(("", a) for a in args), "[]"),)  # merging layers, Attention
@@ -666,9 +680,9 @@ class _GraphCode:
             if to:
                 tensors[(calls[k].layer, calls[k].node)] = to
             body += applied_lines(ctor, self.arguments(k, tensors), 1, lead)
-        head = f"def {self.function_name[seg.block]}({', '.join(['inputs', *variables.values()])}):"
+        head = _signature(self.function_name[seg.block], ["inputs", *variables.values()])
         doc = f'{INDENT}"""Block {seg.block} of the spec: one call per use (and repetition)."""'
-        return [head, doc, f"{INDENT}import keras", "", *body], variables
+        return [*head, doc, f"{INDENT}import keras", "", *body], variables
 
     def input_lines(self) -> list[str]:
         """One ``keras.Input`` per input (``inputs`` = ... when there is one)."""
@@ -854,12 +868,27 @@ _SIMPLE = re.compile(r"-?[A-Za-z0-9_.]+")
 """A power's operand ruff and black write without spaces (``x**2``, ``x**-1``)."""
 
 
+def _constant_expr(value: Any) -> Expr:
+    """A constant operand: a number's literal, an array made as Keras records it
+    (``keras.ops.convert_to_tensor([...])``, ``np.array([...])``)."""
+    array = constants.as_array(value)
+    if array is None:
+        return as_expr(value)
+    head = "np.array" if array.numpy else "keras.ops.convert_to_tensor"
+    items: tuple[tuple[str, PyCode | Call], ...] = (("", as_expr(array.values)),)
+    if array.dtype != constants.default_dtype(array.values, array.numpy):
+        items += (("dtype=", PyCode(string_literal(array.dtype))),)
+    return Call(head, items)
+
+
 def _operator_text(spec: OpSpec, operands: list[Expr]) -> str:
     """``a + b``, ``-a``, ``a**2`` as the formatters write them; "" if the operation has
     no operator. A negative constant before ``**`` is bracketed (``-2 ** x`` is -(2 ** x))."""
     if not spec.OPERATOR:
         return ""
     texts = [str(o) for o in operands]
+    if spec.OPERATOR == "[]":  # x[:, 0]
+        return f"{texts[0]}{op_shapes.format_index(getattr(spec, 'python_key', ()))}"
     if len(texts) == 1:
         return f"{spec.OPERATOR}{texts[0]}"
     left, right = texts
@@ -1028,6 +1057,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "text": {"label_mode": "categorical" if prep.y_steps() else "int"}
                 if spec.data.dataset == "text_folder" else None,
+        "series": _series(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "audio": _audio(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
             not isinstance(step, DivideStep) for step in prep.x_steps()),
         "x_keras": any(isinstance(step, PadStep) for steps in
@@ -1123,6 +1154,33 @@ def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:
         "color_mode": data.color_mode or modes.get(input_shape[-1], "rgb"),
         "label_mode": "categorical" if data.preprocessing.y_steps() else "int",
         "cache": data.cache or "auto",
+    }
+
+
+def _series(data: Any, input_shape: Any) -> dict[str, Any] | None:
+    """A time series' columns and windows (the spec's, else the model input's), or None."""
+    if data.dataset != "timeseries":
+        return None
+    return {
+        "features": data.features,
+        "targets": list(data.targets),
+        "sequence_length": data.sequence_length or input_shape[0],
+        "sampling_rate": data.sampling_rate or 1,
+        "offset": 1 if data.offset is None else data.offset,
+        "target_steps": data.target_steps,
+        "test_split": data.test_split if data.test_split is not None else 0.2,
+        "normalize": data.normalize or "train",
+    }
+
+
+def _audio(data: Any, input_shape: Any) -> dict[str, Any] | None:
+    """An audio folder's loader settings (the spec's, else the model input's), or None."""
+    if data.dataset != "audio_folder":
+        return None
+    return {
+        "output_sequence_length": data.output_sequence_length or input_shape[0],
+        "sampling_rate": data.sampling_rate,
+        "label_mode": "categorical" if data.preprocessing.y_steps() else "int",
     }
 
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from specc.backends.import_values import _kind, _serialized, _show
 from specc.language import messages
-from specc.layers import OPERATIONS, OpSpec
+from specc.layers import OPERATIONS, OpSpec, constants, op_shapes
 from specc.layers.base import validate_op
 
 OPS_MODULE = "keras.src.ops."
@@ -61,15 +61,68 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
     args = node["args"]
     if len(args) == 1 and isinstance(args[0], list):  # keras.ops.concatenate([a, b])
         args = args[0]
+    out: list[Any] = []
     for arg in args:
         tensor = _serialized(arg) and arg["class_name"] == "__keras_tensor__"
         number = isinstance(arg, int | float) and not isinstance(arg, bool)
-        if not (tensor or number):
+        if tensor or number:
+            out.append(arg)
+            continue
+        if _serialized(arg) and arg["class_name"] in ARRAYS:
+            array = constants.from_saved(arg)
+            if isinstance(array, str):
+                problems.append(f"the operation takes {array}")
+                return None
+            out.append(array)
+            continue
+        key = saved_key(arg)
+        if key is None:
             problems.append(
-                f"the operation takes {_show(arg)}; a spec gives it tensors and numbers"
+                f"the operation takes {_show(arg)}; a spec gives it tensors, numbers, arrays "
+                "and indices"
             )
             return None
-    return list(args)
+        out.append(key)
+    return out
+
+
+ARRAYS = ("__tensor__", "__numpy__")
+"""How Keras saves an array constant in a node's arguments (a tensor, a numpy array)."""
+
+
+class SavedKey:
+    """The index of a saved ``x[...]`` (``GetItem``'s second argument), as Python's."""
+
+    def __init__(self, key: op_shapes.Key) -> None:
+        self.key = key
+
+
+def saved_key(arg: Any) -> SavedKey | None:
+    """The index Keras saved for ``x[key]``: a list of integers, ``None``, ``__slice__``
+    and ``__ellipsis__`` objects (a tuple); None if it is no index.
+
+    >>> saved_key([{"class_name": "__ellipsis__", "config": {}}, 2]).key
+    (Ellipsis, 2)
+    >>> saved_key([{"class_name": "__slice__", "config": {"start": 1, "stop": None, "step": None}}, None]).key
+    (slice(1, None, None), None)
+    """
+    items: list[op_shapes.IndexItem] = []
+    for item in arg if isinstance(arg, list) else [arg]:
+        if item is None or (isinstance(item, int) and not isinstance(item, bool)):
+            items.append(item)
+        elif _serialized(item) and item["class_name"] == "__ellipsis__":
+            items.append(Ellipsis)
+        elif _serialized(item) and item["class_name"] == "__slice__":
+            config = item["config"] if isinstance(item["config"], dict) else {}
+            bounds = [config.get(k) for k in ("start", "stop", "step")]
+            if not all(
+                b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds
+            ):
+                return None
+            items.append(slice(*bounds))
+        else:
+            return None
+    return SavedKey(tuple(items)) if isinstance(arg, list) else None
 
 
 def entry(
@@ -84,7 +137,7 @@ def entry(
         out["name"] = name
     problems = []
     for key, value in config.items():
-        if key in ("name", "trainable", "dtype"):
+        if key in ("name", "trainable") or (key == "dtype" and key not in fields):
             continue
         if key not in fields or key in ("op", "type", "value"):
             problems.append(f"argument {key}={_show(value)} is not supported by specc")
@@ -92,6 +145,19 @@ def entry(
             out[key] = list(value) if isinstance(value, tuple) else value
     if problems:
         return None, problems
+    if cls.TRAILING:  # get_item(x, key): the key is no operand
+        trailing = [  # x[0] saves its key as the number 0
+            SavedKey(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for v in given[len(given) - len(cls.TRAILING) :]
+        ]
+        given = given[: len(given) - len(cls.TRAILING)]
+        if [type(v) for v in trailing] != [SavedKey] * len(trailing):
+            return None, [f"{typing_first(cls)} takes an index after its tensor"]
+        for key, value in zip(cls.TRAILING, trailing, strict=True):
+            out[key] = op_shapes.format_index(value.key)
+    if any(isinstance(v, SavedKey) for v in given):
+        return None, [f"{typing_first(cls)} takes no index"]
+    given = [constants.spec_value(v) if isinstance(v, constants.Array) else v for v in given]
     out["inputs"] = given
     try:
         validate_op(out)

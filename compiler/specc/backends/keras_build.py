@@ -14,6 +14,7 @@ from specc.analysis.graph import Graph, ResolvedLayer
 from specc.analysis.submodels import SubModel
 from specc.backends import kerasenv
 from specc.backends.arguments import (
+    call_arguments,
     callback_arguments,
     layer_arguments,
     nested_arguments,
@@ -22,7 +23,7 @@ from specc.backends.arguments import (
     stated,
 )
 from specc.language.schema import Regularizer, Spec
-from specc.layers import LayerSpec, OpSpec
+from specc.layers import LayerSpec, OpSpec, constants
 from specc.terms.objects import KerasObject
 
 
@@ -133,9 +134,12 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     spec = op.spec
     assert isinstance(spec, OpSpec)
     given = iter(tensors)
-    operands: list[Any] = [next(given) if value is None else value for value in spec.operands]
+    operands: list[Any] = [
+        next(given) if value is None else _constant(keras, value) for value in spec.operands
+    ]
     if spec.LISTED:  # keras.ops.concatenate([a, b], ...)
         operands = [operands]
+    operands += spec.trailing_arguments()  # keras.ops.get_item(x, key)
     kwargs = {k: _keras_value(keras, v) for k, v in spec.keyword_arguments().items()}
     if spec.name is not None:
         out = op_class(spec)(**kwargs, name=spec.name)(*operands)
@@ -147,6 +151,19 @@ def apply_op(keras: Any, op: ResolvedLayer, tensors: list[Any], *, keras_names: 
     if not keras_names:
         first._keras_history.operation.name = op.name  # Keras keeps no other handle on it
     return list(out) if isinstance(out, tuple) else out
+
+
+def _constant(keras: Any, value: Any) -> Any:
+    """A constant operand as the code passes it: a number, or an array made as Keras
+    records it (``keras.ops.convert_to_tensor``, ``np.array``) in its dtype."""
+    array = constants.as_array(value)
+    if array is None:
+        return value
+    if array.numpy:
+        import numpy as np
+
+        return np.array(array.values, dtype=array.dtype)
+    return keras.ops.convert_to_tensor(array.values, dtype=array.dtype)
 
 
 def op_class(spec: OpSpec) -> Any:
@@ -240,8 +257,8 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
             out = layer(args[0])
         elif how == "states":
             out = layer(args[0], initial_state=args[1:])
-        elif how == "positional":
-            out = layer(*args)  # query, value(, key) as separate arguments
+        elif how == "positional":  # query, value(, key) as separate arguments
+            out = layer(*args, **call_arguments(by_name[call.layer].spec))
         else:
             out = layer(args)  # merging layers and Attention take one list
         tensors[(call.layer, call.node)] = list(out) if isinstance(out, tuple) else out

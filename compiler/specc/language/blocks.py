@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specc.errors import Diagnostic, Loc, format_loc
+from specc.language import libraries
 from specc.language.loader import Loaded, SourceMap
 from specc.language.messages import LABEL, name_taken
 from specc.terms.values import is_identifier
@@ -40,6 +41,8 @@ copies about 80,000)."""
 MAX_DEPTH = 16
 """Blocks may use other blocks, this deep at most, and never in a cycle."""
 _CYCLE = f"blocks cannot use themselves or nest past {MAX_DEPTH}"
+BLOCK_KEYS = ("params", "layers", "description")
+"""Keys of a block's definition (a description is for people and ``specc blocks``)."""
 USE_KEYS = ("block", "repeat", "each", "inputs", "as")
 """Keys of a block use that are not the block's parameters."""
 
@@ -53,6 +56,8 @@ class _Required:
 
 
 REQUIRED: Any = _Required()
+REQUIRED_MARK = "$required"
+"""A parameter's default in a ``params`` mapping that says it has none: a use must give it."""
 
 
 @dataclass(frozen=True)
@@ -216,11 +221,16 @@ class _Expander:
                     loc, "a block is a list of layers, or a mapping with 'layers' and 'params'"
                 )
                 continue
-            unknown = [key for key in block if key not in ("params", "layers")]
+            unknown = [key for key in block if key not in BLOCK_KEYS]
             for key in unknown:
                 self.problem(
-                    (*loc, key), f"unknown key {key!r}: a block has params and layers", key=True
+                    (*loc, key),
+                    f"unknown key {key!r}: a block has params, layers and a description",
+                    key=True,
                 )
+            if not isinstance(block.get("description", ""), str):
+                self.problem((*loc, "description"), "a block's description is a string")
+                continue
             params = _stated_params(block)
             if not isinstance(params, dict) or not all(
                 isinstance(p, str) and _NAME.match(p) for p in params
@@ -772,6 +782,8 @@ def _stated_params(block: dict) -> Any:
         )
     if isinstance(params, list) and all(isinstance(p, str) for p in params):
         params = dict.fromkeys(params, REQUIRED)
+    elif isinstance(params, dict):  # `$required` in a mapping: a parameter without default
+        params = {k: REQUIRED if v == REQUIRED_MARK else v for k, v in params.items()}
     return params
 
 
@@ -801,13 +813,19 @@ def uses_blocks(data: Any) -> bool:
         return False
     model = data.get("model")
     layers = model.get("layers") if isinstance(model, dict) else None
-    return "blocks" in data or (
-        isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers)
+    return (
+        "blocks" in data
+        or libraries.USE in data
+        or (isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers))
     )
 
 
 def expand(loaded: Loaded) -> tuple[Loaded, list[Diagnostic]]:
-    """The spec with every block use expanded, and the problems found doing it."""
+    """The spec with every block use expanded (the blocks of the libraries it uses among
+    its own), and the problems found doing it."""
+    loaded, found = libraries.with_libraries(loaded)
+    if found:
+        return loaded, found
     if not uses_blocks(loaded.data):
         return loaded, []
     expander = _Expander(loaded)

@@ -115,8 +115,10 @@ BLOCK: dict[str, Any] = {
                 {"type": "array", "items": {"type": "string"}},
                 {"type": "object"},
             ],
-            "description": "Parameter names, or names with defaults; used as $name.",
+            "description": "Parameter names, or names with defaults ($required: none, a "
+            "use must give it); used as $name.",
         },
+        "description": {"type": "string", "description": "What the block is, for people."},
         "layers": {
             "type": "array",
             "minItems": 1,
@@ -133,6 +135,15 @@ BLOCK: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+USE: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}},
+    ],
+    "description": "Block libraries whose blocks the spec uses: specc/NAME (shipped: "
+    "specc/transformer, specc/vision, specc/conv) or a file relative to this one.",
+}
+
 
 def _blocks(schema: dict[str, Any]) -> None:
     """``blocks:`` and block uses among the layers: expanded before the Pydantic schema
@@ -146,6 +157,7 @@ def _blocks(schema: dict[str, Any]) -> None:
         "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
         "description": "Blocks defined once, used as {block: NAME, ...} in model.layers.",
     }
+    schema["properties"]["use"] = USE
     layers = schema["$defs"]["Model"]["properties"]["layers"]
     layers["items"] = {"anyOf": [layers["items"], {"$ref": "#/$defs/BlockUse"}]}
 
@@ -501,7 +513,7 @@ def _variants(schema: dict[str, Any]) -> dict[str, Any]:
     paths); ``specc validate`` checks the merged spec. Any other spec is checked in full."""
     whole = {k: schema.pop(k) for k in ("properties", "required", "additionalProperties")}
     props = whole["properties"]
-    own = ("specc", "name", "description")
+    own = ("specc", "name", "description", "use")
     variant = {
         "properties": {
             "extends": {

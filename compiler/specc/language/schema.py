@@ -57,7 +57,7 @@ KERAS_DATASETS = (
     "california_housing",
 )  # fmt: skip
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
-FOLDER_DATASETS = ("image_folder", "csv", "text_folder")
+FOLDER_DATASETS = ("image_folder", "csv", "timeseries", "audio_folder", "text_folder")
 """Data read from the user's files and streamed through tf.data (docs/training.md)."""
 DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
 WORD_DATASETS = ("imdb", "reuters")
@@ -749,6 +749,29 @@ class Preprocessing(Strict):
         return self.y if isinstance(self.y, list) else self.y.get(name or "", [])
 
 
+def _series_and_audio_keys(data: Data) -> None:
+    """The keys of a time series and of an audio folder, each on its own dataset only."""
+    series = [k for k in ("targets", "sequence_length", "offset", "target_steps", "normalize")
+              if getattr(data, k) is not None]  # fmt: skip
+    if series and data.dataset != "timeseries":
+        raise ValueError(f"{', '.join(series)} apply to timeseries, not {data.dataset}")
+    if data.output_sequence_length is not None and data.dataset != "audio_folder":
+        raise ValueError(f"output_sequence_length applies to audio_folder, not {data.dataset}")
+    if data.sampling_rate is not None and data.dataset not in ("timeseries", "audio_folder"):
+        raise ValueError(
+            f"sampling_rate applies to timeseries and audio_folder, not {data.dataset}"
+        )
+    if data.dataset == "timeseries" and not data.targets:
+        raise ValueError("dataset 'timeseries' needs 'targets': the column(s) to predict")
+    if data.dataset in ("timeseries", "audio_folder") and data.preprocessing.x:
+        raise ValueError(
+            f"{data.dataset} data takes no x steps; scale in the model (e.g. a Normalization "
+            "layer, adapted on the training part)"
+        )
+    if data.dataset == "timeseries" and data.preprocessing.y:
+        raise ValueError("timeseries targets take no y steps: they are numbers to regress")
+
+
 class Data(Strict):
     dataset: Literal[DATASETS]  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
     path: str | None = Field(
@@ -785,7 +808,8 @@ class Data(Strict):
     features: Annotated[list[str], Field(min_length=1)] | None = Field(
         default=None,
         description="csv: the numeric feature columns, in the order the model takes them "
-        "(default: every column but the label and the categorical ones).",
+        "(default: every column but the label and the categorical ones). timeseries: the "
+        "columns of each window, in that order (default: every column).",
     )
     categorical: list[str] = Field(
         default_factory=list,
@@ -793,7 +817,45 @@ class Data(Strict):
         "StringLookup adapted on the training rows, after the numeric features.",
     )
     test_split: Fraction | None = Field(
-        default=None, description="csv: the last fraction of the rows tests (default 0.2)."
+        default=None,
+        description="csv, timeseries: the last fraction of the rows tests (default 0.2).",
+    )
+    targets: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description="timeseries: the column(s) to predict, `offset` rows after each window.",
+    )
+    sequence_length: PosInt | None = Field(
+        default=None,
+        description="timeseries: rows (time steps) per window (default: the model input's "
+        "first dimension).",
+    )
+    sampling_rate: PosInt | None = Field(
+        default=None,
+        description="timeseries: a window takes every N-th row (Keras' sampling_rate, "
+        "default 1). audio_folder: the WAVs' sample rate in Hz, checked (every file must "
+        "have it; nothing is resampled).",
+    )
+    offset: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="timeseries: the target is this many rows after the window's last row "
+        "(default 1: the next row; 0: the last row itself).",
+    )
+    target_steps: PosInt | None = Field(
+        default=None,
+        description="timeseries: predict this many consecutive rows of the targets, the first "
+        "`offset` rows after the window's last row (the model's output is then [target_steps, "
+        "targets]; default: one row, an output of [targets]).",
+    )
+    normalize: Literal["train", "none"] | None = Field(
+        default=None,
+        description="timeseries: train (default): every column standardised by the training "
+        "rows' mean and standard deviation, as the Keras and TensorFlow weather tutorials "
+        "do; none: raw values (normalise in the model: an adapted Normalization).",
+    )
+    output_sequence_length: PosInt | None = Field(
+        default=None,
+        description="audio_folder: samples per clip, shorter ones padded with zeros and "
+        "longer ones cut (default: the model input's first dimension).",
     )
     inputs: dict[Identifier, Annotated[list[str], Field(min_length=1)]] | None = Field(
         default=None,
@@ -816,7 +878,8 @@ class Data(Strict):
                         "type": "string",
                         "minLength": 1,
                         "description": "dataset: npz needs the path of its .npz file, "
-                        "image_folder and text_folder that of its folder, csv that of its file.",
+                        "csv and timeseries that of their CSV file, image_folder, "
+                        "audio_folder and text_folder that of their folder.",
                     }
                 },
             },
@@ -828,20 +891,17 @@ class Data(Strict):
         if self.dataset == "npz" and not self.path:
             raise ValueError("dataset 'npz' needs 'path' to the .npz file")
         if self.dataset in FOLDER_DATASETS and not self.path:
-            what = {"csv": "the CSV file", "text_folder": "the folder of texts"}
-            raise ValueError(
-                f"dataset '{self.dataset}' needs 'path' to {what.get(self.dataset, 'the folder of images')}"
-            )
+            what = "CSV file" if self.dataset in ("csv", "timeseries") else "folder"
+            raise ValueError(f"dataset '{self.dataset}' needs 'path' to its {what}")
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
-        table = [
-            k
-            for k in ("label", "features", "categorical", "test_split", "inputs")
-            if getattr(self, k)
-        ]
-        if table and self.dataset != "csv":
+        table = [k for k in ("label", "categorical", "inputs") if getattr(self, k)]
+        table += [k for k in ("features", "test_split") if getattr(self, k) is not None]
+        shared = ("features", "test_split") if self.dataset == "timeseries" else ()
+        if self.dataset != "csv" and [k for k in table if k not in shared]:
             raise ValueError(f"{', '.join(table)} apply to csv, not {self.dataset}")
+        _series_and_audio_keys(self)
         if self.dataset == "csv" and not self.label:
             raise ValueError("dataset 'csv' needs 'label': the name of the label column")
         if self.inputs and (self.features or self.categorical):

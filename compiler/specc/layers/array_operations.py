@@ -16,6 +16,7 @@ Python; the axes count the batch axis, as the operations do::
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -109,6 +110,85 @@ class Min(Reduction):
 
     op: Literal["min"]
     initial: Float | None = None
+
+
+class _ArgExtreme(OpSpec):
+    """The index of an extreme value along ``axis`` (of all values flattened when none):
+    ``int32`` indices."""
+
+    MODULE = "numpy"
+    axis: AxisInt | None = None
+    keepdims: bool = False
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        """The shape without ``axis``.
+
+        >>> Argmax(op="argmax", axis=-1).infer((None, 7, 10)).shape
+        (None, 7)
+        """
+        return Out(op_shapes.reduce_shape(shapes[0], self.axis, self.keepdims))
+
+
+class Argmax(_ArgExtreme):
+    """The index of the largest value along ``axis``: a classifier's predicted class."""
+
+    op: Literal["argmax"]
+
+
+class Argmin(_ArgExtreme):
+    """The index of the smallest value along ``axis``."""
+
+    op: Literal["argmin"]
+
+
+class Flip(OpSpec):
+    """The values in reverse order along ``axis`` (every axis when none)."""
+
+    op: Literal["flip"]
+    MODULE = "numpy"
+    axis: Axes | None = None
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        if self.axis is not None:
+            op_shapes._axes(self.axis, len(shapes[0]))
+        return Out(shapes[0])
+
+
+class Cumsum(OpSpec):
+    """Running sums along ``axis`` (of all values flattened when none)."""
+
+    op: Literal["cumsum"]
+    MODULE = "numpy"
+    axis: AxisInt | None = None
+    dtype: Literal["float16", "bfloat16", "float32", "float64", "int32", "int64"] | None = None
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        """The operand's shape along ``axis``; flattened without one.
+
+        >>> Cumsum(op="cumsum").infer((None, 4, 3)).shape
+        (None,)
+        """
+        shape = shapes[0]
+        if self.axis is None:
+            known = all(d is not None for d in shape)
+            return Out((math.prod(d for d in shape if d is not None) if known else None,))
+        op_shapes._axis(self.axis, len(shape))
+        return Out(shape)
+
+
+class Normalize(OpSpec):
+    """``x`` divided by its norm of ``order`` along ``axis`` (L2 by default): unit vectors,
+    as embeddings for cosine similarity."""
+
+    op: Literal["normalize"]
+    MODULE = "nn"
+    axis: AxisInt = -1
+    order: PosInt = 2
+    epsilon: Float | None = None
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        op_shapes._axis(self.axis, len(shapes[0]))
+        return Out(shapes[0])
 
 
 # ------------------------------------------------------------------------ join and split
@@ -244,6 +324,38 @@ class Einsum(Many):
         return Out(op_shapes.einsum_shape(self.subscripts, shapes))
 
 
+# ------------------------------------------------------------------------------ indexing
+class GetItem(OpSpec):
+    """``x[key]``: integers take an axis away, slices keep it (``1:3``, ``::-1``), ``None``
+    adds one, ``...`` stands for the rest (the batch axis is axis 0: ``[:, 0]`` takes a
+    sequence's first token). ``key`` is written as Python writes it, brackets included."""
+
+    op: Literal["getitem", "get_item"]
+    MODULE = "numpy"
+    FUNCTION = "get_item"
+    OPERATOR = "[]"
+    TRAILING = ("key",)
+    key: Annotated[str, Field(min_length=2)]
+
+    @property
+    def python_key(self) -> op_shapes.Key:
+        """The key as Python passes it (``(slice(None), 0)`` for ``"[:, 0]"``)."""
+        return op_shapes.parse_index(self.key)
+
+    def trailing_arguments(self) -> list[Any]:
+        return [self.python_key]
+
+    def compute(self, shapes: list[Shape]) -> Out:
+        """The axes the key keeps and adds.
+
+        >>> GetItem(op="getitem", key="[:, -1]").infer((None, 5, 4)).shape
+        (None, 4)
+        >>> GetItem(op="getitem", key="[..., ::-1]").infer((None, 5, 3)).shape
+        (None, 5, 3)
+        """
+        return Out(op_shapes.getitem_shape(shapes[0], self.python_key))
+
+
 # -------------------------------------------------------------------------------- images
 class ExtractPatches(OpSpec):
     """``keras.ops.image.extract_patches``: the image cut into ``size`` patches, each
@@ -304,15 +416,21 @@ class Resize(OpSpec):
 
 
 __all__ = [
+    "Argmax",
+    "Argmin",
     "Concatenate",
+    "Cumsum",
     "Einsum",
     "ExpandDims",
     "ExtractPatches",
+    "Flip",
+    "GetItem",
     "Many",
     "Matmul",
     "Max",
     "Mean",
     "Min",
+    "Normalize",
     "Reduction",
     "Reshape",
     "Resize",

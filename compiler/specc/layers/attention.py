@@ -123,6 +123,7 @@ class MultiHeadAttention(Trainable):
     VALUE = "linear"
     CALL = "positional"
     SUBLAYERS = ("softmax", "dropout")  # made in build(), unnamed
+    CALL_ARGUMENTS = ("use_causal_mask",)
     type: Literal["MultiHeadAttention"]
     num_heads: PosInt
     key_dim: PosInt
@@ -140,6 +141,7 @@ class MultiHeadAttention(Trainable):
     activity_regularizer: Regularizer | None = None
     use_gate: bool = False
     seed: Seed | None = None
+    use_causal_mask: bool = False
 
     def rules(self) -> None:
         if self.flash_attention and self.dropout > 0:

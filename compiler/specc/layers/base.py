@@ -33,6 +33,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc.layers import shapes
+from specc.layers.constants import ArrayConstant, ArrayOf, constant_shape
 from specc.layers.shapes import Shape, ShapeError
 from specc.terms.values import (
     IDENTIFIER_PATTERN,
@@ -180,6 +181,9 @@ class LayerSpec(BaseModel):
     """``training``'s default in Keras' ``call`` where it is not None (True: the image
     preprocessing layers). Keras records it in each call of a functional model, so a
     saved ``training=True`` on such a layer is the plain call a spec makes."""
+    CALL_ARGUMENTS: ClassVar[tuple[str, ...]] = ()
+    """Fields that are arguments of the layer's call, not of its constructor
+    (MultiHeadAttention's ``use_causal_mask``): builder and emitted code pass them there."""
     NESTED: ClassVar[tuple[str, ...]] = ()
     """Fields that hold layers (a wrapper's ``layer``, a nested model's ``layers``)."""
     LIST_INPUT: ClassVar[bool] = False
@@ -549,6 +553,9 @@ class OpSpec(LayerSpec):
     LEADING: ClassVar[tuple[str, ...]] = ()
     """Arguments the function takes before the tensors (``einsum(subscripts, *operands)``);
     the operation's class takes them as keywords."""
+    TRAILING: ClassVar[tuple[str, ...]] = ()
+    """Arguments the function and the operation's call take after the tensors
+    (``get_item(x, key)``), as :meth:`trailing_arguments` gives them."""
 
     type: SkipJsonSchema[str] = ""
     op: str
@@ -619,7 +626,11 @@ class OpSpec(LayerSpec):
     def operand_shapes(self, shapes: list[Shape]) -> list[Shape]:
         """Each operand's shape: the tensors' in order, a constant's ``()``."""
         tensors = iter(shapes)
-        return [next(tensors) if v is None else constant_shape(v) for v in self.operands]
+        try:
+            return [next(tensors) if v is None else constant_shape(v) for v in self.operands]
+        except ValueError as exc:  # an array constant that is not rectangular
+            field = "value" if getattr(self, "value", None) is not None else "inputs"
+            raise ShapeError(str(exc), field, show_input=False) from None
 
     def infer(self, shape: Shape) -> Out:
         return self.compute(self.operand_shapes([shape]))
@@ -640,21 +651,18 @@ class OpSpec(LayerSpec):
         return {
             key: getattr(self, key)
             for key in type(self).model_fields
-            if key in self.model_fields_set and key not in ("type", "op", "name", "value")
+            if key in self.model_fields_set
+            and key not in ("type", "op", "name", "value", *self.TRAILING)
         }
 
+    def trailing_arguments(self) -> list[Any]:
+        """The :attr:`TRAILING` arguments' values as the function takes them."""
+        return [getattr(self, key) for key in self.TRAILING]
 
-Constant = int | float
-"""A number an operation takes where it takes a tensor (``x + 3.0``)."""
 
-
-def constant_shape(value: Any) -> Shape:
-    """A constant operand's shape: a number is a scalar.
-
-    >>> constant_shape(3.0)
-    ()
-    """
-    return ()
+Constant = int | float | list[Any] | ArrayOf
+"""What an operation takes where it takes a tensor: a number (``x + 3.0``) or an array
+(:mod:`specc.layers.constants`)."""
 
 
 def op_declaration_problem(cls: type[OpSpec]) -> str:
@@ -717,7 +725,7 @@ class _OpRoutes(BaseModel):
         extra="forbid", strict=True, frozen=True, defer_build=True, populate_by_name=True
     )
     as_: Identifier | None = Field(default=None, alias="as")
-    inputs: Annotated[list[Ref | Number], Field(min_length=1)] | None = None
+    inputs: Annotated[list[Ref | Number | ArrayConstant], Field(min_length=1)] | None = None
 
 
 AS_JSON_SCHEMA = {

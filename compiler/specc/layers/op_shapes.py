@@ -14,9 +14,11 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections.abc import Sequence
+from types import EllipsisType
 
-from specc.layers.shapes import Shape, ShapeError
+from specc.layers.shapes import Shape, ShapeError, format_shape
 
 Axis = int | Sequence[int] | None
 
@@ -526,3 +528,184 @@ def arange_shape(start: float, stop: float | None = None, step: float = 1) -> Sh
             "stop",
         )
     return (count,)
+
+
+# ------------------------------------------------------------------------------ indexing
+IndexItem = int | slice | None | EllipsisType
+"""One item of an index: an integer, a slice, ``None`` (a new axis) or ``...``."""
+Key = int | tuple[IndexItem, ...]
+"""What ``x[...]`` passes Keras: one integer (``x[0]``), or a tuple (``x[:, 0]``)."""
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_index(text: str) -> Key:
+    """The key of ``x[...]`` written as Python writes it, read without ``eval``.
+
+    Integers, slices (``1:3``, ``::-1``, ``2:``), ``...`` and ``None`` (a new axis), one
+    item or several split by commas; a trailing comma makes a tuple of one, as in Python.
+
+    >>> parse_index("[:, 0]")
+    (slice(None, None, None), 0)
+    >>> parse_index("[..., ::-1]")
+    (Ellipsis, slice(None, None, -1))
+    >>> parse_index("[1:3, None, -1]")
+    (slice(1, 3, None), None, -1)
+    >>> parse_index("[0]"), parse_index("[0,]")
+    (0, (0,))
+    >>> parse_index("[:, a]")
+    Traceback (most recent call last):
+    ...
+    specc.layers.shapes.ShapeError: key "[:, a]" at column 5: 'a' is no index item; write integers, slices (1:3, ::-1), ... or None, split by commas
+    >>> parse_index("[1:3]")
+    Traceback (most recent call last):
+    ...
+    specc.layers.shapes.ShapeError: key "[1:3]": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one slice or None alone; add the axes it keeps, e.g. "[1:3, ...]"
+    """
+    stripped = text.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")) or len(stripped) < 2:
+        raise ShapeError(
+            f'key "{text}" must be written in brackets, as in Python: "[:, 0]"',
+            "key",
+            show_input=False,
+        )
+    inner = stripped[1:-1]
+    offset = text.index("[") + 2  # the column of the first character inside, 1-based
+    parts = inner.split(",")
+    tuple_given = len(parts) > 1
+    if tuple_given and not parts[-1].strip():
+        parts = parts[:-1]  # "[0,]": a tuple of one
+    items: list[IndexItem] = []
+    for part in parts:
+        column = offset + len(part) - len(part.lstrip())
+        offset += len(part) + 1
+        items.append(_index_item(part.strip(), text, column))
+    if sum(item is Ellipsis for item in items) > 1:
+        raise ShapeError(f'key "{text}" has more than one "..."; keep one', "key", show_input=False)
+    if tuple_given:
+        return tuple(items)
+    if isinstance(items[0], int):
+        return items[0]
+    lone = format_index((items[0], Ellipsis)) if items[0] is not Ellipsis else "[...]"
+    raise ShapeError(
+        f'key "{text}": Keras 3 slices a symbolic tensor by an integer or a tuple, not by one '
+        f'slice or None alone; add the axes it keeps, e.g. "{lone}"',
+        "key",
+        show_input=False,
+    )
+
+
+def _index_item(item: str, text: str, column: int) -> IndexItem:
+    """One item of an index (see :func:`parse_index`)."""
+    if item == "...":
+        return Ellipsis
+    if item == "None":
+        return None
+    if _INTEGER.fullmatch(item):
+        return int(item)
+    bounds = item.split(":")
+    if 2 <= len(bounds) <= 3 and all(
+        not b.strip() or _INTEGER.fullmatch(b.strip()) for b in bounds
+    ):
+        numbers = [int(b) if b.strip() else None for b in bounds]
+        if len(numbers) == 3 and numbers[2] == 0:
+            raise ShapeError(
+                f'key "{text}" at column {column}: a slice step must not be 0',
+                "key",
+                show_input=False,
+            )
+        return slice(*numbers)
+    shown = item or "(nothing)"
+    raise ShapeError(
+        f'key "{text}" at column {column}: {shown!r} is no index item; write integers, slices '
+        "(1:3, ::-1), ... or None, split by commas",
+        "key",
+        show_input=False,
+    )
+
+
+def format_index(key: Key) -> str:
+    """The key as Python writes it between brackets (what :func:`parse_index` reads).
+
+    >>> format_index((slice(None), -1, slice(None)))
+    '[:, -1, :]'
+    >>> format_index((Ellipsis, slice(None, None, -1)))
+    '[..., ::-1]'
+    >>> format_index(0), format_index((0,)), format_index((slice(2, None), None))
+    ('[0]', '[0,]', '[2:, None]')
+    """
+    if isinstance(key, int):
+        return f"[{key}]"
+    texts = [_item_text(item) for item in key]
+    return "[" + ", ".join(texts) + ("," if len(texts) == 1 else "") + "]"
+
+
+def _item_text(item: IndexItem) -> str:
+    if item is Ellipsis:
+        return "..."
+    if isinstance(item, slice):
+        start, stop, step = (
+            ("" if n is None else str(n)) for n in (item.start, item.stop, item.step)
+        )
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    return str(item)
+
+
+def getitem_shape(shape: Shape, key: Key) -> Shape:
+    """``x[key]``: as Keras' ``GetItem.compute_output_spec``: an integer takes an axis
+    away, a slice keeps it (its known size counted as ``range`` counts), ``None`` adds an
+    axis of size 1, ``...`` stands for the axes no other item takes.
+
+    >>> getitem_shape((None, 5, 4, 3), (slice(None), 0))
+    (None, 4, 3)
+    >>> getitem_shape((None, 5, 4, 3), (Ellipsis, slice(None, None, -1)))
+    (None, 5, 4, 3)
+    >>> getitem_shape((None, 5, 4, 3), (slice(None), slice(1, 3)))
+    (None, 2, 4, 3)
+    >>> getitem_shape((None, 5, 4, 3), (slice(None), None, 2))
+    (None, 1, 4, 3)
+    >>> getitem_shape((None, 5, 4, 3), (slice(None), 7))
+    Traceback (most recent call last):
+    ...
+    specc.layers.shapes.ShapeError: key [:, 7] takes item 7 of axis 1, which has size 5 in (None, 5, 4, 3); use an index from -5 to 4
+    >>> getitem_shape((None, 5), (slice(None), 0, 0))
+    Traceback (most recent call last):
+    ...
+    specc.layers.shapes.ShapeError: key [:, 0, 0] has 3 items that take an axis, but (None, 5) has 2 axes; remove 1
+    """
+    items: list[IndexItem] = [key] if isinstance(key, int) else list(key)
+    if Ellipsis not in items:
+        items.append(Ellipsis)
+    taking = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if taking > len(shape):
+        raise ShapeError(
+            f"key {format_index(key)} has {taking} items that take an axis, but "
+            f"{format_shape(shape)} has {len(shape)} axes; remove {taking - len(shape)}",
+            "key",
+            show_input=False,
+        )
+    out: list[int | None] = []
+    axis = 0
+    for position, item in enumerate(items):
+        if item is Ellipsis:
+            rest = sum(1 for i in items[position + 1 :] if i is not None)
+            kept = len(shape) - axis - rest
+            out.extend(shape[axis : axis + kept])
+            axis += kept
+        elif item is None:
+            out.append(1)
+        else:
+            size = shape[axis]
+            if isinstance(item, int):
+                if size is not None and not -size <= item < size:
+                    raise ShapeError(
+                        f"key {format_index(key)} takes item {item} of axis {axis}, which has "
+                        f"size {size} in {format_shape(shape)}; use an index from {-size} to "
+                        f"{size - 1}",
+                        "key",
+                        show_input=False,
+                    )
+            else:
+                out.append(None if size is None else len(range(*item.indices(size))))
+            axis += 1
+    return tuple(out)

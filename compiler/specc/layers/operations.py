@@ -20,16 +20,18 @@ Keras defines it, its fields the function's keyword arguments, and its family's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from specc.layers.base import OpSpec, Out
+from specc.layers.constants import ArrayConstant
 from specc.layers.shapes import Shape, ShapeError, format_shape
 from specc.terms.values import Number
 
 
-def broadcast_shapes(what: str, shapes: list[Shape]) -> Shape:
+def broadcast_shapes(what: str, shapes: list[Shape], constant: Sequence[bool] = ()) -> Shape:
     """The shape of an elementwise operation's result, as Keras' ``broadcast_shapes``.
 
     Axes line up from the last; a shorter shape gains size-1 axes in front. On each axis a
@@ -39,6 +41,8 @@ def broadcast_shapes(what: str, shapes: list[Shape]) -> Shape:
     >>> broadcast_shapes("add", [(None, 4, 3), (None, 1, 3)])
     (None, 4, 3)
     >>> broadcast_shapes("add", [(None, 4, 3), ()])
+    (None, 4, 3)
+    >>> broadcast_shapes("subtract", [(None, 4, 3), (3,)], [False, True])
     (None, 4, 3)
     >>> broadcast_shapes("add", [(None, None, 3), (None, 4, 1)])
     (None, 4, 3)
@@ -56,7 +60,19 @@ def broadcast_shapes(what: str, shapes: list[Shape]) -> Shape:
     ...
     specc.layers.shapes.ShapeError: add lines up the batch axis of (None, 3) with axis 1 of (None, 4, 3) (size 4): Keras builds it, then it fails when run unless the batch size is 4; give both operands the same rank (expand_dims, Reshape)
     """
-    tensors = [s for s in shapes if s]
+    flags = list(constant) or [False] * len(shapes)
+    tensors = [s for s, fixed in zip(shapes, flags, strict=True) if s and not fixed]
+    arrays = [s for s, fixed in zip(shapes, flags, strict=True) if fixed]
+    top = max((len(s) for s in tensors), default=0)
+    for shape in arrays:
+        if len(shape) > top:
+            raise ShapeError(
+                f"{what} takes a constant of rank {len(shape)} {format_shape(shape)} with a "
+                f"tensor of rank {top}: the result would gain axes before the batch axis; give "
+                f"the constant at most {top} axes",
+                "value",
+                show_input=False,
+            )
     for shape in tensors:
         longest = max(tensors, key=len)
         if len(shape) < len(longest):
@@ -120,17 +136,20 @@ class Binary(OpSpec):
     MODULE = "numpy"
     OPERANDS = ("x1", "x2")
     CONSTANT_OPERANDS = True
-    value: Number = Field(default=None)  # None means not set: "| None" would accept null
+    value: Number | ArrayConstant = Field(default=None)  # None: not set ("| None" takes null)
 
     def compute(self, shapes: list[Shape]) -> Out:
-        """The operands broadcast together.
+        """The operands broadcast together (an array constant's shape too).
 
         >>> Add(op="add", value=3.0).infer((None, 4, 3))
         Out(shape=(None, 4, 3), trainable=0, non_trainable=0, int64_params=0, largest=None)
         >>> Add(op="add").infer_many([(None, 4, 3), (None, 1, 3)]).shape
         (None, 4, 3)
+        >>> Subtract(op="subtract", value=[1.0, 2.0, 3.0]).infer((None, 4, 3)).shape
+        (None, 4, 3)
         """
-        return Out(broadcast_shapes(self.op, shapes))
+        constant = [v is not None for v in self.operands]
+        return Out(broadcast_shapes(self.op, shapes, constant))
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -203,6 +222,83 @@ class Clip(Unary):
     x_max: Number
 
 
+class Cast(Unary):
+    """``keras.ops.cast(x, dtype)``: the values in another dtype (``int32`` for an
+    Embedding's indices, ``float32`` for images read as ``uint8``)."""
+
+    op: Literal["cast"]
+    MODULE = "core"
+    POSITIONAL = ("dtype",)
+    dtype: Literal[
+        "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
+        "uint8", "uint16", "uint32", "uint64", "bool",
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------ elementwise math
+class Square(Unary):
+    """``x * x``, elementwise (squared distances, a variance)."""
+
+    op: Literal["square"]
+
+
+class Sqrt(Unary):
+    """The square root, elementwise (a distance, an RMS)."""
+
+    op: Literal["sqrt"]
+
+
+class Exp(Unary):
+    """``e ** x``, elementwise."""
+
+    op: Literal["exp"]
+
+
+class Log(Unary):
+    """The natural logarithm, elementwise."""
+
+    op: Literal["log"]
+
+
+class Absolute(Unary):
+    """``|x|``, elementwise (``abs`` is its other name, ``keras.ops.abs``)."""
+
+    op: Literal["absolute", "abs"]
+
+
+class Sign(Unary):
+    """-1, 0 or 1 by the sign of ``x``, elementwise."""
+
+    op: Literal["sign"]
+
+
+class Floor(Unary):
+    """The largest integer not above ``x``, elementwise (its dtype kept)."""
+
+    op: Literal["floor"]
+
+
+class Round(Unary):
+    """``x`` rounded to ``decimals`` places, elementwise (halves to even)."""
+
+    op: Literal["round"]
+    decimals: int = 0
+
+
+class Erf(Unary):
+    """The error function, elementwise (``keras.ops.erf``: an exact GELU)."""
+
+    op: Literal["erf"]
+    MODULE = "math"
+
+
+class OnesLike(Unary):
+    """Ones in the operand's shape (positions made from token ids, with ``cumsum``)."""
+
+    op: Literal["ones_like"]
+    dtype: Literal["float16", "float32", "float64", "int32", "int64"] | None = None
+
+
 # -------------------------------------------------------------------------- activations
 class Relu(Activation):
     """``max(x, 0)``, elementwise."""
@@ -261,11 +357,9 @@ class Tanh(Unary):
     VALUE = "tanh"
 
 
-class Softmax(Activation):
-    """Softmax along ``axis``: positive values that sum to 1."""
+class _AlongAxis(Activation):
+    """An activation along ``axis`` (softmax, log-softmax): the operand's shape."""
 
-    op: Literal["softmax"]
-    VALUE = "softmax"
     axis: int = -1
 
     def compute(self, shapes: list[Shape]) -> Out:
@@ -287,25 +381,50 @@ class Softmax(Activation):
         return Out(shapes[0])
 
 
+class LogSoftmax(_AlongAxis):
+    """``log(softmax(x))`` along ``axis``, computed stably (a classifier's log-probabilities)."""
+
+    op: Literal["log_softmax"]
+
+
+class Softmax(_AlongAxis):
+    """Softmax along ``axis``: positive values that sum to 1."""
+
+    op: Literal["softmax"]
+    VALUE = "softmax"
+
+
 __all__ = [
+    "Absolute",
     "Activation",
     "Add",
     "Binary",
+    "Cast",
     "Clip",
     "Divide",
+    "Erf",
+    "Exp",
+    "Floor",
     "Gelu",
     "HardSigmoid",
     "HardSilu",
+    "Log",
+    "LogSoftmax",
     "Maximum",
     "Minimum",
     "Multiply",
     "Negative",
+    "OnesLike",
     "Power",
     "Relu",
     "Relu6",
+    "Round",
     "Sigmoid",
+    "Sign",
     "Silu",
     "Softmax",
+    "Sqrt",
+    "Square",
     "Subtract",
     "Tanh",
     "TrueDivide",

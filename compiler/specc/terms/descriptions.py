@@ -171,6 +171,24 @@ SUMMARIES: dict[str, str] = {
     "ops.ExtractPatches": "keras.ops.image.extract_patches: the image cut into patches, each "
     "flattened into channels (ViT).",
     "ops.Resize": "keras.ops.image.resize: images to a new height and width.",
+    "ops.GetItem": "x[key]: items, slices and new axes of a tensor ('[:, 0]', '[..., ::-1]').",
+    "ops.Cast": "keras.ops.cast(x, dtype): the values in another dtype.",
+    "ops.Square": "x * x, elementwise.",
+    "ops.Sqrt": "The square root, elementwise.",
+    "ops.Exp": "e ** x, elementwise.",
+    "ops.Log": "The natural logarithm, elementwise.",
+    "ops.Absolute": "|x|, elementwise; also op: abs.",
+    "ops.Sign": "-1, 0 or 1 by the sign of x, elementwise.",
+    "ops.Floor": "The largest integer not above x, elementwise.",
+    "ops.Round": "x rounded to decimals places, elementwise.",
+    "ops.Erf": "The error function, elementwise (keras.ops.erf).",
+    "ops.LogSoftmax": "log(softmax(x)) along axis, computed stably.",
+    "ops.Argmax": "The index of the largest value along axis: int32 indices.",
+    "ops.Argmin": "The index of the smallest value along axis: int32 indices.",
+    "ops.Flip": "The values in reverse order along axis (every axis when none).",
+    "ops.Cumsum": "Running sums along axis (of all values flattened when none).",
+    "ops.Normalize": "x divided by its norm along axis (L2 by default): unit vectors.",
+    "ops.OnesLike": "Ones in the operand's shape (positions from token ids, with cumsum).",
     # ------------------------------------------------------------------------- losses
     "losses.BinaryCrossentropy": "Cross-entropy for binary (0/1) labels.",
     "losses.BinaryFocalCrossentropy": "Binary cross-entropy that down-weights easy examples "
@@ -312,6 +330,19 @@ ARGUMENTS: dict[str, str] = {
     "ops.Clip.x_max": "The largest value kept; larger values become x_max.",
     "ops.Gelu.approximate": "true: the tanh approximation; false: the exact erf form.",
     "ops.Softmax.axis": "The axis whose values sum to 1.",
+    "ops.LogSoftmax.axis": "The axis whose exponentials sum to 1.",
+    "ops.GetItem.key": "The index as Python writes it, brackets included: integers, slices "
+    "(1:3, ::-1), ... and None, split by commas ('[:, 0]', '[..., 2]').",
+    "ops.Cast.dtype": "The dtype of the result (int32 for indices, float32 for images).",
+    "ops.Cumsum.dtype": "The dtype of the sums (none: the input's).",
+    "ops.Argmax.axis": "The axis to search (the batch axis is 0); none: all values flattened.",
+    "ops.Argmin.axis": "The axis to search (the batch axis is 0); none: all values flattened.",
+    "ops.Flip.axis": "The axis, or list of axes, to reverse; none: every axis.",
+    "ops.Cumsum.axis": "The axis to sum along; none: all values flattened into one axis.",
+    "ops.Normalize.axis": "The axis whose norm becomes 1.",
+    "ops.Normalize.order": "The norm's order (2: Euclidean, 1: sum of absolute values).",
+    "ops.Normalize.epsilon": "Smallest norm divided by (none: Keras' epsilon).",
+    "ops.Round.decimals": "Decimal places kept (negative: tens, hundreds).",
     "ops.Mean.axis": "The axis, or list of axes, to average over (the batch axis is 0); "
     "none: every axis, a scalar.",
     "ops.Sum.axis": "The axis, or list of axes, to sum over (the batch axis is 0); none: every "
@@ -346,6 +377,7 @@ ARGUMENTS: dict[str, str] = {
     "ops.data_format": "channels_last (batch, height, width, channels) or channels_first; "
     "none: Keras' setting.",
     "ops.Resize.size": "The output's [height, width].",
+    "ops.dtype": "The output's data type (none: the operand's).",
     # ------------------------------------------------------------- kernels and biases
     "units": "Size of the output's last axis (number of neurons).",
     "layers.activation": "Activation applied to the output (null: none, linear).",
@@ -556,6 +588,9 @@ ARGUMENTS: dict[str, str] = {
     "recurrent_initializer": "Initializer of the recurrent kernel (state to state).",
     "recurrent_regularizer": "Penalty on the recurrent kernel added to the loss.",
     "layers.dropout": "Fraction of the inputs dropped in training.",
+    "layers.MultiHeadAttention.use_causal_mask": "An argument of the call, not the "
+    "constructor: each position attends only to itself and those before it (a decoder's "
+    "self-attention).",
     "layers.MultiHeadAttention.dropout": "Fraction of the attention weights dropped in training.",
     "layers.Attention.dropout": "Fraction of the attention weights dropped in training.",
     "recurrent_dropout": "Fraction of the recurrent state dropped in training (rules out the "

@@ -47,13 +47,15 @@ class ReportError(Exception):
 # ------------------------------------------------------------------ at train time
 def save_data(
     compiled: Any, model: Any, arrays: Any, classes: Any, folder: Path, batch: int,
-    plan: Any = None,
+    plan: Any = None, regression: bool = False,
 ) -> None:  # fmt: skip
     """Write ``report.npz`` and ``diagram.svg`` into ``folder`` (needs the trained model).
 
     Predictions are drawn for one output of class labels (``classes`` an int); with
-    several inputs, the misclassified pictures are the first image input's. Under a
-    distribution strategy the test part is the one ``plan`` cuts (batches split evenly)."""
+    several inputs, the misclassified pictures are the first image input's; for a
+    ``regression`` the true and predicted test values are kept (the page plots them).
+    Under a distribution strategy the test part is the one ``plan`` cuts (batches split
+    evenly)."""
     from specc.backends import diagram
     from specc.backends.kerasenv import keras as get_keras
 
@@ -82,13 +84,20 @@ def save_data(
     else:
         probs, maps = model.predict(**feed, verbose=0), None
     probs = np.asarray(probs[0] if isinstance(probs, list) else probs)
+    if regression:
+        from specc.training.report import paired
+
+        truth_values, predicted_values = paired(y_test, probs)
+        out |= {"true_values": truth_values.astype(np.float32),
+                "predicted_values": predicted_values.astype(np.float32)}  # fmt: skip
     if isinstance(classes, int) and classes and probs.ndim == 2:
         truth = y_test.argmax(axis=-1) if y_test.ndim == 2 else y_test
         truth = truth.astype(np.int64).reshape(-1)
         predicted = probs.argmax(axis=-1).astype(np.int64)
         out |= {"y_true": truth, "y_pred": predicted}
         wrong = np.flatnonzero(predicted != truth)[:MAX_MISCLASSIFIED]
-        images = [a for a in _arrays(x_test) if a.ndim in (3, 4)]  # (n, h, w) or (n, h, w, c)
+        # (n, h, w) or (n, h, w, c); not (n, steps, channels) waveforms, which are no pictures
+        images = [a for a in _arrays(x_test) if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] > 4)]
         if images:
             out |= {
                 "wrong_index": wrong,
@@ -250,6 +259,16 @@ def misclassified(data: Any) -> str | None:
     return _png(fig)
 
 
+def predicted(data: Any, name: str, folder: Path) -> str | None:
+    """Predicted against true test values of a regression, drawn again from report.npz
+    (else ``predicted.png`` as it is)."""
+    if "true_values" not in data:
+        return _file_uri(folder / "predicted.png", "image/png")
+    from specc.training import report
+
+    return _png(report.predicted_figure(data["true_values"], data["predicted_values"], name))
+
+
 def filters(data: Any) -> str | None:
     """The first conv layer's kernels, one small image each (RGB where it reads RGB)."""
     if "filters" not in data:
@@ -382,7 +401,8 @@ def _values(
         "spec_text": spec_text,
         "spec_problem": problem,
         "layer_table": layer_table,
-        "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")},
+        "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")}
+        | _regression_rows(metrics),
         "run": {k: metrics[k] for k in RUN_FACTS if k in metrics},
         "wrong_shown": len(data.get("wrong_x", data.get("wrong_text", ()))),
         "wrong_texts": wrong_texts(data),
@@ -394,10 +414,24 @@ def _values(
             "curves": curves(folder),
             "confusion": _file_uri(folder / "confusion.png", "image/png"),
             "confusions": _confusions(folder, metrics),
+            "predicted": predicted(data, name, folder),
             "misclassified": misclassified(data),
             "filters": filters(data),
             "maps": feature_maps(data),
         },
+    }
+
+
+def _regression_rows(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A regression's MAE, RMSE and R² of the test values (metrics.json ``regression``)."""
+    scores = metrics.get("regression")
+    if not isinstance(scores, dict):
+        return {}
+    labels = {"mae": "MAE", "rmse": "RMSE", "r2": "R²"}
+    return {
+        label: "undefined (the true values are constant)" if scores[key] is None else scores[key]
+        for key, label in labels.items()
+        if key in scores
     }
 
 

@@ -90,3 +90,75 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: int, path: Path, 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ regression
+REGRESSION_LOSSES = frozenset({
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "huber", "log_cosh",
+})  # fmt: skip
+"""Losses (canonical names, :func:`specc.terms.objects.loss_name`) of a regression: its
+run folder shows predicted against true values instead of a confusion matrix."""
+
+
+def paired(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and predicted values as (samples, targets) float64 arrays of one shape (labels
+    of shape (n,) against predictions of shape (n, 1), as Keras pairs them)."""
+    truth = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    predicted = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    if truth.shape != predicted.shape:
+        raise ValueError(f"true values {truth.shape} and predictions {predicted.shape} differ")
+    return truth, predicted
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    """MAE and RMSE over every value, R² per target column averaged (scikit-learn's
+    ``r2_score`` default); R² is None where a column's true values are all equal.
+
+    >>> regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([[1.0], [2.0], [4.0]]))
+    {'mae': 0.3333333333333333, 'rmse': 0.5773502691896257, 'r2': 0.5}
+    """
+    truth, predicted = paired(y_true, y_pred)
+    error = predicted - truth
+    total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+    constant = not np.all(total > 0)
+    r2 = None if constant else float(np.mean(1.0 - (error**2).sum(axis=0) / total))
+    return {
+        "mae": float(np.abs(error).mean()),
+        "rmse": float(np.sqrt((error**2).mean())),
+        "r2": r2,
+    }
+
+
+def predicted_figure(
+    y_true: np.ndarray, y_pred: np.ndarray, title: str, names: list[str] | None = None
+) -> Any:
+    """Predicted against true test values, one panel per target column (at most 6), with
+    the diagonal a perfect model would sit on."""
+    plt = _pyplot()
+    truth, predicted = paired(y_true, y_pred)
+    columns = min(truth.shape[1], 6)
+    fig, axes = plt.subplots(1, columns, figsize=(4.2 * columns, 4.2), squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        t, p = truth[:, k], predicted[:, k]
+        ax.scatter(t, p, s=8, alpha=0.5, edgecolors="none")
+        low, high = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
+        ax.plot([low, high], [low, high], color="#b00020", linewidth=1, label="predicted = true")
+        ax.set_xlabel("true")
+        ax.set_ylabel("predicted")
+        label = names[k] if names and k < len(names) else (f"target {k}" if columns > 1 else "")
+        ax.set_title(f"{title}{': ' + label if label else ''}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_true(
+    y_true: np.ndarray, y_pred: np.ndarray, path: Path, title: str, names: list[str] | None = None
+) -> None:
+    """``predicted.png``: :func:`predicted_figure`, written atomically."""
+    fig = predicted_figure(y_true, y_pred, title, names)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    _pyplot().close(fig)

@@ -79,7 +79,9 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
         k: v for k, v in options.runtime.items() if v is not None
     }
     dumped = spec.model_dump(exclude_unset=True, by_alias=True)  # an apply entry's `as`
-    dumped |= {"training": training, "runtime": runtime}
+    # The model as read (an operation's dump carries its Keras class as `type`, which an
+    # entry may not write beside `op`).
+    dumped |= {"training": training, "runtime": runtime, "model": spec.model}
     if data is not None:
         dumped["data"] = data
     # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
@@ -561,25 +563,37 @@ ONE_DEVICE = (
 )
 
 
-def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
-    """An image folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
-    from specc.training import csv_table, image_folder, text_folder
+def _streamed(dataset: str) -> Any:
+    """The module that checks and streams a folder or file dataset."""
+    import importlib
 
+    modules = {"csv": "csv_table", "timeseries": "timeseries", "audio_folder": "audio_folder",
+               "text_folder": "text_folder"}  # fmt: skip
+    return importlib.import_module(f"specc.training.{modules.get(dataset, 'image_folder')}")
+
+
+def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
+    """A folder or CSV checked (before Keras loads): what its ``open_streams`` takes."""
     assert spec.data is not None and spec.data.path is not None  # the schema requires a path
     graph = compiled.graph
     shape = graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape
     units = classes if isinstance(classes, int) else None
-    split = (spec.training or Training()).validation_split
-    if spec.data.dataset == "csv":
+    training = spec.training or Training()
+    split = training.validation_split
+    module = _streamed(spec.data.dataset)
+    if module.__name__.endswith("timeseries"):
+        return module.check(spec.data, Path(spec.data.path), tuple(shape),
+                            tuple(graph.output_shape[1:]), classes, split, training.shuffle)  # fmt: skip
+    if spec.data.dataset == "csv":  # each model input's dtype, for data.inputs
         inputs = graph.inputs if graph.functional else ()
         dtypes = {given.name: given.dtype for given in inputs} or {
             graph.input_name: spec.model.input.dtype
         }
-        return csv_table.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtypes)
+        return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtypes)
     if spec.data.dataset == "text_folder":
         dtype = graph.inputs[0].dtype if graph.functional else spec.model.input.dtype
-        return text_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtype)
-    return image_folder.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
+        return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtype)
+    return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
 def _read_data(
@@ -628,10 +642,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     seed = _seed(keras, backend, training)
     feed: Any = arrays
     if checked is not None:  # after the seed: Keras' loader shuffles with it
-        from specc.training import csv_table, image_folder, text_folder
-
-        module = {"csv": csv_table, "text_folder": text_folder}.get(spec.data.dataset, image_folder)
-        feed = module.open_streams(checked, training.batch_size, seed)
+        feed = _streamed(spec.data.dataset).open_streams(checked, training.batch_size, seed)
     folder = _run_folder(spec, options, plan)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
@@ -722,12 +733,15 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
         arrays = Arrays(x_test, y_test, x_test, y_test, run.source)
         if run.feed.class_names:
             metrics["class_names"] = run.feed.class_names
+        if getattr(run.feed, "normalization", None):  # a time series' training statistics
+            metrics["normalization"] = run.feed.normalization
         if not whole:
             print(f"specc: the report and confusion matrix show the first {len(x_test):,} "
                   "test images (of more than fit its memory budget)", flush=True)  # fmt: skip
     metrics = {f"test_{k}": float(v) for k, v in scores.items()} | metrics
     if run.outputs:
         metrics["outputs"] = per_output(scores, run.outputs)
+    regression = _regression(run, arrays, metrics)
     if run.plan is not None:
         metrics |= {
             "distribution": run.plan.describe(),
@@ -738,9 +752,41 @@ def _finish(run: _Run, history: dict[str, list[float]], metrics: dict[str, Any])
     _pictures(run.model, arrays, history, run.classes, folder, run.spec.name, batch, run.plan)
     from specc.training import html_report  # report.npz, diagram.svg, then report.html
 
-    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan)
+    html_report.save_data(run.compiled, run.model, arrays, run.classes, folder, batch, run.plan,
+                          regression)  # fmt: skip
     html_report.write(folder, folder / "report.html")
     return RunResult(folder, metrics, history)
+
+
+def _regression(run: _Run, arrays: Any, metrics: dict[str, Any]) -> bool:
+    """For a regression (one output, no class labels, a regression loss): ``predicted.png``,
+    predicted against true test values, and their MAE, RMSE and R² in ``metrics.json``
+    (``regression``), where a classifier gets its confusion matrix. Whether it is one."""
+    from specc.training import report
+
+    loss = run.spec.compile.loss if run.spec.compile else None
+    if (
+        run.outputs or run.classes is not None or loss is None or isinstance(loss, dict)
+        or loss_name(loss) not in report.REGRESSION_LOSSES
+    ):  # fmt: skip
+        return False
+    batch = run.training.batch_size
+    if run.plan is None:
+        predicted, n = run.model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+    else:
+        inputs, n = run.plan.test_inputs(arrays.x_test, batch)
+        predicted = run.model.predict(**inputs, verbose=0)
+    truth = arrays.y_test if n is None else arrays.y_test[:n]
+    try:
+        scores = report.regression_metrics(truth, predicted)
+    except ValueError:  # labels and predictions of different sizes: no picture to draw
+        return False
+    metrics["regression"] = scores
+    r2 = scores["r2"]
+    title = f"{run.spec.name}: test R² {r2:.3f}" if r2 is not None else run.spec.name
+    names = list(run.spec.data.targets or []) if run.spec.data else None
+    report.predicted_vs_true(truth, predicted, run.folder / "predicted.png", title, names)
+    return True
 
 
 def _pictures(
