@@ -230,3 +230,22 @@ def test_emitted_code_adapts_the_lookup_layers(tmp_path: Path):
     assert "layer.adapt(data)" in script
     assert "keras.layers.StringLookup(" in script
     assert 'dtype="string"' in script
+
+
+def test_a_padded_vocabulary_larger_than_max_tokens_is_refused():
+    """Found by the long differential run: padding to max_tokens does not excuse a
+    vocabulary that needs more indices (Keras refuses it when the layer is made)."""
+    errors = _errors(
+        """
+        name: bad
+        model:
+          input: {shape: [1], dtype: string}
+          layers:
+            - {type: StringLookup, vocabulary: [a, b], max_tokens: 2, pad_to_max_tokens: true, output_mode: one_hot}
+        """
+    )
+    assert len(errors) == 1
+    assert (
+        "the vocabulary makes 3 indices (with the OOV and mask ones), more than max_tokens 2"
+        in errors[0]
+    )

@@ -289,9 +289,8 @@ class _IndexLookup(_Lookup):
 
     def depth(self) -> int | None:
         """The width of a non-int output: max_tokens if padded, else the vocabulary size."""
-        if self.pad_to_max_tokens:
-            return self.max_tokens
-        return self.size()
+        size = self.size()  # checked against max_tokens even when padded to it
+        return self.max_tokens if self.pad_to_max_tokens else size
 
     def infer(self, shape: Shape) -> Out:
         if self.output_mode == "int":
