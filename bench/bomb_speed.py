@@ -155,6 +155,48 @@ def wide_merge(n: int = 9000) -> dict[str, str]:
     }
 
 
+def split_pieces(pieces: int = 10_000_000, entries: int = 1) -> dict[str, str]:
+    """``entries`` splits of one input into ``pieces`` each (issue 19's operations)."""
+    rows = f"    - {{op: split, indices_or_sections: {pieces}, axis: -1, inputs: [x]}}\n"
+    return {
+        "spec.yaml": HEAD
+        + f"model:\n  inputs: [{{name: x, shape: [4, {pieces}]}}]\n  layers:\n"
+        + rows * entries
+    }
+
+
+def sub_model_copies(levels: int = 22, copies: int = 2) -> dict[str, str]:
+    """Sub-models, each using the one below ``copies`` times under names of their own (a
+    copy each): copies**levels models (issue 19's models inside models)."""
+    text = HEAD + "models:\n"
+    for i in range(levels):
+        uses = (
+            "".join(f"      - {{model: m{i + 1}, name: m{i + 1}_{k}}}\n" for k in range(copies))
+            if i < levels - 1
+            else "      - {type: Dense, units: 8}\n"
+        )
+        text += f"  m{i}:\n    input: {{shape: [8]}}\n    layers:\n{uses}"
+    return {"spec.yaml": text + "model:\n  inputs: [{name: x, shape: [8]}]\n  layers:\n"
+            "    - {model: m0}\n"}  # fmt: skip
+
+
+def sub_model_depth(levels: int = 1000) -> dict[str, str]:
+    """Sub-models nested ``levels`` deep, each using the next once."""
+    return sub_model_copies(levels, 1)
+
+
+def backbones(n: int = 300, name: str = "ResNet152") -> dict[str, str]:
+    """``n`` keras.applications backbones by name, each a copy of its own."""
+    rows = "".join(
+        f"    - {{type: {name}, include_top: false, weights: null, input_shape: [96, 96, 3], "
+        f"name: b{i}, inputs: [x]}}\n"
+        for i in range(n)
+    )
+    return {
+        "spec.yaml": HEAD + "model:\n  inputs: [{name: x, shape: [96, 96, 3]}]\n  layers:\n" + rows
+    }
+
+
 BOMBS: dict[str, Callable[[], dict[str, str]]] = {
     "fan-out, 17 blocks x 8 uses": fan_out,
     "fan-out, 6 blocks x 8 uses": lambda: fan_out(6),
@@ -173,6 +215,11 @@ BOMBS: dict[str, Callable[[], dict[str, str]]] = {
     "2,000 aliases of a 40-item list": aliases,
     "graph of 9,000 nodes": graph,
     "Concatenate of 9,000 branches": wide_merge,
+    "split into 10,000,000 pieces": split_pieces,
+    "50 splits into 20,000 pieces": lambda: split_pieces(20_000, 50),
+    "sub-models, 22 levels x 2 copies": sub_model_copies,
+    "sub-models nested 1,000 deep": sub_model_depth,
+    "300 ResNet152 backbones": backbones,
 }
 
 

@@ -38,7 +38,8 @@ DATA_PATH = "data/flower_photos"
 IMAGE_SIZE = (180, 180)
 COLOR_MODE = "rgb"
 LABEL_MODE = "int"
-# "auto": keep decoded images in memory when they take at most a quarter of it.
+# "auto": keep decoded images in memory when they take at most a quarter of it, else in a
+# file ("memory", "file" or "none" force one).
 CACHE = "auto"
 INPUT_SHAPE = (180, 180, 3)
 EPOCHS = 10
@@ -57,6 +58,9 @@ def load_datasets(path: str, batch_size: int, seed: int):
     """(train, validation, test, class names) from a folder of images, streamed: Keras'
     loader (parallel decode and resize), the spec's steps, the decoded batches cached
     and reshuffled every epoch, prefetch. Without test/, the validation part tests."""
+    import atexit
+    import shutil
+
     import keras
     import tensorflow as tf
 
@@ -98,25 +102,36 @@ def load_datasets(path: str, batch_size: int, seed: int):
     test = validation
     if "test" in folders:
         test = load(str(folders["test"]), shuffle=False, **options)
-    cache = CACHE == "memory" or (CACHE == "auto" and fits_in_memory(train))
+    cache = CACHE if CACHE != "auto" else "memory" if fits_in_memory(train) else "file"
+    cache_dir = None
+    if cache == "file":  # decoded images in a temporary folder, removed at exit
+        cache_dir = tempfile.mkdtemp(prefix=f"{NAME}-cache-")
+        atexit.register(shutil.rmtree, cache_dir, ignore_errors=True)
+    channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[COLOR_MODE]
+    batch_bytes = batch_size * IMAGE_SIZE[0] * IMAGE_SIZE[1] * channels * 4
 
-    def prepare(data, shuffle: bool):
+    def prepare(data, name):
+        """The steps, then (name: the split's cache) cache and reshuffle, prefetch."""
         if data is None:
             return None
         data = data.map(
             lambda x, y: (preprocess_x(x), y), num_parallel_calls=tf.data.AUTOTUNE
         )
-        if cache:
-            data = data.cache()
-            if shuffle:  # the cached batches, in a new order every epoch
-                data = data.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+        if name and cache != "none":
+            data = data.cache(os.path.join(cache_dir, name) if cache_dir else "")
+            if name == "train":  # the cached batches, in a new order every epoch
+                # all of them in memory; from a file, through a buffer of 64 MiB
+                buffer = len(data) if not cache_dir else max(1, 2**26 // batch_bytes)
+                data = data.shuffle(
+                    min(len(data), buffer), seed=seed, reshuffle_each_iteration=True
+                )
         return data.prefetch(tf.data.AUTOTUNE)
 
     class_names = list(train.class_names)
     return (
-        prepare(train, True),
-        prepare(validation, False),
-        prepare(test, False),
+        prepare(train, "train"),
+        prepare(validation, "validation"),
+        prepare(test, None),  # read once: not cached
         class_names,
     )
 

@@ -482,3 +482,93 @@ def test_a_two_input_graph_trains_mirrored_by_specc_and_by_its_emitted_script(tm
     assert "part(x, at, at + n_val)" in script.read_text()
     s = metrics(script_out)
     assert (s["strategy"], s["replicas"], s["epochs"]) == ("mirrored", 2, 1)
+
+
+# -- streamed data (an image folder, a CSV) under a strategy ---------------------------
+STREAMED_SPECS = {
+    "image_folder": """\
+name: shapes
+data: {{dataset: image_folder, path: {path}, preprocessing: {{x: [{{divide: 255}}]}}}}
+model:
+  input: {{shape: [16, 16, 3]}}
+  layers:
+    - {{type: Conv2D, filters: 4, kernel_size: 3, activation: relu}}
+    - {{type: Flatten}}
+    - {{type: Dense, units: 3, activation: softmax}}
+""",
+    "csv": """\
+name: table
+data: {{dataset: csv, path: {path}, label: target}}
+model:
+  input: {{shape: [3]}}
+  layers:
+    - {{type: Normalization}}
+    - {{type: Dense, units: 8, activation: relu}}
+    - {{type: Dense, units: 3, activation: softmax}}
+""",
+}
+STREAMED_TRAINING = """\
+compile: {{optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}}
+training:
+  epochs: 2
+  batch_size: 8
+  validation_split: 0.25
+  seed: 3
+  distribution: {distribution}
+"""
+
+
+def streamed_data(tmp_path: Path, kind: str) -> Path:
+    """48 images of 3 classes, or 150 rows of 3 numbers and a class."""
+    import numpy as np
+
+    from tests.image_files import write_folder
+
+    if kind == "image_folder":
+        return write_folder(tmp_path / "shapes", per_class=16)
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,target"]
+    for _ in range(150):
+        t = int(rng.integers(0, 3))
+        rows.append(",".join(f"{v:.3f}" for v in rng.normal(t, 1.0, 3)) + f",{t}")
+    path = tmp_path / "table.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def streamed_spec(tmp_path: Path, kind: str, distribution: str) -> tuple[Path, Path]:
+    data = streamed_data(tmp_path, kind)
+    spec = tmp_path / f"{kind}.yaml"
+    spec.write_text(
+        STREAMED_SPECS[kind].format(path=data) + STREAMED_TRAINING.format(distribution=distribution)
+    )
+    return spec, data
+
+
+@pytest.mark.slow  # two workers, two epochs: about a minute each on 2 cores
+@pytest.mark.parametrize("kind", ["image_folder", "csv"])
+def test_streamed_data_multi_worker_two_processes_agree(tmp_path, kind):
+    """An image folder and a CSV under MultiWorkerMirrored, two workers on 127.0.0.1: each
+    runs the whole stream and keeps its share of every global batch (auto-shard DATA);
+    one model, trained in step (the same weights and history on both)."""
+    spec, data = streamed_spec(
+        tmp_path, kind, "{strategy: multi_worker_mirrored, communication: ring}"
+    )
+    out = tmp_path / "run"
+    check_workers_agree(out, two_workers(spec, data, out, timeout=600))
+    m = metrics(out)
+    assert m["epochs"] == 2 and 0 <= m["test_accuracy"] <= 1
+    assert m["train_samples"] == (36 if kind == "image_folder" else 90)
+    assert sorted(p.name for p in out.iterdir() if p.name != "worker-1") == RUN_FILES
+
+
+def test_streamed_data_emits_no_distributed_script(tmp_path):
+    """The emitted script streams an image folder or CSV on one device: emitting it for a
+    strategy is refused (specc train runs it distributed) rather than silently ignored."""
+    from specc.analysis.pipeline import compile_file
+    from specc.backends import codegen
+    from specc.errors import SpecError
+
+    spec, _ = streamed_spec(tmp_path, "csv", "{strategy: mirrored}")
+    with pytest.raises(SpecError, match="the emitted script streams csv data on one device"):
+        codegen.render(compile_file(spec), tmp_path / "gen")

@@ -172,6 +172,49 @@ def test_a_missing_weights_file_is_one_line_before_tensorflow(tmp_path):
     )
 
 
+HOSTILE_WEIGHTS = {
+    "folder.weights.h5": "is a folder; give the .weights.h5 file in it",
+    "junk.weights.h5": "is not an HDF5 file (what model.save_weights writes)",
+    "empty.weights.h5": "is not an HDF5 file (what model.save_weights writes)",
+    "loop.weights.h5": "not found; a relative path is taken from the spec's folder",
+    "fifo.weights.h5": "not found; a relative path is taken from the spec's folder",
+    "a" * 10_000 + ".weights.h5": "cannot be read: File name too long",
+    "~nosuchuser9/x.weights.h5": "cannot be read: ",
+    "a\nb\x1b[31m.weights.h5": "not found; a relative path is taken from the spec's folder",
+}
+"""A hostile ``weights:`` and what specc says of it (a 10,000-character name and an unknown
+user's ``~`` were tracebacks; a folder was 'not found'; a file that is not HDF5 reached
+TensorFlow; a newline in the name split the error line)."""
+
+
+@pytest.mark.parametrize("name", HOSTILE_WEIGHTS, ids=lambda n: n[:24].encode().hex()[:16])
+def test_a_hostile_weights_file_is_one_line_before_tensorflow(name, tmp_path):
+    (tmp_path / "folder.weights.h5").mkdir()
+    (tmp_path / "junk.weights.h5").write_bytes(b"PK\x03\x04 not HDF5" * 100)
+    (tmp_path / "empty.weights.h5").write_bytes(b"")
+    (tmp_path / "loop.weights.h5").symlink_to("loop.weights.h5")
+    os.mkfifo(tmp_path / "fifo.weights.h5")  # never opened: it would block
+    spec = tmp_path / "frozen_base.yaml"
+    spec.write_text(SPEC.read_text().replace("base.weights.h5", json.dumps(name)))
+    with pytest.raises(SpecError) as caught:
+        locate_weights(compile_file(spec))
+    (problem,) = caught.value.diagnostics
+    assert problem.loc == ("model", "layers", 0, "weights") and problem.line == 18
+    assert HOSTILE_WEIGHTS[name] in problem.message and problem.message.isprintable()
+
+
+def test_an_hdf5_file_passes_the_check(tmp_path):
+    """The signature check takes what h5py writes (also after a 512-byte user block)."""
+    for name, data in [("w", weights.HDF5_SIGNATURE), ("u", bytes(512) + weights.HDF5_SIGNATURE)]:
+        (tmp_path / f"{name}.weights.h5").write_bytes(data + bytes(100))
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(SPEC.read_text().replace("base.weights.h5", f"{name}.weights.h5"))
+        compiled = compile_file(spec)
+        locate_weights(compiled)
+        (sub, _), *_ = weights.each_sub_model(compiled.graph)
+        assert sub._weights_path == str(tmp_path / f"{name}.weights.h5")
+
+
 def test_imagenet_is_looked_up_in_keras_cache_offline(tmp_path, monkeypatch):
     """A backbone's imagenet weights: the file keras.applications would download, found in
     $KERAS_HOME/models; absent, one line naming the file and the folder."""

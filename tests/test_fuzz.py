@@ -561,6 +561,24 @@ def test_fuzz_bombs(tmp_path):
     assert not problems, "\n".join(problems)
 
 
+ISSUE19_BOMBS = [
+    "split into 10,000,000 pieces",
+    "sub-models, 22 levels x 2 copies",
+    "sub-models nested 1,000 deep",
+    "300 ResNet152 backbones",
+]
+"""Issue 19's surface as a hostile user meets it: one line making ten million tensors,
+4 million sub-model copies, nesting past Python's frames (an internal error), 300
+backbones (7 s) — each now refused at its line under MAX_CPU_SECONDS."""
+
+
+@pytest.mark.parametrize("name", ISSUE19_BOMBS)
+def test_fuzz_issue19_bombs(name, tmp_path):
+    """Operations, sub-models and backbones bounded: one located line, under 2 s of CPU."""
+    problems = validate_bomb(name, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.slow
 def test_fuzz_all_bombs(tmp_path):
     """Every bomb of the benchmark, larger ones and wide YAML included."""

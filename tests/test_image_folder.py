@@ -182,21 +182,102 @@ def test_splits_must_share_their_classes(tmp_path, specc):
     assert message.startswith(f"{tmp_path / 'parts' / 'test'}: class subfolders a, b, d differ")
 
 
-def test_distribution_and_subset_are_refused_for_now(tmp_path, specc):
-    folder = _pngs(tmp_path / "imgs", classes=("a", "b", "c"))
+def _streams(tmp_path, folder, cache, *, subset=None, batch=4, replicas=1):
+    from dataclasses import replace
+
+    data = compile_file(spec(tmp_path, folder, extra=f"  cache: {cache}\n")).spec.data
+    checked = replace(image_folder.check(data, folder, (16, 16, 3), 3, 0.25), subset=subset)
+    return image_folder.open_streams(checked, batch, 7, tmp_path / "cache", replicas)
+
+
+def _epoch(ds):
+    xs, ys = zip(*((x.numpy(), y.numpy()) for x, y in ds), strict=True)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("cache", ["memory", "file"])
+def test_later_epochs_read_the_cache_in_a_new_batch_order(tmp_path, cache):
+    """The images are deleted after the first epoch: later epochs come from the cache
+    (in memory, or a file in the run folder that close() removes), the same batches in
+    another order each epoch."""
+    folder = write_folder(tmp_path / "shapes", per_class=16)
+    streams = _streams(tmp_path, folder, cache)
+    first, labels = _epoch(streams.train)
+    shutil.rmtree(folder)
+    assert (tmp_path / "cache").is_dir() == (cache == "file")
+    batches = {x.tobytes() for x in first.reshape(-1, 4, 16 * 16 * 3)}
+    orders = []
+    for _ in range(3):
+        x, y = _epoch(streams.train)
+        assert len(x) == len(first) == 36 and sorted(y) == sorted(labels)
+        assert {b.tobytes() for b in x.reshape(-1, 4, 16 * 16 * 3)} == batches
+        orders.append(x.tobytes())
+    assert len({first.tobytes(), *orders}) > 2  # reshuffled, not replayed
+    streams.close()
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_cache_rule(monkeypatch):
+    """auto: memory while the decoded split takes at most a quarter of memory, else a file."""
+    from specc.language.schema import Data
+
+    data = Data(dataset="image_folder", path="x")
+    decoded = 1000 * 32 * 32 * 3 * 4
+    monkeypatch.setattr(image_folder, "_memory_bytes", lambda: 4 * decoded)
+    assert image_folder.cache_kind(data, 1000, [32, 32], "rgb") == "memory"
+    monkeypatch.setattr(image_folder, "_memory_bytes", lambda: 4 * decoded - 1)
+    assert image_folder.cache_kind(data, 1000, [32, 32], "rgb") == "file"
+    for kind in ("memory", "file", "none"):
+        stated = Data(dataset="image_folder", path="x", cache=kind)
+        assert image_folder.cache_kind(stated, 1000, [32, 32], "rgb") == kind
+
+
+@pytest.mark.keras
+def test_subset_takes_the_first_images_and_replicas_get_even_batches(tmp_path):
+    """--subset N: the first N training images the loader yields (cut inside a batch), the
+    same N every epoch (cached), and the first N test images; under a strategy every batch
+    splits evenly over the replicas and the stream is sharded by DATA."""
+    import tensorflow as tf
+
+    folder = write_folder(tmp_path / "shapes", per_class=8)
+    streams = _streams(tmp_path, folder, "memory", subset=5)
+    x, y = _epoch(streams.train)
+    assert len(x) == streams.train_samples == 5
+    assert sorted(_epoch(streams.train)[1]) == sorted(y)
+    assert len(_epoch(streams.test)[0]) == streams.test_samples == 5
+    streams = _streams(tmp_path, folder, "none", batch=6, replicas=4)  # 18: 3 x 6 -> 4 each
+    assert [int(x.shape[0]) for x, _ in streams.train] == [4, 4, 4]
+    streams = _streams(tmp_path, folder, "none", batch=4, replicas=4)  # 4 x 4, then 2: left out
+    assert [int(x.shape[0]) for x, _ in streams.train] == [4] * 4 and len(streams.train) == 4
+    policy = streams.train.options().experimental_distribute.auto_shard_policy
+    assert policy == tf.data.experimental.AutoShardPolicy.DATA
+    assert "cut to a multiple of the 4 replicas" in streams.notes[-1]
+
+
+def test_subset_and_fused(tmp_path, specc):
+    """--subset trains on the first N images; loop: fused (whole arrays on the device) is
+    refused for a stream, saying why."""
+    folder = _pngs(tmp_path / "imgs", classes=("a", "b", "c"), per_class=4)
     path = spec(tmp_path, folder)
-    run = specc("train", str(path), "--subset", "4", "--output-dir", str(tmp_path / "run"))
-    assert run.exit_code == 1
-    assert run.stderr == (
-        "error: an image folder or CSV trains with loop: fit, without training.distribution "
-        "or --subset (yet)\n"
+    run = specc("train", str(path), "--subset", "5", "--output-dir", str(tmp_path / "run"))
+    assert run.exit_code == 0, run.stderr
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["train_samples"] == 5
+    from specc.analysis.arrays import ONE
+    from specc.training import train
+
+    base = compile_file(path).spec
+
+    def loop(kind):
+        return base.model_copy(update={"runtime": base.runtime.model_copy(update={"loop": kind})})
+
+    with pytest.raises(train.TrainError) as caught:
+        train._choose_runtime(loop("fused"), "jax", True, ONE, None, streamed=True)
+    assert str(caught.value) == (
+        "runtime.loop 'fused' keeps the whole training set on the device as arrays, but this "
+        "data is streamed batch by batch through tf.data: use loop: fit (or auto)"
     )
-    path.write_text(
-        path.read_text().replace("seed: 7}", "seed: 7, distribution: {strategy: mirrored}}")
-    )
-    run = specc("validate", str(path))
-    assert run.exit_code == 1
+    # auto picks fused for jax on a GPU: a stream falls back to fit
     assert (
-        "training.distribution.strategy: image_folder data trains on one device (for now)"
-        in run.stdout + run.stderr
+        train._choose_runtime(loop("auto"), "jax", True, ONE, None, streamed=True)["loop"] == "fit"
     )

@@ -238,7 +238,8 @@ def test_every_problem_is_reported_at_once_and_located(tmp_path, specc):
             "supported by specc",
             "compile_config.optimizer: optimizer 'Lion' is not supported by specc",
             "compile_config.loss: 'my_loss' is a custom loss function (Python code); a spec is "
-            "data and names Keras' own losses",
+            "data and names Keras' own losses; pass --plugin MODULE, the module defining it, "
+            "to read it as MODULE.my_loss",
             "compile_config.metrics[1]: metric class 'MeanIoU' is not supported by specc",
             "compile_config.metrics[2]: metric 'nonsense' is not one Keras names; specs name "
             "Keras' own metrics",

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from specc.errors import Diagnostic, KerasMissingError, SpecError, render
+from specc.errors import Diagnostic, KerasMissingError, PluginError, SpecError, render
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -118,6 +118,9 @@ class _Group(click.Group):
             _closed_pipe()
         except KerasMissingError as exc:
             _keras_missing(exc)
+        except PluginError as exc:  # a --plugin that cannot be used
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -173,7 +176,35 @@ def _overrides(sets: Sequence[str], flag: str = "--set") -> list[Any]:
         sys.exit(EXIT_USAGE)
 
 
-def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):
+PLUGIN_HELP = (
+    "Allow the spec to use classes (layers, losses, metrics) of this Python module: an "
+    "importable name (mypkg.layers: type: mypkg.layers.TransformerBlock) or a .py file, "
+    "relative to the current folder (my_layers.py: type: my_layers.TransformerBlock). "
+    "Repeatable. Without it no code is imported and every such class is an error at its "
+    "line. A spec that uses a plugin layer imports Keras, which computes its shapes and "
+    "parameters."
+)
+
+
+def plugin_option(help: str = PLUGIN_HELP):
+    """The ``--plugin MODULE`` option of every command that reads specs or models."""
+    return click.option("--plugin", "plugin", metavar="MODULE", multiple=True, help=help)
+
+
+def _plugins(given: Sequence[str]) -> Any:
+    """The plugins ``--plugin`` allows (nothing imported yet), or one line and exit 2."""
+    if not given:
+        return None
+    from specc.backends.plugins import load
+
+    try:
+        return load(given)
+    except PluginError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _compile_checked(spec: str | Path, overriding: Sequence[Any] = (), plugins: Any = None):
     """Compile one spec; an unexpected exception becomes a one-line internal error.
 
     A bug in specc tripped by one file must not hide the results of the others (nor
@@ -183,8 +214,8 @@ def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):
     from specc.language.loader import display_path
 
     try:
-        return compile_file(spec, overriding)
-    except SpecError:
+        return compile_file(spec, overriding, plugins)
+    except (SpecError, PluginError):
         raise
     except Exception as exc:
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -193,10 +224,10 @@ def _compile_checked(spec: str | Path, overriding: Sequence[Any] = ()):
         raise SpecError([Diagnostic(message, file=display_path(spec))], EXIT_INVALID) from exc
 
 
-def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = ()):
+def _compile(spec: str, fmt: str = "text", overriding: Sequence[Any] = (), plugins: Any = None):
     """Compile one spec or exit with its diagnostics."""
     try:
-        compiled = _compile_checked(spec, overriding)
+        compiled = _compile_checked(spec, overriding, plugins)
     except SpecError as exc:
         _report(exc.diagnostics, "github" if fmt == "github" else "text")
         sys.exit(exc.exit_code)
@@ -257,7 +288,10 @@ def cli() -> None:
     help="text for people, json for tools, github for Actions annotations.",
 )
 @set_option(SET_HELP + " Applied to every spec checked.")
-def validate(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
+@plugin_option()
+def validate(
+    paths: tuple[str, ...], fmt: str, sets: tuple[str, ...], plugin: tuple[str, ...]
+) -> None:
     """Check spec files (or folders of *.yaml/*.yml) without TensorFlow.
 
     Reports every problem of every file, each with file:line:col, and a layer and
@@ -267,12 +301,13 @@ def validate(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
     from specc.language.loader import display_path
 
     overriding = _overrides(sets)
+    plugins = _plugins(plugin)
     files, empty = _spec_files(paths)
     code = EXIT_USAGE if empty else EXIT_OK
     results: list[dict] = [{"file": d.file, "valid": False, "diagnostics": [d]} for d in empty]
     for file in files:
         try:
-            compiled = _compile_checked(file, overriding)
+            compiled = _compile_checked(file, overriding, plugins)
         except SpecError as exc:
             results.append(
                 {"file": display_path(file), "valid": False, "diagnostics": list(exc.diagnostics)}
@@ -311,7 +346,8 @@ def validate(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...]) -> None:
 @cli.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path())
 @set_option()
-def expand(spec: str, sets: tuple[str, ...]) -> None:
+@plugin_option()
+def expand(spec: str, sets: tuple[str, ...], plugin: tuple[str, ...]) -> None:
     """Print SPEC flat: a variant merged with its bases, overrides applied, blocks expanded.
 
     Each {block: NAME, ...} becomes the block's layers with its parameters filled in,
@@ -320,7 +356,7 @@ def expand(spec: str, sets: tuple[str, ...]) -> None:
     """
     from specc.language import blocks
 
-    compiled = _compile(spec, overriding=_overrides(sets))
+    compiled = _compile(spec, overriding=_overrides(sets), plugins=_plugins(plugin))
     click.echo(blocks.to_yaml(compiled.data), nl=False)
 
 
@@ -358,7 +394,10 @@ def blocks(libraries: tuple[str, ...]) -> None:
     "model.summary(expand_nested=True) does (json: under the row's layers).",
 )
 @set_option()
-def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> None:
+@plugin_option()
+def summary(
+    spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...], plugin: tuple[str, ...]
+) -> None:
     """Print the layer table of SPEC: names, output shapes, parameters, as Keras computes them.
 
     With --format json an invalid spec prints {"file", "valid": false, "diagnostics"}
@@ -367,12 +406,13 @@ def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> 
     from specc.backends import table
 
     overriding = _overrides(sets)
+    plugins = _plugins(plugin)
     if fmt == "json":
         from specc.analysis.pipeline import compile_file
         from specc.language.loader import display_path
 
         try:
-            compiled = compile_file(spec, overriding)
+            compiled = compile_file(spec, overriding, plugins)
         except SpecError as exc:
             diags = [d.as_dict() for d in exc.diagnostics]
             out = {"file": display_path(spec), "valid": False, "diagnostics": diags}
@@ -384,7 +424,7 @@ def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> 
         found |= table.fine_tune_dict(compiled.spec, compiled.graph)
         click.echo(json.dumps(found, indent=2))
         return
-    compiled = _compile(spec, overriding=overriding)
+    compiled = _compile(spec, overriding=overriding, plugins=plugins)
     text = table.as_text(compiled.graph, expand_nested=expand_nested)
     text += table.fine_tune_text(compiled.spec, compiled.graph)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
@@ -414,7 +454,11 @@ def summary(spec: str, fmt: str, expand_nested: bool, sets: tuple[str, ...]) -> 
 @click.option(
     "--set-a", "sets_a", metavar="PATH=VALUE", multiple=True, help="Override a value of A."
 )
-def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[str, ...]) -> None:
+@plugin_option()
+def diff(
+    a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[str, ...],
+    plugin: tuple[str, ...],
+) -> None:  # fmt: skip
     """Compare two specs as resolved, not as text: values by spec path, then each layer
     whose output shape or parameters change, and the totals. Exit 0 whether or not they
     differ (json's "same" says which).
@@ -426,8 +470,9 @@ def diff(a: str, b: str | None, fmt: str, sets: tuple[str, ...], sets_a: tuple[s
     """
     from specc.backends import diff as compare
 
-    old = _compile(a, overriding=_overrides(sets_a, "--set-a"))
-    new = _compile(b or a, overriding=_overrides(sets))
+    plugins = _plugins(plugin)
+    old = _compile(a, overriding=_overrides(sets_a, "--set-a"), plugins=plugins)
+    new = _compile(b or a, overriding=_overrides(sets), plugins=plugins)
     result = compare.diff(old, new)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
@@ -510,9 +555,13 @@ def reference(output: str | None) -> None:
     SET_HELP + " Applied to every spec; the header records them; needs -o (the default "
     "folder holds each spec's own code)."
 )
+@plugin_option(
+    PLUGIN_HELP + " The script imports the module (a file: loads it by its path relative "
+    "to the script's folder) and registers its classes for saving and loading."
+)
 def emit_code(
     paths: tuple[str, ...], output_dir: str | None, check: bool, tracked: bool,
-    sets: tuple[str, ...],
+    sets: tuple[str, ...], plugin: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Emit a standalone Keras training script for each spec (files or folders).
 
@@ -532,6 +581,7 @@ def emit_code(
         )
         sys.exit(EXIT_USAGE)
     output_dir = output_dir or "generated"
+    plugins = _plugins(plugin)
     specs, empty = _spec_files(paths)
     if empty:
         _report(empty)
@@ -541,8 +591,8 @@ def emit_code(
     files: dict[Path, str] = {}
     for spec in specs:
         try:
-            compiled = _compile_checked(spec, overriding)
-            rendered = codegen.render(compiled, output_dir)
+            compiled = _compile_checked(spec, overriding, plugins)
+            rendered = codegen.render(compiled, output_dir, plugins)
         except SpecError as exc:
             _report(exc.diagnostics)
             code = max(code, exc.exit_code)
@@ -569,6 +619,7 @@ def emit_code(
             click.echo(
                 f"stale: regenerate with `specc emit-code {' '.join(paths)} -o {output_dir}"
                 + "".join(f" --set {shlex.quote(text)}" for text in sets)
+                + "".join(f" --plugin {shlex.quote(given)}" for given in plugin)
                 + "`",
                 err=True,
             )
@@ -642,8 +693,9 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
 @click.argument("spec", type=click.Path())
 @click.option(
     "--data",
-    type=click.Path(dir_okay=False),
-    help="A local .npz (x_train, y_train, x_test, y_test; for several inputs x_train_<input>, "
+    type=click.Path(),
+    help="An image folder or CSV for those datasets, else a local .npz (x_train, y_train, "
+    "x_test, y_test; for several inputs x_train_<input>, "
     "x_test_<input> per input name, for several outputs y_train_<output>, y_test_<output> per "
     "output layer name). Default: the spec's data.path, else $SPECC_DATA_DIR/<dataset>.npz, "
     "else a keras.datasets download.",
@@ -683,10 +735,12 @@ def _refuse_foreign_outputs(files: dict[Path, str]) -> None:
     help="Also evaluate on the test split after every epoch (benchmarks; excluded from epoch times).",
 )
 @set_option(SET_HELP + " The run folder's spec.yaml is the spec as run.")
+@plugin_option()
 def train(spec: str, data: str | None, epochs: int | None, batch_size: int | None, seed: int | None,
           output_dir: str | None, subset: int | None, backend: str | None, loop: str | None,
           jit_compile: bool | None, steps_per_execution: int | None,
-          track_test_accuracy: bool, sets: tuple[str, ...]) -> None:  # fmt: skip
+          track_test_accuracy: bool, sets: tuple[str, ...],
+          plugin: tuple[str, ...]) -> None:  # fmt: skip
     """Validate SPEC, build it, train it on real data and write a run folder.
 
     \b
@@ -698,7 +752,7 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
       specc train specs/mnist_cnn.yaml --data ../shared/data/mnist.npz
     """
     _need_matplotlib("train")  # curves.png, confusion.png and report.html, after training
-    compiled = _located(_compile(spec, overriding=_overrides(sets)))
+    compiled = _located(_compile(spec, overriding=_overrides(sets), plugins=_plugins(plugin)))
     from specc.files import check_folder
 
     try:  # a file where the run folder goes: say so now, not after loading Keras and data
@@ -770,7 +824,10 @@ def train(spec: str, data: str | None, epochs: int | None, batch_size: int | Non
     help="Draw each block use as one box (a quick look at a deep model).",
 )
 @set_option()
-def diagram(spec: str, output: str | None, compact: bool, sets: tuple[str, ...]) -> None:
+@plugin_option()
+def diagram(
+    spec: str, output: str | None, compact: bool, sets: tuple[str, ...], plugin: tuple[str, ...]
+) -> None:
     """Draw SPEC's network top to bottom: a box per layer (name, type, arguments, output
     shape, parameters), arrows for what each takes, blocks as labelled groups.
 
@@ -788,7 +845,7 @@ def diagram(spec: str, output: str | None, compact: bool, sets: tuple[str, ...])
             param_hint="--output",
         )
     _need_matplotlib("diagram")
-    compiled = _compile(spec, overriding=_overrides(sets))
+    compiled = _compile(spec, overriding=_overrides(sets), plugins=_plugins(plugin))
     picture = drawing.model_boxes(compiled.graph, compiled.origins)
     if compact:
         picture = drawing.collapse(picture)
@@ -991,7 +1048,8 @@ def _need_keras() -> None:
     help="Where to save the model (must end in .keras).  [default: build/<name>.keras]",
 )
 @set_option()
-def build(spec: str, output: str | None, sets: tuple[str, ...]) -> None:
+@plugin_option()
+def build(spec: str, output: str | None, sets: tuple[str, ...], plugin: tuple[str, ...]) -> None:
     """Validate SPEC, build its Keras model, print Keras' summary and save it as .keras.
 
     The file is written atomically: if anything fails, no partial file is left and an
@@ -999,7 +1057,7 @@ def build(spec: str, output: str | None, sets: tuple[str, ...]) -> None:
     """
     if output is not None and not output.endswith(".keras"):
         raise click.BadParameter("the output file name must end in .keras", param_hint="--output")
-    compiled = _located(_compile(spec, overriding=_overrides(sets)))
+    compiled = _located(_compile(spec, overriding=_overrides(sets), plugins=_plugins(plugin)))
     _need_keras()
     from specc.backends import keras_build
 
@@ -1026,7 +1084,13 @@ def build(spec: str, output: str | None, sets: tuple[str, ...]) -> None:
     type=click.Path(dir_okay=False),
     help="Write the spec to this file (atomically) instead of stdout.",
 )
-def import_(model: str, output: str | None) -> None:
+@plugin_option(
+    "Read the model's classes of this Python module (an importable name, or a .py file "
+    "relative to the current folder, imported under its stem) as plugin entries "
+    "({type: module.Class, ...its get_config()}). Repeatable. Without it every custom "
+    "class is reported, and nothing is imported."
+)
+def import_(model: str, output: str | None, plugin: tuple[str, ...]) -> None:
     """Turn a saved Keras model (.keras) into a spec.
 
     Reads the archive's config.json as data (nothing is deserialised): Sequential and
@@ -1037,14 +1101,17 @@ def import_(model: str, output: str | None) -> None:
     _need_keras()
     from specc.analysis.pipeline import compile_text
     from specc.backends import importer
+    from specc.terms.user_code import allowing
 
+    plugins = _plugins(plugin)
     try:
-        text = importer.to_yaml(importer.import_model(model), model)
+        with allowing(plugins):
+            text = importer.to_yaml(importer.import_model(model), model)
     except SpecError as exc:
         _report(exc.diagnostics)
         sys.exit(exc.exit_code)
     try:
-        compile_text(text, "<imported spec>")
+        compile_text(text, "<imported spec>", plugins=plugins)
     except SpecError as exc:  # said of the model: the spec's file is not written
         _report([_of_model(d, model) for d in exc.diagnostics])
         sys.exit(exc.exit_code)

@@ -91,6 +91,12 @@ class SpecError(Exception):
         return "\n".join(d.text() for d in self.diagnostics)
 
 
+class PluginError(Exception):
+    """A ``--plugin`` that cannot be used (its import fails, it lacks the class the spec
+    names, the class is no Keras layer): the command line's fault, not the spec's: one
+    line, exit 2."""
+
+
 class KerasMissingError(ImportError):
     """Keras is needed (``build_model``) but not installed; the message says what to install."""
 

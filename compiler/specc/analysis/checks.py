@@ -17,6 +17,7 @@ from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
 from specc.language.schema import (
+    DISTRIBUTED_STREAMS,
     FOLDER_DATASETS,
     STRATEGIES,
     WORD_DATASETS,
@@ -25,6 +26,7 @@ from specc.language.schema import (
     ReshapeStep,
     Spec,
 )
+from specc.layers.custom import PLUGIN_VALUE
 from specc.terms.objects import from_logits, loss_name
 
 Diagnose = Callable[[tuple, str], Diagnostic]
@@ -231,7 +233,8 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
     if spec.compile is not None and not (isinstance(graph.output_shape, list) and len(outs) == 1):
         comp = spec.compile
         loss = comp.loss
-        yield from _per_name(loss, outs, ("compile", "loss"), "output", "loss", diagnose)
+        if loss is not None:  # null: the layers add their own losses
+            yield from _per_name(loss, outs, ("compile", "loss"), "output", "loss", diagnose)
         if len(outs) > 1 and isinstance(loss, dict):
             missing = [name for name in outs if name not in loss]
             if missing:
@@ -346,7 +349,7 @@ def check_data_shape(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[D
 
 def check_labels(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """Loss, label encoding and the last layer's width must agree."""
-    if spec.compile is None:
+    if spec.compile is None or spec.compile.loss is None:
         return
     outs = output_names(graph)
     if len(outs) > 1:  # a loss per output (check_several: a mapping, each output named once)
@@ -440,7 +443,7 @@ def _labels(
 def check_final_activation(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
     """Cross-entropy losses expect probabilities (softmax for categorical, sigmoid for
     binary) unless the loss says ``from_logits: true``; then the last layer must be linear."""
-    if spec.compile is None:
+    if spec.compile is None or spec.compile.loss is None:
         return
     outs = output_names(graph)
     if len(outs) > 1 and graph.functional:
@@ -466,6 +469,8 @@ def _activation_fits(
     """The activation ending an output (at ``found``) against its loss."""
     loss = loss_name(loss_spec)
     loc, activation = found
+    if activation == PLUGIN_VALUE:  # the user's layer: its code decides, unseen here
+        return
     if from_logits(loss_spec):
         if activation in ("softmax", "sigmoid"):
             yield diagnose(
@@ -525,8 +530,9 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
     if dist is None:
         return
     where = ("training", "distribution", "strategy")
-    if spec.data is not None and spec.data.dataset in FOLDER_DATASETS:
-        yield diagnose(where, f"{spec.data.dataset} data trains on one device (for now)")
+    streamed = spec.data.dataset if spec.data is not None else None
+    if streamed in FOLDER_DATASETS and streamed not in DISTRIBUTED_STREAMS:
+        yield diagnose(where, f"{streamed} data trains on one device (for now)")
         return
     need = STRATEGIES[dist.strategy]
     runtime = spec.runtime

@@ -37,6 +37,10 @@ from specc.layers.shapes import Shape, ShapeError
 from specc.terms.values import is_identifier
 
 Diagnose = Callable[[tuple, str], Diagnostic]
+
+MAX_TENSORS = 100_000
+"""Tensors a graph's entries may make in all (a split's pieces each count): the summary
+prints each, and a spec's YAML holds at most 100,000 values."""
 Node = tuple[str, int]
 """A Keras node: (layer or input name, which call of it)."""
 
@@ -108,7 +112,9 @@ class _Resolver:
                 if made is None:
                     self.problems += [problem] if problem else []
                     self.failed.add(i)
-                    made = submodels.SubModel.model_construct(type="Functional", name=entry.type)
+                    given = entry.arguments.get("name")  # two that failed: no clash said
+                    name = given if isinstance(given, str) else entry.type
+                    made = submodels.SubModel.model_construct(type="Functional", name=name)
                 entry = made
             self.entries.append(entry)
         self.problems += nested_inputs(self.entries, diagnose)
@@ -133,6 +139,7 @@ class _Resolver:
         """layer name -> (entry, result, input) of its first call."""
         self.calls: list[Call] = []
         self.total = 0
+        self.made_tensors = 0
         self.too_big: Diagnostic | None = None
         self.call_of: dict[Node, Call] = {}
 
@@ -387,7 +394,7 @@ class _Resolver:
             message = f"{exc} (input {format_out(shape)})" if exc.show_input else str(exc)
             self.problems.append(self.diagnose(loc, message))
             return False
-        if not self._weigh(i, name, result, shape):
+        if not self._weigh(i, name, result, shape) or not self._count(i, result.shape):
             return False
         node = (name, self.calls_made[name])
         self.calls_made[name] += 1
@@ -395,6 +402,22 @@ class _Resolver:
         self.outputs[node] = result.shape
         self.calls.append(Call(i, name, node[1], tuple(sources), result.shape))
         return True
+
+    def _count(self, i: int, shape: Shape | list[Shape]) -> bool:
+        """False (said once) past MAX_TENSORS tensors made: splits of many pieces each
+        would make the summary and the diagram unbounded."""
+        self.made_tensors += len(shape) if isinstance(shape, list) else 1
+        if self.made_tensors <= MAX_TENSORS:
+            return True
+        if self.made_tensors - (len(shape) if isinstance(shape, list) else 1) <= MAX_TENSORS:
+            self.problems.append(
+                self.diagnose(
+                    ("model", "layers", i),
+                    f"the model makes more than {MAX_TENSORS:,} tensors (outputs of its "
+                    "layers and operations) by this entry; make it smaller",
+                )
+            )
+        return False
 
     def _weigh(self, i: int, name: str, result: Out, shape: Shape | list[Shape]) -> bool:
         """A first call makes the layer's weights (counted toward the model's size); a

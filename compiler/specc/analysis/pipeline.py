@@ -23,6 +23,7 @@ from specc.analysis.graph import Graph
 from specc.errors import Diagnostic, SpecError
 from specc.language import blocks, loader, messages, overrides, variants
 from specc.language.schema import Spec
+from specc.terms.user_code import Plugins, allowing
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
 
     folder = FOLDER.set(str(Path(source.file).parent) if source.file != "<spec>" else None)
     try:
+        if _uses_plugins(loaded.data):  # a first pass measures the names their calls take
+            graph.resolve(spec, diagnose)
         resolved, problems = graph.resolve(spec, diagnose)
     finally:
         FOLDER.reset(folder)
@@ -115,6 +118,18 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     return Compiled(
         spec, resolved, source.file, loaded.text, loaded.data, warnings, written, origins
     )
+
+
+def _uses_plugins(data: Any) -> bool:
+    """Whether the spec names a plugin layer (a dotted ``type``) anywhere in its model."""
+    if isinstance(data, dict):
+        kind = data.get("type")
+        if isinstance(kind, str) and "." in kind:
+            return True
+        return any(_uses_plugins(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_uses_plugins(v) for v in data)
+    return False
 
 
 def locate_weights(compiled: Compiled) -> None:
@@ -150,19 +165,28 @@ def _gc_paused() -> Iterator[None]:
 
 
 def compile_text(
-    text: str, file: str = "<spec>", overriding: Sequence[overrides.Override] = ()
+    text: str,
+    file: str = "<spec>",
+    overriding: Sequence[overrides.Override] = (),
+    plugins: Plugins | None = None,
 ) -> Compiled:
     """Validate spec text (a variant's base is found relative to ``file``'s folder); raise
-    :class:`SpecError` with every problem found."""
-    with _gc_paused():
+    :class:`SpecError` with every problem found. ``plugins``: see :func:`compile_file`."""
+    with _gc_paused(), allowing(plugins):
         return compile_loaded(overrides.apply(variants.load_text_at(text, file), overriding))
 
 
 def compile_file(
-    path: str | os.PathLike[str], overriding: Sequence[overrides.Override] = ()
+    path: str | os.PathLike[str],
+    overriding: Sequence[overrides.Override] = (),
+    plugins: Plugins | None = None,
 ) -> Compiled:
     """Validate a spec file (a variant with its bases), each override of ``overriding``
     (``overrides.parse`` / ``overrides.of``) applied; raise :class:`SpecError` (exit code 2
-    when unreadable or an override's path does not fit the spec)."""
-    with _gc_paused():
+    when unreadable or an override's path does not fit the spec).
+
+    ``plugins``: the modules whose classes the spec may name (``--plugin``), which also
+    say their layers' shapes (``specc.backends.plugins``, through Keras); None: a plugin
+    name is an error at its line, and nothing is imported."""
+    with _gc_paused(), allowing(plugins):
         return compile_loaded(overrides.apply(variants.load(path), overriding))

@@ -10,11 +10,12 @@ calls the same sub-model again: its weights are shared, counted once.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, ValidationError
 
 from specc.errors import Diagnostic
 from specc.language.messages import did_you_mean
@@ -27,6 +28,26 @@ if TYPE_CHECKING:
 
 Diagnose = Callable[[tuple, str], Diagnostic]
 
+MAX_NESTING = 16
+"""Sub-models inside sub-models, this deep at most (as blocks): each level is a few Python
+frames, and 1,000 levels ran out of them."""
+MAX_BUILT_LAYERS = 10_000
+"""Layers built for sub-models in all (their inputs, outputs and a split's pieces too),
+every copy counted, a backbone's twice (made from specc's data, then built): a use under
+another name is a copy of its own, so 22 levels of two copies each were 4 million models,
+and 300 ResNet152 backbones 7 s. Half the layers blocks may expand to, since building a
+sub-model costs more than a layer (validate stays under 1 s of CPU); still four
+NASNetLarge backbones."""
+
+
+@dataclass
+class Budget:
+    """What building sub-models has cost so far, shared by every level and copy."""
+
+    layers: int = 0
+    said: bool = False
+    """Whether the budget's refusal was said (once: every later copy is refused quietly)."""
+
 
 @dataclass
 class Definitions:
@@ -38,6 +59,7 @@ class Definitions:
     stack: list[str] = field(default_factory=list)
     """The sub-models being resolved, outermost first (a use of one of them recurses)."""
     used: set[str] = field(default_factory=set)
+    budget: Budget = field(default_factory=Budget)
 
 
 class SubModel(LayerSpec):
@@ -163,6 +185,8 @@ class SubModel(LayerSpec):
         definitions = Definitions(
             self._definitions.models if self._definitions else {}, lambda loc, m: _quiet(m)
         )
+        if self._definitions is not None:
+            definitions.budget = self._definitions.budget  # built again: it costs again
         graph, _ = resolve(again, definitions.diagnose, dict(self._counters), definitions)
         return graph
 
@@ -208,12 +232,17 @@ def backbone(
     specc's data holds it) as a sub-model named as Keras names it, or the problem."""
     from specc.applications import ApplicationError, application_spec
 
+    budget = definitions.budget
+    if budget.layers > MAX_BUILT_LAYERS:  # refused once already: not made again
+        return None, None
     try:
         data = application_spec(use.type, **use.arguments)
+        budget.layers += len(data.get("layers", ()))  # made here, and built once named
+        if budget.layers > MAX_BUILT_LAYERS:
+            return None, _over_budget(budget, diagnose, loc, use.type)
         model = Model.model_validate(data)
     except (ApplicationError, ValueError) as exc:
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, diagnose(loc, f"{use.type}: {text}")
+        return None, diagnose(loc, f"{use.type}: {_one_line(exc)}")
     layer = SubModel.model_construct(
         type="Functional", name=data["name"], trainable=use.trainable,
         weights=use.arguments.get("weights"),  # found and loaded by specc, never downloaded
@@ -224,11 +253,25 @@ def backbone(
         return diagnose(loc, f"{use.type}: {message}")
 
     own = Definitions({use.type: model}, inside, definitions.problems)
+    own.budget = definitions.budget  # a backbone's layers count with the rest
     layer._key, layer._definitions, layer._loc = use.type, own, loc
     layer._application = (use.type, use.arguments)
     layer._inputs = tuple(use.inputs) if use.inputs is not None else None
     layer._label = use.as_
     return layer, None
+
+
+def _one_line(exc: Exception) -> str:
+    """What an application refused, on one line: Pydantic's first error with where it is
+    in the application's graph (its own text, ``15 validation errors for Model``, says
+    nothing), else the exception's first line."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        got = reprlib.repr(first.get("input"))
+        return f"{where}: {first['msg'][:1].lower()}{first['msg'][1:]} (got {got})"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text
 
 
 def unknown(
@@ -265,6 +308,8 @@ def _resolve_definition(
         return None, None
     definitions.used.add(key)
     model = definitions.models[key]
+    if _too_costly(definitions, key, model, loc):
+        return None, None
     spec = Spec.model_construct(
         name=key, model=model.model_copy(update={"name": name}), models=definitions.models
     )
@@ -276,10 +321,53 @@ def _resolve_definition(
     inner = Definitions(
         definitions.models, diagnose, definitions.problems, [*definitions.stack, key]
     )
-    inner.used = definitions.used
+    inner.used, inner.budget = definitions.used, definitions.budget
     graph, problems = resolve(spec, diagnose, counters, inner)
     definitions.problems += problems
+    if graph is not None:  # a split's pieces cost as layers do: each copy makes them again
+        definitions.budget.layers += sum(
+            len(call.output_shape) - 1
+            for call in graph.calls
+            if isinstance(call.output_shape, list)
+        )
     return graph, spec
+
+
+def _too_costly(definitions: Definitions, key: str, model: Model, loc: tuple) -> bool:
+    """Whether building ``key`` here would nest past MAX_NESTING or build more than
+    MAX_BUILT_LAYERS layers in all (said at ``loc``, the budget once)."""
+    budget = definitions.budget
+    if len(definitions.stack) >= MAX_NESTING:
+        chain = " -> ".join([*definitions.stack[:3], "...", *definitions.stack[-2:], key])
+        definitions.problems.append(
+            definitions.diagnose(
+                (*loc, "model"),
+                f"sub-models nest deeper than {MAX_NESTING} levels ({chain}); "
+                "use fewer levels of models inside models",
+            )
+        )
+        return True
+    budget.layers += (
+        len(model.layers or []) + len(model.inputs or [None]) + len(model.outputs or ())
+    )
+    if budget.layers <= MAX_BUILT_LAYERS:
+        return False
+    problem = _over_budget(budget, definitions.diagnose, (*loc, "model"), key)
+    definitions.problems += [problem] if problem else []
+    return True
+
+
+def _over_budget(budget: Budget, diagnose: Diagnose, loc: tuple, key: str) -> Diagnostic | None:
+    """The refusal of a build past MAX_BUILT_LAYERS, the first time only."""
+    if budget.said:
+        return None
+    budget.said = True
+    return diagnose(
+        loc,
+        f"sub-models build more than {MAX_BUILT_LAYERS:,} layers and outputs in all (each "
+        f"use of {key!r} under a name of its own is a copy with its own layers); call one "
+        "copy again with apply:, or use fewer",
+    )
 
 
 def unused_problems(definitions: Definitions) -> list[Diagnostic]:

@@ -138,14 +138,48 @@ def locate_one(sub: SubModel, loc: tuple, folder: Path, diagnose: Diagnose) -> D
             )
         sub._weights_path = str(found)
         return None
-    path = Path(sub.weights).expanduser()
-    path = path if path.is_absolute() else folder / path
-    if not path.is_file():
-        return diagnose(
-            (*loc, "weights"),
-            f"weights file {path} not found"
-            + ("" if path.parent.is_dir() else f" (no folder {path.parent})")
-            + "; a relative path is taken from the spec's folder",
-        )
+    try:
+        path = Path(sub.weights).expanduser()
+        path = path if path.is_absolute() else folder / path
+        problem = _not_weights(path)
+    except (OSError, RuntimeError, ValueError) as exc:  # a name too long, ~nobody
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        problem = f"weights file {_shown(sub.weights)} cannot be read: {reason}"
+    if problem is not None:
+        return diagnose((*loc, "weights"), problem)
     sub._weights_path = str(path)
     return None
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+"""The first bytes of an HDF5 file's superblock (at 0, or 512, 1024, ... after a user
+block): what ``save_weights`` writes, checked before TensorFlow's minute-long import."""
+
+
+def _not_weights(path: Path) -> str | None:
+    """Why ``path`` is no weights file (missing, a folder, not HDF5), or None."""
+    if path.is_dir():
+        return f"weights file {_shown(path)} is a folder; give the .weights.h5 file in it"
+    if not path.is_file():  # missing, a dangling link or a loop, a FIFO, a device
+        return (
+            f"weights file {_shown(path)} not found"
+            + ("" if path.parent.is_dir() else f" (no folder {_shown(path.parent)})")
+            + "; a relative path is taken from the spec's folder"
+        )
+    with path.open("rb") as file:
+        size, offset = path.stat().st_size, 0
+        while offset + len(HDF5_SIGNATURE) <= min(size, 1 << 20):
+            file.seek(offset)
+            if file.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
+                return None
+            offset = 512 if offset == 0 else offset * 2
+    return (
+        f"weights file {_shown(path)} is not an HDF5 file (what model.save_weights writes); "
+        "give the .weights.h5 file saved from this model"
+    )
+
+
+def _shown(path: object) -> str:
+    """A path as one line of text: quoted, escaped, where it holds a control character."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)

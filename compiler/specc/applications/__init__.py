@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import re
 from collections.abc import Callable
 from functools import cache
@@ -66,12 +67,23 @@ def application_spec(name: str, /, **arguments: Any) -> dict[str, Any]:
     if generator is None:
         raise unknown(name, list(generators()))
     accepted = inspect.signature(generator).parameters
-    for argument in arguments:
+    for argument, value in arguments.items():
         if argument not in accepted:
             raise ApplicationError(
                 f"{name} takes no argument {argument!r}; it takes {', '.join(accepted)}"
             )
+        _check_value(argument, value, accepted[argument].annotation)
     return generator(**arguments)
+
+
+def _check_value(argument: str, value: Any, annotation: Any) -> None:
+    """What no family checks and Keras would misread: a flag that is no boolean (YAML
+    1.2 reads ``no`` as the string 'no', which Python takes as true) and a float that is
+    no number (``.nan`` as a width factor)."""
+    if annotation in ("bool", bool) and not isinstance(value, bool):
+        raise ApplicationError(f"{argument} must be true or false, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ApplicationError(f"{argument} must be a finite number, got {value!r}")
 
 
 def application_document(name: str, /, **arguments: Any) -> dict[str, Any]:

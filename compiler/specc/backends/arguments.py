@@ -15,10 +15,13 @@ from pydantic import BaseModel
 from specc.analysis.graph import ResolvedLayer
 from specc.language.schema import Regularizer
 from specc.layers import LayerSpec
+from specc.layers.custom import PluginLayer
 
 
 def stated(model: BaseModel) -> dict[str, Any]:
     """The fields the spec wrote, minus ``type``, in declaration order (deterministic)."""
+    if isinstance(model, PluginLayer):  # the user's class: its arguments as the spec gives them
+        return {**model.arguments(), **({"name": model.name} if model.name else {})}
     written = model.model_fields_set
     return {
         key: getattr(model, key)
@@ -35,7 +38,10 @@ KERAS_ORDER = (
 
 
 def ordered(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
-    """Positional arguments first, then Keras' usual order, then the class's field order."""
+    """Positional arguments first, then Keras' usual order, then the class's field order
+    (a plugin layer's: the spec's order)."""
+    if isinstance(model, PluginLayer):
+        return dict(values)
     fields = list(type(model).model_fields)
     first = tuple(getattr(model, "POSITIONAL", ()))
 

@@ -49,9 +49,11 @@ from specc.backends.arguments import (
 from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec, OpSpec, constants, op_shapes
+from specc.layers.custom import PluginLayer
 from specc.layers.lookup import lookup_adapts
 from specc.layers.preprocessing import adapted_at_train_time
-from specc.terms.objects import KerasObject, loss_name
+from specc.terms.objects import KerasObject, PluginObject, loss_name
+from specc.terms.user_code import is_plugin_path
 
 LINE_LENGTH = 88
 """ruff's and black's default line length: what users' formatter checks expect."""
@@ -186,6 +188,8 @@ def as_expr(value: Any) -> Expr:
         cls, kwargs = regularizer_call(value)
         items = tuple((f"{key}=", as_expr(v)) for key, v in kwargs.items())
         return Call(f"keras.regularizers.{cls}", items)
+    if isinstance(value, PluginObject):  # the user's class, as plugins() found it
+        return call(f"custom[{string_literal(value.type)}]", value.arguments())
     if isinstance(value, KerasObject):  # keras.losses.SparseCategoricalCrossentropy(...)
         return call(f"keras.{value.MODULE}.{value.type}", stated(value))
     if isinstance(value, LayerSpec):  # a layer inside another (a wrapper's, a nested model's)
@@ -258,7 +262,94 @@ def call(
 def layer_call(spec: LayerSpec, args: dict[str, Any]) -> Call:
     """How a careful person writes a layer in Keras: its catalog declaration says which
     arguments go by position and which take one int for every axis."""
+    if isinstance(spec, PluginLayer):  # the user's class, as plugins() found it
+        return call(f"custom[{string_literal(spec.path)}]", args)
     return call(f"keras.{spec.KERAS_PATH}", args, spec.POSITIONAL, spec.INT_OR_TUPLE)
+
+
+def plugin_paths(compiled: Compiled, *, layers_only: bool = False) -> list[str]:
+    """The dotted paths of the user's objects the spec uses (``--plugin``), sorted."""
+    found: set[str] = set()
+
+    def walk(spec: LayerSpec) -> None:
+        if isinstance(spec, PluginLayer):
+            found.add(spec.path)
+        else:  # the user's objects among its arguments (a custom regularizer)
+            found.update(_plugin_objects([getattr(spec, key) for key in type(spec).model_fields]))
+        for inner in spec.sublayers():
+            walk(inner)
+
+    graph = compiled.graph
+    for layer in graph.made or graph.layers:
+        walk(layer.spec)
+    if compiled.spec.compile is not None and not layers_only:
+        for key in ("loss", "metrics", "weighted_metrics"):
+            found.update(_plugin_names(getattr(compiled.spec.compile, key)))
+    return sorted(found)
+
+
+def _plugin_objects(value: Any) -> list[str]:
+    """The dotted paths of the ``{type: module.Class, ...}`` objects in a layer's arguments
+    (plain strings there are file names and the like, never plugins)."""
+    if isinstance(value, PluginObject):
+        return [value.type, *_plugin_objects(list(value.arguments().values()))]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _plugin_objects(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _plugin_objects(v)]
+    return []
+
+
+def _plugin_names(value: Any) -> list[str]:
+    if isinstance(value, PluginObject):
+        return [value.type, *_plugin_names(list(value.arguments().values()))]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _plugin_names(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _plugin_names(v)]
+    return [value] if is_plugin_path(value) else []
+
+
+def plugin_function(
+    compiled: Compiled, out_dir: str | os.PathLike[str], files: dict[str, Path]
+) -> str | None:
+    """``plugins()``: the user's classes and functions the spec names, imported (a plugin
+    file loaded by its path relative to the script) and registered with Keras by their
+    registered names, so the model.keras the script saves loads again where they import."""
+    paths = plugin_paths(compiled)
+    if not paths:
+        return None
+    lines = [
+        "def plugins() -> dict[str, Any]:",
+        f'{INDENT}"""The spec\'s own Python (specc --plugin), by the names the spec gives, each',
+        f'{INDENT}registered with Keras so that a saved model loads again where it imports."""',
+        f"{INDENT}import keras",
+        "",
+        f"{INDENT}found = {{}}",
+    ]
+    modules: dict[str, list[str]] = {}
+    for path in paths:
+        module, name = path.rsplit(".", 1)
+        modules.setdefault(module, []).append(name)
+    for module, names in sorted(modules.items()):
+        if module in files:
+            file = os.path.relpath(files[module].resolve(), Path(out_dir).resolve())
+            made = Call(
+                "load_plugin_file", (("", as_expr(module)), ("", as_expr(Path(file).as_posix())))
+            )
+        else:
+            made = Call("importlib.import_module", (("", as_expr(module)),))
+        lines += assignment_lines("module", made, 1)
+        for name in names:
+            lines += assignment_lines(
+                f"found[{string_literal(f'{module}.{name}')}]", PyCode(f"module.{name}"), 1
+            )
+    lines += [
+        f"{INDENT}for obj in found.values():",
+        f"{INDENT * 2}keras.saving.get_custom_objects()[keras.saving.get_registered_name(obj)] = obj",
+        f"{INDENT}return found",
+    ]
+    return "\n".join(lines)
 
 
 def applied_lines(callee: Expr, args: tuple[Arg, ...], depth: int, lead: str = "") -> list[str]:
@@ -805,13 +896,27 @@ def _returned(model: Expr, depth: int, sub: SubModel | None) -> list[str]:
 
 
 def _sub_models(graph: Graph) -> list[SubModel]:
-    """The sub-models a graph builds, those inside them first, each once."""
+    """The sub-models a graph builds, those inside them first, each once (equal ones
+    once: compared only with those of the same name and inner names, as a scan of the
+    whole list made 2,047 copies cost 12 s)."""
     out: list[SubModel] = []
-    for layer in graph.made or graph.layers:
-        if isinstance(layer.spec, SubModel) and layer.spec.graph is not None:
-            if layer.spec.application is None:  # a keras.applications call holds its own
-                out += [s for s in _sub_models(layer.spec.graph) if s not in out]
-            out.append(layer.spec)
+    by_name: dict[tuple, list[SubModel]] = {}
+
+    def add(sub: SubModel) -> None:
+        inside = tuple(layer.name for layer in sub.graph.layers) if sub.graph else ()
+        same = by_name.setdefault((sub.name, sub.key, inside), [])
+        if not any(sub is s for s in same) and sub not in same:
+            same.append(sub)
+            out.append(sub)
+
+    def walk(graph: Graph) -> None:
+        for layer in graph.made or graph.layers:
+            if isinstance(layer.spec, SubModel) and layer.spec.graph is not None:
+                if layer.spec.application is None:  # a keras.applications call holds its own
+                    walk(layer.spec.graph)
+                add(layer.spec)
+
+    walk(graph)
     return out
 
 
@@ -1026,6 +1131,16 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
     shadow = _name_problem(compiled)
     if shadow is not None:
         problems.append(shadow)
+    if (
+        spec.data
+        and spec.data.dataset in FOLDER_DATASETS
+        and spec.training
+        and spec.training.distribution
+    ):
+        problems.append(Diagnostic(
+            f"the emitted script streams {spec.data.dataset} data on one device; remove "
+            "training.distribution to emit it (specc train runs it distributed)", file=compiled.file,
+        ))  # fmt: skip
     if problems:
         raise SpecError(problems)
     assert spec.data is not None and spec.compile is not None
@@ -1076,9 +1191,9 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "adapt": adapted_at_train_time(list(spec.model.layers)) or bool(lookup_adapts(graph)),
         "lookups": lookup_adapts(graph),
         "optimizer": call(f"keras.optimizers.{cls}", args),
-        "loss": spec.compile.loss,
-        "metrics": _listed(spec.compile.metrics),
-        "compile_extra": {key: _listed(getattr(spec.compile, key))
+        "loss": _custom_code(spec.compile.loss),
+        "metrics": _custom_code(_listed(spec.compile.metrics)),
+        "compile_extra": {key: _custom_code(_listed(getattr(spec.compile, key)))
                           for key in ("weighted_metrics", "loss_weights")
                           if getattr(spec.compile, key) is not None},
         "input": None if graph.functional else Call("keras.Input", (
@@ -1094,6 +1209,19 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "callbacks": [call(f"keras.callbacks.{cls}", cb_args)
                       for cls, cb_args in map(callback_arguments, training.callbacks)],
     }  # fmt: skip
+
+
+def _custom_code(value: Any) -> Any:
+    """Losses and metrics with the user's (``--plugin``) as ``custom["mypkg.losses.focal"]``
+    (from ``plugins()``); a class (a capitalised name) is made with no arguments."""
+    if is_plugin_path(value):
+        made = f"custom[{string_literal(value)}]"
+        return PyCode(made + "()" if value.rsplit(".", 1)[1][:1].isupper() else made)
+    if isinstance(value, list | tuple):
+        return [_custom_code(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _custom_code(v) for k, v in value.items()}
+    return value
 
 
 def _listed(value: Any) -> Any:
@@ -1213,11 +1341,27 @@ def source_label(path: str | os.PathLike[str]) -> str:
         return p.as_posix()
 
 
-def render(compiled: Compiled, out_dir: str | os.PathLike[str] = "generated") -> dict[Path, str]:
-    """``{output path: code}`` for one compiled spec; raises SpecError if it cannot be."""
+def render(
+    compiled: Compiled, out_dir: str | os.PathLike[str] = "generated", plugins: Any = None
+) -> dict[Path, str]:
+    """``{output path: code}`` for one compiled spec; raises SpecError if it cannot be.
+    ``plugins``: the ``--plugin`` modules (``specc.backends.plugins.Loaded``), for the
+    files the script loads by path."""
     label = source_label(compiled.file)
     label += "".join(f" --set {shlex.quote(text)}" for text in compiled.overrides)
+    files: dict[str, Path] = getattr(plugins, "files", {})
+    used = {path.rsplit(".", 1)[0] for path in plugin_paths(compiled)}
+    given = getattr(plugins, "given", {})
+    label += "".join(f" --plugin {shlex.quote(given[m])}" for m in sorted(used) if m in given)
     values = context(compiled, label)
+    found = plugin_function(compiled, out_dir, files)
+    values["plugins"] = PyCode(found) if found else None
+    values["plugin_files"] = any(m in files for m in used)
+    compiling = compiled.spec.compile
+    values["plugins_compile"] = compiling is not None and any(
+        _plugin_names(getattr(compiling, key)) for key in ("loss", "metrics", "weighted_metrics")
+    )
+    values["plugins_model"] = bool(plugin_paths(compiled, layers_only=True))
     code = environment().get_template("train.py.jinja").render(values)
     return {Path(out_dir) / f"{compiled.spec.name}.py": code}
 

@@ -25,6 +25,7 @@ from specc.terms.objects import (
     LOSS_NAMES,
     METRIC_NAMES,
 )
+from specc.terms.user_code import current
 from specc.terms.values import is_identifier
 
 
@@ -70,10 +71,8 @@ class CompileReader(LayerReader):
                 f"config.json: compile_config.loss is {_kind(loss)} (one loss per output); "
                 "a spec gives a loss per output by the output's name"
             )
-        if loss is None:
-            self.problem(
-                "compile_config.loss", "the model is compiled without a loss; specs need one"
-            )
+        if loss is None:  # the layers add their own (add_loss: a CTC layer), or fit refuses
+            out["loss"] = None
         elif per_output:
             made_losses = {
                 name: self.loss_or_metric(value, f"compile_config.loss.{name}", "losses")
@@ -157,17 +156,31 @@ class CompileReader(LayerReader):
                 f"config.json: {where} must be a {what} name or a serialised Keras object, "
                 f"not {_kind(value)}"
             )
+        plugins = current()
         if value["class_name"] == "function" and isinstance(value["config"], str):
             name = value["config"]
             keras_fn = value.get("module") in ("builtins", f"keras.{expect}", None)
             if keras_fn and name in names:
                 return name  # Keras' own function, e.g. keras.losses.binary_crossentropy
+            # Keras saves a function's module as "builtins": the allowed modules are asked
+            defining = plugins.defining(name) if plugins is not None else []
+            if len(defining) == 1:
+                return f"{defining[0]}.{name}"
+            said = (
+                f"pass --plugin MODULE, the module defining it, to read it as MODULE.{name}"
+                if not defining
+                else f"--plugin modules {', '.join(defining)} all define it"
+            )
             self.problem(
                 where,
                 f"{name!r} is a custom {what} function (Python code); a spec is data and names "
-                f"Keras' own {_plural(what)}",
+                f"Keras' own {_plural(what)}; {said}",
             )
             return _MISSING
+        module = value.get("module")
+        if isinstance(module, str) and plugins is not None and plugins.allows(module):
+            config = value["config"] if isinstance(value["config"], dict) else {}
+            return {"type": f"{module}.{value['class_name']}", **_json(config)}
         return self.keras_object(value, where, expect=expect)
 
     def optimizer(self, optimizer: Any) -> Any:

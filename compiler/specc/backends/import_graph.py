@@ -534,12 +534,13 @@ class GraphReader(LayerReader):
             ok = False
         tensors = [_tensor(a) for a in args]
         positional = _call(layer_type) == "positional"  # query, value(, key): not one list
+        custom = layer_type not in CATALOG  # a plugin's class: its call() takes either
         if len(args) == 1 and isinstance(args[0], list) and not positional:
             tensors = [_tensor(a) for a in args[0]]
             if len(tensors) < 2:
                 problems.append("the call passes a list of one tensor, which a spec cannot say")
                 return None
-        elif len(args) > 1 and not positional:
+        elif len(args) > 1 and not positional and not custom:
             problems.append(
                 f"the call passes {len(args)} positional arguments; a spec passes several "
                 f"inputs to {layer_type} as one list",

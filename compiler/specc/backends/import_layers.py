@@ -34,11 +34,13 @@ from specc.backends.import_values import (
 from specc.language import messages
 from specc.language.schema import DTYPES
 from specc.layers import CATALOG, CODE_LAYERS, LayerSpec
+from specc.layers.custom import PluginLayer
 from specc.terms.objects import (
     DECLARED,
     LOSS_AS_METRIC,
     snake,
 )
+from specc.terms.user_code import current
 from specc.terms.values import is_identifier
 
 
@@ -141,6 +143,10 @@ class LayerReader(_Reader):
         keras_name = config.get("name")
         name = name or keras_name
         where = f"{where} ({keras_name})" if isinstance(keras_name, str) else where
+        module = serialized.get("module")
+        plugins = current()
+        if isinstance(module, str) and plugins is not None and plugins.allows(module):
+            return self.plugin_layer(serialized, name, counters, where)
         cls = self._layer_class(serialized, where)
         if cls is None:
             return None
@@ -191,8 +197,9 @@ class LayerReader(_Reader):
         if custom:
             self.problem(
                 where,
-                f"{layer_type} is a custom layer class ({registered or module}): Python code a "
-                "spec cannot express",
+                f"{layer_type} is a custom layer class ({registered or module}): Python code; "
+                f"pass --plugin {module}, or the .py file defining it, to read it as a plugin "
+                "layer",
             )
             return None
         cls = CATALOG.get(layer_type)
@@ -208,6 +215,25 @@ class LayerReader(_Reader):
             )
             return None
         return cls
+
+    def plugin_layer(
+        self, serialized: dict[str, Any], name: Any, counters: dict[str, int], where: str
+    ) -> dict[str, Any] | None:
+        """A layer of an allowed plugin module: ``{type: module.Class, ...}`` with the
+        arguments of its ``get_config()`` (those every layer has apart), which Keras' own
+        ``from_config`` passes to the constructor as they are. The names the class takes
+        inside are Keras' to know: every layer after it keeps its name."""
+        layer_type, config = serialized["class_name"], serialized["config"]
+        entry: dict[str, Any] = {"type": f"{serialized['module']}.{layer_type}"}
+        ok = self._layer_name(PluginLayer, layer_type, name, counters, where, entry)
+        self.explicit_names = True
+        ok &= self._dtype_policy(config.get("dtype"), where)
+        if config.get("trainable", True) is False:
+            entry["trainable"] = False
+        for key, value in config.items():
+            if key not in _OWN:
+                entry[key] = _json(value) if isinstance(value, dict) else _plain(value)
+        return entry if ok else None
 
     def _inner_layers(
         self,
@@ -273,7 +299,7 @@ class LayerReader(_Reader):
         n = counters.get(prefix, 0)
         auto = prefix if n == 0 else f"{prefix}_{n}"
         ok = True
-        if auto == name:
+        if auto == name and not getattr(self, "explicit_names", False):
             counters[prefix] = n + 1
         elif not is_identifier(name):
             self.problem(
@@ -284,7 +310,9 @@ class LayerReader(_Reader):
             ok = False
         else:
             entry["name"] = name
-        for taken in cls.SUBLAYERS:  # as the spec's names will: layers Keras makes inside
+        for taken in (
+            () if cls is PluginLayer else cls.SUBLAYERS
+        ):  # as the spec's names will: layers Keras makes inside
             counters[taken] = counters.get(taken, 0) + 1
         return ok
 
@@ -363,7 +391,15 @@ class LayerReader(_Reader):
             expect = _OBJECT_KINDS[value["module"]][0]
             return self.keras_object(value, where, expect=expect)
         if _serialized(value):
-            self.problem(where, f"{value['class_name']} objects are not supported by specc")
+            module = value.get("module")
+            plugins = current()
+            if isinstance(module, str) and plugins is not None and plugins.allows(module):
+                config = value["config"] if isinstance(value["config"], dict) else {}
+                return {"type": f"{module}.{value['class_name']}", **_json(config)}
+            hint = "" if str(module).startswith("keras") else (
+                f"; pass --plugin {module}, or the .py file defining it, to read it"
+            )  # fmt: skip
+            self.problem(where, f"{value['class_name']} objects are not supported by specc{hint}")
             return _MISSING
         return _plain(value)
 

@@ -52,7 +52,11 @@ def operands(node: Any, problems: list[str]) -> list[Any] | None:
     if not isinstance(node, dict) or not isinstance(node.get("args"), list):
         problems.append(f"an inbound node must be {{args, kwargs}}, not {_kind(node)}")
         return None
-    kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if v is not None}
+    given = node.get("kwargs") or {}
+    if not isinstance(given, dict):
+        problems.append(f"an inbound node's kwargs must be an object, not {_kind(given)}")
+        return None
+    kwargs = {k: v for k, v in given.items() if v is not None}
     if kwargs:
         problems.append(
             f"the call passes keyword arguments {_show(kwargs)}, which a spec cannot say"

@@ -204,11 +204,19 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
         spec = importer.model(config)
     except ImportProblem as exc:
         raise SpecError(
-            [Diagnostic(p, file=shown) for p in [*importer.problems, str(exc)]]
+            [Diagnostic(_printable(p), file=shown) for p in [*importer.problems, str(exc)]]
         ) from None
     if importer.problems:
-        raise SpecError([Diagnostic(p, file=shown) for p in importer.problems])
+        raise SpecError([Diagnostic(_printable(p), file=shown) for p in importer.problems])
     return spec
+
+
+def _printable(message: str) -> str:
+    """A problem on one line, whatever the names it quotes hold: a layer named ``a\nb``
+    in config.json split the line; an escape sequence would reach the terminal."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def _flow(value: Any) -> str:

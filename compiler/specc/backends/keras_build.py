@@ -12,7 +12,7 @@ from typing import Any
 
 from specc.analysis.graph import Graph, ResolvedLayer
 from specc.analysis.submodels import SubModel
-from specc.backends import kerasenv
+from specc.backends import kerasenv, plugins
 from specc.backends.arguments import (
     call_arguments,
     callback_arguments,
@@ -24,11 +24,16 @@ from specc.backends.arguments import (
 )
 from specc.language.schema import Regularizer, Spec
 from specc.layers import LayerSpec, OpSpec, constants
-from specc.terms.objects import KerasObject
+from specc.layers.custom import PluginLayer
+from specc.terms.objects import KerasObject, PluginObject
+from specc.terms.user_code import is_plugin_path
 
 
 def keras_class(keras: Any, spec: LayerSpec) -> Any:
-    """The Keras class a declaration stands for (``keras.layers.Dense``, ``keras.Sequential``)."""
+    """The Keras class a declaration stands for (``keras.layers.Dense``, ``keras.Sequential``;
+    a plugin layer's class, from its module)."""
+    if isinstance(spec, PluginLayer):
+        return plugins.active().layer_class(spec.path)
     obj = keras
     for part in spec.KERAS_PATH.split("."):
         obj = getattr(obj, part)
@@ -39,6 +44,9 @@ def _keras_value(keras: Any, value: Any) -> Any:
     if isinstance(value, Regularizer):
         cls, kwargs = regularizer_call(value)
         return getattr(keras.regularizers, cls)(**kwargs)
+    if isinstance(value, PluginObject):  # the user's class (--plugin), with its arguments
+        args = {k: _keras_value(keras, v) for k, v in value.arguments().items()}
+        return plugins.active().obtain(value.type)(**args)
     if isinstance(value, KerasObject):  # a loss, metric, schedule, initializer...
         obj = keras
         for part in value.MODULE.split("."):
@@ -189,14 +197,28 @@ def compile_arguments(spec: Spec) -> dict[str, Any]:
 
     assert spec.compile is not None
     args = {
-        "loss": _keras_value(keras, spec.compile.loss),
-        "metrics": _keras_value(keras, spec.compile.metrics),
+        "loss": _keras_value(keras, _custom(spec.compile.loss)),
+        "metrics": _keras_value(keras, _custom(spec.compile.metrics)),
     }
     for key in ("weighted_metrics", "loss_weights"):
         value = getattr(spec.compile, key)
         if value is not None:
-            args[key] = _keras_value(keras, value if isinstance(value, dict) else list(value))
+            value = _custom(value if isinstance(value, dict) else list(value))
+            args[key] = _keras_value(keras, value)
     return args
+
+
+def _custom(value: Any) -> Any:
+    """A loss or metric of the user's (``mypkg.losses.focal``, ``--plugin``): the function,
+    or an instance of the class (made with no arguments); others as they are."""
+    if is_plugin_path(value):
+        found = plugins.active().obtain(value)
+        return found() if isinstance(found, type) else found
+    if isinstance(value, list | tuple):
+        return [_custom(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _custom(v) for k, v in value.items()}
+    return value
 
 
 def make_callbacks(spec: Spec) -> list[Any]:

@@ -33,6 +33,7 @@ from specc.language.schema import (
     is_application,
 )
 from specc.layers import LayerSpec
+from specc.layers.base import OPERATIONS
 from specc.terms.objects import BASES, DECLARED, object_class
 
 
@@ -144,6 +145,9 @@ def _types_along(raw: Loc, data: Any) -> tuple[str | None, ...]:
 
 USE_MODEL = "\0model"
 """The kind of an entry without ``type`` that names a sub-model (``{model: NAME}``)."""
+USE_OP = "\0op:"
+"""The kind of an operation entry, before its name (``{op: add}``: its declaration's keys
+are the ones an unknown key is told of, not an ``apply`` entry's)."""
 
 
 def _kind(value: Any) -> str | None:
@@ -151,6 +155,8 @@ def _kind(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     kind = value.get("type")
+    if kind is None and isinstance(value.get("op"), str) and "apply" not in value:
+        return USE_OP + value["op"]
     if kind is None and "model" in value and "apply" not in value:
         return USE_MODEL
     return kind if isinstance(kind, str) else None
@@ -158,6 +164,8 @@ def _kind(value: Any) -> str | None:
 
 def _by_type(tp: Any, kind: str | None) -> Any:
     """For a field validated by dispatch on ``type``: the declaration ``kind`` names."""
+    if tp == ENTRY and kind is not None and kind.startswith(USE_OP):  # an operation
+        return OPERATIONS.get(kind[len(USE_OP) :], Apply)
     if tp == ENTRY:  # a model.layers entry: a catalog layer, an apply, a model or a backbone
         if kind is None or kind == USE_MODEL:
             tp = Apply if kind is None else UseModel
@@ -294,6 +302,10 @@ def error_text(
         return f"unknown key {loc[-1]!r}", hint
     if kind == "union_tag_invalid":
         return _unknown_tag(ctx, loc)
+    if kind == "plugin_not_allowed":  # the user's code: imported only when allowed
+        from specc.terms.user_code import HINT
+
+        return str(err["msg"]), HINT.format(module=ctx["module"])
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in DEVICE_NAMES:
         example, engine = DEVICE_NAMES[ctx["pattern"]]
         return f"{_got(value)} is not a device name as {engine} writes it", f"e.g. {example}"
@@ -394,6 +406,8 @@ def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any
     if data is None:
         return errors
     out = []
+    kept: set[tuple] = set()  # fields with an error of the branch the value looks like
+    others: dict[tuple, dict[str, Any]] = {}  # else: a field's first error, said as-is
     for err in errors:
         i = _plain_union_tag(err, data)
         if i is None:
@@ -406,12 +420,32 @@ def _plain_unions(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any
         branches = {str(e["loc"][i]) for e in errors if e["loc"][:i] == field and len(e["loc"]) > i}
         listed = tag.startswith(("list[", "tuple["))
         if isinstance(value, list) != listed:
-            continue  # the other branch's error: not what the value looks like
+            # the other branch's error: not what the value looks like; but a list where
+            # only numbers go (``value: [1, 2]`` for ``int | float``) has no branch of its
+            # own, and an error must still be said
+            others.setdefault(field, {**err, "loc": field, "kinds": []})["kinds"].append(
+                err["type"]
+            )
+            continue
+        kept.add(field)
         err = {**err, "loc": (*field, *err["loc"][i + 1 :])}
         if not listed and err["type"] in _KIND and any(b.startswith("list[") for b in branches):
             err["or_list"] = True
         out.append(err)
+    out.extend(_none_fits(err) for field, err in others.items() if field not in kept)
     return out
+
+
+def _none_fits(err: dict[str, Any]) -> dict[str, Any]:
+    """One error for a value no branch of a plain union takes (a list where a name or a
+    number goes): what each branch wants, ``must be a string or a number (got [1, 2])``."""
+    kinds = list(dict.fromkeys(_KIND[t][0] for t in err["kinds"] if t in _KIND))
+    if "a number" in kinds and "an integer" in kinds:
+        kinds.remove("an integer")  # an int is a number
+    if not kinds:
+        return err
+    text = f"must be {' or '.join(kinds)} (got {_got(err.get('input'))})"
+    return {**err, "type": "value_error", "ctx": {"error": text}}
 
 
 MAX_ERRORS = 200

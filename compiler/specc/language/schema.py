@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 
 from specc.layers import CATALOG, CODE_LAYERS, OPERATIONS, LayerSpec
@@ -59,6 +60,8 @@ KERAS_DATASETS = (
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
 FOLDER_DATASETS = ("image_folder", "csv", "timeseries", "audio_folder", "text_folder")
 """Data read from the user's files and streamed through tf.data (docs/training.md)."""
+DISTRIBUTED_STREAMS = ("image_folder", "csv")
+"""The streams that train under training.distribution and take --subset (so far)."""
 DATASETS = (*KERAS_DATASETS, *FOLDER_DATASETS, "npz")
 WORD_DATASETS = ("imdb", "reuters")
 """Datasets of word-id lists of different lengths: ``num_words`` applies, ``pad`` is needed."""
@@ -448,6 +451,8 @@ class _NoTypeKey:
 def _loss_form(value: Any) -> str:
     """A mapping without ``type`` gives a loss per output; anything else is one loss.
     (Tags that are no identifiers, so never taken for an output's name in a location.)"""
+    if value is None:
+        return "none"  # the layers add their own losses (add_loss)
     return "per-output" if isinstance(value, dict) and "type" not in value else "one-loss"
 
 
@@ -457,7 +462,8 @@ def _metrics_form(value: Any) -> str:
 
 PerOutputLoss = Annotated[
     Annotated[LossSpec, Tag("one-loss")]
-    | Annotated[dict[Identifier, LossSpec], Tag("per-output"), _NoTypeKey],
+    | Annotated[dict[Identifier, LossSpec], Tag("per-output"), _NoTypeKey]
+    | Annotated[SkipJsonSchema[None], Tag("none")],
     Discriminator(_loss_form),
 ]
 """One loss (one output), or ``{output name: loss}`` for a model with several outputs,
@@ -478,12 +484,21 @@ PerOutputWeights = Annotated[
 ``{output name: weight}`` (Keras looks each output's weight up by its name)."""
 
 
+def _or_null(schema: dict[str, Any]) -> None:
+    """``null`` too, as an outer ``if`` (not ``anyOf``), so validators still name the
+    mistake inside a loss rather than "not valid under any of the given schemas"."""
+    rest = {k: schema.pop(k) for k in list(schema) if k not in ("description", "title")}
+    schema.update({"if": {"type": "null"}, "then": {"type": "null"}, "else": rest})
+
+
 class Compile(Strict):
     optimizer: Optimizer = Field(default_factory=lambda: RMSprop(type="RMSprop"))
     loss: PerOutputLoss = Field(
+        json_schema_extra=_or_null,
         description="A loss name (categorical_crossentropy, mse, ...) or an object such as "
         "{type: SparseCategoricalCrossentropy, from_logits: true}; for a model with several "
-        "outputs, a mapping output name -> loss, one per output."
+        "outputs, a mapping output name -> loss, one per output; null where the model's "
+        "layers add their own losses (add_loss: a plugin's CTC layer).",
     )
     metrics: PerOutputMetrics = Field(
         default_factory=list,
@@ -797,10 +812,11 @@ class Data(Strict):
         description="image_folder: 1, 3 or 4 channels, each image converted to it (default: "
         "the model input's channels; images of mixed channels are refused unless it is set).",
     )
-    cache: Literal["auto", "memory", "none"] | None = Field(
+    cache: Literal["auto", "memory", "file", "none"] | None = Field(
         default=None,
-        description="image_folder: keep decoded images in memory after the first epoch. auto: "
-        "when they take at most a quarter of the machine's memory.",
+        description="image_folder: keep the decoded images after the first epoch. auto: in "
+        "memory when they take at most a quarter of the machine's memory, else in a file "
+        "in the run folder.",
     )
     label: str | None = Field(
         default=None, description="csv: the label column (class indices, or numbers to regress)."

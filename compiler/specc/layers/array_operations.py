@@ -223,6 +223,11 @@ class Stack(OpSpec):
         return Out(op_shapes.stack_shape(shapes, self.axis))
 
 
+MAX_SECTIONS = 20_000
+"""A split's pieces at most (a model's layers at most): ``indices_or_sections: 10000000``
+is a line that made ten million shapes, and validate ran out of memory."""
+
+
 class Split(OpSpec):
     """A tensor cut along ``axis`` into equal sections, or at increasing indices: several
     outputs (``split.0``, ``split.1``...)."""
@@ -241,7 +246,14 @@ class Split(OpSpec):
         >>> Split(op="split", indices_or_sections=2, axis=-1).infer((None, 4, 6)).shape
         [(None, 4, 3), (None, 4, 3)]
         """
-        return Out(op_shapes.split_shapes(shapes[0], self.indices_or_sections, self.axis))
+        sections = self.indices_or_sections
+        if isinstance(sections, int) and sections > MAX_SECTIONS:
+            raise ShapeError(
+                f"a split gives at most {MAX_SECTIONS:,} tensors, not {sections:,} (each "
+                "is a row's output and a tensor to connect); split into fewer",
+                "indices_or_sections",
+            )
+        return Out(op_shapes.split_shapes(shapes[0], sections, self.axis))
 
 
 # ------------------------------------------------------------------------ reshape family

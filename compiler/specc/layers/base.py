@@ -498,6 +498,13 @@ def validate_layer(value: Any) -> LayerSpec:
         raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
     tag = value["type"]
     cls = CATALOG.get(tag) if isinstance(tag, str) else None
+    if cls is None and isinstance(tag, str) and "." in tag:
+        from specc.terms.user_code import is_plugin_path
+
+        if is_plugin_path(tag):  # the user's own class: only where --plugin allows it
+            from specc.layers.custom import validate_plugin
+
+            return validate_plugin(value)
     if cls is None:
         raise PydanticCustomError(
             "union_tag_invalid",

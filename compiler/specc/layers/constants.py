@@ -94,7 +94,7 @@ shape rule checks it is rectangular)."""
 class ArrayOf(BaseModel):
     """An array constant that says its kind (tensor: or numpy:) and its dtype."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     tensor: Number | ArrayLiteral | None = Field(
         default=None, description="The values of a tensor: keras.ops.convert_to_tensor(values)."
     )

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from specc.terms.user_code import check_allowed, is_plugin_path
 from specc.terms.values import (
     Float,
     NonNegFloat,
@@ -52,6 +53,24 @@ class KerasObject(BaseModel):
         from specc.terms import descriptions
 
         return descriptions.json_schema(cls, core_schema, handler)
+
+
+class PluginObject(KerasObject):
+    """The user's own loss, metric, initializer, regularizer or constraint class with its
+    arguments (``{type: pointnet.OrthogonalRegularizer, num_features: 3}``), allowed by
+    ``--plugin``: ``type`` is its dotted path, the rest goes to its constructor as given."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
+
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+_PLUGIN_KINDS = {
+    "losses": "loss", "metrics": "metric", "initializers": "initializer",
+    "regularizers": "regularizer", "constraints": "constraint",
+}  # fmt: skip
+"""The kinds of Keras object a plugin may give, as a message names them."""
 
 
 DECLARED: dict[str, dict[str, dict[str, Any]]] = {}
@@ -319,6 +338,9 @@ def _by_name_or_object(
         if isinstance(value, str):
             if value in accepted or (module == "metrics" and value.lower() in ("acc", "accuracy")):
                 return value
+            if module in ("losses", "metrics") and is_plugin_path(value):
+                check_allowed(value, module[:-1] if module == "metrics" else "loss")
+                return value  # the user's function or class, imported by the back end
             raise PydanticCustomError(
                 "literal_error",
                 "Input should be {expected}",
@@ -330,6 +352,9 @@ def _by_name_or_object(
             tag = value.get("type")
             if tag is None:
                 raise PydanticCustomError("union_tag_not_found", "needs a 'type' key")
+            if module in _PLUGIN_KINDS and is_plugin_path(tag):  # the user's class
+                check_allowed(tag, f"{_PLUGIN_KINDS[module]} class")
+                return PluginObject.model_validate(value)
             loss = tag[len(LOSS_AS_METRIC) :] if isinstance(tag, str) else None
             qualified = loss is not None and tag.startswith(LOSS_AS_METRIC)
             if module == "metrics" and qualified and loss in DECLARED["losses"]:

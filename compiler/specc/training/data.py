@@ -173,6 +173,8 @@ def _read_header(path: Path, key: str, info: zipfile.ZipInfo, fh: IO[bytes]) -> 
 def read_npz(path: Path, file_arrays: DataArrays = ONE) -> Arrays:
     """Read and sanity-check a local .npz (never unpickles, never over-allocates)."""
     keys = file_arrays.keys()
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not a .npz file")
     if not path.is_file():
         raise DataError(
             f"{path}: no such file"

@@ -357,6 +357,15 @@ class Plan:
             return {"x": self._dataset(x, None, batch_size, False, 0)}, n
         return {"x": x, "batch_size": batch_size}, n
 
+    def streams_built(self, model: Any, stream: Any) -> None:
+        """Before ``fit`` on a stream under MultiWorkerMirrored: the model built from one
+        local sample of ``stream`` (an uncached one: a partial read discards a cache), see
+        :meth:`_keras_multi_worker_fixes`."""
+        if self.dist.strategy != "multi_worker_mirrored":
+            return
+        x, y = next(iter(stream.take(1)))
+        self._keras_multi_worker_fixes(model, x.numpy()[:1], y.numpy()[:1])
+
     def _keras_multi_worker_fixes(self, model: Any, x: Feed, y: Feed | None) -> None:
         """Two Keras 3 bugs that stop ``fit`` under MultiWorkerMirroredStrategy
         (keras-team/keras#20585, tensorflow/tensorflow#72388; still in Keras 3.15):
@@ -397,6 +406,16 @@ class Plan:
 
         reduce_per_replica.specc_fixed = True  # type: ignore[attr-defined]  # marks Keras's function as patched; functions take attributes
         trainer.reduce_per_replica = reduce_per_replica
+
+
+def shard_by_data(tf: Any, dataset: Any) -> Any:
+    """A stream every worker reads whole, keeping its share of each global batch (auto-shard
+    policy DATA): the same seed gives every worker the same order, so the shares are
+    disjoint. FILE sharding cannot split one CSV over workers, nor an image loader that
+    reads its files inside a ``map``."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def weights_sha256(model: Any) -> str:

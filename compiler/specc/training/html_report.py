@@ -344,7 +344,9 @@ def context(folder: Path) -> dict[str, Any]:
     spec_text = spec_file.read_text(encoding="utf-8", errors="replace")
     layer_table, name, diagram_uri, problem = None, folder.name, None, None
     try:
-        compiled = compile_file(spec_file)
+        from specc.backends.plugins import active_or_none
+
+        compiled = compile_file(spec_file, plugins=active_or_none())
         graph = compiled.graph  # Keras' full width, whatever the terminal's
         layer_table = table.as_text(
             graph, 108 if graph.functional and not graph.sequential_like else 88

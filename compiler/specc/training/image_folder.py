@@ -13,15 +13,26 @@ the count, never skipped); images of different channel counts when the spec does
 ``color_mode`` (with it, Keras converts each image); class names that differ between
 splits; a class count other than the model's output units; an empty split.
 
-The pipeline is Keras' own loader (parallel decode and resize), then ``cache()`` (in
-memory when the decoded images take at most a quarter of the machine's memory, or as
-``data.cache`` says), a reshuffle of the cached batches every epoch and
-``prefetch(AUTOTUNE)``; uncached, Keras' loader reshuffles the file order every epoch.
+The pipeline is Keras' own loader (file paths shuffled with the seed before decode,
+parallel decode and resize, batches), the spec's x steps, then ``cache`` and
+``prefetch(AUTOTUNE)``. The cache rule (``data.cache: auto``): the decoded training split
+(float32) in memory when it takes at most 1/``CACHE_SHARE`` of the machine's memory, else
+a file cache in the run folder (``cache/``, removed when the run ends), so memory stays
+bounded whatever the folder's size; ``memory``, ``file`` and ``none`` force one. The first
+epoch decodes in the loader's shuffled order; later epochs read the cache and take its
+batches in a new order every epoch (a batch keeps the images the first epoch put in
+it): all of them for a memory cache (the shuffle holds references, no copies), through a
+buffer of at most ``SHUFFLE_BYTES`` of batches for a file cache. Uncached, Keras' loader
+reshuffles the file order every epoch. Under a strategy every worker runs the whole
+pipeline and keeps its share of each global batch (auto-shard policy ``DATA``: the loader
+reads files inside a ``map``, which ``FILE`` sharding cannot split).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +47,8 @@ FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 SPLITS = ("train", "validation", "test")
 CACHE_SHARE = 4
 """cache: auto keeps decoded images in memory when they take at most 1/CACHE_SHARE of it."""
+SHUFFLE_BYTES = 64 * 2**20
+"""A file cache's batches are reshuffled through a buffer of at most this many bytes."""
 
 
 @dataclass
@@ -63,6 +76,13 @@ class Streams:
     test_samples: int
     source: str
     notes: list[str] = field(default_factory=list)
+    cache_dir: Path | None = field(default=None, kw_only=True)
+    """A file cache's folder (removed by :meth:`close`)."""
+
+    def close(self) -> None:
+        """Remove the file cache: decoded images, as large as the split, rebuilt each run."""
+        if self.cache_dir is not None:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
 
 
 def layout(path: Path) -> dict[str, Path]:
@@ -206,12 +226,14 @@ def settings(data: Data, input_shape: tuple[int | None, ...]) -> tuple[list[int]
     return size, mode
 
 
-def _cache_memory(data: Data, samples: int, size: list[int], mode: str) -> bool:
+def cache_kind(data: Data, samples: int, size: list[int], mode: str) -> str:
+    """``memory``, ``file`` or ``none``: the spec's, or for ``auto`` memory when the decoded
+    split (float32) takes at most 1/CACHE_SHARE of the machine's memory, else a file."""
     if data.cache not in (None, "auto"):
-        return data.cache == "memory"
+        return str(data.cache)
     memory = _memory_bytes()
     decoded = samples * size[0] * size[1] * CHANNELS[mode] * 4  # float32
-    return memory is None or decoded * CACHE_SHARE <= memory
+    return "memory" if memory is None or decoded * CACHE_SHARE <= memory else "file"
 
 
 @dataclass
@@ -223,19 +245,31 @@ class Checked:
     size: list[int]
     mode: str
     split: float
-    cached: bool
+    cache: str
+    """memory, file or none (:func:`cache_kind`)."""
+    subset: int | None = None
+    """Train and test on the first N images the loader yields (``--subset``)."""
 
     @property
     def train_samples(self) -> int:
-        return _split_counts(self.folders["train"].count, self.split)[0]
+        n = _split_counts(self.folders["train"].count, self.split)[0]
+        return min(n, self.subset) if self.subset else n
+
+    @property
+    def validation_samples(self) -> int:
+        if "validation" in self.folders:
+            return self.folders["validation"].count
+        return _split_counts(self.folders["train"].count, self.split)[1]
 
     @property
     def test_samples(self) -> int:
         if "test" in self.folders:
-            return self.folders["test"].count
-        if "validation" in self.folders:
-            return self.folders["validation"].count
-        return _split_counts(self.folders["train"].count, self.split)[1]
+            n = self.folders["test"].count
+        elif "validation" in self.folders:
+            n = self.folders["validation"].count
+        else:
+            n = _split_counts(self.folders["train"].count, self.split)[1]
+        return min(n, self.subset) if self.subset else n
 
 
 def check(
@@ -265,12 +299,16 @@ def check(
             f"{train.path}: {train.count} image(s): validation_split {split} leaves {n_train} "
             f"for training and {n_val} for validation; each needs at least one image"
         )
-    cached = _cache_memory(data, n_train, size, mode)
-    return Checked(data, folders, size, mode, split, cached)
+    return Checked(data, folders, size, mode, split, cache_kind(data, n_train, size, mode))
 
 
-def open_streams(checked: Checked, batch_size: int, seed: int) -> Streams:
-    """The datasets, through keras.utils.image_dataset_from_directory."""
+def open_streams(
+    checked: Checked, batch_size: int, seed: int, cache_dir: Path | None = None,
+    replicas: int = 1,
+) -> Streams:  # fmt: skip
+    """The datasets, through keras.utils.image_dataset_from_directory; a file cache in
+    ``cache_dir`` (emptied first: a cache left by another run would be read as this
+    one's); ``replicas`` > 1: every batch cut to a multiple of them (a strategy)."""
     import tensorflow as tf
 
     from specc.backends.kerasenv import keras
@@ -294,22 +332,73 @@ def open_streams(checked: Checked, batch_size: int, seed: int) -> Streams:
         test = load_dir(str(folders["test"].path), shuffle=False, **common)
     else:
         notes.append("no test/ folder: the test metrics are the validation split's")
+    if replicas > 1:
+        notes.append(f"the last batch of each split cut to a multiple of the {replicas} replicas")
     steps = data.preprocessing.x_steps()
+    if checked.cache == "file":
+        if cache_dir is None:
+            raise ValueError("a file cache needs cache_dir")
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cache_dir.mkdir(parents=True)
+    batch_bytes = batch_size * math.prod(checked.size) * CHANNELS[checked.mode] * 4
 
-    def prepare(ds: Any, shuffle: bool) -> Any:
+    def prepare(ds: Any, name: str | None, shuffle: bool, subset: int | None, samples: int) -> Any:
+        """The spec's steps, the cache (``name``: the split's file; None: uncached),
+        the reshuffle of cached batches, prefetch."""
         if ds is None:
             return None
+        if subset:  # the first N images the loader yields (before the cache: the same N)
+            ds = _first(tf, ds, subset, batch_size)
         if steps:
             ds = ds.map(lambda x, y: (_apply(tf, steps, x), y), num_parallel_calls=tf.data.AUTOTUNE)
-        if checked.cached:
-            ds = ds.cache()
+        if name is not None and checked.cache != "none":
+            in_file = checked.cache == "file"
+            ds = ds.cache(str(cache_dir / name) if in_file and cache_dir else "")
             if shuffle:  # the cached batches, in a new order every epoch
-                ds = ds.shuffle(len(ds), seed=seed, reshuffle_each_iteration=True)
+                buffer = max(1, SHUFFLE_BYTES // batch_bytes) if in_file else len(ds)
+                ds = ds.shuffle(min(len(ds), buffer), seed=seed, reshuffle_each_iteration=True)
+        if replicas > 1:  # the last batch too must split evenly over the replicas
+            ds = even_batches(tf, ds, samples, batch_size, replicas)
         return ds.prefetch(tf.data.AUTOTUNE)
 
-    return Streams(prepare(train, True), prepare(validation, False), prepare(test, False),
-                   list(train.class_names), checked.train_samples, checked.test_samples,
-                   str(folders["train"].path), notes)  # fmt: skip
+    return Streams(
+        prepare(train, "train", True, checked.subset, checked.train_samples),
+        prepare(validation, "validation", False, None, checked.validation_samples),
+        prepare(test, None, False, checked.subset, checked.test_samples),  # read once: uncached
+        list(train.class_names), checked.train_samples, checked.test_samples,
+        str(folders["train"].path), notes,
+        cache_dir=cache_dir if checked.cache == "file" else None,
+    )  # fmt: skip
+
+
+def _first(tf: Any, ds: Any, n: int, batch_size: int) -> Any:
+    """The first ``n`` samples of a batched dataset (the last batch cut), its length known."""
+    whole, rest = divmod(n, batch_size)
+    if len(ds) * batch_size <= n:
+        return ds
+    if not rest:
+        return ds.take(whole)
+
+    def cut(i: Any, xy: Any) -> tuple[Any, Any]:
+        k = tf.where(i == whole, rest, batch_size)
+        return xy[0][:k], xy[1][:k]
+
+    return ds.take(whole + 1).enumerate().map(cut)
+
+
+def even_batches(tf: Any, ds: Any, samples: int, batch_size: int, replicas: int) -> Any:
+    """Every batch cut to a multiple of ``replicas`` (only a last, short batch changes; one
+    that would be empty is left out), sharded by DATA for a strategy."""
+    from specc.training.distribute import shard_by_data
+
+    def cut(x: Any, y: Any) -> tuple[Any, Any]:
+        n = tf.shape(x)[0] - tf.shape(x)[0] % replicas
+        return x[:n], y[:n]
+
+    ds = ds.map(cut)
+    if 0 < samples % batch_size < replicas:
+        ds = ds.take(samples // batch_size)
+    return shard_by_data(tf, ds)
 
 
 def test_arrays(streams: Streams, budget: int = 256 * 2**20) -> tuple[Any, Any, bool]:

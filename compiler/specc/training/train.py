@@ -18,7 +18,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,14 @@ import numpy as np
 from specc.analysis.arrays import DataArrays
 from specc.analysis.checks import CATEGORICAL, SPARSE
 from specc.analysis.pipeline import Compiled
+from specc.backends import plugins
 from specc.backends.runtime import RuntimeChoiceError
 from specc.backends.runtime import resolve as resolve_runtime
 from specc.errors import Diagnostic, KerasMissingError
 from specc.files import write_atomic
-from specc.language.schema import FOLDER_DATASETS, Runtime, Spec, Training
+from specc.language.schema import DISTRIBUTED_STREAMS, FOLDER_DATASETS, Runtime, Spec, Training
 from specc.terms.objects import loss_name
+from specc.terms.user_code import allowing
 from specc.training import distribute
 from specc.training.data import Arrays, DataError, each, first, load, preprocess
 
@@ -85,7 +87,9 @@ def effective_spec(spec: Spec, options: Options) -> Spec:
     if data is not None:
         dumped["data"] = data
     # The model is not overridden: kept as read, with what a dump leaves out (inputs, as).
-    return Spec.model_validate(dumped, strict=False).model_copy(update={"model": spec.model})
+    with allowing(plugins.active_or_none()):  # the user's layers and losses, as given
+        checked = Spec.model_validate(dumped, strict=False)
+    return checked.model_copy(update={"model": spec.model})
 
 
 def select_backend(runtime: Runtime) -> str:
@@ -323,17 +327,21 @@ def _kept(folder: Path, timer: dict) -> str:
 
 
 def _choose_runtime(
-    spec: Spec, backend: str, gpu: bool, file_arrays: DataArrays, plan: distribute.Plan | None
-) -> dict[str, Any]:
+    spec: Spec, backend: str, gpu: bool, file_arrays: DataArrays, plan: distribute.Plan | None,
+    streamed: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """The runtime (loop, jit, steps per execution) for this backend and device: a model
-    fed several arrays falls back from an automatic fused loop to fit; a strategy adjusts."""
+    fed several arrays, or a stream, falls back from an automatic fused loop to fit; a
+    strategy adjusts."""
     training = spec.training or Training()
     try:
         runtime = resolve_runtime(spec.runtime, backend, gpu)
     except RuntimeChoiceError as exc:
         raise TrainError(str(exc)) from None
     several = bool(file_arrays.inputs or file_arrays.outputs)
-    if runtime["loop"] == "fused" and (several or training.fine_tune is not None):
+    if runtime["loop"] == "fused" and (several or streamed or training.fine_tune is not None):
+        if spec.runtime.loop == "fused" and streamed:
+            raise TrainError(STREAMED_FUSED)
         if spec.runtime.loop == "fused":
             raise TrainError(
                 "runtime.loop 'fused' feeds one input and one label array; this model has "
@@ -399,16 +407,19 @@ def _fit(
             validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
             callbacks=callbacks, verbose=0 if verbose == 0 else 1,
         )  # fmt: skip
+    elif not isinstance(arrays, Arrays):  # an image folder's or CSV's tf.data streams
+        if plan is not None:  # one local sample builds the model (a multi-worker fix)
+            plan.streams_built(model, arrays.test)
+        model.fit(
+            arrays.train, validation_data=arrays.validation, epochs=training.epochs,
+            shuffle=False, callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
+            initial_epoch=initial_epoch,
+        )  # fmt: skip
     elif plan is not None:
         plan.fit(
             model, arrays.x_train, arrays.y_train, batch_size=training.batch_size, epochs=training.epochs,
             validation_split=training.validation_split, shuffle=training.shuffle, seed=seed,
             callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
-        )  # fmt: skip
-    elif not isinstance(arrays, Arrays):  # an image folder's tf.data streams
-        model.fit(
-            arrays.train, validation_data=arrays.validation, epochs=training.epochs,
-            shuffle=False, callbacks=[*callbacks, progress_bar(keras)], verbose=verbose,
         )  # fmt: skip
     else:
         model.fit(
@@ -558,9 +569,11 @@ def _weights_found(compiled: Compiled) -> None:
         raise TrainError(str(exc)) from None
 
 
-ONE_DEVICE = (
-    "an image folder or CSV trains with loop: fit, without training.distribution or --subset (yet)"
+STREAMED_FUSED = (
+    "runtime.loop 'fused' keeps the whole training set on the device as arrays, but this "
+    "data is streamed batch by batch through tf.data: use loop: fit (or auto)"
 )
+ONE_DEVICE = "{} data trains without training.distribution or --subset (yet)"
 
 
 def _streamed(dataset: str) -> Any:
@@ -604,9 +617,11 @@ def _read_data(
     assert spec.data is not None  # train() checked
     training = spec.training or Training()
     if spec.data.dataset in FOLDER_DATASETS:
-        if plan is not None or options.subset:
-            raise TrainError(ONE_DEVICE)
+        if spec.data.dataset not in DISTRIBUTED_STREAMS and (plan is not None or options.subset):
+            raise TrainError(ONE_DEVICE.format(spec.data.dataset))
         checked = _check_streamed(spec, compiled, classes)
+        if options.subset:  # the first N training and test samples, as for arrays
+            checked = replace(checked, subset=options.subset)
         return checked, None, checked.train_samples, str(spec.data.path)
     file_arrays = DataArrays.of(compiled.graph)
     raw = load(spec.data, classes, options.data, file_arrays).subset(options.subset)
@@ -636,14 +651,17 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     keras = get_keras()
     device, gpu = device_name(backend)
-    runtime = _choose_runtime(spec, backend, gpu, file_arrays, plan)
-    if checked is not None and runtime["loop"] == "fused":
-        raise TrainError(ONE_DEVICE)
+    runtime = _choose_runtime(spec, backend, gpu, file_arrays, plan, checked is not None)
     seed = _seed(keras, backend, training)
+    folder = _run_folder(spec, options, plan)
     feed: Any = arrays
     if checked is not None:  # after the seed: Keras' loader shuffles with it
-        feed = _streamed(spec.data.dataset).open_streams(checked, training.batch_size, seed)
-    folder = _run_folder(spec, options, plan)
+        module = _streamed(spec.data.dataset)
+        if spec.data.dataset in DISTRIBUTED_STREAMS:  # a file cache, even batches for a strategy
+            feed = module.open_streams(checked, training.batch_size, seed, folder / "cache",
+                                       plan.replicas if plan else 1)  # fmt: skip
+        else:
+            feed = module.open_streams(checked, training.batch_size, seed)
 
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = _built(spec, compiled)
@@ -675,6 +693,8 @@ def train(compiled: Compiled, options: Options) -> RunResult:
             _fine_tune(keras, model, compiled, spec, feed, runtime, callbacks, seed, options)
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        getattr(feed, "close", lambda: None)()  # a stream's file cache
     wall = time.perf_counter() - start
     if interrupted:
         done = len(timer["epochs"])

@@ -9,7 +9,7 @@ and the Siamese network's inputs and calls: ``embedding(resnet.preprocess_input(
 anchor, positive and negative. ``resnet.preprocess_input`` is the caffe mode (three
 ``GetItem`` operations, a ``Stack``, an ``Add`` of the ImageNet mean as a float32 tensor) per
 input; the embedding is one sub-model called three times (shared weights).
-Adapted: the published ``DistanceLayer`` (a custom layer, Python code no spec holds) is left
+Adaptations: the published ``DistanceLayer`` (a custom layer, Python code no spec holds) is left
 out, so the three embeddings are the outputs; the model is not compiled (the published
 ``SiameseModel`` trains it with a custom ``train_step``). ``weights="imagenet"`` ->
 ``weights=None``. Reduced: ``target_shape`` is (32, 32) (published (200, 200)), so the

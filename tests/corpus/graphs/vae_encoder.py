@@ -1,0 +1,42 @@
+"""The variational autoencoder's encoder: a layer class that takes a list of two tensors.
+
+Source: keras-team/keras-io examples/generative/vae.py
+        (commit 8bda227) https://keras.io/examples/generative/vae/
+Written after the published encoder: ``Sampling`` (its own SeedGenerator; ``call(self,
+inputs)`` unpacks ``[z_mean, z_log_var]``) and the encoder model with three outputs, as
+published (uncompiled: the example trains it inside its ``VAE`` Model subclass, which a
+spec does not hold). Sizes as published.
+Keras 3 adaptations: none (the example is written for Keras 3: ``keras.random``).
+"""
+
+import keras
+from keras import layers, ops
+
+latent_dim = 2
+
+
+class Sampling(layers.Layer):
+    """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        batch = ops.shape(z_mean)[0]
+        dim = ops.shape(z_mean)[1]
+        epsilon = keras.random.normal(shape=(batch, dim), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+def build():
+    encoder_inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    z = Sampling()([z_mean, z_log_var])
+    return keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
