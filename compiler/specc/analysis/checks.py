@@ -12,6 +12,7 @@ from typing import Any
 
 from specc.analysis.finetune import check_fine_tune
 from specc.analysis.graph import Graph
+from specc.analysis.strings import check_strings
 from specc.analysis.weights import check_weights
 from specc.errors import Diagnostic, format_loc
 from specc.language.messages import did_you_mean
@@ -211,7 +212,8 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
                 )
                 return
     if spec.data is not None:
-        several = [f"{len(ins)} inputs" for _ in [0] if len(ins) > 1]
+        grouped = spec.data.dataset == "csv" and spec.data.inputs  # columns per input
+        several = [f"{len(ins)} inputs" for _ in [0] if len(ins) > 1 and not grouped]
         several += [f"{len(outs)} outputs" for _ in [0] if len(outs) > 1]
         if several and spec.data.dataset != "npz":
             yield diagnose(
@@ -219,7 +221,12 @@ def check_several(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diag
                 f"{spec.data.dataset} gives one image array and one label array, but the model "
                 f"has {' and '.join(several)}; train it on a local .npz (dataset: npz) with "
                 "x_train_<input>/x_test_<input> per input and y_train_<output>/y_test_<output> "
-                "per output",
+                "per output"
+                + (
+                    "; or, for a csv, give data.inputs: the columns of each input"
+                    if spec.data.dataset == "csv" and len(ins) > 1
+                    else ""
+                ),
             )
         prep = spec.data.preprocessing
         x_at = ("data", "preprocessing", "x")  # a stack has one input (no graph inputs)
@@ -573,9 +580,38 @@ def check_distribution(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator
         )
 
 
+def check_column_groups(spec: Spec, graph: Graph, diagnose: Diagnose) -> Iterator[Diagnostic]:
+    """A CSV's ``inputs``: one group of columns per model input, as many as its width."""
+    groups = spec.data.inputs if spec.data is not None else None
+    if not groups:
+        return
+    names = [given.name for given in graph.inputs] if graph.functional else [graph.input_name]
+    shapes = (
+        [given.shape[1:] for given in graph.inputs]
+        if graph.functional
+        else [tuple(spec.model.input.shape)]
+    )
+    for name in groups:
+        if name not in names:
+            yield diagnose(
+                ("data", "inputs", name),
+                f"the model has no input {name!r}; its inputs are {', '.join(names)}",
+            )
+    for name, shape in zip(names, shapes, strict=True):
+        columns = groups.get(name)
+        if columns is None:
+            yield diagnose(("data", "inputs"), f"model input {name!r} is given no columns")
+        elif len(shape) != 1 or shape[0] not in (None, len(columns)):
+            yield diagnose(
+                ("data", "inputs", name),
+                f"{len(columns)} column(s) feed input {name!r} of shape {list(shape)}; "
+                f"make its shape [{len(columns)}]",
+            )
+
+
 RULES = (
     check_several, check_data_shape, check_labels, check_final_activation, check_callbacks,
-    check_distribution, check_fine_tune, check_weights,
+    check_distribution, check_fine_tune, check_weights, check_strings, check_column_groups,
 )  # fmt: skip
 
 

@@ -98,9 +98,15 @@ def compile_loaded(loaded: loader.Loaded) -> Compiled:
     def diagnose(loc: tuple, message: str) -> Diagnostic:
         return source.diagnostic(loc, message)
 
-    if _uses_plugins(loaded.data):  # a first pass measures the names their calls take
-        graph.resolve(spec, diagnose)
-    resolved, problems = graph.resolve(spec, diagnose)
+    from specc.layers.lookup import FOLDER  # vocabulary files are read from the spec's folder
+
+    folder = FOLDER.set(str(Path(source.file).parent) if source.file != "<spec>" else None)
+    try:
+        if _uses_plugins(loaded.data):  # a first pass measures the names their calls take
+            graph.resolve(spec, diagnose)
+        resolved, problems = graph.resolve(spec, diagnose)
+    finally:
+        FOLDER.reset(folder)
     if resolved is not None:
         problems += checks.run_checks(spec, resolved, diagnose)
     problems = _once(problems)

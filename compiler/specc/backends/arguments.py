@@ -65,7 +65,7 @@ def layer_arguments(layer: ResolvedLayer, *, inner_names: bool = True) -> dict[s
     """
     args = ordered(layer.spec, stated(layer.spec))
     args.pop("name", None)
-    for key in layer.spec.CALL_ARGUMENTS:
+    for key in (*layer.spec.SPEC_ONLY, *layer.spec.CALL_ARGUMENTS):
         args.pop(key, None)
     if inner_names and layer.inner_names:
         names = iter(layer.inner_names)
@@ -91,7 +91,7 @@ def call_arguments(spec: LayerSpec) -> dict[str, Any]:
 
 def nested_arguments(spec: LayerSpec) -> dict[str, Any]:
     """Constructor arguments of a layer given inside another (a wrapper's ``layer``)."""
-    args = ordered(spec, stated(spec))
+    args = {k: v for k, v in ordered(spec, stated(spec)).items() if k not in spec.SPEC_ONLY}
     name = args.pop("name", None)
     return args if name is None else {**args, "name": name}
 

@@ -50,6 +50,7 @@ from specc.errors import Diagnostic, SpecError
 from specc.language.schema import FOLDER_DATASETS, DivideStep, PadStep, Regularizer, Training
 from specc.layers import LayerSpec, OpSpec, constants, op_shapes
 from specc.layers.custom import PluginLayer
+from specc.layers.lookup import lookup_adapts
 from specc.layers.preprocessing import adapted_at_train_time
 from specc.terms.objects import KerasObject, PluginObject, loss_name
 from specc.terms.user_code import is_plugin_path
@@ -424,6 +425,7 @@ SCRIPT_GLOBALS = frozenset({
     "JIT_COMPILE", "STEPS_PER_EXECUTION", "INPUTS", "OUTPUTS", "KEYS", "arrays", "take",
     "samples", "weights_file", "fine_tune", "WEIGHTS_DIR", "FINE_TUNE_BASE", "UNFREEZE_AT",
     "FINE_TUNE_EPOCHS", "FINE_TUNE_LEARNING_RATE",
+    "INPUT_COLUMNS", "COLUMN_TYPES",
 })  # fmt: skip
 """Module-level names of the script: a block's function takes none of them."""
 
@@ -1239,8 +1241,11 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "description": spec.description,
         "dataset": spec.data.dataset,
         "download": call(f"keras.datasets.{spec.data.dataset}.load_data", spec.data.keras_arguments()),
-        "table": _table(spec.data, spec.compile, graph.output_shape),
+        "table": _table(spec.data, spec.compile, graph.output_shape,
+                        {given.name: given.dtype for given in graph.inputs}),
         "folder": _folder(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
+        "text": {"label_mode": "categorical" if prep.y_steps() else "int"}
+                if spec.data.dataset == "text_folder" else None,
         "series": _series(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "audio": _audio(spec.data, graph.inputs[0].shape[1:] if graph.functional else spec.model.input.shape),
         "x_tf": spec.data.dataset in FOLDER_DATASETS and any(
@@ -1257,7 +1262,8 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         "block_functions": PyCode("\n".join([*sub_models, *functional[0]]))
                            if functional and (functional[0] or sub_models) else None,
         "layers": [] if graph.functional else [layer_call(layer.spec, layer_arguments(layer)) for layer in graph.layers],
-        "adapt": adapted_at_train_time(list(spec.model.layers)),
+        "adapt": adapted_at_train_time(list(spec.model.layers)) or bool(lookup_adapts(graph)),
+        "lookups": lookup_adapts(graph),
         "optimizer": call(f"keras.optimizers.{cls}", args),
         "loss": _custom_code(spec.compile.loss),
         "metrics": _custom_code(_listed(spec.compile.metrics)),
@@ -1311,7 +1317,9 @@ def _y_step(classes: int) -> Expr:
     return Call("keras.utils.to_categorical", (("", PyCode("y")), ("", as_expr(classes))))
 
 
-def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None:
+def _table(
+    data: Any, compiled: Any, output_shape: Any, dtypes: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """A CSV's columns and label kind (as specc train reads them), or None."""
     if data.dataset != "csv":
         return None
@@ -1326,7 +1334,22 @@ def _table(data: Any, compiled: Any, output_shape: Any) -> dict[str, Any] | None
         "test_split": data.test_split if data.test_split is not None else 0.2,
         "classes": (steps[-1].one_hot if steps else int(output_shape[-1])) if classifier else None,
         "one_hot": steps[-1].one_hot if steps else None,
+        "inputs": data.inputs,
+        "column_types": _column_types(data.inputs, dtypes or {}) if data.inputs else None,
     }
+
+
+def _column_types(groups: dict[str, list[str]], dtypes: dict[str, str]) -> dict[str, str]:
+    """How the emitted script parses each grouped column: as its input's dtype (string,
+    int64 for integer inputs, float32 otherwise), as ``specc train`` does."""
+    out: dict[str, str] = {}
+    for name, columns in groups.items():
+        kind = dtypes.get(name, "float32")
+        kind = (
+            kind if kind == "string" else "int64" if kind.startswith(("int", "uint")) else "float32"
+        )
+        out |= dict.fromkeys(columns, kind)
+    return out
 
 
 def _folder(data: Any, input_shape: Any) -> dict[str, Any] | None:

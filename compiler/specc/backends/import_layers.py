@@ -164,12 +164,22 @@ class LayerReader(_Reader):
                 where, f"internal: cannot build a default {layer_type}: {_first_line(exc)}"
             )
             return None
+        own_ignore |= getattr(cls, "DERIVED", frozenset())
         ok &= self._arguments(cls, config, defaults, own_ignore, where, entry)
         if not ok:
             return None
         for key, value in cls.implied(serialized).items():
             if key in entry and _same(entry[key], value):
                 del entry[key]  # what Keras writes when the spec leaves it out
+        adapted = self.vocabularies.get(keras_name) if isinstance(keras_name, str) else None
+        learned = getattr(cls, "learned_vocabulary", None)
+        if adapted is not None and config.get("vocabulary") is None and learned is not None:
+            tokens = learned(config, adapted)  # inline, from the assets (None: never adapted)
+            if tokens is not None:
+                entry["vocabulary"] = tokens
+        tidy = getattr(cls, "imported", None)
+        if tidy is not None:
+            entry = tidy(entry)
         return self.validated(cls, entry, config, where)
 
     def _layer_class(self, serialized: dict[str, Any], where: str) -> type[LayerSpec] | None:

@@ -279,6 +279,8 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.vocabularies: dict[str, str] = {}
+        """Adapted lookup layers' vocabularies from the archive's assets, by layer name."""
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}" if where else message)

@@ -153,6 +153,34 @@ class _Importer(GraphReader, CompileReader):
         return spec
 
 
+MAX_VOCABULARY_BYTES = 64 * 2**20
+"""Largest adapted vocabulary read from an archive's assets."""
+
+
+def read_archive_vocabularies(archive: str | os.PathLike[str]) -> dict[str, str]:
+    """Adapted lookup layers' vocabularies, which Keras saves as assets (not in the config):
+    layer name -> the text of ``assets/layers/NAME/vocabulary.txt`` (one token a line)."""
+    found: dict[str, str] = {}
+    with zipfile.ZipFile(archive) as zf:
+        for member in zf.infolist():
+            parts = member.filename.split("/")
+            if (
+                len(parts) == 4
+                and parts[:2] == ["assets", "layers"]
+                and parts[3] == "vocabulary.txt"
+            ):
+                if member.file_size > MAX_VOCABULARY_BYTES:
+                    raise ImportProblem(
+                        f"{member.filename} is {human_size(member.file_size)}; specc reads "
+                        f"vocabularies up to {human_size(MAX_VOCABULARY_BYTES)}"
+                    )
+                try:
+                    found[parts[2]] = zf.read(member).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ImportProblem(f"{member.filename} is not UTF-8 text") from None
+    return found
+
+
 def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The spec (as data) of a saved model. Raises SpecError naming every problem."""
     shown = str(path)
@@ -171,6 +199,7 @@ def import_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     importer = _Importer()
     try:
         config = read_archive_config(path)
+        importer.vocabularies = read_archive_vocabularies(path)
         kerasenv.keras()  # for Keras' defaults; only once the archive is known to be bounded
         spec = importer.model(config)
     except ImportProblem as exc:

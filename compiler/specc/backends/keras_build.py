@@ -76,6 +76,9 @@ def make_layer(layer: ResolvedLayer, *, keras_names: bool = False) -> Any:
         return _sub_model(layer.spec, keras_names=keras_names)
     arguments = layer_arguments(layer, inner_names=not keras_names)
     args = {k: _keras_value(keras, v) for k, v in arguments.items()}
+    found = getattr(layer.spec, "vocabulary_path", None)
+    if found is not None:  # a vocabulary file, found from the spec's folder when validated
+        args["vocabulary"] = found
     if keras_names and layer.spec.name is None:
         del args["name"]
     return keras_class(keras, layer.spec)(**args)
@@ -326,8 +329,10 @@ def _functional(keras: Any, spec: Spec, graph: Graph, *, keras_names: bool) -> A
     )
 
 
-def adapt_normalization(model: Any, x: Any) -> int:
-    """Adapt every Normalization given no mean and variance to the data that reaches it.
+def adapt_normalization(model: Any, x: Any, lookups: dict[str, int | None] | None = None) -> int:
+    """Adapt every Normalization given no mean and variance, and each lookup layer named in
+    ``lookups`` (layer name -> how many training samples it learns from; None: all), to
+    the data that reaches it.
 
     Layers are taken in order (those inside nested models too), so each one sees the data
     as the layers before it, already adapted, leave it. Returns how many were adapted.
@@ -335,18 +340,41 @@ def adapt_normalization(model: Any, x: Any) -> int:
     keras = kerasenv.keras()
 
     adapted = 0
+    lookups = lookups or {}
     for i, layer in enumerate(model.layers):
         nested = isinstance(layer, keras.Sequential)
         unadapted = isinstance(layer, keras.layers.Normalization) and layer.input_mean is None
-        if not (unadapted or (nested and _needs_adapting(keras, layer))):
+        if not (unadapted or layer.name in lookups or (nested and _needs_adapting(keras, layer))):
             continue
-        data = x if i == 0 else keras.Model(model.inputs, layer.input).predict(x, verbose=0)
+        data = x if i == 0 else _reaching(keras, model, layer, x)
         if nested:
             adapted += adapt_normalization(layer, data)
         else:
-            layer.adapt(data)
+            layer.adapt(_first(data, lookups.get(layer.name)))
             adapted += 1
     return adapted
+
+
+def _reaching(keras: Any, model: Any, layer: Any, x: Any) -> Any:
+    """What reaches ``layer`` when ``x`` is fed to ``model``: the sub-model's prediction
+    (as the emitted script computes it), or, from arrays, a model input's own array
+    (Keras' predict takes no NumPy strings)."""
+    inputs = {t.name: k for k, t in enumerate(model.inputs)}
+    source = layer.input
+    if not hasattr(x, "map") and getattr(source, "name", None) in inputs:
+        if isinstance(x, dict):
+            return x[source.name]
+        return x[inputs[source.name]] if isinstance(x, list | tuple) else x
+    return keras.Model(model.inputs, source).predict(x, verbose=0)
+
+
+def _first(data: Any, samples: int | None) -> Any:
+    """The first ``samples`` samples of an array or a batched dataset (None: all)."""
+    if samples is None:
+        return data
+    if hasattr(data, "unbatch"):
+        return data.unbatch().take(samples).batch(256)
+    return data[:samples]
 
 
 def _needs_adapting(keras: Any, model: Any) -> bool:

@@ -58,7 +58,7 @@ KERAS_DATASETS = (
     "california_housing",
 )  # fmt: skip
 """The datasets of ``keras.datasets`` a spec names (docs/training.md, "Keras datasets")."""
-FOLDER_DATASETS = ("image_folder", "csv", "timeseries", "audio_folder")
+FOLDER_DATASETS = ("image_folder", "csv", "timeseries", "audio_folder", "text_folder")
 """Data read from the user's files and streamed through tf.data (docs/training.md)."""
 DISTRIBUTED_STREAMS = ("image_folder", "csv")
 """The streams that train under training.distribution and take --subset (so far)."""
@@ -75,7 +75,7 @@ __all__ = ["ACTIVATIONS", "CODE_LAYERS", "INITIALIZERS", "LAYER_TYPES", "Regular
 
 DTYPES = (
     "float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "uint16", "uint32", "uint64", "bool",
+    "uint16", "uint32", "uint64", "bool", "string",
 )  # fmt: skip
 
 
@@ -87,7 +87,9 @@ class Input(Strict):
         "known only at run time, e.g. [null, 71] for sequences of any length."
     )
     dtype: Literal[DTYPES] = Field(  # type: ignore[valid-type]  # Literal over a tuple of names; Pydantic reads it at runtime
-        default="float32", description="int32 for token ids (Embedding inputs)."
+        default="float32",
+        description="int32 for token ids (Embedding inputs); string for text and categories "
+        "(a StringLookup, TextVectorization or Hashing layer must take it).",
     )
     name: Identifier | None = Field(
         default=None, description="The input layer's name (Keras' default: input_layer)."
@@ -884,6 +886,12 @@ class Data(Strict):
         description="audio_folder: samples per clip, shorter ones padded with zeros and "
         "longer ones cut (default: the model input's first dimension).",
     )
+    inputs: dict[Identifier, Annotated[list[str], Field(min_length=1)]] | None = Field(
+        default=None,
+        description="csv: the columns each model input takes, by input name ({city: [city], "
+        "numbers: [age, chol]}), stacked in order: as strings for a dtype string input, "
+        "integers for an int one, else numbers (instead of features and categorical).",
+    )
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
     model_config = ConfigDict(
@@ -899,8 +907,8 @@ class Data(Strict):
                         "type": "string",
                         "minLength": 1,
                         "description": "dataset: npz needs the path of its .npz file, "
-                        "csv and timeseries that of their CSV file, image_folder and "
-                        "audio_folder that of their folder.",
+                        "csv and timeseries that of their CSV file, image_folder, "
+                        "audio_folder and text_folder that of their folder.",
                     }
                 },
             },
@@ -917,7 +925,7 @@ class Data(Strict):
         stated = [k for k in ("image_size", "color_mode", "cache") if getattr(self, k) is not None]
         if stated and self.dataset != "image_folder":
             raise ValueError(f"{', '.join(stated)} apply to image_folder, not {self.dataset}")
-        table = [k for k in ("label", "categorical") if getattr(self, k)]
+        table = [k for k in ("label", "categorical", "inputs") if getattr(self, k)]
         table += [k for k in ("features", "test_split") if getattr(self, k) is not None]
         shared = ("features", "test_split") if self.dataset == "timeseries" else ()
         if self.dataset != "csv" and [k for k in table if k not in shared]:
@@ -925,6 +933,11 @@ class Data(Strict):
         _series_and_audio_keys(self)
         if self.dataset == "csv" and not self.label:
             raise ValueError("dataset 'csv' needs 'label': the name of the label column")
+        if self.inputs and (self.features or self.categorical):
+            raise ValueError(
+                "inputs gives each model input its columns; features and categorical feed one "
+                "input: give one or the other"
+            )
         if self.dataset == "csv" and self.preprocessing.x:
             raise ValueError(
                 "csv rows take no x steps; scale features in the model (e.g. a Normalization "

@@ -47,7 +47,7 @@ from specc.terms.values import (
 
 FAMILIES = (
     "core", "activations", "convolution", "pooling", "normalization", "regularization",
-    "reshaping", "recurrent", "attention", "merging", "preprocessing", "applications",
+    "reshaping", "recurrent", "attention", "merging", "preprocessing", "lookup", "applications",
 )  # fmt: skip
 """The family modules of :mod:`specc.layers`, in the order the catalog lists them."""
 
@@ -219,6 +219,9 @@ class LayerSpec(BaseModel):
     lists its layers under its row."""
     PICTURES: ClassVar[bool] = False
     """Kernels and outputs are images (2D convolutions): the training report draws them."""
+    SPEC_ONLY: ClassVar[frozenset[str]] = frozenset()
+    """Fields that tell specc, not Keras, something (a lookup's ``adapt_samples``): never
+    passed to the Keras constructor."""
 
     type: str
     name: Identifier | None = None

@@ -116,6 +116,19 @@ SUMMARIES: dict[str, str] = {
     "layers.RandomTranslation": "Shifts images by a random offset in training.",
     "layers.RandomContrast": "Changes the contrast of images by a random factor in training.",
     "layers.Normalization": "Standardises features: (x - mean) / sqrt(variance).",
+    "layers.StringLookup": "Maps strings to indices in a vocabulary (or to one-hot, "
+    "multi-hot, count or tf-idf vectors).",
+    "layers.IntegerLookup": "Maps integers to indices in a vocabulary (or to one-hot, "
+    "multi-hot, count or tf-idf vectors).",
+    "layers.TextVectorization": "Turns text into token indices or multi-hot, count or tf-idf "
+    "vectors (standardise, split, n-grams, look up).",
+    "layers.Hashing": "Hashes strings or integers into num_bins bins.",
+    "layers.HashedCrossing": "Crosses two categorical features and hashes each pair into "
+    "num_bins bins.",
+    "layers.CategoryEncoding": "Encodes integer indices below num_tokens as one-hot, multi-hot "
+    "or count vectors.",
+    "layers.Discretization": "Buckets numbers by bin boundaries (given, or learned by adapt) "
+    "into indices or one-hot vectors.",
     "layers.Sequential": "A stack of layers used as one layer.",
     # ------------------------------------------------------ layers of keras.applications
     "layers.LayerScale": "Multiplies each channel by a learned scale (ConvNeXt; Keras keeps it "
@@ -466,6 +479,72 @@ ARGUMENTS: dict[str, str] = {
     "variance": "The variance to divide by (its square root): one value, or one per index of "
     "axis (null: learned by adapt).",
     "invert": "Undo the normalisation instead: x * sqrt(variance) + mean.",
+    # ---------------------------------------------------------------------- lookup
+    "layers.StringLookup.invert": "Map indices back to tokens instead (output_mode int only).",
+    "layers.IntegerLookup.invert": "Map indices back to tokens instead (output_mode int only).",
+    "layers.StringLookup.vocabulary": "The tokens, as a list or the path of a UTF-8 file of "
+    "one token a line (relative to the spec's folder; read when the spec is validated); null: "
+    "learned by adapt on the training data.",
+    "layers.IntegerLookup.vocabulary": "The integer tokens, as a list or the path of a file "
+    "of one a line (relative to the spec's folder); null: learned by adapt on the training "
+    "data.",
+    "layers.TextVectorization.vocabulary": "The words (or n-grams), as a list or the path of "
+    "a UTF-8 file of one a line (relative to the spec's folder); null: learned by adapt.",
+    "layers.max_tokens": "Most indices the vocabulary may make, the OOV and mask indices "
+    "included (null: no limit); the width of the output with pad_to_max_tokens.",
+    "layers.num_oov_indices": "Indices for tokens not in the vocabulary (hashed among them); "
+    "0 makes an unknown token an error.",
+    "layers.StringLookup.mask_token": "A token that means padding: index 0 in int mode "
+    "(null: none).",
+    "layers.IntegerLookup.mask_token": "An integer that means padding: index 0 in int mode "
+    "(null: none).",
+    "layers.StringLookup.oov_token": "The token an out-of-vocabulary index maps back to "
+    "when inverting.",
+    "layers.IntegerLookup.oov_token": "The integer an out-of-vocabulary index maps back to "
+    "when inverting.",
+    "layers.vocabulary_dtype": "The dtype of the integer tokens (Keras takes int64 only).",
+    "layers.idf_weights": "Inverse document frequency of each vocabulary token, for "
+    "output_mode tf_idf.",
+    "layers.StringLookup.output_mode": "int: one index a token; one_hot, multi_hot, count, "
+    "tf_idf: a vector as wide as the vocabulary.",
+    "layers.IntegerLookup.output_mode": "int: one index a token; one_hot, multi_hot, count, "
+    "tf_idf: a vector as wide as the vocabulary.",
+    "layers.TextVectorization.output_mode": "int: a sequence of token indices; multi_hot, "
+    "count, tf_idf: one vector as wide as the vocabulary per text.",
+    "layers.Hashing.output_mode": "int: the bin index; one_hot, multi_hot, count: a vector of "
+    "num_bins.",
+    "layers.HashedCrossing.output_mode": "int: the bin index; one_hot: a vector of num_bins.",
+    "layers.CategoryEncoding.output_mode": "one_hot: a vector per index; multi_hot: one per "
+    "sample, 1 where an index occurs; count: how often each occurs.",
+    "layers.Discretization.output_mode": "int: the bucket index; one_hot, multi_hot, count: "
+    "a vector of the buckets.",
+    "layers.pad_to_max_tokens": "Make a vector output max_tokens wide whatever the vocabulary "
+    "size (the only way an adapted layer's width is known before training).",
+    "layers.sparse": "Return a sparse tensor (TensorFlow back end only).",
+    "layers.oov_method": "How out-of-vocabulary tokens share the OOV indices: floormod of "
+    "the token, or its farmhash.",
+    "layers.salt": "A seed for the hash (an integer, or a pair of them); null: unsalted.",
+    "layers.encoding": "The text encoding of the strings (utf-8).",
+    "layers.adapt_samples": "specc only: adapt on the first N training samples (default: the "
+    "whole training split) when no vocabulary or bins are given.",
+    "layers.TextVectorization.standardize": "How text is cleaned before splitting (null: "
+    "not at all).",
+    "layers.TextVectorization.split": "Split into words at whitespace, into characters, or "
+    "not at all (null).",
+    "layers.ngrams": "Also make n-grams up to this length, or of the lengths listed (null: "
+    "words only).",
+    "layers.output_sequence_length": "Pad or cut each text's indices to this length (null: "
+    "the longest in the batch); int mode only.",
+    "layers.ragged": "Return ragged sequences of indices instead of padded ones (int mode).",
+    "layers.Hashing.num_bins": "The number of hash bins (the mask value, if any, takes bin 0).",
+    "layers.HashedCrossing.num_bins": "The number of hash bins the crossed pairs fall into.",
+    "layers.Discretization.num_bins": "The number of buckets adapt learns boundaries for "
+    "(quantiles); give this or bin_boundaries.",
+    "layers.mask_value": "A value that means padding, hashed to bin 0 (null: none).",
+    "layers.num_tokens": "The number of distinct indices: inputs must lie in [0, num_tokens).",
+    "layers.bin_boundaries": "Increasing boundaries: n of them make n + 1 buckets (null: "
+    "learned by adapt, num_bins of them).",
+    "layers.Discretization.epsilon": "The error tolerance of the quantiles adapt computes.",
     # --------------------------------------------------------------- regularization
     "layers.Dropout.rate": "Fraction of the inputs set to 0 in training (the rest are scaled by "
     "1 / (1 - rate)).",

@@ -60,6 +60,10 @@ class Table:
     """Whether the file has empty lines (the stream then filters them out)."""
     subset: int | None = None
     """Train, validate and test on the first N rows of each part (``--subset``)."""
+    groups: dict[str, list[str]] | None = None
+    """``data.inputs``: each model input's columns (then no features or categorical)."""
+    dtypes: dict[str, str] | None = None
+    """Each grouped column's dtype: its input's (string, an int type, else float32)."""
 
     @property
     def test(self) -> int:
@@ -219,9 +223,10 @@ def _vocabulary_sizes(path: Path, header: list[str], categorical: list[str], tra
 
 def check(
     data: Data, path: Path, input_shape: tuple[int | None, ...], units: int | None,
-    validation_split: float,
+    validation_split: float, dtypes: dict[str, str] | None = None,
 ) -> Table:  # fmt: skip
-    """Every check, before Keras is loaded: one DataError for the first problem."""
+    """Every check, before Keras is loaded: one DataError for the first problem.
+    ``dtypes``: each model input's dtype, by name (for ``data.inputs``)."""
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
@@ -229,6 +234,8 @@ def check(
     if not header:
         raise DataError(f"{path}:1:1: empty file; the first line names the columns")
     assert data.label is not None  # the schema requires it for csv
+    if data.inputs:
+        return _check_groups(data, path, header, units, validation_split, dtypes or {})
     features = _columns(data, header, path)
     label = header.index(data.label)
     numeric = {header.index(c): c for c in [*features, data.label]}
@@ -251,6 +258,62 @@ def check(
                  validation, units, blank)  # fmt: skip
 
 
+def _check_groups(
+    data: Data, path: Path, header: list[str], units: int | None, validation_split: float,
+    dtypes: dict[str, str],
+) -> Table:  # fmt: skip
+    """``data.inputs``: each named column exists, numbers where an input takes numbers,
+    whole numbers where it takes integers."""
+    assert data.inputs is not None and data.label is not None
+    kinds: dict[str, str] = {}
+    for name, columns in data.inputs.items():
+        for column in columns:
+            kind = dtypes.get(name, "float32")
+            kind = kind if kind == "string" or kind.startswith(("int", "uint")) else "float32"
+            if kinds.setdefault(column, kind) != kind:
+                raise DataError(
+                    f"{path}: column {column!r} feeds inputs of dtypes {kinds[column]} and {kind}"
+                )
+    missing = [c for c in [data.label, *kinds] if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}:1:1: no column {', '.join(map(repr, missing))} in the header; it has "
+            f"{', '.join(header)}"
+        )
+    label = header.index(data.label)
+    numeric = {header.index(c): c for c, kind in kinds.items() if kind != "string"}
+    numeric[label] = data.label
+    rows, blank = _count(path, header, numeric, units, label)
+    _whole_numbers(
+        path, {header.index(c): c for c, k in kinds.items() if k not in ("float32", "string")}
+    )
+    train, validation = _splits(rows, data.test_split or TEST_SPLIT, validation_split)
+    test = rows - train - validation
+    if train == 0 or test == 0 or (validation_split and validation == 0):
+        raise DataError(
+            f"{path}: {rows} row(s) split into {train} for training, {validation} for "
+            f"validation and {test} for testing; each needs at least one"
+        )
+    return Table(data, path, data.label, header, [], [], rows, train, validation, units, blank,
+                 groups=dict(data.inputs), dtypes=kinds)  # fmt: skip
+
+
+def _whole_numbers(path: Path, columns: dict[int, str]) -> None:
+    """The columns that feed an integer input hold whole numbers (checked after _count)."""
+    if not columns:
+        return
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        for row in reader:
+            for i, column in columns.items():
+                if row and not row[i].strip().lstrip("+-").isdigit():
+                    raise DataError(
+                        f"{path}:{reader.line_num}:{i + 1}: column {column!r} holds {row[i]!r}, "
+                        "not a whole number, but feeds an integer input"
+                    )
+
+
 def open_streams(
     table: Table, batch_size: int, seed: int, cache_dir: Path | None = None, replicas: int = 1
 ) -> Streams:
@@ -262,9 +325,17 @@ def open_streams(
     from specc.backends.kerasenv import keras
 
     header, data, label = table.header, table.data, table.label
-    wanted = sorted(header.index(c) for c in [*table.features, *table.categorical, label])
+    kinds = table.dtypes or {}
+    grouped = [c for c in kinds if c != label]
+    wanted = sorted(
+        {header.index(c) for c in [*table.features, *table.categorical, *grouped, label]}
+    )
     text = {header.index(c) for c in table.categorical}
-    defaults = [tf.string if i in text else tf.float32 for i in wanted]
+    parsed = {"string": tf.string, "float32": tf.float32}
+    defaults = [
+        tf.string if i in text else parsed.get(kinds.get(header[i], "float32"), tf.int64)
+        for i in wanted
+    ]
     names = [header[i] for i in wanted]
     types = [tf.constant([], d) for d in defaults]  # no default: an empty field is an error
     # Lines stay strings until batched (shuffling one string a row is cheap), then parsed
@@ -288,13 +359,16 @@ def open_streams(
     def sample(batch: Any) -> tuple[Any, Any]:
         """A batch of lines -> (features, labels)."""
         row = dict(zip(names, parse(batch), strict=True))
-        parts = [tf.stack([row[c] for c in table.features], axis=1)] if table.features else []
-        parts += [tf.cast(lookups[c](row[c]), tf.float32) for c in table.categorical]
         y = row[label]
         if table.classes is not None:
             y = tf.cast(y, tf.int32)
             if one_hot:
                 y = tf.one_hot(y, one_hot[-1].one_hot)
+        if table.groups:  # each model input its columns, by name
+            x = {name: tf.stack([row[c] for c in cs], axis=1) for name, cs in table.groups.items()}
+            return x, y
+        parts = [tf.stack([row[c] for c in table.features], axis=1)] if table.features else []
+        parts += [tf.cast(lookups[c](row[c]), tf.float32) for c in table.categorical]
         return tf.concat(parts, axis=1), y
 
     def batched(part: Any, count: int, shuffle: bool) -> Any:

@@ -72,7 +72,9 @@ def save_data(
             probe = None
     x_test, y_test = arrays.x_test, arrays.y_test
     if plan is None:
-        feed: dict[str, Any] = {"x": x_test, "batch_size": batch}
+        from specc.training.text_folder import predict_feed  # texts go in as a dataset
+
+        feed = predict_feed(x_test, batch)
     else:
         feed, n = plan.test_inputs(x_test, batch)
         x_test = each(x_test, lambda a: a[:n])
@@ -102,6 +104,14 @@ def save_data(
                 "wrong_x": images[0][wrong].astype(np.float32),
                 "wrong_confidence": probs[wrong, predicted[wrong]].astype(np.float32),
             }
+        texts = [a for a in _arrays(x_test) if a.dtype.kind in "OSU"]
+        if texts and not images:  # a text classifier: each misclassified text's first words
+            shown = texts[0][wrong].reshape(len(wrong), -1)[:, 0]
+            out |= {
+                "wrong_index": wrong,
+                "wrong_text": np.array([first_words(t) for t in shown], dtype=str),
+                "wrong_confidence": probs[wrong, predicted[wrong]].astype(np.float32),
+            }
         if maps is not None and maps.ndim == 4:
             channels = min(maps.shape[-1], MAX_CHANNELS)
             means = np.zeros((classes, *maps.shape[1:3], channels), dtype=np.float32)
@@ -118,6 +128,34 @@ def save_data(
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **out)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle; they are array names here
     write_atomic(folder / DATA_FILE, buffer.getvalue())
+
+
+FIRST_WORDS = 12
+"""How many words of a misclassified text the report shows."""
+
+
+def first_words(text: Any, count: int = FIRST_WORDS) -> str:
+    """The first ``count`` words of a text (bytes as UTF-8), with "..." if there are more.
+
+    >>> first_words(b"a  fine\\nfilm", 3), first_words("a fine film", 2)
+    ('a fine film', 'a fine ...')
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    words = str(text).split()
+    return " ".join(words[:count]) + (" ..." if len(words) > count else "")
+
+
+def wrong_texts(data: Any) -> list[dict[str, Any]]:
+    """The misclassified texts, each with its predicted and true label, index, probability."""
+    if "wrong_text" not in data:
+        return []
+    truth, predicted = data["y_true"], data["y_pred"]
+    return [
+        {"predicted": int(predicted[i]), "true": int(truth[i]), "index": int(i),
+         "confidence": float(data["wrong_confidence"][k]), "text": str(data["wrong_text"][k])}
+        for k, i in enumerate(data["wrong_index"])
+    ]  # fmt: skip
 
 
 def _arrays(feed: Any) -> list[np.ndarray]:
@@ -368,7 +406,8 @@ def _values(
         "test_metrics": {k: v for k, v in metrics.items() if k.startswith("test_")}
         | _regression_rows(metrics),
         "run": {k: metrics[k] for k in RUN_FACTS if k in metrics},
-        "wrong_shown": len(data.get("wrong_x", ())),
+        "wrong_shown": len(data.get("wrong_x", data.get("wrong_text", ()))),
+        "wrong_texts": wrong_texts(data),
         "accuracy": accuracy,
         "wrong_total": int((data["y_true"] != data["y_pred"]).sum()) if "y_true" in data else None,
         "test_total": len(data["y_true"]) if "y_true" in data else None,

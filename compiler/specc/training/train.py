@@ -580,7 +580,8 @@ def _streamed(dataset: str) -> Any:
     """The module that checks and streams a folder or file dataset."""
     import importlib
 
-    modules = {"csv": "csv_table", "timeseries": "timeseries", "audio_folder": "audio_folder"}
+    modules = {"csv": "csv_table", "timeseries": "timeseries", "audio_folder": "audio_folder",
+               "text_folder": "text_folder"}  # fmt: skip
     return importlib.import_module(f"specc.training.{modules.get(dataset, 'image_folder')}")
 
 
@@ -596,6 +597,15 @@ def _check_streamed(spec: Spec, compiled: Compiled, classes: Any) -> Any:
     if module.__name__.endswith("timeseries"):
         return module.check(spec.data, Path(spec.data.path), tuple(shape),
                             tuple(graph.output_shape[1:]), classes, split, training.shuffle)  # fmt: skip
+    if spec.data.dataset == "csv":  # each model input's dtype, for data.inputs
+        inputs = graph.inputs if graph.functional else ()
+        dtypes = {given.name: given.dtype for given in inputs} or {
+            graph.input_name: spec.model.input.dtype
+        }
+        return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtypes)
+    if spec.data.dataset == "text_folder":
+        dtype = graph.inputs[0].dtype if graph.functional else spec.model.input.dtype
+        return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split, dtype)
     return module.check(spec.data, Path(spec.data.path), tuple(shape), units, split)
 
 
@@ -637,6 +647,7 @@ def train(compiled: Compiled, options: Options) -> RunResult:
 
     from specc.backends import keras_build
     from specc.backends.kerasenv import keras as get_keras
+    from specc.layers.lookup import lookup_adapts
 
     keras = get_keras()
     device, gpu = device_name(backend)
@@ -655,7 +666,9 @@ def train(compiled: Compiled, options: Options) -> RunResult:
     with distribute.scope(plan):  # a strategy's variables are made in its scope
         model = _built(spec, compiled)
         # A Normalization given no mean/variance learns them from the training part of the data.
-        keras_build.adapt_normalization(model, _adapt_data(feed, samples, training))
+        keras_build.adapt_normalization(
+            model, _adapt_data(feed, samples, training), lookup_adapts(compiled.graph)
+        )
         model.compile(
             optimizer=keras_build.make_optimizer(spec),
             **keras_build.compile_arguments(spec),
@@ -810,7 +823,9 @@ def _pictures(
     if not any(isinstance(n, int) and n for n in wanted.values()):
         return
     if plan is None:
-        predictions, n = model.predict(arrays.x_test, batch_size=batch, verbose=0), None
+        from specc.training.text_folder import predict_feed
+
+        predictions, n = model.predict(**predict_feed(arrays.x_test, batch), verbose=0), None
     else:
         inputs, n = plan.test_inputs(arrays.x_test, batch)
         predictions = model.predict(**inputs, verbose=0)
