@@ -231,11 +231,19 @@ def classifier(
     return net.add("Dense", x, name=name, **args)
 
 
+POOLING_LAYERS = {"avg": "GlobalAveragePooling2D", "max": "GlobalMaxPooling2D"}
+"""The layer type each ``pooling`` ends a top-less application with (what import reads
+back as ``pooling``)."""
+
+DROPOUT = "Dropout"
+"""The layer type of an application's ``dropout``/``dropout_rate``."""
+
+
 def pool(net: Net, x: str, pooling: str | None, names: tuple[str, str] | None = None) -> str:
     """``pooling`` without the top: global average or max (named where Keras names them)."""
     if pooling is None:
         return x
-    kind = "GlobalAveragePooling2D" if pooling == "avg" else "GlobalMaxPooling2D"
+    kind = POOLING_LAYERS[pooling]
     name = None if names is None else names[0 if pooling == "avg" else 1]
     return net.add(kind, x, name=name)
 

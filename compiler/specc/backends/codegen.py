@@ -1192,7 +1192,8 @@ def _fine_tune(compiled: Compiled) -> dict[str, Any] | None:
     }
 
 
-def context(compiled: Compiled, source: str) -> dict[str, Any]:
+def _refusals(compiled: Compiled) -> None:
+    """What stops a spec from becoming a training script, all said at once."""
     spec = compiled.spec
     problems = []
     missing = [key for key in ("data", "compile") if getattr(spec, key) is None]
@@ -1217,6 +1218,11 @@ def context(compiled: Compiled, source: str) -> dict[str, Any]:
         ))  # fmt: skip
     if problems:
         raise SpecError(problems)
+
+
+def context(compiled: Compiled, source: str) -> dict[str, Any]:
+    _refusals(compiled)
+    spec = compiled.spec
     assert spec.data is not None and spec.compile is not None
     cls, args = optimizer_arguments(spec.compile.optimizer)
     training = spec.training or Training()

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from specc.applications import NAMES, ApplicationError, application_spec, generators
+from specc.applications import NAMES, ApplicationError, application_spec, common, generators
 from specc.backends import import_ops
 
 _PATTERNS = {
@@ -85,8 +85,9 @@ def _arguments(
     base = {**known, "weights": None, "input_shape": shape[1:]}
     tops: list[dict[str, Any]] = []
     kind = last.get("class_name")
-    if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-        pooling = "avg" if kind == "GlobalAveragePooling2D" else "max"
+    poolings = {layer: pooling for pooling, layer in common.POOLING_LAYERS.items()}
+    if kind in poolings:
+        pooling = poolings[kind]
         tops.append({"include_top": False, "pooling": pooling})
     else:
         tops.append({"include_top": False})
@@ -109,7 +110,7 @@ def _arguments(
         dw = layers.get("conv_dw_1", {}).get("config", {}).get("depth_multiplier", 1)
         extras["depth_multiplier"] = [dw]
     dropouts = [
-        s["config"].get("rate") for s in layers.values() if s.get("class_name") == "Dropout"
+        s["config"].get("rate") for s in layers.values() if s.get("class_name") == common.DROPOUT
     ]
     for key in ("dropout", "dropout_rate"):
         if key in defaults:

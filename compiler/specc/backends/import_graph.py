@@ -183,6 +183,18 @@ def _called_training(serialized: dict[str, Any]) -> Any:
     return kwargs.get("training") if isinstance(kwargs, dict) else None
 
 
+def _write_outputs(
+    part: dict[str, Any], keyed: Any, out_refs: list[str], previous: str | None
+) -> None:
+    """``outputs`` where they are not just the last entry: a mapping as Keras saved it
+    (``keras.Model(inputs, {name: tensor})``, flattened by sorted key), else a list."""
+    if isinstance(keyed, dict):
+        by_key = dict(zip(sorted(keyed), out_refs, strict=True))
+        part["outputs"] = {key: by_key[key] for key in keyed}
+    elif out_refs != [previous] or previous is None:
+        part["outputs"] = out_refs
+
+
 def _label_applications(
     entries: list[dict[str, Any] | None], out_refs: list[str], applications: dict[str, int]
 ) -> None:
@@ -277,12 +289,8 @@ class GraphReader(LayerReader):
         if found is None:
             return None
         calls, order_key, call_problems, multi = found
-        multi |= {
-            n
-            for n, (_, s) in by_name.items()
-            if s["class_name"] in SUB_MODELS and len(_output_refs(s["config"])) > 1
-        }
         sub_models = {n for n, (_, s) in by_name.items() if s["class_name"] in SUB_MODELS}
+        multi |= {n for n in sub_models if len(_output_refs(by_name[n][1]["config"])) > 1}
         outputs = self._outputs(output_refs, calls, is_input, multi, sub_models)
         if outputs is None:
             return None
@@ -334,12 +342,7 @@ class GraphReader(LayerReader):
         out_refs = [ref(s) for s in outputs]
         part = self._inputs_part(by_name, input_names)
         part["layers"] = entries
-        keyed = config.get("output_layers")
-        if isinstance(keyed, dict):  # keras.Model(inputs, {name: tensor}): the same mapping
-            by_key = dict(zip(sorted(keyed), out_refs, strict=True))
-            part["outputs"] = {key: by_key[key] for key in keyed}
-        elif out_refs != [previous] or previous is None:
-            part["outputs"] = out_refs
+        _write_outputs(part, config.get("output_layers"), out_refs, previous)
         written = part.get("outputs", [])
         _label_applications(
             entries, list(written.values()) if isinstance(written, dict) else written, applications

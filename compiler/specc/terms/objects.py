@@ -310,6 +310,7 @@ def snake(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+# long: one validator and its JSON Schema, sharing the names, kinds and plugin rule it closes over
 def _by_name_or_object(
     module: str,
     names: tuple[str, ...],

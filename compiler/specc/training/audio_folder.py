@@ -37,6 +37,7 @@ from specc.training.image_folder import (
     _matching,
     _split_counts,
     layout,
+    scan_classes,
 )
 
 FORMATS = (".wav",)
@@ -44,25 +45,8 @@ FORMATS = (".wav",)
 
 
 def scan(path: Path) -> Folder:
-    """Class subfolders and their WAV files, refusing a folder Keras could not train on."""
-    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
-        raise DataError(
-            f"{path}: no class subfolders; put each class's WAV files in a subfolder named "
-            "after the class (e.g. yes/, no/)"
-        )
-    if len(classes) == 1:
-        raise DataError(
-            f"{path}: one class subfolder ({classes[0]}/); a classifier needs at least two"
-        )
-    files = {
-        c: sorted(f for f in (path / c).rglob("*") if f.suffix.lower() in FORMATS and f.is_file())
-        for c in classes
-    }
-    folder = Folder(path, classes, files)
-    if folder.count == 0:
-        raise DataError(f"{path}: no .wav files in its class subfolders")
-    return folder
+    """Class subfolders and their WAV files."""
+    return scan_classes(path, FORMATS, "WAV files", "yes/, no/")
 
 
 def header(path: Path) -> tuple[int, int]:

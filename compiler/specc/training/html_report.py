@@ -95,23 +95,7 @@ def save_data(
         truth = truth.astype(np.int64).reshape(-1)
         predicted = probs.argmax(axis=-1).astype(np.int64)
         out |= {"y_true": truth, "y_pred": predicted}
-        wrong = np.flatnonzero(predicted != truth)[:MAX_MISCLASSIFIED]
-        # (n, h, w) or (n, h, w, c); not (n, steps, channels) waveforms, which are no pictures
-        images = [a for a in _arrays(x_test) if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] > 4)]
-        if images:
-            out |= {
-                "wrong_index": wrong,
-                "wrong_x": images[0][wrong].astype(np.float32),
-                "wrong_confidence": probs[wrong, predicted[wrong]].astype(np.float32),
-            }
-        texts = [a for a in _arrays(x_test) if a.dtype.kind in "OSU"]
-        if texts and not images:  # a text classifier: each misclassified text's first words
-            shown = texts[0][wrong].reshape(len(wrong), -1)[:, 0]
-            out |= {
-                "wrong_index": wrong,
-                "wrong_text": np.array([first_words(t) for t in shown], dtype=str),
-                "wrong_confidence": probs[wrong, predicted[wrong]].astype(np.float32),
-            }
+        out |= _misclassified(x_test, probs, truth, predicted)
         if maps is not None and maps.ndim == 4:
             channels = min(maps.shape[-1], MAX_CHANNELS)
             means = np.zeros((classes, *maps.shape[1:3], channels), dtype=np.float32)
@@ -128,6 +112,32 @@ def save_data(
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **out)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle; they are array names here
     write_atomic(folder / DATA_FILE, buffer.getvalue())
+
+
+def _misclassified(
+    x_test: Any, probs: np.ndarray, truth: np.ndarray, predicted: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The first misclassified test examples: pictures of an image input, else the first
+    words of a text input (nothing for other inputs)."""
+    wrong = np.flatnonzero(predicted != truth)[:MAX_MISCLASSIFIED]
+    confidence = probs[wrong, predicted[wrong]].astype(np.float32)
+    # (n, h, w) or (n, h, w, c); not (n, steps, channels) waveforms, which are no pictures
+    images = [a for a in _arrays(x_test) if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] > 4)]
+    if images:
+        return {
+            "wrong_index": wrong,
+            "wrong_x": images[0][wrong].astype(np.float32),
+            "wrong_confidence": confidence,
+        }
+    texts = [a for a in _arrays(x_test) if a.dtype.kind in "OSU"]
+    if texts:  # a text classifier: each misclassified text's first words
+        shown = texts[0][wrong].reshape(len(wrong), -1)[:, 0]
+        return {
+            "wrong_index": wrong,
+            "wrong_text": np.array([first_words(t) for t in shown], dtype=str),
+            "wrong_confidence": confidence,
+        }
+    return {}
 
 
 FIRST_WORDS = 12

@@ -94,26 +94,33 @@ def layout(path: Path) -> dict[str, Path]:
     return {"train": path}
 
 
-def scan(path: Path) -> Folder:
-    """Class subfolders and their image files, refusing a folder Keras could not train on."""
+def scan_classes(path: Path, formats: tuple[str, ...], what: str, example: str) -> Folder:
+    """Class subfolders and their files of ``formats`` (``what`` they hold, an ``example``
+    of class names), refusing a folder Keras' ``*_dataset_from_directory`` could not train
+    on: image, text and audio folders alike."""
     classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataError(
-            f"{path}: no class subfolders; put each class's images in a subfolder named after "
-            "the class (e.g. cats/, dogs/)"
+            f"{path}: no class subfolders; put each class's {what} in a subfolder named after "
+            f"the class (e.g. {example})"
         )
     if len(classes) == 1:
         raise DataError(
             f"{path}: one class subfolder ({classes[0]}/); a classifier needs at least two"
         )
     files = {
-        c: sorted(f for f in (path / c).rglob("*") if f.suffix.lower() in FORMATS and f.is_file())
+        c: sorted(f for f in (path / c).rglob("*") if f.suffix.lower() in formats and f.is_file())
         for c in classes
     }
     folder = Folder(path, classes, files)
     if folder.count == 0:
-        raise DataError(f"{path}: no images ({', '.join(FORMATS)}) in its class subfolders")
+        raise DataError(f"{path}: no {what} ({', '.join(formats)}) in its class subfolders")
     return folder
+
+
+def scan(path: Path) -> Folder:
+    """Class subfolders and their image files."""
+    return scan_classes(path, FORMATS, "images", "cats/, dogs/")
 
 
 def channels(path: Path) -> int:

@@ -31,6 +31,7 @@ from specc.training.image_folder import (
     _matching,
     _split_counts,
     layout,
+    scan_classes,
 )
 
 FORMATS = (".txt",)
@@ -38,25 +39,8 @@ FORMATS = (".txt",)
 
 
 def scan(path: Path) -> Folder:
-    """Class subfolders and their text files, refusing a folder Keras could not train on."""
-    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
-        raise DataError(
-            f"{path}: no class subfolders; put each class's .txt files in a subfolder named "
-            "after the class (e.g. pos/, neg/)"
-        )
-    if len(classes) == 1:
-        raise DataError(
-            f"{path}: one class subfolder ({classes[0]}/); a classifier needs at least two"
-        )
-    files = {
-        c: sorted(f for f in (path / c).rglob("*") if f.suffix.lower() in FORMATS and f.is_file())
-        for c in classes
-    }
-    folder = Folder(path, classes, files)
-    if folder.count == 0:
-        raise DataError(f"{path}: no .txt files in its class subfolders")
-    return folder
+    """Class subfolders and their text files."""
+    return scan_classes(path, FORMATS, "text files", "pos/, neg/")
 
 
 @dataclass
