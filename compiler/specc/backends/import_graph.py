@@ -486,7 +486,9 @@ class GraphReader(LayerReader):
                 if import_ops.is_operation(s):
                     sources = self._op_sources(name, k, node, call_problems[(name, k)])
                 else:
-                    sources = self.call_sources(node, s["class_name"], call_problems[(name, k)])
+                    sources = self.call_sources(
+                        node, s["class_name"], call_problems[(name, k)], first=k == 0
+                    )
                 # A call a spec cannot say is reported; the layer is still read, for the
                 # problems of its own arguments (all are named at once).
                 calls[(name, k)] = sources or []
@@ -551,7 +553,7 @@ class GraphReader(LayerReader):
 
     @staticmethod
     def call_sources(
-        node: Any, layer_type: str, problems: list[str]
+        node: Any, layer_type: str, problems: list[str], *, first: bool = True
     ) -> list[tuple[str, int, int]] | None:
         """What one call of a layer takes, as ``(layer, call, output)`` references, or None
         where the call passes something a spec's ``inputs`` cannot say (added to
@@ -565,10 +567,13 @@ class GraphReader(LayerReader):
             return None
         ok = True
         states: list[Any] = []
+        declared = CATALOG[layer_type].CALL_ARGUMENTS if layer_type in CATALOG else ()
         for key, value in kwargs.items():
             default = CATALOG[layer_type].CALL_TRAINING if layer_type in CATALOG else None
             if value is None or (key == "training" and value in (False, default)):
                 continue
+            if key in declared and isinstance(value, bool) and first:
+                continue  # a field of the layer's entry (use_causal_mask: true)
             if key == "initial_state" and isinstance(value, list) and _call(layer_type) == "states":
                 states = value  # routed after the sequence: inputs: [x, h, c]
                 continue

@@ -44,6 +44,24 @@ from specc.terms.user_code import current
 from specc.terms.values import is_identifier
 
 
+def _call_arguments(cls: type[LayerSpec], serialized: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a layer's first call that its declaration holds as fields
+    (``CALL_ARGUMENTS``: ``mha(x, x, use_causal_mask=True)``), where not their default."""
+    nodes = serialized.get("inbound_nodes")
+    if not cls.CALL_ARGUMENTS or not isinstance(nodes, list) or not nodes:
+        return {}
+    kwargs = nodes[0].get("kwargs") if isinstance(nodes[0], dict) else None
+    if not isinstance(kwargs, dict):
+        return {}
+    return {
+        key: value
+        for key, value in kwargs.items()
+        if key in cls.CALL_ARGUMENTS
+        and isinstance(value, bool)
+        and value != cls.model_fields[key].default
+    }
+
+
 class LayerReader(_Reader):
     """Layers, their arguments and Keras objects, and inputs, as spec entries."""
 
@@ -171,6 +189,7 @@ class LayerReader(_Reader):
         for key, value in cls.implied(serialized).items():
             if key in entry and _same(entry[key], value):
                 del entry[key]  # what Keras writes when the spec leaves it out
+        entry |= _call_arguments(cls, serialized)
         adapted = self.vocabularies.get(keras_name) if isinstance(keras_name, str) else None
         learned = getattr(cls, "learned_vocabulary", None)
         if adapted is not None and config.get("vocabulary") is None and learned is not None:
