@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
 
 from specc.analysis.pipeline import compile_text
 from specc.backends import keras_build, table
+from tests.family_differential import SETTINGS
 from tests.keras_helpers import keras
 
 pytestmark = pytest.mark.keras
@@ -269,9 +272,54 @@ def _decoder_model(k: Any) -> Any:
     return k.Model([target, source], _decoder(k, target, encoded, 16, 32, 2))
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_shipped_block_is_its_keras_code(case):
-    text, code = CASES[case]
+@st.composite
+def drawn_blocks(draw: Any) -> tuple[str, Callable[[Any], Any]]:
+    """A shipped block with drawn arguments, and its Keras code with the same ones."""
+    kind = draw(st.sampled_from(["encoder", "embedding", "conv", "mixer", "residual"]))
+    n = draw(st.integers(2, 8))
+    if kind == "encoder":
+        heads, dim, ff = draw(st.integers(1, 3)), draw(st.sampled_from([4, 8])), n * 2
+        use = f"{{block: transformer_encoder, num_heads: {heads}, key_dim: {dim}, ff_dim: {ff}, embed_dim: {dim}}}"
+        return _spec("transformer", [n, dim], f"    - {use}\n"), lambda k: _one(
+            k, (n, dim), lambda x: _encoder(k, x, dim, heads, ff)
+        )
+    if kind == "embedding":
+        vocab, dim = draw(st.integers(3, 40)), draw(st.integers(1, 8))
+        use = f"{{block: token_and_position_embedding, vocab_size: {vocab}, maxlen: {n}, embed_dim: {dim}}}"
+        return _spec("transformer", [n], f"    - {use}\n", dtype=", dtype: int32"), lambda k: _one(
+            k, (n,), lambda x: _token_and_position(k, x, n, vocab, dim), "int32"
+        )
+    if kind == "mixer":
+        hidden, tokens, channels = (draw(st.integers(2, 12)) for _ in range(3))
+        use = (f"{{block: mlp_mixer, num_patches: {n}, hidden_units: {hidden}, "
+               f"tokens_mlp_dim: {tokens}, channels_mlp_dim: {channels}, dropout: 0.2}}")  # fmt: skip
+        return _spec("vision", [n, hidden], f"    - {use}\n"), lambda k: _one(
+            k, (n, hidden), lambda x: _mixer(k, x, n, hidden, tokens, channels)
+        )
+    channels = draw(st.sampled_from([2, 4, 8]))
+    if kind == "residual":
+        expansion = draw(st.sampled_from([1, 2, 6]))
+        use = f"{{block: inverted_residual, expanded_filters: {expansion * channels}, filters: {channels}}}"
+        return _spec("conv", [2 * n, 2 * n, channels], f"    - {use}\n"), lambda k: _one(
+            k, (2 * n, 2 * n, channels), lambda x: _inverted_res_block(k, x, expansion, 1, channels)
+        )
+    filters, size = draw(st.integers(1, 8)), draw(st.sampled_from([1, 3]))
+    strides, activation = draw(st.sampled_from([1, 2])), draw(st.sampled_from(["relu", "swish"]))
+    squeeze = draw(st.integers(1, 4))
+    use = (f"{{block: conv_bn_act, filters: {filters}, kernel_size: {size}, strides: {strides}, "
+           f"activation: {activation}}}\n    - {{block: squeeze_excitation, filters: {filters}, "
+           f"squeeze_filters: {squeeze}}}")  # fmt: skip
+    return _spec("conv", [2 * n, 2 * n, channels], f"    - {use}\n"), lambda k: _one(
+        k,
+        (2 * n, 2 * n, channels),
+        lambda x: _squeeze_excitation(
+            k, _conv_bn_act(k, x, filters, size, strides, activation), filters, squeeze
+        ),
+    )
+
+
+def _equal_to_keras(text: str, code: Callable[[Any], Any]) -> None:
+    """specc's table, parameter count, built model and weights equal the Keras code's."""
     compiled = compile_text(text, "block.yaml")
     k = keras()
     k.backend.clear_session()
@@ -282,6 +330,28 @@ def test_shipped_block_is_its_keras_code(case):
     built = keras_build.build(compiled.spec, compiled.graph, compile=False)
     assert _text(built) == _text(theirs)
     assert [tuple(w.shape) for w in built.weights] == [tuple(w.shape) for w in theirs.weights]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_shipped_block_is_its_keras_code(case):
+    _equal_to_keras(*CASES[case])
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(drawn_blocks())
+def test_drawn_shipped_blocks_equal_their_keras_code(block):
+    """The differential test of the shipped blocks: arguments drawn (sizes, heads,
+    strides, activations, expansion), each table and its weights equal to Keras'."""
+    note(block[0])
+    _equal_to_keras(*block)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, **SETTINGS)
+@given(drawn_blocks())
+def test_drawn_shipped_blocks_equal_their_keras_code_long(block):
+    note(block[0])
+    _equal_to_keras(*block)
 
 
 def test_every_shipped_block_is_proven():
