@@ -37,6 +37,7 @@ from specc.training.image_folder import (
     _matching,
     _split_counts,
     layout,
+    load_splits,
     scan_classes,
 )
 
@@ -188,19 +189,7 @@ def open_streams(checked: Checked, batch_size: int, seed: int) -> Streams:
     common = {"label_mode": "categorical" if one_hot else "int", "batch_size": batch_size,
               "output_sequence_length": checked.length, "seed": seed, "verbose": False}  # fmt: skip
     load_dir = keras().utils.audio_dataset_from_directory
-    train_dir = str(folders["train"].path)
-    validation = None
-    if split:
-        train, validation = load_dir(train_dir, validation_split=split, subset="both", **common)
-    else:
-        train = load_dir(train_dir, **common)
-        if "validation" in folders:
-            validation = load_dir(str(folders["validation"].path), shuffle=False, **common)
-    test, notes = validation, []
-    if "test" in folders:
-        test = load_dir(str(folders["test"].path), shuffle=False, **common)
-    else:
-        notes.append("no test/ folder: the test metrics are the validation split's")
+    train, validation, test, notes = load_splits(load_dir, folders, split, common)
 
     def prepare(ds: Any, shuffle: bool) -> Any:
         if ds is None:

@@ -94,6 +94,28 @@ def layout(path: Path) -> dict[str, Path]:
     return {"train": path}
 
 
+def load_splits(
+    load_dir: Any, folders: dict[str, Folder], split: float, common: dict[str, Any]
+) -> tuple[Any, Any, Any, list[str]]:
+    """Train, validation and test datasets by Keras' ``*_dataset_from_directory``
+    (``load_dir``, its arguments ``common``): validation as a ``split`` of train/ or its own
+    folder, test its own folder or else the validation part (said in the notes)."""
+    train_dir = str(folders["train"].path)
+    validation = None
+    if split:
+        train, validation = load_dir(train_dir, validation_split=split, subset="both", **common)
+    else:
+        train = load_dir(train_dir, **common)
+        if "validation" in folders:
+            validation = load_dir(str(folders["validation"].path), shuffle=False, **common)
+    test, notes = validation, []
+    if "test" in folders:
+        test = load_dir(str(folders["test"].path), shuffle=False, **common)
+    else:
+        notes.append("no test/ folder: the test metrics are the validation split's")
+    return train, validation, test, notes
+
+
 def scan_classes(path: Path, formats: tuple[str, ...], what: str, example: str) -> Folder:
     """Class subfolders and their files of ``formats`` (``what`` they hold, an ``example``
     of class names), refusing a folder Keras' ``*_dataset_from_directory`` could not train
@@ -326,19 +348,7 @@ def open_streams(
               "batch_size": batch_size, "image_size": tuple(checked.size), "seed": seed,
               "verbose": False}  # fmt: skip
     load_dir = keras().utils.image_dataset_from_directory
-    train_dir = str(folders["train"].path)
-    validation = None
-    if split:
-        train, validation = load_dir(train_dir, validation_split=split, subset="both", **common)
-    else:
-        train = load_dir(train_dir, **common)
-        if "validation" in folders:
-            validation = load_dir(str(folders["validation"].path), shuffle=False, **common)
-    test, notes = validation, []
-    if "test" in folders:
-        test = load_dir(str(folders["test"].path), shuffle=False, **common)
-    else:
-        notes.append("no test/ folder: the test metrics are the validation split's")
+    train, validation, test, notes = load_splits(load_dir, folders, split, common)
     if replicas > 1:
         notes.append(f"the last batch of each split cut to a multiple of the {replicas} replicas")
     steps = data.preprocessing.x_steps()
