@@ -108,6 +108,20 @@ def _number(text: str, where: str, column: str) -> float:
     return value
 
 
+def _nonempty_splits(
+    path: Path, rows: int, test_split: float | None, validation_split: float
+) -> tuple[int, int]:
+    """Rows for training and validation (the rest tests); one line where a part is empty."""
+    train, validation = _splits(rows, test_split or TEST_SPLIT, validation_split)
+    test = rows - train - validation
+    if train == 0 or test == 0 or (validation_split and validation == 0):
+        raise DataError(
+            f"{path}: {rows} row(s) split into {train} for training, {validation} for "
+            f"validation and {test} for testing; each needs at least one"
+        )
+    return train, validation
+
+
 def _splits(rows: int, test_split: float, validation_split: float) -> tuple[int, int]:
     """(training rows, validation rows): positional, as Keras' validation_split."""
     kept = rows - int(rows * test_split)
@@ -240,13 +254,7 @@ def check(
     label = header.index(data.label)
     numeric = {header.index(c): c for c in [*features, data.label]}
     rows, blank = _count(path, header, numeric, units, label)
-    train, validation = _splits(rows, data.test_split or TEST_SPLIT, validation_split)
-    test = rows - train - validation
-    if train == 0 or test == 0 or (validation_split and validation == 0):
-        raise DataError(
-            f"{path}: {rows} row(s) split into {train} for training, {validation} for "
-            f"validation and {test} for testing; each needs at least one"
-        )
+    train, validation = _nonempty_splits(path, rows, data.test_split, validation_split)
     width = len(features) + _vocabulary_sizes(path, header, data.categorical, train)
     if len(input_shape) != 1 or input_shape[0] not in (None, width):
         raise DataError(
@@ -287,13 +295,7 @@ def _check_groups(
     _whole_numbers(
         path, {header.index(c): c for c, k in kinds.items() if k not in ("float32", "string")}
     )
-    train, validation = _splits(rows, data.test_split or TEST_SPLIT, validation_split)
-    test = rows - train - validation
-    if train == 0 or test == 0 or (validation_split and validation == 0):
-        raise DataError(
-            f"{path}: {rows} row(s) split into {train} for training, {validation} for "
-            f"validation and {test} for testing; each needs at least one"
-        )
+    train, validation = _nonempty_splits(path, rows, data.test_split, validation_split)
     return Table(data, path, data.label, header, [], [], rows, train, validation, units, blank,
                  groups=dict(data.inputs), dtypes=kinds)  # fmt: skip
 
